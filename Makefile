@@ -1,0 +1,58 @@
+# Ustaz: `make run` starts the platform, `make test` runs every test. Only Python 3.11+ and make needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test demo bench lint lock browser seed-large clean help
+
+help:
+	@echo "make run    start the whole platform on SQLite + a local Redis, with demo data"
+	@echo "make test   run the whole test suite (real PostgreSQL, Redis, Celery, Chromium)"
+	@echo "make demo   walk one teacher's journey against the platform and print each step"
+	@echo "make bench  run the benchmarks (results go to docs/benchmarks.md by hand)"
+	@echo "make lint   ruff and the migration drift check"
+
+$(STAMP): requirements.lock requirements-dev.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m deploy.run
+
+demo: $(STAMP)
+	$(BIN)/python -m deploy.demo
+
+# Browser tests drive Debian's Chromium through Playwright (Playwright's own browser download does
+# not work offline). Installed with apt-get when missing; needs root or sudo.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) browser
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m libs.migrate all check
+
+# Re-resolve the pinned dependency sets from pyproject.toml in throwaway environments.
+lock:
+	rm -rf /tmp/ustaz-lock && $(PYTHON) -m venv /tmp/ustaz-lock
+	/tmp/ustaz-lock/bin/pip install --quiet .
+	/tmp/ustaz-lock/bin/pip freeze --exclude ustaz > requirements.lock
+	/tmp/ustaz-lock/bin/pip install --quiet ".[dev]"
+	{ echo "-r requirements.lock"; /tmp/ustaz-lock/bin/pip freeze --exclude ustaz | grep -vxFf requirements.lock; } > requirements-dev.lock
+	rm -rf /tmp/ustaz-lock build *.egg-info
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,46 @@
+"""The gateway: identity, routing to the services, rate limits, and the web pages (gateway/web)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from gateway.keys import jwks, load_or_create_keys
+from gateway.proxy import client_session
+from gateway.ratelimit import RateLimitMiddleware
+from gateway.routes import routes
+from gateway.service import TokenIssuer
+from gateway.settings import GatewaySettings, get_settings
+from gateway.web.app import setup_web
+from libs.auth import KeySet, TokenVerifier, audience
+from libs.web import create_app
+
+
+def start_identity(app: Starlette) -> Callable[[], Awaitable[Any]]:
+    settings: GatewaySettings = app.state.settings
+    keys = load_or_create_keys(settings.key_dir, create=settings.env != "production")
+    app.state.keys = keys
+    app.state.issuer = TokenIssuer(keys, settings.jwt_issuer, timedelta(minutes=settings.access_token_minutes))
+    # The gateway holds its own keys: no fetching, an unknown kid is simply unknown.
+    keyset = KeySet("", app.state.http, refresh_interval=float("inf"))
+    keyset.load(jwks(keys))
+    app.state.verifier = TokenVerifier(keyset, settings.jwt_issuer, audience("gateway"))
+    app.state.proxy_session = client_session(settings.proxy_timeout_seconds)
+    return app.state.proxy_session.close
+
+
+def build_app(settings: GatewaySettings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    return create_app(
+        name="gateway", settings=settings, routes=routes, database_url=settings.database_url,
+        on_startup=[start_identity, setup_web],
+        extra_middleware=[Middleware(RateLimitMiddleware, per_ip=settings.rate_limit_per_ip,
+                                     per_user=settings.rate_limit_per_user)],
+    )
+
+
+app = build_app()

@@ -1,0 +1,67 @@
+"""Per-IP and per-user request limits kept in Redis: one round trip, fixed one-minute windows."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis.asyncio as aioredis
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from libs.auth import Principal
+from libs.errors import problem
+
+log = logging.getLogger("ustaz.ratelimit")
+WINDOW = 60
+_SCRIPT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('EXPIRE', key, ARGV[1]) end
+  out[#out + 1] = n
+end
+return out
+"""
+
+
+class RateLimitMiddleware:
+    """Limits /api/ and /auth/ requests. If Redis is unreachable it lets requests through (and logs):
+    a limiter must not take the platform down with it."""
+
+    def __init__(self, app: ASGIApp, per_ip: int, per_user: int) -> None:
+        self.app = app
+        self.per_ip = per_ip
+        self.per_user = per_user
+        self._script: object | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path.startswith("/api/") or path.startswith("/auth/")):
+            await self.app(scope, receive, send)
+            return
+        window = int(time.time()) // WINDOW
+        client = scope.get("client")
+        ip = client[0] if client else "unknown"
+        keys, limits = [f"rl:ip:{ip}:{window}"], [self.per_ip]
+        user = scope.get("user")
+        if isinstance(user, Principal):
+            keys.append(f"rl:user:{user.id}:{window}")
+            limits.append(self.per_user)
+        redis: aioredis.Redis = scope["app"].state.redis
+        try:
+            if self._script is None:
+                self._script = redis.register_script(_SCRIPT)
+            counts = await self._script(keys=keys, args=[WINDOW + 1])  # type: ignore[operator]
+        except Exception:
+            log.warning("rate limiter unavailable; request allowed", exc_info=True)
+            await self.app(scope, receive, send)
+            return
+        for count, limit, key in zip(counts, limits, keys, strict=True):
+            if count > limit:
+                retry_after = WINDOW - int(time.time()) % WINDOW
+                who = "this user" if key.startswith("rl:user") else "this address"
+                response = problem(429, "Too many requests", f"More than {limit} requests a minute from {who}.",
+                                   slug="rate-limited", instance=path, headers={"Retry-After": str(retry_after)})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

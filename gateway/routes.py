@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway import service
+from gateway.keys import jwks
+from gateway.proxy import proxy
+from gateway.schemas import LoginRequest, RefreshRequest, ServiceTokenRequest, TokenPair, UserPublic
+from gateway.web.routes import routes as web_routes
+from libs.api import api, json_response, read_json
+from libs.auth import current_user
+from libs.db import in_transaction, read_only
+from libs.errors import Unauthorized
+
+SMALL = 16 * 1024
+PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@api(summary="Log in with username (or email) and password", body=LoginRequest, response=TokenPair,
+     tags=["identity"], public=True)
+async def login(request: Request) -> Response:
+    body = await read_json(request, LoginRequest, max_bytes=SMALL)
+    settings = request.app.state.settings
+    pair = await in_transaction(request, service.login, request.app.state.issuer, body.username, body.password,
+                                settings.refresh_token_days)
+    return json_response(pair, headers={"Cache-Control": "no-store"})
+
+
+@api(summary="Exchange a refresh token for a new pair (the old one stops working)", body=RefreshRequest,
+     response=TokenPair, tags=["identity"], public=True)
+async def refresh(request: Request) -> Response:
+    body = await read_json(request, RefreshRequest, max_bytes=SMALL)
+    settings = request.app.state.settings
+    pair = await in_transaction(request, service.refresh, request.app.state.issuer, body.refresh_token,
+                                settings.refresh_token_days)
+    if pair is None:  # reuse detected: the family was revoked and that is now committed
+        raise Unauthorized("This refresh token was already used; every token of its session is revoked.")
+    return json_response(pair, headers={"Cache-Control": "no-store"})
+
+
+@api(summary="Revoke a refresh token and its session", body=RefreshRequest, status=204, tags=["identity"],
+     public=True)
+async def logout(request: Request) -> Response:
+    body = await read_json(request, RefreshRequest, max_bytes=SMALL)
+    await in_transaction(request, service.logout, body.refresh_token)
+    return Response(status_code=204)
+
+
+@api(summary="A short-lived token for service-to-service calls (client credentials)", body=ServiceTokenRequest,
+     response=TokenPair, tags=["identity"], public=True)
+async def service_token(request: Request) -> Response:
+    body = await read_json(request, ServiceTokenRequest, max_bytes=SMALL)
+    pair = service.service_token(request.app.state.issuer, request.app.state.settings.service_client_secret,
+                                 body.client_id, body.client_secret, body.audience)
+    return json_response(pair, headers={"Cache-Control": "no-store"})
+
+
+@api(summary="The signed-in user", response=UserPublic, tags=["identity"])
+async def me(request: Request) -> Response:
+    user = current_user(request)
+    return json_response(await read_only(request, service.me, user.id))
+
+
+@api(summary="Public keys that verify access tokens (JWKS)", tags=["identity"], public=True)
+async def jwks_document(request: Request) -> Response:
+    return JSONResponse(jwks(request.app.state.keys), headers={"Cache-Control": "public, max-age=300"})
+
+
+async def merged_openapi(request: Request) -> dict[str, Any]:
+    """The gateway's own spec plus each service's, fetched and cached for a minute."""
+    cached = getattr(request.app.state, "merged_openapi", None)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    spec: dict[str, Any] = {**request.app.state.openapi, "info": {"title": "Ustaz API", "version": "1"}}
+    paths = dict(spec["paths"])
+    schemas = dict(spec["components"]["schemas"])
+    missing = []
+    for name, url in request.app.state.settings.upstreams.items():
+        try:
+            response = await request.app.state.http.get(f"{url}/openapi.json", timeout=3)
+            response.raise_for_status()
+        except Exception:
+            missing.append(name)
+            continue
+        part = response.json()
+        paths.update(part.get("paths", {}))
+        schemas.update(part.get("components", {}).get("schemas", {}))
+    spec["paths"] = dict(sorted(paths.items()))
+    spec["components"] = {**spec["components"], "schemas": schemas}
+    if missing:
+        spec["info"]["x-unavailable-services"] = missing
+    else:
+        request.app.state.merged_openapi = (time.monotonic() + 60, spec)
+    return spec
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(await merged_openapi(request))
+
+
+routes = [
+    Route("/auth/login", login, methods=["POST"]),
+    Route("/auth/refresh", refresh, methods=["POST"]),
+    Route("/auth/logout", logout, methods=["POST"]),
+    Route("/auth/service-token", service_token, methods=["POST"]),
+    Route("/auth/me", me),
+    Route("/.well-known/jwks.json", jwks_document),
+    Route("/openapi.json", openapi),
+    Route("/api/v1/{service}", proxy, methods=PROXY_METHODS),
+    Route("/api/v1/{service}/{path:path}", proxy, methods=PROXY_METHODS),
+    *web_routes,
+]

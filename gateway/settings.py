@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from libs.settings import CommonSettings
+
+
+class GatewaySettings(CommonSettings):
+    gateway_database_url: str | None = None
+    # Ed25519 private keys (PEM), newest signs, all are published in the JWKS. In development a key
+    # is generated here on first start; in production mount a Secret as this directory.
+    signing_key_dir: Path | None = None
+    access_token_minutes: int = 10
+    refresh_token_days: int = 30
+    rate_limit_per_user: int = 600  # requests per minute
+    rate_limit_per_ip: int = 1200
+    proxy_timeout_seconds: float = 30.0
+    # Largest body the gateway forwards (course packages); its own JSON endpoints take far less.
+    max_body_bytes: int = 25 * 1024 * 1024
+    cookie_secure: bool = False
+
+    @property
+    def database_url(self) -> str:
+        return self.gateway_database_url or self.sqlite_url("gateway")
+
+    @property
+    def key_dir(self) -> Path:
+        return self.signing_key_dir or self.var_dir / "gateway-keys"
+
+    @property
+    def upstreams(self) -> dict[str, str]:
+        return {"courses": self.courses_url, "progress": self.progress_url, "certificates": self.certificates_url}
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()

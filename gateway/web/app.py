@@ -1,0 +1,124 @@
+"""Jinja environment and session helpers for the pages the gateway renders (backend-for-frontend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from gateway import service
+from gateway.web.i18n import LANGUAGES, current_lang, gettext, html_lang, load_catalogues, ngettext
+from libs.auth import InvalidToken, Principal
+from libs.db import in_transaction
+from libs.errors import Unauthorized
+from libs.logs import request_id_var, user_id_var
+
+TEMPLATES = Path(__file__).parent / "templates"
+ACCESS_COOKIE, REFRESH_COOKIE, LANG_COOKIE = "ustaz_at", "ustaz_rt", "ustaz_lang"
+
+
+def setup_web(app: Starlette) -> None:
+    load_catalogues()
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg", "xml"]),
+                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(languages=LANGUAGES, html_lang=html_lang)
+    app.state.templates = env
+
+
+def page_lang(request: Request, user: Principal | None = None) -> str:
+    lang = request.cookies.get(LANG_COOKIE) or (user.lang if user else None)
+    if lang not in LANGUAGES:
+        accept = request.headers.get("accept-language", "")
+        lang = next((code for code in (p.split(";")[0].strip().replace("-", "_") for p in accept.split(","))
+                     if code in LANGUAGES), "en")
+    current_lang.set(lang)
+    return lang
+
+
+async def page_user(request: Request) -> Principal | None:
+    """The signed-in person from the session cookies, refreshing an expired access token."""
+    token = request.cookies.get(ACCESS_COOKIE)
+    if token:
+        try:
+            principal = Principal.from_claims(await request.app.state.verifier.verify(token))
+            user_id_var.set(principal.id)
+            request.state.token = token
+            return principal
+        except InvalidToken:
+            pass
+    refresh = request.cookies.get(REFRESH_COOKIE)
+    if not refresh:
+        return None
+    settings = request.app.state.settings
+    try:
+        pair = await in_transaction(request, service.refresh, request.app.state.issuer, refresh,
+                                    settings.refresh_token_days)
+    except Unauthorized:
+        return None
+    if pair is None:
+        return None
+    request.state.refreshed = pair
+    request.state.token = pair.access_token
+    return Principal.from_claims(await request.app.state.verifier.verify(pair.access_token))
+
+
+def set_session(response: Response, request: Request, access: str, refresh: str | None) -> None:
+    secure = request.app.state.settings.cookie_secure
+    days = request.app.state.settings.refresh_token_days * 86400
+    response.set_cookie(ACCESS_COOKIE, access, max_age=days, httponly=True, samesite="lax", secure=secure)
+    if refresh:
+        response.set_cookie(REFRESH_COOKIE, refresh, max_age=days, httponly=True, samesite="lax", secure=secure)
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    lang = current_lang.get()
+    html = env.get_template(template).render(request=request, lang=lang, request_id=request_id_var.get(),
+                                             **context)
+    response = HTMLResponse(html, status_code=status_code,
+                            headers={"Content-Language": html_lang(lang), "Cache-Control": "private, no-cache",
+                                     "Content-Security-Policy": CSP})
+    pair = getattr(request.state, "refreshed", None)
+    if pair is not None:
+        set_session(response, request, pair.access_token, pair.refresh_token)
+    return response
+
+
+CSP = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+       "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(problem.get("detail") or problem.get("title"))
+        self.status = status
+        self.problem = problem
+
+
+async def call_api(request: Request, method: str, path: str, **kwargs: Any) -> Any:
+    """Call a service's JSON API as the signed-in person (internal address, same token)."""
+    service_name = path.split("/")[3]
+    base = request.app.state.settings.upstreams[service_name]
+    headers = {"x-request-id": request_id_var.get() or ""}
+    token = getattr(request.state, "token", None)
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    client: httpx.AsyncClient = request.app.state.http
+    response = await client.request(method, base + path, headers=headers, **kwargs)
+    if response.status_code >= 400:
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {"title": response.reason_phrase}
+        raise ApiError(response.status_code, problem)
+    return response.json() if response.content else None

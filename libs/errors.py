@@ -1,0 +1,145 @@
+"""RFC 9457 problem details: one error base class and one set of handlers for every app."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from libs.logs import request_id_var
+
+log = logging.getLogger("ustaz.errors")
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """Raise anywhere in a request; the handler renders it as problem+json."""
+
+    status = 500
+    slug = "internal-error"
+    title = "Internal server error"
+
+    def __init__(self, detail: str | None = None, *, title: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        if title:
+            self.title = title
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+class BadRequest(ProblemError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(ProblemError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class Forbidden(ProblemError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ProblemError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(ProblemError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class Unprocessable(ProblemError):
+    status, slug, title = 422, "validation-error", "The request is not valid"
+
+
+class TooManyRequests(ProblemError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail or f"Try again in {retry_after} s.")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class BadGateway(ProblemError):
+    status, slug, title = 502, "bad-gateway", "Upstream service failed"
+
+
+class GatewayTimeout(ProblemError):
+    status, slug, title = 504, "gateway-timeout", "Upstream service timed out"
+
+
+class ServiceUnavailable(ProblemError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+_TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
+           405: "Method not allowed", 409: "Conflict", 413: "Payload too large", 422: "The request is not valid",
+           429: "Too many requests", 500: "Internal server error"}
+
+
+def problem(status: int, title: str, detail: str | None = None, *, slug: str | None = None,
+            instance: str | None = None, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug or _TITLES.get(status, 'error').lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body["request_id"] = request_id_var.get()
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "message": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem(exc.status, exc.title, exc.detail, slug=exc.slug, instance=request.url.path,
+                   headers=exc.headers, **exc.extra)
+
+
+async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    title = _TITLES.get(exc.status_code, "Error")
+    detail = exc.detail if exc.detail and exc.detail != title else None
+    return problem(exc.status_code, title, detail, instance=request.url.path, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    return problem(422, "The request is not valid", f"{exc.error_count()} field(s) failed validation",
+                   slug="validation-error", instance=request.url.path, errors=validation_errors(exc))
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem(500, "Internal server error", "The error was logged with the request id.",
+                   instance=request.url.path)
+
+
+exception_handlers = {
+    ProblemError: _problem_error,
+    HTTPException: _http_exception,
+    ValidationError: _validation_error,
+    Exception: _unhandled,
+}

@@ -1,0 +1,51 @@
+"""Calls from one service to another, with a service token from the gateway (client credentials).
+
+Synchronous on purpose: it runs in Celery tasks and in worker threads of routes, next to the
+synchronous business functions that need it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from libs.errors import BadGateway
+
+
+class ServiceClient:
+    def __init__(self, *, gateway_url: str, client_id: str, client_secret: str, target: str,
+                 base_url: str, timeout: float = 10.0) -> None:
+        self.gateway_url = gateway_url.rstrip("/")
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.target = target
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() > self._expires - 60:
+                response = httpx.post(f"{self.gateway_url}/auth/service-token", timeout=10, json={
+                    "client_id": self.client_id, "client_secret": self.client_secret, "audience": self.target})
+                if response.status_code != 200:
+                    raise BadGateway(f"the gateway refused a service token ({response.status_code})")
+                body = response.json()
+                self._token = body["access_token"]
+                self._expires = time.monotonic() + body["expires_in"]
+            return self._token
+
+    def get_json(self, path: str, **params: Any) -> Any:
+        response = self.http.get(path, params=params or None, headers={"Authorization": f"Bearer {self.token()}"})
+        if response.status_code >= 500:
+            response.raise_for_status()
+        if response.status_code != 200:
+            raise BadGateway(f"{self.target} answered {response.status_code} for {path}")
+        return response.json()
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,166 @@
+"""The app factory every HTTP process uses: request ids, JSON access logs, metrics, body limits,
+problem+json errors, token verification, health and readiness, and the outbox relay."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import Table
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from libs.api import build_openapi
+from libs.auth import JWTBackend, KeySet, TokenVerifier, audience, auth_error
+from libs.db import create_db_engine, ping
+from libs.errors import exception_handlers, problem
+from libs.logs import configure_logging, request_id_var, user_id_var
+from libs.settings import CommonSettings
+
+log = logging.getLogger("ustaz.http")
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+Hook = Callable[[Starlette], Any]
+
+
+class RequestContextMiddleware:
+    """Request id in and out, body-size limit, one JSON access line and metrics per request."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        request_id_var.set(request_id)
+        user_id_var.set(None)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        length = headers.get(b"content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            response = problem(413, "Payload too large", f"the body exceeds {self.max_body_bytes} bytes",
+                               slug="payload-too-large", instance=scope["path"])
+            await response(scope, receive, send_with_id)
+        else:
+            await self.app(scope, receive, send_with_id)
+        elapsed = time.perf_counter() - started
+        route = scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        REQUESTS.labels(scope["method"], template, str(status)).inc()
+        LATENCY.labels(scope["method"], template).observe(elapsed)
+        log.info("request", extra={"method": scope["method"], "path": scope["path"], "status": status,
+                                   "ms": round(elapsed * 1000, 2)})
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    checks: dict[str, str] = {}
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None:
+        try:
+            await run_in_threadpool(ping, engine)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await request.app.state.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    if all(v == "ok" for v in checks.values()):
+        return JSONResponse({"status": "ready", "checks": checks})
+    return problem(503, "Service unavailable", "a dependency is not reachable", slug="not-ready", checks=checks)
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(request.app.state.openapi)
+
+
+def create_app(*, name: str, settings: CommonSettings, routes: list[BaseRoute], database_url: str | None = None,
+               outbox: Table | None = None, on_startup: list[Hook] | None = None,
+               extra_middleware: list[Middleware] | None = None) -> Starlette:
+    """`name` is the service (courses, progress, certificates, gateway); tokens must carry its audience."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        configure_logging(name, settings.log_level)
+        async with AsyncExitStack() as stack:
+            app.state.settings = settings
+            app.state.http = httpx.AsyncClient(timeout=10)
+            stack.push_async_callback(app.state.http.aclose)
+            app.state.redis = aioredis.from_url(settings.redis_url)
+            stack.push_async_callback(app.state.redis.aclose)
+            if database_url:
+                app.state.engine = create_db_engine(database_url)
+                stack.callback(app.state.engine.dispose)
+            keys = KeySet(settings.gateway_url.rstrip("/") + "/.well-known/jwks.json", app.state.http)
+            app.state.verifier = TokenVerifier(keys, settings.jwt_issuer, audience(name))
+            if outbox is not None:
+                from libs.celery_app import celery_app
+                from libs.outbox import OutboxRelay
+
+                def publish(task: str, event: dict[str, Any], task_id: str) -> None:
+                    celery_app.send_task(task, args=[event], task_id=task_id,
+                                         retry_policy={"max_retries": 1, "interval_start": 0.2})
+
+                relay = OutboxRelay(app.state.engine, outbox, publish)
+                app.state.relay = relay
+                relay.start()
+                stack.callback(relay.stop)
+            for hook in on_startup or []:  # a hook may return an async cleanup callable
+                result = hook(app)
+                if isinstance(result, Awaitable):
+                    result = await result
+                if callable(result):
+                    stack.push_async_callback(result)
+            yield
+
+    all_routes = [*routes,
+                  Route("/healthz", healthz, include_in_schema=False),
+                  Route("/readyz", readyz, include_in_schema=False),
+                  Route("/metrics", metrics, include_in_schema=False),
+                  Route("/openapi.json", openapi, include_in_schema=False)]
+    middleware = [
+        Middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes),
+        Middleware(AuthenticationMiddleware, backend=JWTBackend(lambda: app.state.verifier), on_error=auth_error),
+        *(extra_middleware or []),
+    ]
+    app = Starlette(routes=all_routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers=exception_handlers)  # type: ignore[arg-type]
+    app.state.settings = settings
+    app.state.openapi = build_openapi(routes, title=f"Ustaz {name}")
+    return app

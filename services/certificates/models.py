@@ -1,0 +1,62 @@
+"""Issuers (institutes as credential issuers), their signing keys, and certificates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field
+
+from libs.db import UTCDateTime, service_base
+from libs.outbox import outbox_tables, utcnow
+
+Base = service_base()
+outbox, processed_events = outbox_tables(Base.metadata)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Issuer(Base, table=True):
+    __tablename__ = "issuers"
+    institute_id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=300)
+    country: str = Field(default="KZ", max_length=2)
+
+
+class IssuerKey(Base, table=True):
+    """An institute's Ed25519 key. Retired keys stay published so earlier certificates verify;
+    a compromised key is published as such and its signatures are refused."""
+
+    __tablename__ = "issuer_keys"
+    kid: str = Field(primary_key=True, max_length=64)
+    institute_id: str = Field(foreign_key="issuers.institute_id", index=True, max_length=36)
+    private_key_encrypted: bytes
+    public_jwk: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    retired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    compromised_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Certificate(Base, table=True):
+    __tablename__ = "certificates"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    number: str = Field(index=True, max_length=40)
+    enrolment_id: str = Field(index=True, max_length=36)
+    user_id: str = Field(index=True, max_length=80)
+    recipient_name: str = Field(default="", max_length=200)
+    course_id: str = Field(max_length=36)
+    version: int
+    course_title: str = Field(max_length=300)
+    language: str = Field(max_length=10)
+    institute_id: str = Field(foreign_key="issuers.institute_id", index=True, max_length=36)
+    indicators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    credential_jwt: str
+    kid: str = Field(max_length=64)
+    issued_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revocation_reason: str | None = Field(default=None, max_length=500)
+    superseded_by: str | None = Field(default=None, max_length=36)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from libs.api import api, cached_json, json_response, read_json
+from libs.auth import current_user
+from libs.db import in_transaction, read_only
+from libs.errors import NotFound
+from services.certificates import repository, service
+from services.certificates.schemas import (
+    CertificateList,
+    CertificatePublic,
+    RevokeRequest,
+    Verdict,
+    VerifyRequest,
+)
+
+PREFIX = "/api/v1/certificates"
+
+
+@api(summary="Your certificates", response=CertificateList, tags=["certificates"])
+async def list_certificates(request: Request) -> Response:
+    user = current_user(request)
+    rows = await read_only(request, repository.certificates_of, user.id)
+    return json_response(CertificateList(items=[CertificatePublic.model_validate(c) for c in rows]),
+                         headers={"Cache-Control": "private, no-cache"})
+
+
+@api(summary="The signed credential of one of your certificates (VC-JWT), for a wallet", tags=["certificates"])
+async def get_credential(request: Request) -> Response:
+    user = current_user(request)
+    cert = await read_only(request, repository.certificate, request.path_params["certificate_id"])
+    if cert is None or cert.user_id != user.id:
+        raise NotFound("No such certificate of yours.")
+    return Response(cert.credential_jwt, media_type="application/vc+jwt",
+                    headers={"Content-Disposition": f'attachment; filename="certificate-{cert.number}.jwt"'})
+
+
+@api(summary="Is this certificate genuine and in force? (public)", response=Verdict, tags=["verification"],
+     public=True)
+async def verify_certificate(request: Request) -> Response:
+    verdict = await read_only(request, service.verify_certificate, request.path_params["certificate_id"])
+    return json_response(verdict, headers={"Cache-Control": "no-cache"})
+
+
+@api(summary="Check a pasted credential (VC-JWT, or JSON holding one) (public)", body=VerifyRequest,
+     response=Verdict, tags=["verification"], public=True)
+async def verify_pasted(request: Request) -> Response:
+    body = await read_json(request, VerifyRequest)
+    verdict = await read_only(request, service.verify_token, service.parse_pasted(body.credential))
+    return json_response(verdict)
+
+
+@api(summary="Revoke a certificate (an admin of the issuing institute)", body=RevokeRequest,
+     response=CertificatePublic, tags=["certificates"])
+async def revoke_certificate(request: Request) -> Response:
+    user = current_user(request, "institute_admin", "platform_admin")
+    body = await read_json(request, RevokeRequest)
+    cert = await in_transaction(request, service.revoke, user, request.path_params["certificate_id"], body.reason)
+    return json_response(CertificatePublic.model_validate(cert))
+
+
+@api(summary="An issuer's profile and public keys, including retired ones (public)", tags=["verification"],
+     public=True)
+async def get_issuer(request: Request) -> Response:
+    doc = await read_only(request, service.issuer_document, request.path_params["institute_id"])
+    return cached_json(request, doc, max_age=300)
+
+
+routes = [
+    Route(PREFIX, list_certificates),
+    Route(PREFIX + "/verify", verify_pasted, methods=["POST"]),
+    Route(PREFIX + "/issuers/{institute_id}", get_issuer),
+    Route(PREFIX + "/{certificate_id}/credential", get_credential),
+    Route(PREFIX + "/{certificate_id}/verification", verify_certificate),
+    Route(PREFIX + "/{certificate_id}/revoke", revoke_certificate, methods=["POST"]),
+]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["valid", "revoked", "expired", "signature_invalid", "unknown_issuer_key", "unknown"]
+
+
+class CertificatePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    number: str
+    course_id: str
+    version: int
+    course_title: str
+    language: str
+    institute_id: str
+    indicators: list[str]
+    issued_at: datetime
+    revoked_at: datetime | None
+    revocation_reason: str | None
+
+
+class CertificateList(BaseModel):
+    items: list[CertificatePublic]
+
+
+class Verdict(BaseModel):
+    status: Status
+    reason: str
+    certificate_id: str | None = None
+    number: str | None = None
+    course_title: str | None = None
+    issuer: str | None = None
+    issued_at: datetime | None = None
+    credential: dict[str, Any] | None = None
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    credential: str = Field(min_length=1, max_length=100_000, description="A VC-JWT")
+
+
+class RevokeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=500)

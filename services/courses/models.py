@@ -1,0 +1,71 @@
+"""Competency frameworks and courses. A published version is an immutable JSON snapshot keyed by
+(course_id, version): readers, graders and caches all key on that pair."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field
+
+from libs.db import UTCDateTime, service_base
+from libs.outbox import outbox_tables, utcnow
+
+Base = service_base()
+outbox, processed_events = outbox_tables(Base.metadata)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Framework(Base, table=True):
+    __tablename__ = "frameworks"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    code: str = Field(unique=True, max_length=60)
+    title: str = Field(max_length=300)
+    language: str = Field(default="en", max_length=10)
+    derived_from_id: str | None = Field(default=None, foreign_key="frameworks.id", max_length=36)
+    note: str = ""
+
+
+class FrameworkItem(Base, table=True):
+    """Aspect, competency or indicator (CASE CFItem). Competencies sit under an aspect at a level."""
+
+    __tablename__ = "framework_items"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    framework_id: str = Field(foreign_key="frameworks.id", index=True, max_length=36)
+    parent_id: str | None = Field(default=None, foreign_key="framework_items.id", index=True, max_length=36)
+    kind: str = Field(max_length=20)  # aspect | competency | indicator
+    code: str = Field(max_length=40)
+    title: str = Field(max_length=500)
+    level: str | None = Field(default=None, max_length=60)
+    position: int = 0
+    retired: bool = False
+    derived_from_id: str | None = Field(default=None, max_length=36)
+
+    __table_args__ = (UniqueConstraint("framework_id", "code"),)
+
+
+class Course(Base, table=True):
+    __tablename__ = "courses"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    slug: str = Field(unique=True, max_length=120)
+    title: str = Field(max_length=300)
+    summary: str = ""
+    language: str = Field(max_length=10, index=True)
+    institute_id: str = Field(max_length=36, index=True)
+    status: str = Field(default="draft", max_length=20)  # draft | in_review | published | archived
+    translation_of: str | None = Field(default=None, foreign_key="courses.id", max_length=36)
+    latest_version: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class CourseVersion(Base, table=True):
+    __tablename__ = "course_versions"
+    course_id: str = Field(foreign_key="courses.id", primary_key=True, max_length=36)
+    version: int = Field(primary_key=True)
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    published_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

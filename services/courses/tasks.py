@@ -1,0 +1,1 @@
+"""Celery tasks of the courses service (none needed yet: publishing is synchronous)."""

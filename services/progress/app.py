@@ -1,0 +1,29 @@
+"""Progress service: enrolments, submissions and grading, completion, analytics."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+
+from libs.web import create_app
+from services.progress.models import outbox
+from services.progress.routes import routes
+from services.progress.settings import ProgressSettings, get_settings
+from services.progress.tasks import courses_client
+
+
+def start_clients(app: Starlette) -> Callable[[], Awaitable[Any]]:
+    app.state.courses = courses_client()
+    return lambda: run_in_threadpool(app.state.courses.close)
+
+
+def build_app(settings: ProgressSettings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    return create_app(name="progress", settings=settings, routes=routes, database_url=settings.database_url,
+                      outbox=outbox, on_startup=[start_clients])
+
+
+app = build_app()

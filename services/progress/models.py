@@ -1,0 +1,75 @@
+"""Enrolments, quiz submissions and completions. A teacher's enrolment pins a course version."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field
+
+from libs.db import UTCDateTime, service_base
+from libs.outbox import outbox_tables, utcnow
+
+Base = service_base()
+outbox, processed_events = outbox_tables(Base.metadata)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Enrolment(Base, table=True):
+    __tablename__ = "enrolments"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(index=True, max_length=80)
+    user_name: str = Field(default="", max_length=200)
+    course_id: str = Field(index=True, max_length=36)
+    version: int
+    course_title: str = Field(max_length=300)
+    language: str = Field(max_length=10)
+    institute_id: str = Field(index=True, max_length=36)
+    # The teacher's org-unit codes from the country down, joined by "/", copied from the token at
+    # enrolment: dashboards aggregate by it without reading the gateway's tables.
+    org_path: str = Field(index=True, max_length=400)
+    status: str = Field(default="active", max_length=20)  # active | completed
+    enrolled_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    completed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    deadline: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+
+class AnswerKeyCache(Base, table=True):
+    """Answer keys fetched from the courses service, once per immutable (course, version)."""
+
+    __tablename__ = "answer_keys"
+    course_id: str = Field(primary_key=True, max_length=36)
+    version: int = Field(primary_key=True)
+    key: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Submission(Base, table=True):
+    __tablename__ = "submissions"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    enrolment_id: str = Field(foreign_key="enrolments.id", index=True, max_length=36)
+    user_id: str = Field(index=True, max_length=80)
+    quiz_id: str = Field(max_length=80)
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="received", max_length=20)  # received | graded
+    score: float | None = None
+    passed: bool | None = None
+    results: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    submitted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    graded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Completion(Base, table=True):
+    __tablename__ = "completions"
+    enrolment_id: str = Field(foreign_key="enrolments.id", primary_key=True, max_length=36)
+    user_id: str = Field(index=True, max_length=80)
+    course_id: str = Field(index=True, max_length=36)
+    version: int
+    org_path: str = Field(index=True, max_length=400)
+    completed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class EnrolmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    course_id: str = Field(min_length=1, max_length=36)
+
+
+class EnrolmentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    course_id: str
+    version: int
+    course_title: str
+    language: str
+    status: str
+    enrolled_at: datetime
+    completed_at: datetime | None
+    deadline: datetime | None
+
+
+class EnrolmentList(BaseModel):
+    items: list[EnrolmentPublic]
+
+
+Answer = str | bool | float | list[str]
+
+
+class SubmissionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, description="Client-made UUID: resending the same submission is a no-op",
+                           pattern=r"^[0-9a-fA-F-]{36}$")
+    course_id: str = Field(min_length=1, max_length=36)
+    quiz_id: str = Field(min_length=1, max_length=80)
+    answers: dict[str, Answer] = Field(max_length=200)
+
+    @field_validator("answers")
+    @classmethod
+    def _not_empty(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise ValueError("at least one answer is needed")
+        return value
+
+
+class SubmissionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    enrolment_id: str
+    quiz_id: str
+    status: str
+    score: float | None
+    passed: bool | None
+    results: dict[str, Any] | None
+    submitted_at: datetime
+    graded_at: datetime | None
+
+
+class UnitCount(BaseModel):
+    org_unit: str
+    enrolled: int
+    completed: int
+
+
+class CompletionReport(BaseModel):
+    scope: str
+    level: int
+    units: list[UnitCount]

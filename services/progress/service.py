@@ -1,0 +1,190 @@
+"""Progress rules: enrolment, quiz submission, deterministic grading and completion.
+
+Grading and completion are plain functions of a session and ids, called by the Celery task; the
+same event redelivered, or the same submission resent, changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from libs.auth import Principal
+from libs.db import session_scope
+from libs.errors import Conflict, Forbidden, Unprocessable
+from libs.outbox import emit, utcnow
+from libs.service_client import ServiceClient
+from services.progress import repository
+from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, outbox
+from services.progress.schemas import CompletionReport, SubmissionCreate, UnitCount
+
+
+def enrol(session: Session, user: Principal, course: dict[str, Any]) -> tuple[Enrolment, bool]:
+    """Enrol `user` in the latest published version of `course` (as the courses service returned
+    it). Enrolling again returns the existing enrolment: the version stays pinned."""
+    existing = repository.enrolment_for(session, user.id, course["id"])
+    if existing is not None:
+        return existing, False
+    enrolment = Enrolment(user_id=user.id, user_name=user.name, course_id=course["id"],
+                          version=course["latest_version"], course_title=course["title"],
+                          language=course["language"], institute_id=course["institute_id"],
+                          org_path="/".join(user.org))
+    session.add(enrolment)
+    session.flush()
+    emit(session, outbox, "enrolment.created", {"enrolment_id": enrolment.id, "course_id": enrolment.course_id,
+                                                "org_path": enrolment.org_path})
+    return enrolment, True
+
+
+def store_answer_key(session: Session, course_id: str, version: int, key: dict[str, Any]) -> None:
+    if repository.answer_key(session, course_id, version) is None:
+        session.add(AnswerKeyCache(course_id=course_id, version=version, key=key))
+
+
+def _quiz_key(key: dict[str, Any], quiz_id: str) -> dict[str, Any] | None:
+    return next((q for q in key["quizzes"] if q["quiz_id"] == quiz_id), None)
+
+
+def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[Submission, bool]:
+    """Store a quiz submission and its `submission.received` event; grading happens in a worker."""
+    enrolment = repository.enrolment_for(session, user.id, body.course_id)
+    if enrolment is None:
+        raise Forbidden("You are not enrolled in this course.")
+    if body.id:
+        existing = repository.submission(session, body.id)
+        if existing is not None:
+            same = (existing.user_id == user.id and existing.quiz_id == body.quiz_id
+                    and existing.answers == body.answers)
+            if not same:
+                raise Conflict("A different submission with this id exists.")
+            return existing, False
+    cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
+    assert cached is not None, "the route fetches the answer key before calling submit"
+    quiz = _quiz_key(cached.key, body.quiz_id)
+    if quiz is None:
+        raise Unprocessable(f"Quiz {body.quiz_id!r} is not part of version {enrolment.version} of this course.")
+    known = {q["id"] for q in quiz["questions"]}
+    unknown = sorted(set(body.answers) - known)
+    if unknown:
+        raise Unprocessable(f"These questions are not in quiz {body.quiz_id!r}: {', '.join(unknown)}.")
+    submission = Submission(enrolment_id=enrolment.id, user_id=user.id, quiz_id=body.quiz_id,
+                            answers=body.answers, **({"id": body.id} if body.id else {}))
+    session.add(submission)
+    session.flush()
+    emit(session, outbox, "submission.received", {"submission_id": submission.id})
+    return submission, True
+
+
+def _normalise(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def is_correct(question: dict[str, Any], answer: Any) -> bool:
+    key = question.get("answer") or {}
+    kind = question["kind"]
+    if kind == "single":
+        return isinstance(answer, str) and [answer] == key.get("correct", [])
+    if kind == "multiple":
+        return isinstance(answer, list) and sorted(set(answer)) == sorted(set(key.get("correct", [])))
+    if kind == "true_false":
+        value = answer if isinstance(answer, bool) else str(answer).lower() == "true"
+        return [("true" if value else "false")] == key.get("correct", [])
+    if kind == "numeric":
+        try:
+            number = float(answer)
+        except (TypeError, ValueError):
+            return False
+        return math.isfinite(number) and abs(number - float(key["value"])) <= float(key.get("tolerance", 0))
+    if kind == "short_text":
+        return isinstance(answer, str) and _normalise(answer) in {_normalise(a) for a in key.get("accepted", [])}
+    return False
+
+
+def grade_quiz(quiz: dict[str, Any], answers: dict[str, Any]) -> tuple[float, bool, dict[str, Any]]:
+    results = {q["id"]: is_correct(q, answers.get(q["id"])) for q in quiz["questions"]}
+    score = sum(results.values()) / len(results) if results else 0.0
+    return round(score, 4), score >= quiz["pass_mark"], {"correct": results}
+
+
+def grade_submission(session: Session, submission_id: str) -> Submission | None:
+    submission = repository.submission(session, submission_id)
+    if submission is None or submission.status == "graded":
+        return submission
+    enrolment = session.get(Enrolment, submission.enrolment_id)
+    assert enrolment is not None
+    cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
+    if cached is None:
+        raise LookupError(f"no answer key cached for {enrolment.course_id} v{enrolment.version}")
+    quiz = _quiz_key(cached.key, submission.quiz_id)
+    assert quiz is not None, "submit() validated the quiz against this key"
+    submission.score, submission.passed, submission.results = grade_quiz(quiz, submission.answers)
+    submission.status = "graded"
+    submission.graded_at = utcnow()
+    session.add(submission)
+    session.flush()
+    evaluate_completion(session, enrolment, cached.key)
+    return submission
+
+
+def evaluate_completion(session: Session, enrolment: Enrolment, key: dict[str, Any]) -> Completion | None:
+    """Complete the enrolment once every quiz of the pinned version is passed; emits
+    `course.completed` exactly once (the completion row's key is the enrolment)."""
+    if repository.completion(session, enrolment.id) is not None:
+        return None
+    required = {q["quiz_id"] for q in key["quizzes"]}
+    if not required or not required <= repository.passed_quizzes(session, enrolment.id):
+        return None
+    now = utcnow()
+    completion = Completion(enrolment_id=enrolment.id, user_id=enrolment.user_id, course_id=enrolment.course_id,
+                            version=enrolment.version, org_path=enrolment.org_path, completed_at=now)
+    enrolment.status, enrolment.completed_at = "completed", now
+    session.add_all([completion, enrolment])
+    emit(session, outbox, "course.completed", {
+        "enrolment_id": enrolment.id, "user_id": enrolment.user_id, "user_name": enrolment.user_name,
+        "course_id": enrolment.course_id, "version": enrolment.version, "course_title": enrolment.course_title,
+        "language": enrolment.language, "institute_id": enrolment.institute_id, "org_path": enrolment.org_path,
+        "indicators": attained_indicators(session, enrolment.id, key), "completed_at": now.isoformat()})
+    return completion
+
+
+def attained_indicators(session: Session, enrolment_id: str, key: dict[str, Any]) -> list[str]:
+    questions = {q["id"]: q for quiz in key["quizzes"] for q in quiz["questions"]}
+    attained: set[str] = set()
+    for submission in repository.passing_results(session, enrolment_id):
+        for question_id, correct in (submission.results or {}).get("correct", {}).items():
+            if correct and question_id in questions:
+                attained.update(questions[question_id].get("indicators", []))
+    return sorted(attained)
+
+
+def jurisdiction(user: Principal) -> str:
+    """The org path an analyst or admin may read (from the token's `scope` claim)."""
+    if not user.scope or not user.scope.startswith("org:"):
+        raise Forbidden("Your account has no org-unit jurisdiction.")
+    return user.scope.removeprefix("org:")
+
+
+def completion_report(session: Session, user: Principal, path: str | None) -> CompletionReport:
+    own = jurisdiction(user)
+    target = path or own
+    if not (target == own or target.startswith(own + "/")):
+        raise Forbidden("That org unit is outside your jurisdiction.")
+    depth = len(target.split("/"))
+    counts = repository.counts_by_unit(session, target, depth)
+    return CompletionReport(scope=target, level=depth, units=[
+        UnitCount(org_unit=unit, enrolled=e, completed=c) for unit, (e, c) in sorted(counts.items())])
+
+
+def ensure_answer_key(engine: Engine, courses: ServiceClient, course_id: str, version: int) -> None:
+    """Fetch a version's answer key from the courses service once; versions are immutable, so the
+    stored copy never goes stale. The HTTP call happens outside any transaction."""
+    with session_scope(engine, readonly=True) as session:
+        if repository.answer_key(session, course_id, version) is not None:
+            return
+    key = courses.get_json(f"/api/v1/courses/{course_id}/versions/{version}/answer-key")
+    with session_scope(engine) as session:
+        store_answer_key(session, course_id, version, key)

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from functools import lru_cache
+
+from libs.settings import CommonSettings
+
+
+class ProgressSettings(CommonSettings):
+    progress_database_url: str | None = None
+    processed_events_days: int = 30
+
+    @property
+    def database_url(self) -> str:
+        return self.progress_database_url or self.sqlite_url("progress")
+
+
+@lru_cache
+def get_settings() -> ProgressSettings:
+    return ProgressSettings()

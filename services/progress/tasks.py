@@ -1,0 +1,58 @@
+"""Celery tasks of the progress service. Each takes an event, re-reads rows by id and is idempotent."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.exc import OperationalError
+
+from libs.celery_app import celery_app
+from libs.db import cached_engine, session_scope
+from libs.outbox import first_delivery, utcnow
+from libs.service_client import ServiceClient
+from services.progress import repository, service
+from services.progress.models import Enrolment, processed_events
+from services.progress.settings import get_settings
+
+log = logging.getLogger("ustaz.progress.tasks")
+TRANSIENT = (httpx.TransportError, httpx.HTTPStatusError, OperationalError, LookupError)
+
+
+@functools.cache
+def courses_client() -> ServiceClient:
+    settings = get_settings()
+    return ServiceClient(gateway_url=settings.gateway_url, client_id="progress",
+                         client_secret=settings.service_client_secret, target="courses",
+                         base_url=settings.courses_url)
+
+
+@celery_app.task(name="progress.grade_submission", autoretry_for=TRANSIENT, retry_backoff=True,
+                 retry_backoff_max=60, max_retries=10)
+def grade_submission(event: dict[str, Any]) -> None:
+    engine = cached_engine(get_settings().database_url)
+    submission_id = event["payload"]["submission_id"]
+    with session_scope(engine, readonly=True) as session:
+        submission = repository.submission(session, submission_id)
+        enrolment = session.get(Enrolment, submission.enrolment_id) if submission else None
+    if enrolment is None:
+        log.warning("submission not found", extra={"submission": submission_id})
+        return
+    service.ensure_answer_key(engine, courses_client(), enrolment.course_id, enrolment.version)
+    with session_scope(engine) as session:
+        if not first_delivery(session, processed_events, event["id"], "progress.grade_submission"):
+            return
+        graded = service.grade_submission(session, submission_id)
+    if graded is not None:
+        log.info("graded", extra={"submission": submission_id, "score": graded.score, "passed": graded.passed})
+
+
+@celery_app.task(name="progress.purge_processed_events")
+def purge_processed_events() -> None:
+    settings = get_settings()
+    with session_scope(cached_engine(settings.database_url)) as session:
+        removed = repository.purge_processed_events(session, utcnow() - timedelta(days=settings.processed_events_days))
+    log.info("purged processed events", extra={"count": removed})
