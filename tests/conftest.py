@@ -34,6 +34,12 @@ os.environ.setdefault("XDG_RUNTIME_DIR", str(WORKDIR))
 SERVICES = ("gateway", "courses", "progress", "certificates")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end tests last: Playwright's sync API keeps an event loop running in the main thread
+    while its browser is open, which async tests cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(WORKDIR, ignore_errors=True)
 
