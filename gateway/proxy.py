@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from starlette.background import BackgroundTask
@@ -71,3 +73,31 @@ async def proxy(request: Request) -> Response:
         return Response(body, status_code=upstream_response.status, headers=out_headers)
     return StreamingResponse(upstream_response.content.iter_chunked(65536), status_code=upstream_response.status,
                              headers=out_headers, background=BackgroundTask(upstream_response.release))
+
+
+async def merged_openapi(request: Request) -> dict[str, Any]:
+    """The gateway's own spec plus each service's, fetched and cached for a minute."""
+    cached = getattr(request.app.state, "merged_openapi", None)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    spec: dict[str, Any] = {**request.app.state.openapi, "info": {"title": "Ustaz API", "version": "1"}}
+    paths = dict(spec["paths"])
+    schemas = dict(spec["components"]["schemas"])
+    missing = []
+    for name, url in request.app.state.settings.upstreams.items():
+        try:
+            response = await request.app.state.http.get(f"{url}/openapi.json", timeout=3)
+            response.raise_for_status()
+        except Exception:
+            missing.append(name)
+            continue
+        part = response.json()
+        paths.update(part.get("paths", {}))
+        schemas.update(part.get("components", {}).get("schemas", {}))
+    spec["paths"] = dict(sorted(paths.items()))
+    spec["components"] = {**spec["components"], "schemas": schemas}
+    if missing:
+        spec["info"]["x-unavailable-services"] = missing
+    else:
+        request.app.state.merged_openapi = (time.monotonic() + 60, spec)
+    return spec

@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway import service
 from gateway.keys import jwks
-from gateway.proxy import proxy
+from gateway.proxy import merged_openapi, proxy
 from gateway.schemas import LoginRequest, RefreshRequest, ServiceTokenRequest, TokenPair, UserPublic
 from gateway.web.routes import routes as web_routes
 from libs.api import api, json_response, read_json
@@ -69,34 +66,6 @@ async def me(request: Request) -> Response:
 @api(summary="Public keys that verify access tokens (JWKS)", tags=["identity"], public=True)
 async def jwks_document(request: Request) -> Response:
     return JSONResponse(jwks(request.app.state.keys), headers={"Cache-Control": "public, max-age=300"})
-
-
-async def merged_openapi(request: Request) -> dict[str, Any]:
-    """The gateway's own spec plus each service's, fetched and cached for a minute."""
-    cached = getattr(request.app.state, "merged_openapi", None)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    spec: dict[str, Any] = {**request.app.state.openapi, "info": {"title": "Ustaz API", "version": "1"}}
-    paths = dict(spec["paths"])
-    schemas = dict(spec["components"]["schemas"])
-    missing = []
-    for name, url in request.app.state.settings.upstreams.items():
-        try:
-            response = await request.app.state.http.get(f"{url}/openapi.json", timeout=3)
-            response.raise_for_status()
-        except Exception:
-            missing.append(name)
-            continue
-        part = response.json()
-        paths.update(part.get("paths", {}))
-        schemas.update(part.get("components", {}).get("schemas", {}))
-    spec["paths"] = dict(sorted(paths.items()))
-    spec["components"] = {**spec["components"], "schemas": schemas}
-    if missing:
-        spec["info"]["x-unavailable-services"] = missing
-    else:
-        request.app.state.merged_openapi = (time.monotonic() + 60, spec)
-    return spec
 
 
 async def openapi(request: Request) -> Response:

@@ -122,3 +122,15 @@ async def call_api(request: Request, method: str, path: str, **kwargs: Any) -> A
             problem = {"title": response.reason_phrase}
         raise ApiError(response.status_code, problem)
     return response.json() if response.content else None
+
+
+FORM_LIMIT = 64 * 1024
+
+
+async def read_form(request: Request) -> dict[str, Any]:
+    form = await request.form(max_files=0, max_fields=200, max_part_size=FORM_LIMIT)
+    return {k: form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k) for k in form.keys()}
+
+
+def error_page(request: Request, exc: ApiError) -> Response:
+    return render(request, "error.html", status_code=exc.status, problem=exc.problem)

@@ -1,0 +1,140 @@
+"""Course pages: catalogue, course, lesson reader, quiz and its result."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.web.app import ApiError, call_api, error_page, page_lang, page_user, read_form, redirect, render
+from gateway.web.i18n import gettext as _
+
+
+async def catalogue(request: Request) -> Response:
+    user = await page_user(request)
+    lang = page_lang(request, user)
+    params = {k: v for k, v in {"q": request.query_params.get("q"), "lang": request.query_params.get("lang")}.items()
+              if v}
+    try:
+        page = await call_api(request, "GET", "/api/v1/courses", params=params)
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "catalogue.html", user=user, courses=page["items"], q=params.get("q", ""),
+                  content_lang=params.get("lang", ""), ui_lang=lang)
+
+
+async def _enrolment(request: Request, course_id: str) -> dict[str, Any] | None:
+    mine = await call_api(request, "GET", "/api/v1/progress/enrolments")
+    return next((e for e in mine["items"] if e["course_id"] == course_id), None)
+
+
+async def course_page(request: Request) -> Response:
+    user = await page_user(request)
+    page_lang(request, user)
+    course_id = request.path_params["course_id"]
+    try:
+        course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
+        enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
+        content = course["content"]
+        if enrolment and enrolment["version"] != content["version"]:
+            content = await call_api(request, "GET", f"/api/v1/courses/{course_id}/versions/{enrolment['version']}")
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment)
+
+
+async def enrol(request: Request) -> Response:
+    user = await page_user(request)
+    course_id = request.path_params["course_id"]
+    if user is None:
+        return redirect(f"/login?next=/courses/{quote(course_id)}")
+    page_lang(request, user)
+    try:
+        await call_api(request, "POST", "/api/v1/progress/enrolments", json={"course_id": course_id})
+    except ApiError as exc:
+        return error_page(request, exc)
+    return redirect(f"/courses/{quote(course_id)}")
+
+
+async def lesson_page(request: Request) -> Response:
+    user = await page_user(request)
+    page_lang(request, user)
+    p = request.path_params
+    try:
+        lesson = await call_api(request, "GET",
+                                f"/api/v1/courses/{p['course_id']}/versions/{p['version']}/lessons/{p['lesson_id']}")
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "lesson.html", user=user, lesson=lesson)
+
+
+async def _quiz(request: Request) -> dict[str, Any]:
+    p = request.path_params
+    content = await call_api(request, "GET", f"/api/v1/courses/{p['course_id']}/versions/{p['version']}")
+    for module in content["modules"]:
+        for item in module["items"]:
+            if item["type"] == "quiz" and item["id"] == p["quiz_id"]:
+                return {"content": content, "quiz": item}
+    raise ApiError(404, {"title": _("Not found"), "detail": _("This quiz is not part of the course.")})
+
+
+async def quiz_page(request: Request) -> Response:
+    user = await page_user(request)
+    page_lang(request, user)
+    try:
+        found = await _quiz(request)
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "quiz.html", user=user, **found)
+
+
+async def submit_quiz(request: Request) -> Response:
+    user = await page_user(request)
+    p = request.path_params
+    if user is None:
+        return redirect(f"/login?next=/courses/{quote(p['course_id'])}")
+    page_lang(request, user)
+    form = await read_form(request)
+    try:
+        found = await _quiz(request)
+        answers: dict[str, Any] = {}
+        for question in found["quiz"]["questions"]:
+            value = form.get(question["id"])
+            if value in (None, ""):
+                continue
+            if question["kind"] == "multiple":
+                answers[question["id"]] = value if isinstance(value, list) else [value]
+            else:
+                answers[question["id"]] = value
+        submission = await call_api(request, "POST", "/api/v1/progress/submissions", json={
+            "id": form.get("submission_id") or None, "course_id": p["course_id"], "quiz_id": p["quiz_id"],
+            "answers": answers})
+    except ApiError as exc:
+        return error_page(request, exc)
+    return redirect(f"/submissions/{submission['id']}")
+
+
+async def submission_page(request: Request) -> Response:
+    user = await page_user(request)
+    if user is None:
+        return redirect("/login")
+    page_lang(request, user)
+    try:
+        submission = await call_api(request, "GET", f"/api/v1/progress/submissions/{request.path_params['submission_id']}")
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "submission.html", user=user, submission=submission)
+
+
+routes = [
+    Route("/courses", catalogue),
+    Route("/courses/{course_id}", course_page),
+    Route("/courses/{course_id}/enrol", enrol, methods=["POST"]),
+    Route("/courses/{course_id}/v/{version:int}/lessons/{lesson_id}", lesson_page),
+    Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", quiz_page, methods=["GET"]),
+    Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", submit_quiz, methods=["POST"]),
+    Route("/submissions/{submission_id}", submission_page),
+]
