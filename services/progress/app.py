@@ -16,7 +16,7 @@ from services.progress.tasks import courses_client
 
 
 def start_clients(app: Starlette) -> Callable[[], Awaitable[Any]]:
-    app.state.courses = courses_client()
+    app.state.courses = courses_client(app.state.settings)
     return lambda: run_in_threadpool(app.state.courses.close)
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Index, UniqueConstraint, false
 from sqlmodel import Field
 
 from libs.db import UTCDateTime, service_base
@@ -37,6 +37,10 @@ class Enrolment(Base, table=True):
     enrolled_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     completed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     deadline: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Completion rule: every lesson of the pinned version viewed (an `experienced` statement) as
+    # well as every quiz passed. Cohort enrolments set it; self-enrolment takes the setting.
+    require_lessons: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    enrolled_by: str | None = Field(default=None, max_length=80)  # the institute admin of a cohort enrolment
 
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 
@@ -73,3 +77,26 @@ class Completion(Base, table=True):
     version: int
     org_path: str = Field(index=True, max_length=400)
     completed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Statement(Base, table=True):
+    """One xAPI 1.0.3 statement, append-only: rows are never updated except `voided`, which a later
+    voiding statement sets (the voiding statement itself is the record of that change)."""
+
+    __tablename__ = "statements"
+    id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(max_length=80)
+    course_id: str | None = Field(default=None, index=True, max_length=36)
+    verb: str = Field(index=True, max_length=200)
+    activity_id: str = Field(index=True, max_length=500)
+    # The statement as the client sent it (normalised), plus `stored`, `authority` and `version`.
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # sha256 of the client's part: a resent id with the same digest is a no-op, another is 409.
+    digest: str = Field(max_length=64)
+    timestamp: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    stored: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    future_timestamp: bool = False
+    voided: bool = False
+    voids: str | None = Field(default=None, max_length=36)
+
+    __table_args__ = (Index("ix_statements_user_stored", "user_id", "stored", "id"),)

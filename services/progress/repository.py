@@ -23,8 +23,8 @@ def answer_key(session: Session, course_id: str, version: int) -> AnswerKeyCache
     return session.get(AnswerKeyCache, (course_id, version))
 
 
-def submission(session: Session, submission_id: str) -> Submission | None:
-    return session.get(Submission, submission_id)
+def submission(session: Session, submission_id: str, *, for_update: bool = False) -> Submission | None:
+    return session.get(Submission, submission_id, with_for_update=for_update)
 
 
 def passed_quizzes(session: Session, enrolment_id: str) -> set[str]:

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.api import api, json_response, read_json
+from libs.api import api, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
-from libs.errors import BadGateway, NotFound
-from services.progress import repository, service
+from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
+from services.progress import repository, service, statements
 from services.progress.schemas import (
     CompletionReport,
     EnrolmentCreate,
@@ -18,8 +23,12 @@ from services.progress.schemas import (
     SubmissionCreate,
     SubmissionPublic,
 )
+from services.progress.xapi import Statement as StatementIn
+from services.progress.xapi import StatementQuery, StatementResult, StatementsStored
 
 PREFIX = "/api/v1/progress"
+STATEMENT_LIST = TypeAdapter(list[StatementIn])
+XAPI_HEADERS = {"X-Experience-API-Version": "1.0.3"}
 
 
 @api(summary="Enrol yourself in a published course (pins its latest version)", body=EnrolmentCreate,
@@ -67,6 +76,43 @@ async def get_submission(request: Request) -> Response:
     return json_response(SubmissionPublic.model_validate(submission), headers={"Cache-Control": "no-store"})
 
 
+@api(summary="Record xAPI statements: one, or a batch (a JSON array) as an offline phone sends them",
+     body=list[StatementIn], response=StatementsStored, tags=["xapi"])
+async def post_statements(request: Request) -> Response:
+    user = current_user(request, "teacher")
+    raw = await read_json(request, Any)
+    batch = [raw] if isinstance(raw, dict) else raw
+    if not isinstance(batch, list) or not batch:
+        raise BadRequest("Send a statement object or a non-empty array of statements.")
+    limit = request.app.state.settings.statements_batch_max
+    if len(batch) > limit:
+        raise PayloadTooLarge(f"A batch holds at most {limit} statements; this one has {len(batch)}.")
+    try:
+        parsed = STATEMENT_LIST.validate_python(batch)
+    except ValidationError as exc:
+        raise Unprocessable(f"{exc.error_count()} field(s) failed validation", errors=validation_errors(exc)) from exc
+    try:
+        stored = await in_transaction(request, service.record_statements, user, parsed)
+    except IntegrityError:  # the same ids arrived concurrently: the second pass sees them stored
+        stored = await in_transaction(request, service.record_statements, user, parsed)
+    return json_response(StatementsStored(ids=stored.ids, flagged=stored.flagged), headers=XAPI_HEADERS)
+
+
+@api(summary="Your statements, newest first: filter by agent, verb, activity, since/until; page by cursor",
+     response=StatementResult, tags=["xapi"])
+async def get_statements(request: Request) -> Response:
+    user = current_user(request)
+    query = parse_query(request, StatementQuery)
+    rows, cursor = await read_only(request, statements.query, user.id, query)
+    more = ""
+    if cursor:
+        params = {k: v for k, v in request.query_params.items() if k != "cursor"}
+        more = f"{PREFIX}/xapi/statements?{urlencode({**params, 'cursor': cursor})}"
+    page = StatementResult(statements=[r.body for r in rows], more=more,
+                           flagged=[r.id for r in rows if r.future_timestamp])
+    return json_response(page, headers={**XAPI_HEADERS, "Cache-Control": "no-store"})
+
+
 @api(summary="Enrolled and completed teachers by org unit, within your jurisdiction",
      response=CompletionReport, tags=["analytics"])
 async def completion_report(request: Request) -> Response:
@@ -80,5 +126,7 @@ routes = [
     Route(PREFIX + "/enrolments", list_enrolments, methods=["GET"]),
     Route(PREFIX + "/submissions", create_submission, methods=["POST"]),
     Route(PREFIX + "/submissions/{submission_id}", get_submission),
+    Route(PREFIX + "/xapi/statements", post_statements, methods=["POST"]),
+    Route(PREFIX + "/xapi/statements", get_statements, methods=["GET"]),
     Route(PREFIX + "/analytics/completions", completion_report),
 ]

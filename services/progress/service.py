@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+import uuid
 from typing import Any
 
 from sqlalchemy import Engine
@@ -18,9 +19,13 @@ from libs.db import session_scope
 from libs.errors import Conflict, Forbidden, Unprocessable
 from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient
-from services.progress import repository
+from services.progress import repository, statements
 from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, outbox
 from services.progress.schemas import CompletionReport, SubmissionCreate, UnitCount
+from services.progress.xapi import VERBS, VIEWED, course_activity
+from services.progress.xapi import Statement as StatementIn
+
+GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 
 def enrol(session: Session, user: Principal, course: dict[str, Any]) -> tuple[Enrolment, bool]:
@@ -111,7 +116,9 @@ def grade_quiz(quiz: dict[str, Any], answers: dict[str, Any]) -> tuple[float, bo
 
 
 def grade_submission(session: Session, submission_id: str) -> Submission | None:
-    submission = repository.submission(session, submission_id)
+    """Grade once: the row lock (PostgreSQL; SQLite's write lock serialises anyway) makes a second
+    grader wait and then find it graded, so redelivery or a re-enqueue never counts twice."""
+    submission = repository.submission(session, submission_id, for_update=True)
     if submission is None or submission.status == "graded":
         return submission
     enrolment = session.get(Enrolment, submission.enrolment_id)
@@ -126,19 +133,76 @@ def grade_submission(session: Session, submission_id: str) -> Submission | None:
     submission.graded_at = utcnow()
     session.add(submission)
     session.flush()
+    record_grading(session, enrolment, submission)
     evaluate_completion(session, enrolment, cached.key)
     return submission
 
 
+def record_grading(session: Session, enrolment: Enrolment, submission: Submission) -> None:
+    """The graded result as a statement (its id derives from the submission's, so it is stored once)
+    and a `submission.graded` event."""
+    assert submission.graded_at is not None and submission.score is not None
+    statement = StatementIn.model_validate({
+        "id": str(uuid.uuid5(GRADING_NS, submission.id)),
+        "actor": statements.agent_of(enrolment.user_id, enrolment.user_name).model_dump(exclude_none=True),
+        "verb": {"id": VERBS["passed" if submission.passed else "failed"]},
+        "object": {"id": course_activity(enrolment.course_id, submission.quiz_id)},
+        "result": {"score": {"scaled": submission.score}, "success": bool(submission.passed), "completion": True},
+        "context": {"registration": enrolment.id,
+                    "contextActivities": {"parent": [{"id": course_activity(enrolment.course_id)}]}},
+        "timestamp": submission.submitted_at})
+    statements.store(session, enrolment.user_id, [statement], submission.graded_at, enrolment.org_path,
+                     [enrolment.course_id])
+    emit(session, outbox, "submission.graded", {
+        "submission_id": submission.id, "user_id": enrolment.user_id, "course_id": enrolment.course_id,
+        "version": enrolment.version, "quiz_id": submission.quiz_id, "score": submission.score,
+        "passed": submission.passed, "org_path": enrolment.org_path, "graded_at": submission.graded_at.isoformat()})
+
+
+def record_statements(session: Session, user: Principal, batch: list[StatementIn]) -> statements.Stored:
+    """Store a teacher's batch: each statement about a course must be about one they are enrolled
+    in and an item of its pinned version; lesson views then re-evaluate completion."""
+    refs = [s.course_ref() for s in batch]
+    enrolments = {e.course_id: e for e in repository.enrolments_of(session, user.id)}
+    outside = sorted({ref[0] for ref in refs if ref and ref[0] not in enrolments})
+    if outside:
+        raise Forbidden(f"You are not enrolled in: {', '.join(outside)}.")
+    keys = {c: repository.answer_key(session, e.course_id, e.version) for c, e in enrolments.items()
+            if any(ref and ref[0] == c for ref in refs)}
+    for ref in refs:
+        cached = keys.get(ref[0]) if ref else None
+        if ref and ref[1] and cached is not None and ref[1] not in _items(cached.key):
+            raise Unprocessable(f"Item {ref[1]!r} is not part of version {enrolments[ref[0]].version} of this course.")
+    org_path = "/".join(user.org)
+    stored = statements.store(session, user.id, batch, utcnow(), org_path, [ref[0] if ref else None for ref in refs])
+    viewed = {row.course_id for row in stored.new if row.verb in VIEWED and row.course_id}
+    for course_id in viewed:
+        cached = keys.get(course_id)
+        if cached is not None and enrolments[course_id].require_lessons:
+            evaluate_completion(session, enrolments[course_id], cached.key)
+    return stored
+
+
+def _items(key: dict[str, Any]) -> set[str]:
+    return set(key["lessons"]) | {q["quiz_id"] for q in key["quizzes"]}
+
+
 def evaluate_completion(session: Session, enrolment: Enrolment, key: dict[str, Any]) -> Completion | None:
-    """Complete the enrolment once every quiz of the pinned version is passed; emits
-    `course.completed` exactly once (the completion row's key is the enrolment)."""
+    """Complete the enrolment once its rules hold: every quiz of the pinned version passed at its
+    pass mark, every lesson viewed if the enrolment requires it, and all of it before the deadline
+    (the server's clock). Emits `course.completed` exactly once (the completion row's key is the
+    enrolment)."""
     if repository.completion(session, enrolment.id) is not None:
+        return None
+    now = utcnow()
+    if enrolment.deadline is not None and now > enrolment.deadline:
         return None
     required = {q["quiz_id"] for q in key["quizzes"]}
     if not required or not required <= repository.passed_quizzes(session, enrolment.id):
         return None
-    now = utcnow()
+    if enrolment.require_lessons and not set(key["lessons"]) <= statements.viewed_items(
+            session, enrolment.user_id, enrolment.course_id):
+        return None
     completion = Completion(enrolment_id=enrolment.id, user_id=enrolment.user_id, course_id=enrolment.course_id,
                             version=enrolment.version, org_path=enrolment.org_path, completed_at=now)
     enrolment.status, enrolment.completed_at = "completed", now

@@ -8,6 +8,10 @@ from libs.settings import CommonSettings
 class ProgressSettings(CommonSettings):
     progress_database_url: str | None = None
     processed_events_days: int = 30
+    statements_batch_max: int = 100
+    # Self-enrolment's completion rule; cohort enrolments choose per cohort. Off until the reader
+    # records lesson views for every client (see docs/progress.md).
+    require_lesson_views: bool = False
 
     @property
     def database_url(self) -> str:

@@ -16,18 +16,21 @@ from libs.outbox import first_delivery, utcnow
 from libs.service_client import ServiceClient
 from services.progress import repository, service
 from services.progress.models import Enrolment, processed_events
-from services.progress.settings import get_settings
+from services.progress.settings import ProgressSettings, get_settings
 
 log = logging.getLogger("ustaz.progress.tasks")
 TRANSIENT = (httpx.TransportError, httpx.HTTPStatusError, OperationalError, LookupError)
 
 
-@functools.cache
-def courses_client() -> ServiceClient:
-    settings = get_settings()
+def courses_client(settings: ProgressSettings | None = None) -> ServiceClient:
+    """A client of the courses service; web processes make one per app, workers share `worker_courses`."""
+    settings = settings or get_settings()
     return ServiceClient(gateway_url=settings.gateway_url, client_id="progress",
                          client_secret=settings.service_client_secret, target="courses",
                          base_url=settings.courses_url)
+
+
+worker_courses = functools.cache(courses_client)
 
 
 @celery_app.task(name="progress.grade_submission", autoretry_for=TRANSIENT, retry_backoff=True,
@@ -41,7 +44,7 @@ def grade_submission(event: dict[str, Any]) -> None:
     if enrolment is None:
         log.warning("submission not found", extra={"submission": submission_id})
         return
-    service.ensure_answer_key(engine, courses_client(), enrolment.course_id, enrolment.version)
+    service.ensure_answer_key(engine, worker_courses(), enrolment.course_id, enrolment.version)
     with session_scope(engine) as session:
         if not first_delivery(session, processed_events, event["id"], "progress.grade_submission"):
             return

@@ -1,0 +1,189 @@
+"""The learning record: xAPI statements stored append-only, deduplicated by id, queried by cursor.
+
+`store` is the one way a statement gets in, for a phone's batch and for the grader alike. A
+repeated id with the same content changes nothing (an offline phone resends freely); with other
+content it is a 409; a batch naming one id twice is a 400; nothing of a rejected batch is stored.
+`stored` is the server's clock; the client's `timestamp` is kept for display only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
+
+from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
+from libs.outbox import emit
+from services.progress.models import Statement, outbox
+from services.progress.settings import get_settings
+from services.progress.xapi import VERBS, VIEWED, Agent, StatementQuery, parse_activity
+from services.progress.xapi import Statement as StatementIn
+
+# A phone's clock may run a little fast; beyond this a timestamp is flagged as in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class Stored:
+    ids: list[str] = field(default_factory=list)
+    new: list[Statement] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+
+
+def digest(statement: StatementIn) -> str:
+    canonical = json.dumps(client_part(statement), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def client_part(statement: StatementIn) -> dict[str, Any]:
+    """What the client said (timestamps already in UTC: one instant, one spelling)."""
+    return statement.model_dump(mode="json", exclude_none=True)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def authority() -> dict[str, Any]:
+    return {"objectType": "Agent", "account": {"homePage": get_settings().public_url, "name": "ustaz-progress"}}
+
+
+def agent_of(user_id: str, name: str = "") -> Agent:
+    return Agent.model_validate({"name": name or None, "account": {"homePage": get_settings().public_url,
+                                                                     "name": user_id}})
+
+
+def store(session: Session, user_id: str, statements: list[StatementIn], now: datetime,
+          org_path: str, course_ids: list[str | None]) -> Stored:
+    """Validate a batch as a whole, then store what is new. `course_ids[i]` is the course of
+    statement i (resolved by the caller against the teacher's enrolments)."""
+    ids = [str(s.id) for s in statements if s.id is not None]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise BadRequest(f"The batch repeats statement ids: {', '.join(repeated)}.", ids=repeated)
+    others = [str(s.id or i) for i, s in enumerate(statements) if s.actor.account.name != user_id]
+    if others:
+        raise Forbidden("You can only record statements about yourself (actor.account.name must be your user id).",
+                        ids=others)
+    existing = {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(ids)))} if ids else {}
+    clashes = [i for i, s in ((str(s.id), s) for s in statements if s.id is not None)
+               if i in existing and (existing[i].digest != digest(s) or existing[i].user_id != user_id)]
+    if clashes:
+        raise Conflict("A different statement with this id is already stored.", ids=clashes)
+    batch_ids = set(ids)
+    voids = _check_voiding(session, user_id, statements, existing, batch_ids)
+    out = Stored()
+    for index, statement in enumerate(statements):
+        statement_id = str(statement.id or uuid.uuid4())
+        out.ids.append(statement_id)
+        if statement_id in existing:
+            if existing[statement_id].future_timestamp:
+                out.flagged.append(statement_id)
+            continue
+        row = _row(statement, statement_id, user_id, now, course_ids[index])
+        session.add(row)
+        out.new.append(row)
+        if row.future_timestamp:
+            out.flagged.append(statement_id)
+    session.flush()
+    if voids:
+        session.execute(update(Statement).where(col(Statement.id).in_(voids)).values(voided=True))
+    for row in out.new:
+        emit(session, outbox, "statement.recorded", {
+            "statement_id": row.id, "user_id": user_id, "course_id": row.course_id, "verb": row.verb,
+            "activity_id": row.activity_id, "org_path": org_path, "stored": iso(row.stored)})
+    return out
+
+
+def _row(statement: StatementIn, statement_id: str, user_id: str, now: datetime, course_id: str | None) -> Statement:
+    timestamp = statement.timestamp or now
+    body = client_part(statement)
+    body.update(id=statement_id, timestamp=iso(timestamp), stored=iso(now), authority=authority(),
+                version="1.0.3")
+    return Statement(id=statement_id, user_id=user_id, course_id=course_id, verb=statement.verb.id,
+                     activity_id=statement.object.id, body=body, digest=digest(statement), timestamp=timestamp,
+                     stored=now, future_timestamp=timestamp > now + CLOCK_SKEW,
+                     voids=statement.object.id if statement.object.objectType == "StatementRef" else None)
+
+
+def _check_voiding(session: Session, user_id: str, statements: list[StatementIn], existing: dict[str, Statement],
+                   batch_ids: set[str]) -> list[str]:
+    targets = [s.object.id for s in statements
+               if s.verb.id == VERBS["voided"] and str(s.id) not in existing]
+    if not targets:
+        return []
+    found = {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(targets)))}
+    for target in targets:
+        row = found.get(target)
+        if row is None:
+            raise Unprocessable(f"Statement {target} is in this batch: void it in a later request."
+                                if target in batch_ids else f"No stored statement {target} to void.")
+        if row.user_id != user_id:
+            raise Forbidden(f"Statement {target} is not yours to void.")
+        if row.verb == VERBS["voided"]:
+            raise Unprocessable(f"Statement {target} voids another statement and cannot itself be voided.")
+    return targets
+
+
+def encode_cursor(row: Statement) -> str:
+    return base64.urlsafe_b64encode(json.dumps([row.stored.isoformat(), row.id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        stored, statement_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(stored).astimezone(UTC), str(statement_id)
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("The cursor is not one this server gave out.") from exc
+
+
+def query(session: Session, user_id: str, q: StatementQuery) -> tuple[list[Statement], str | None]:
+    """A page of the user's own statements and the cursor of the next page (None at the end)."""
+    if q.agent is not None:
+        try:
+            agent = Agent.model_validate_json(q.agent)
+        except ValueError as exc:
+            raise BadRequest("The agent parameter must be the JSON of an Agent with an account.") from exc
+        if agent.account.name != user_id:
+            raise Forbidden("You can only read your own statements.")
+    base = select(Statement).where(Statement.user_id == user_id)
+    single = q.statementId or q.voidedStatementId
+    if single is not None:
+        row = session.exec(base.where(Statement.id == str(single),
+                                      Statement.voided == (q.voidedStatementId is not None))).first()
+        return ([row] if row else []), None
+    stmt = base.where(Statement.voided == False)  # noqa: E712
+    if q.verb:
+        stmt = stmt.where(Statement.verb == q.verb)
+    if q.activity:
+        stmt = stmt.where(Statement.activity_id == q.activity)
+    if q.since:
+        stmt = stmt.where(Statement.stored > q.since.astimezone(UTC))
+    if q.until:
+        stmt = stmt.where(Statement.stored <= q.until.astimezone(UTC))
+    if q.cursor:
+        stored, last_id = decode_cursor(q.cursor)
+        if q.ascending:
+            stmt = stmt.where(or_(Statement.stored > stored, and_(Statement.stored == stored, Statement.id > last_id)))
+        else:
+            stmt = stmt.where(or_(Statement.stored < stored, and_(Statement.stored == stored, Statement.id < last_id)))
+    order = (col(Statement.stored), col(Statement.id))
+    stmt = stmt.order_by(*(order if q.ascending else (o.desc() for o in order))).limit(q.limit + 1)
+    rows = list(session.exec(stmt))
+    more = encode_cursor(rows[q.limit - 1]) if len(rows) > q.limit else None
+    return rows[:q.limit], more
+
+
+def viewed_items(session: Session, user_id: str, course_id: str) -> set[str]:
+    """Item ids of a course the user has an unvoided `experienced` or `completed` statement for."""
+    rows = session.exec(select(Statement.activity_id).where(
+        Statement.user_id == user_id, Statement.course_id == course_id, Statement.voided == False,  # noqa: E712
+        col(Statement.verb).in_(VIEWED)).distinct())
+    return {found[1] for found in map(parse_activity, rows) if found and found[1]}
