@@ -14,8 +14,11 @@ from libs.api import api, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
+from libs.idempotency import idempotent
 from services.progress import repository, service, statements
 from services.progress.schemas import (
+    CohortCreate,
+    CohortResult,
     CompletionReport,
     EnrolmentCreate,
     EnrolmentList,
@@ -33,15 +36,32 @@ XAPI_HEADERS = {"X-Experience-API-Version": "1.0.3"}
 
 @api(summary="Enrol yourself in a published course (pins its latest version)", body=EnrolmentCreate,
      response=EnrolmentPublic, status=201, tags=["enrolments"])
+@idempotent
 async def create_enrolment(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, EnrolmentCreate)
-    try:
-        course = await run_in_threadpool(request.app.state.courses.get_json, f"/api/v1/courses/{body.course_id}")
-    except BadGateway as exc:
-        raise NotFound(f"No published course {body.course_id}.") from exc
-    enrolment, created = await in_transaction(request, service.enrol, user, course)
+    course = await published_course(request, body.course_id)
+    enrolment, created = await in_transaction(request, service.enrol, user, course,
+                                              require_lessons=request.app.state.settings.require_lesson_views)
     return json_response(EnrolmentPublic.model_validate(enrolment), status_code=201 if created else 200)
+
+
+@api(summary="Enrol a cohort of teachers in your institute's course, with an optional deadline",
+     body=CohortCreate, response=CohortResult, status=201, tags=["enrolments"])
+@idempotent
+async def create_cohort(request: Request) -> Response:
+    admin = current_user(request, "institute_admin", "platform_admin")
+    body = await read_json(request, CohortCreate)
+    course = await published_course(request, body.course_id)
+    result = await in_transaction(request, service.enrol_cohort, admin, course, body)
+    return json_response(result, status_code=201)
+
+
+async def published_course(request: Request, course_id: str) -> dict[str, Any]:
+    try:
+        return await run_in_threadpool(request.app.state.courses.get_json, f"/api/v1/courses/{course_id}")
+    except BadGateway as exc:
+        raise NotFound(f"No published course {course_id}.") from exc
 
 
 @api(summary="Your enrolments", response=EnrolmentList, tags=["enrolments"])
@@ -53,6 +73,7 @@ async def list_enrolments(request: Request) -> Response:
 
 @api(summary="Submit quiz answers; graded asynchronously (poll the returned URL)", body=SubmissionCreate,
      response=SubmissionPublic, status=202, tags=["submissions"])
+@idempotent
 async def create_submission(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, SubmissionCreate)
@@ -124,6 +145,7 @@ async def completion_report(request: Request) -> Response:
 routes = [
     Route(PREFIX + "/enrolments", create_enrolment, methods=["POST"]),
     Route(PREFIX + "/enrolments", list_enrolments, methods=["GET"]),
+    Route(PREFIX + "/cohorts", create_cohort, methods=["POST"]),
     Route(PREFIX + "/submissions", create_submission, methods=["POST"]),
     Route(PREFIX + "/submissions/{submission_id}", get_submission),
     Route(PREFIX + "/xapi/statements", post_statements, methods=["POST"]),

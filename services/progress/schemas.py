@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -9,6 +9,45 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 class EnrolmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     course_id: str = Field(min_length=1, max_length=36)
+
+
+class CohortTeacher(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(min_length=1, max_length=80)
+    name: str = Field("", max_length=200)
+    org_path: str = Field(max_length=400, pattern=r"^[A-Z0-9-]+(/[A-Z0-9-]+)*$",
+                          description="The teacher's org-unit codes from the country down, joined by /")
+
+
+class CohortCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    course_id: str = Field(min_length=1, max_length=36)
+    teachers: list[CohortTeacher] = Field(min_length=1, max_length=500)
+    deadline: datetime | None = None
+    require_lessons: bool = True
+
+    @field_validator("teachers")
+    @classmethod
+    def _distinct(cls, value: list[CohortTeacher]) -> list[CohortTeacher]:
+        ids = [t.user_id for t in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a teacher is listed twice")
+        return value
+
+    @field_validator("deadline")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("the deadline needs a time zone offset")
+        return value.astimezone(UTC) if value is not None else None
+
+
+class CohortResult(BaseModel):
+    course_id: str
+    version: int
+    deadline: datetime | None
+    enrolled: list[str]
+    already_enrolled: list[str]
 
 
 class EnrolmentPublic(BaseModel):
@@ -22,6 +61,7 @@ class EnrolmentPublic(BaseModel):
     enrolled_at: datetime
     completed_at: datetime | None
     deadline: datetime | None
+    require_lessons: bool = False
 
 
 class EnrolmentList(BaseModel):

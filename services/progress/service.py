@@ -21,28 +21,57 @@ from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient
 from services.progress import repository, statements
 from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, outbox
-from services.progress.schemas import CompletionReport, SubmissionCreate, UnitCount
+from services.progress.schemas import (
+    CohortCreate,
+    CohortResult,
+    CompletionReport,
+    SubmissionCreate,
+    UnitCount,
+)
 from services.progress.xapi import VERBS, VIEWED, course_activity
 from services.progress.xapi import Statement as StatementIn
 
 GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 
-def enrol(session: Session, user: Principal, course: dict[str, Any]) -> tuple[Enrolment, bool]:
+def enrol(session: Session, user: Principal, course: dict[str, Any], *,
+          require_lessons: bool = False) -> tuple[Enrolment, bool]:
     """Enrol `user` in the latest published version of `course` (as the courses service returned
     it). Enrolling again returns the existing enrolment: the version stays pinned."""
-    existing = repository.enrolment_for(session, user.id, course["id"])
+    return _enrol(session, course, user_id=user.id, user_name=user.name, org_path="/".join(user.org),
+                  require_lessons=require_lessons)
+
+
+def _enrol(session: Session, course: dict[str, Any], **fields: Any) -> tuple[Enrolment, bool]:
+    existing = repository.enrolment_for(session, fields["user_id"], course["id"])
     if existing is not None:
         return existing, False
-    enrolment = Enrolment(user_id=user.id, user_name=user.name, course_id=course["id"],
-                          version=course["latest_version"], course_title=course["title"],
-                          language=course["language"], institute_id=course["institute_id"],
-                          org_path="/".join(user.org))
+    enrolment = Enrolment(course_id=course["id"], version=course["latest_version"], course_title=course["title"],
+                          language=course["language"], institute_id=course["institute_id"], **fields)
     session.add(enrolment)
     session.flush()
     emit(session, outbox, "enrolment.created", {"enrolment_id": enrolment.id, "course_id": enrolment.course_id,
-                                                "org_path": enrolment.org_path})
+                                                "user_id": enrolment.user_id, "org_path": enrolment.org_path,
+                                                "enrolled_by": enrolment.enrolled_by})
     return enrolment, True
+
+
+def enrol_cohort(session: Session, admin: Principal, course: dict[str, Any], body: CohortCreate) -> CohortResult:
+    """An institute admin enrols a list of teachers in their institute's course, all pinned to the
+    same (latest) version, with an optional deadline. Teachers already enrolled keep their
+    enrolment as it is; the whole list is stored or none of it."""
+    if admin.institute != course["institute_id"] and not admin.has("platform_admin"):
+        raise Forbidden("You can enrol cohorts only in your own institute's courses.")
+    if body.deadline is not None and body.deadline <= utcnow():
+        raise Unprocessable("The deadline is in the past.")
+    enrolled, already = [], []
+    for teacher in body.teachers:
+        _, created = _enrol(session, course, user_id=teacher.user_id, user_name=teacher.name,
+                            org_path=teacher.org_path, deadline=body.deadline,
+                            require_lessons=body.require_lessons, enrolled_by=admin.id)
+        (enrolled if created else already).append(teacher.user_id)
+    return CohortResult(course_id=course["id"], version=course["latest_version"], deadline=body.deadline,
+                        enrolled=enrolled, already_enrolled=already)
 
 
 def store_answer_key(session: Session, course_id: str, version: int, key: dict[str, Any]) -> None:

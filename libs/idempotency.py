@@ -1,0 +1,81 @@
+"""`Idempotency-Key` on writes that have no natural id (draft-ietf-httpapi-idempotency-key-header).
+
+A client sends a unique key with a POST; the first response (any status below 500) is kept in
+Redis for a day under (user, key) with a fingerprint of the request. The same key with the same
+request replays that response (`Idempotent-Replayed: true`) without running the handler again;
+with another request it is a 422; while the first is still running it is a 409. Without the
+header the handler runs as usual. A 5xx or a raised error is not kept, so the client may retry.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from libs.errors import BadRequest, Conflict, Unprocessable
+
+HEADER = "Idempotency-Key"
+KEEP_SECONDS = 24 * 3600
+# A claim that outlives its request (the process died) expires, so the key becomes usable again.
+PENDING_SECONDS = 60
+REPLAYED_HEADERS = ("content-type", "location", "cache-control")
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def slot(user_id: str, key: str) -> str:
+    return "idempotency:" + hashlib.sha256(f"{user_id}\n{key}".encode()).hexdigest()
+
+
+def fingerprint(request: Request, body: bytes) -> str:
+    head = f"{request.method} {request.url.path}?{request.url.query}\n".encode()
+    return hashlib.sha256(head + body).hexdigest()
+
+
+def idempotent(handler: Handler) -> Handler:
+    """Route decorator: honour an `Idempotency-Key` header as described above."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        key = request.headers.get(HEADER)
+        if key is None:
+            return await handler(request)
+        if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
+            raise BadRequest(f"The {HEADER} header must be 1 to 255 printable ASCII characters.")
+        redis = request.app.state.redis
+        name = slot(str(getattr(request.user, "id", "anonymous")), key)
+        mark = fingerprint(request, await request.body())
+        if not await redis.set(name, json.dumps({"fingerprint": mark}), nx=True, ex=PENDING_SECONDS):
+            return await _replay(redis, name, mark)
+        try:
+            response = await handler(request)
+        except BaseException:
+            await redis.delete(name)
+            raise
+        if response.status_code >= 500 or not hasattr(response, "body"):
+            await redis.delete(name)
+            return response
+        kept = {"fingerprint": mark, "status": response.status_code, "body": bytes(response.body).decode("latin-1"),
+                "headers": {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS}}
+        await redis.set(name, json.dumps(kept), ex=KEEP_SECONDS)
+        return response
+
+    return wrapper
+
+
+async def _replay(redis: Any, name: str, mark: str) -> Response:
+    raw = await redis.get(name)
+    if raw is None:  # the first request failed and released the key between our two calls
+        raise Conflict(f"The request with this {HEADER} did not finish; send it again.")
+    kept = json.loads(raw)
+    if kept["fingerprint"] != mark:
+        raise Unprocessable(f"This {HEADER} was used for a different request.")
+    if "status" not in kept:
+        raise Conflict(f"A request with this {HEADER} is still being processed.")
+    return Response(kept["body"].encode("latin-1"), status_code=kept["status"],
+                    headers={**kept["headers"], "Idempotent-Replayed": "true"})

@@ -1,0 +1,142 @@
+"""Enrolment over HTTP against a real courses service: self-enrolment, cohort enrolment by an
+institute admin, and `Idempotency-Key` replays on enrolments and submissions (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from sqlmodel import select
+
+from deploy.seed import COURSE_RU_ID, INSTITUTE_ID
+from libs.db import create_db_engine, session_scope
+from libs.idempotency import slot
+from services.progress.models import Enrolment, Submission
+from tests.conftest import mint, seed_courses_service, serve, service_settings, thread_server
+from tests.integration import progress_app
+from tests.integration.progress_app import TEACHER_ID, ProgressAPI
+from tests.integration.test_gateway_identity import assert_problem
+from tests.integration.test_progress_rules import RIGHT
+
+pytestmark = pytest.mark.asyncio
+progress_api = progress_app.progress_api
+ENROL = "/api/v1/progress/enrolments"
+COHORT = "/api/v1/progress/cohorts"
+SUBMIT = "/api/v1/progress/submissions"
+
+
+@pytest_asyncio.fixture
+async def with_courses(databases: Any, gateway_url: str, redis_url: str, issuer: Any) -> AsyncIterator[ProgressAPI]:
+    """Progress in-process, talking to a real courses service over HTTP for the published course."""
+    from services.courses.app import build_app as build_courses
+    from services.progress.app import build_app
+
+    courses = build_courses(service_settings("courses", databases.fresh("courses", seed_courses_service),
+                                             gateway_url=gateway_url))
+    url = databases.fresh("progress")
+    engine = create_db_engine(url)
+    with thread_server(courses) as courses_url:
+        app = build_app(service_settings("progress", url, gateway_url=gateway_url, courses_url=courses_url))
+        async with serve(app) as client:
+            yield ProgressAPI(client, engine, issuer, app)
+    engine.dispose()
+
+
+def admin(api: ProgressAPI, inst: str = INSTITUTE_ID) -> dict[str, str]:
+    token = mint(api.issuer, sub="admin-1", roles=("institute_admin",), scope=f"institute:{inst}", inst=inst)
+    return {"authorization": f"Bearer {token}"}
+
+
+def cohort(**extra: Any) -> dict[str, Any]:
+    return {"course_id": COURSE_RU_ID, "teachers": [
+        {"user_id": "t-a", "name": "Айгерим", "org_path": "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01"},
+        {"user_id": "t-b", "name": "Болат", "org_path": "KZ/KZ-AKM/KZ-AKM-KOK"}], **extra}
+
+
+async def test_an_institute_admin_enrols_a_cohort_pinned_with_a_deadline(with_courses: ProgressAPI) -> None:
+    api = with_courses
+    await api.client.post(ENROL, json={"course_id": COURSE_RU_ID}, headers=api.token("t-b"))
+    deadline = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    response = await api.client.post(COHORT, json=cohort(deadline=deadline.isoformat()), headers=admin(api))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["enrolled"] == ["t-a"] and body["already_enrolled"] == ["t-b"] and body["version"] == 1
+    with session_scope(api.engine, readonly=True) as session:
+        a = session.exec(select(Enrolment).where(Enrolment.user_id == "t-a")).one()
+        b = session.exec(select(Enrolment).where(Enrolment.user_id == "t-b")).one()
+    assert a.deadline == deadline and a.require_lessons and a.enrolled_by == "admin-1" and a.version == 1
+    assert a.org_path == "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01"
+    assert b.deadline is None and b.enrolled_by is None  # self-enrolled first: left as it was
+    mine = (await api.client.get(ENROL, headers=api.token("t-a"))).json()["items"]
+    assert [e["course_id"] for e in mine] == [COURSE_RU_ID] and mine[0]["require_lessons"] is True
+
+
+async def test_bad_cohorts_are_refused_and_store_nothing(with_courses: ProgressAPI) -> None:
+    api = with_courses
+    other_inst = admin(api, inst=str(uuid.uuid4()))
+    assert_problem(await api.client.post(COHORT, json=cohort(), headers=other_inst), 403)
+    assert_problem(await api.client.post(COHORT, json=cohort(), headers=api.token("t-a")), 403)
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    assert_problem(await api.client.post(COHORT, json=cohort(deadline=past), headers=admin(api)), 422)
+    twice = cohort()
+    twice["teachers"].append(twice["teachers"][0])
+    assert_problem(await api.client.post(COHORT, json=twice, headers=admin(api)), 422)
+    bad_path = cohort()
+    bad_path["teachers"][0]["org_path"] = "kz//x"
+    assert_problem(await api.client.post(COHORT, json=bad_path, headers=admin(api)), 422)
+    assert_problem(await api.client.post(COHORT, json={**cohort(), "course_id": "nope"}, headers=admin(api)), 404)
+    assert api.count(Enrolment) == 0
+
+
+async def test_an_idempotency_key_replays_an_enrolment(with_courses: ProgressAPI) -> None:
+    api = with_courses
+    headers = {**api.token(), "Idempotency-Key": str(uuid.uuid4())}
+    first = await api.client.post(ENROL, json={"course_id": COURSE_RU_ID}, headers=headers)
+    again = await api.client.post(ENROL, json={"course_id": COURSE_RU_ID}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    plain = await api.client.post(ENROL, json={"course_id": COURSE_RU_ID}, headers=api.token())
+    assert plain.status_code == 200 and "idempotent-replayed" not in plain.headers
+    other = await api.client.post(ENROL, json={"course_id": "other"}, headers=headers)
+    assert_problem(other, 422)
+    assert api.count(Enrolment) == 1
+
+
+async def test_an_idempotency_key_makes_a_resent_submission_count_once(progress_api: ProgressAPI) -> None:
+    api = progress_api
+    key = str(uuid.uuid4())
+    headers = {**api.token(), "Idempotency-Key": key}
+    body = {"course_id": "c1", "quiz_id": "q1", "answers": RIGHT}
+    first = await api.client.post(SUBMIT, json=body, headers=headers)
+    again = await api.client.post(SUBMIT, json=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"] and again.headers["location"] == first.headers["location"]
+    assert api.count(Submission) == 1 and len(api.events("submission.received")) == 1
+    changed = await api.client.post(SUBMIT, json={**body, "answers": {"q1a": "a"}}, headers=headers)
+    assert_problem(changed, 422)
+    # The same key from another user is another key.
+    theirs = await api.client.post(SUBMIT, json=body, headers={**api.token(progress_app.OTHER_ID),
+                                                               "Idempotency-Key": key})
+    assert theirs.status_code == 202 and theirs.json()["id"] != first.json()["id"]
+    # While the first request is still running (its claim holds no response yet) the same one is a 409.
+    kept = json.loads(await api.app.state.redis.get(slot(TEACHER_ID, key)))
+    await api.app.state.redis.set(slot(TEACHER_ID, key), json.dumps({"fingerprint": kept["fingerprint"]}), ex=60)
+    assert_problem(await api.client.post(SUBMIT, json=body, headers=headers), 409)
+    assert_problem(await api.client.post(SUBMIT, json=body, headers={**api.token(), "Idempotency-Key": "x" * 300}),
+                   400)
+    assert api.count(Submission) == 2
+
+
+async def test_a_failed_request_releases_its_key(progress_api: ProgressAPI) -> None:
+    api = progress_api
+    headers = {**api.token(), "Idempotency-Key": str(uuid.uuid4())}
+    bad = {"course_id": "c1", "quiz_id": "q9", "answers": {"x": "y"}}
+    assert_problem(await api.client.post(SUBMIT, json=bad, headers=headers), 422)
+    assert_problem(await api.client.post(SUBMIT, json=bad, headers=headers), 422)  # ran again, not replayed
+    with session_scope(api.engine, readonly=True) as session:
+        assert session.exec(select(Submission)).all() == []
