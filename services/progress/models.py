@@ -56,6 +56,7 @@ class AnswerKeyCache(Base, table=True):
 
 class Submission(Base, table=True):
     __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_pending", "status", "submitted_at"),)
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     enrolment_id: str = Field(foreign_key="enrolments.id", index=True, max_length=36)
     user_id: str = Field(index=True, max_length=80)
@@ -67,6 +68,8 @@ class Submission(Base, table=True):
     results: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     submitted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     graded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Last time the sweeper re-enqueued it (a worker died holding its message); see requeue_stale.
+    requeued_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class Completion(Base, table=True):

@@ -27,6 +27,13 @@ def submission(session: Session, submission_id: str, *, for_update: bool = False
     return session.get(Submission, submission_id, with_for_update=for_update)
 
 
+def stale_submissions(session: Session, before: datetime, limit: int) -> list[Submission]:
+    """Ungraded submissions last enqueued before `before`."""
+    last_enqueued = func.coalesce(Submission.requeued_at, Submission.submitted_at)
+    return list(session.exec(select(Submission).where(Submission.status == "received", last_enqueued < before)
+                             .order_by(col(Submission.submitted_at)).limit(limit)))
+
+
 def passed_quizzes(session: Session, enrolment_id: str) -> set[str]:
     rows = session.exec(select(Submission.quiz_id).where(Submission.enrolment_id == enrolment_id,
                                                          Submission.passed == True))  # noqa: E712

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import unicodedata
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -72,6 +73,20 @@ def enrol_cohort(session: Session, admin: Principal, course: dict[str, Any], bod
         (enrolled if created else already).append(teacher.user_id)
     return CohortResult(course_id=course["id"], version=course["latest_version"], deadline=body.deadline,
                         enrolled=enrolled, already_enrolled=already)
+
+
+def requeue_stale(session: Session, before: datetime, limit: int = 500) -> int:
+    """Enqueue grading again for submissions still ungraded since `before`: a worker killed with
+    the message reserved leaves it invisible until Redis's visibility timeout (far longer than any
+    task), so the database, not the broker, decides what is still to grade. Grading is idempotent,
+    so a message that does come back later changes nothing."""
+    now = utcnow()
+    stale = repository.stale_submissions(session, before, limit)
+    for submission in stale:
+        submission.requeued_at = now
+        session.add(submission)
+        emit(session, outbox, "submission.received", {"submission_id": submission.id, "requeued": True})
+    return len(stale)
 
 
 def store_answer_key(session: Session, course_id: str, version: int, key: dict[str, Any]) -> None:

@@ -9,6 +9,9 @@ class ProgressSettings(CommonSettings):
     progress_database_url: str | None = None
     processed_events_days: int = 30
     statements_batch_max: int = 100
+    # The sweeper re-enqueues submissions ungraded for `grading_stale_seconds`, every `grading_sweep_seconds`.
+    grading_stale_seconds: float = 120
+    grading_sweep_seconds: float = 60
     # Self-enrolment's completion rule; cohort enrolments choose per cohort. Off until the reader
     # records lesson views for every client (see docs/progress.md).
     require_lesson_views: bool = False
