@@ -34,6 +34,18 @@ def stale_submissions(session: Session, before: datetime, limit: int) -> list[Su
                              .order_by(col(Submission.submitted_at)).limit(limit)))
 
 
+def graded_submissions_of(session: Session, user_id: str) -> list[tuple[Submission, Enrolment]]:
+    """The user's graded submissions with their enrolments, oldest graded first."""
+    rows = session.exec(select(Submission, Enrolment).join(Enrolment, col(Submission.enrolment_id) == Enrolment.id)
+                        .where(Submission.user_id == user_id, Submission.status == "graded")
+                        .order_by(col(Submission.graded_at), col(Submission.id)))
+    return [(s, e) for s, e in rows]
+
+
+def completed_course_ids(session: Session, user_id: str) -> set[str]:
+    return set(session.exec(select(Completion.course_id).where(Completion.user_id == user_id)))
+
+
 def passed_quizzes(session: Session, enrolment_id: str) -> set[str]:
     rows = session.exec(select(Submission.quiz_id).where(Submission.enrolment_id == enrolment_id,
                                                          Submission.passed == True))  # noqa: E712

@@ -15,10 +15,11 @@ from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
 from libs.idempotency import idempotent
-from services.progress import repository, service, statements
+from services.progress import competency, repository, service, statements
 from services.progress.schemas import (
     CohortCreate,
     CohortResult,
+    CompetencyProfile,
     CompletionReport,
     EnrolmentCreate,
     EnrolmentList,
@@ -134,6 +135,16 @@ async def get_statements(request: Request) -> Response:
     return json_response(page, headers={**XAPI_HEADERS, "Cache-Control": "no-store"})
 
 
+@api(summary="Your competency profile against a whole framework: rating per indicator, what to take next",
+     response=CompetencyProfile, tags=["competencies"])
+async def my_competencies(request: Request) -> Response:
+    user = current_user(request)
+    code = request.query_params.get("framework", request.app.state.settings.default_framework)
+    framework, outlines = await run_in_threadpool(competency.fetch_inputs, request.app.state.courses, code, user.lang)
+    profile = await read_only(request, service.competency_profile, user, framework, outlines)
+    return json_response(profile, headers={"Cache-Control": "private, no-cache"})
+
+
 @api(summary="Enrolled and completed teachers by org unit, within your jurisdiction",
      response=CompletionReport, tags=["analytics"])
 async def completion_report(request: Request) -> Response:
@@ -150,5 +161,6 @@ routes = [
     Route(PREFIX + "/submissions/{submission_id}", get_submission),
     Route(PREFIX + "/xapi/statements", post_statements, methods=["POST"]),
     Route(PREFIX + "/xapi/statements", get_statements, methods=["GET"]),
+    Route(PREFIX + "/competencies/me", my_competencies),
     Route(PREFIX + "/analytics/completions", completion_report),
 ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -110,3 +110,32 @@ class CompletionReport(BaseModel):
     scope: str
     level: int
     units: list[UnitCount]
+
+
+class IndicatorRating(BaseModel):
+    code: str
+    title: str
+    competency: str | None
+    aspect: str | None
+    rating: Literal["not_yet", "developing", "proficient"]
+    evidence: int = Field(description="questions answered that map to this indicator (latest answer each)")
+    correct: int
+
+
+class NextCourse(BaseModel):
+    course_id: str
+    title: str
+    covers: list[str] = Field(description="indicators, not yet proficient, that the course covers")
+
+
+class CompetencyProfile(BaseModel):
+    framework: str
+    title: str
+    indicators: list[IndicatorRating]
+    competencies: dict[str, str] = Field(description="competency code -> rating of its weakest indicator")
+    covered: int
+    total: int
+    proficient: int
+    developing: int
+    not_yet: int
+    next: list[NextCourse]

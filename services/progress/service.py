@@ -20,11 +20,12 @@ from libs.db import session_scope
 from libs.errors import Conflict, Forbidden, Unprocessable
 from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient
-from services.progress import repository, statements
+from services.progress import competency, repository, statements
 from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, outbox
 from services.progress.schemas import (
     CohortCreate,
     CohortResult,
+    CompetencyProfile,
     CompletionReport,
     SubmissionCreate,
     UnitCount,
@@ -296,3 +297,9 @@ def ensure_answer_key(engine: Engine, courses: ServiceClient, course_id: str, ve
     key = courses.get_json(f"/api/v1/courses/{course_id}/versions/{version}/answer-key")
     with session_scope(engine) as session:
         store_answer_key(session, course_id, version, key)
+
+
+def competency_profile(session: Session, user: Principal, framework: dict[str, Any],
+                       outlines: list[dict[str, Any]]) -> CompetencyProfile:
+    return competency.build_profile(framework, competency.evidence(session, user.id), outlines,
+                                    repository.completed_course_ids(session, user.id))

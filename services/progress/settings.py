@@ -9,6 +9,7 @@ class ProgressSettings(CommonSettings):
     progress_database_url: str | None = None
     processed_events_days: int = 30
     statements_batch_max: int = 100
+    default_framework: str = "UNESCO-ICT-CFT-3"
     # The sweeper re-enqueues submissions ungraded for `grading_stale_seconds`, every `grading_sweep_seconds`.
     grading_stale_seconds: float = 120
     grading_sweep_seconds: float = 60
