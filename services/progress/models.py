@@ -103,3 +103,57 @@ class Statement(Base, table=True):
     voids: str | None = Field(default=None, max_length=36)
 
     __table_args__ = (Index("ix_statements_user_stored", "user_id", "stored", "id"),)
+
+
+class ReminderPreferences(Base, table=True):
+    """How a teacher wants reminders: language, time zone and quiet hours, contacts, opt-outs."""
+
+    __tablename__ = "reminder_preferences"
+    user_id: str = Field(primary_key=True, max_length=80)
+    language: str = Field(default="en", max_length=10)
+    time_zone: str = Field(default="Asia/Almaty", max_length=60)
+    quiet_start: str = Field(default="21:00", max_length=5)  # local HH:MM; may wrap past midnight
+    quiet_end: str = Field(default="08:00", max_length=5)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)
+    channels: list[str] = Field(default_factory=lambda: ["email", "sms"], sa_column=Column(JSON, nullable=False))
+    unsubscribed: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Reminder(Base, table=True):
+    """One reminder: it is the in-app inbox message, and its deliveries go out by e-mail and SMS.
+    The unique key makes "at most one per rule per period" a database fact."""
+
+    __tablename__ = "reminders"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(index=True, max_length=80)
+    rule: str = Field(max_length=20)  # inactive | deadline | certificate
+    course_id: str = Field(default="", max_length=36)
+    period: str = Field(max_length=40)
+    language: str = Field(max_length=10)
+    subject: str = Field(max_length=300)
+    body: str = Field(max_length=2000)
+    link: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+    __table_args__ = (UniqueConstraint("user_id", "rule", "course_id", "period"),)
+
+
+class Delivery(Base, table=True):
+    """The message outbox: one row per reminder and external channel, with its delivery status."""
+
+    __tablename__ = "deliveries"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    reminder_id: str = Field(foreign_key="reminders.id", max_length=36)
+    channel: str = Field(max_length=10)  # email | sms
+    address: str = Field(max_length=254)
+    status: str = Field(default="pending", max_length=10)  # pending | sending | sent | failed
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+    __table_args__ = (UniqueConstraint("reminder_id", "channel"),
+                      Index("ix_deliveries_due", "status", "next_attempt_at"))

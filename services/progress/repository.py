@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, processed_events
+from services.progress.models import (
+    AnswerKeyCache,
+    Completion,
+    Delivery,
+    Enrolment,
+    Reminder,
+    ReminderPreferences,
+    Statement,
+    Submission,
+    processed_events,
+)
 
 
 def enrolment_for(session: Session, user_id: str, course_id: str) -> Enrolment | None:
@@ -81,3 +93,71 @@ def counts_by_unit(session: Session, scope_path: str, depth: int) -> dict[str, t
 def purge_processed_events(session: Session, before: datetime) -> int:
     result = session.execute(delete(processed_events).where(processed_events.c.processed_at < before))
     return int(result.rowcount or 0)
+
+
+# -- reminders ---------------------------------------------------------------------------------------
+
+
+def active_enrolments(session: Session, page: int = 1000) -> Iterator[Enrolment]:
+    """Every active enrolment, read in pages by id (the caller may write between pages)."""
+    after = ""
+    while True:
+        rows = list(session.exec(select(Enrolment).where(Enrolment.status == "active", Enrolment.id > after)
+                                 .order_by(col(Enrolment.id)).limit(page)))
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1].id
+
+
+def reminder_preferences(session: Session, user_id: str) -> ReminderPreferences | None:
+    return session.get(ReminderPreferences, user_id)
+
+
+def all_reminder_preferences(session: Session) -> dict[str, ReminderPreferences]:
+    return {p.user_id: p for p in session.exec(select(ReminderPreferences))}
+
+
+def last_activity(session: Session) -> dict[tuple[str, str], datetime]:
+    """(user, course) -> the latest `stored` of a statement or submission time."""
+    latest: dict[tuple[str, str], datetime] = {}
+    statements = session.exec(select(Statement.user_id, Statement.course_id, func.max(Statement.stored))
+                              .where(col(Statement.course_id).is_not(None))
+                              .group_by(Statement.user_id, Statement.course_id))
+    submissions = session.exec(select(Enrolment.user_id, Enrolment.course_id, func.max(Submission.submitted_at))
+                               .join(Submission, col(Submission.enrolment_id) == Enrolment.id)
+                               .group_by(Enrolment.user_id, Enrolment.course_id))
+    for user_id, course_id, moment in [*statements, *submissions]:
+        moment = _aware(moment)
+        key = (user_id, course_id)
+        if key not in latest or moment > latest[key]:
+            latest[key] = moment
+    return latest
+
+
+def _aware(moment: Any) -> datetime:
+    """Aggregates bypass the column type on SQLite, which hands back text or naive datetimes."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def reminder_exists(session: Session, user_id: str, rule: str, course_id: str, period: str) -> bool:
+    return session.exec(select(Reminder.id).where(Reminder.user_id == user_id, Reminder.rule == rule,
+                                                  Reminder.course_id == course_id, Reminder.period == period)
+                        ).first() is not None
+
+
+def due_deliveries(session: Session, now: datetime, limit: int) -> list[Delivery]:
+    return list(session.exec(select(Delivery).where(col(Delivery.status).in_(("pending", "sending")),
+                                                    Delivery.next_attempt_at <= now)
+                             .order_by(col(Delivery.next_attempt_at)).limit(limit)))
+
+
+def inbox(session: Session, user_id: str, limit: int = 50) -> list[Reminder]:
+    return list(session.exec(select(Reminder).where(Reminder.user_id == user_id)
+                             .order_by(col(Reminder.created_at).desc()).limit(limit)))
+
+
+def deliveries_of(session: Session, reminder_ids: list[str]) -> list[Delivery]:
+    return list(session.exec(select(Delivery).where(col(Delivery.reminder_id).in_(reminder_ids)))) if reminder_ids else []

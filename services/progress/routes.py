@@ -24,8 +24,12 @@ from services.progress.schemas import (
     EnrolmentCreate,
     EnrolmentList,
     EnrolmentPublic,
+    InboxPage,
+    ReminderPreferencesIn,
+    ReminderPreferencesPublic,
     SubmissionCreate,
     SubmissionPublic,
+    Unsubscribed,
 )
 from services.progress.xapi import Statement as StatementIn
 from services.progress.xapi import StatementQuery, StatementResult, StatementsStored
@@ -145,6 +149,47 @@ async def my_competencies(request: Request) -> Response:
     return json_response(profile, headers={"Cache-Control": "private, no-cache"})
 
 
+@api(summary="Your reminder settings: language, time zone, quiet hours, contacts, channels, opt-outs",
+     response=ReminderPreferencesPublic, tags=["reminders"])
+async def get_preferences(request: Request) -> Response:
+    user = current_user(request)
+    prefs = await read_only(request, repository.reminder_preferences, user.id)
+    data = ReminderPreferencesPublic.model_validate(prefs) if prefs else ReminderPreferencesPublic(language=user.lang)
+    return json_response(data, headers={"Cache-Control": "no-store"})
+
+
+@api(summary="Set your reminder settings", body=ReminderPreferencesIn, response=ReminderPreferencesPublic,
+     tags=["reminders"])
+async def put_preferences(request: Request) -> Response:
+    user = current_user(request)
+    body = await read_json(request, ReminderPreferencesIn)
+    prefs = await in_transaction(request, service.save_preferences, user, body)
+    return json_response(ReminderPreferencesPublic.model_validate(prefs))
+
+
+@api(summary="Your inbox: reminders, newest first, with the delivery status of each channel",
+     response=InboxPage, tags=["reminders"])
+async def get_inbox(request: Request) -> Response:
+    user = current_user(request)
+    page = await read_only(request, service.inbox, user)
+    return json_response(page, headers={"Cache-Control": "no-store"})
+
+
+@api(summary="Mark an inbox message read", status=204, tags=["reminders"])
+async def read_message(request: Request) -> Response:
+    user = current_user(request)
+    await in_transaction(request, service.mark_read, user, request.path_params["reminder_id"])
+    return Response(status_code=204)
+
+
+@api(summary="Unsubscribe with the signed link of a reminder (no login; one-click POST)", response=Unsubscribed,
+     tags=["reminders"], public=True)
+async def unsubscribe(request: Request) -> Response:
+    token = request.query_params.get("token", "")
+    result = await in_transaction(request, service.unsubscribe, request.app.state.settings.reminder_secret, token)
+    return json_response(result)
+
+
 @api(summary="Enrolled and completed teachers by org unit, within your jurisdiction",
      response=CompletionReport, tags=["analytics"])
 async def completion_report(request: Request) -> Response:
@@ -162,5 +207,10 @@ routes = [
     Route(PREFIX + "/xapi/statements", post_statements, methods=["POST"]),
     Route(PREFIX + "/xapi/statements", get_statements, methods=["GET"]),
     Route(PREFIX + "/competencies/me", my_competencies),
+    Route(PREFIX + "/reminders/preferences", get_preferences, methods=["GET"]),
+    Route(PREFIX + "/reminders/preferences", put_preferences, methods=["PUT"]),
+    Route(PREFIX + "/reminders/unsubscribe", unsubscribe, methods=["POST"]),
+    Route(PREFIX + "/inbox", get_inbox),
+    Route(PREFIX + "/inbox/{reminder_id}/read", read_message, methods=["POST"]),
     Route(PREFIX + "/analytics/completions", completion_report),
 ]

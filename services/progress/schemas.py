@@ -139,3 +139,64 @@ class CompetencyProfile(BaseModel):
     developing: int
     not_yet: int
     next: list[NextCourse]
+
+
+Rule = Literal["inactive", "deadline", "certificate", "all"]
+
+
+class ReminderPreferencesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    language: str | None = Field(None, max_length=10, description="defaults to your account's language")
+    time_zone: str = Field("Asia/Almaty", max_length=60)
+    quiet_start: str = Field("21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    quiet_end: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(None, pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +77011234567")
+    channels: list[Literal["email", "sms"]] = Field(default_factory=lambda: ["email", "sms"], max_length=2)
+    unsubscribed: list[Rule] = Field(default_factory=list, max_length=4)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Almaty)") from exc
+        return value
+
+
+class ReminderPreferencesPublic(ReminderPreferencesIn):
+    model_config = ConfigDict(from_attributes=True)
+    language: str | None = None
+
+
+class DeliveryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    channel: str
+    status: str
+    attempts: int
+    sent_at: datetime | None
+
+
+class InboxItem(BaseModel):
+    id: str
+    rule: str
+    course_id: str
+    subject: str
+    body: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+    deliveries: list[DeliveryPublic]
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItem]
+    unread: int
+
+
+class Unsubscribed(BaseModel):
+    user_id: str
+    unsubscribed: list[str]

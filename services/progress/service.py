@@ -17,18 +17,31 @@ from sqlmodel import Session
 
 from libs.auth import Principal
 from libs.db import session_scope
-from libs.errors import Conflict, Forbidden, Unprocessable
+from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient
-from services.progress import competency, repository, statements
-from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, outbox
+from services.progress import competency, reminders, repository, statements
+from services.progress.models import (
+    AnswerKeyCache,
+    Completion,
+    Enrolment,
+    Reminder,
+    ReminderPreferences,
+    Submission,
+    outbox,
+)
 from services.progress.schemas import (
     CohortCreate,
     CohortResult,
     CompetencyProfile,
     CompletionReport,
+    DeliveryPublic,
+    InboxItem,
+    InboxPage,
+    ReminderPreferencesIn,
     SubmissionCreate,
     UnitCount,
+    Unsubscribed,
 )
 from services.progress.xapi import VERBS, VIEWED, course_activity
 from services.progress.xapi import Statement as StatementIn
@@ -303,3 +316,47 @@ def competency_profile(session: Session, user: Principal, framework: dict[str, A
                        outlines: list[dict[str, Any]]) -> CompetencyProfile:
     return competency.build_profile(framework, competency.evidence(session, user.id), outlines,
                                     repository.completed_course_ids(session, user.id))
+
+
+# -- reminders: preferences, inbox, unsubscribe -------------------------------------------------------
+
+
+def save_preferences(session: Session, user: Principal, body: ReminderPreferencesIn) -> ReminderPreferences:
+    prefs = session.get(ReminderPreferences, user.id) or ReminderPreferences(user_id=user.id)
+    for name, value in body.model_dump().items():
+        setattr(prefs, name, value)
+    prefs.language = body.language or user.lang
+    prefs.updated_at = utcnow()
+    session.add(prefs)
+    return prefs
+
+
+def inbox(session: Session, user: Principal) -> InboxPage:
+    rows = repository.inbox(session, user.id)
+    deliveries: dict[str, list[DeliveryPublic]] = {}
+    for d in repository.deliveries_of(session, [r.id for r in rows]):
+        deliveries.setdefault(d.reminder_id, []).append(DeliveryPublic.model_validate(d))
+    items = [InboxItem(id=r.id, rule=r.rule, course_id=r.course_id, subject=r.subject, body=r.body, link=r.link,
+                       created_at=r.created_at, read_at=r.read_at,
+                       deliveries=sorted(deliveries.get(r.id, []), key=lambda d: d.channel)) for r in rows]
+    return InboxPage(items=items, unread=sum(1 for r in rows if r.read_at is None))
+
+
+def mark_read(session: Session, user: Principal, reminder_id: str) -> None:
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None or reminder.user_id != user.id:
+        raise NotFound("No such message in your inbox.")
+    if reminder.read_at is None:
+        reminder.read_at = utcnow()
+        session.add(reminder)
+
+
+def unsubscribe(session: Session, secret: str, token: str) -> Unsubscribed:
+    """Apply a signed unsubscribe link: no login needed, the signature names the teacher and rule."""
+    user_id, rule = reminders.read_unsubscribe_token(secret, token)
+    prefs = session.get(ReminderPreferences, user_id) or ReminderPreferences(user_id=user_id)
+    if rule not in prefs.unsubscribed:
+        prefs.unsubscribed = [*prefs.unsubscribed, rule]
+        prefs.updated_at = utcnow()
+        session.add(prefs)
+    return Unsubscribed(user_id=user_id, unsubscribed=prefs.unsubscribed)

@@ -17,6 +17,25 @@ class ProgressSettings(CommonSettings):
     # records lesson views for every client (see docs/progress.md).
     require_lesson_views: bool = False
 
+    # Reminders: rules, the message outbox and its two external channels.
+    reminder_inactive_days: int = 7
+    reminder_deadline_days: int = 3
+    reminder_sweep_seconds: float = 3600
+    delivery_poll_seconds: float = 30
+    delivery_max_attempts: int = 5
+    delivery_backoff_seconds: float = 60
+    default_time_zone: str = "Asia/Almaty"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "Ustaz <no-reply@ustaz.local>"
+    smtp_timeout: float = 10
+    sms_gateway_url: str = ""  # empty: SMS is off
+    sms_gateway_token: str = ""
+    reminder_secret: str = "dev-change-me-reminder-secret"  # signs unsubscribe links
+
+    def secret_fields(self) -> list[str]:
+        return [*super().secret_fields(), "reminder_secret"]
+
     @property
     def database_url(self) -> str:
         return self.progress_database_url or self.sqlite_url("progress")

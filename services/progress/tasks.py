@@ -14,7 +14,7 @@ from libs.celery_app import celery_app
 from libs.db import cached_engine, session_scope
 from libs.outbox import first_delivery, utcnow
 from libs.service_client import ServiceClient
-from services.progress import repository, service
+from services.progress import reminders, repository, service
 from services.progress.models import Enrolment, processed_events
 from services.progress.settings import ProgressSettings, get_settings
 
@@ -72,8 +72,50 @@ def requeue_stale_submissions() -> None:
         log.warning("re-enqueued stale submissions", extra={"count": count})
 
 
-# Beat reads the schedule after importing the task modules; the lead may move this entry into
+@celery_app.task(name="progress.send_reminders", acks_late=True, autoretry_for=(OperationalError,),
+                 retry_backoff=True, max_retries=3)
+def send_reminders() -> None:
+    """Apply the reminder rules (beat); the deliveries go out with the next `deliver_messages`."""
+    settings = get_settings()
+    with session_scope(cached_engine(settings.database_url)) as session:
+        created = reminders.sweep(session, settings, utcnow())
+    log.info("reminder sweep", extra={"created": created})
+    if created:
+        deliver_messages.delay()
+
+
+@celery_app.task(name="progress.deliver_messages", acks_late=True, autoretry_for=(OperationalError,),
+                 retry_backoff=True, max_retries=3)
+def deliver_messages() -> None:
+    """Send due e-mails and SMS from the message outbox (beat, and after a sweep)."""
+    settings = get_settings()
+    outcome = reminders.deliver_due(cached_engine(settings.database_url), settings, utcnow())
+    if any(outcome.values()):
+        log.info("deliveries", extra=outcome)
+
+
+@celery_app.task(name="progress.deliver_certificate_ready", acks_late=True, autoretry_for=(OperationalError,),
+                 retry_backoff=True, max_retries=5)
+def deliver_certificate_ready(event: dict[str, Any]) -> None:
+    """On `certificate.issued`: an inbox message and its deliveries, once per certificate."""
+    settings = get_settings()
+    with session_scope(cached_engine(settings.database_url)) as session:
+        if not first_delivery(session, processed_events, event["id"], "progress.deliver_certificate_ready"):
+            return
+        created = reminders.certificate_ready(session, settings, utcnow(), event["payload"])
+    if created is not None:
+        deliver_messages.delay()
+
+
+# Beat reads the schedule after importing the task modules; the lead may move these entries into
 # libs/celery_app.py next to the others.
-celery_app.conf.beat_schedule["progress-requeue-stale-submissions"] = {
-    "task": "progress.requeue_stale_submissions", "schedule": get_settings().grading_sweep_seconds,
-    "options": {"queue": "grading", "expires": get_settings().grading_sweep_seconds}}
+_settings = get_settings()
+celery_app.conf.beat_schedule.update({
+    "progress-requeue-stale-submissions": {
+        "task": "progress.requeue_stale_submissions", "schedule": _settings.grading_sweep_seconds,
+        "options": {"queue": "grading", "expires": _settings.grading_sweep_seconds}},
+    "progress-send-reminders": {"task": "progress.send_reminders", "schedule": _settings.reminder_sweep_seconds,
+                                "options": {"expires": _settings.reminder_sweep_seconds}},
+    "progress-deliver-messages": {"task": "progress.deliver_messages", "schedule": _settings.delivery_poll_seconds,
+                                  "options": {"expires": _settings.delivery_poll_seconds}},
+})
