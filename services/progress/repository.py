@@ -161,3 +161,41 @@ def inbox(session: Session, user_id: str, limit: int = 50) -> list[Reminder]:
 
 def deliveries_of(session: Session, reminder_ids: list[str]) -> list[Delivery]:
     return list(session.exec(select(Delivery).where(col(Delivery.reminder_id).in_(reminder_ids)))) if reminder_ids else []
+
+
+# -- progress views ----------------------------------------------------------------------------------
+
+
+def submissions_of(session: Session, enrolment_id: str, limit: int = 20) -> list[Submission]:
+    return list(session.exec(select(Submission).where(Submission.enrolment_id == enrolment_id)
+                             .order_by(col(Submission.submitted_at).desc()).limit(limit)))
+
+
+def course_enrolments(session: Session, course_id: str, institute_id: str | None) -> list[Enrolment]:
+    stmt = select(Enrolment).where(Enrolment.course_id == course_id)
+    if institute_id is not None:
+        stmt = stmt.where(Enrolment.institute_id == institute_id)
+    return list(session.exec(stmt.order_by(col(Enrolment.org_path), col(Enrolment.user_name))))
+
+
+def viewed_activities(session: Session, course_id: str) -> dict[str, set[str]]:
+    """user -> activity ids of a course they have an unvoided view statement for."""
+    from services.progress.xapi import VIEWED
+
+    out: dict[str, set[str]] = {}
+    rows = session.exec(select(Statement.user_id, Statement.activity_id).where(
+        Statement.course_id == course_id, Statement.voided == False, col(Statement.verb).in_(VIEWED))  # noqa: E712
+        .distinct())
+    for user_id, activity in rows:
+        out.setdefault(user_id, set()).add(activity)
+    return out
+
+
+def passed_by_enrolment(session: Session, enrolment_ids: list[str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    if enrolment_ids:
+        rows = session.exec(select(Submission.enrolment_id, Submission.quiz_id).where(
+            col(Submission.enrolment_id).in_(enrolment_ids), Submission.passed == True).distinct())  # noqa: E712
+        for enrolment_id, quiz_id in rows:
+            out.setdefault(enrolment_id, set()).add(quiz_id)
+    return out

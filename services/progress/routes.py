@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +20,7 @@ from libs.idempotency import idempotent
 from services.progress import competency, repository, service, statements
 from services.progress.schemas import (
     CohortCreate,
+    CohortProgress,
     CohortResult,
     CompetencyProfile,
     CompletionReport,
@@ -25,6 +28,7 @@ from services.progress.schemas import (
     EnrolmentList,
     EnrolmentPublic,
     InboxPage,
+    MyProgress,
     ReminderPreferencesIn,
     ReminderPreferencesPublic,
     SubmissionCreate,
@@ -34,6 +38,7 @@ from services.progress.schemas import (
 from services.progress.xapi import Statement as StatementIn
 from services.progress.xapi import StatementQuery, StatementResult, StatementsStored
 
+log = logging.getLogger("ustaz.progress")
 PREFIX = "/api/v1/progress"
 STATEMENT_LIST = TypeAdapter(list[StatementIn])
 XAPI_HEADERS = {"X-Experience-API-Version": "1.0.3"}
@@ -74,6 +79,27 @@ async def list_enrolments(request: Request) -> Response:
     user = current_user(request)
     rows = await read_only(request, repository.enrolments_of, user.id)
     return json_response(EnrolmentList(items=[EnrolmentPublic.model_validate(e) for e in rows]))
+
+
+@api(summary="Your courses with progress (lessons viewed, quizzes passed) and quiz results",
+     response=MyProgress, tags=["enrolments"])
+async def get_my_progress(request: Request) -> Response:
+    user = current_user(request)
+    for enrolment in await read_only(request, repository.enrolments_of, user.id):
+        try:
+            await run_in_threadpool(service.ensure_answer_key, request.app.state.engine, request.app.state.courses,
+                                    enrolment.course_id, enrolment.version)
+        except (BadGateway, httpx.HTTPError):  # totals stay unknown (0) until the courses service answers
+            log.warning("answer key unavailable", extra={"course": enrolment.course_id})
+    progress = await read_only(request, service.my_progress, user)
+    return json_response(progress, headers={"Cache-Control": "no-store"})
+
+
+@api(summary="Progress of your institute's teachers in a course", response=CohortProgress, tags=["enrolments"])
+async def get_cohort_progress(request: Request) -> Response:
+    admin = current_user(request, "institute_admin", "platform_admin")
+    report = await read_only(request, service.cohort_progress, admin, request.path_params["course_id"])
+    return json_response(report, headers={"Cache-Control": "private, no-cache"})
 
 
 @api(summary="Submit quiz answers; graded asynchronously (poll the returned URL)", body=SubmissionCreate,
@@ -202,6 +228,8 @@ routes = [
     Route(PREFIX + "/enrolments", create_enrolment, methods=["POST"]),
     Route(PREFIX + "/enrolments", list_enrolments, methods=["GET"]),
     Route(PREFIX + "/cohorts", create_cohort, methods=["POST"]),
+    Route(PREFIX + "/cohorts/{course_id}", get_cohort_progress),
+    Route(PREFIX + "/me/progress", get_my_progress),
     Route(PREFIX + "/submissions", create_submission, methods=["POST"]),
     Route(PREFIX + "/submissions/{submission_id}", get_submission),
     Route(PREFIX + "/xapi/statements", post_statements, methods=["POST"]),

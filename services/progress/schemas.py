@@ -200,3 +200,37 @@ class InboxPage(BaseModel):
 class Unsubscribed(BaseModel):
     user_id: str
     unsubscribed: list[str]
+
+
+class CourseProgress(BaseModel):
+    enrolment: EnrolmentPublic
+    lessons_total: int
+    lessons_viewed: int
+    quizzes_total: int
+    quizzes_passed: int
+    percent: int
+    results: list[SubmissionPublic] = Field(description="your submissions in this course, newest first")
+
+
+class MyProgress(BaseModel):
+    items: list[CourseProgress]
+
+
+class TeacherProgress(BaseModel):
+    user_id: str
+    name: str
+    org_path: str
+    status: str
+    percent: int
+    lessons_viewed: int
+    quizzes_passed: int
+    deadline: datetime | None
+    completed_at: datetime | None
+    enrolled_by: str | None
+
+
+class CohortProgress(BaseModel):
+    course_id: str
+    lessons_total: int
+    quizzes_total: int
+    teachers: list[TeacherProgress]

@@ -140,3 +140,31 @@ async def test_a_failed_request_releases_its_key(progress_api: ProgressAPI) -> N
     assert_problem(await api.client.post(SUBMIT, json=bad, headers=headers), 422)  # ran again, not replayed
     with session_scope(api.engine, readonly=True) as session:
         assert session.exec(select(Submission)).all() == []
+
+
+async def test_my_progress_and_my_institutes_cohort_progress(with_courses: ProgressAPI) -> None:
+    from services.progress.xapi import VERBS, course_activity
+
+    api = with_courses
+    assert (await api.client.post(COHORT, json=cohort(), headers=admin(api))).status_code == 201
+    view = {"id": str(uuid.uuid4()), "actor": {"account": {"homePage": "https://ustaz.example", "name": "t-a"}},
+            "verb": {"id": VERBS["experienced"]}, "object": {"id": course_activity(COURSE_RU_ID, "l1")}}
+    assert (await api.client.post("/api/v1/progress/me/progress", headers=api.token("t-a"))).status_code == 405
+    mine = (await api.client.get("/api/v1/progress/me/progress", headers=api.token("t-a"))).json()["items"]
+    assert [(c["lessons_total"], c["quizzes_total"], c["percent"]) for c in mine] == [(2, 1, 0)]
+    stored = await api.client.post("/api/v1/progress/xapi/statements", json=view, headers=api.token("t-a"))
+    assert stored.status_code == 200, stored.text
+    submitted = await api.client.post(SUBMIT, json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT},
+                                      headers=api.token("t-a"))
+    assert submitted.status_code == 202
+    mine = (await api.client.get("/api/v1/progress/me/progress", headers=api.token("t-a"))).json()["items"]
+    assert (mine[0]["lessons_viewed"], mine[0]["percent"]) == (1, 33)
+    assert [r["status"] for r in mine[0]["results"]] == ["received"]  # graded later by a worker
+
+    report = await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=admin(api))
+    assert report.status_code == 200
+    rows = {t["user_id"]: t for t in report.json()["teachers"]}
+    assert set(rows) == {"t-a", "t-b"} and rows["t-a"]["percent"] == 33 and rows["t-b"]["percent"] == 0
+    other = await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=admin(api, str(uuid.uuid4())))
+    assert other.json()["teachers"] == []
+    assert_problem(await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=api.token("t-a")), 403)
