@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from gateway import service
 from gateway.proxy import merged_openapi
-from gateway.web import analytics, certificates, courses
+from gateway.web import analytics, certificates, courses, progress
 from gateway.web.app import (
     ACCESS_COOKIE,
     LANG_COOKIE,
@@ -81,6 +81,7 @@ routes = [
     *courses.routes,
     *certificates.routes,
     *analytics.routes,
+    *progress.routes,
     Route("/", home),
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),

@@ -1,0 +1,166 @@
+"""Progress pages: my courses with progress bars and quiz results, my competency profile, my inbox
+and reminder settings, unsubscribe from a reminder link, and cohort progress for an institute admin.
+All of it works with JavaScript off; the offline statement queue (static/sw-queue.js) is extra."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.web.app import ApiError, call_api, error_page, page_lang, page_user, read_form, redirect, render
+from libs.auth import Principal
+from libs.errors import PROBLEM_JSON, problem
+
+RATINGS = ("not_yet", "developing", "proficient")
+
+
+async def _signed_in(request: Request, path: str, *roles: str) -> Principal | Response:
+    user = await page_user(request)
+    if user is None:
+        return redirect(f"/login?next={quote(path)}")
+    page_lang(request, user)
+    if roles and not user.has(*roles):
+        return error_page(request, ApiError(403, {"title": "Forbidden"}))
+    return user
+
+
+async def my_courses(request: Request) -> Response:
+    user = await _signed_in(request, "/me/courses")
+    if isinstance(user, Response):
+        return user
+    try:
+        progress = await call_api(request, "GET", "/api/v1/progress/me/progress")
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "my_courses.html", user=user, courses=progress["items"])
+
+
+async def my_competencies(request: Request) -> Response:
+    user = await _signed_in(request, "/me/competencies")
+    if isinstance(user, Response):
+        return user
+    try:
+        profile = await call_api(request, "GET", "/api/v1/progress/competencies/me")
+    except ApiError as exc:
+        return error_page(request, exc)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for indicator in profile["indicators"]:
+        groups.setdefault(indicator["competency"] or "", []).append(indicator)
+    return render(request, "competencies.html", user=user, profile=profile, groups=groups, ratings=RATINGS)
+
+
+async def inbox(request: Request) -> Response:
+    user = await _signed_in(request, "/me/inbox")
+    if isinstance(user, Response):
+        return user
+    try:
+        page = await call_api(request, "GET", "/api/v1/progress/inbox")
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "inbox.html", user=user, messages=page["items"], unread=page["unread"])
+
+
+async def mark_read(request: Request) -> Response:
+    user = await _signed_in(request, "/me/inbox")
+    if isinstance(user, Response):
+        return user
+    try:
+        await call_api(request, "POST", f"/api/v1/progress/inbox/{quote(request.path_params['reminder_id'])}/read")
+    except ApiError as exc:
+        return error_page(request, exc)
+    return redirect("/me/inbox")
+
+
+async def reminder_settings(request: Request) -> Response:
+    user = await _signed_in(request, "/me/reminders")
+    if isinstance(user, Response):
+        return user
+    problem = None
+    if request.method == "POST":
+        form = await read_form(request)
+        listed = lambda name: form.get(name) if isinstance(form.get(name), list) else [v for v in [form.get(name)] if v]  # noqa: E731
+        body = {"time_zone": form.get("time_zone") or "Asia/Almaty", "quiet_start": form.get("quiet_start") or "21:00",
+                "quiet_end": form.get("quiet_end") or "08:00", "email": form.get("email") or None,
+                "phone": form.get("phone") or None, "channels": listed("channels"),
+                "unsubscribed": listed("unsubscribed")}
+        try:
+            await call_api(request, "PUT", "/api/v1/progress/reminders/preferences", json=body)
+            return redirect("/me/reminders?saved=1")
+        except ApiError as exc:
+            if exc.status != 422:
+                return error_page(request, exc)
+            problem = exc.problem
+    try:
+        prefs = await call_api(request, "GET", "/api/v1/progress/reminders/preferences")
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "reminder_settings.html", user=user, prefs=prefs, problem=problem,
+                  saved=request.query_params.get("saved") == "1", status_code=422 if problem else 200)
+
+
+async def unsubscribe(request: Request) -> Response:
+    """The link in a reminder: GET asks, POST (also one-click from a mail client) unsubscribes."""
+    user = await page_user(request)
+    page_lang(request, user)
+    token = request.query_params.get("token", "")
+    if request.method == "GET":
+        return render(request, "unsubscribe.html", user=user, token=token, done=None)
+    try:
+        done = await call_api(request, "POST", "/api/v1/progress/reminders/unsubscribe", params={"token": token})
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "unsubscribe.html", user=user, token=token, done=done)
+
+
+async def sync_statements(request: Request) -> Response:
+    """The offline queue's endpoint (static/sw-queue.js): a batch of xAPI statements sent with the
+    session cookie, passed on to the progress service as the signed-in teacher. JSON only and
+    same-origin only, so another site cannot post here with the teacher's cookie."""
+    user = await page_user(request)
+    if user is None:
+        return problem(401, "Authentication required", "Log in again; the queue keeps your records.",
+                       slug="unauthorized", instance=request.url.path)
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if "json" not in request.headers.get("content-type", "") or (origin and origin != own):
+        return problem(403, "Forbidden", "Same-origin JSON only.", instance=request.url.path)
+    try:
+        batch = json.loads(await request.body())
+    except ValueError:
+        return problem(400, "Bad request", "The body is not JSON.", instance=request.url.path)
+    try:
+        stored = await call_api(request, "POST", "/api/v1/progress/xapi/statements", json=batch)
+    except ApiError as exc:
+        return JSONResponse(exc.problem, status_code=exc.status, media_type=PROBLEM_JSON)
+    return JSONResponse(stored)
+
+
+async def cohort_progress(request: Request) -> Response:
+    user = await _signed_in(request, "/institute/progress", "institute_admin", "platform_admin")
+    if isinstance(user, Response):
+        return user
+    course_id = request.query_params.get("course", "")
+    try:
+        catalogue = await call_api(request, "GET", "/api/v1/courses", params={"limit": 100})
+        courses = [c for c in catalogue["items"] if user.has("platform_admin") or c["institute_id"] == user.institute]
+        report = await call_api(request, "GET", f"/api/v1/progress/cohorts/{quote(course_id)}") if course_id else None
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "cohort.html", user=user, courses=courses, course_id=course_id, report=report)
+
+
+routes = [
+    Route("/me/courses", my_courses),
+    Route("/me/competencies", my_competencies),
+    Route("/me/inbox", inbox),
+    Route("/me/inbox/{reminder_id}/read", mark_read, methods=["POST"]),
+    Route("/me/reminders", reminder_settings, methods=["GET", "POST"]),
+    Route("/unsubscribe", unsubscribe, methods=["GET", "POST"]),
+    Route("/me/statements", sync_statements, methods=["POST"]),
+    Route("/institute/progress", cohort_progress),
+]
