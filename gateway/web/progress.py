@@ -133,6 +133,9 @@ async def sync_statements(request: Request) -> Response:
         batch = json.loads(await request.body())
     except ValueError:
         return problem(400, "Bad request", "The body is not JSON.", instance=request.url.path)
+    if isinstance(batch, list):  # the queue leaves the actor out: the session says who it is
+        actor = {"objectType": "Agent", "account": {"homePage": request.app.state.settings.public_url, "name": user.id}}
+        batch = [{"actor": actor, **s} if isinstance(s, dict) and "actor" not in s else s for s in batch]
     try:
         stored = await call_api(request, "POST", "/api/v1/progress/xapi/statements", json=batch)
     except ApiError as exc:
