@@ -30,7 +30,7 @@ def banner(platform: Platform) -> str:
 def main() -> int:
     settings = CommonSettings()
     port = int(os.environ.get("USTAZ_PORT", "8000"))
-    platform = Platform(var_dir=settings.var_dir, base_port=port,
+    platform = Platform(var_dir=settings.var_dir, base_port=port, probe_base=port + 1101,
                         redis_port=int(os.environ.get("USTAZ_REDIS_PORT", "6379")),
                         log_dir=settings.var_dir / "logs", reuse_redis=True)
     stop = False

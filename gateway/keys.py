@@ -65,3 +65,27 @@ def write_new_key(key_dir: Path) -> Path:
 
 def jwks(keys: list[SigningKey]) -> dict[str, Any]:
     return {"keys": [k.jwk for k in keys]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m gateway.keys ensure|rotate [DIR]`: create the first signing key, or add a newer one
+    (the newest signs; older keys stay published until removed from the directory)."""
+    import argparse
+
+    from gateway.settings import get_settings
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("action", choices=["ensure", "rotate"])
+    parser.add_argument("key_dir", nargs="?", type=Path)
+    args = parser.parse_args(argv)
+    key_dir: Path = args.key_dir or get_settings().key_dir
+    key_dir.mkdir(parents=True, exist_ok=True)
+    if args.action == "rotate" or not any(key_dir.glob("*.pem")):
+        print(f"new signing key {write_new_key(key_dir)}")
+    else:
+        print(f"signing key present in {key_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

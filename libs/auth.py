@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,12 +115,29 @@ class KeySet:
 
 
 class TokenVerifier:
+    """Verifies access tokens. A token that verified once is remembered (by its full text, signature
+    included) until it expires, so a client's next requests skip the signature check; the cache is
+    bounded and forgets the oldest first."""
+
+    CACHE_SIZE = 10_000
+
     def __init__(self, keys: KeySet, issuer: str, audience: str) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     async def verify(self, token: str) -> dict[str, Any]:
+        claims = self._verified.get(token)
+        if claims is not None and claims["exp"] > time.time():
+            return claims
+        claims = await self._verify(token)
+        self._verified[token] = claims
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:

@@ -64,7 +64,7 @@ def _start_probe(**_: Any) -> None:
 
     settings = CommonSettings()
     if settings.probe_port:
-        start_probe_server(settings.probe_port, settings.redis_url)
+        start_probe_server(settings.probe_port, settings.redis_url, settings.probe_host)
 
 
 def _connect_signals() -> None:

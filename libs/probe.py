@@ -33,7 +33,7 @@ class QueueLengthCollector(Collector):
         yield gauge
 
 
-def start_probe_server(port: int, redis_url: str) -> ThreadingHTTPServer:
+def start_probe_server(port: int, redis_url: str, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     REGISTRY.register(QueueLengthCollector(redis_url))
 
     class Handler(BaseHTTPRequestHandler):
@@ -64,6 +64,6 @@ def start_probe_server(port: int, redis_url: str) -> ThreadingHTTPServer:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="probe", daemon=True).start()
     return server

@@ -35,6 +35,7 @@ class CommonSettings(BaseSettings):
     max_body_bytes: int = 1_048_576
     # Port for /healthz, /readyz and /metrics of a Celery worker or beat process.
     probe_port: int = 0
+    probe_host: str = "127.0.0.1"  # 0.0.0.0 in containers, where the kubelet probes from outside
 
     def secret_fields(self) -> list[str]:
         return ["service_client_secret"]

@@ -127,3 +127,21 @@ def test_jwks_lists_every_key_newest_first(tmp_path: object) -> None:
     keys = load_or_create_keys(directory, create=False)
     assert len(keys) == 2 and keys[1].kid == first[0].kid
     assert [k["kid"] for k in jwks(keys)["keys"]] == [keys[0].kid, first[0].kid]
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires(key: Ed25519PrivateKey, kid: str) -> None:
+    verifier = verifier_for(key)
+    token = sign(key, kid)
+    first = verify(verifier, token)
+    verifier.keys.load({"keys": []})  # the key is gone: only the remembered verdict can answer
+    assert verify(verifier, token) == first
+    # Once the remembered claims have expired the token is checked again, and now refused.
+    verifier._verified[token] = {**first, "exp": datetime.now(UTC).timestamp() - 1}
+    with pytest.raises(InvalidToken):
+        verify(verifier, token)
+    # A token differing in one character is never served from the cache.
+    verifier.keys.load({"keys": [public_jwk(key.public_key())]})
+    verify(verifier, token)
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(InvalidToken):
+        verify(verifier, tampered)
