@@ -239,7 +239,7 @@ def record_statements(session: Session, user: Principal, batch: list[StatementIn
             raise Unprocessable(f"Item {ref[1]!r} is not part of version {enrolments[ref[0]].version} of this course.")
     org_path = "/".join(user.org)
     stored = statements.store(session, user.id, batch, utcnow(), org_path, [ref[0] if ref else None for ref in refs])
-    viewed = {row.course_id for row in stored.new if row.verb in VIEWED and row.course_id}
+    viewed = {row["course_id"] for row in stored.new if row["verb"] in VIEWED and row["course_id"]}
     for course_id in viewed:
         cached = keys.get(course_id)
         if cached is not None and enrolments[course_id].require_lessons:

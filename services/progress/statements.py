@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, insert, or_, update
 from sqlmodel import Session, col, select
 
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
@@ -33,12 +33,16 @@ CLOCK_SKEW = timedelta(minutes=5)
 @dataclass
 class Stored:
     ids: list[str] = field(default_factory=list)
-    new: list[Statement] = field(default_factory=list)
+    new: list[dict[str, Any]] = field(default_factory=list)  # column values of the rows inserted
     flagged: list[str] = field(default_factory=list)
 
 
 def digest(statement: StatementIn) -> str:
-    canonical = json.dumps(client_part(statement), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _digest(client_part(statement))
+
+
+def _digest(client: dict[str, Any]) -> str:
+    canonical = json.dumps(client, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -88,29 +92,30 @@ def store(session: Session, user_id: str, statements: list[StatementIn], now: da
                 out.flagged.append(statement_id)
             continue
         row = _row(statement, statement_id, user_id, now, course_ids[index])
-        session.add(row)
         out.new.append(row)
-        if row.future_timestamp:
+        if row["future_timestamp"]:
             out.flagged.append(statement_id)
-    session.flush()
+    if out.new:  # one multi-row INSERT, not a unit of work per object
+        session.execute(insert(Statement.__table__), out.new)  # type: ignore[attr-defined]
     if voids:
         session.execute(update(Statement).where(col(Statement.id).in_(voids)).values(voided=True))
     for row in out.new:
         emit(session, outbox, "statement.recorded", {
-            "statement_id": row.id, "user_id": user_id, "course_id": row.course_id, "verb": row.verb,
-            "activity_id": row.activity_id, "org_path": org_path, "stored": iso(row.stored)})
+            "statement_id": row["id"], "user_id": user_id, "course_id": row["course_id"], "verb": row["verb"],
+            "activity_id": row["activity_id"], "org_path": org_path, "stored": iso(now)})
     return out
 
 
-def _row(statement: StatementIn, statement_id: str, user_id: str, now: datetime, course_id: str | None) -> Statement:
+def _row(statement: StatementIn, statement_id: str, user_id: str, now: datetime,
+         course_id: str | None) -> dict[str, Any]:
     timestamp = statement.timestamp or now
-    body = client_part(statement)
-    body.update(id=statement_id, timestamp=iso(timestamp), stored=iso(now), authority=authority(),
-                version="1.0.3")
-    return Statement(id=statement_id, user_id=user_id, course_id=course_id, verb=statement.verb.id,
-                     activity_id=statement.object.id, body=body, digest=digest(statement), timestamp=timestamp,
-                     stored=now, future_timestamp=timestamp > now + CLOCK_SKEW,
-                     voids=statement.object.id if statement.object.objectType == "StatementRef" else None)
+    client = client_part(statement)
+    body = {**client, "id": statement_id, "timestamp": iso(timestamp), "stored": iso(now), "authority": authority(),
+            "version": "1.0.3"}
+    return {"id": statement_id, "user_id": user_id, "course_id": course_id, "verb": statement.verb.id,
+            "activity_id": statement.object.id, "body": body, "digest": _digest(client), "timestamp": timestamp,
+            "stored": now, "future_timestamp": timestamp > now + CLOCK_SKEW, "voided": False,
+            "voids": statement.object.id if statement.object.objectType == "StatementRef" else None}
 
 
 def _check_voiding(session: Session, user_id: str, statements: list[StatementIn], existing: dict[str, Statement],
