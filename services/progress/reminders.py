@@ -123,20 +123,30 @@ def _b64(raw: bytes) -> str:
 
 def remind(session: Session, settings: ProgressSettings, now: datetime, *, user_id: str, rule: str,
            course_id: str, period: str, language: str, prefs: ReminderPreferences | None,
-           values: dict[str, Any], link: str) -> Reminder | None:
-    """Create one reminder and its deliveries, unless the teacher opted out or it already exists."""
+           values: dict[str, Any], link: str, existing: set[tuple[str, str, str, str]] | None = None,
+           collect: list[Delivery] | None = None) -> Reminder | None:
+    """Create one reminder and its deliveries, unless the teacher opted out or it already exists.
+    A sweep passes `existing` (the keys it loaded up front, instead of a query each) and `collect`
+    (the deliveries, to add after one flush of every reminder they refer to)."""
     if prefs is not None and ({rule, "all"} & set(prefs.unsubscribed)):
         return None
-    if repository.reminder_exists(session, user_id, rule, course_id, period):
+    key = (user_id, rule, course_id, period)
+    if key in existing if existing is not None else repository.reminder_exists(session, *key):
         return None
     language = prefs.language if prefs else language
     subject, body = render(rule, language, link=link, **values)
     reminder = Reminder(user_id=user_id, rule=rule, course_id=course_id, period=period, language=language,
                         subject=subject, body=body, link=link, created_at=now)
     session.add(reminder)
-    session.flush()
-    for channel, address in _addresses(settings, prefs):
-        session.add(Delivery(reminder_id=reminder.id, channel=channel, address=address, next_attempt_at=now))
+    deliveries = [Delivery(reminder_id=reminder.id, channel=channel, address=address, next_attempt_at=now)
+                  for channel, address in _addresses(settings, prefs)]
+    if existing is not None:
+        existing.add(key)
+    if collect is not None:
+        collect.extend(deliveries)
+    else:
+        session.flush()  # the reminder row first: the deliveries refer to it
+        session.add_all(deliveries)
     return reminder
 
 
@@ -160,12 +170,16 @@ def sweep(session: Session, settings: ProgressSettings, now: datetime) -> int:
     window = f"{settings.reminder_inactive_days}d-{(now - datetime(1970, 1, 1, tzinfo=UTC)) // inactive_for}"
     soon = now + timedelta(days=settings.reminder_deadline_days)
     link = f"{settings.public_url}/me/courses"
+    # Every reminder of the current periods was created within the longest window: load their keys once.
+    longest = max(settings.reminder_inactive_days, settings.reminder_deadline_days) + 1
+    existing = repository.reminder_keys_since(session, now - timedelta(days=longest))
+    deliveries: list[Delivery] = []
     created = 0
     for enrolment in repository.active_enrolments(session):
         mine = prefs.get(enrolment.user_id)
         seen = max(enrolment.enrolled_at, last_seen.get((enrolment.user_id, enrolment.course_id), enrolment.enrolled_at))
         common = {"user_id": enrolment.user_id, "course_id": enrolment.course_id, "prefs": mine,
-                  "language": enrolment.language, "link": link}
+                  "language": enrolment.language, "link": link, "existing": existing, "collect": deliveries}
         if now - seen >= inactive_for:
             days = (now - seen).days
             created += remind(session, settings, now, rule="inactive", period=window,
@@ -176,6 +190,8 @@ def sweep(session: Session, settings: ProgressSettings, now: datetime) -> int:
             created += remind(session, settings, now, rule="deadline", period=enrolment.deadline.date().isoformat(),
                               values={"course": enrolment.course_title, "deadline": local.strftime("%Y-%m-%d %H:%M")},
                               **common) is not None
+    session.flush()
+    session.add_all(deliveries)
     return created
 
 

@@ -148,6 +148,12 @@ def reminder_exists(session: Session, user_id: str, rule: str, course_id: str, p
                         ).first() is not None
 
 
+def reminder_keys_since(session: Session, since: datetime) -> set[tuple[str, str, str, str]]:
+    rows = session.exec(select(Reminder.user_id, Reminder.rule, Reminder.course_id, Reminder.period)
+                        .where(Reminder.created_at >= since))
+    return {tuple(row) for row in rows}  # type: ignore[misc]
+
+
 def due_deliveries(session: Session, now: datetime, limit: int) -> list[Delivery]:
     return list(session.exec(select(Delivery).where(col(Delivery.status).in_(("pending", "sending")),
                                                     Delivery.next_attempt_at <= now)
