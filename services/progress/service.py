@@ -55,6 +55,14 @@ from services.progress.xapi import Statement as StatementIn
 GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 
+class MissingAnswerKey(LookupError):
+    """The pinned version's answer key is not cached yet: fetch it outside the transaction."""
+
+    def __init__(self, course_id: str, version: int) -> None:
+        super().__init__(f"no answer key cached for {course_id} v{version}")
+        self.course_id, self.version = course_id, version
+
+
 def enrol(session: Session, user: Principal, course: dict[str, Any], *,
           require_lessons: bool = False) -> tuple[Enrolment, bool]:
     """Enrol `user` in the latest published version of `course` (as the courses service returned
@@ -189,7 +197,7 @@ def grade_submission(session: Session, submission_id: str) -> Submission | None:
     assert enrolment is not None
     cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
     if cached is None:
-        raise LookupError(f"no answer key cached for {enrolment.course_id} v{enrolment.version}")
+        raise MissingAnswerKey(enrolment.course_id, enrolment.version)
     quiz = _quiz_key(cached.key, submission.quiz_id)
     assert quiz is not None, "submit() validated the quiz against this key"
     submission.score, submission.passed, submission.results = grade_quiz(quiz, submission.answers)

@@ -15,7 +15,7 @@ from libs.db import cached_engine, session_scope
 from libs.outbox import first_delivery, utcnow
 from libs.service_client import ServiceClient
 from services.progress import reminders, repository, service
-from services.progress.models import Enrolment, processed_events
+from services.progress.models import processed_events
 from services.progress.settings import ProgressSettings, get_settings
 
 log = logging.getLogger("ustaz.progress.tasks")
@@ -36,20 +36,25 @@ worker_courses = functools.cache(courses_client)
 @celery_app.task(name="progress.grade_submission", acks_late=True, reject_on_worker_lost=True,
                  autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=60, retry_jitter=True, max_retries=10)
 def grade_submission(event: dict[str, Any]) -> None:
+    """One transaction in the common case; a key not cached yet rolls it back, is fetched outside
+    any transaction, and the grading runs once more (a second miss is retried with backoff)."""
     engine = cached_engine(get_settings().database_url)
     submission_id = event["payload"]["submission_id"]
-    with session_scope(engine, readonly=True) as session:
-        submission = repository.submission(session, submission_id)
-        enrolment = session.get(Enrolment, submission.enrolment_id) if submission else None
-    if enrolment is None:
+
+    def grade() -> Any:
+        with session_scope(engine) as session:
+            if not first_delivery(session, processed_events, event["id"], "progress.grade_submission"):
+                return None
+            return service.grade_submission(session, submission_id) or submission_id
+
+    try:
+        graded = grade()
+    except service.MissingAnswerKey as missing:
+        service.ensure_answer_key(engine, worker_courses(), missing.course_id, missing.version)
+        graded = grade()
+    if graded == submission_id:
         log.warning("submission not found", extra={"submission": submission_id})
-        return
-    service.ensure_answer_key(engine, worker_courses(), enrolment.course_id, enrolment.version)
-    with session_scope(engine) as session:
-        if not first_delivery(session, processed_events, event["id"], "progress.grade_submission"):
-            return
-        graded = service.grade_submission(session, submission_id)
-    if graded is not None:
+    elif graded is not None:
         log.info("graded", extra={"submission": submission_id, "score": graded.score, "passed": graded.passed})
 
 
