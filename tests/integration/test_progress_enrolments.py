@@ -168,3 +168,17 @@ async def test_my_progress_and_my_institutes_cohort_progress(with_courses: Progr
     other = await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=admin(api, str(uuid.uuid4())))
     assert other.json()["teachers"] == []
     assert_problem(await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=api.token("t-a")), 403)
+
+
+async def test_bad_submissions_over_http_store_nothing(progress_api: ProgressAPI) -> None:
+    api = progress_api
+    cases = [({"course_id": "c1", "quiz_id": "q9", "answers": {"x": "y"}}, 422),  # quiz not in the pinned version
+             ({"course_id": "c1", "quiz_id": "q1", "answers": {"zzz": "a"}}, 422),  # question not in the quiz
+             ({"course_id": "c-other", "quiz_id": "q1", "answers": RIGHT}, 403),  # not enrolled
+             ({"course_id": "c1", "quiz_id": "q1", "answers": {}}, 422),  # nothing answered
+             ({"course_id": "c1", "quiz_id": "q1", "answers": RIGHT, "extra": 1}, 422),
+             ({"id": "not-a-uuid", "course_id": "c1", "quiz_id": "q1", "answers": RIGHT}, 422)]
+    for body, status in cases:
+        assert_problem(await api.client.post(SUBMIT, json=body, headers=api.token()), status)
+    assert_problem(await api.client.post(SUBMIT, json=cases[0][0], headers=api.token(roles=("analyst",))), 403)
+    assert api.count(Submission) == 0 and api.events("submission.received") == []
