@@ -140,7 +140,8 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
                 raise Conflict("A different submission with this id exists.")
             return existing, False
     cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
-    assert cached is not None, "the route fetches the answer key before calling submit"
+    if cached is None:
+        raise MissingAnswerKey(enrolment.course_id, enrolment.version)
     quiz = _quiz_key(cached.key, body.quiz_id)
     if quiz is None:
         raise Unprocessable(f"Quiz {body.quiz_id!r} is not part of version {enrolment.version} of this course.")
