@@ -60,6 +60,10 @@ class Course(Base, table=True):
     status: str = Field(default="draft", max_length=20)  # draft | in_review | published | archived
     translation_of: str | None = Field(default=None, foreign_key="courses.id", max_length=36)
     latest_version: int | None = None
+    # The editable working copy (a CourseDraft as JSON); published versions are never edited.
+    draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    review_comment: str | None = None
+    author_id: str | None = Field(default=None, max_length=36)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -9,7 +9,7 @@ from services.courses.models import Course, CourseVersion, Framework, FrameworkI
 
 def published_courses(session: Session, *, lang: str | None, q: str | None, after: str | None,
                       limit: int) -> list[Course]:
-    query = select(Course).where(Course.status == "published")
+    query = select(Course).where(col(Course.latest_version).is_not(None), Course.status != "archived")
     if lang:
         query = query.where(Course.language == lang)
     if q:
@@ -43,3 +43,9 @@ def frameworks(session: Session) -> list[Framework]:
 def framework_items(session: Session, framework_id: str) -> list[FrameworkItem]:
     return list(session.exec(select(FrameworkItem).where(FrameworkItem.framework_id == framework_id)
                              .order_by(FrameworkItem.position)))
+
+
+def translation_family(session: Session, root_id: str) -> list[Course]:
+    """A course and every translation of it (translations link to the original, never to each other)."""
+    return list(session.exec(select(Course).where((Course.id == root_id) | (Course.translation_of == root_id))
+                             .order_by(Course.language)))

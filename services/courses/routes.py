@@ -1,14 +1,25 @@
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.api import api, cached_json, parse_query
+from libs.api import api, cached_json, json_response, parse_query, read_json
 from libs.auth import current_user
-from libs.db import read_only
+from libs.db import in_transaction, read_only
 from services.courses import service
-from services.courses.schemas import AnswerKeyDocument, CataloguePage, CatalogueQuery, LessonPage
+from services.courses.schemas import (
+    AnswerKeyDocument,
+    AuthoringView,
+    CataloguePage,
+    CatalogueQuery,
+    CourseDraft,
+    CourseSummary,
+    LessonPage,
+    ReviewDecision,
+    VersionDiff,
+)
 
 PREFIX = "/api/v1/courses"
 
@@ -53,10 +64,103 @@ async def get_answer_key(request: Request) -> Response:
     return cached_json(request, key, max_age=3600, private=True)
 
 
+async def _draft_body(request: Request) -> CourseDraft:
+    draft: CourseDraft = await read_json(request, CourseDraft)
+    service.check_lesson_sizes(draft, request.app.state.settings.max_lesson_bytes)
+    return draft
+
+
+@api(summary="Start a course as a draft of the author's institute (or a translation of another course)",
+     body=CourseDraft, response=AuthoringView, status=201, tags=["authoring"])
+async def create_course(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    draft = await _draft_body(request)
+    view = await in_transaction(request, service.create_draft, user, draft)
+    return json_response(view, status_code=201, headers={"Location": f"{PREFIX}/{view.id}/draft"})
+
+
+@api(summary="The working copy and workflow state of a course (its institute only)", response=AuthoringView,
+     tags=["authoring"])
+async def get_draft(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    return json_response(await read_only(request, service.get_draft, user, request.path_params["course_id"]))
+
+
+@api(summary="Replace the working copy (409 while in review)", body=CourseDraft, response=AuthoringView,
+     tags=["authoring"])
+async def put_draft(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    draft = await _draft_body(request)
+    return json_response(await in_transaction(request, service.update_draft, user,
+                                              request.path_params["course_id"], draft))
+
+
+@api(summary="Submit the draft for review by an institute admin", response=AuthoringView, tags=["authoring"])
+async def submit(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    return json_response(await in_transaction(request, service.submit_for_review, user,
+                                              request.path_params["course_id"]))
+
+
+@api(summary="Approve (publishes the next immutable version) or send back with comments",
+     body=ReviewDecision, response=AuthoringView, tags=["authoring"])
+async def review(request: Request) -> Response:
+    user = current_user(request, "institute_admin")
+    decision = await read_json(request, ReviewDecision)
+    return json_response(await in_transaction(request, service.review, user, request.path_params["course_id"],
+                                              decision))
+
+
+@api(summary="Archive a course: it leaves the catalogue; enrolled learners keep their version",
+     response=AuthoringView, tags=["authoring"])
+async def archive(request: Request) -> Response:
+    user = current_user(request, "institute_admin")
+    return json_response(await in_transaction(request, service.archive, user, request.path_params["course_id"]))
+
+
+@api(summary="Published versions are immutable: any write is refused with 409", tags=["authoring"])
+async def edit_version(request: Request) -> Response:
+    current_user(request, *service.EDITORS)
+    p = request.path_params
+    await read_only(request, service.refuse_version_edit, p["course_id"], p["version"])
+    raise AssertionError("unreachable")
+
+
+class DiffQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_version: int = Field(alias="from", ge=1)
+    to_version: int = Field(alias="to", ge=1)
+
+
+@api(summary="What changed between two versions: metadata, lessons and quizzes, questions",
+     response=VersionDiff, tags=["courses"], public=True)
+async def diff(request: Request) -> Response:
+    query = parse_query(request, DiffQuery)
+    result = await read_only(request, service.diff_versions, request.path_params["course_id"],
+                             query.from_version, query.to_version)
+    return cached_json(request, result, max_age=86400)
+
+
+@api(summary="Published translations of a course (linked courses in other languages)",
+     response=list[CourseSummary], tags=["courses"], public=True)
+async def list_translations(request: Request) -> Response:
+    result = await read_only(request, service.translations, request.path_params["course_id"])
+    return cached_json(request, result, max_age=300)
+
+
 routes = [
-    Route(PREFIX, list_courses),
+    Route(PREFIX, list_courses, methods=["GET"]),
+    Route(PREFIX, create_course, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/draft", get_draft, methods=["GET"]),
+    Route(PREFIX + "/{course_id}/draft", put_draft, methods=["PUT"]),
+    Route(PREFIX + "/{course_id}/submit", submit, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/review", review, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/archive", archive, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/diff", diff),
+    Route(PREFIX + "/{course_id}/translations", list_translations),
+    Route(PREFIX + "/{course_id}/versions/{version:int}", edit_version, methods=["PUT", "PATCH", "DELETE"]),
     Route(PREFIX + "/{course_id}", get_course),
-    Route(PREFIX + "/{course_id}/versions/{version:int}", get_version),
+    Route(PREFIX + "/{course_id}/versions/{version:int}", get_version, methods=["GET"]),
     Route(PREFIX + "/{course_id}/versions/{version:int}/lessons/{lesson_id}", get_lesson),
     Route(PREFIX + "/{course_id}/versions/{version:int}/answer-key", get_answer_key),
 ]
