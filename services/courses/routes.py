@@ -66,7 +66,8 @@ async def get_answer_key(request: Request) -> Response:
 
 async def _draft_body(request: Request) -> CourseDraft:
     draft: CourseDraft = await read_json(request, CourseDraft)
-    service.check_lesson_sizes(draft, request.app.state.settings.max_lesson_bytes)
+    settings = request.app.state.settings
+    service.check_lessons(draft, max_bytes=settings.max_lesson_bytes, max_images=settings.max_lesson_images)
     return draft
 
 

@@ -32,7 +32,7 @@ from services.courses.schemas import (
 )
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-ALLOWED_TAGS = {"h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
+ALLOWED_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
                 "a", "img", "table", "thead", "tbody", "tr", "th", "td", "hr", "br"}
 
 
@@ -42,7 +42,31 @@ def render_markdown(source: str) -> str:
     return nh3.clean(_markdown.render(source), tags=ALLOWED_TAGS,
                      attributes={"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
                                  "th": {"align"}, "td": {"align"}},
+                     set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener nofollow")
+
+
+def markdown_problems(source: str, *, max_images: int) -> list[tuple[int, str]]:
+    """(line, message) for what an author must fix: an image without alt text (a teacher on a screen
+    reader or with images off must still get the point), an image that is not http(s), too many images
+    for a 2G phone. The same checks serve the draft API and package import."""
+    problems: list[tuple[int, str]] = []
+    images = 0
+    for token in _markdown.parse(source):
+        line = (token.map[0] + 1) if token.map else 1
+        for child in token.children or []:
+            if child.type != "image":
+                continue
+            images += 1
+            src = str(child.attrGet("src") or "")
+            if not child.content.strip():
+                problems.append((line, f"image {src!r} has no alt text"))
+            first = src.split("/", 1)[0]
+            if ":" in first and first.split(":", 1)[0].lower() not in ("http", "https"):
+                problems.append((line, f"image {src[:40]!r} must be an http(s) URL or a file of the package"))
+            if images == max_images + 1:
+                problems.append((line, f"more than {max_images} images in one lesson"))
+    return problems
 
 
 def catalogue(session: Session, *, lang: str | None, q: str | None, cursor: str | None, limit: int) -> CataloguePage:
@@ -134,13 +158,21 @@ def _own_course(session: Session, course_id: str, user: Principal) -> Course:
     return course
 
 
-def check_lesson_sizes(draft: CourseDraft, max_bytes: int) -> None:
-    """413 for a lesson whose Markdown is larger than the configured cap."""
+def check_lessons(draft: CourseDraft, *, max_bytes: int, max_images: int) -> None:
+    """413 for a lesson whose Markdown is larger than the cap; 422 naming lesson and line for Markdown
+    an author must fix (see `markdown_problems`)."""
+    errors = []
     for module in draft.modules:
         for item in module.items:
-            if isinstance(item, Lesson) and len(item.markdown.encode()) > max_bytes:
+            if not isinstance(item, Lesson):
+                continue
+            if len(item.markdown.encode()) > max_bytes:
                 raise PayloadTooLarge(f"Lesson {item.id} is {len(item.markdown.encode())} bytes; "
                                       f"the limit is {max_bytes}.", item=item.id)
+            errors += [{"field": f"lesson {item.id} line {line}", "message": message}
+                       for line, message in markdown_problems(item.markdown, max_images=max_images)]
+    if errors:
+        raise Unprocessable(f"{len(errors)} problem(s) in lesson Markdown", errors=errors)
 
 
 def _draft_json(draft: CourseDraft) -> dict[str, Any]:

@@ -159,6 +159,12 @@ async def test_bad_drafts_are_refused(courses_client: httpx.AsyncClient, author:
     assert_problem(await c.post("/api/v1/courses", json=draft_body(slug="lic", licence="All rights reserved"),
                                 headers=author), 422)
     assert_problem(await c.post("/api/v1/courses", json=draft_body(slug="lang", language="xx"), headers=author), 422)
+    no_alt = draft_body(slug="no-alt")
+    lesson = no_alt["modules"][0]["items"][0]
+    lesson["markdown"] = "Intro\n\n![](https://example.org/chart.png)"
+    problem = assert_problem(await c.post("/api/v1/courses", json=no_alt, headers=author), 422)
+    assert problem["errors"] == [{"field": f"lesson {lesson['id']} line 3",
+                                  "message": "image 'https://example.org/chart.png' has no alt text"}]
     existing = demo_course("en")["slug"]
     assert_problem(await c.post("/api/v1/courses", json=draft_body(slug=existing), headers=author), 409)
     listed = (await c.get("/api/v1/courses", params={"lang": "en"})).json()["items"]
