@@ -49,3 +49,13 @@ def translation_family(session: Session, root_id: str) -> list[Course]:
     """A course and every translation of it (translations link to the original, never to each other)."""
     return list(session.exec(select(Course).where((Course.id == root_id) | (Course.translation_of == root_id))
                              .order_by(Course.language)))
+
+
+def framework(session: Session, framework_id: str) -> Framework | None:
+    return session.get(Framework, framework_id)
+
+
+def framework_items_by_ids(session: Session, ids: list[str]) -> dict[str, FrameworkItem]:
+    if not ids:
+        return {}
+    return {i.id: i for i in session.exec(select(FrameworkItem).where(col(FrameworkItem.id).in_(ids)))}

@@ -8,7 +8,7 @@ from starlette.routing import Route
 from libs.api import api, cached_json, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
-from services.courses import service
+from services.courses import case, service
 from services.courses.schemas import (
     AnswerKeyDocument,
     AuthoringView,
@@ -149,7 +149,44 @@ async def list_translations(request: Request) -> Response:
     return cached_json(request, result, max_age=300)
 
 
+@api(summary="Competency frameworks", tags=["frameworks"], public=True)
+async def list_frameworks(request: Request) -> Response:
+    rows = await read_only(request, service.framework_list)
+    return cached_json(request, rows, max_age=300)
+
+
+@api(summary="A competency framework as a 1EdTech CASE 1.1 CFPackage", tags=["frameworks"], public=True)
+async def export_framework(request: Request) -> Response:
+    base = request.app.state.settings.public_url.rstrip("/")
+    package = await read_only(request, case.export_package, request.path_params["code"], base)
+    return cached_json(request, package, max_age=300)
+
+
+@api(summary="Import a CASE 1.1 CFPackage (422 naming item and field; all or nothing)", status=201,
+     tags=["frameworks"])
+async def import_framework(request: Request) -> Response:
+    current_user(request, "platform_admin")
+    package = case.parse_package(await read_json(request, dict))
+    framework = await in_transaction(request, case.import_package, package)
+    return json_response({"id": framework.id, "code": framework.code}, status_code=201,
+                         headers={"Location": f"{PREFIX}/frameworks/{framework.code}"})
+
+
+@api(summary="Derive a national framework: copy, edit, add and retire indicators (isDerivedFrom kept)",
+     body=case.DeriveRequest, status=201, tags=["frameworks"])
+async def derive_framework(request: Request) -> Response:
+    current_user(request, "platform_admin")
+    body = await read_json(request, case.DeriveRequest)
+    framework = await in_transaction(request, case.derive, request.path_params["code"], body)
+    return json_response({"id": framework.id, "code": framework.code}, status_code=201,
+                         headers={"Location": f"{PREFIX}/frameworks/{framework.code}"})
+
+
 routes = [
+    Route(PREFIX + "/frameworks", list_frameworks, methods=["GET"]),
+    Route(PREFIX + "/frameworks", import_framework, methods=["POST"]),
+    Route(PREFIX + "/frameworks/{code}", export_framework, methods=["GET"]),
+    Route(PREFIX + "/frameworks/{code}/derive", derive_framework, methods=["POST"]),
     Route(PREFIX, list_courses, methods=["GET"]),
     Route(PREFIX, create_course, methods=["POST"]),
     Route(PREFIX + "/{course_id}/draft", get_draft, methods=["GET"]),

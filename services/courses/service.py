@@ -77,6 +77,11 @@ def catalogue(session: Session, *, lang: str | None, q: str | None, cursor: str 
                          next_cursor=rows[-1].id if more else None)
 
 
+def framework_list(session: Session) -> list[dict[str, Any]]:
+    return [{"id": f.id, "code": f.code, "title": f.title, "language": f.language,
+             "derived_from_id": f.derived_from_id} for f in repository.frameworks(session)]
+
+
 def _course(session: Session, course_id: str) -> Course:
     course = repository.course(session, course_id)
     if course is None or course.latest_version is None:
