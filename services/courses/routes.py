@@ -24,13 +24,12 @@ from services.courses.schemas import (
 PREFIX = "/api/v1/courses"
 
 
-@api(summary="Published courses: filter by language, search title and summary", response=CataloguePage,
+@api(summary="Published courses: full-text search on title and summary; filter by language, competency, level, institute; cursor pages", response=CataloguePage,
      tags=["courses"], public=True)
 async def list_courses(request: Request) -> Response:
     query = parse_query(request, CatalogueQuery)
     settings = request.app.state.settings
-    page = await read_only(request, service.catalogue, lang=query.lang, q=query.q, cursor=query.cursor,
-                           limit=query.limit)
+    page = await read_only(request, service.catalogue, query)
     return cached_json(request, page, max_age=settings.catalogue_max_age)
 
 

@@ -153,6 +153,7 @@ class CourseSummary(BaseModel):
     language: str
     institute_id: str
     latest_version: int | None
+    level: str = ""
     translation_of: str | None = None
 
 
@@ -165,6 +166,9 @@ class CatalogueQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lang: str | None = Field(None, max_length=10)
     q: str | None = Field(None, max_length=200)
+    competency: str | None = Field(None, max_length=40)
+    level: str | None = Field(None, max_length=60)
+    institute: str | None = Field(None, max_length=36)
     cursor: str | None = Field(None, max_length=200)
     limit: int = Field(20, ge=1, le=100)
 

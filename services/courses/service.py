@@ -18,6 +18,7 @@ from services.courses.schemas import (
     AnswerKeyDocument,
     AuthoringView,
     CataloguePage,
+    CatalogueQuery,
     CourseContent,
     CourseDraft,
     CourseSummary,
@@ -69,8 +70,11 @@ def markdown_problems(source: str, *, max_images: int) -> list[tuple[int, str]]:
     return problems
 
 
-def catalogue(session: Session, *, lang: str | None, q: str | None, cursor: str | None, limit: int) -> CataloguePage:
-    rows = repository.published_courses(session, lang=lang, q=q, after=cursor, limit=limit + 1)
+def catalogue(session: Session, query: CatalogueQuery) -> CataloguePage:
+    rows = repository.published_courses(session, lang=query.lang, q=query.q, competency=query.competency,
+                                        level=query.level, institute=query.institute, after=query.cursor,
+                                        limit=query.limit + 1)
+    limit = query.limit
     more = len(rows) > limit
     rows = rows[:limit]
     return CataloguePage(items=[CourseSummary.model_validate(c) for c in rows],
@@ -141,10 +145,15 @@ def publish(session: Session, course: Course, content: CourseContent) -> CourseV
     content = content.model_copy(update={"course_id": course.id, "version": number})
     row = CourseVersion(course_id=course.id, version=number, content=content.model_dump(mode="json"))
     course.latest_version = number
+    course.level = content.level
     course.status = "published"
     course.updated_at = utcnow()
     session.add(row)
     session.add(course)
+    session.flush()
+    codes = {code for item in content.items() if isinstance(item, Lesson) for code in item.indicators} | {
+        code for item in content.items() if isinstance(item, Quiz) for q in item.questions for code in q.indicators}
+    repository.index_course(session, course, codes)
     return row
 
 
