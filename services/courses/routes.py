@@ -8,7 +8,8 @@ from starlette.routing import Route
 from libs.api import api, cached_json, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
-from services.courses import case, service
+from libs.errors import PayloadTooLarge, Unprocessable
+from services.courses import case, packages, service
 from services.courses.schemas import (
     AnswerKeyDocument,
     AuthoringView,
@@ -181,7 +182,48 @@ async def derive_framework(request: Request) -> Response:
                          headers={"Location": f"{PREFIX}/frameworks/{framework.code}"})
 
 
+async def _read_bytes(request: Request, limit: int) -> bytes:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+    return body
+
+
+def _limits(request: Request) -> packages.Limits:
+    s = request.app.state.settings
+    return packages.Limits(max_lesson_bytes=s.max_lesson_bytes, max_images=s.max_lesson_images,
+                           max_unpacked_bytes=s.max_package_unpacked_bytes)
+
+
+@api(summary="A published version as a course package (zip of Markdown lessons and a manifest, with answer "
+     "keys: authors and admins only)", tags=["packages"])
+async def export_package(request: Request) -> Response:
+    current_user(request, "author", "institute_admin", "platform_admin")
+    p = request.path_params
+    data = await read_only(request, packages.export_zip, p["course_id"], p["version"])
+    return Response(data, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="course-{p["course_id"]}-v{p["version"]}.zip"',
+        "Cache-Control": "private, max-age=3600"})
+
+
+@api(summary="Import a course package as a new draft of the author's institute (422 lists every problem "
+     "with file and line; nothing is stored then)", response=AuthoringView, status=201, tags=["packages"])
+async def import_package(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    ctype = request.headers.get("content-type", "")
+    if ctype not in ("application/zip", "application/octet-stream"):
+        raise Unprocessable(f"expected an application/zip body, got {ctype!r}")
+    data = await _read_bytes(request, request.app.state.settings.max_package_bytes)
+    view, warnings = await in_transaction(request, packages.import_zip, user, data, _limits(request))
+    return json_response({**view.model_dump(mode="json"), "warnings": warnings}, status_code=201,
+                         headers={"Location": f"{PREFIX}/{view.id}/draft"})
+
+
 routes = [
+    Route(PREFIX + "/packages", import_package, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/versions/{version:int}/package", export_package, methods=["GET"]),
     Route(PREFIX + "/frameworks", list_frameworks, methods=["GET"]),
     Route(PREFIX + "/frameworks", import_framework, methods=["POST"]),
     Route(PREFIX + "/frameworks/{code}", export_framework, methods=["GET"]),

@@ -100,6 +100,10 @@ def _content(session: Session, course_id: str, version: int) -> CourseContent:
     return CourseContent.model_validate(row.content)
 
 
+def published_content(session: Session, course_id: str, version: int) -> CourseContent:
+    return _content(session, course_id, version)
+
+
 def course_detail(session: Session, course_id: str) -> dict[str, object]:
     course = _course(session, course_id)
     assert course.latest_version is not None
