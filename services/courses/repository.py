@@ -94,3 +94,8 @@ def framework_items_by_ids(session: Session, ids: list[str]) -> dict[str, Framew
     if not ids:
         return {}
     return {i.id: i for i in session.exec(select(FrameworkItem).where(col(FrameworkItem.id).in_(ids)))}
+
+
+def institute_courses(session: Session, institute_id: str) -> list[Course]:
+    return list(session.exec(select(Course).where(Course.institute_id == institute_id)
+                             .order_by(col(Course.updated_at).desc())))

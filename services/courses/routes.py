@@ -221,7 +221,34 @@ async def import_package(request: Request) -> Response:
                          headers={"Location": f"{PREFIX}/{view.id}/draft"})
 
 
+@api(summary="Every course of the caller's institute with its workflow state (authors and admins)",
+     response=list[AuthoringView], tags=["authoring"])
+async def institute_courses(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    return json_response(await read_only(request, service.institute_courses, user))
+
+
+class PreviewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    markdown: str
+
+
+@api(summary="Render lesson Markdown as the reader will show it, with the problems an author must fix",
+     body=PreviewBody, tags=["authoring"])
+async def preview(request: Request) -> Response:
+    current_user(request, *service.EDITORS)
+    settings = request.app.state.settings
+    body = await read_json(request, PreviewBody, max_bytes=settings.max_lesson_bytes + 1024)
+    if len(body.markdown.encode()) > settings.max_lesson_bytes:
+        raise PayloadTooLarge(f"The lesson is over {settings.max_lesson_bytes} bytes.")
+    problems = service.markdown_problems(body.markdown, max_images=settings.max_lesson_images)
+    return json_response({"html": service.render_markdown(body.markdown),
+                          "problems": [{"line": line, "message": message} for line, message in problems]})
+
+
 routes = [
+    Route(PREFIX + "/authoring", institute_courses, methods=["GET"]),
+    Route(PREFIX + "/authoring/preview", preview, methods=["POST"]),
     Route(PREFIX + "/packages", import_package, methods=["POST"]),
     Route(PREFIX + "/{course_id}/versions/{version:int}/package", export_package, methods=["GET"]),
     Route(PREFIX + "/frameworks", list_frameworks, methods=["GET"]),

@@ -225,6 +225,12 @@ def create_draft(session: Session, user: Principal, draft: CourseDraft) -> Autho
     return authoring_view(course)
 
 
+def institute_courses(session: Session, user: Principal) -> list[AuthoringView]:
+    if not user.institute:
+        return []
+    return [authoring_view(c) for c in repository.institute_courses(session, user.institute)]
+
+
 def get_draft(session: Session, user: Principal, course_id: str) -> AuthoringView:
     return authoring_view(_own_course(session, course_id, user))
 
