@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.web.app import ApiError, call_api, error_page, page_lang, page_user, read_form, redirect, render
+from gateway.web.i18n import FALLBACK, LANGUAGES, html_lang
 from gateway.web.i18n import gettext as _
 
 
@@ -22,7 +24,12 @@ async def catalogue(request: Request) -> Response:
         page = await call_api(request, "GET", "/api/v1/courses", params=params)
     except ApiError as exc:
         return error_page(request, exc)
-    return render(request, "catalogue.html", user=user, courses=page["items"], q=params.get("q", ""),
+    courses = page["items"]
+    chain = fallback_chain(lang)
+    if not params.get("lang"):  # one course per translation family, in the best language available
+        courses = [{**c, "fallback": language_name(c["language"]) if c["language"] != chain[0] else None}
+                   for c in best_per_family(courses, chain)]
+    return render(request, "catalogue.html", user=user, courses=courses, q=params.get("q", ""),
                   content_lang=params.get("lang", ""), ui_lang=lang)
 
 
@@ -31,19 +38,50 @@ async def _enrolment(request: Request, course_id: str) -> dict[str, Any] | None:
     return next((e for e in mine["items"] if e["course_id"] == course_id), None)
 
 
+def fallback_chain(lang: str) -> list[str]:
+    """Content languages to try for a UI language, best first (configured in gateway/web/i18n.py)."""
+    return [html_lang(code) for code in FALLBACK.get(lang, [lang, "en"])]
+
+
+def _rank(chain: list[str]) -> Any:
+    return lambda c: chain.index(c["language"]) if c["language"] in chain else len(chain)
+
+
+def best_per_family(courses: list[dict[str, Any]], chain: list[str]) -> list[dict[str, Any]]:
+    """One course per translation family: the one first in the fallback chain (catalogue order kept)."""
+    best: dict[str, dict[str, Any]] = {}
+    for c in courses:
+        family = c.get("translation_of") or c["id"]
+        if family not in best or _rank(chain)(c) < _rank(chain)(best[family]):
+            best[family] = c
+    keep = {c["id"] for c in best.values()}
+    return [c for c in courses if c["id"] in keep]
+
+
+def language_name(code: str) -> str:
+    return LANGUAGES.get(code.replace("-", "_"), code)
+
+
 async def course_page(request: Request) -> Response:
     user = await page_user(request)
-    page_lang(request, user)
+    lang = page_lang(request, user)
     course_id = request.path_params["course_id"]
+    chain = fallback_chain(lang)
     try:
         course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
         enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
+        others = [] if course["language"] == chain[0] else await call_api(
+            request, "GET", f"/api/v1/courses/{course_id}/translations")
+        better = sorted([c for c in others if _rank(chain)(c) < _rank(chain)(course)], key=_rank(chain))
         content = course["content"]
         if enrolment and enrolment["version"] != content["version"]:
             content = await call_api(request, "GET", f"/api/v1/courses/{course_id}/versions/{enrolment['version']}")
     except ApiError as exc:
         return error_page(request, exc)
-    return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment)
+    fallback = None if content["language"] == chain[0] else {
+        "wanted": language_name(chain[0]), "shown": language_name(content["language"])}
+    return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment,
+                  fallback=fallback, better=[{**c, "language_name": language_name(c["language"])} for c in better])
 
 
 async def enrol(request: Request) -> Response:
@@ -266,4 +304,24 @@ routes += [
     Route("/author/new", new_course, methods=["POST"]),
     Route("/author/courses/{course_id}", editor, methods=["GET", "POST"]),
     Route("/review/courses/{course_id}", review_page, methods=["GET", "POST"]),
+]
+
+
+# --- Offline reading: a small service worker, served from the site root so its scope is the whole site --
+
+STATIC = Path(__file__).parent / "static"
+SCRIPTS = {"sw.js": "no-cache", "offline.js": "public, max-age=86400"}
+
+
+async def script(request: Request) -> Response:
+    name = request.path_params.get("name", "sw.js")
+    if name not in SCRIPTS:
+        return Response(status_code=404)
+    return Response((STATIC / name).read_bytes(), media_type="text/javascript",
+                    headers={"Cache-Control": SCRIPTS[name], "X-Content-Type-Options": "nosniff"})
+
+
+routes += [
+    Route("/sw.js", script),
+    Route("/static/{name}", script),
 ]

@@ -110,3 +110,35 @@ async def test_author_of_another_institute_gets_403_page(web: tuple[httpx.AsyncC
     await login(client, "teacher")
     response = await client.get(f"/author/courses/{COURSE_EN_ID}")
     assert response.status_code == 403
+
+
+async def test_content_falls_back_along_the_language_chain(web: tuple[httpx.AsyncClient, str]) -> None:
+    client, _ = web
+    client.cookies.clear()
+    english = await client.get("/courses")
+    assert english.text.count('<article class="card"') == 1 and f"/courses/{COURSE_EN_ID}" in english.text
+
+    await client.get("/lang/kk")  # Kazakh UI: kk -> ru -> en
+    kazakh = await client.get("/courses")
+    assert kazakh.text.count('<article class="card"') == 1 and f"/courses/{COURSE_RU_ID}" in kazakh.text
+    assert 'lang="ru"' in kazakh.text and "not yet in your language" in kazakh.text
+    page = await client.get(f"/courses/{COURSE_EN_ID}")
+    assert "Not available in Қазақша; shown in English." in page.text
+    assert f'<a href="/courses/{COURSE_RU_ID}" lang="ru">Русский</a>' in page.text
+    assert f"/courses/{COURSE_EN_ID}" in (await client.get("/courses", params={"lang": "en"})).text
+
+    await client.get("/lang/ru")
+    page = await client.get(f"/courses/{COURSE_RU_ID}")
+    assert "Not available" not in page.text
+
+
+async def test_service_worker_is_served_small_from_the_root(web: tuple[httpx.AsyncClient, str]) -> None:
+    client, _ = web
+    sw = await client.get("/sw.js")
+    assert sw.status_code == 200 and sw.headers["content-type"].startswith("text/javascript")
+    assert sw.headers["cache-control"] == "no-cache" and "ustaz.use(" in sw.text
+    helper = await client.get("/static/offline.js")
+    assert helper.status_code == 200 and "serviceWorker" in helper.text
+    assert len(gzip.compress(sw.content)) + len(gzip.compress(helper.content)) < 2048
+    assert (await client.get("/static/../app.py")).status_code == 404
+    assert (await client.get("/static/other.js")).status_code == 404
