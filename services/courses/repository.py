@@ -25,9 +25,9 @@ def published_courses(session: Session, *, lang: str | None, q: str | None, comp
     if institute:
         query = query.where(Course.institute_id == institute)
     if competency:
-        codes = select(CourseIndicator.course_id).where(
-            (CourseIndicator.code == competency) | col(CourseIndicator.code).startswith(competency + "."))
-        query = query.where(col(Course.id).in_(codes))
+        # Indexed equality: course_indicators holds every indicator code and each of its ancestors.
+        query = query.where(col(Course.id).in_(select(CourseIndicator.course_id)
+                                               .where(CourseIndicator.code == competency)))
     terms = search_terms(q or "")
     if terms:
         if session.get_bind().dialect.name == "sqlite":
@@ -45,10 +45,15 @@ def published_courses(session: Session, *, lang: str | None, q: str | None, comp
     return list(session.exec(query.order_by(Course.id).limit(limit)))
 
 
+def with_ancestors(codes: set[str]) -> set[str]:
+    """II.KA.1 -> {II, II.KA, II.KA.1}: a filter on an aspect or competency is then one indexed lookup."""
+    return {".".join(code.split(".")[:n]) for code in codes for n in range(1, code.count(".") + 2)}
+
+
 def index_course(session: Session, course: Course, indicator_codes: set[str]) -> None:
     """Keep the catalogue's search index and competency filter in step with the latest version."""
     session.exec(delete(CourseIndicator).where(col(CourseIndicator.course_id) == course.id))  # type: ignore[call-overload]
-    session.add_all(CourseIndicator(course_id=course.id, code=code) for code in sorted(indicator_codes))
+    session.add_all(CourseIndicator(course_id=course.id, code=code) for code in sorted(with_ancestors(indicator_codes)))
     if session.get_bind().dialect.name == "sqlite":
         session.exec(text("DELETE FROM courses_fts WHERE course_id = :id").bindparams(id=course.id))  # type: ignore[call-overload]
         session.exec(text("INSERT INTO courses_fts (course_id, title, summary) VALUES (:id, :title, :summary)")  # type: ignore[call-overload]

@@ -52,9 +52,10 @@ def _backfill() -> None:
                                     "ON v.course_id = c.id AND v.version = c.latest_version")).all()
     for course_id, content in versions:
         content = json.loads(content) if isinstance(content, str) else content
-        codes = sorted({code for module in content.get("modules", []) for item in module.get("items", [])
+        codes = sorted({".".join(code.split(".")[:n]) for module in content.get("modules", []) for item in module.get("items", [])
                         for code in item.get("indicators", []) + [c for q in item.get("questions", [])
-                                                                   for c in q.get("indicators", [])]})
+                                                                   for c in q.get("indicators", [])]
+                        for n in range(1, code.count(".") + 2)})  # with ancestors, as repository.with_ancestors
         bind.execute(sa.text("UPDATE courses SET level = :level WHERE id = :id"),
                      {"level": content.get("level", ""), "id": course_id})
         for code in codes:
