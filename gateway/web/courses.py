@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -219,12 +220,19 @@ def _draft_from_form(view: dict[str, Any], form: dict[str, Any]) -> dict[str, An
             pass  # the API answers 422 for what is left invalid
     draft["audience"] = {"stage": form.get("stage", "in-service"), "subject": form.get("subject", ""),
                          "grade_band": form.get("grade_band", "")}
+    bad_json = []
     for module in draft.get("modules", []):
         for item in module["items"]:
             if item["type"] == "lesson":
                 item["title"] = str(form.get(f"lesson.{item['id']}.title", item["title"]))
                 item["markdown"] = str(form.get(f"lesson.{item['id']}.markdown", item["markdown"])).replace("\r\n", "\n")
-    return draft
+            elif f"quiz.{item['id']}.questions" in form:
+                item["title"] = str(form.get(f"quiz.{item['id']}.title", item["title"]))
+                try:
+                    item["questions"] = json.loads(str(form[f"quiz.{item['id']}.questions"]))
+                except ValueError as exc:
+                    bad_json.append({"field": f"quiz {item['id']}", "message": f"{_('not valid JSON')}: {exc}"})
+    return draft, bad_json
 
 
 async def _previews(request: Request, draft: dict[str, Any]) -> dict[str, Any]:
@@ -247,8 +255,10 @@ async def editor(request: Request) -> Response:
         view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
         if request.method == "POST":
             form = await read_form(request)
-            draft = _draft_from_form(view, form)
+            draft, bad_json = _draft_from_form(view, form)
             try:
+                if bad_json:
+                    raise ApiError(422, {"title": _("The quiz questions are not valid JSON."), "errors": bad_json})
                 view = await call_api(request, "PUT", f"/api/v1/courses/{course_id}/draft", json=draft)
                 if form.get("action") == "submit":
                     await call_api(request, "POST", f"/api/v1/courses/{course_id}/submit")

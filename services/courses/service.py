@@ -232,7 +232,17 @@ def institute_courses(session: Session, user: Principal) -> list[AuthoringView]:
 
 
 def get_draft(session: Session, user: Principal, course_id: str) -> AuthoringView:
-    return authoring_view(_own_course(session, course_id, user))
+    """The working copy; for a published course without one, a copy of its latest version to start from."""
+    course = _own_course(session, course_id, user)
+    view = authoring_view(course)
+    if course.draft is None and course.latest_version is not None:
+        content = _content(session, course_id, course.latest_version)
+        draft = content.model_dump(mode="json", exclude={"course_id", "version", "institute_id", "language"})
+        for module in draft["modules"]:
+            for item in module["items"]:
+                item.pop("html", None)
+        view.draft = draft
+    return view
 
 
 def update_draft(session: Session, user: Principal, course_id: str, draft: CourseDraft) -> AuthoringView:

@@ -4,6 +4,7 @@ PostgreSQL: author editor with preview, review screen, and a lesson reader withi
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -142,3 +143,24 @@ async def test_service_worker_is_served_small_from_the_root(web: tuple[httpx.Asy
     assert len(gzip.compress(sw.content)) + len(gzip.compress(helper.content)) < 2048
     assert (await client.get("/static/../app.py")).status_code == 404
     assert (await client.get("/static/other.js")).status_code == 404
+
+
+async def test_editor_starts_from_the_published_version_and_edits_quizzes(web: tuple[httpx.AsyncClient, str]) -> None:
+    client, _ = web
+    await login(client, "author")
+    editor_url = f"/author/courses/{COURSE_EN_ID}"
+    page = await client.get(editor_url)
+    quiz = next(i for m in demo_course("en")["modules"] for i in m["items"] if i["type"] == "quiz")
+    field = f"quiz.{quiz['id']}.questions"
+    assert page.status_code == 200 and f'name="{field}"' in page.text and 'name="lesson.l1.markdown"' in page.text
+
+    broken = await client.post(editor_url, data={"action": "save", "title": "Formative assessment", field: "[{"})
+    assert broken.status_code == 422 and "not valid JSON" in broken.text
+    questions = [{**quiz["questions"][0], "prompt": "Edited prompt?"}]
+    saved = await client.post(editor_url, data={"action": "save", "title": "Formative assessment",
+                                                field: json.dumps(questions)})
+    assert saved.status_code == 200 and "Edited prompt?" in saved.text
+    assert "draft" in (await client.get("/author")).text
+    # The published version is untouched until the edit is reviewed and approved.
+    published = await client.get(f"/courses/{COURSE_EN_ID}/v/1/quizzes/{quiz['id']}")
+    assert "Edited prompt?" not in published.text
