@@ -96,6 +96,46 @@ async def _measure(gateway: Any, courses_url: str) -> str:
     return out
 
 
+def _first_paint(gateway_url: str) -> str:
+    """Time to first contentful paint of the seeded lessons in headless Chromium throttled to 240 kbps
+    down, 840 ms round trip (a weak 2G/3G link), cold cache each time."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from deploy.seed import COURSE_EN_ID, COURSE_RU_ID, demo_course
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    rows = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        for course_id, lang in ((COURSE_EN_ID, "en"), (COURSE_RU_ID, "ru")):
+            for module in demo_course(lang)["modules"]:
+                for item in module["items"]:
+                    if item["type"] != "lesson":
+                        continue
+                    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True)
+                    page = context.new_page()
+                    cdp = context.new_cdp_session(page)
+                    cdp.send("Network.enable")
+                    cdp.send("Network.emulateNetworkConditions", {
+                        "offline": False, "latency": 840, "downloadThroughput": 240_000 / 8,
+                        "uploadThroughput": 240_000 / 8})
+                    page.goto(f"{gateway_url}/courses/{course_id}/v/1/lessons/{item['id']}", wait_until="load")
+                    deadline, paints = time.monotonic() + 15, []
+                    while not paints and time.monotonic() < deadline:  # the entry can land after `load`
+                        paints = page.evaluate(
+                            "performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)")
+                        if not paints:
+                            page.wait_for_timeout(100)
+                    rows.append([f"lesson {lang}/{item['id']}", float(paints[0]) if paints else "no paint"])
+                    context.close()
+        browser.close()
+    return ("\n### Lesson first contentful paint, Chromium at 240 kbps / 840 ms RTT (target <= 3,000 ms)\n\n"
+            + table(["page", "FCP ms"], rows))
+
+
 def main() -> str:
     from deploy.seed import seed_courses, seed_framework, seed_gateway
     from gateway.app import build_app as gateway_app
@@ -129,6 +169,13 @@ def main() -> str:
                                                   courses_url=courses_url, rate_limit_per_ip=10**9,
                                                   log_level="WARNING"))
             out = asyncio.run(_measure(gateway, courses_url))
+            web, web_url = _serve(gateway_app(GatewaySettings(gateway_database_url=urls["gateway"],
+                                                              signing_key_dir=keys, courses_url=courses_url,
+                                                              log_level="WARNING")))
+            try:
+                out += _first_paint(web_url)
+            finally:
+                web.should_exit = True
         finally:
             server.should_exit = True
     return f"## Courses (publishing {N_COURSES:,} courses took {fill_s:.1f} s)\n\n" + out
