@@ -53,8 +53,17 @@ def run_env(metadata: MetaData) -> None:
 
     cfg = context.config
     engine = create_db_engine(cfg.attributes["url"])
+    # Tables and indexes a migration makes by hand that the models cannot describe (e.g. an SQLite FTS5
+    # table with its shadow tables, a PostgreSQL expression index): their name prefixes go in
+    # metadata.info["unmanaged"], and autogenerate leaves them alone.
+    unmanaged = tuple(metadata.info.get("unmanaged", ()))
+
+    def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+        return not (unmanaged and name is not None and name.startswith(unmanaged))
+
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata, render_as_batch=True, compare_type=True,
+                          include_object=include_object,
                           version_table=f"alembic_version_{cfg.attributes['service']}")
         with context.begin_transaction():
             context.run_migrations()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -10,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.web.app import ApiError, call_api, error_page, page_lang, page_user, read_form, redirect, render
+from gateway.web.i18n import FALLBACK, LANGUAGES, html_lang
 from gateway.web.i18n import gettext as _
 
 
@@ -22,7 +25,12 @@ async def catalogue(request: Request) -> Response:
         page = await call_api(request, "GET", "/api/v1/courses", params=params)
     except ApiError as exc:
         return error_page(request, exc)
-    return render(request, "catalogue.html", user=user, courses=page["items"], q=params.get("q", ""),
+    courses = page["items"]
+    chain = fallback_chain(lang)
+    if not params.get("lang"):  # one course per translation family, in the best language available
+        courses = [{**c, "fallback": language_name(c["language"]) if c["language"] != chain[0] else None}
+                   for c in best_per_family(courses, chain)]
+    return render(request, "catalogue.html", user=user, courses=courses, q=params.get("q", ""),
                   content_lang=params.get("lang", ""), ui_lang=lang)
 
 
@@ -31,19 +39,50 @@ async def _enrolment(request: Request, course_id: str) -> dict[str, Any] | None:
     return next((e for e in mine["items"] if e["course_id"] == course_id), None)
 
 
+def fallback_chain(lang: str) -> list[str]:
+    """Content languages to try for a UI language, best first (configured in gateway/web/i18n.py)."""
+    return [html_lang(code) for code in FALLBACK.get(lang, [lang, "en"])]
+
+
+def _rank(chain: list[str]) -> Any:
+    return lambda c: chain.index(c["language"]) if c["language"] in chain else len(chain)
+
+
+def best_per_family(courses: list[dict[str, Any]], chain: list[str]) -> list[dict[str, Any]]:
+    """One course per translation family: the one first in the fallback chain (catalogue order kept)."""
+    best: dict[str, dict[str, Any]] = {}
+    for c in courses:
+        family = c.get("translation_of") or c["id"]
+        if family not in best or _rank(chain)(c) < _rank(chain)(best[family]):
+            best[family] = c
+    keep = {c["id"] for c in best.values()}
+    return [c for c in courses if c["id"] in keep]
+
+
+def language_name(code: str) -> str:
+    return LANGUAGES.get(code.replace("-", "_"), code)
+
+
 async def course_page(request: Request) -> Response:
     user = await page_user(request)
-    page_lang(request, user)
+    lang = page_lang(request, user)
     course_id = request.path_params["course_id"]
+    chain = fallback_chain(lang)
     try:
         course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
         enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
+        others = [] if course["language"] == chain[0] else await call_api(
+            request, "GET", f"/api/v1/courses/{course_id}/translations")
+        better = sorted([c for c in others if _rank(chain)(c) < _rank(chain)(course)], key=_rank(chain))
         content = course["content"]
         if enrolment and enrolment["version"] != content["version"]:
             content = await call_api(request, "GET", f"/api/v1/courses/{course_id}/versions/{enrolment['version']}")
     except ApiError as exc:
         return error_page(request, exc)
-    return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment)
+    fallback = None if content["language"] == chain[0] else {
+        "wanted": language_name(chain[0]), "shown": language_name(content["language"])}
+    return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment,
+                  fallback=fallback, better=[{**c, "language_name": language_name(c["language"])} for c in better])
 
 
 async def enrol(request: Request) -> Response:
@@ -137,4 +176,162 @@ routes = [
     Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", quiz_page, methods=["GET"]),
     Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", submit_quiz, methods=["POST"]),
     Route("/submissions/{submission_id}", submission_page),
+]
+
+
+# --- Authoring: the institute's courses, the editor with a phone-width preview, the review screen -----
+
+LICENCES = ("CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-SA-4.0", "CC-BY-ND-4.0", "CC-BY-NC-ND-4.0",
+            "CC0-1.0")
+LEVELS = ("Knowledge Acquisition", "Knowledge Deepening", "Knowledge Creation")
+DRAFT_FIELDS = ("title", "summary", "framework", "pass_mark", "estimated_minutes", "level", "licence",
+                "audience", "completion", "modules")
+
+
+async def _author(request: Request) -> Any:
+    user = await page_user(request)
+    if user is None:
+        return None
+    page_lang(request, user)
+    return user
+
+
+async def author_home(request: Request) -> Response:
+    user = await _author(request)
+    if user is None:
+        return redirect("/login?next=/author")
+    try:
+        courses = await call_api(request, "GET", "/api/v1/courses/authoring")
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "author.html", user=user, courses=courses, licences=LICENCES)
+
+
+def _draft_from_form(view: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
+    draft = {k: v for k, v in (view["draft"] or {}).items() if k in DRAFT_FIELDS}
+    draft.update(slug=view["slug"], language=view["language"], translation_of=view["translation_of"])
+    for name in ("title", "summary", "level", "licence"):
+        if name in form:
+            draft[name] = str(form[name])
+    for name, kind in (("estimated_minutes", int), ("pass_mark", float)):
+        try:
+            draft[name] = kind(form.get(name, draft.get(name)))
+        except (TypeError, ValueError):
+            pass  # the API answers 422 for what is left invalid
+    draft["audience"] = {"stage": form.get("stage", "in-service"), "subject": form.get("subject", ""),
+                         "grade_band": form.get("grade_band", "")}
+    bad_json = []
+    for module in draft.get("modules", []):
+        for item in module["items"]:
+            if item["type"] == "lesson":
+                item["title"] = str(form.get(f"lesson.{item['id']}.title", item["title"]))
+                item["markdown"] = str(form.get(f"lesson.{item['id']}.markdown", item["markdown"])).replace("\r\n", "\n")
+            elif f"quiz.{item['id']}.questions" in form:
+                item["title"] = str(form.get(f"quiz.{item['id']}.title", item["title"]))
+                try:
+                    item["questions"] = json.loads(str(form[f"quiz.{item['id']}.questions"]))
+                except ValueError as exc:
+                    bad_json.append({"field": f"quiz {item['id']}", "message": f"{_('not valid JSON')}: {exc}"})
+    return draft, bad_json
+
+
+async def _previews(request: Request, draft: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for module in draft.get("modules", []):
+        for item in module["items"]:
+            if item["type"] == "lesson":
+                out[item["id"]] = await call_api(request, "POST", "/api/v1/courses/authoring/preview",
+                                                 json={"markdown": item["markdown"]})
+    return out
+
+
+async def editor(request: Request) -> Response:
+    user = await _author(request)
+    course_id = request.path_params["course_id"]
+    if user is None:
+        return redirect(f"/login?next=/author/courses/{quote(course_id)}")
+    problem = None
+    try:
+        view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
+        if request.method == "POST":
+            form = await read_form(request)
+            draft, bad_json = _draft_from_form(view, form)
+            try:
+                if bad_json:
+                    raise ApiError(422, {"title": _("The quiz questions are not valid JSON."), "errors": bad_json})
+                view = await call_api(request, "PUT", f"/api/v1/courses/{course_id}/draft", json=draft)
+                if form.get("action") == "submit":
+                    await call_api(request, "POST", f"/api/v1/courses/{course_id}/submit")
+                    return redirect("/author")
+            except ApiError as exc:
+                if exc.status not in (409, 413, 422):
+                    raise
+                problem = exc.problem
+                view = {**view, "draft": draft}
+        previews = await _previews(request, view["draft"]) if view["draft"] else {}
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "editor.html", status_code=422 if problem else 200, user=user, view=view,
+                  draft=view["draft"] or {}, previews=previews, problem=problem, licences=LICENCES, levels=LEVELS)
+
+
+async def new_course(request: Request) -> Response:
+    user = await _author(request)
+    if user is None:
+        return redirect("/login?next=/author")
+    form = await read_form(request)
+    draft = {"slug": form.get("slug", ""), "language": form.get("language", "en"), "title": form.get("title", ""),
+             "framework": "UNESCO-ICT-CFT-3", "licence": form.get("licence", "CC-BY-4.0"),
+             "modules": [{"id": "m1", "title": _("Module 1"), "items": [
+                 {"type": "lesson", "id": "l1", "title": _("First lesson"), "markdown": _("Write the lesson here.")}]}]}
+    try:
+        view = await call_api(request, "POST", "/api/v1/courses", json=draft)
+    except ApiError as exc:
+        return error_page(request, exc)
+    return redirect(f"/author/courses/{quote(view['id'])}")
+
+
+async def review_page(request: Request) -> Response:
+    user = await _author(request)
+    course_id = request.path_params["course_id"]
+    if user is None:
+        return redirect(f"/login?next=/review/courses/{quote(course_id)}")
+    try:
+        if request.method == "POST":
+            form = await read_form(request)
+            await call_api(request, "POST", f"/api/v1/courses/{course_id}/review",
+                           json={"decision": form.get("decision"), "comment": form.get("comment", "")})
+            return redirect("/author")
+        view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
+        previews = await _previews(request, view["draft"]) if view["draft"] else {}
+    except ApiError as exc:
+        return error_page(request, exc)
+    return render(request, "review.html", user=user, view=view, draft=view["draft"] or {}, previews=previews)
+
+
+routes += [
+    Route("/author", author_home),
+    Route("/author/new", new_course, methods=["POST"]),
+    Route("/author/courses/{course_id}", editor, methods=["GET", "POST"]),
+    Route("/review/courses/{course_id}", review_page, methods=["GET", "POST"]),
+]
+
+
+# --- Offline reading: a small service worker, served from the site root so its scope is the whole site --
+
+STATIC = Path(__file__).parent / "static"
+SCRIPTS = {"sw.js": "no-cache", "offline.js": "public, max-age=86400"}
+
+
+async def script(request: Request) -> Response:
+    name = request.path_params.get("name", "sw.js")
+    if name not in SCRIPTS:
+        return Response(status_code=404)
+    return Response((STATIC / name).read_bytes(), media_type="text/javascript",
+                    headers={"Cache-Control": SCRIPTS[name], "X-Content-Type-Options": "nosniff"})
+
+
+routes += [
+    Route("/sw.js", script),
+    Route("/static/{name}", script),
 ]

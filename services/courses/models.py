@@ -15,6 +15,9 @@ from libs.outbox import outbox_tables, utcnow
 
 Base = service_base()
 outbox, processed_events = outbox_tables(Base.metadata)
+# The full-text index is made by a migration: an FTS5 table `courses_fts` (and its shadow tables) on
+# SQLite, a GIN expression index `courses_fts_gin` on PostgreSQL.
+Base.metadata.info["unmanaged"] = ("courses_fts",)
 
 
 def new_id() -> str:
@@ -60,6 +63,11 @@ class Course(Base, table=True):
     status: str = Field(default="draft", max_length=20)  # draft | in_review | published | archived
     translation_of: str | None = Field(default=None, foreign_key="courses.id", max_length=36)
     latest_version: int | None = None
+    level: str = Field(default="", max_length=60, index=True)  # of the latest version, for the catalogue
+    # The editable working copy (a CourseDraft as JSON); published versions are never edited.
+    draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    review_comment: str | None = None
+    author_id: str | None = Field(default=None, max_length=36)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -69,3 +77,11 @@ class CourseVersion(Base, table=True):
     version: int = Field(primary_key=True)
     content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     published_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class CourseIndicator(Base, table=True):
+    """Indicator codes the latest published version maps to, for the catalogue's competency filter."""
+
+    __tablename__ = "course_indicators"
+    course_id: str = Field(foreign_key="courses.id", primary_key=True, max_length=36)
+    code: str = Field(primary_key=True, max_length=40, index=True)

@@ -1,25 +1,36 @@
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.api import api, cached_json, parse_query
+from libs.api import api, cached_json, json_response, parse_query, read_json
 from libs.auth import current_user
-from libs.db import read_only
-from services.courses import service
-from services.courses.schemas import AnswerKeyDocument, CataloguePage, CatalogueQuery, LessonPage
+from libs.db import in_transaction, read_only
+from libs.errors import PayloadTooLarge, Unprocessable
+from services.courses import case, packages, service
+from services.courses.schemas import (
+    AnswerKeyDocument,
+    AuthoringView,
+    CataloguePage,
+    CatalogueQuery,
+    CourseDraft,
+    CourseSummary,
+    LessonPage,
+    ReviewDecision,
+    VersionDiff,
+)
 
 PREFIX = "/api/v1/courses"
 
 
-@api(summary="Published courses: filter by language, search title and summary", response=CataloguePage,
+@api(summary="Published courses: full-text search on title and summary; filter by language, competency, level, institute; cursor pages", response=CataloguePage,
      tags=["courses"], public=True)
 async def list_courses(request: Request) -> Response:
     query = parse_query(request, CatalogueQuery)
     settings = request.app.state.settings
-    page = await read_only(request, service.catalogue, lang=query.lang, q=query.q, cursor=query.cursor,
-                           limit=query.limit)
+    page = await read_only(request, service.catalogue, query)
     return cached_json(request, page, max_age=settings.catalogue_max_age)
 
 
@@ -53,10 +64,209 @@ async def get_answer_key(request: Request) -> Response:
     return cached_json(request, key, max_age=3600, private=True)
 
 
+async def _draft_body(request: Request) -> CourseDraft:
+    draft: CourseDraft = await read_json(request, CourseDraft)
+    settings = request.app.state.settings
+    service.check_lessons(draft, max_bytes=settings.max_lesson_bytes, max_images=settings.max_lesson_images)
+    return draft
+
+
+@api(summary="Start a course as a draft of the author's institute (or a translation of another course)",
+     body=CourseDraft, response=AuthoringView, status=201, tags=["authoring"])
+async def create_course(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    draft = await _draft_body(request)
+    view = await in_transaction(request, service.create_draft, user, draft)
+    return json_response(view, status_code=201, headers={"Location": f"{PREFIX}/{view.id}/draft"})
+
+
+@api(summary="The working copy and workflow state of a course (its institute only)", response=AuthoringView,
+     tags=["authoring"])
+async def get_draft(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    return json_response(await read_only(request, service.get_draft, user, request.path_params["course_id"]))
+
+
+@api(summary="Replace the working copy (409 while in review)", body=CourseDraft, response=AuthoringView,
+     tags=["authoring"])
+async def put_draft(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    draft = await _draft_body(request)
+    return json_response(await in_transaction(request, service.update_draft, user,
+                                              request.path_params["course_id"], draft))
+
+
+@api(summary="Submit the draft for review by an institute admin", response=AuthoringView, tags=["authoring"])
+async def submit(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    return json_response(await in_transaction(request, service.submit_for_review, user,
+                                              request.path_params["course_id"]))
+
+
+@api(summary="Approve (publishes the next immutable version) or send back with comments",
+     body=ReviewDecision, response=AuthoringView, tags=["authoring"])
+async def review(request: Request) -> Response:
+    user = current_user(request, "institute_admin")
+    decision = await read_json(request, ReviewDecision)
+    return json_response(await in_transaction(request, service.review, user, request.path_params["course_id"],
+                                              decision))
+
+
+@api(summary="Archive a course: it leaves the catalogue; enrolled learners keep their version",
+     response=AuthoringView, tags=["authoring"])
+async def archive(request: Request) -> Response:
+    user = current_user(request, "institute_admin")
+    return json_response(await in_transaction(request, service.archive, user, request.path_params["course_id"]))
+
+
+@api(summary="Published versions are immutable: any write is refused with 409", tags=["authoring"])
+async def edit_version(request: Request) -> Response:
+    current_user(request, *service.EDITORS)
+    p = request.path_params
+    await read_only(request, service.refuse_version_edit, p["course_id"], p["version"])
+    raise AssertionError("unreachable")
+
+
+class DiffQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_version: int = Field(alias="from", ge=1)
+    to_version: int = Field(alias="to", ge=1)
+
+
+@api(summary="What changed between two versions: metadata, lessons and quizzes, questions",
+     response=VersionDiff, tags=["courses"], public=True)
+async def diff(request: Request) -> Response:
+    query = parse_query(request, DiffQuery)
+    result = await read_only(request, service.diff_versions, request.path_params["course_id"],
+                             query.from_version, query.to_version)
+    return cached_json(request, result, max_age=86400)
+
+
+@api(summary="Published translations of a course (linked courses in other languages)",
+     response=list[CourseSummary], tags=["courses"], public=True)
+async def list_translations(request: Request) -> Response:
+    result = await read_only(request, service.translations, request.path_params["course_id"])
+    return cached_json(request, result, max_age=300)
+
+
+@api(summary="Competency frameworks", tags=["frameworks"], public=True)
+async def list_frameworks(request: Request) -> Response:
+    rows = await read_only(request, service.framework_list)
+    return cached_json(request, rows, max_age=300)
+
+
+@api(summary="A competency framework as a 1EdTech CASE 1.1 CFPackage", tags=["frameworks"], public=True)
+async def export_framework(request: Request) -> Response:
+    base = request.app.state.settings.public_url.rstrip("/")
+    package = await read_only(request, case.export_package, request.path_params["code"], base)
+    return cached_json(request, package, max_age=300)
+
+
+@api(summary="Import a CASE 1.1 CFPackage (422 naming item and field; all or nothing)", status=201,
+     tags=["frameworks"])
+async def import_framework(request: Request) -> Response:
+    current_user(request, "platform_admin")
+    package = case.parse_package(await read_json(request, dict))
+    framework = await in_transaction(request, case.import_package, package)
+    return json_response({"id": framework.id, "code": framework.code}, status_code=201,
+                         headers={"Location": f"{PREFIX}/frameworks/{framework.code}"})
+
+
+@api(summary="Derive a national framework: copy, edit, add and retire indicators (isDerivedFrom kept)",
+     body=case.DeriveRequest, status=201, tags=["frameworks"])
+async def derive_framework(request: Request) -> Response:
+    current_user(request, "platform_admin")
+    body = await read_json(request, case.DeriveRequest)
+    framework = await in_transaction(request, case.derive, request.path_params["code"], body)
+    return json_response({"id": framework.id, "code": framework.code}, status_code=201,
+                         headers={"Location": f"{PREFIX}/frameworks/{framework.code}"})
+
+
+async def _read_bytes(request: Request, limit: int) -> bytes:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+    return body
+
+
+def _limits(request: Request) -> packages.Limits:
+    s = request.app.state.settings
+    return packages.Limits(max_lesson_bytes=s.max_lesson_bytes, max_images=s.max_lesson_images,
+                           max_unpacked_bytes=s.max_package_unpacked_bytes)
+
+
+@api(summary="A published version as a course package (zip of Markdown lessons and a manifest, with answer "
+     "keys: authors and admins only)", tags=["packages"])
+async def export_package(request: Request) -> Response:
+    current_user(request, "author", "institute_admin", "platform_admin")
+    p = request.path_params
+    data = await read_only(request, packages.export_zip, p["course_id"], p["version"])
+    return Response(data, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="course-{p["course_id"]}-v{p["version"]}.zip"',
+        "Cache-Control": "private, max-age=3600"})
+
+
+@api(summary="Import a course package as a new draft of the author's institute (422 lists every problem "
+     "with file and line; nothing is stored then)", response=AuthoringView, status=201, tags=["packages"])
+async def import_package(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    ctype = request.headers.get("content-type", "")
+    if ctype not in ("application/zip", "application/octet-stream"):
+        raise Unprocessable(f"expected an application/zip body, got {ctype!r}")
+    data = await _read_bytes(request, request.app.state.settings.max_package_bytes)
+    view, warnings = await in_transaction(request, packages.import_zip, user, data, _limits(request))
+    return json_response({**view.model_dump(mode="json"), "warnings": warnings}, status_code=201,
+                         headers={"Location": f"{PREFIX}/{view.id}/draft"})
+
+
+@api(summary="Every course of the caller's institute with its workflow state (authors and admins)",
+     response=list[AuthoringView], tags=["authoring"])
+async def institute_courses(request: Request) -> Response:
+    user = current_user(request, *service.EDITORS)
+    return json_response(await read_only(request, service.institute_courses, user))
+
+
+class PreviewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    markdown: str
+
+
+@api(summary="Render lesson Markdown as the reader will show it, with the problems an author must fix",
+     body=PreviewBody, tags=["authoring"])
+async def preview(request: Request) -> Response:
+    current_user(request, *service.EDITORS)
+    settings = request.app.state.settings
+    body = await read_json(request, PreviewBody, max_bytes=settings.max_lesson_bytes + 1024)
+    if len(body.markdown.encode()) > settings.max_lesson_bytes:
+        raise PayloadTooLarge(f"The lesson is over {settings.max_lesson_bytes} bytes.")
+    problems = service.markdown_problems(body.markdown, max_images=settings.max_lesson_images)
+    return json_response({"html": service.render_markdown(body.markdown),
+                          "problems": [{"line": line, "message": message} for line, message in problems]})
+
+
 routes = [
-    Route(PREFIX, list_courses),
+    Route(PREFIX + "/authoring", institute_courses, methods=["GET"]),
+    Route(PREFIX + "/authoring/preview", preview, methods=["POST"]),
+    Route(PREFIX + "/packages", import_package, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/versions/{version:int}/package", export_package, methods=["GET"]),
+    Route(PREFIX + "/frameworks", list_frameworks, methods=["GET"]),
+    Route(PREFIX + "/frameworks", import_framework, methods=["POST"]),
+    Route(PREFIX + "/frameworks/{code}", export_framework, methods=["GET"]),
+    Route(PREFIX + "/frameworks/{code}/derive", derive_framework, methods=["POST"]),
+    Route(PREFIX, list_courses, methods=["GET"]),
+    Route(PREFIX, create_course, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/draft", get_draft, methods=["GET"]),
+    Route(PREFIX + "/{course_id}/draft", put_draft, methods=["PUT"]),
+    Route(PREFIX + "/{course_id}/submit", submit, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/review", review, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/archive", archive, methods=["POST"]),
+    Route(PREFIX + "/{course_id}/diff", diff),
+    Route(PREFIX + "/{course_id}/translations", list_translations),
+    Route(PREFIX + "/{course_id}/versions/{version:int}", edit_version, methods=["PUT", "PATCH", "DELETE"]),
     Route(PREFIX + "/{course_id}", get_course),
-    Route(PREFIX + "/{course_id}/versions/{version:int}", get_version),
+    Route(PREFIX + "/{course_id}/versions/{version:int}", get_version, methods=["GET"]),
     Route(PREFIX + "/{course_id}/versions/{version:int}/lessons/{lesson_id}", get_lesson),
     Route(PREFIX + "/{course_id}/versions/{version:int}/answer-key", get_answer_key),
 ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-LANGUAGES = ("en", "ru", "kk", "ky", "uz", "uz-Cyrl", "tg", "mn")
+Language = Literal["en", "ru", "kk", "ky", "uz", "uz-Cyrl", "tg", "mn"]
+Licence = Literal["CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-SA-4.0", "CC-BY-ND-4.0",
+                  "CC-BY-NC-ND-4.0", "CC0-1.0"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
+LICENCES: tuple[str, ...] = get_args(Licence)
 
 
 class AnswerKey(BaseModel):
@@ -55,22 +59,88 @@ class Module(BaseModel):
     items: list[Item]
 
 
-class CourseContent(BaseModel):
+class Audience(BaseModel):
+    stage: Literal["pre-service", "in-service", "any"] = "in-service"
+    subject: str = Field("", max_length=100)
+    grade_band: str = Field("", max_length=40)
+
+
+class CompletionRule(BaseModel):
+    """A course is complete when every lesson is read (if asked) and the quizzes reach the pass mark."""
+
+    all_lessons: bool = True
+    quizzes_passed: bool = True
+
+
+class CourseMeta(BaseModel):
+    """What an author writes: everything of a version except its identity."""
+
+    title: str = Field(min_length=1, max_length=300)
+    summary: str = Field("", max_length=2000)
+    framework: str = Field(max_length=60)
+    pass_mark: float = Field(0.7, ge=0, le=1)
+    estimated_minutes: int = Field(30, ge=1, le=10000)
+    level: str = Field("Knowledge Acquisition", max_length=60)
+    licence: Licence = "CC-BY-4.0"
+    audience: Audience = Audience()
+    completion: CompletionRule = CompletionRule()
+    modules: list[Module]
+
+
+class CourseContent(CourseMeta):
     course_id: str
     version: int
-    title: str
-    summary: str
     language: str
     institute_id: str
-    framework: str
-    pass_mark: float = Field(0.7, ge=0, le=1)
-    estimated_minutes: int = 30
-    level: str = "Knowledge Acquisition"
-    licence: str = "CC-BY-4.0"
-    modules: list[Module]
 
     def items(self) -> list[Lesson | Quiz]:
         return [item for module in self.modules for item in module.items]
+
+
+class CourseDraft(CourseMeta):
+    """Body of POST /courses and PUT /courses/{id}/draft."""
+
+    model_config = ConfigDict(extra="forbid")
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,118}$")
+    language: Language
+    translation_of: str | None = Field(None, max_length=36)
+
+
+class ReviewDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "send_back"]
+    comment: str = Field("", max_length=4000)
+
+
+class AuthoringView(BaseModel):
+    """A course as its authors and reviewers see it: workflow state and the full draft."""
+
+    id: str
+    slug: str
+    status: str
+    language: str
+    institute_id: str
+    translation_of: str | None
+    latest_version: int | None
+    review_comment: str | None
+    draft: dict[str, Any] | None
+
+
+class ItemChange(BaseModel):
+    id: str
+    type: str
+    title: str
+    change: Literal["added", "removed", "changed"]
+    fields: list[str] = []
+
+
+class VersionDiff(BaseModel):
+    course_id: str
+    from_version: int
+    to_version: int
+    metadata: list[str]
+    items: list[ItemChange]
+    questions: list[ItemChange]
 
 
 class CourseSummary(BaseModel):
@@ -82,6 +152,7 @@ class CourseSummary(BaseModel):
     language: str
     institute_id: str
     latest_version: int | None
+    level: str = ""
     translation_of: str | None = None
 
 
@@ -94,6 +165,9 @@ class CatalogueQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lang: str | None = Field(None, max_length=10)
     q: str | None = Field(None, max_length=200)
+    competency: str | None = Field(None, max_length=40)
+    level: str | None = Field(None, max_length=60)
+    institute: str | None = Field(None, max_length=36)
     cursor: str | None = Field(None, max_length=200)
     limit: int = Field(20, ge=1, le=100)
 

@@ -10,6 +10,9 @@ class CoursesSettings(CommonSettings):
     # Course packages can be larger than ordinary JSON bodies.
     max_body_bytes: int = 20 * 1024 * 1024
     max_lesson_bytes: int = 200 * 1024
+    max_lesson_images: int = 10
+    max_package_bytes: int = 10 * 1024 * 1024
+    max_package_unpacked_bytes: int = 20 * 1024 * 1024
     catalogue_max_age: int = 300
 
     @property
