@@ -15,7 +15,7 @@ from gateway.ratelimit import RateLimitMiddleware
 from gateway.routes import routes
 from gateway.service import TokenIssuer
 from gateway.settings import GatewaySettings, get_settings
-from gateway.web.app import setup_web
+from gateway.web.app import PAGE_EXCEPTION_HANDLERS, setup_web
 from libs.auth import KeySet, TokenVerifier, audience
 from libs.web import create_app
 
@@ -35,12 +35,15 @@ def start_identity(app: Starlette) -> Callable[[], Awaitable[Any]]:
 
 def build_app(settings: GatewaySettings | None = None) -> Starlette:
     settings = settings or get_settings()
-    return create_app(
+    app = create_app(
         name="gateway", settings=settings, routes=routes, database_url=settings.database_url,
         on_startup=[start_identity, setup_web],
         extra_middleware=[Middleware(RateLimitMiddleware, per_ip=settings.rate_limit_per_ip,
                                      per_user=settings.rate_limit_per_user)],
     )
+    for exc_class, handler in PAGE_EXCEPTION_HANDLERS.items():
+        app.add_exception_handler(exc_class, handler)
+    return app
 
 
 app = build_app()

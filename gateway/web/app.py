@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -114,7 +115,11 @@ async def call_api(request: Request, method: str, path: str, **kwargs: Any) -> A
     if token:
         headers["authorization"] = f"Bearer {token}"
     client: httpx.AsyncClient = request.app.state.http
-    response = await client.request(method, base + path, headers=headers, **kwargs)
+    try:
+        response = await client.request(method, base + path, headers=headers, **kwargs)
+    except httpx.TransportError as exc:
+        raise ApiError(502, {"title": gettext("Service unavailable"),
+                             "detail": gettext("Part of Ustaz is not answering. Please try again in a minute.")}) from exc
     if response.status_code >= 400:
         try:
             problem = response.json()
@@ -134,3 +139,36 @@ async def read_form(request: Request) -> dict[str, Any]:
 
 def error_page(request: Request, exc: ApiError) -> Response:
     return render(request, "error.html", status_code=exc.status, problem=exc.problem)
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+async def signed_in(request: Request, *roles: str, next_path: str | None = None) -> Principal:
+    """The person a page is for, with the page language set from their choice. Without a session
+    the page becomes a redirect to the login form (back to `next_path`, by default this page); with
+    none of `roles` it becomes a 403 page."""
+    user = await page_user(request)
+    if user is None:
+        raise SignInRequired(next_path or request.url.path)
+    page_lang(request, user)
+    if roles and not user.has(*roles):
+        raise ApiError(403, {"title": gettext("Forbidden"), "detail": gettext("This page is not for your role.")})
+    return user
+
+
+async def api_error_page(request: Request, exc: Exception) -> Response:
+    """A service's problem that a page does not handle itself becomes the error page."""
+    assert isinstance(exc, ApiError)
+    return error_page(request, exc)
+
+
+async def sign_in_redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    return redirect(f"/login?next={quote(exc.next_path)}")
+
+
+PAGE_EXCEPTION_HANDLERS = {ApiError: api_error_page, SignInRequired: sign_in_redirect}

@@ -8,18 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.web.app import ApiError, call_api, error_page, page_lang, page_user, redirect, render
+from gateway.web.app import call_api, page_lang, page_user, render, signed_in
 
 
 async def my_certificates(request: Request) -> Response:
-    user = await page_user(request)
-    if user is None:
-        return redirect("/login?next=/me/certificates")
-    page_lang(request, user)
-    try:
-        certificates = await call_api(request, "GET", "/api/v1/certificates")
-    except ApiError as exc:
-        return error_page(request, exc)
+    user = await signed_in(request)
+    certificates = await call_api(request, "GET", "/api/v1/certificates")
     return render(request, "certificates.html", user=user, certificates=certificates["items"],
                   public_url=request.app.state.settings.public_url.rstrip("/"))
 

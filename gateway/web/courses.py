@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +10,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.web.app import ApiError, call_api, error_page, page_lang, page_user, read_form, redirect, render
+from gateway.web.app import (
+    ApiError,
+    call_api,
+    page_lang,
+    page_user,
+    read_form,
+    redirect,
+    render,
+    signed_in,
+)
 from gateway.web.i18n import FALLBACK, LANGUAGES, html_lang
 from gateway.web.i18n import gettext as _
 
@@ -21,10 +29,7 @@ async def catalogue(request: Request) -> Response:
     lang = page_lang(request, user)
     params = {k: v for k, v in {"q": request.query_params.get("q"), "lang": request.query_params.get("lang")}.items()
               if v}
-    try:
-        page = await call_api(request, "GET", "/api/v1/courses", params=params)
-    except ApiError as exc:
-        return error_page(request, exc)
+    page = await call_api(request, "GET", "/api/v1/courses", params=params)
     courses = page["items"]
     chain = fallback_chain(lang)
     if not params.get("lang"):  # one course per translation family, in the best language available
@@ -68,17 +73,14 @@ async def course_page(request: Request) -> Response:
     lang = page_lang(request, user)
     course_id = request.path_params["course_id"]
     chain = fallback_chain(lang)
-    try:
-        course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
-        enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
-        others = [] if course["language"] == chain[0] else await call_api(
-            request, "GET", f"/api/v1/courses/{course_id}/translations")
-        better = sorted([c for c in others if _rank(chain)(c) < _rank(chain)(course)], key=_rank(chain))
-        content = course["content"]
-        if enrolment and enrolment["version"] != content["version"]:
-            content = await call_api(request, "GET", f"/api/v1/courses/{course_id}/versions/{enrolment['version']}")
-    except ApiError as exc:
-        return error_page(request, exc)
+    course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
+    enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
+    others = [] if course["language"] == chain[0] else await call_api(
+        request, "GET", f"/api/v1/courses/{course_id}/translations")
+    better = sorted([c for c in others if _rank(chain)(c) < _rank(chain)(course)], key=_rank(chain))
+    content = course["content"]
+    if enrolment and enrolment["version"] != content["version"]:
+        content = await call_api(request, "GET", f"/api/v1/courses/{course_id}/versions/{enrolment['version']}")
     fallback = None if content["language"] == chain[0] else {
         "wanted": language_name(chain[0]), "shown": language_name(content["language"])}
     return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment,
@@ -86,15 +88,9 @@ async def course_page(request: Request) -> Response:
 
 
 async def enrol(request: Request) -> Response:
-    user = await page_user(request)
     course_id = request.path_params["course_id"]
-    if user is None:
-        return redirect(f"/login?next=/courses/{quote(course_id)}")
-    page_lang(request, user)
-    try:
-        await call_api(request, "POST", "/api/v1/progress/enrolments", json={"course_id": course_id})
-    except ApiError as exc:
-        return error_page(request, exc)
+    await signed_in(request, next_path=f"/courses/{course_id}")
+    await call_api(request, "POST", "/api/v1/progress/enrolments", json={"course_id": course_id})
     return redirect(f"/courses/{quote(course_id)}")
 
 
@@ -102,11 +98,8 @@ async def lesson_page(request: Request) -> Response:
     user = await page_user(request)
     page_lang(request, user)
     p = request.path_params
-    try:
-        lesson = await call_api(request, "GET",
-                                f"/api/v1/courses/{p['course_id']}/versions/{p['version']}/lessons/{p['lesson_id']}")
-    except ApiError as exc:
-        return error_page(request, exc)
+    lesson = await call_api(request, "GET",
+                            f"/api/v1/courses/{p['course_id']}/versions/{p['version']}/lessons/{p['lesson_id']}")
     return render(request, "lesson.html", user=user, lesson=lesson)
 
 
@@ -123,48 +116,33 @@ async def _quiz(request: Request) -> dict[str, Any]:
 async def quiz_page(request: Request) -> Response:
     user = await page_user(request)
     page_lang(request, user)
-    try:
-        found = await _quiz(request)
-    except ApiError as exc:
-        return error_page(request, exc)
+    found = await _quiz(request)
     return render(request, "quiz.html", user=user, **found)
 
 
 async def submit_quiz(request: Request) -> Response:
-    user = await page_user(request)
     p = request.path_params
-    if user is None:
-        return redirect(f"/login?next=/courses/{quote(p['course_id'])}")
-    page_lang(request, user)
+    await signed_in(request)
     form = await read_form(request)
-    try:
-        found = await _quiz(request)
-        answers: dict[str, Any] = {}
-        for question in found["quiz"]["questions"]:
-            value = form.get(question["id"])
-            if value in (None, ""):
-                continue
-            if question["kind"] == "multiple":
-                answers[question["id"]] = value if isinstance(value, list) else [value]
-            else:
-                answers[question["id"]] = value
-        submission = await call_api(request, "POST", "/api/v1/progress/submissions", json={
-            "id": form.get("submission_id") or None, "course_id": p["course_id"], "quiz_id": p["quiz_id"],
-            "answers": answers})
-    except ApiError as exc:
-        return error_page(request, exc)
+    found = await _quiz(request)
+    answers: dict[str, Any] = {}
+    for question in found["quiz"]["questions"]:
+        value = form.get(question["id"])
+        if value in (None, ""):
+            continue
+        if question["kind"] == "multiple":
+            answers[question["id"]] = value if isinstance(value, list) else [value]
+        else:
+            answers[question["id"]] = value
+    submission = await call_api(request, "POST", "/api/v1/progress/submissions", json={
+        "id": form.get("submission_id") or None, "course_id": p["course_id"], "quiz_id": p["quiz_id"],
+        "answers": answers})
     return redirect(f"/submissions/{submission['id']}")
 
 
 async def submission_page(request: Request) -> Response:
-    user = await page_user(request)
-    if user is None:
-        return redirect("/login")
-    page_lang(request, user)
-    try:
-        submission = await call_api(request, "GET", f"/api/v1/progress/submissions/{request.path_params['submission_id']}")
-    except ApiError as exc:
-        return error_page(request, exc)
+    user = await signed_in(request)
+    submission = await call_api(request, "GET", f"/api/v1/progress/submissions/{request.path_params['submission_id']}")
     return render(request, "submission.html", user=user, submission=submission)
 
 
@@ -188,22 +166,9 @@ DRAFT_FIELDS = ("title", "summary", "framework", "pass_mark", "estimated_minutes
                 "audience", "completion", "modules")
 
 
-async def _author(request: Request) -> Any:
-    user = await page_user(request)
-    if user is None:
-        return None
-    page_lang(request, user)
-    return user
-
-
 async def author_home(request: Request) -> Response:
-    user = await _author(request)
-    if user is None:
-        return redirect("/login?next=/author")
-    try:
-        courses = await call_api(request, "GET", "/api/v1/courses/authoring")
-    except ApiError as exc:
-        return error_page(request, exc)
+    user = await signed_in(request)
+    courses = await call_api(request, "GET", "/api/v1/courses/authoring")
     return render(request, "author.html", user=user, courses=courses, licences=LICENCES)
 
 
@@ -246,66 +211,51 @@ async def _previews(request: Request, draft: dict[str, Any]) -> dict[str, Any]:
 
 
 async def editor(request: Request) -> Response:
-    user = await _author(request)
     course_id = request.path_params["course_id"]
-    if user is None:
-        return redirect(f"/login?next=/author/courses/{quote(course_id)}")
+    user = await signed_in(request)
     problem = None
-    try:
-        view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
-        if request.method == "POST":
-            form = await read_form(request)
-            draft, bad_json = _draft_from_form(view, form)
-            try:
-                if bad_json:
-                    raise ApiError(422, {"title": _("The quiz questions are not valid JSON."), "errors": bad_json})
-                view = await call_api(request, "PUT", f"/api/v1/courses/{course_id}/draft", json=draft)
-                if form.get("action") == "submit":
-                    await call_api(request, "POST", f"/api/v1/courses/{course_id}/submit")
-                    return redirect("/author")
-            except ApiError as exc:
-                if exc.status not in (409, 413, 422):
-                    raise
-                problem = exc.problem
-                view = {**view, "draft": draft}
-        previews = await _previews(request, view["draft"]) if view["draft"] else {}
-    except ApiError as exc:
-        return error_page(request, exc)
+    view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
+    if request.method == "POST":
+        form = await read_form(request)
+        draft, bad_json = _draft_from_form(view, form)
+        try:
+            if bad_json:
+                raise ApiError(422, {"title": _("The quiz questions are not valid JSON."), "errors": bad_json})
+            view = await call_api(request, "PUT", f"/api/v1/courses/{course_id}/draft", json=draft)
+            if form.get("action") == "submit":
+                await call_api(request, "POST", f"/api/v1/courses/{course_id}/submit")
+                return redirect("/author")
+        except ApiError as exc:
+            if exc.status not in (409, 413, 422):
+                raise
+            problem = exc.problem
+            view = {**view, "draft": draft}
+    previews = await _previews(request, view["draft"]) if view["draft"] else {}
     return render(request, "editor.html", status_code=422 if problem else 200, user=user, view=view,
                   draft=view["draft"] or {}, previews=previews, problem=problem, licences=LICENCES, levels=LEVELS)
 
 
 async def new_course(request: Request) -> Response:
-    user = await _author(request)
-    if user is None:
-        return redirect("/login?next=/author")
+    await signed_in(request, next_path="/author")
     form = await read_form(request)
     draft = {"slug": form.get("slug", ""), "language": form.get("language", "en"), "title": form.get("title", ""),
              "framework": "UNESCO-ICT-CFT-3", "licence": form.get("licence", "CC-BY-4.0"),
              "modules": [{"id": "m1", "title": _("Module 1"), "items": [
                  {"type": "lesson", "id": "l1", "title": _("First lesson"), "markdown": _("Write the lesson here.")}]}]}
-    try:
-        view = await call_api(request, "POST", "/api/v1/courses", json=draft)
-    except ApiError as exc:
-        return error_page(request, exc)
+    view = await call_api(request, "POST", "/api/v1/courses", json=draft)
     return redirect(f"/author/courses/{quote(view['id'])}")
 
 
 async def review_page(request: Request) -> Response:
-    user = await _author(request)
     course_id = request.path_params["course_id"]
-    if user is None:
-        return redirect(f"/login?next=/review/courses/{quote(course_id)}")
-    try:
-        if request.method == "POST":
-            form = await read_form(request)
-            await call_api(request, "POST", f"/api/v1/courses/{course_id}/review",
-                           json={"decision": form.get("decision"), "comment": form.get("comment", "")})
-            return redirect("/author")
-        view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
-        previews = await _previews(request, view["draft"]) if view["draft"] else {}
-    except ApiError as exc:
-        return error_page(request, exc)
+    user = await signed_in(request)
+    if request.method == "POST":
+        form = await read_form(request)
+        await call_api(request, "POST", f"/api/v1/courses/{course_id}/review",
+                       json={"decision": form.get("decision"), "comment": form.get("comment", "")})
+        return redirect("/author")
+    view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
+    previews = await _previews(request, view["draft"]) if view["draft"] else {}
     return render(request, "review.html", user=user, view=view, draft=view["draft"] or {}, previews=previews)
 
 
@@ -314,24 +264,4 @@ routes += [
     Route("/author/new", new_course, methods=["POST"]),
     Route("/author/courses/{course_id}", editor, methods=["GET", "POST"]),
     Route("/review/courses/{course_id}", review_page, methods=["GET", "POST"]),
-]
-
-
-# --- Offline reading: a small service worker, served from the site root so its scope is the whole site --
-
-STATIC = Path(__file__).parent / "static"
-SCRIPTS = {"sw.js": "no-cache", "offline.js": "public, max-age=86400"}
-
-
-async def script(request: Request) -> Response:
-    name = request.path_params.get("name", "sw.js")
-    if name not in SCRIPTS:
-        return Response(status_code=404)
-    return Response((STATIC / name).read_bytes(), media_type="text/javascript",
-                    headers={"Cache-Control": SCRIPTS[name], "X-Content-Type-Options": "nosniff"})
-
-
-routes += [
-    Route("/sw.js", script),
-    Route("/static/{name}", script),
 ]

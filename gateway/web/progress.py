@@ -12,42 +12,30 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.web.app import ApiError, call_api, error_page, page_lang, page_user, read_form, redirect, render
-from libs.auth import Principal
+from gateway.web.app import (
+    ApiError,
+    call_api,
+    page_lang,
+    page_user,
+    read_form,
+    redirect,
+    render,
+    signed_in,
+)
 from libs.errors import PROBLEM_JSON, problem
 
 RATINGS = ("not_yet", "developing", "proficient")
 
 
-async def _signed_in(request: Request, path: str, *roles: str) -> Principal | Response:
-    user = await page_user(request)
-    if user is None:
-        return redirect(f"/login?next={quote(path)}")
-    page_lang(request, user)
-    if roles and not user.has(*roles):
-        return error_page(request, ApiError(403, {"title": "Forbidden"}))
-    return user
-
-
 async def my_courses(request: Request) -> Response:
-    user = await _signed_in(request, "/me/courses")
-    if isinstance(user, Response):
-        return user
-    try:
-        progress = await call_api(request, "GET", "/api/v1/progress/me/progress")
-    except ApiError as exc:
-        return error_page(request, exc)
+    user = await signed_in(request)
+    progress = await call_api(request, "GET", "/api/v1/progress/me/progress")
     return render(request, "my_courses.html", user=user, courses=progress["items"])
 
 
 async def my_competencies(request: Request) -> Response:
-    user = await _signed_in(request, "/me/competencies")
-    if isinstance(user, Response):
-        return user
-    try:
-        profile = await call_api(request, "GET", "/api/v1/progress/competencies/me")
-    except ApiError as exc:
-        return error_page(request, exc)
+    user = await signed_in(request)
+    profile = await call_api(request, "GET", "/api/v1/progress/competencies/me")
     groups: dict[str, list[dict[str, Any]]] = {}
     for indicator in profile["indicators"]:
         groups.setdefault(indicator["competency"] or "", []).append(indicator)
@@ -55,31 +43,19 @@ async def my_competencies(request: Request) -> Response:
 
 
 async def inbox(request: Request) -> Response:
-    user = await _signed_in(request, "/me/inbox")
-    if isinstance(user, Response):
-        return user
-    try:
-        page = await call_api(request, "GET", "/api/v1/progress/inbox")
-    except ApiError as exc:
-        return error_page(request, exc)
+    user = await signed_in(request)
+    page = await call_api(request, "GET", "/api/v1/progress/inbox")
     return render(request, "inbox.html", user=user, messages=page["items"], unread=page["unread"])
 
 
 async def mark_read(request: Request) -> Response:
-    user = await _signed_in(request, "/me/inbox")
-    if isinstance(user, Response):
-        return user
-    try:
-        await call_api(request, "POST", f"/api/v1/progress/inbox/{quote(request.path_params['reminder_id'])}/read")
-    except ApiError as exc:
-        return error_page(request, exc)
+    await signed_in(request, next_path="/me/inbox")
+    await call_api(request, "POST", f"/api/v1/progress/inbox/{quote(request.path_params['reminder_id'])}/read")
     return redirect("/me/inbox")
 
 
 async def reminder_settings(request: Request) -> Response:
-    user = await _signed_in(request, "/me/reminders")
-    if isinstance(user, Response):
-        return user
+    user = await signed_in(request)
     problem = None
     if request.method == "POST":
         form = await read_form(request)
@@ -93,12 +69,9 @@ async def reminder_settings(request: Request) -> Response:
             return redirect("/me/reminders?saved=1")
         except ApiError as exc:
             if exc.status != 422:
-                return error_page(request, exc)
+                raise
             problem = exc.problem
-    try:
-        prefs = await call_api(request, "GET", "/api/v1/progress/reminders/preferences")
-    except ApiError as exc:
-        return error_page(request, exc)
+    prefs = await call_api(request, "GET", "/api/v1/progress/reminders/preferences")
     return render(request, "reminder_settings.html", user=user, prefs=prefs, problem=problem,
                   saved=request.query_params.get("saved") == "1", status_code=422 if problem else 200)
 
@@ -110,10 +83,7 @@ async def unsubscribe(request: Request) -> Response:
     token = request.query_params.get("token", "")
     if request.method == "GET":
         return render(request, "unsubscribe.html", user=user, token=token, done=None)
-    try:
-        done = await call_api(request, "POST", "/api/v1/progress/reminders/unsubscribe", params={"token": token})
-    except ApiError as exc:
-        return error_page(request, exc)
+    done = await call_api(request, "POST", "/api/v1/progress/reminders/unsubscribe", params={"token": token})
     return render(request, "unsubscribe.html", user=user, token=token, done=done)
 
 
@@ -144,16 +114,11 @@ async def sync_statements(request: Request) -> Response:
 
 
 async def cohort_progress(request: Request) -> Response:
-    user = await _signed_in(request, "/institute/progress", "institute_admin", "platform_admin")
-    if isinstance(user, Response):
-        return user
+    user = await signed_in(request, "institute_admin", "platform_admin")
     course_id = request.query_params.get("course", "")
-    try:
-        catalogue = await call_api(request, "GET", "/api/v1/courses", params={"limit": 100})
-        courses = [c for c in catalogue["items"] if user.has("platform_admin") or c["institute_id"] == user.institute]
-        report = await call_api(request, "GET", f"/api/v1/progress/cohorts/{quote(course_id)}") if course_id else None
-    except ApiError as exc:
-        return error_page(request, exc)
+    catalogue = await call_api(request, "GET", "/api/v1/courses", params={"limit": 100})
+    courses = [c for c in catalogue["items"] if user.has("platform_admin") or c["institute_id"] == user.institute]
+    report = await call_api(request, "GET", f"/api/v1/progress/cohorts/{quote(course_id)}") if course_id else None
     return render(request, "cohort.html", user=user, courses=courses, course_id=course_id, report=report)
 
 

@@ -3,6 +3,8 @@ each area has its own module, assembled in `routes`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -77,6 +79,20 @@ async def api_docs(request: Request) -> Response:
     return render(request, "docs.html", spec=await merged_openapi(request))
 
 
+# The service worker is served from the site root so its scope is the whole site; its modules and the
+# page scripts from /static. Progressive enhancement only: every page works without them.
+STATIC = Path(__file__).parent / "static"
+SCRIPTS = {"sw.js": "no-cache", "offline.js": "public, max-age=86400", "sw-queue.js": "public, max-age=86400"}
+
+
+async def script(request: Request) -> Response:
+    name = request.path_params.get("name", "sw.js")
+    if name not in SCRIPTS:
+        return Response(status_code=404)
+    return Response((STATIC / name).read_bytes(), media_type="text/javascript",
+                    headers={"Cache-Control": SCRIPTS[name], "X-Content-Type-Options": "nosniff"})
+
+
 routes = [
     *courses.routes,
     *certificates.routes,
@@ -88,4 +104,6 @@ routes = [
     Route("/logout", logout, methods=["POST"]),
     Route("/lang/{lang}", set_language),
     Route("/docs", api_docs),
+    Route("/sw.js", script),
+    Route("/static/{name}", script),
 ]

@@ -141,6 +141,10 @@ async def test_service_worker_is_served_small_from_the_root(web: tuple[httpx.Asy
     helper = await client.get("/static/offline.js")
     assert helper.status_code == 200 and "serviceWorker" in helper.text
     assert len(gzip.compress(sw.content)) + len(gzip.compress(helper.content)) < 2048
+    # The offline queue of learning records is a module the worker imports, served from the same place.
+    assert "importScripts('/static/sw-queue.js')" in sw.text
+    queue = await client.get("/static/sw-queue.js")
+    assert queue.status_code == 200 and "UstazQueue" in queue.text
     assert (await client.get("/static/../app.py")).status_code == 404
     assert (await client.get("/static/other.js")).status_code == 404
 

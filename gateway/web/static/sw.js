@@ -31,6 +31,9 @@ ustaz.use({
   },
 });
 
+/* The offline queue of learning records and quiz answers (docs/sync.md) listens for its own events. */
+importScripts('/static/sw-queue.js');
+
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 self.addEventListener('message', (event) => { for (const m of ustaz.modules) if (m.message && m.message(event)) return; });
