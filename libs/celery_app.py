@@ -6,7 +6,6 @@ import fnmatch
 from typing import Any
 
 from celery import Celery
-from celery.schedules import crontab
 
 from libs.events import TASK_QUEUES
 from libs.settings import CommonSettings
@@ -41,10 +40,8 @@ def create_celery(settings: CommonSettings) -> Celery:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
-        beat_schedule={
-            "purge-processed-events": {"task": "progress.purge_processed_events",
-                                       "schedule": crontab(hour=3, minute=0)},
-        },
+        # Each service's tasks.py adds its own periodic tasks (beat imports the task modules above).
+        beat_schedule={},
         timezone="UTC",
     )
     return app

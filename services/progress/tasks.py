@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from celery.schedules import crontab
 from sqlalchemy.exc import OperationalError
 
 from libs.celery_app import celery_app
@@ -112,13 +113,14 @@ def deliver_certificate_ready(event: dict[str, Any]) -> None:
         deliver_messages.delay()
 
 
-# Beat reads the schedule after importing the task modules; the lead may move these entries into
-# libs/celery_app.py next to the others.
+# This service's periodic tasks (libs/celery_app.py: each service's tasks.py adds its own).
 _settings = get_settings()
 celery_app.conf.beat_schedule.update({
+    "progress-purge-processed-events": {"task": "progress.purge_processed_events",
+                                        "schedule": crontab(hour=3, minute=0)},
     "progress-requeue-stale-submissions": {
         "task": "progress.requeue_stale_submissions", "schedule": _settings.grading_sweep_seconds,
-        "options": {"queue": "grading", "expires": _settings.grading_sweep_seconds}},
+        "options": {"expires": _settings.grading_sweep_seconds}},
     "progress-send-reminders": {"task": "progress.send_reminders", "schedule": _settings.reminder_sweep_seconds,
                                 "options": {"expires": _settings.reminder_sweep_seconds}},
     "progress-deliver-messages": {"task": "progress.deliver_messages", "schedule": _settings.delivery_poll_seconds,
