@@ -101,11 +101,29 @@ def build_profile(framework: dict[str, Any], found: dict[str, list[bool]], cours
         next=ranked[:suggestions])
 
 
+def framework_from_case(package: dict[str, Any]) -> dict[str, Any]:
+    """The courses service's CASE 1.1 CFPackage as the tree `build_profile` reads: items by human
+    code with their parent's code (from `isChildOf`); retired items (with a `statusEndDate`) left out."""
+    by_id = {item["identifier"]: item for item in package["CFItems"]}
+    parents = {a["originNodeURI"]["identifier"]: a["destinationNodeURI"]["identifier"]
+               for a in package["CFAssociations"] if a["associationType"] == "isChildOf"}
+    items = []
+    for item in package["CFItems"]:
+        if item.get("statusEndDate"):
+            continue
+        parent = by_id.get(parents.get(item["identifier"], ""))
+        items.append({"code": item["humanCodingScheme"], "kind": item["CFItemType"].lower(),
+                      "title": item["fullStatement"], "parent": parent["humanCodingScheme"] if parent else None})
+    document = package["CFDocument"]
+    return {"code": document.get("extensions", {}).get("ustaz", {}).get("code", document["identifier"]),
+            "title": document["title"], "items": items}
+
+
 def fetch_inputs(courses: ServiceClient, framework_code: str, lang: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The framework and the published courses in the teacher's language, from the courses service.
     Course outlines are cached by (course, version): published versions never change."""
     try:
-        framework = courses.get_json(f"/api/v1/courses/frameworks/{framework_code}")
+        framework = framework_from_case(courses.get_json(f"/api/v1/courses/frameworks/{framework_code}"))
     except BadGateway as exc:
         raise NotFound(f"The courses service has no framework {framework_code!r}.") from exc
     catalogue = courses.get_json("/api/v1/courses", lang=lang, limit=100)["items"]
