@@ -132,6 +132,11 @@ async def call_api(request: Request, method: str, path: str, **kwargs: Any) -> A
 FORM_LIMIT = 64 * 1024
 
 
+def xapi_actor(request: Request, user: Principal) -> dict[str, Any]:
+    """The signed-in person as an xAPI agent (an account on this platform)."""
+    return {"objectType": "Agent", "account": {"homePage": request.app.state.settings.public_url, "name": user.id}}
+
+
 async def read_form(request: Request) -> dict[str, Any]:
     form = await request.form(max_files=0, max_fields=200, max_part_size=FORM_LIMIT)
     return {k: form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k) for k in form.keys()}

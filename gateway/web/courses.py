@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,9 +23,13 @@ from gateway.web.app import (
     redirect,
     render,
     signed_in,
+    xapi_actor,
 )
 from gateway.web.i18n import FALLBACK, LANGUAGES, html_lang
 from gateway.web.i18n import gettext as _
+
+log = logging.getLogger("ustaz.web")
+SAVE_HEADER = "x-ustaz-save"  # sent by the service worker when it saves a course for offline reading
 
 
 async def catalogue(request: Request) -> Response:
@@ -100,7 +108,27 @@ async def lesson_page(request: Request) -> Response:
     p = request.path_params
     lesson = await call_api(request, "GET",
                             f"/api/v1/courses/{p['course_id']}/versions/{p['version']}/lessons/{p['lesson_id']}")
-    return render(request, "lesson.html", user=user, lesson=lesson)
+    activity = f"urn:ustaz:course:{p['course_id']}/item/{p['lesson_id']}"
+    # A teacher's view is recorded here, so reading counts with JavaScript off. A page the service
+    # worker saves for offline reading (SAVE_HEADER) is not a view: read later from the cache, its
+    # script queues the view with the time it was read (static/sw-queue.js).
+    record = user is not None and user.has("teacher") and SAVE_HEADER not in request.headers
+    response = render(request, "lesson.html", user=user, lesson=lesson, activity=activity, recorded=record)
+    if record:
+        statement = {"id": str(uuid.uuid4()), "actor": xapi_actor(request, user),
+                     "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                     "object": {"id": activity, "definition": {"name": {lesson["language"]: lesson["title"]}}},
+                     "timestamp": datetime.now(UTC).isoformat()}
+        response.background = BackgroundTask(record_view, request, statement)
+    return response
+
+
+async def record_view(request: Request, statement: dict[str, Any]) -> None:
+    """After the page went out: a failure costs the record of one view, never the page."""
+    try:
+        await call_api(request, "POST", "/api/v1/progress/xapi/statements", json=[statement])
+    except ApiError as exc:
+        log.info("lesson view not recorded", extra={"status": exc.status, "activity": statement["object"]["id"]})
 
 
 async def _quiz(request: Request) -> dict[str, Any]:

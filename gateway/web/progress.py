@@ -21,6 +21,7 @@ from gateway.web.app import (
     redirect,
     render,
     signed_in,
+    xapi_actor,
 )
 from libs.errors import PROBLEM_JSON, problem
 
@@ -104,7 +105,7 @@ async def sync_statements(request: Request) -> Response:
     except ValueError:
         return problem(400, "Bad request", "The body is not JSON.", instance=request.url.path)
     if isinstance(batch, list):  # the queue leaves the actor out: the session says who it is
-        actor = {"objectType": "Agent", "account": {"homePage": request.app.state.settings.public_url, "name": user.id}}
+        actor = xapi_actor(request, user)
         batch = [{"actor": actor, **s} if isinstance(s, dict) and "actor" not in s else s for s in batch]
     try:
         stored = await call_api(request, "POST", "/api/v1/progress/xapi/statements", json=batch)

@@ -110,3 +110,34 @@ def test_institute_admin_sees_cohort_progress(platform: Any, browser: Any) -> No
     assert teacher_page.goto("/institute/progress").status == 403
     teacher_context.close()
     context.close()
+
+
+def test_reading_a_lesson_with_javascript_off_records_one_view(platform: Any, browser: Any) -> None:
+    """The reader records the view itself (no script needed); the copy the service worker saves for
+    offline reading is not a view, and carries the queue script that records it when read."""
+    import httpx
+
+    from deploy.demo import _poll, login
+
+    base = platform.urls["gateway"]
+    activity = f"urn:ustaz:course:{COURSE_RU_ID}/item/l2"
+    context, page = signed_in(browser, base, "teacher", "teacher-demo")
+    with httpx.Client(base_url=base, timeout=15) as client:
+        teacher = login(client, "teacher")
+
+        def views() -> int:
+            response = client.get("/api/v1/progress/xapi/statements", headers=teacher,
+                                  params={"activity": activity, "limit": 100})
+            assert response.status_code == 200, response.text
+            return len(response.json()["statements"])
+
+        before = views()
+        saved = context.request.get(f"/courses/{COURSE_RU_ID}/v/1/lessons/l2", headers={"X-Ustaz-Save": "1"})
+        assert saved.ok and 'src="/static/sw-queue.js"' in saved.text()
+        assert f'data-xapi-activity="{activity}"' in saved.text()
+        read = page.goto(f"/courses/{COURSE_RU_ID}/v/1/lessons/l2")
+        assert read is not None and read.ok
+        assert page.locator("script[src='/static/sw-queue.js']").count() == 0  # recorded by the server
+        _poll(views, lambda n: n >= before + 1, 15, "the lesson view")
+        assert views() == before + 1
+    context.close()

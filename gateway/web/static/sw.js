@@ -15,7 +15,7 @@ ustaz.use({
     event.waitUntil(caches.open('course:' + d.course).then(async (cache) => {
       let saved = 0;
       for (const url of d.urls) {
-        try { await cache.add(new Request(url, { credentials: 'same-origin' })); saved++; } catch (e) { /* keep going */ }
+        try { await cache.add(new Request(url, { credentials: 'same-origin', headers: { 'X-Ustaz-Save': '1' } })); saved++; } catch (e) { /* keep going */ }
       }
       if (event.source) event.source.postMessage({ type: 'course-saved', course: d.course, saved, total: d.urls.length });
     }));
