@@ -65,10 +65,18 @@ def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
 
 
 def emit(session: Session, outbox: Table, topic: str, payload: dict[str, Any]) -> str:
-    event_id = str(uuid.uuid4())
-    session.execute(insert(outbox).values(id=event_id, topic=topic, payload=payload, created_at=utcnow(), attempts=0))
-    session.info["outbox_emitted"] = True
-    return event_id
+    return emit_many(session, outbox, topic, [payload])[0]
+
+
+def emit_many(session: Session, outbox: Table, topic: str, payloads: list[dict[str, Any]]) -> list[str]:
+    """Events of one topic in one multi-row INSERT (a batch of statements is one round trip, not 50)."""
+    now = utcnow()
+    rows = [{"id": str(uuid.uuid4()), "topic": topic, "payload": p, "created_at": now, "attempts": 0}
+            for p in payloads]
+    if rows:
+        session.execute(insert(outbox), rows)
+        session.info["outbox_emitted"] = True
+    return [row["id"] for row in rows]
 
 
 @event.listens_for(Session, "after_commit")

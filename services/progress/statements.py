@@ -20,7 +20,7 @@ from sqlalchemy import and_, insert, or_, update
 from sqlmodel import Session, col, select
 
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
-from libs.outbox import emit
+from libs.outbox import emit_many
 from services.progress.models import Statement, outbox
 from services.progress.settings import get_settings
 from services.progress.xapi import VERBS, VIEWED, Agent, StatementQuery, parse_activity
@@ -99,10 +99,9 @@ def store(session: Session, user_id: str, statements: list[StatementIn], now: da
         session.execute(insert(Statement.__table__), out.new)  # type: ignore[attr-defined]
     if voids:
         session.execute(update(Statement).where(col(Statement.id).in_(voids)).values(voided=True))
-    for row in out.new:
-        emit(session, outbox, "statement.recorded", {
-            "statement_id": row["id"], "user_id": user_id, "course_id": row["course_id"], "verb": row["verb"],
-            "activity_id": row["activity_id"], "org_path": org_path, "stored": iso(now)})
+    emit_many(session, outbox, "statement.recorded", [
+        {"statement_id": row["id"], "user_id": user_id, "course_id": row["course_id"], "verb": row["verb"],
+         "activity_id": row["activity_id"], "org_path": org_path, "stored": iso(now)} for row in out.new])
     return out
 
 

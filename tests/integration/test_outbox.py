@@ -12,7 +12,7 @@ from celery import Celery
 from sqlalchemy import func, select
 
 from libs.db import create_db_engine, session_scope
-from libs.outbox import OutboxRelay, emit, first_delivery
+from libs.outbox import OutboxRelay, emit, emit_many, first_delivery
 from services.progress.models import Enrolment, outbox, processed_events
 
 
@@ -74,6 +74,18 @@ def test_a_committed_event_is_published_once_with_its_id(engine: Any, clean_queu
     headers = messages[0]["headers"]
     assert headers["task"] == "progress.grade_submission"
     assert headers["id"] == f"{event_id}:progress.grade_submission"
+
+
+def test_a_batch_of_events_is_one_insert_and_each_is_published(engine: Any, clean_queue: str) -> None:
+    with session_scope(engine) as session:
+        assert emit_many(session, outbox, "submission.received", []) == []
+        assert "outbox_emitted" not in session.info  # nothing to wake a relay for
+        ids = emit_many(session, outbox, "submission.received", [{"submission_id": f"s{i}"} for i in range(5)])
+    assert len(set(ids)) == 5
+    relay = OutboxRelay(engine, outbox, celery_publisher(clean_queue))
+    assert relay.relay_once() == 5
+    assert sorted(m["headers"]["id"] for m in queued(clean_queue)) == sorted(
+        f"{i}:progress.grade_submission" for i in ids)
 
 
 def test_events_wait_out_a_broker_outage(engine: Any, clean_queue: str) -> None:
