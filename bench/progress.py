@@ -3,7 +3,9 @@
 1. Statement ingest through the gateway: clients POST batches of 50 new statements as the demo
    teacher to /api/v1/progress/xapi/statements against the processes `make run` starts, with the
    progress database on SQLite and on PostgreSQL; statements/s.
-2. Grading: submissions at a fixed rate (100/s) for BENCH_SECONDS through the gateway; p50/p95/p99
+2. Grading: 1,000 teachers (tokens signed with the platform's own gateway key, each enrolled through
+   the gateway) each submitting every 10 s, i.e. 100 submissions/s, round robin, for BENCH_SECONDS
+   through the gateway; p50/p95/p99
    from submit (`submitted_at`) to graded (`graded_at`), both server clocks, and graded/s; every
    submission must end graded.
 3. Reminder sweep over 100,000 active enrolments (a tenth inactive, a tenth near a deadline):
@@ -38,6 +40,7 @@ DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
 PARTS = set(os.environ.get("BENCH_PARTS", "ingest,grading,sweep").split(","))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SUBMIT_RATE = 100
+TEACHERS = 1000
 RIGHT = {"q1a": "b", "q1b": False, "q1c": 70}
 
 
@@ -97,11 +100,35 @@ async def ingest(base: str, headers: dict[str, str], user_id: str) -> float:
         return stored / (time.perf_counter() - started)
 
 
-async def grading(base: str, headers: dict[str, str], database: str) -> dict[str, float]:
+def teacher_tokens(key_dir: Path, count: int) -> list[dict[str, str]]:
+    """Access tokens for `count` teachers, signed with the platform's gateway key as a login would."""
+    from gateway.keys import load_or_create_keys
+    from gateway.service import TokenIssuer
+    from libs.auth import audience
+    from libs.settings import CommonSettings
+
+    issuer = TokenIssuer(load_or_create_keys(key_dir, create=False), CommonSettings().jwt_issuer, timedelta(hours=2))
+    return [{"authorization": "Bearer " + issuer.sign(
+        f"bench-teacher-{n}", [audience(s) for s in ("gateway", "courses", "progress", "certificates")],
+        {"name": f"Teacher {n}", "roles": ["teacher"], "org": ["KZ", "KZ-ALM"], "lang": "ru"})}
+        for n in range(count)]
+
+
+async def grading(base: str, teachers: list[dict[str, str]], database: str) -> dict[str, float]:
     ids: list[str] = []
-    async with httpx.AsyncClient(base_url=base, timeout=60, headers=headers) as client:
-        async def submit() -> None:
-            response = await client.post("/api/v1/progress/submissions",
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        enrol = asyncio.Semaphore(8)
+
+        async def enrolled(headers: dict[str, str]) -> None:
+            async with enrol:
+                response = await client.post("/api/v1/progress/enrolments", json={"course_id": COURSE_RU_ID},
+                                             headers=headers)
+                assert response.status_code in (200, 201), response.text
+
+        await asyncio.gather(*(enrolled(h) for h in teachers))
+
+        async def submit(headers: dict[str, str]) -> None:
+            response = await client.post("/api/v1/progress/submissions", headers=headers,
                                          json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT})
             response.raise_for_status()
             ids.append(response.json()["id"])
@@ -110,7 +137,7 @@ async def grading(base: str, headers: dict[str, str], database: str) -> dict[str
         pending: list[asyncio.Task[None]] = []
         for n in range(int(SUBMIT_RATE * DURATION)):
             await asyncio.sleep(max(0.0, started + n / SUBMIT_RATE - time.perf_counter()))
-            pending.append(asyncio.create_task(submit()))
+            pending.append(asyncio.create_task(submit(teachers[n % len(teachers)])))
         await asyncio.gather(*pending)
     from libs.db import create_db_engine
 
@@ -200,6 +227,7 @@ def ingest_and_grading(workdir: Path, url: str | None, name: str, ingest_rows: l
         if "ingest" in PARTS:
             ingest_rows.append([name, CLIENTS, 50, asyncio.run(ingest(base, headers, user_id(access)))])
         if "grading" in PARTS:
-            g = asyncio.run(grading(base, headers, url or f"sqlite:///{workdir / 'progress.db'}"))
+            teachers = teacher_tokens(workdir / "gateway-keys", TEACHERS)
+            g = asyncio.run(grading(base, teachers, url or f"sqlite:///{workdir / 'progress.db'}"))
             grading_rows.append([name, SUBMIT_RATE, DURATION, g["submitted"], g["graded"], g["p50"], g["p95"],
                                  g["p99"], g["per_s"]])
