@@ -18,6 +18,7 @@ BENCH_PARTS (default "ingest,grading,sweep").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import time
@@ -100,6 +101,24 @@ async def ingest(base: str, headers: dict[str, str], user_id: str) -> float:
         return stored / (time.perf_counter() - started)
 
 
+def cpu_seconds(platform: Platform) -> dict[str, float]:
+    """CPU time (user + system) of each process `make run` starts, its children included (living ones
+    directly, finished ones through the parent's accounting), and of this load generator."""
+    import psutil
+
+    spent = {"load generator": time.process_time()}
+    for name, proc in platform.procs.items():
+        root = psutil.Process(proc.pid)
+        t = root.cpu_times()
+        total = t.user + t.system + t.children_user + t.children_system
+        for child in root.children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                c = child.cpu_times()
+                total += c.user + c.system
+        spent[name] = total
+    return spent
+
+
 def teacher_tokens(key_dir: Path, count: int) -> list[dict[str, str]]:
     """Access tokens for `count` teachers, signed with the platform's gateway key as a login would."""
     from gateway.keys import load_or_create_keys
@@ -114,19 +133,22 @@ def teacher_tokens(key_dir: Path, count: int) -> list[dict[str, str]]:
         for n in range(count)]
 
 
-async def grading(base: str, teachers: list[dict[str, str]], database: str) -> dict[str, float]:
-    ids: list[str] = []
+async def enrol_all(base: str, teachers: list[dict[str, str]]) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        enrol = asyncio.Semaphore(8)
+        slots = asyncio.Semaphore(8)
 
-        async def enrolled(headers: dict[str, str]) -> None:
-            async with enrol:
+        async def enrol(headers: dict[str, str]) -> None:
+            async with slots:
                 response = await client.post("/api/v1/progress/enrolments", json={"course_id": COURSE_RU_ID},
                                              headers=headers)
                 assert response.status_code in (200, 201), response.text
 
-        await asyncio.gather(*(enrolled(h) for h in teachers))
+        await asyncio.gather(*(enrol(h) for h in teachers))
 
+
+async def grading(base: str, teachers: list[dict[str, str]], database: str) -> dict[str, float]:
+    ids: list[str] = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         async def submit(headers: dict[str, str]) -> None:
             response = await client.post("/api/v1/progress/submissions", headers=headers,
                                          json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT})
@@ -197,13 +219,13 @@ def user_id(token: str) -> str:
 
 
 def main() -> str:
-    ingest_rows, grading_rows, sweep_rows = [], [], []
+    ingest_rows, grading_rows, sweep_rows, cpu_rows = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-progress-") as tmp, backends(Path(tmp)) as dbs:
         for name, new_database in dbs:
             workdir = Path(tmp) / name
             url = new_database("platform")
             if PARTS & {"ingest", "grading"}:
-                ingest_and_grading(workdir, url, name, ingest_rows, grading_rows)
+                ingest_and_grading(workdir, url, name, ingest_rows, grading_rows, cpu_rows)
             if "sweep" in PARTS:
                 seconds, created = sweep_seconds(new_database("sweep") or "")
                 sweep_rows.append([name, 100_000, created, seconds])
@@ -213,11 +235,15 @@ def main() -> str:
         "Grading: submit to graded (server clocks)\n\n" + table(
             ["progress database", "submitted/s", "seconds", "submitted", "graded", "p50 ms", "p95 ms", "p99 ms",
              "graded/s"], grading_rows),
+        "CPU ms per graded submission, by process (from the first submission until all are graded)\n\n" + table(["progress database", *CPU_COLUMNS], cpu_rows),
         "Reminder sweep\n\n" + table(["database", "active enrolments", "reminders created", "seconds"], sweep_rows)])
 
 
+CPU_COLUMNS = ("gateway", "progress", "worker", "redis", "load generator")
+
+
 def ingest_and_grading(workdir: Path, url: str | None, name: str, ingest_rows: list[list[Any]],
-                       grading_rows: list[list[Any]]) -> None:
+                       grading_rows: list[list[Any]], cpu_rows: list[list[Any]]) -> None:
     with start_platform(workdir, url) as platform:
         base = platform.urls["gateway"]
         token = httpx.post(f"{base}/auth/login", json={"username": "teacher", "password": "teacher-demo"})
@@ -228,6 +254,10 @@ def ingest_and_grading(workdir: Path, url: str | None, name: str, ingest_rows: l
             ingest_rows.append([name, CLIENTS, 50, asyncio.run(ingest(base, headers, user_id(access)))])
         if "grading" in PARTS:
             teachers = teacher_tokens(workdir / "gateway-keys", TEACHERS)
+            asyncio.run(enrol_all(base, teachers))
+            before = cpu_seconds(platform)
             g = asyncio.run(grading(base, teachers, url or f"sqlite:///{workdir / 'progress.db'}"))
+            after = cpu_seconds(platform)
+            cpu_rows.append([name] + [f"{(after[k] - before[k]) * 1000 / max(1, g['graded']):.2f}" for k in CPU_COLUMNS])
             grading_rows.append([name, SUBMIT_RATE, DURATION, g["submitted"], g["graded"], g["p50"], g["p95"],
                                  g["p99"], g["per_s"]])

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import redis
 from celery.schedules import crontab
 from sqlalchemy.exc import OperationalError
 
@@ -87,14 +88,15 @@ def send_reminders() -> None:
         created = reminders.sweep(session, settings, utcnow())
     log.info("reminder sweep", extra={"created": created})
     if created:
-        deliver_messages.delay()
+        deliver_soon()
 
 
 @celery_app.task(name="progress.deliver_messages", acks_late=True, autoretry_for=(OperationalError,),
                  retry_backoff=True, max_retries=3)
 def deliver_messages() -> None:
-    """Send due e-mails and SMS from the message outbox (beat, and after a sweep)."""
+    """Send due e-mails and SMS from the message outbox (beat, and soon after new messages)."""
     settings = get_settings()
+    _redis().delete(DELIVERY_PENDING)  # before the scan: a message committed after it asks again
     outcome = reminders.deliver_due(cached_engine(settings.database_url), settings, utcnow())
     if any(outcome.values()):
         log.info("deliveries", extra=outcome)
@@ -110,7 +112,22 @@ def deliver_certificate_ready(event: dict[str, Any]) -> None:
             return
         created = reminders.certificate_ready(session, settings, utcnow(), event["payload"])
     if created is not None:
-        deliver_messages.delay()
+        deliver_soon()
+
+
+DELIVERY_PENDING = "ustaz:progress:delivery-pending"
+
+
+@functools.cache
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(get_settings().redis_url)
+
+
+def deliver_soon() -> None:
+    """One `deliver_messages` a second after a burst of new messages, not one per message (a burst of
+    completions made a thousand deliveries that each scanned the same table)."""
+    if _redis().set(DELIVERY_PENDING, "1", nx=True, ex=30):
+        deliver_messages.apply_async(countdown=1)
 
 
 # This service's periodic tasks (libs/celery_app.py: each service's tasks.py adds its own).

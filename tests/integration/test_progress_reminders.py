@@ -257,3 +257,20 @@ async def test_preferences_inbox_and_unsubscribe_over_http(progress_api: Progres
     assert done.status_code == 200 and done.json()["unsubscribed"] == ["inactive"]
     prefs = (await api.client.get(url, headers=api.token())).json()
     assert prefs["unsubscribed"] == ["inactive"] and prefs["time_zone"] == "Asia/Bishkek"
+
+
+def test_a_burst_of_new_messages_asks_for_one_delivery_run(redis_url: str) -> None:
+    """Real Redis, no worker: the queued `deliver_messages` messages are counted in the broker."""
+    import redis
+
+    from services.progress import tasks
+
+    r = redis.Redis.from_url(redis_url)
+    r.delete("reminders", tasks.DELIVERY_PENDING)
+    for _ in range(3):
+        tasks.deliver_soon()
+    assert r.llen("reminders") == 1
+    r.delete(tasks.DELIVERY_PENDING)  # what a delivery run does before it scans
+    tasks.deliver_soon()
+    assert r.llen("reminders") == 2
+    r.delete("reminders", tasks.DELIVERY_PENDING)
