@@ -20,7 +20,7 @@ from gateway.web.app import (
     render,
     signed_in,
 )
-from gateway.web.i18n import FALLBACK, LANGUAGES, html_lang
+from gateway.web.i18n import LANGUAGES, code, html_lang, language_name
 from gateway.web.i18n import gettext as _
 
 
@@ -31,7 +31,7 @@ async def catalogue(request: Request) -> Response:
               if v}
     page = await call_api(request, "GET", "/api/v1/courses", params=params)
     courses = page["items"]
-    chain = fallback_chain(lang)
+    chain = fallback_chain(request, lang)
     if not params.get("lang"):  # one course per translation family, in the best language available
         courses = [{**c, "fallback": language_name(c["language"]) if c["language"] != chain[0] else None}
                    for c in best_per_family(courses, chain)]
@@ -44,9 +44,9 @@ async def _enrolment(request: Request, course_id: str) -> dict[str, Any] | None:
     return next((e for e in mine["items"] if e["course_id"] == course_id), None)
 
 
-def fallback_chain(lang: str) -> list[str]:
-    """Content languages to try for a UI language, best first (configured in gateway/web/i18n.py)."""
-    return [html_lang(code) for code in FALLBACK.get(lang, [lang, "en"])]
+def fallback_chain(request: Request, lang: str) -> list[str]:
+    """Content languages to try for a UI language, best first (USTAZ_CONTENT_FALLBACK, docs/i18n.md)."""
+    return [html_lang(c) for c in request.app.state.content_fallback.get(code(lang), [lang, "en"])]
 
 
 def _rank(chain: list[str]) -> Any:
@@ -64,15 +64,11 @@ def best_per_family(courses: list[dict[str, Any]], chain: list[str]) -> list[dic
     return [c for c in courses if c["id"] in keep]
 
 
-def language_name(code: str) -> str:
-    return LANGUAGES.get(code.replace("-", "_"), code)
-
-
 async def course_page(request: Request) -> Response:
     user = await page_user(request)
     lang = page_lang(request, user)
     course_id = request.path_params["course_id"]
-    chain = fallback_chain(lang)
+    chain = fallback_chain(request, lang)
     course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
     enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
     others = [] if course["language"] == chain[0] else await call_api(
@@ -84,7 +80,7 @@ async def course_page(request: Request) -> Response:
     fallback = None if content["language"] == chain[0] else {
         "wanted": language_name(chain[0]), "shown": language_name(content["language"])}
     return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment,
-                  fallback=fallback, better=[{**c, "language_name": language_name(c["language"])} for c in better])
+                  fallback=fallback, better=[{**c, "language_name": LANGUAGES.get(code(c["language"]), c["language"])} for c in better])
 
 
 async def enrol(request: Request) -> Response:
