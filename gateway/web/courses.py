@@ -192,7 +192,7 @@ def _draft_from_form(view: dict[str, Any], form: dict[str, Any]) -> dict[str, An
                 try:
                     item["questions"] = json.loads(str(form[f"quiz.{item['id']}.questions"]))
                 except ValueError as exc:
-                    bad_json.append({"field": f"quiz {item['id']}", "message": f"{_('not valid JSON')}: {exc}"})
+                    bad_json.append({"field": f"quiz {item['id']}", "message": _("not valid JSON") + f": {exc}"})
     return draft, bad_json
 
 
