@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -62,7 +62,7 @@ def language_name(tag: str, in_lang: str | None = None) -> str:
     """The name of a language in the UI language ("Russian", "русский", "орыс тілі"), from CLDR."""
     try:
         name = Locale.parse(code(tag)).get_display_name(Locale.parse(code(in_lang or current_lang.get())))
-    except (ValueError, LookupError):
+    except (ValueError, LookupError, UnknownLocaleError):
         name = None
     return name or LANGUAGES.get(code(tag), tag)
 
