@@ -20,7 +20,7 @@ from gateway.web.app import (
     render,
     signed_in,
 )
-from gateway.web.i18n import LANGUAGES, code, html_lang, language_name
+from gateway.web.i18n import LANGUAGES, code, html_lang, language_name, text_lang
 from gateway.web.i18n import gettext as _
 
 
@@ -64,6 +64,9 @@ def best_per_family(courses: list[dict[str, Any]], chain: list[str]) -> list[dic
     return [c for c in courses if c["id"] in keep]
 
 
+FALLBACK_NOTICE = "Shown in %(shown)s: not yet translated into %(wanted)s."  # the msgid in course.html
+
+
 async def course_page(request: Request) -> Response:
     user = await page_user(request)
     lang = page_lang(request, user)
@@ -77,8 +80,11 @@ async def course_page(request: Request) -> Response:
     content = course["content"]
     if enrolment and enrolment["version"] != content["version"]:
         content = await call_api(request, "GET", f"/api/v1/courses/{course_id}/versions/{enrolment['version']}")
-    fallback = None if content["language"] == chain[0] else {
-        "wanted": language_name(chain[0]), "shown": language_name(content["language"])}
+    fallback = None
+    if content["language"] != chain[0]:  # the notice names both languages in the language it is written in
+        in_lang = text_lang(FALLBACK_NOTICE)
+        fallback = {"lang": html_lang(in_lang), "wanted": language_name(chain[0], in_lang),
+                    "shown": language_name(content["language"], in_lang)}
     return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment,
                   fallback=fallback, better=[{**c, "language_name": LANGUAGES.get(code(c["language"]), c["language"])} for c in better])
 

@@ -49,6 +49,14 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _catalogues.get(current_lang.get(), NullTranslations()).ngettext(singular, plural, n)
 
 
+def text_lang(message: str) -> str:
+    """The language gettext(message) comes out in: the UI language if its catalogue translates it (a
+    draft catalogue may not), else English, the source language."""
+    lang = current_lang.get()
+    catalogue = _catalogues.get(lang)
+    return lang if catalogue is not None and catalogue.gettext(message) != message else "en"
+
+
 def html_lang(lang: str) -> str:
     return lang.replace("_", "-")
 

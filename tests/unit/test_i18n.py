@@ -119,6 +119,12 @@ def test_translations_keep_the_placeholders(lang: str) -> None:
     assert not wrong and not errors, (wrong, errors)
 
 
+def test_the_fallback_notice_constant_is_the_templates_msgid(code_ids: dict) -> None:
+    from gateway.web.courses import FALLBACK_NOTICE
+
+    assert FALLBACK_NOTICE in code_ids
+
+
 def test_source_strings_survive_newstyle_formatting(code_ids: dict) -> None:
     """`{{ _("80% of") }}` raises TypeError when rendered (jinja's newstyle gettext always applies `%`)."""
     bad = []
