@@ -18,7 +18,6 @@ from gateway.web.i18n import (
     current_lang,
     gettext,
     html_lang,
-    language_name,
     load_catalogues,
     negotiate,
     ngettext,
@@ -38,7 +37,7 @@ def setup_web(app: Starlette) -> None:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg", "xml"]),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(languages=LANGUAGES, html_lang=html_lang, language_name=language_name)
+    env.globals.update(languages=LANGUAGES, html_lang=html_lang)
     app.state.templates = env
     app.state.content_fallback = parse_fallback(app.state.settings.content_fallback)
 

@@ -85,8 +85,9 @@ async def course_page(request: Request) -> Response:
         in_lang = text_lang(FALLBACK_NOTICE)
         fallback = {"lang": html_lang(in_lang), "wanted": language_name(chain[0], in_lang),
                     "shown": language_name(content["language"], in_lang)}
+    better = [{**c, "language_name": LANGUAGES.get(code(c["language"]), c["language"])} for c in better]
     return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment,
-                  fallback=fallback, better=[{**c, "language_name": LANGUAGES.get(code(c["language"]), c["language"])} for c in better])
+                  fallback=fallback, better=better)
 
 
 async def enrol(request: Request) -> Response:
