@@ -197,3 +197,17 @@ def test_language_names_in_the_ui_language() -> None:
     assert language_name("xx-unknown", "en") == "xx-unknown"
     for lang in LANGUAGES:
         assert Locale.parse(lang)  # every UI language is known to CLDR (plural rules, names)
+
+
+def test_russian_plurals_use_the_three_forms() -> None:
+    from gateway.web.i18n import current_lang, load_catalogues, ngettext
+
+    load_catalogues()
+    token = current_lang.set("ru")
+    try:
+        shown = {n: ngettext("About %(num)s minute", "About %(num)s minutes", n) % {"num": n}
+                 for n in (1, 3, 5, 11, 21, 22, 25)}
+    finally:
+        current_lang.reset(token)
+    assert shown == {1: "Около 1 минуты", 3: "Около 3 минут", 5: "Около 5 минут", 11: "Около 11 минут",
+                     21: "Около 21 минуты", 22: "Около 22 минут", 25: "Около 25 минут"}
