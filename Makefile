@@ -52,7 +52,11 @@ LOCALE := gateway/web/locale
 messages: $(STAMP)
 	mkdir -p $(LOCALE)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project Ustaz \
-	  --msgid-bugs-address "" -o $(LOCALE)/messages.pot .
+	  --msgid-bugs-address "" -o $(LOCALE)/messages.pot.new .
+	@# keep the old template (and its date, which every catalogue copies) when no string changed
+	@if [ -f $(LOCALE)/messages.pot ] && [ "$$(grep -v POT-Creation-Date $(LOCALE)/messages.pot.new)" = \
+	  "$$(grep -v POT-Creation-Date $(LOCALE)/messages.pot)" ]; then rm $(LOCALE)/messages.pot.new; \
+	  else mv $(LOCALE)/messages.pot.new $(LOCALE)/messages.pot; fi
 	for lang in $$($(BIN)/python -c 'from gateway.web.i18n import LANGUAGES; print(*LANGUAGES)'); do \
 	  $(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l $$lang --init-missing --ignore-obsolete || exit 1; done
 
