@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test demo bench lint lock browser seed-large clean help
+.PHONY: run test demo bench lint lock browser seed-large clean help messages
 
 help:
 	@echo "make run    start the whole platform on SQLite + a local Redis, with demo data"
@@ -12,6 +12,7 @@ help:
 	@echo "make demo   walk one teacher's journey against the platform and print each step"
 	@echo "make bench  run the benchmarks (results go to docs/benchmarks.md by hand)"
 	@echo "make lint   ruff and the migration drift check"
+	@echo "make messages  extract UI strings, update every catalogue in gateway/web/locale (docs/i18n.md)"
 
 $(STAMP): requirements.lock requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -44,6 +45,20 @@ bench: $(STAMP) browser
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m libs.migrate all check
+
+# UI strings: extract into the template, then update (or create) the catalogue of every language in
+# gateway.web.i18n.LANGUAGES. New strings arrive empty (English is shown until translated); see docs/i18n.md.
+LOCALE := gateway/web/locale
+messages: $(STAMP)
+	mkdir -p $(LOCALE)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project Ustaz \
+	  --msgid-bugs-address "" -o $(LOCALE)/messages.pot.new .
+	@# keep the old template (and its date, which every catalogue copies) when no string changed
+	@if [ -f $(LOCALE)/messages.pot ] && [ "$$(grep -v POT-Creation-Date $(LOCALE)/messages.pot.new)" = \
+	  "$$(grep -v POT-Creation-Date $(LOCALE)/messages.pot)" ]; then rm $(LOCALE)/messages.pot.new; \
+	  else mv $(LOCALE)/messages.pot.new $(LOCALE)/messages.pot; fi
+	for lang in $$($(BIN)/python -c 'from gateway.web.i18n import LANGUAGES; print(*LANGUAGES)'); do \
+	  $(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l $$lang --init-missing --ignore-obsolete || exit 1; done
 
 # Re-resolve the pinned dependency sets from pyproject.toml in throwaway environments.
 lock:

@@ -111,6 +111,15 @@ def logout(session: Session, token: str) -> None:
         repository.revoke_family(session, stored.family_id, datetime.now(UTC))
 
 
+def set_lang(session: Session, user_id: str, lang: str) -> None:
+    """The person's UI language (the page checks it is one of the shipped languages)."""
+    user = repository.user_by_id(session, user_id)
+    if user is None:
+        raise Unauthorized("The account no longer exists.")
+    user.lang = lang
+    session.add(user)
+
+
 def service_token(issuer: TokenIssuer, secret: str, client_id: str, client_secret: str, target: str) -> TokenPair:
     if client_id not in SERVICES or not hmac.compare_digest(client_secret.encode(), secret.encode()):
         raise Unauthorized("Unknown client or wrong secret.")

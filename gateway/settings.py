@@ -3,6 +3,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import field_validator
+
 from libs.settings import CommonSettings
 
 
@@ -19,6 +21,17 @@ class GatewaySettings(CommonSettings):
     # Largest body the gateway forwards (course packages); its own JSON endpoints take far less.
     max_body_bytes: int = 25 * 1024 * 1024
     cookie_secure: bool = False
+    # Course content fallback per UI language, e.g. "kk:ru,en;ky:ru,en" (docs/i18n.md); the languages it
+    # does not name keep the chain in gateway/web/i18n.py FALLBACK.
+    content_fallback: str = ""
+
+    @field_validator("content_fallback")
+    @classmethod
+    def _valid_fallback(cls, value: str) -> str:
+        from gateway.web.i18n import parse_fallback
+
+        parse_fallback(value)  # refuse to start on an unknown language
+        return value
 
     @property
     def database_url(self) -> str:

@@ -13,7 +13,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import service
-from gateway.web.i18n import LANGUAGES, current_lang, gettext, html_lang, load_catalogues, ngettext
+from gateway.web.i18n import (
+    LANGUAGES,
+    current_lang,
+    gettext,
+    html_lang,
+    load_catalogues,
+    negotiate,
+    ngettext,
+    parse_fallback,
+)
 from libs.auth import InvalidToken, Principal
 from libs.db import in_transaction
 from libs.errors import Unauthorized
@@ -30,16 +39,21 @@ def setup_web(app: Starlette) -> None:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(languages=LANGUAGES, html_lang=html_lang)
     app.state.templates = env
+    app.state.content_fallback = parse_fallback(app.state.settings.content_fallback)
 
 
 def page_lang(request: Request, user: Principal | None = None) -> str:
-    lang = request.cookies.get(LANG_COOKIE) or (user.lang if user else None)
-    if lang not in LANGUAGES:
-        accept = request.headers.get("accept-language", "")
-        lang = next((code for code in (p.split(";")[0].strip().replace("-", "_") for p in accept.split(","))
-                     if code in LANGUAGES), "en")
+    """The UI language of this page: the choice made on this device (the switcher's cookie, which login
+    sets from the account), else the account's language, else Accept-Language negotiation."""
+    lang = next((c for c in (request.cookies.get(LANG_COOKIE), user.lang if user else None) if c in LANGUAGES),
+                None) or negotiate(request.headers.get("accept-language", ""))
     current_lang.set(lang)
     return lang
+
+
+def set_lang_cookie(response: Response, request: Request, lang: str) -> None:
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                        secure=request.app.state.settings.cookie_secure)
 
 
 async def page_user(request: Request) -> Principal | None:
@@ -84,6 +98,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
                                              **context)
     response = HTMLResponse(html, status_code=status_code,
                             headers={"Content-Language": html_lang(lang), "Cache-Control": "private, no-cache",
+                                     "Vary": "Accept-Language, Cookie",
                                      "Content-Security-Policy": CSP})
     pair = getattr(request.state, "refreshed", None)
     if pair is not None:

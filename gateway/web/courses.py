@@ -25,7 +25,7 @@ from gateway.web.app import (
     signed_in,
     xapi_actor,
 )
-from gateway.web.i18n import FALLBACK, LANGUAGES, html_lang
+from gateway.web.i18n import LANGUAGES, code, html_lang, language_name, text_lang
 from gateway.web.i18n import gettext as _
 
 log = logging.getLogger("ustaz.web")
@@ -39,7 +39,7 @@ async def catalogue(request: Request) -> Response:
               if v}
     page = await call_api(request, "GET", "/api/v1/courses", params=params)
     courses = page["items"]
-    chain = fallback_chain(lang)
+    chain = fallback_chain(request, lang)
     if not params.get("lang"):  # one course per translation family, in the best language available
         courses = [{**c, "fallback": language_name(c["language"]) if c["language"] != chain[0] else None}
                    for c in best_per_family(courses, chain)]
@@ -52,9 +52,9 @@ async def _enrolment(request: Request, course_id: str) -> dict[str, Any] | None:
     return next((e for e in mine["items"] if e["course_id"] == course_id), None)
 
 
-def fallback_chain(lang: str) -> list[str]:
-    """Content languages to try for a UI language, best first (configured in gateway/web/i18n.py)."""
-    return [html_lang(code) for code in FALLBACK.get(lang, [lang, "en"])]
+def fallback_chain(request: Request, lang: str) -> list[str]:
+    """Content languages to try for a UI language, best first (USTAZ_CONTENT_FALLBACK, docs/i18n.md)."""
+    return [html_lang(c) for c in request.app.state.content_fallback.get(code(lang), [lang, "en"])]
 
 
 def _rank(chain: list[str]) -> Any:
@@ -72,15 +72,14 @@ def best_per_family(courses: list[dict[str, Any]], chain: list[str]) -> list[dic
     return [c for c in courses if c["id"] in keep]
 
 
-def language_name(code: str) -> str:
-    return LANGUAGES.get(code.replace("-", "_"), code)
+FALLBACK_NOTICE = "Shown in %(shown)s: not yet translated into %(wanted)s."  # the msgid in course.html
 
 
 async def course_page(request: Request) -> Response:
     user = await page_user(request)
     lang = page_lang(request, user)
     course_id = request.path_params["course_id"]
-    chain = fallback_chain(lang)
+    chain = fallback_chain(request, lang)
     course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
     enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
     others = [] if course["language"] == chain[0] else await call_api(
@@ -89,10 +88,14 @@ async def course_page(request: Request) -> Response:
     content = course["content"]
     if enrolment and enrolment["version"] != content["version"]:
         content = await call_api(request, "GET", f"/api/v1/courses/{course_id}/versions/{enrolment['version']}")
-    fallback = None if content["language"] == chain[0] else {
-        "wanted": language_name(chain[0]), "shown": language_name(content["language"])}
+    fallback = None
+    if content["language"] != chain[0]:  # the notice names both languages in the language it is written in
+        in_lang = text_lang(FALLBACK_NOTICE)
+        fallback = {"lang": html_lang(in_lang), "wanted": language_name(chain[0], in_lang),
+                    "shown": language_name(content["language"], in_lang)}
+    better = [{**c, "language_name": LANGUAGES.get(code(c["language"]), c["language"])} for c in better]
     return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment,
-                  fallback=fallback, better=[{**c, "language_name": language_name(c["language"])} for c in better])
+                  fallback=fallback, better=better)
 
 
 async def enrol(request: Request) -> Response:
@@ -224,7 +227,7 @@ def _draft_from_form(view: dict[str, Any], form: dict[str, Any]) -> dict[str, An
                 try:
                     item["questions"] = json.loads(str(form[f"quiz.{item['id']}.questions"]))
                 except ValueError as exc:
-                    bad_json.append({"field": f"quiz {item['id']}", "message": f"{_('not valid JSON')}: {exc}"})
+                    bad_json.append({"field": f"quiz {item['id']}", "message": _("not valid JSON") + f": {exc}"})
     return draft, bad_json
 
 

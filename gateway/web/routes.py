@@ -14,16 +14,19 @@ from gateway.proxy import merged_openapi
 from gateway.web import analytics, certificates, courses, progress
 from gateway.web.app import (
     ACCESS_COOKIE,
-    LANG_COOKIE,
     REFRESH_COOKIE,
+    ApiError,
     page_lang,
+    page_user,
     read_form,
     redirect,
     render,
+    set_lang_cookie,
     set_session,
 )
 from gateway.web.i18n import LANGUAGES
 from gateway.web.i18n import gettext as _
+from libs.auth import Principal
 from libs.db import in_transaction
 from libs.errors import Unauthorized
 
@@ -52,6 +55,9 @@ async def login(request: Request) -> Response:
                       error=_("The username or password is not correct."))
     response = redirect(target)
     set_session(response, request, pair.access_token, pair.refresh_token)
+    account = Principal.from_claims(await request.app.state.verifier.verify(pair.access_token))
+    if account.lang in LANGUAGES:  # the account's language follows the teacher to every device
+        set_lang_cookie(response, request, account.lang)
     return response
 
 
@@ -66,11 +72,21 @@ async def logout(request: Request) -> Response:
 
 
 async def set_language(request: Request) -> Response:
-    lang = request.path_params["lang"]
-    back = request.query_params.get("next", "/")
+    """The language switcher (a form on every page): this device remembers the choice in a cookie and,
+    for a signed-in person, their account does too, so it follows them to the next login."""
+    form = await read_form(request)
+    lang, back = str(form.get("lang", "")), str(form.get("next") or "/")
+    if lang not in LANGUAGES:
+        page_lang(request)
+        raise ApiError(400, {"title": _("Unknown language"), "detail": _("Choose one of the languages listed.")})
     response = redirect(back if back.startswith("/") and not back.startswith("//") else "/")
-    if lang in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    set_lang_cookie(response, request, lang)
+    user = await page_user(request)
+    if user is not None:  # always: the token's lang claim may be older than the last switch
+        await in_transaction(request, service.set_lang, user.id, lang)
+    refreshed = getattr(request.state, "refreshed", None)
+    if refreshed is not None:
+        set_session(response, request, refreshed.access_token, refreshed.refresh_token)
     return response
 
 
@@ -102,7 +118,7 @@ routes = [
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
-    Route("/lang/{lang}", set_language),
+    Route("/lang", set_language, methods=["POST"]),
     Route("/docs", api_docs),
     Route("/sw.js", script),
     Route("/static/{name}", script),

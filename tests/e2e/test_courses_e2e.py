@@ -64,7 +64,8 @@ def test_author_to_offline_reader(platform: Any, browser: Any) -> None:
     while page.evaluate("navigator.serviceWorker.controller") is None and time.monotonic() < deadline:
         page.reload()
     page.locator("#offline button").click()
-    expect(page.locator("#offline output")).to_contain_text("Saved 2 pages", timeout=20000)
+    # The teacher's account is in Russian: "Saved 2 pages for offline reading."
+    expect(page.locator("#offline output")).to_contain_text("без интернета: 2", timeout=20000)
     lesson_url = page.locator("a[data-offline]").first.get_attribute("href")
 
     teacher.set_offline(True)
