@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,6 +40,19 @@ async def get_credential(request: Request) -> Response:
         raise NotFound("No such certificate of yours.")
     return Response(cert.credential_jwt, media_type="application/vc+jwt",
                     headers={"Content-Disposition": f'attachment; filename="certificate-{cert.number}.jwt"'})
+
+
+@api(summary="The printable certificate (PDF, A4 landscape): for its owner, in their language unless ?lang= "
+             "says otherwise, or for an admin of the issuing institute", tags=["certificates"])
+async def get_pdf(request: Request) -> Response:
+    user = current_user(request)
+    settings = request.app.state.settings
+    data, cert = await read_only(request, service.certificate_pdf, user, request.path_params["certificate_id"],
+                                 request.query_params.get("lang"), service.fernet(settings.key_encryption_key),
+                                 settings.public_url, Path(settings.var_dir) / "certificate-pdfs")
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="certificate-{cert.number}.pdf"',
+        "Cache-Control": "private, max-age=300"})
 
 
 @api(summary="Is this certificate genuine and in force? (public)", response=Verdict, tags=["verification"],
@@ -122,6 +136,7 @@ routes = [
     Route(PREFIX + "/verify", verify_pasted, methods=["POST"]),
     Route(PREFIX + "/issuers/{institute_id}", get_issuer),
     Route(PREFIX + "/{certificate_id}/credential", get_credential),
+    Route(PREFIX + "/{certificate_id}/pdf", get_pdf),
     Route(PREFIX + "/{certificate_id}/verification", verify_certificate),
     Route(PREFIX + "/{certificate_id}/revoke", revoke_certificate, methods=["POST"]),
 ]

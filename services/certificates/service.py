@@ -8,6 +8,7 @@ import hashlib
 import json
 import secrets
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -19,7 +20,7 @@ from sqlmodel import Session
 from libs.auth import Principal
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.outbox import emit, utcnow
-from services.certificates import repository, status
+from services.certificates import pdf, repository, status
 from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList, outbox
 from services.certificates.schemas import Verdict
 
@@ -348,15 +349,44 @@ def issuer_document(session: Session, institute_id: str) -> dict[str, Any]:
 
 
 def parse_pasted(text: str) -> str:
-    """A verifier pastes a JWT, or a JSON document holding one (`{"credential": "..."}` or `{"proof": {"jwt": ...}}`)."""
+    """A verifier pastes a JWT, the QR code's URL (`…/verify/c/<compact>`), or a JSON document holding a
+    JWT (`{"credential": "..."}`, `{"jwt": "..."}` or `{"proof": {"jwt": "..."}}`)."""
     text = text.strip()
     if text.startswith("{"):
         try:
             doc = json.loads(text)
         except ValueError as exc:
             raise Unprocessable("The pasted text is neither a JWT nor valid JSON.") from exc
-        token = doc.get("credential") or doc.get("jwt") if isinstance(doc, dict) else None
+        token = None
+        if isinstance(doc, dict):
+            proof = doc.get("proof")
+            token = doc.get("credential") or doc.get("jwt") or (proof.get("jwt") if isinstance(proof, dict) else None)
         if not isinstance(token, str):
-            raise Unprocessable("The JSON does not hold a signed credential under 'credential' or 'jwt'.")
-        return token
+            raise Unprocessable("The JSON does not hold a signed credential under 'credential', 'jwt' or 'proof.jwt'; "
+                                "a credential without its signature cannot be checked.")
+        return token.strip()
+    if "/verify/c/" in text:
+        return text.split("/verify/c/", 1)[1].split("#")[0].split("?")[0].strip()
     return text
+
+
+def certificate_pdf(session: Session, user: Principal, certificate_id: str, lang: str | None, box: Fernet,
+                    public_url: str, cache_dir: Path) -> tuple[bytes, Certificate]:
+    """The printable certificate for its owner (in their language) or an admin of the issuing institute."""
+    cert = repository.certificate(session, certificate_id)
+    owner = cert is not None and cert.user_id == user.id
+    if cert is None or not (owner or user.has("platform_admin") or
+                            (user.has("institute_admin") and user.institute == cert.institute_id)):
+        raise NotFound("No such certificate of yours.")
+    issuer = repository.issuer(session, cert.institute_id)
+    lang = pdf.language(lang or (user.lang if owner else cert.language))
+    base = public_url.rstrip("/")
+    compact = compact_form(session, cert, box)
+    verify_url = f"{base}/verify/{cert.id}"
+    page = pdf.Page(lang=lang, recipient_name=cert.recipient_name or "—", course_title=cert.course_title,
+                    institute_name=issuer.name if issuer else cert.institute_id,
+                    issued_on=f"{cert.issued_at:%Y-%m-%d}", number=cert.number,
+                    competencies=tuple(cert.indicators), verify_url=verify_url,
+                    qr_payload=f"{base}/verify/c/{compact}" if compact else verify_url)
+    key = pdf.cache_key(cert.id, cert.credential_jwt + cert.recipient_name, lang, page.qr_payload)
+    return pdf.cached_render(cache_dir, key, page), cert

@@ -1,0 +1,236 @@
+"""The printable certificate: one A4 landscape page, in the teacher's language, set in DejaVu Sans (an
+embedded TrueType font, subset by reportlab, covering Cyrillic and Latin Extended: Kazakh, Kyrgyz,
+Mongolian, Tajik, Uzbek ʻ ʼ), with a QR code of the verification URL. Rendered on demand and cached
+on disk by certificate id and credential hash, so a re-issue or a new language is a new file."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+from reportlab import rl_config
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+FONTS = Path(__file__).parent / "fonts"
+FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
+RENDER_VERSION = "1"  # part of the cache key: bump when the layout changes
+rl_config.useA85 = 0  # binary streams: smaller and faster than ASCII85
+
+# Labels per UI language (the platform's languages; anything else falls back to English).
+LABELS: dict[str, dict[str, str]] = {
+    "en": {"title": "Certificate", "subtitle": "of professional development", "certifies": "This certifies that",
+           "completed": "has successfully completed the course", "competencies": "Competencies attained",
+           "issuer": "Issued by", "date": "Date of issue", "number": "Certificate No.",
+           "verify": "Check this certificate at"},
+    "ru": {"title": "Сертификат", "subtitle": "о повышении квалификации", "certifies": "Настоящим удостоверяется, что",
+           "completed": "успешно завершил(а) курс", "competencies": "Освоенные компетенции",
+           "issuer": "Выдан", "date": "Дата выдачи", "number": "Сертификат №", "verify": "Проверить сертификат:"},
+    "kk": {"title": "Сертификат", "subtitle": "біліктілікті арттыру туралы", "certifies": "Осы сертификат иесі",
+           "completed": "курсты сәтті аяқтады", "competencies": "Меңгерілген құзыреттер",
+           "issuer": "Берген ұйым", "date": "Берілген күні", "number": "Сертификат №",
+           "verify": "Сертификатты тексеру:"},
+    "ky": {"title": "Сертификат", "subtitle": "квалификацияны жогорулатуу жөнүндө",
+           "certifies": "Бул сертификаттын ээси", "completed": "курсту ийгиликтүү аяктады",
+           "competencies": "Өздөштүрүлгөн компетенциялар", "issuer": "Берген уюм", "date": "Берилген күнү",
+           "number": "Сертификат №", "verify": "Сертификатты текшерүү:"},
+    "uz": {"title": "Sertifikat", "subtitle": "malaka oshirish toʻgʻrisida", "certifies": "Ushbu sertifikat egasi",
+           "completed": "kursni muvaffaqiyatli tamomladi", "competencies": "Egallangan kompetensiyalar",
+           "issuer": "Beruvchi tashkilot", "date": "Berilgan sana", "number": "Sertifikat raqami",
+           "verify": "Sertifikatni tekshirish:"},
+    "uz_Cyrl": {"title": "Сертификат", "subtitle": "малака ошириш тўғрисида", "certifies": "Ушбу сертификат эгаси",
+                "completed": "курсни муваффақиятли тамомлади", "competencies": "Эгалланган компетенциялар",
+                "issuer": "Берувчи ташкилот", "date": "Берилган сана", "number": "Сертификат рақами",
+                "verify": "Сертификатни текшириш:"},
+    "tg": {"title": "Сертификат", "subtitle": "дар бораи такмили ихтисос", "certifies": "Дорандаи ин сертификат",
+           "completed": "курсро бомуваффақият хатм кард", "competencies": "Салоҳиятҳои азхудкардашуда",
+           "issuer": "Додааст", "date": "Санаи додан", "number": "Рақами сертификат",
+           "verify": "Санҷиши сертификат:"},
+    "mn": {"title": "Гэрчилгээ", "subtitle": "мэргэжил дээшлүүлсэн тухай", "certifies": "Энэхүү гэрчилгээ эзэмшигч",
+           "completed": "сургалтыг амжилттай дүүргэв", "competencies": "Эзэмшсэн чадамж",
+           "issuer": "Олгосон байгууллага", "date": "Олгосон огноо", "number": "Гэрчилгээний дугаар",
+           "verify": "Гэрчилгээг шалгах:"},
+}
+
+
+def language(lang: str) -> str:
+    """One of LABELS' languages: the one asked for, its base language, else English."""
+    lang = lang.replace("-", "_")
+    if lang in LABELS:
+        return lang
+    base = lang.split("_")[0]
+    return base if base in LABELS else "en"
+
+
+def labels(lang: str) -> dict[str, str]:
+    return LABELS[language(lang)]
+
+
+_registered = False
+
+
+def register_fonts() -> None:
+    global _registered
+    if not _registered:
+        pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+        _registered = True
+
+
+@dataclass(frozen=True)
+class Page:
+    """What goes on the certificate."""
+
+    lang: str
+    recipient_name: str
+    course_title: str
+    institute_name: str
+    issued_on: str  # YYYY-MM-DD
+    number: str
+    competencies: tuple[str, ...]
+    verify_url: str  # shown as text: the short /verify/<id> link
+    qr_payload: str  # encoded in the QR: the verification URL, with the compact signed form if there is one
+
+
+def qr_modules(data: str) -> list[list[bool]]:
+    """The QR code's modules (dark = True), error correction M, the mask chosen by the standard's
+    penalty rules (segno; about 20 ms for a ~550-character URL, the largest cost of a page)."""
+    qr = segno.make_qr(data, error="m", boost_error=False)
+    return [[bool(v) for v in row] for row in qr.matrix]
+
+
+def _draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
+    """The QR code as one path of horizontal runs (a few hundred rectangles, not thousands)."""
+    modules = qr_modules(data)
+    n = len(modules) + 8  # 4 modules of quiet zone on each side
+    cell = size / n
+    path = canvas.beginPath()
+    for r, row in enumerate(modules):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                path.rect(x + (start + 4) * cell, y + size - (r + 5) * cell, (c - start) * cell, cell)
+            else:
+                c += 1
+    canvas.setFillColorRGB(0, 0, 0)
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> float:
+    """The largest size ≤ `size` at which `text` fits in `width`."""
+    w = canvas.stringWidth(text, font, size)
+    return size if w <= width else max(8.0, size * width / w)
+
+
+def _wrap(canvas: Canvas, text: str, font: str, size: float, width: float) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        trial = f"{line} {word}".strip()
+        if canvas.stringWidth(trial, font, size) <= width or not line:
+            line = trial
+        else:
+            lines.append(line)
+            line = word
+    return [*lines, line] if line else lines
+
+
+def render(page: Page) -> bytes:
+    register_fonts()
+    t = labels(page.lang)
+    buffer = io.BytesIO()
+    width, height = landscape(A4)
+    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, invariant=1, initialFontName=FONT)
+    canvas.setTitle(f"{t['title']} {page.number}")
+    canvas.setAuthor(page.institute_name)
+    canvas.setSubject(page.course_title)
+    canvas.setCreator("Ustaz")
+    margin = 36
+    canvas.setStrokeColorRGB(0.04, 0.36, 0.68)
+    canvas.setLineWidth(3)
+    canvas.rect(margin, margin, width - 2 * margin, height - 2 * margin)
+    canvas.setLineWidth(0.8)
+    canvas.rect(margin + 8, margin + 8, width - 2 * margin - 16, height - 2 * margin - 16)
+    inner = width - 2 * margin - 80
+    cx = width / 2
+
+    canvas.setFillColorRGB(0.04, 0.36, 0.68)
+    canvas.setFont(FONT_BOLD, 40)
+    canvas.drawCentredString(cx, height - 120, t["title"].upper())
+    canvas.setFont(FONT, 16)
+    canvas.drawCentredString(cx, height - 146, t["subtitle"])
+    canvas.setFillColorRGB(0.1, 0.12, 0.14)
+    canvas.setFont(FONT, 14)
+    canvas.drawCentredString(cx, height - 190, t["certifies"])
+    name_size = _fit(canvas, page.recipient_name, FONT_BOLD, 28, inner)
+    canvas.setFont(FONT_BOLD, name_size)
+    canvas.drawCentredString(cx, height - 228, page.recipient_name)
+    canvas.setFont(FONT, 14)
+    canvas.drawCentredString(cx, height - 260, t["completed"])
+    y = height - 292
+    canvas.setFont(FONT_BOLD, 20)
+    for line in _wrap(canvas, f"«{page.course_title}»", FONT_BOLD, 20, inner)[:3]:
+        canvas.drawCentredString(cx, y, line)
+        y -= 26
+    if page.competencies:
+        canvas.setFont(FONT, 11)
+        y -= 4
+        text = f"{t['competencies']}: " + " · ".join(page.competencies)
+        for line in _wrap(canvas, text, FONT, 11, inner)[:3]:
+            canvas.drawCentredString(cx, y, line)
+            y -= 15
+
+    # Footer: issuer, date and number on the left; the QR code on the right.
+    qr_size = 132
+    qr_x, qr_y = width - margin - 26 - qr_size, margin + 24
+    left = margin + 28
+    rows = [(t["issuer"], page.institute_name), (t["date"], page.issued_on), (t["number"], page.number)]
+    fy = margin + 108
+    text_width = qr_x - left - 20
+    for label, value in rows:
+        canvas.setFont(FONT, 9)
+        canvas.setFillColorRGB(0.34, 0.38, 0.42)
+        canvas.drawString(left, fy + 12, label)
+        canvas.setFillColorRGB(0.1, 0.12, 0.14)
+        canvas.setFont(FONT_BOLD, _fit(canvas, value, FONT_BOLD, 12, text_width))
+        canvas.drawString(left, fy, value)
+        fy -= 30
+    canvas.setFont(FONT, 8)
+    canvas.setFillColorRGB(0.34, 0.38, 0.42)
+    canvas.drawRightString(qr_x + qr_size - 8, qr_y + qr_size + 2, t["verify"])
+    canvas.setFont(FONT, _fit(canvas, page.verify_url, FONT, 8, text_width))
+    canvas.drawString(left, margin + 22, page.verify_url)
+    _draw_qr(canvas, page.qr_payload, qr_x, qr_y, qr_size)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def cache_key(certificate_id: str, credential_jwt: str, lang: str, qr_payload: str) -> str:
+    digest = hashlib.sha256("\0".join((RENDER_VERSION, credential_jwt, lang, qr_payload)).encode()).hexdigest()
+    return f"{certificate_id}-{lang}-{digest[:20]}.pdf"
+
+
+def cached_render(cache_dir: Path, key: str, page: Page) -> bytes:
+    """The cached PDF, rendering and storing it (atomically) on a miss."""
+    path = cache_dir / key
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    data = render(page)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return data

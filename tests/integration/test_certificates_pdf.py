@@ -1,0 +1,117 @@
+"""The printable certificate: A4 landscape, embedded font, Cyrillic and Uzbek Latin text that comes out
+exactly, in the teacher's language, at most 150 KB, cached, and only for its owner or the issuing
+institute's admins."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from services.certificates import pdf
+from tests.integration.certificates_app import CertificatesAPI, certificates_api
+
+pytestmark = pytest.mark.asyncio
+__all__ = ["certificates_api"]
+
+NAME = "Маʼrifat Oʻzbekiston-Әйгерім"
+COURSE = "Сандық сауаттылық: ә ғ қ ң ө ұ ү һ і"
+INSTITUTE_NAME = "Боловсролын их сургууль: өвөрмөц үнэлгээ"
+
+
+def text_of(data: bytes) -> tuple[str, pypdf.PdfReader]:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    return reader.pages[0].extract_text(), reader
+
+
+def rename_institute(api: CertificatesAPI, name: str) -> None:
+    from libs.db import session_scope
+    from services.certificates.models import Issuer
+
+    with session_scope(api.engine) as session:
+        issuer = session.get(Issuer, "i1")
+        issuer.name = name
+        session.add(issuer)
+
+
+async def test_the_pdf_shows_cyrillic_and_uzbek_latin_exactly_in_the_teachers_language(
+        certificates_api: CertificatesAPI) -> None:
+    api = certificates_api
+    rename_institute(api, INSTITUTE_NAME)
+    cert = api.issue(user_name=NAME, course_title=COURSE, language="kk", indicators=["II.KA.1", "IV.KC.3"])
+    response = await api.client.get(f"/api/v1/certificates/{cert.id}/pdf", headers=api.token(lang="kk"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert f'filename="certificate-{cert.number}.pdf"' in response.headers["content-disposition"]
+    assert len(response.content) <= 150 * 1024
+    text, reader = text_of(response.content)
+    lines = text.splitlines()
+    for expected in (NAME, f"«{COURSE}»", INSTITUTE_NAME, cert.number, f"{cert.issued_at:%Y-%m-%d}"):
+        assert expected in lines, (expected, lines)
+    assert "Меңгерілген құзыреттер: II.KA.1 · IV.KC.3" in text
+    assert "Берілген күні" in lines and "СЕРТИФИКАТ" in lines  # Kazakh labels
+    assert f"https://ustaz.test/verify/{cert.id}" in lines
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4 landscape
+    fonts = {str(f["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert fonts and all("DejaVuSans" in f for f in fonts)  # the embedded TTF (subset), no base-14 font
+
+    # Uzbek Latin labels with ʻ, and Russian, by ?lang= or the teacher's own language.
+    uz = await api.client.get(f"/api/v1/certificates/{cert.id}/pdf?lang=uz", headers=api.token(lang="kk"))
+    assert "malaka oshirish toʻgʻrisida" in text_of(uz.content)[0]
+    ru = await api.client.get(f"/api/v1/certificates/{cert.id}/pdf", headers=api.token(lang="ru"))
+    assert "Дата выдачи" in text_of(ru.content)[0] and len(ru.content) <= 150 * 1024
+    odd = await api.client.get(f"/api/v1/certificates/{cert.id}/pdf?lang=../../etc", headers=api.token())
+    assert "Date of issue" in text_of(odd.content)[0]  # unknown languages fall back to English
+
+
+async def test_the_pdf_is_cached_per_certificate_and_credential(certificates_api: CertificatesAPI) -> None:
+    api = certificates_api
+    cert = api.issue(user_name="Aigerm")
+    url = f"/api/v1/certificates/{cert.id}/pdf"
+    first = await api.client.get(url, headers=api.token(lang="ru"))
+    cache = Path(api.settings.var_dir) / "certificate-pdfs"
+    files = sorted(p.name for p in cache.iterdir())
+    assert len(files) == 1 and files[0].startswith(f"{cert.id}-ru-") and files[0].endswith(".pdf")
+    (cache / files[0]).write_bytes(b"%PDF-cached")  # a second request reads the file, renders nothing
+    assert (await api.client.get(url, headers=api.token(lang="ru"))).content == b"%PDF-cached"
+    (cache / files[0]).write_bytes(first.content)
+
+    # A corrected re-issue is a new certificate with its own file; the old file stays valid for the old id.
+    reissued = await api.client.post(f"/api/v1/certificates/{cert.id}/reissue", headers=api.admin(),
+                                     json={"recipient_name": "Aigerim", "reason": "name misspelt"})
+    new_id = reissued.json()["id"]
+    new_pdf = await api.client.get(f"/api/v1/certificates/{new_id}/pdf", headers=api.token(lang="ru"))
+    assert "Aigerim" in text_of(new_pdf.content)[0].splitlines()
+    assert len(list(cache.iterdir())) == 2
+
+
+async def test_only_the_owner_and_the_issuing_institutes_admins_get_the_pdf(certificates_api: CertificatesAPI) -> None:
+    api = certificates_api
+    cert = api.issue()
+    url = f"/api/v1/certificates/{cert.id}/pdf"
+    assert (await api.client.get(url, headers=api.admin())).status_code == 200
+    assert (await api.client.get(url, headers=api.platform_admin())).status_code == 200
+    for headers, code in ((api.token(sub="someone-else"), 404), (api.admin("i2"), 404), ({}, 401)):
+        response = await api.client.get(url, headers=headers)
+        assert response.status_code == code
+        assert response.headers["content-type"] == "application/problem+json"
+    missing = await api.client.get("/api/v1/certificates/no-such-id/pdf", headers=api.token())
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+
+
+async def test_every_label_renders_in_the_embedded_font() -> None:
+    """Every label of every language comes out of the PDF as it went in (no missing glyphs)."""
+    for lang, table in pdf.LABELS.items():
+        page = pdf.Page(lang=lang, recipient_name="Oʻzbekiston ʼ", course_title="ә ғ қ ң ө ұ ү һ і",
+                        institute_name="Монгол өү", issued_on="2026-11-24", number="2026-0001",
+                        competencies=("II.KA.1",), verify_url="https://x.test/verify/1", qr_payload="https://x.test/v")
+        data = pdf.render(page)
+        text = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
+        for key, label in table.items():
+            expected = label.upper() if key == "title" else label
+            assert expected in text, (lang, key, label)
+        assert len(data) <= 150 * 1024
