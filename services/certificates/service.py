@@ -20,7 +20,7 @@ from sqlmodel import Session
 from libs.auth import Principal
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.outbox import emit, utcnow
-from services.certificates import pdf, repository, status
+from services.certificates import offline, pdf, repository, status
 from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList, outbox
 from services.certificates.schemas import Verdict
 
@@ -214,7 +214,7 @@ def compromise_key(session: Session, kid: str, box: Fernet, public_url: str) -> 
     return key
 
 
-COMPACT_TYP = "ustaz-qr"
+COMPACT_TYP = offline.COMPACT_TYP
 
 
 def compact_form(session: Session, cert: Certificate, box: Fernet) -> str | None:
@@ -224,10 +224,21 @@ def compact_form(session: Session, cert: Certificate, box: Fernet) -> str | None
     key = repository.key(session, cert.kid)
     if key is None or key.compromised_at is not None:
         return None
-    claims = {"jti": cert.id, "n": cert.number, "iss": cert.institute_id, "c": cert.course_title[:60],
+    claims = {"jti": cert.id, "n": cert.number, "iss": cert.institute_id, "c": cert.course_title[:COMPACT_TITLE],
               "d": f"{cert.issued_at:%Y-%m-%d}", "s": cert.status_index}
     return jwt.encode(claims, _private_key(key, box), algorithm="EdDSA",
-                      headers={"kid": key.kid, "typ": COMPACT_TYP})
+                      headers={"kid": key.kid, "typ": COMPACT_TYP}, json_encoder=_Utf8Json)
+
+
+COMPACT_TITLE = 40  # characters of the course title in the compact form (the full title is in the credential)
+
+
+class _Utf8Json(json.JSONEncoder):
+    """Cyrillic as UTF-8 (2 bytes a letter), not as \\uXXXX escapes (6), to keep the QR code small."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
 
 
 def _summary(cert: Certificate, issuer_name: str, claims: dict[str, Any]) -> dict[str, Any]:

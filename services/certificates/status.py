@@ -157,6 +157,6 @@ def check(list_jwt: str, entry: dict[str, Any], issuer_id: str, keys: dict[str, 
         raise StatusListError("The status list is shorter than 131,072 entries.")
     try:
         index = int(entry.get("statusListIndex", ""))
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise StatusListError("The credential's statusListIndex is not a number.") from exc
     return bit(bits, index)
