@@ -5,6 +5,7 @@ on disk by certificate id and credential hash, so a re-issue or a new language i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -99,11 +100,13 @@ class Page:
     qr_payload: str  # encoded in the QR: the verification URL, with the compact signed form if there is one
 
 
-def qr_modules(data: str) -> list[list[bool]]:
+@functools.lru_cache(maxsize=512)
+def qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
     """The QR code's modules (dark = True), error correction M, the mask chosen by the standard's
-    penalty rules (segno; about 20 ms for a ~550-character URL, the largest cost of a page)."""
+    penalty rules (segno, pure Python: 20-40 ms for a ~530-character URL, by far the largest cost of a
+    page). Cached per payload, so the same certificate in another language reuses it."""
     qr = segno.make_qr(data, error="m", boost_error=False)
-    return [[bool(v) for v in row] for row in qr.matrix]
+    return tuple(tuple(bool(v) for v in row) for row in qr.matrix)
 
 
 def _draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
