@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pypdf
 import pytest
+import zxingcpp
+from PIL import Image
 
-from services.certificates import pdf
+from libs.db import session_scope
+from services.certificates import pdf, service
 from tests.integration.certificates_app import CertificatesAPI, certificates_api
 
 pytestmark = pytest.mark.asyncio
@@ -19,6 +22,23 @@ __all__ = ["certificates_api"]
 NAME = "Маʼrifat Oʻzbekiston-Әйгерім"
 COURSE = "Сандық сауаттылық: ә ғ қ ң ө ұ ү һ і"
 INSTITUTE_NAME = "Боловсролын их сургууль: өвөрмөц үнэлгээ"
+
+
+def qr_image_bits(payload: str) -> bytes:
+    """The hex of the 1-bit image mask pdf.py draws for a payload."""
+    rows = pdf.qr_modules(payload)
+    return Image.frombytes("L", (len(rows), len(rows)), b"".join(rows)).convert("1").tobytes().hex().encode()
+
+
+def decode_qr(payload: str) -> str:
+    """Draw the modules as a picture (quiet zone, 4 px a module) and read it back with a QR decoder."""
+    rows = pdf.qr_modules(payload)
+    n = len(rows)
+    image = Image.new("L", (n + 8, n + 8), 255)
+    image.paste(Image.frombytes("L", (n, n), b"".join(rows)), (4, 4))
+    found = zxingcpp.read_barcodes(image.resize(((n + 8) * 4, (n + 8) * 4), Image.NEAREST))
+    assert len(found) == 1
+    return found[0].text
 
 
 def text_of(data: bytes) -> tuple[str, pypdf.PdfReader]:
@@ -58,6 +78,14 @@ async def test_the_pdf_shows_cyrillic_and_uzbek_latin_exactly_in_the_teachers_la
     assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4 landscape
     fonts = {str(f["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()}
     assert fonts and all("DejaVuSans" in f for f in fonts)  # the embedded TTF (subset), no base-14 font
+
+    # The QR code on the page is the verification URL with the compact signed form, and it decodes.
+    with session_scope(api.engine, readonly=True) as session:
+        compact = service.compact_form(session, cert, api.box)
+    qr_url = f"https://ustaz.test/verify/c/{compact}"
+    assert qr_image_bits(qr_url) in reader.pages[0].get_contents().get_data()
+    assert decode_qr(qr_url) == qr_url
+    assert (await api.client.post("/api/v1/certificates/verify", json={"credential": qr_url})).json()["status"] == "valid"
 
     # Uzbek Latin labels with ʻ, and Russian, by ?lang= or the teacher's own language.
     uz = await api.client.get(f"/api/v1/certificates/{cert.id}/pdf?lang=uz", headers=api.token(lang="kk"))
