@@ -4,6 +4,7 @@ check a verifier makes against it. Pure functions, except the ones taking a Sess
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import io
 import secrets
@@ -127,6 +128,21 @@ def flip(session: Session, institute_id: str, index: int, key: IssuerKey, box: F
     session.add(status)
 
 
+@functools.lru_cache(maxsize=256)
+def _verified_list(list_jwt: str, public_x: str) -> tuple[dict[str, Any], bytes]:
+    """The list's claims and bits once its signature checks out with the key (raw Ed25519 `x`).
+    Remembered: every verification against the same list would otherwise verify and unzip it again."""
+    key = jwt.PyJWK({"kty": "OKP", "crv": "Ed25519", "x": public_x}, algorithm="EdDSA").key
+    try:
+        claims = jwt.decode(list_jwt, key, algorithms=["EdDSA"], options={"verify_aud": False, "require": ["iss"]})
+    except jwt.InvalidTokenError as exc:
+        raise StatusListError("The status list's signature does not match: it was altered or forged.") from exc
+    subject = claims.get("credentialSubject")
+    if not isinstance(subject, dict):
+        raise StatusListError("The status list has no credentialSubject.")
+    return claims, decode_list(subject.get("encodedList", ""))
+
+
 def check(list_jwt: str, entry: dict[str, Any], issuer_id: str, keys: dict[str, IssuerKey]) -> bool:
     """True if the entry's bit is set (revoked). Raises StatusListError if the list cannot be trusted:
     it must be signed by a published, uncompromised key of the credential's own issuer, name that issuer,
@@ -140,11 +156,7 @@ def check(list_jwt: str, entry: dict[str, Any], issuer_id: str, keys: dict[str, 
         raise StatusListError("The status list is not signed by a key of the credential's issuer.")
     if key.compromised_at is not None:
         raise StatusListError("The status list is signed by a key withdrawn as compromised.")
-    try:
-        claims = jwt.decode(list_jwt, jwt.PyJWK(key.public_jwk, algorithm="EdDSA").key, algorithms=["EdDSA"],
-                            options={"verify_aud": False, "require": ["iss"]})
-    except jwt.InvalidTokenError as exc:
-        raise StatusListError("The status list's signature does not match: it was altered or forged.") from exc
+    claims, bits = _verified_list(list_jwt, key.public_jwk["x"])
     if claims.get("iss") != issuer_id or claims.get("issuer") != issuer_id:
         raise StatusListError("The status list names an issuer other than the credential's.")
     if STATUS_TYPE not in (claims.get("type") or []) or claims.get("id") != entry.get("statusListCredential"):
@@ -152,7 +164,6 @@ def check(list_jwt: str, entry: dict[str, Any], issuer_id: str, keys: dict[str, 
     subject = claims.get("credentialSubject") or {}
     if subject.get("statusPurpose") != entry.get("statusPurpose"):
         raise StatusListError("The status list has another purpose than the credential's entry.")
-    bits = decode_list(subject.get("encodedList", ""))
     if len(bits) * 8 < LIST_LENGTH:
         raise StatusListError("The status list is shorter than 131,072 entries.")
     try:
