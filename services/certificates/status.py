@@ -129,6 +129,25 @@ def flip(session: Session, institute_id: str, index: int, key: IssuerKey, box: F
 
 
 @functools.lru_cache(maxsize=256)
+def _header(list_jwt: str) -> dict[str, Any]:
+    # Remembered: PyJWT checks a token's base64 character by character in Python, ~1 ms for a list.
+    try:
+        return jwt.get_unverified_header(list_jwt)
+    except jwt.InvalidTokenError as exc:
+        raise StatusListError("The status list is not a well-formed signed credential.") from exc
+
+
+@functools.lru_cache(maxsize=256)
+def unverified_claims(list_jwt: str) -> dict[str, Any]:
+    """A list's claims before its signature is checked (to find its id and issuer); remembered."""
+    try:
+        claims = jwt.decode(list_jwt, options={"verify_signature": False})
+    except jwt.InvalidTokenError as exc:
+        raise StatusListError("The status list is not a well-formed signed credential.") from exc
+    return claims if isinstance(claims, dict) else {}
+
+
+@functools.lru_cache(maxsize=256)
 def _verified_list(list_jwt: str, public_x: str) -> tuple[dict[str, Any], bytes]:
     """The list's claims and bits once its signature checks out with the key (raw Ed25519 `x`).
     Remembered: every verification against the same list would otherwise verify and unzip it again."""
@@ -147,10 +166,7 @@ def check(list_jwt: str, entry: dict[str, Any], issuer_id: str, keys: dict[str, 
     """True if the entry's bit is set (revoked). Raises StatusListError if the list cannot be trusted:
     it must be signed by a published, uncompromised key of the credential's own issuer, name that issuer,
     be a revocation list of at least 131,072 entries, and be the list the entry points to."""
-    try:
-        header = jwt.get_unverified_header(list_jwt)
-    except jwt.InvalidTokenError as exc:
-        raise StatusListError("The status list is not a well-formed signed credential.") from exc
+    header = _header(list_jwt)
     key = keys.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
     if header.get("alg") != "EdDSA" or key is None:
         raise StatusListError("The status list is not signed by a key of the credential's issuer.")

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from libs.db import session_scope
-from services.certificates import status
+from services.certificates import service, status
 from services.certificates.models import Certificate, StatusList
 from tests.integration.certificates_app import INSTITUTE, PUBLIC_URL, CertificatesAPI, certificates_api
 
@@ -143,6 +143,11 @@ async def test_a_forged_status_list_is_rejected_with_the_reason(certificates_api
     # 3. Garbage, and a list that is too short.
     replace_list(api, "not-a-jwt")
     assert "not a well-formed" in (await verification(api, cert.id))["reason"]
+    with session_scope(api.engine, readonly=True) as session:
+        compact = service.compact_form(session, cert, api.box)
+    by_qr = await api.client.post("/api/v1/certificates/verify", json={"credential": compact})
+    assert by_qr.status_code == 200 and by_qr.json()["status"] == "signature_invalid"
+    assert "not a well-formed" in by_qr.json()["reason"]
     with session_scope(api.engine, readonly=True) as session:
         own_key = repository.key(session, cert.kid)
         short = status.StatusList(institute_id=INSTITUTE, bits=bytes(1024))
