@@ -39,7 +39,7 @@ def decode_list(encoded: str) -> bytes:
         raise StatusListError("The status list's encodedList is not multibase base64url ('u' prefix).")
     body = encoded[1:]
     try:
-        packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        packed = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
         # A 16 KiB bitstring compresses to very little; refuse a decompression bomb.
         with gzip.GzipFile(fileobj=io.BytesIO(packed)) as f:
             bits = f.read(LIST_LENGTH // 8 * 64 + 1)
@@ -47,6 +47,8 @@ def decode_list(encoded: str) -> bytes:
         raise StatusListError("The status list's encodedList is not valid GZIP base64url.") from exc
     if len(bits) > LIST_LENGTH // 8 * 64:
         raise StatusListError("The status list is implausibly long.")
+    if not bits:
+        raise StatusListError("The status list is empty.")
     return bits
 
 
