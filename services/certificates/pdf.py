@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -95,12 +96,15 @@ class _CachingFace(TTFontFace):
         key = tuple(subset)
         data = self._subsets.get(key)
         if data is None:
-            data = self._subsets[key] = super().makeSubset(subset)
-            if len(self._subsets) > 64:
-                self._subsets.pop(next(iter(self._subsets)))
+            data = super().makeSubset(subset)
+            with _lock:  # pages render on several worker threads at once
+                self._subsets[key] = data
+                while len(self._subsets) > 64:
+                    self._subsets.pop(next(iter(self._subsets)))
         return data
 
 
+_lock = threading.RLock()
 _compressed: OrderedDict[bytes, bytes] = OrderedDict()
 
 
@@ -110,9 +114,11 @@ def _compress(text: bytes | str) -> bytes:
     data = text.encode("utf8") if isinstance(text, str) else text
     packed = _compressed.get(data)
     if packed is None:
-        packed = _compressed[data] = zlib.compress(data)
-        if len(_compressed) > 32:
-            _compressed.popitem(last=False)
+        packed = zlib.compress(data)
+        with _lock:
+            _compressed[data] = packed
+            while len(_compressed) > 32:
+                _compressed.popitem(last=False)
     return packed
 
 
@@ -121,7 +127,9 @@ _registered = False
 
 def register_fonts() -> None:
     global _registered
-    if not _registered:
+    with _lock:
+        if _registered:
+            return
         font = TTFont(FONT, str(FONTS / "DejaVuSans.ttf"))
         font.face.__class__ = _CachingFace
         font.face._subsets = {}

@@ -143,3 +143,21 @@ async def test_every_label_renders_in_the_embedded_font() -> None:
             expected = label.upper() if key == "title" else label
             assert expected in text, (lang, key, label)
         assert len(data) <= 150 * 1024
+
+
+async def test_pages_rendered_on_many_threads_at_once_each_come_out_right() -> None:
+    """The route renders on worker threads; the shared font subset and caches must not mix pages up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i: int) -> tuple[int, str]:
+        page = pdf.Page(lang=("kk", "uz", "ru", "mn")[i % 4], recipient_name=f"Oʻzbekiston ʼ Әйгерім {i}",
+                        course_title=f"Курс {i}: ә ғ қ ң ө ұ ү һ і", institute_name="Монгол өү",
+                        issued_on="2026-11-24", number=f"2026-{i:04d}", competencies=("II.KA.1",),
+                        verify_url=f"https://x.test/verify/{i}", qr_payload=f"https://x.test/verify/c/{i}")
+        return i, pypdf.PdfReader(io.BytesIO(pdf.render(page))).pages[0].extract_text()
+
+    with ThreadPoolExecutor(8) as pool:
+        for i, text in pool.map(one, range(48)):
+            lines = [line.strip() for line in text.splitlines()]
+            assert f"Oʻzbekiston ʼ Әйгерім {i}" in lines and f"2026-{i:04d}" in lines
+            assert f"«Курс {i}: ә ғ қ ң ө ұ ү һ і»" in lines
