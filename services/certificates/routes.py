@@ -126,12 +126,24 @@ async def get_issuer(request: Request) -> Response:
     return cached_json(request, doc, max_age=300)
 
 
+@api(summary="Rotate an institute's signing key: the old one is retired but stays published (platform admin)",
+     tags=["verification"], status=201)
+async def rotate_key(request: Request) -> Response:
+    current_user(request, "platform_admin")
+    settings = request.app.state.settings
+    key = await in_transaction(request, service.rotate_institute_key, request.path_params["institute_id"],
+                               service.fernet(settings.key_encryption_key))
+    return json_response({"kid": key.kid, "institute_id": key.institute_id, "public_jwk": key.public_jwk},
+                         status_code=201)
+
+
 STATUS_LIST_MAX_AGE = 60  # seconds: a revocation reaches verifiers that cache the list within a minute
 
 routes = [
     Route(PREFIX, list_certificates),
     Route(PREFIX + "/status-lists/{institute_id}", get_status_list),
     Route(PREFIX + "/keys/{kid}/compromise", compromise_key, methods=["POST"]),
+    Route(PREFIX + "/issuers/{institute_id}/keys", rotate_key, methods=["POST"]),
     Route(PREFIX + "/{certificate_id}/reissue", reissue_certificate, methods=["POST"]),
     Route(PREFIX + "/verify", verify_pasted, methods=["POST"]),
     Route(PREFIX + "/issuers/{institute_id}", get_issuer),

@@ -63,6 +63,12 @@ def rotate_key(session: Session, institute_id: str, box: Fernet) -> IssuerKey:
     return create_key(session, institute_id, box)
 
 
+def rotate_institute_key(session: Session, institute_id: str, box: Fernet) -> IssuerKey:
+    if repository.issuer(session, institute_id) is None:
+        raise NotFound(f"No issuer {institute_id}.")
+    return rotate_key(session, institute_id, box)
+
+
 def build_credential(cert: Certificate, issuer: Issuer, public_url: str, salt: str) -> dict[str, Any]:
     digest = hashlib.sha256((cert.user_id + salt).encode()).hexdigest()
     base = public_url.rstrip("/")

@@ -92,10 +92,15 @@ async def test_a_credential_signed_before_rotation_verifies_and_a_compromised_ke
         certificates_api: CertificatesAPI) -> None:
     api = certificates_api
     old = api.issue()
-    with session_scope(api.engine) as session:
-        new_key = service.rotate_key(session, INSTITUTE, api.box)
+    for headers, code in ((api.admin(), 403), (api.token(), 403), ({}, 401)):
+        assert_problem(await api.client.post(f"/api/v1/certificates/issuers/{INSTITUTE}/keys", headers=headers), code)
+    assert_problem(await api.client.post("/api/v1/certificates/issuers/nope/keys", headers=api.platform_admin()), 404)
+    rotated = await api.client.post(f"/api/v1/certificates/issuers/{INSTITUTE}/keys", headers=api.platform_admin())
+    assert rotated.status_code == 201
     new = api.issue()
-    assert new.kid == new_key.kid != old.kid
+    assert new.kid == rotated.json()["kid"] != old.kid
+    published = (await api.client.get(f"/api/v1/certificates/issuers/{INSTITUTE}")).json()["keys"]
+    assert {k["kid"]: k["status"] for k in published} == {old.kid: "retired", new.kid: "active"}
     assert (await verify(api, old.credential_jwt))["status"] == "valid"
     assert (await verify(api, new.credential_jwt))["status"] == "valid"
     # A revocation after the rotation re-signs the status list with the new key; the old credential still verifies.
