@@ -98,7 +98,8 @@ async def api_docs(request: Request) -> Response:
 # The service worker is served from the site root so its scope is the whole site; its modules and the
 # page scripts from /static. Progressive enhancement only: every page works without them.
 STATIC = Path(__file__).parent / "static"
-SCRIPTS = {"sw.js": "no-cache", "offline.js": "public, max-age=86400", "sw-queue.js": "public, max-age=86400"}
+SCRIPTS = {"sw.js": "no-cache", "offline.js": "public, max-age=86400", "sw-queue.js": "public, max-age=86400",
+           "certificates.js": "public, max-age=86400"}
 
 
 async def script(request: Request) -> Response:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field
 
 from libs.db import UTCDateTime, service_base
@@ -41,8 +41,24 @@ class IssuerKey(Base, table=True):
     compromised_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
+class StatusList(Base, table=True):
+    """An institute's Bitstring Status List (W3C VC Bitstring Status List v1.0) for revocation: one bit
+    per certificate, at the certificate's random `status_index`; the signed credential publishing it is
+    kept beside the bits and re-signed whenever a bit changes, in the same transaction."""
+
+    __tablename__ = "status_lists"
+    institute_id: str = Field(foreign_key="issuers.institute_id", primary_key=True, max_length=36)
+    purpose: str = Field(default="revocation", primary_key=True, max_length=20)
+    length: int = Field(default=131_072)
+    bits: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    credential_jwt: str = ""
+    kid: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class Certificate(Base, table=True):
     __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("institute_id", "status_index", name="uq_certificates_status_index"),)
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     number: str = Field(index=True, max_length=40)
     enrolment_id: str = Field(index=True, max_length=36)
@@ -60,3 +76,5 @@ class Certificate(Base, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revocation_reason: str | None = Field(default=None, max_length=500)
     superseded_by: str | None = Field(default=None, max_length=36)
+    # The certificate's bit in its institute's revocation status list (None only for rows from before it).
+    status_index: int | None = Field(default=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from services.certificates.models import Certificate, Issuer, IssuerKey
+from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList
 
 
 def issuer(session: Session, institute_id: str) -> Issuer | None:
@@ -39,3 +39,7 @@ def certificates_of(session: Session, user_id: str) -> list[Certificate]:
     return list(session.exec(select(Certificate).where(Certificate.user_id == user_id,
                                                        col(Certificate.superseded_by).is_(None))
                              .order_by(col(Certificate.issued_at).desc())))
+
+
+def status_list(session: Session, institute_id: str) -> StatusList | None:
+    return session.get(StatusList, (institute_id, "revocation"))

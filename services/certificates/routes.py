@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,6 +15,7 @@ from services.certificates import repository, service
 from services.certificates.schemas import (
     CertificateList,
     CertificatePublic,
+    ReissueRequest,
     RevokeRequest,
     Verdict,
     VerifyRequest,
@@ -38,6 +42,19 @@ async def get_credential(request: Request) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="certificate-{cert.number}.jwt"'})
 
 
+@api(summary="The printable certificate (PDF, A4 landscape): for its owner, in their language unless ?lang= "
+             "says otherwise, or for an admin of the issuing institute", tags=["certificates"])
+async def get_pdf(request: Request) -> Response:
+    user = current_user(request)
+    settings = request.app.state.settings
+    data, cert = await read_only(request, service.certificate_pdf, user, request.path_params["certificate_id"],
+                                 request.query_params.get("lang"), service.fernet(settings.key_encryption_key),
+                                 settings.public_url, Path(settings.var_dir) / "certificate-pdfs")
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="certificate-{cert.number}.pdf"',
+        "Cache-Control": "private, max-age=300"})
+
+
 @api(summary="Is this certificate genuine and in force? (public)", response=Verdict, tags=["verification"],
      public=True)
 async def verify_certificate(request: Request) -> Response:
@@ -58,8 +75,48 @@ async def verify_pasted(request: Request) -> Response:
 async def revoke_certificate(request: Request) -> Response:
     user = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, RevokeRequest)
-    cert = await in_transaction(request, service.revoke, user, request.path_params["certificate_id"], body.reason)
+    settings = request.app.state.settings
+    cert = await in_transaction(request, service.revoke, user, request.path_params["certificate_id"], body.reason,
+                                service.fernet(settings.key_encryption_key), settings.public_url)
     return json_response(CertificatePublic.model_validate(cert))
+
+
+@api(summary="Re-issue a certificate with a corrected recipient name; the old one is superseded and keeps "
+             "its number (an admin of the issuing institute)", body=ReissueRequest, response=CertificatePublic,
+     status=201, tags=["certificates"])
+async def reissue_certificate(request: Request) -> Response:
+    user = current_user(request, "institute_admin", "platform_admin")
+    body = await read_json(request, ReissueRequest)
+    settings = request.app.state.settings
+    cert = await in_transaction(request, service.reissue, user, request.path_params["certificate_id"],
+                                body.recipient_name, body.reason, service.fernet(settings.key_encryption_key),
+                                settings.public_url, settings.recipient_salt)
+    return json_response(CertificatePublic.model_validate(cert), status_code=201,
+                         headers={"Location": f"{PREFIX}/{cert.id}/verification"})
+
+
+@api(summary="An institute's signed revocation status list (BitstringStatusListCredential as VC-JWT) (public)",
+     tags=["verification"], public=True)
+async def get_status_list(request: Request) -> Response:
+    row = await read_only(request, repository.status_list, request.path_params["institute_id"])
+    if row is None or not row.credential_jwt:
+        raise NotFound("This institute publishes no status list (it has issued no certificates).")
+    etag = '"' + hashlib.sha256(row.credential_jwt.encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={STATUS_LIST_MAX_AGE}"}
+    if etag in [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(row.credential_jwt, media_type="application/vc+jwt", headers=headers)
+
+
+@api(summary="Withdraw an issuer key as compromised: its signatures are refused from now on (platform admin)",
+     tags=["verification"])
+async def compromise_key(request: Request) -> Response:
+    current_user(request, "platform_admin")
+    settings = request.app.state.settings
+    key = await in_transaction(request, service.compromise_key, request.path_params["kid"],
+                               service.fernet(settings.key_encryption_key), settings.public_url)
+    return json_response({"kid": key.kid, "institute_id": key.institute_id, "compromised_at":
+                          key.compromised_at.isoformat() if key.compromised_at else None})
 
 
 @api(summary="An issuer's profile and public keys, including retired ones (public)", tags=["verification"],
@@ -69,11 +126,29 @@ async def get_issuer(request: Request) -> Response:
     return cached_json(request, doc, max_age=300)
 
 
+@api(summary="Rotate an institute's signing key: the old one is retired but stays published (platform admin)",
+     tags=["verification"], status=201)
+async def rotate_key(request: Request) -> Response:
+    current_user(request, "platform_admin")
+    settings = request.app.state.settings
+    key = await in_transaction(request, service.rotate_institute_key, request.path_params["institute_id"],
+                               service.fernet(settings.key_encryption_key))
+    return json_response({"kid": key.kid, "institute_id": key.institute_id, "public_jwk": key.public_jwk},
+                         status_code=201)
+
+
+STATUS_LIST_MAX_AGE = 60  # seconds: a revocation reaches verifiers that cache the list within a minute
+
 routes = [
     Route(PREFIX, list_certificates),
+    Route(PREFIX + "/status-lists/{institute_id}", get_status_list),
+    Route(PREFIX + "/keys/{kid}/compromise", compromise_key, methods=["POST"]),
+    Route(PREFIX + "/issuers/{institute_id}/keys", rotate_key, methods=["POST"]),
+    Route(PREFIX + "/{certificate_id}/reissue", reissue_certificate, methods=["POST"]),
     Route(PREFIX + "/verify", verify_pasted, methods=["POST"]),
     Route(PREFIX + "/issuers/{institute_id}", get_issuer),
     Route(PREFIX + "/{certificate_id}/credential", get_credential),
+    Route(PREFIX + "/{certificate_id}/pdf", get_pdf),
     Route(PREFIX + "/{certificate_id}/verification", verify_certificate),
     Route(PREFIX + "/{certificate_id}/revoke", revoke_certificate, methods=["POST"]),
 ]

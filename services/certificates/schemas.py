@@ -21,6 +21,8 @@ class CertificatePublic(BaseModel):
     issued_at: datetime
     revoked_at: datetime | None
     revocation_reason: str | None
+    superseded_by: str | None = None
+    status_index: int | None = None
 
 
 class CertificateList(BaseModel):
@@ -35,6 +37,9 @@ class Verdict(BaseModel):
     course_title: str | None = None
     issuer: str | None = None
     issued_at: datetime | None = None
+    superseded_by: str | None = None
+    # What was checked and what each check found (signature, status_list, registry, form).
+    checks: dict[str, str] = Field(default_factory=dict)
     credential: dict[str, Any] | None = None
 
 
@@ -46,3 +51,9 @@ class VerifyRequest(BaseModel):
 class RevokeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=500)
+
+
+class ReissueRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    recipient_name: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=3, max_length=400)

@@ -101,11 +101,11 @@ def test_revocation_by_the_issuing_institute_only(engine: Any) -> None:
     cert = issue(engine)
     other_admin = Principal(id="x", roles=("institute_admin",), institute="i2")
     with pytest.raises(Forbidden), session_scope(engine) as session:
-        service.revoke(session, other_admin, cert.id, "not ours")
+        service.revoke(session, other_admin, cert.id, "not ours", BOX, "https://ustaz.test")
     assert verdict(engine, cert.credential_jwt).status == "valid"
     admin = Principal(id="y", roles=("institute_admin",), institute="i1")
     with session_scope(engine) as session:
-        service.revoke(session, admin, cert.id, "issued in error")
+        service.revoke(session, admin, cert.id, "issued in error", BOX, "https://ustaz.test")
     result = verdict(engine, cert.credential_jwt)
     assert result.status == "revoked" and "issued in error" in result.reason
 
