@@ -1,0 +1,480 @@
+"""Analytics queries over the rollups, within the caller's jurisdiction, with small cells suppressed.
+
+`jurisdiction` is the one place a token's scope becomes what it may see; `resolve_unit` applies it
+to the org unit asked for (404 unknown, 403 outside), and every report below starts with both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from libs.auth import Principal
+from libs.errors import Forbidden, NotFound, PayloadTooLarge, ProblemError
+from libs.outbox import utcnow
+from libs.service_client import ServiceClient
+from services.progress.analytics_privacy import hidden_cells, is_small, suppress, suppress_table
+from services.progress.analytics_schemas import (
+    AnalyticsQuery,
+    AttainmentCellOut,
+    AttainmentReport,
+    AttainmentRow,
+    BehindReport,
+    BehindRow,
+    CompletionTimeReport,
+    CompletionTimeRow,
+    FunnelReport,
+    FunnelRow,
+    OrgUnitInfo,
+    TrendPoint,
+    TrendReport,
+    UnitRef,
+)
+from services.progress.models import AttainmentCell, DurationCell, Enrolment, FunnelCell, OrgUnitView
+from services.progress.rollups import RATINGS, STAGES, week_of
+from services.progress.settings import ProgressSettings, get_settings
+
+DIRECT = "_direct"
+LEVELS = {"country": 0, "region": 1, "district": 2, "school": 3}
+DIMENSION = {"course": FunnelCell.course_id, "language": FunnelCell.language, "institute": FunnelCell.institute_id}
+
+
+class TooFewToShow(ProblemError):
+    status, slug, title = 403, "suppressed", "Too few teachers to show"
+
+
+# -- jurisdiction -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """What a principal may see: an org-unit subtree (its path; "" = the whole tree) and, for an
+    institute's admins, only that institute's enrolments."""
+
+    path: str
+    institute: str | None = None
+
+    def covers(self, unit_path: str) -> bool:
+        return not self.path or unit_path == self.path or unit_path.startswith(self.path + "/")
+
+
+def jurisdiction(user: Principal) -> Jurisdiction:
+    """The only mapping from a token to what it may read; every report and export goes through it."""
+    if not user.has("analyst", "institute_admin", "platform_admin"):
+        raise Forbidden("Analytics needs the analyst, institute admin or platform admin role.")
+    scope = user.scope or ""
+    if scope.startswith("org:") and len(scope) > 4:
+        return Jurisdiction(path=scope.removeprefix("org:"))
+    if scope.startswith("institute:") and len(scope) > 10 and user.has("institute_admin", "platform_admin"):
+        return Jurisdiction(path="", institute=scope.removeprefix("institute:"))
+    raise Forbidden("Your account has no analytics jurisdiction (scope).")
+
+
+def ref(unit: OrgUnitView) -> UnitRef:
+    return UnitRef(code=unit.code, name=unit.name, kind=unit.kind, level=unit.level)
+
+
+def resolve_unit(session: Session, scope: Jurisdiction, code: str | None) -> OrgUnitView:
+    """The org unit asked for (default: the top of the scope): 404 if unknown, 403 if outside."""
+    if code is None:
+        code = scope.path.rsplit("/", 1)[-1] if scope.path else None
+        unit = session.get(OrgUnitView, code) if code else session.exec(
+            select(OrgUnitView).where(OrgUnitView.level == 0).order_by(OrgUnitView.code)).first()
+        if unit is None:
+            raise NotFound("The org-unit tree has not been loaded yet.")
+        return unit
+    unit = session.get(OrgUnitView, code)
+    if unit is None:
+        raise NotFound(f"No org unit {code!r}.")
+    if not scope.covers(unit.path):
+        raise Forbidden(f"Org unit {code} is outside your jurisdiction.")
+    return unit
+
+
+def children(session: Session, unit: OrgUnitView) -> list[OrgUnitView]:
+    return list(session.exec(select(OrgUnitView).where(OrgUnitView.parent_code == unit.code)
+                             .order_by(col(OrgUnitView.name), col(OrgUnitView.code))))
+
+
+def unit_info(session: Session, user: Principal, code: str | None) -> OrgUnitInfo:
+    scope = jurisdiction(user)
+    unit = resolve_unit(session, scope, code)
+    ancestors = []
+    codes = unit.path.split("/")[:-1]
+    found = {u.code: u for u in session.exec(select(OrgUnitView).where(col(OrgUnitView.code).in_(codes)))} if codes else {}
+    for c in codes:
+        if c in found and scope.covers(found[c].path):
+            ancestors.append(ref(found[c]))
+    return OrgUnitInfo(**ref(unit).model_dump(), path=unit.path, parent=unit.parent_code, ancestors=ancestors,
+                       children=[ref(c) for c in children(session, unit)])
+
+
+# -- filters ----------------------------------------------------------------------------------------
+
+
+def _institute(scope: Jurisdiction, q: AnalyticsQuery) -> str | None:
+    if scope.institute and q.institute and q.institute != scope.institute:
+        raise Forbidden("You can only see your own institute's teachers.")
+    return scope.institute or q.institute
+
+
+def funnel_filters(scope: Jurisdiction, q: AnalyticsQuery) -> list[Any]:
+    where: list[Any] = []
+    institute = _institute(scope, q)
+    if institute:
+        where.append(FunnelCell.institute_id == institute)
+    if q.course:
+        where.append(FunnelCell.course_id == q.course)
+    if q.language:
+        where.append(FunnelCell.language == q.language)
+    if q.start:
+        where.append(FunnelCell.week >= week_of(datetime.combine(q.start, datetime.min.time(), UTC)))
+    if q.end:
+        where.append(FunnelCell.week <= q.end)
+    return where
+
+
+def _rate(done: int | None, of: int | None) -> float | None:
+    return round(done / of, 4) if done is not None and of else None
+
+
+def _stage_counts(session: Session, group: Any, where: list[Any]) -> dict[Any, dict[str, int]]:
+    out: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
+    rows = session.execute(select(group, FunnelCell.stage, func.sum(FunnelCell.count))
+                           .where(*where).group_by(group, FunnelCell.stage))
+    for key, stage, count in rows:
+        out[key][stage] = int(count or 0)
+    return out
+
+
+def _names(session: Session, dimension: str, keys: Iterable[str]) -> dict[str, str]:
+    if dimension == "course":
+        return dict(session.execute(select(Enrolment.course_id, func.max(Enrolment.course_title))
+                                    .where(col(Enrolment.course_id).in_(list(keys))).group_by(Enrolment.course_id)).all())
+    return {}
+
+
+def _suppressed_rows(groups: dict[str, dict[str, int]], threshold: int) -> tuple[dict[str, dict[str, int | None]],
+                                                                                 dict[str, int | None]]:
+    """Suppress each stage across the sibling groups (the parent's total is shown)."""
+    shown: dict[str, dict[str, int | None]] = {k: {} for k in groups}
+    total: dict[str, int | None] = {}
+    for stage in STAGES:
+        values, total[stage] = suppress({k: v[stage] for k, v in groups.items()}, threshold)
+        for k, value in values.items():
+            shown[k][stage] = value
+    return shown, total
+
+
+def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None) -> FunnelReport:
+    """Enrolled → started → completed → certified, by child org unit (drill-down) or by course,
+    language or institute within the unit (cohort comparison)."""
+    threshold = (settings or get_settings()).analytics_min_cell
+    scope = jurisdiction(user)
+    unit = resolve_unit(session, scope, q.org)
+    where = funnel_filters(scope, q)
+    own = _stage_counts(session, FunnelCell.org_unit, [*where, FunnelCell.org_unit == unit.code]).get(
+        unit.code, dict.fromkeys(STAGES, 0))
+    if is_small(own["enrolled"], threshold):
+        raise TooFewToShow(f"Fewer than {threshold} teachers match in {unit.name}: it cannot be broken down.")
+    names: dict[str, str]
+    if q.group_by == "org_unit":
+        kids = children(session, unit)
+        names = {k.code: k.name for k in kids}
+        groups = _stage_counts(session, FunnelCell.org_unit, [*where, col(FunnelCell.org_unit).in_(list(names))])
+        groups = {k: groups.get(k, dict.fromkeys(STAGES, 0)) for k in names}
+        direct = {s: own[s] - sum(g[s] for g in groups.values()) for s in STAGES}
+        if any(direct.values()):
+            groups[DIRECT] = direct
+            names[DIRECT] = "(directly in this unit)"
+        has_children = {k.code for k in kids if session.exec(
+            select(OrgUnitView.code).where(OrgUnitView.parent_code == k.code).limit(1)).first()}
+    else:
+        groups = _stage_counts(session, DIMENSION[q.group_by], [*where, FunnelCell.org_unit == unit.code])
+        names = _names(session, q.group_by, groups)
+        has_children = set()
+    shown, total = _suppressed_rows(groups, threshold)
+    rows = []
+    for key in sorted(groups, key=lambda k: (k == DIRECT, names.get(k, k))):
+        counts = shown[key]
+        suppressed = any(v is None for v in counts.values())
+        rows.append(FunnelRow(key=key, name=names.get(key, key), counts=counts, suppressed=suppressed,
+                              completion_rate=_rate(counts["completed"], counts["enrolled"]),
+                              drillable=key in has_children and not suppressed and groups[key]["enrolled"] >= threshold))
+    return FunnelReport(unit=ref(unit), group_by=q.group_by, total=total, rows=rows, min_cell=threshold)
+
+
+# -- attainment -------------------------------------------------------------------------------------
+
+
+def attainment(session: Session, user: Principal, q: AnalyticsQuery,
+               settings: ProgressSettings | None = None) -> AttainmentReport:
+    """Teachers per rating for each indicator or competency, by child org unit (the heat table)."""
+    threshold = (settings or get_settings()).analytics_min_cell
+    scope = jurisdiction(user)
+    if scope.institute:
+        raise Forbidden("Attainment is counted per teacher across institutes, so it is not available for an "
+                        "institute's scope.")
+    unit = resolve_unit(session, scope, q.org)
+    kids = children(session, unit)
+    codes = [unit.code, *(k.code for k in kids)]
+    raw: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: dict.fromkeys(RATINGS, 0)))
+    for org_unit, code, rating, count in session.execute(
+            select(AttainmentCell.org_unit, AttainmentCell.code, AttainmentCell.rating, func.sum(AttainmentCell.count))
+            .where(AttainmentCell.kind == q.kind, col(AttainmentCell.org_unit).in_(codes))
+            .group_by(AttainmentCell.org_unit, AttainmentCell.code, AttainmentCell.rating)):
+        raw[code][org_unit][rating] = int(count or 0)
+    units = [ref(k) for k in kids]
+    rows = []
+    for code in sorted(raw):
+        per_unit = raw[code]
+        own = per_unit.get(unit.code, dict.fromkeys(RATINGS, 0))
+        cells: dict[tuple[str, str], int] = {}
+        for k in kids:
+            for rating in RATINGS:
+                cells[(k.code, rating)] = per_unit.get(k.code, {}).get(rating, 0)
+        for rating in RATINGS:
+            cells[(DIRECT, rating)] = own[rating] - sum(cells[(k.code, rating)] for k in kids)
+        hidden = suppress_table(cells, threshold)
+        # The parent's own row is a total of each column: hide a rating when its column total is small.
+        own_hidden = hidden_cells(own, threshold)
+
+        def cell(org: str, counts: dict[str, int], hide: set[str]) -> AttainmentCellOut:
+            total = sum(counts.values())
+            shown = {r: (None if r in hide else counts[r]) for r in RATINGS}
+            return AttainmentCellOut(org_unit=org, counts=shown, total=None if is_small(total, threshold) else total,
+                                     proficient_share=_rate(shown["proficient"], None if is_small(total, threshold)
+                                                            else total),
+                                     suppressed=bool(hide))
+
+        out = [cell(k.code, {r: cells[(k.code, r)] for r in RATINGS}, {r for r in RATINGS if (k.code, r) in hidden})
+               for k in kids]
+        if any(cells[(DIRECT, r)] for r in RATINGS):
+            out.append(cell(DIRECT, {r: cells[(DIRECT, r)] for r in RATINGS},
+                            {r for r in RATINGS if (DIRECT, r) in hidden}))
+        rows.append(AttainmentRow(code=code, cells=out, total=cell(unit.code, own, own_hidden)))
+    return AttainmentReport(unit=ref(unit), kind=q.kind, units=units, rows=rows, min_cell=threshold)
+
+
+# -- trends -----------------------------------------------------------------------------------------
+
+
+def _period(week: date, interval: str) -> date:
+    return week if interval == "week" else week.replace(day=1)
+
+
+def trends(session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None) -> TrendReport:
+    """Counts per stage by ISO week, or by month (a week belongs to the month of its Monday)."""
+    threshold = (settings or get_settings()).analytics_min_cell
+    scope = jurisdiction(user)
+    unit = resolve_unit(session, scope, q.org)
+    end = q.end or utcnow().date()
+    start = q.start or end - timedelta(weeks=52)
+    bounded = q.model_copy(update={"start": start, "end": end})
+    by_week = _stage_counts(session, FunnelCell.week, [*funnel_filters(scope, bounded), FunnelCell.org_unit == unit.code])
+    periods: dict[date, dict[str, int]] = {}
+    week = week_of(datetime.combine(start, datetime.min.time(), UTC))
+    while week <= end:
+        periods.setdefault(_period(week, q.interval), dict.fromkeys(STAGES, 0))
+        week += timedelta(weeks=1)
+    for key, counts in by_week.items():
+        when = key if isinstance(key, date) else date.fromisoformat(str(key))
+        target = periods.setdefault(_period(when, q.interval), dict.fromkeys(STAGES, 0))
+        for stage in STAGES:
+            target[stage] += counts[stage]
+    shown, _ = _suppressed_rows({p.isoformat(): c for p, c in periods.items()}, threshold)
+    points = [TrendPoint(period=p, counts=shown[p.isoformat()]) for p in sorted(periods)]
+    return TrendReport(unit=ref(unit), interval=q.interval, start=start, end=end, points=points,
+                       suppressed=any(v is None for p in points for v in p.counts.values()), min_cell=threshold)
+
+
+# -- time to completion -----------------------------------------------------------------------------
+
+
+def _quantile(histogram: dict[int, int], q: float) -> float | None:
+    """The q-quantile of whole days from a histogram (lower median convention: the value at rank ceil(q·n))."""
+    n = sum(histogram.values())
+    if not n:
+        return None
+    rank = max(1, math.ceil(q * n))
+    seen = 0
+    for days in sorted(histogram):
+        seen += histogram[days]
+        if seen >= rank:
+            return float(days)
+    return None
+
+
+def completion_time(session: Session, user: Principal, q: AnalyticsQuery,
+                    settings: ProgressSettings | None = None) -> CompletionTimeReport:
+    """Median and 75th percentile of days from enrolment to completion, by child unit or course.
+    A group with fewer than the minimum of completions shows neither."""
+    threshold = (settings or get_settings()).analytics_min_cell
+    scope = jurisdiction(user)
+    unit = resolve_unit(session, scope, q.org)
+    where: list[Any] = []
+    institute = _institute(scope, q)
+    if institute:
+        where.append(DurationCell.institute_id == institute)
+    if q.course:
+        where.append(DurationCell.course_id == q.course)
+    if q.group_by == "org_unit":
+        kids = children(session, unit)
+        names = {k.code: k.name for k in kids}
+        group, where_unit = DurationCell.org_unit, col(DurationCell.org_unit).in_([unit.code, *names])
+    elif q.group_by in ("course", "institute"):
+        group = DurationCell.course_id if q.group_by == "course" else DurationCell.institute_id
+        where_unit, names = DurationCell.org_unit == unit.code, {}
+    else:
+        from libs.errors import Unprocessable
+
+        raise Unprocessable("Time to completion is grouped by org_unit, course or institute.")
+    hist: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    own: dict[int, int] = defaultdict(int)
+    for org_unit, key, days, count in session.execute(
+            select(DurationCell.org_unit, group, DurationCell.days, func.sum(DurationCell.count))
+            .where(*where, where_unit).group_by(DurationCell.org_unit, group, DurationCell.days)):
+        if org_unit == unit.code:
+            own[days] += int(count)
+            if q.group_by != "org_unit":
+                hist[key][days] += int(count)
+        elif q.group_by == "org_unit":
+            hist[org_unit][days] += int(count)
+    if q.group_by == "course":
+        names = _names(session, "course", hist)
+    groups = {k: sum(h.values()) for k, h in hist.items()}
+    shown, _ = suppress(groups, threshold)
+
+    def row(key: str, name: str, histogram: dict[int, int], count: int | None) -> CompletionTimeRow:
+        ok = count is not None and not is_small(sum(histogram.values()), threshold)
+        return CompletionTimeRow(key=key, name=name, completed=count if ok else None,
+                                 median_days=_quantile(histogram, 0.5) if ok else None,
+                                 p75_days=_quantile(histogram, 0.75) if ok else None, suppressed=not ok)
+
+    rows = [row(k, names.get(k, k), hist[k], shown[k]) for k in sorted(hist, key=lambda k: names.get(k, k))]
+    return CompletionTimeReport(unit=ref(unit), group_by=q.group_by, rows=rows, min_cell=threshold,
+                                total=row(unit.code, unit.name, own, sum(own.values())))
+
+
+# -- furthest behind --------------------------------------------------------------------------------
+
+
+def behind(session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None) -> BehindReport:
+    """Org units at a level under the unit, lowest completion rate first (enrolments counted in the
+    unit's subtree). Units where a shown count would be under the minimum are left out and counted."""
+    settings = settings or get_settings()
+    threshold = settings.analytics_min_cell
+    scope = jurisdiction(user)
+    unit = resolve_unit(session, scope, q.org)
+    level = LEVELS[q.level]
+    if level <= unit.level:
+        from libs.errors import Unprocessable
+
+        raise Unprocessable(f"{unit.name} is a {unit.kind}: rank units below it (a lower level).")
+    where = [*funnel_filters(scope, q), FunnelCell.level == level,
+             col(FunnelCell.stage).in_(("enrolled", "completed")),
+             (OrgUnitView.path.startswith(unit.path + "/"))]  # type: ignore[union-attr]
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"enrolled": 0, "completed": 0})
+    for code, stage, count in session.execute(
+            select(FunnelCell.org_unit, FunnelCell.stage, func.sum(FunnelCell.count))
+            .join(OrgUnitView, OrgUnitView.code == FunnelCell.org_unit).where(*where)
+            .group_by(FunnelCell.org_unit, FunnelCell.stage)):
+        counts[code][stage] = int(count or 0)
+    ranked, left_out = [], 0
+    for code, c in counts.items():
+        rest = c["enrolled"] - c["completed"]
+        if c["enrolled"] < threshold or is_small(c["completed"], threshold) or is_small(rest, threshold):
+            left_out += c["enrolled"] > 0
+            continue
+        ranked.append((c["completed"] / c["enrolled"], code, c))
+    ranked.sort(key=lambda r: (r[0], -r[2]["enrolled"], r[1]))
+    if q.limit > settings.analytics_export_max_rows:
+        raise PayloadTooLarge(f"At most {settings.analytics_export_max_rows} rows per answer; ask for fewer "
+                              "(limit) or a smaller org unit.", hint="narrow")
+    top = ranked[:q.limit]
+    units = {u.code: u for u in session.exec(select(OrgUnitView).where(col(OrgUnitView.code).in_([r[1] for r in top])))}
+    rows = [BehindRow(unit=ref(units[code]), parent=units[code].parent_code, enrolled=c["enrolled"],
+                      completed=c["completed"], completion_rate=round(rate, 4), not_completed=c["enrolled"] - c["completed"])
+            for rate, code, c in top]
+    return BehindReport(unit=ref(unit), level=q.level, rows=rows, left_out=left_out, min_cell=threshold)
+
+
+# -- the org-unit read model ------------------------------------------------------------------------
+
+
+def upsert_org_units(session: Session, units: list[dict[str, Any]]) -> int:
+    """Insert or update org units given as {code, name, kind, parent (code or None), path}."""
+    existing = {u.code: u for u in session.exec(select(OrgUnitView).where(
+        col(OrgUnitView.code).in_([u["code"] for u in units])))} if units else {}
+    changed = 0
+    now = utcnow()
+    for data in units:
+        fields = {"name": data["name"], "kind": data["kind"], "parent_code": data.get("parent"),
+                  "path": data["path"], "level": data["path"].count("/")}
+        row = existing.get(data["code"])
+        if row is None:
+            session.add(OrgUnitView(code=data["code"], updated_at=now, **fields))
+            changed += 1
+        elif any(getattr(row, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.updated_at = now
+            session.add(row)
+            changed += 1
+    session.flush()
+    return changed
+
+
+def replace_org_units(session: Session, units: list[dict[str, Any]]) -> int:
+    """Make the read model equal to the gateway's full list (units gone there are removed here)."""
+    changed = upsert_org_units(session, units)
+    keep = {u["code"] for u in units}
+    gone = [u for u in session.exec(select(OrgUnitView)) if u.code not in keep]
+    for unit in gone:
+        session.delete(unit)
+    return changed + len(gone)
+
+
+def gateway_client(settings: ProgressSettings) -> ServiceClient:
+    """A client of the gateway's own API (the org-unit tree), with a progress service token."""
+    return ServiceClient(gateway_url=settings.gateway_url, client_id="progress",
+                         client_secret=settings.service_client_secret, target="gateway", base_url=settings.gateway_url)
+
+
+def export_rows(table: str, report: Any) -> tuple[list[str], list[list[Any]]]:
+    """A report as a header and rows of plain values; a suppressed count is the text "<10"."""
+
+    def v(value: Any) -> Any:
+        return f"<{report.min_cell}" if value is None else value
+
+    if table == "funnel":
+        return (["key", "name", *STAGES, "completion_rate"],
+                [[r.key, r.name, *(v(r.counts[s]) for s in STAGES), r.completion_rate if r.completion_rate is not None
+                  else ""] for r in report.rows] + [["total", report.unit.name, *(v(report.total[s]) for s in STAGES), ""]])
+    if table == "attainment":
+        rows = []
+        for r in report.rows:
+            for c in [*r.cells, r.total]:
+                rows.append([r.code, c.org_unit, *(v(c.counts[x]) for x in RATINGS), v(c.total),
+                             c.proficient_share if c.proficient_share is not None else ""])
+        return ["code", "org_unit", *RATINGS, "total", "proficient_share"], rows
+    if table == "trends":
+        return ["period", *STAGES], [[p.period.isoformat(), *(v(p.counts[s]) for s in STAGES)] for p in report.points]
+    if table == "completion_time":
+        return (["key", "name", "completed", "median_days", "p75_days"],
+                [[r.key, r.name, v(r.completed), r.median_days if r.median_days is not None else "",
+                  r.p75_days if r.p75_days is not None else ""] for r in [*report.rows, report.total]])
+    return (["code", "name", "parent", "enrolled", "completed", "not_completed", "completion_rate"],
+            [[r.unit.code, r.unit.name, r.parent or "", r.enrolled, r.completed, r.not_completed, r.completion_rate]
+             for r in report.rows])
+
+
+REPORTS = {"funnel": funnel, "attainment": attainment, "trends": trends, "completion_time": completion_time,
+           "behind": behind}
