@@ -161,16 +161,41 @@ def _names(session: Session, dimension: str, keys: Iterable[str]) -> dict[str, s
     return {}
 
 
-def _suppressed_rows(groups: dict[str, dict[str, int]], threshold: int) -> tuple[dict[str, dict[str, int | None]],
-                                                                                 dict[str, int | None]]:
-    """Suppress each stage across the sibling groups (the parent's total is shown)."""
-    shown: dict[str, dict[str, int | None]] = {k: {} for k in groups}
-    total: dict[str, int | None] = {}
-    for stage in STAGES:
-        values, total[stage] = suppress({k: v[stage] for k, v in groups.items()}, threshold)
-        for k, value in values.items():
-            shown[k][stage] = value
-    return shown, total
+def _sibling_groups(session: Session, parent: OrgUnitView, where: list[Any]) -> dict[str, dict[str, int]]:
+    """Stage counts of the parent's children, plus the teachers directly in the parent, so the
+    groups add up to the parent's own counts."""
+    kids = [k.code for k in children(session, parent)]
+    own = _stage_counts(session, FunnelCell.org_unit, [*where, FunnelCell.org_unit == parent.code]).get(
+        parent.code, dict.fromkeys(STAGES, 0))
+    groups = _stage_counts(session, FunnelCell.org_unit, [*where, col(FunnelCell.org_unit).in_(kids)])
+    groups = {k: groups.get(k, dict.fromkeys(STAGES, 0)) for k in kids}
+    direct = {s: own[s] - sum(g[s] for g in groups.values()) for s in STAGES}
+    if any(direct.values()):
+        groups[DIRECT] = direct
+    return groups
+
+
+def _hidden_stages(groups: dict[str, dict[str, int]], threshold: int, inherited: set[str]) -> dict[str, set[str]]:
+    """stage -> the groups hidden in it (a stage hidden for the parent hides it for every group)."""
+    return {s: (set(groups) if s in inherited else hidden_cells({k: v[s] for k, v in groups.items()}, threshold))
+            for s in STAGES}
+
+
+def inherited_stages(session: Session, scope: Jurisdiction, unit: OrgUnitView, where: list[Any],
+                     threshold: int) -> set[str]:
+    """The stages in which `unit` is hidden in its parent's table (and so on up to the top of the
+    caller's jurisdiction): its own answers must hide them too, or a subtraction from the parent's
+    table would reveal a suppressed cell. This is where drill-down stops."""
+    chain = [code for code in unit.path.split("/")]
+    units = {u.code: u for u in session.exec(select(OrgUnitView).where(col(OrgUnitView.code).in_(chain)))}
+    hidden: set[str] = set()
+    for parent_code, child_code in zip(chain, chain[1:], strict=False):
+        parent = units.get(parent_code)
+        if parent is None or not scope.covers(parent.path):
+            continue
+        table = _hidden_stages(_sibling_groups(session, parent, where), threshold, hidden)
+        hidden = {s for s, keys in table.items() if child_code in keys}
+    return hidden
 
 
 def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None) -> FunnelReport:
@@ -180,34 +205,34 @@ def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
     scope = jurisdiction(user)
     unit = resolve_unit(session, scope, q.org)
     where = funnel_filters(scope, q)
-    own = _stage_counts(session, FunnelCell.org_unit, [*where, FunnelCell.org_unit == unit.code]).get(
-        unit.code, dict.fromkeys(STAGES, 0))
-    if is_small(own["enrolled"], threshold):
-        raise TooFewToShow(f"Fewer than {threshold} teachers match in {unit.name}: it cannot be broken down.")
+    inherited = inherited_stages(session, scope, unit, where, threshold)
+    if "enrolled" in inherited:
+        raise TooFewToShow(f"{unit.name} is shown as \"<{threshold}\" one level up: it cannot be broken down.")
     names: dict[str, str]
+    has_children: set[str] = set()
     if q.group_by == "org_unit":
         kids = children(session, unit)
         names = {k.code: k.name for k in kids}
-        groups = _stage_counts(session, FunnelCell.org_unit, [*where, col(FunnelCell.org_unit).in_(list(names))])
-        groups = {k: groups.get(k, dict.fromkeys(STAGES, 0)) for k in names}
-        direct = {s: own[s] - sum(g[s] for g in groups.values()) for s in STAGES}
-        if any(direct.values()):
-            groups[DIRECT] = direct
-            names[DIRECT] = "(directly in this unit)"
+        names[DIRECT] = "(directly in this unit)"
+        groups = _sibling_groups(session, unit, where)
         has_children = {k.code for k in kids if session.exec(
             select(OrgUnitView.code).where(OrgUnitView.parent_code == k.code).limit(1)).first()}
     else:
         groups = _stage_counts(session, DIMENSION[q.group_by], [*where, FunnelCell.org_unit == unit.code])
         names = _names(session, q.group_by, groups)
-        has_children = set()
-    shown, total = _suppressed_rows(groups, threshold)
+    own = {s: sum(g[s] for g in groups.values()) for s in STAGES}
+    if is_small(own["enrolled"], threshold):
+        raise TooFewToShow(f"Fewer than {threshold} teachers match in {unit.name}: it cannot be broken down.")
+    hidden = _hidden_stages(groups, threshold, inherited)
+    total = {s: None if s in inherited or is_small(own[s], threshold) else own[s] for s in STAGES}
     rows = []
     for key in sorted(groups, key=lambda k: (k == DIRECT, names.get(k, k))):
-        counts = shown[key]
+        counts = {s: None if key in hidden[s] else groups[key][s] for s in STAGES}
         suppressed = any(v is None for v in counts.values())
         rows.append(FunnelRow(key=key, name=names.get(key, key), counts=counts, suppressed=suppressed,
                               completion_rate=_rate(counts["completed"], counts["enrolled"]),
-                              drillable=key in has_children and not suppressed and groups[key]["enrolled"] >= threshold))
+                              drillable=key in has_children and counts["enrolled"] is not None
+                              and groups[key]["enrolled"] >= threshold))
     return FunnelReport(unit=ref(unit), group_by=q.group_by, total=total, rows=rows, min_cell=threshold)
 
 
@@ -289,8 +314,10 @@ def trends(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
         target = periods.setdefault(_period(when, q.interval), dict.fromkeys(STAGES, 0))
         for stage in STAGES:
             target[stage] += counts[stage]
-    shown, _ = _suppressed_rows({p.isoformat(): c for p, c in periods.items()}, threshold)
-    points = [TrendPoint(period=p, counts=shown[p.isoformat()]) for p in sorted(periods)]
+    inherited = inherited_stages(session, scope, unit, funnel_filters(scope, bounded), threshold)
+    hidden = _hidden_stages({p.isoformat(): c for p, c in periods.items()}, threshold, inherited)
+    points = [TrendPoint(period=p, counts={s: None if p.isoformat() in hidden[s] else c[s] for s, _ in c.items()})
+              for p, c in sorted(periods.items())]
     return TrendReport(unit=ref(unit), interval=q.interval, start=start, end=end, points=points,
                        suppressed=any(v is None for p in points for v in p.counts.values()), min_cell=threshold)
 
@@ -349,8 +376,16 @@ def completion_time(session: Session, user: Principal, q: AnalyticsQuery,
             hist[org_unit][days] += int(count)
     if q.group_by == "course":
         names = _names(session, "course", hist)
+    if q.group_by == "org_unit":
+        direct = {d: n - sum(h.get(d, 0) for h in hist.values()) for d, n in own.items()}
+        if any(direct.values()):
+            hist[DIRECT] = defaultdict(int, {d: n for d, n in direct.items() if n})
+            names[DIRECT] = "(directly in this unit)"
     groups = {k: sum(h.values()) for k, h in hist.items()}
     shown, _ = suppress(groups, threshold)
+    stopped = "completed" in inherited_stages(session, scope, unit, _duration_scope(scope, q), threshold)
+    if stopped:
+        shown = dict.fromkeys(shown)
 
     def row(key: str, name: str, histogram: dict[int, int], count: int | None) -> CompletionTimeRow:
         ok = count is not None and not is_small(sum(histogram.values()), threshold)
@@ -360,7 +395,12 @@ def completion_time(session: Session, user: Principal, q: AnalyticsQuery,
 
     rows = [row(k, names.get(k, k), hist[k], shown[k]) for k in sorted(hist, key=lambda k: names.get(k, k))]
     return CompletionTimeReport(unit=ref(unit), group_by=q.group_by, rows=rows, min_cell=threshold,
-                                total=row(unit.code, unit.name, own, sum(own.values())))
+                                total=row(unit.code, unit.name, own, None if stopped else sum(own.values())))
+
+
+def _duration_scope(scope: Jurisdiction, q: AnalyticsQuery) -> list[Any]:
+    """The funnel filters that match the duration cells' (no dates: durations are not by week)."""
+    return funnel_filters(scope, q.model_copy(update={"start": None, "end": None, "language": None}))
 
 
 # -- furthest behind --------------------------------------------------------------------------------
