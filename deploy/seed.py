@@ -47,6 +47,8 @@ DEMO_USERS: list[dict[str, Any]] = [
      "org": "KZ-ALM", "lang": "ru", "scope": "institute", "description": "admin of the demo institute"},
     {"username": "analyst", "password": "analyst-demo", "role": "analyst", "name": "Marat Zhaksylykov",
      "org": "KZ", "lang": "ru", "scope": "org:KZ", "description": "national M&E analyst (all of Kazakhstan)"},
+    {"username": "analyst-akm", "password": "analyst-demo", "role": "analyst", "name": "Saule Ermekova",
+     "org": "KZ-AKM", "lang": "ru", "scope": "org:KZ-AKM", "description": "regional M&E analyst (Akmola Region)"},
     {"username": "admin", "password": "admin-demo", "role": "platform_admin", "name": "Platform Admin",
      "org": "KZ", "lang": "en", "scope": "org:KZ", "description": "platform administrator"},
 ]
