@@ -12,6 +12,7 @@ help:
 	@echo "make demo   walk one teacher's journey against the platform and print each step"
 	@echo "make bench  run the benchmarks (results go to docs/benchmarks.md by hand)"
 	@echo "make lint   ruff and the migration drift check"
+	@echo "make seed-large [TEACHERS=100000]  a national population for the dashboards (deploy/seed_large.py)"
 
 $(STAMP): requirements.lock requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -44,6 +45,12 @@ bench: $(STAMP) browser
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m libs.migrate all check
+
+TEACHERS ?= 100000
+seed-large: $(STAMP)
+	$(BIN)/python -m libs.migrate all upgrade
+	$(BIN)/python -m deploy.seed
+	$(BIN)/python -m deploy.seed_large --teachers $(TEACHERS) --seed 42
 
 # Re-resolve the pinned dependency sets from pyproject.toml in throwaway environments.
 lock:
