@@ -37,13 +37,20 @@ from services.progress.analytics_schemas import (
     TrendReport,
     UnitRef,
 )
-from services.progress.models import AttainmentCell, DurationCell, Enrolment, FunnelCell, OrgUnitView
+from services.progress.models import (
+    AttainmentCell,
+    DurationCell,
+    Enrolment,
+    FunnelCell,
+    FunnelTotal,
+    OrgUnitView,
+)
 from services.progress.rollups import RATINGS, STAGES, week_of
 from services.progress.settings import ProgressSettings, get_settings
 
 DIRECT = "_direct"
 LEVELS = {"country": 0, "region": 1, "district": 2, "school": 3}
-DIMENSION = {"course": FunnelCell.course_id, "language": FunnelCell.language, "institute": FunnelCell.institute_id}
+DIMENSION = {"course": "course_id", "language": "language", "institute": "institute_id"}
 
 
 class TooFewToShow(ProblemError):
@@ -145,10 +152,15 @@ def _rate(done: int | None, of: int | None) -> float | None:
     return round(done / of, 4) if done is not None and of else None
 
 
-def _stage_counts(session: Session, group: Any, where: list[Any]) -> dict[Any, dict[str, int]]:
+def _stage_counts(session: Session, group: str, where: list[Any], units: list[str]) -> dict[Any, dict[str, int]]:
+    """Stage counts of some org units grouped by a column; without filters from the small totals table."""
+    model: Any = FunnelTotal if not where and group == "org_unit" else FunnelCell
     out: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
-    rows = session.execute(select(group, FunnelCell.stage, func.sum(FunnelCell.count))
-                           .where(*where).group_by(group, FunnelCell.stage))
+    if not units:
+        return out
+    column = getattr(model, group)
+    rows = session.execute(select(column, model.stage, func.sum(model.count))
+                           .where(*where, col(model.org_unit).in_(units)).group_by(column, model.stage))
     for key, stage, count in rows:
         out[key][stage] = int(count or 0)
     return out
@@ -165,9 +177,9 @@ def _sibling_groups(session: Session, parent: OrgUnitView, where: list[Any]) -> 
     """Stage counts of the parent's children, plus the teachers directly in the parent, so the
     groups add up to the parent's own counts."""
     kids = [k.code for k in children(session, parent)]
-    own = _stage_counts(session, FunnelCell.org_unit, [*where, FunnelCell.org_unit == parent.code]).get(
-        parent.code, dict.fromkeys(STAGES, 0))
-    groups = _stage_counts(session, FunnelCell.org_unit, [*where, col(FunnelCell.org_unit).in_(kids)])
+    counted = _stage_counts(session, "org_unit", where, [parent.code, *kids])
+    own = counted.get(parent.code, dict.fromkeys(STAGES, 0))
+    groups = {k: counted[k] for k in kids if k in counted}
     groups = {k: groups.get(k, dict.fromkeys(STAGES, 0)) for k in kids}
     direct = {s: own[s] - sum(g[s] for g in groups.values()) for s in STAGES}
     if any(direct.values()):
@@ -215,10 +227,10 @@ def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
         names = {k.code: k.name for k in kids}
         names[DIRECT] = "(directly in this unit)"
         groups = _sibling_groups(session, unit, where)
-        has_children = {k.code for k in kids if session.exec(
-            select(OrgUnitView.code).where(OrgUnitView.parent_code == k.code).limit(1)).first()}
+        has_children = set(session.exec(select(OrgUnitView.parent_code).where(
+            col(OrgUnitView.parent_code).in_([k.code for k in kids])).distinct()))
     else:
-        groups = _stage_counts(session, DIMENSION[q.group_by], [*where, FunnelCell.org_unit == unit.code])
+        groups = _stage_counts(session, DIMENSION[q.group_by], where, [unit.code])
         names = _names(session, q.group_by, groups)
     own = {s: sum(g[s] for g in groups.values()) for s in STAGES}
     if is_small(own["enrolled"], threshold):
@@ -303,7 +315,7 @@ def trends(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
     end = q.end or utcnow().date()
     start = q.start or end - timedelta(weeks=52)
     bounded = q.model_copy(update={"start": start, "end": end})
-    by_week = _stage_counts(session, FunnelCell.week, [*funnel_filters(scope, bounded), FunnelCell.org_unit == unit.code])
+    by_week = _stage_counts(session, "week", funnel_filters(scope, bounded), [unit.code])
     periods: dict[date, dict[str, int]] = {}
     week = week_of(datetime.combine(start, datetime.min.time(), UTC))
     while week <= end:
@@ -418,14 +430,15 @@ def behind(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
         from libs.errors import Unprocessable
 
         raise Unprocessable(f"{unit.name} is a {unit.kind}: rank units below it (a lower level).")
-    where = [*funnel_filters(scope, q), FunnelCell.level == level,
-             col(FunnelCell.stage).in_(("enrolled", "completed")),
+    filters = funnel_filters(scope, q)
+    model: Any = FunnelCell if filters else FunnelTotal
+    where = [*filters, model.level == level, col(model.stage).in_(("enrolled", "completed")),
              (OrgUnitView.path.startswith(unit.path + "/"))]  # type: ignore[union-attr]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"enrolled": 0, "completed": 0})
     for code, stage, count in session.execute(
-            select(FunnelCell.org_unit, FunnelCell.stage, func.sum(FunnelCell.count))
-            .join(OrgUnitView, OrgUnitView.code == FunnelCell.org_unit).where(*where)
-            .group_by(FunnelCell.org_unit, FunnelCell.stage)):
+            select(model.org_unit, model.stage, func.sum(model.count))
+            .join(OrgUnitView, OrgUnitView.code == model.org_unit).where(*where)
+            .group_by(model.org_unit, model.stage)):
         counts[code][stage] = int(count or 0)
     ranked, left_out = [], 0
     for code, c in counts.items():

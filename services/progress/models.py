@@ -221,6 +221,16 @@ class FunnelCell(Base, table=True):
     count: int = 0
 
 
+class FunnelTotal(Base, table=True):
+    """`rollup_funnel` summed over institute, course, language and week: what unfiltered dashboards read."""
+
+    __tablename__ = "rollup_funnel_totals"
+    org_unit: str = Field(primary_key=True, max_length=40)
+    stage: str = Field(primary_key=True, max_length=10)
+    level: int
+    count: int = 0
+
+
 class DurationCell(Base, table=True):
     """Completed enrolments by whole days from enrolment to completion (median and p75 come from it)."""
 

@@ -42,6 +42,7 @@ from services.progress.models import (
     Enrolment,
     EnrolmentFacts,
     FunnelCell,
+    FunnelTotal,
     Statement,
     Submission,
     TeacherRating,
@@ -51,11 +52,13 @@ log = logging.getLogger("ustaz.progress.rollups")
 STAGES = ("enrolled", "started", "completed", "certified")
 RATINGS = ("not_yet", "developing", "proficient")
 FUNNEL = FunnelCell.__table__  # type: ignore[attr-defined]
+TOTALS = FunnelTotal.__table__  # type: ignore[attr-defined]
 DURATIONS = DurationCell.__table__  # type: ignore[attr-defined]
 ATTAINMENT = AttainmentCell.__table__  # type: ignore[attr-defined]
 FACTS = EnrolmentFacts.__table__  # type: ignore[attr-defined]
 RATINGS_TABLE = TeacherRating.__table__  # type: ignore[attr-defined]
 FUNNEL_KEY = ("org_unit", "institute_id", "course_id", "language", "week", "stage")
+TOTALS_KEY = ("org_unit", "stage")
 DURATION_KEY = ("org_unit", "institute_id", "course_id", "days")
 ATTAINMENT_KEY = ("org_unit", "kind", "code", "rating")
 FACT_FIELDS = ("org_path", "institute_id", "course_id", "language", *STAGES, "days_to_complete")
@@ -105,6 +108,13 @@ def funnel_cells(facts: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], int]]
                 yield (code, facts["institute_id"], facts["course_id"], facts["language"], facts[stage], stage), level
 
 
+def total_cells(facts: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], int]]:
+    for code, level in units_of(facts["org_path"]):
+        for stage in STAGES:
+            if facts[stage] is not None:
+                yield (code, stage), level
+
+
 def duration_cells(facts: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], int]]:
     if facts["days_to_complete"] is None:
         return
@@ -152,7 +162,8 @@ class Deltas:
     def apply(self, session: Session) -> int:
         changed = 0
         for name, cells in self.by_table.items():
-            table, key = {"funnel": (FUNNEL, FUNNEL_KEY), "durations": (DURATIONS, DURATION_KEY),
+            table, key = {"funnel": (FUNNEL, FUNNEL_KEY), "totals": (TOTALS, TOTALS_KEY),
+                          "durations": (DURATIONS, DURATION_KEY),
                           "attainment": (ATTAINMENT, ATTAINMENT_KEY)}[name]
             rows = [{**dict(zip(key, k, strict=True)), "level": level, "count": delta}
                     for k, (level, delta) in sorted(cells.items(), key=lambda item: tuple(map(str, item[0])))
@@ -205,8 +216,10 @@ def refresh_enrolment(session: Session, enrolment_id: str) -> bool:
     deltas = Deltas()
     if have is not None:
         deltas.add("funnel", funnel_cells(have), -1)
+        deltas.add("totals", total_cells(have), -1)
         deltas.add("durations", duration_cells(have), -1)
     deltas.add("funnel", funnel_cells(want), +1)
+    deltas.add("totals", total_cells(want), +1)
     deltas.add("durations", duration_cells(want), +1)
     deltas.apply(session)
     row = stored or EnrolmentFacts(enrolment_id=enrolment_id, **want)
@@ -215,6 +228,20 @@ def refresh_enrolment(session: Session, enrolment_id: str) -> bool:
     session.add(row)
     session.flush()
     return True
+
+
+def already_started(session: Session, payload: dict[str, Any]) -> bool:
+    """True when a statement cannot change its enrolment's cells: the enrolment is counted as
+    started in the statement's week or earlier (most statements; one indexed read, no lock)."""
+    if not payload.get("course_id") or not payload.get("stored"):
+        return False
+    started = session.exec(select(EnrolmentFacts.started).join(Enrolment, col(Enrolment.id) == EnrolmentFacts.enrolment_id)
+                           .where(Enrolment.user_id == payload["user_id"],
+                                  Enrolment.course_id == payload["course_id"])).first()
+    if started is None:
+        return False
+    started = started if isinstance(started, date) else date.fromisoformat(str(started))
+    return started <= week_of(datetime.fromisoformat(payload["stored"].replace("Z", "+00:00")))
 
 
 def refresh_enrolment_of(session: Session, user_id: str, course_id: str | None) -> bool:
@@ -272,7 +299,7 @@ def refresh_teacher(session: Session, user_id: str) -> bool:
 
 def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE rollup_enrolment_facts, rollup_funnel, rollup_durations, "
+        session.execute(text("LOCK TABLE rollup_enrolment_facts, rollup_funnel, rollup_funnel_totals, rollup_durations, "
                              "rollup_teacher_ratings, rollup_attainment IN EXCLUSIVE MODE"))
 
 
@@ -304,6 +331,7 @@ def compute_all(session: Session) -> dict[str, Any]:
                                certified.get((row.user_id, row.course_id)))
         facts.append({"enrolment_id": row.id, **want})
         funnel.add("funnel", funnel_cells(want), +1)
+        funnel.add("totals", total_cells(want), +1)
         durations.add("durations", duration_cells(want), +1)
     ratings, attainment = [], Deltas()
     for user_id, org_path, found in _evidence_by_teacher(session):
@@ -316,7 +344,7 @@ def compute_all(session: Session) -> dict[str, Any]:
         return [{**dict(zip(key, k, strict=True)), "level": level, "count": n}
                 for k, (level, n) in deltas.by_table[name].items() if n]
 
-    return {"facts": facts, "funnel": rows(funnel, "funnel", FUNNEL_KEY),
+    return {"facts": facts, "funnel": rows(funnel, "funnel", FUNNEL_KEY), "totals": rows(funnel, "totals", TOTALS_KEY),
             "durations": rows(durations, "durations", DURATION_KEY), "ratings": ratings,
             "attainment": rows(attainment, "attainment", ATTAINMENT_KEY)}
 
@@ -359,7 +387,8 @@ def _evidence_by_teacher(session: Session) -> Iterator[tuple[str, str, dict[str,
 def snapshot(session: Session) -> dict[str, dict[tuple[Any, ...], int]]:
     """The rollup cells as they are (non-zero counts), for comparing with a recomputation."""
     out = {}
-    for name, table, key in (("funnel", FUNNEL, FUNNEL_KEY), ("durations", DURATIONS, DURATION_KEY),
+    for name, table, key in (("funnel", FUNNEL, FUNNEL_KEY), ("totals", TOTALS, TOTALS_KEY),
+                             ("durations", DURATIONS, DURATION_KEY),
                              ("attainment", ATTAINMENT, ATTAINMENT_KEY)):
         out[name] = {tuple(_norm(getattr(r, k)) for k in key): r.count
                      for r in session.execute(sa_select(table)) if r.count}
@@ -378,6 +407,7 @@ def recompute(session: Session) -> int:
     wanted = compute_all(session)
     _replace(session, FACTS, wanted["facts"])
     _replace(session, FUNNEL, wanted["funnel"])
+    _replace(session, TOTALS, wanted["totals"])
     _replace(session, DURATIONS, wanted["durations"])
     _replace(session, RATINGS_TABLE, wanted["ratings"])
     _replace(session, ATTAINMENT, wanted["attainment"])
@@ -398,6 +428,8 @@ def apply_event(session: Session, consumer: str, event: dict[str, Any]) -> bool:
     from libs.outbox import first_delivery
     from services.progress.models import processed_events
 
+    if event.get("topic") == "statement.recorded" and already_started(session, event["payload"]):
+        return False  # a later record of a started enrolment changes no cell: nothing to do, nothing to mark
     if not first_delivery(session, processed_events, event["id"], consumer):
         return False
     payload = event["payload"]
