@@ -212,8 +212,11 @@ def generate(progress_url: str, units: list[tuple[str, str, str, str | None]], t
     homepage = "https://ustaz.example"
 
     def flush(force: bool = False) -> None:
+        """All tables at once (enrolments first: the others refer to them) when any buffer is full."""
+        if not force and max(len(b) for b in buffers.values()) < 20_000:
+            return
         for name in ("enrolments", "completions", "submissions", "statements", "certificates"):
-            if buffers[name] and (force or len(buffers[name]) >= 20_000):
+            if buffers[name]:
                 writer.write(tables[name], buffers[name])
                 counts[name] += len(buffers[name])
                 buffers[name] = []
