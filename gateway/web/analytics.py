@@ -91,13 +91,20 @@ def heat(report: dict[str, Any]) -> dict[str, Any]:
         for cell in row["cells"]:
             share = cell["proficient_share"]
             cells.append({"org_unit": cell["org_unit"], "share": share, "total": cell["total"],
-                          "text": "<{}".format(report["min_cell"]) if share is None and cell["suppressed"]
-                          else ("–" if share is None else f"{round(share * 100)}%"),
+                          "text": _heat_text(share, cell, report["min_cell"]),
                           "shade": None if share is None else round(0.1 + 0.6 * share, 2)})
         total = row["total"]
         rows.append({"code": row["code"], "cells": cells,
                      "total": "–" if total["proficient_share"] is None else f"{round(total['proficient_share'] * 100)}%"})
     return {"units": report["units"], "rows": rows}
+
+
+def _heat_text(share: float | None, cell: dict[str, Any], min_cell: int) -> str:
+    if share is not None:
+        return f"{round(share * 100)}%"
+    if cell["total"] is None and cell["suppressed"]:
+        return f"<{min_cell}"  # too few teachers with evidence in this unit
+    return "*" if cell["suppressed"] else "–"  # hidden so that a small group elsewhere cannot be worked out
 
 
 def query_of(request: Request) -> dict[str, str]:
