@@ -165,3 +165,30 @@ def test_week_of_is_the_iso_monday() -> None:
     assert rollups.week_of(datetime(2026, 11, 26, 23, 0, tzinfo=UTC)) == date(2026, 11, 23)
     assert rollups.week_of(datetime(2026, 11, 23, 0, 0, tzinfo=UTC)) == date(2026, 11, 23)
     assert rollups.units_of("KZ/KZ-ALM") == [("KZ", 0), ("KZ-ALM", 1)]
+
+
+def test_the_nightly_recompute_finds_and_repairs_drift(databases: Any) -> None:
+    from sqlalchemy import update
+
+    from services.progress.models import EnrolmentFacts, FunnelTotal
+
+    engine = create_db_engine(databases.fresh("progress"))
+    try:
+        World(engine, random.Random(3)).run(80)
+        with session_scope(engine, readonly=True) as session:
+            good = rollups.snapshot(session)
+        with session_scope(engine) as session:  # a lost event and a double count
+            first = session.exec(select(EnrolmentFacts)).first()
+            assert first is not None
+            session.execute(update(EnrolmentFacts).where(EnrolmentFacts.enrolment_id == first.enrolment_id)
+                            .values(started=None))
+            session.execute(update(FunnelTotal).where(FunnelTotal.org_unit == "KZ", FunnelTotal.stage == "enrolled")
+                            .values(count=FunnelTotal.count + 1))
+        with session_scope(engine) as session:
+            assert rollups.recompute(session) >= 2
+        with session_scope(engine, readonly=True) as session:
+            assert rollups.snapshot(session) == good
+        with session_scope(engine) as session:
+            assert rollups.recompute(session) == 0
+    finally:
+        engine.dispose()
