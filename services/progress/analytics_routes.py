@@ -50,8 +50,12 @@ async def get_funnel(request: Request) -> Response:
 @api(summary="Cohort comparison: the funnel of one unit by course, language or institute", response=FunnelReport,
      tags=["analytics"])
 async def get_compare(request: Request) -> Response:
-    report = await _report(request, "funnel")
-    return json_response(report, headers=CACHE)
+    if request.query_params.get("group_by", "course") == "org_unit":
+        from libs.errors import Unprocessable
+
+        raise Unprocessable("Compare cohorts by course, language or institute (group_by); org units are the funnel's.")
+    overrides = {} if "group_by" in request.query_params else {"group_by": "course"}
+    return json_response(await _report(request, "funnel", **overrides), headers=CACHE)
 
 
 @api(summary="Attainment distribution per indicator or competency by child org unit (heat table)",
