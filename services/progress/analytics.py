@@ -251,6 +251,51 @@ def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
 # -- attainment -------------------------------------------------------------------------------------
 
 
+def _attainment_counts(session: Session, kind: str, units: list[str]) -> dict[str, dict[str, dict[str, int]]]:
+    """code -> org unit -> rating -> teachers."""
+    raw: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: dict.fromkeys(RATINGS, 0)))
+    for org_unit, code, rating, count in session.execute(
+            select(AttainmentCell.org_unit, AttainmentCell.code, AttainmentCell.rating, func.sum(AttainmentCell.count))
+            .where(AttainmentCell.kind == kind, col(AttainmentCell.org_unit).in_(units))
+            .group_by(AttainmentCell.org_unit, AttainmentCell.code, AttainmentCell.rating)):
+        raw[code][org_unit][rating] = int(count or 0)
+    return raw
+
+
+def _attainment_table(per_unit: dict[str, dict[str, int]], unit_code: str, kids: list[str], threshold: int,
+                      inherited: set[str]) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]], set[str]]:
+    """One code's table (children and `_direct` × ratings): its cells, the cells to hide and the
+    ratings to hide in the unit's own total row. `inherited`: ratings hidden for the unit one level up."""
+    own = per_unit.get(unit_code, dict.fromkeys(RATINGS, 0))
+    cells: dict[tuple[str, str], int] = {}
+    for k in kids:
+        for rating in RATINGS:
+            cells[(k, rating)] = per_unit.get(k, {}).get(rating, 0)
+    for rating in RATINGS:
+        cells[(DIRECT, rating)] = own[rating] - sum(cells[(k, rating)] for k in kids)
+    already = {(k, r) for k in [*kids, DIRECT] for r in inherited}
+    return cells, suppress_table(cells, threshold, already), hidden_cells(own, threshold, set(inherited))
+
+
+def _attainment_inherited(session: Session, scope: Jurisdiction, unit: OrgUnitView, kind: str,
+                          threshold: int) -> dict[str, set[str]]:
+    """code -> ratings hidden for `unit` in its parent's heat table (recursively from the top of
+    the caller's jurisdiction): the drill-down stop of the heat table."""
+    chain = unit.path.split("/")
+    inherited: dict[str, set[str]] = {}
+    for parent_code, child_code in zip(chain, chain[1:], strict=False):
+        parent = session.get(OrgUnitView, parent_code)
+        if parent is None or not scope.covers(parent.path):
+            continue
+        kids = [k.code for k in children(session, parent)]
+        following: dict[str, set[str]] = {}
+        for code, per_unit in _attainment_counts(session, kind, [parent_code, *kids]).items():
+            _, hidden, _ = _attainment_table(per_unit, parent_code, kids, threshold, inherited.get(code, set()))
+            following[code] = {r for r in RATINGS if (child_code, r) in hidden}
+        inherited = following
+    return inherited
+
+
 def attainment(session: Session, user: Principal, q: AnalyticsQuery,
                settings: ProgressSettings | None = None) -> AttainmentReport:
     """Teachers per rating for each indicator or competency, by child org unit (the heat table)."""
@@ -261,43 +306,30 @@ def attainment(session: Session, user: Principal, q: AnalyticsQuery,
                         "institute's scope.")
     unit = resolve_unit(session, scope, q.org)
     kids = children(session, unit)
-    codes = [unit.code, *(k.code for k in kids)]
-    raw: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: dict.fromkeys(RATINGS, 0)))
-    for org_unit, code, rating, count in session.execute(
-            select(AttainmentCell.org_unit, AttainmentCell.code, AttainmentCell.rating, func.sum(AttainmentCell.count))
-            .where(AttainmentCell.kind == q.kind, col(AttainmentCell.org_unit).in_(codes))
-            .group_by(AttainmentCell.org_unit, AttainmentCell.code, AttainmentCell.rating)):
-        raw[code][org_unit][rating] = int(count or 0)
-    units = [ref(k) for k in kids]
+    kid_codes = [k.code for k in kids]
+    raw = _attainment_counts(session, q.kind, [unit.code, *kid_codes])
+    inherited = _attainment_inherited(session, scope, unit, q.kind, threshold)
+
+    def cell(org: str, counts: dict[str, int], hide: set[str]) -> AttainmentCellOut:
+        total = sum(counts.values())
+        shown = {r: (None if r in hide else counts[r]) for r in RATINGS}
+        total_shown = None if is_small(total, threshold) else total
+        return AttainmentCellOut(org_unit=org, counts=shown, total=total_shown,
+                                 proficient_share=_rate(shown["proficient"], total_shown), suppressed=bool(hide))
+
     rows = []
     for code in sorted(raw):
         per_unit = raw[code]
-        own = per_unit.get(unit.code, dict.fromkeys(RATINGS, 0))
-        cells: dict[tuple[str, str], int] = {}
-        for k in kids:
-            for rating in RATINGS:
-                cells[(k.code, rating)] = per_unit.get(k.code, {}).get(rating, 0)
-        for rating in RATINGS:
-            cells[(DIRECT, rating)] = own[rating] - sum(cells[(k.code, rating)] for k in kids)
-        hidden = suppress_table(cells, threshold)
-        # The parent's own row is a total of each column: hide a rating when its column total is small.
-        own_hidden = hidden_cells(own, threshold)
-
-        def cell(org: str, counts: dict[str, int], hide: set[str]) -> AttainmentCellOut:
-            total = sum(counts.values())
-            shown = {r: (None if r in hide else counts[r]) for r in RATINGS}
-            return AttainmentCellOut(org_unit=org, counts=shown, total=None if is_small(total, threshold) else total,
-                                     proficient_share=_rate(shown["proficient"], None if is_small(total, threshold)
-                                                            else total),
-                                     suppressed=bool(hide))
-
-        out = [cell(k.code, {r: cells[(k.code, r)] for r in RATINGS}, {r for r in RATINGS if (k.code, r) in hidden})
-               for k in kids]
+        cells, hidden, own_hidden = _attainment_table(per_unit, unit.code, kid_codes, threshold,
+                                                      inherited.get(code, set()))
+        out = [cell(k, {r: cells[(k, r)] for r in RATINGS}, {r for r in RATINGS if (k, r) in hidden})
+               for k in kid_codes]
         if any(cells[(DIRECT, r)] for r in RATINGS):
             out.append(cell(DIRECT, {r: cells[(DIRECT, r)] for r in RATINGS},
                             {r for r in RATINGS if (DIRECT, r) in hidden}))
-        rows.append(AttainmentRow(code=code, cells=out, total=cell(unit.code, own, own_hidden)))
-    return AttainmentReport(unit=ref(unit), kind=q.kind, units=units, rows=rows, min_cell=threshold)
+        rows.append(AttainmentRow(code=code, cells=out,
+                                  total=cell(unit.code, per_unit.get(unit.code, dict.fromkeys(RATINGS, 0)), own_hidden)))
+    return AttainmentReport(unit=ref(unit), kind=q.kind, units=[ref(k) for k in kids], rows=rows, min_cell=threshold)
 
 
 # -- trends -----------------------------------------------------------------------------------------

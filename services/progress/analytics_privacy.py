@@ -61,14 +61,16 @@ def suppress(counts: Mapping[K, int], threshold: int = THRESHOLD) -> tuple[dict[
             None if is_small(total, threshold) else total)
 
 
-def suppress_table(cells: Mapping[tuple[R, C], int], threshold: int = THRESHOLD) -> set[tuple[R, C]]:
-    """A two-way table whose row and column totals are shown: the cells to hide."""
+def suppress_table(cells: Mapping[tuple[R, C], int], threshold: int = THRESHOLD,
+                   already: set[tuple[R, C]] | None = None) -> set[tuple[R, C]]:
+    """A two-way table whose row and column totals are shown: the cells to hide (`already`: cells
+    hidden for another reason, e.g. a column hidden one level up)."""
     rows: dict[R, list[C]] = {}
     cols: dict[C, list[R]] = {}
     for r, c in cells:
         rows.setdefault(r, []).append(c)
         cols.setdefault(c, []).append(r)
-    hidden = {key for key, v in cells.items() if is_small(v, threshold)}
+    hidden = {key for key, v in cells.items() if is_small(v, threshold)} | (already or set())
     while True:
         before = len(hidden)
         for r, cs in rows.items():

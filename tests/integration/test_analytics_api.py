@@ -150,6 +150,20 @@ async def test_attainment_heat_table_trends_time_and_behind(api: Api) -> None:
         assert row["total"]["total"] == 60  # every teacher has graded evidence for each indicator
         for cell in row["cells"]:
             assert all(v is None or v == 0 or v >= 10 for v in cell["counts"].values())
+    # Drill-down stops in the heat table too: a rating hidden for a region nationally stays hidden in
+    # the region's own total row, so the two answers cannot be subtracted from each other.
+    seen_hidden = False
+    for region in ("KZ-ALM", "KZ-AKM"):
+        below = {r["code"]: r for r in (await api.get("/attainment", kind="indicator", org=region)).json()["rows"]}
+        for row in heat["rows"]:
+            above = next(c for c in row["cells"] if c["org_unit"] == region)
+            hidden_above = {k for k, v in above["counts"].items() if v is None}
+            hidden_below = {k for k, v in below[row["code"]]["total"]["counts"].items() if v is None}
+            assert hidden_above <= hidden_below, (region, row["code"])
+            seen_hidden = seen_hidden or bool(hidden_above)
+            shown = {k: v for k, v in below[row["code"]]["total"]["counts"].items() if v is not None}
+            assert all(above["counts"][k] == v for k, v in shown.items())
+    assert seen_hidden
     competencies = (await api.get("/attainment")).json()
     assert competencies["kind"] == "competency" and {r["code"] for r in competencies["rows"]} == {
         "II.KA", "III.KA", "IV.KA"}
