@@ -90,3 +90,11 @@ def test_a_table_row_with_a_small_total_is_hidden_whole() -> None:
 
 def test_a_table_without_small_cells_hides_nothing() -> None:
     assert suppress_table({("a", "x"): 10, ("a", "y"): 0, ("b", "x"): 11, ("b", "y"): 99}) == set()
+
+
+def test_a_column_hidden_one_level_up_makes_its_rows_hide_a_complement() -> None:
+    cells = {("a", "x"): 20, ("a", "y"): 30, ("b", "x"): 40, ("b", "y"): 50}
+    hidden = suppress_table(cells, already={("a", "x"), ("b", "x")})
+    assert {("a", "x"), ("b", "x")} <= hidden
+    # each row now has a hidden cell and a shown total: its other cell goes too
+    assert hidden == set(cells)
