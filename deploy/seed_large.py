@@ -199,7 +199,7 @@ def generate(progress_url: str, units: list[tuple[str, str, str, str | None]], t
     region_of = {code: paths[code].split("/")[1] for code in schools}
     district_of = {code: paths[code].split("/")[2] for code in schools}
     propensity = {code: rng.uniform(0.25, 0.85) for code, _ in REGIONS}
-    district_noise = {d: rng.uniform(-0.15, 0.15) for d in set(district_of.values())}
+    district_noise = {d: rng.uniform(-0.15, 0.15) for d in sorted(set(district_of.values()))}
     school_weights = [rng.uniform(0.2, 3.0) for _ in schools]
     institutes = {inst: str(uuid.uuid5(NS, f"institute:{inst}")) for inst in ("NDI", "ORLEU", "NIS")}
     tables = {name: model.__table__ for name, model in (  # type: ignore[attr-defined]
