@@ -127,12 +127,14 @@ async def dashboard(request: Request) -> Response:
     params["org"] = unit["code"]
     base = {k: v for k, v in params.items() if k != "interval"}
     trend_params = {**base, "interval": params.get("interval", "month")}
-    funnel, trend, attainment, behind, timing = await asyncio.gather(
+    funnel, trend, attainment, behind, timing, by_course = await asyncio.gather(
         _get(request, "/funnel", base), _get(request, "/trends", trend_params),
         _optional(request, "/attainment", {"org": unit["code"]}),
         _optional(request, "/behind", {**base, "level": _below(unit), "limit": 10}) if _below(unit) else _none(),
-        _optional(request, "/completion-time", {k: v for k, v in base.items() if k in ("org", "course")}))
+        _optional(request, "/completion-time", {k: v for k, v in base.items() if k in ("org", "course")}),
+        _optional(request, "/compare", {k: v for k, v in base.items() if k != "course"}))
     return render(request, "dashboard.html", user=user, unit=unit, params=params, funnel=funnel, trend=trend,
+                  by_course=by_course if by_course and "rows" in by_course else None,
                   attainment=attainment, behind=behind, timing=timing, stages=stage_names(),
                   funnel_chart=None if "refused" in funnel else funnel_chart(funnel["total"], funnel["min_cell"]),
                   bars=None if "refused" in funnel else unit_bars(funnel["rows"], funnel["min_cell"]),

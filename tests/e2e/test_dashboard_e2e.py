@@ -104,6 +104,11 @@ def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(
     assert variance(browser, shot) > 100, "the funnel chart looks blank"
     trend = page.locator("[data-testid=trend-svg]").screenshot()
     assert variance(browser, trend) > 20, "the trend chart looks blank"
+    # Filter by course with the form (a GET, no script).
+    page.select_option("select[name=course]", COURSE_RU_ID)
+    page.click("form[action='/dashboard'] button[type=submit]")
+    assert f"course={COURSE_RU_ID}" in page.url
+    assert page.locator("tr[data-unit=KZ-ALM] td").first.inner_text().replace("\u202f", "") == "30"
     # On a phone the page fits the width.
     page.set_viewport_size({"width": 360, "height": 640})
     page.goto("/dashboard")
