@@ -192,3 +192,53 @@ def test_the_nightly_recompute_finds_and_repairs_drift(databases: Any) -> None:
             assert rollups.recompute(session) == 0
     finally:
         engine.dispose()
+
+
+def test_concurrent_workers_count_everything_once(databases: Any) -> None:
+    """Four workers take the events (each delivered twice) at once, as the Celery pool does; a
+    transient database error is retried like the task's autoretry. The result equals the recompute."""
+    import threading
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    engine = create_db_engine(databases.fresh("progress"))
+    try:
+        world = World(engine, random.Random(11))
+        for _ in range(250):
+            world.step()
+        work = world.pending() * 2
+        random.Random(5).shuffle(work)
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    if not work:
+                        return
+                    consumer, event = work.pop()
+                for _attempt in range(20):
+                    try:
+                        with session_scope(engine) as session:
+                            rollups.apply_event(session, consumer, event)
+                        break
+                    except (OperationalError, IntegrityError):
+                        continue
+                    except BaseException as exc:  # noqa: BLE001 - reported below
+                        errors.append(exc)
+                        return
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        with session_scope(engine, readonly=True) as session:
+            incremental = rollups.snapshot(session)
+        with session_scope(engine) as session:
+            assert rollups.recompute(session) == 0
+        with session_scope(engine, readonly=True) as session:
+            assert rollups.snapshot(session) == incremental
+    finally:
+        engine.dispose()
