@@ -13,6 +13,7 @@ help:
 	@echo "make bench  run the benchmarks (results go to docs/benchmarks.md by hand)"
 	@echo "make lint   ruff and the migration drift check"
 	@echo "make messages  extract UI strings, update every catalogue in gateway/web/locale (docs/i18n.md)"
+	@echo "make seed-large [TEACHERS=100000]  a national population for the dashboards (deploy/seed_large.py)"
 
 $(STAMP): requirements.lock requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -59,6 +60,11 @@ messages: $(STAMP)
 	  else mv $(LOCALE)/messages.pot.new $(LOCALE)/messages.pot; fi
 	for lang in $$($(BIN)/python -c 'from gateway.web.i18n import LANGUAGES; print(*LANGUAGES)'); do \
 	  $(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l $$lang --init-missing --ignore-obsolete || exit 1; done
+TEACHERS ?= 100000
+seed-large: $(STAMP)
+	$(BIN)/python -m libs.migrate all upgrade
+	$(BIN)/python -m deploy.seed
+	$(BIN)/python -m deploy.seed_large --teachers $(TEACHERS) --seed 42
 
 # Re-resolve the pinned dependency sets from pyproject.toml in throwaway environments.
 lock:

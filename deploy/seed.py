@@ -47,6 +47,8 @@ DEMO_USERS: list[dict[str, Any]] = [
      "org": "KZ-ALM", "lang": "ru", "scope": "institute", "description": "admin of the demo institute"},
     {"username": "analyst", "password": "analyst-demo", "role": "analyst", "name": "Marat Zhaksylykov",
      "org": "KZ", "lang": "ru", "scope": "org:KZ", "description": "national M&E analyst (all of Kazakhstan)"},
+    {"username": "analyst-akm", "password": "analyst-demo", "role": "analyst", "name": "Saule Ermekova",
+     "org": "KZ-AKM", "lang": "ru", "scope": "org:KZ-AKM", "description": "regional M&E analyst (Akmola Region)"},
     {"username": "admin", "password": "admin-demo", "role": "platform_admin", "name": "Platform Admin",
      "org": "KZ", "lang": "en", "scope": "org:KZ", "description": "platform administrator"},
 ]
@@ -144,11 +146,29 @@ def seed_certificates(session: Session) -> None:
         session.add(Issuer(institute_id=INSTITUTE_ID, name="National Institute for Teacher Development (demo)"))
 
 
+def org_unit_rows(units: list[tuple[str, str, str, str | None]]) -> list[dict[str, Any]]:
+    """(code, name, kind, parent code) from the country down -> the read model's rows, with paths."""
+    paths: dict[str, str] = {}
+    rows = []
+    for code, name, kind, parent in units:
+        paths[code] = f"{paths[parent]}/{code}" if parent else code
+        rows.append({"code": code, "name": name, "kind": kind, "parent": parent, "path": paths[code]})
+    return rows
+
+
+def seed_progress(session: Session) -> None:
+    """The org-unit read model of the progress service (ADR 0011), so dashboards work before the
+    first refresh from the gateway."""
+    from services.progress.analytics import upsert_org_units
+
+    upsert_org_units(session, org_unit_rows(ORG_UNITS))
+
+
 def seed_all(urls: dict[str, str] | None = None) -> None:
     from libs.migrate import database_url
 
     steps = {"gateway": [seed_gateway], "courses": [seed_framework, seed_courses],
-             "certificates": [seed_certificates]}
+             "certificates": [seed_certificates], "progress": [seed_progress]}
     for service_name, functions in steps.items():
         engine = create_db_engine((urls or {}).get(service_name) or database_url(service_name))
         for fn in functions:

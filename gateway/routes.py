@@ -63,6 +63,13 @@ async def me(request: Request) -> Response:
     return json_response(await read_only(request, service.me, user.id))
 
 
+@api(summary="The org-unit tree (services copy it into their read models: ADR 0011)", tags=["identity"])
+async def org_units(request: Request) -> Response:
+    current_user(request, "service", "analyst", "platform_admin")
+    units = await read_only(request, service.org_units)
+    return json_response({"items": units}, headers={"Cache-Control": "private, max-age=60"})
+
+
 @api(summary="Public keys that verify access tokens (JWKS)", tags=["identity"], public=True)
 async def jwks_document(request: Request) -> Response:
     return JSONResponse(jwks(request.app.state.keys), headers={"Cache-Control": "public, max-age=300"})
@@ -78,6 +85,7 @@ routes = [
     Route("/auth/logout", logout, methods=["POST"]),
     Route("/auth/service-token", service_token, methods=["POST"]),
     Route("/auth/me", me),
+    Route("/org-units", org_units),
     Route("/.well-known/jwks.json", jwks_document),
     Route("/openapi.json", openapi),
     Route("/api/v1/{service}", proxy, methods=PROXY_METHODS),

@@ -12,11 +12,11 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from gateway import repository
 from gateway.keys import SigningKey
-from gateway.models import RefreshToken, User
+from gateway.models import OrgUnit, RefreshToken, User
 from gateway.schemas import TokenPair, UserPublic
 from libs.auth import audience
 from libs.errors import Forbidden, Unauthorized
@@ -135,3 +135,11 @@ def me(session: Session, user_id: str) -> UserPublic:
         raise Unauthorized("The account no longer exists.")
     return UserPublic(id=user.id, username=user.username, display_name=user.display_name, roles=user.roles,
                       org=org_path(session, user), scope=scope_claim(session, user), institute_id=user.institute_id, lang=user.lang)
+
+
+def org_units(session: Session) -> list[dict[str, Any]]:
+    """Every org unit with its parent's code, country first (the read model services copy)."""
+    units = list(session.exec(select(OrgUnit)))
+    codes = {u.id: u.code for u in units}
+    return [{"code": u.code, "name": u.name, "kind": u.kind, "parent": codes.get(u.parent_id or ""), "path": u.path}
+            for u in sorted(units, key=lambda u: (u.path.count("/"), u.path))]

@@ -2,8 +2,12 @@
 
 SUBSCRIPTIONS: dict[str, list[str]] = {
     "submission.received": ["progress.grade_submission"],
-    "course.completed": ["certificates.issue_certificate"],
-    "certificate.issued": ["progress.deliver_certificate_ready"],
+    "course.completed": ["certificates.issue_certificate", "progress.funnel_rollup"],
+    "certificate.issued": ["progress.deliver_certificate_ready", "progress.certificate_rollup"],
+    # Analytics rollups (services/progress/rollups.py), on the `analytics` queue.
+    "enrolment.created": ["progress.funnel_rollup"],
+    "statement.recorded": ["progress.funnel_rollup"],
+    "submission.graded": ["progress.attainment_rollup"],
 }
 
 TASK_QUEUES: dict[str, str] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, Index, UniqueConstraint, false
@@ -157,3 +157,110 @@ class Delivery(Base, table=True):
 
     __table_args__ = (UniqueConstraint("reminder_id", "channel"),
                       Index("ix_deliveries_due", "status", "next_attempt_at"))
+
+
+# -- analytics: the org-unit read model, raw certificate facts and the rollups (docs/analytics.md) ----
+
+
+class OrgUnitView(Base, table=True):
+    """The gateway's org-unit tree, copied here (ADR 0011): names, levels and children for dashboards."""
+
+    __tablename__ = "org_units"
+    code: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)  # country | region | district | school
+    parent_code: str | None = Field(default=None, index=True, max_length=40)
+    path: str = Field(index=True, max_length=400)
+    level: int  # 0 = country, 1 = region, 2 = district, 3 = school
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class CertificateFact(Base, table=True):
+    """A certificate the certificates service issued (from `certificate.issued`): the raw record the
+    `certified` funnel stage is recomputed from."""
+
+    __tablename__ = "certificate_facts"
+    certificate_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(max_length=80)
+    course_id: str = Field(max_length=36)
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+    __table_args__ = (Index("ix_certificate_facts_user_course", "user_id", "course_id"),)
+
+
+class EnrolmentFacts(Base, table=True):
+    """What the rollups last counted for one enrolment: the week (Monday) of each funnel stage it
+    reached, and its days to completion. A refresh compares this with the raw tables and moves the
+    difference into the rollup cells, so an enrolment is counted once per stage whatever the events."""
+
+    __tablename__ = "rollup_enrolment_facts"
+    enrolment_id: str = Field(primary_key=True, max_length=36)
+    org_path: str = Field(max_length=400)
+    institute_id: str = Field(max_length=36)
+    course_id: str = Field(max_length=36)
+    language: str = Field(max_length=10)
+    enrolled: date | None = None
+    started: date | None = None
+    completed: date | None = None
+    certified: date | None = None
+    days_to_complete: int | None = None
+
+
+class FunnelCell(Base, table=True):
+    """Enrolments reaching `stage` in the ISO week starting `week`, for one org unit at one level
+    of the tree (every ancestor of the teacher's unit has its own cell), institute, course and language."""
+
+    __tablename__ = "rollup_funnel"
+    org_unit: str = Field(primary_key=True, max_length=40)
+    institute_id: str = Field(primary_key=True, max_length=36)
+    course_id: str = Field(primary_key=True, max_length=36)
+    language: str = Field(primary_key=True, max_length=10)
+    week: date = Field(primary_key=True)
+    stage: str = Field(primary_key=True, max_length=10)  # enrolled | started | completed | certified
+    level: int
+    count: int = 0
+
+
+class FunnelTotal(Base, table=True):
+    """`rollup_funnel` summed over institute, course, language and week: what unfiltered dashboards read."""
+
+    __tablename__ = "rollup_funnel_totals"
+    org_unit: str = Field(primary_key=True, max_length=40)
+    stage: str = Field(primary_key=True, max_length=10)
+    level: int
+    count: int = 0
+
+
+class DurationCell(Base, table=True):
+    """Completed enrolments by whole days from enrolment to completion (median and p75 come from it)."""
+
+    __tablename__ = "rollup_durations"
+    org_unit: str = Field(primary_key=True, max_length=40)
+    institute_id: str = Field(primary_key=True, max_length=36)
+    course_id: str = Field(primary_key=True, max_length=36)
+    days: int = Field(primary_key=True)
+    level: int
+    count: int = 0
+
+
+class TeacherRating(Base, table=True):
+    """The rating the rollups last counted for one teacher and indicator or competency."""
+
+    __tablename__ = "rollup_teacher_ratings"
+    user_id: str = Field(primary_key=True, max_length=80)
+    kind: str = Field(primary_key=True, max_length=12)  # indicator | competency
+    code: str = Field(primary_key=True, max_length=80)
+    org_path: str = Field(max_length=400)
+    rating: str = Field(max_length=12)
+
+
+class AttainmentCell(Base, table=True):
+    """Teachers with graded evidence per indicator or competency and rating, by org unit."""
+
+    __tablename__ = "rollup_attainment"
+    org_unit: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(primary_key=True, max_length=12)
+    code: str = Field(primary_key=True, max_length=80)
+    rating: str = Field(primary_key=True, max_length=12)  # not_yet | developing | proficient
+    level: int
+    count: int = 0

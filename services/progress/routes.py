@@ -17,7 +17,7 @@ from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
 from libs.idempotency import idempotent
-from services.progress import competency, repository, service, statements
+from services.progress import analytics_routes, competency, repository, service, statements
 from services.progress.schemas import (
     CohortCreate,
     CohortProgress,
@@ -242,4 +242,5 @@ routes = [
     Route(PREFIX + "/inbox", get_inbox),
     Route(PREFIX + "/inbox/{reminder_id}/read", read_message, methods=["POST"]),
     Route(PREFIX + "/analytics/completions", completion_report),
+    *analytics_routes.routes,
 ]

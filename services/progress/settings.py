@@ -33,6 +33,11 @@ class ProgressSettings(CommonSettings):
     sms_gateway_token: str = ""
     reminder_secret: str = "dev-change-me-reminder-secret"  # signs unsubscribe links
 
+    # Analytics (docs/analytics.md): the org-unit read model's refresh, privacy threshold, export cap.
+    org_units_refresh_seconds: float = 600
+    analytics_min_cell: int = 10
+    analytics_export_max_rows: int = 50_000
+
     def secret_fields(self) -> list[str]:
         return [*super().secret_fields(), "reminder_secret"]
 

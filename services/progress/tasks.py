@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import redis
 from celery.schedules import crontab
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from libs.celery_app import celery_app
 from libs.db import cached_engine, session_scope
 from libs.outbox import first_delivery, utcnow
 from libs.service_client import ServiceClient
-from services.progress import reminders, repository, service
+from services.progress import analytics, reminders, repository, rollups, service
 from services.progress.models import processed_events
 from services.progress.settings import ProgressSettings, get_settings
 
@@ -130,6 +130,61 @@ def deliver_soon() -> None:
         deliver_messages.apply_async(countdown=1)
 
 
+# -- analytics rollups (queue `analytics`: TASK_QUEUES routes progress.*rollup*) -------------------------
+
+ROLLUP_RETRY = (OperationalError, IntegrityError)
+
+
+def _rollup(consumer: str, event: dict[str, Any]) -> None:
+    with session_scope(cached_engine(get_settings().database_url)) as session:
+        rollups.apply_event(session, consumer, event)
+
+
+@celery_app.task(name="progress.funnel_rollup", acks_late=True, autoretry_for=ROLLUP_RETRY, retry_backoff=True,
+                 retry_backoff_max=30, retry_jitter=True, max_retries=10)
+def funnel_rollup(event: dict[str, Any]) -> None:
+    """On enrolment.created, statement.recorded, course.completed: refresh that enrolment's funnel cells."""
+    _rollup("progress.funnel_rollup", event)
+
+
+@celery_app.task(name="progress.certificate_rollup", acks_late=True, autoretry_for=ROLLUP_RETRY, retry_backoff=True,
+                 retry_backoff_max=30, retry_jitter=True, max_retries=10)
+def certificate_rollup(event: dict[str, Any]) -> None:
+    """On certificate.issued: keep the fact, refresh the enrolment's `certified` stage."""
+    _rollup("progress.certificate_rollup", event)
+
+
+@celery_app.task(name="progress.attainment_rollup", acks_late=True, autoretry_for=ROLLUP_RETRY, retry_backoff=True,
+                 retry_backoff_max=30, retry_jitter=True, max_retries=10)
+def attainment_rollup(event: dict[str, Any]) -> None:
+    """On submission.graded: refresh the teacher's attainment cells."""
+    _rollup("progress.attainment_rollup", event)
+
+
+@celery_app.task(name="progress.recompute_rollups", acks_late=True, autoretry_for=(OperationalError,),
+                 retry_backoff=True, max_retries=3, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+def recompute_rollups() -> None:
+    """Nightly: rebuild every rollup from the raw tables; a non-zero drift is logged as a warning."""
+    with session_scope(cached_engine(get_settings().database_url)) as session:
+        drift = rollups.recompute(session)
+    log.info("rollups recomputed", extra={"drift": drift})
+
+
+@celery_app.task(name="progress.org_units_rollup", acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True,
+                 max_retries=5)
+def org_units_rollup() -> None:
+    """Copy the gateway's org-unit tree into the read model (beat; see ADR 0011)."""
+    settings = get_settings()
+    client = analytics.gateway_client(settings)
+    try:
+        units = client.get_json("/org-units")["items"]
+    finally:
+        client.close()
+    with session_scope(cached_engine(settings.database_url)) as session:
+        changed = analytics.replace_org_units(session, units)
+    log.info("org units refreshed", extra={"units": len(units), "changed": changed})
+
+
 # This service's periodic tasks (libs/celery_app.py: each service's tasks.py adds its own).
 _settings = get_settings()
 celery_app.conf.beat_schedule.update({
@@ -142,4 +197,7 @@ celery_app.conf.beat_schedule.update({
                                 "options": {"expires": _settings.reminder_sweep_seconds}},
     "progress-deliver-messages": {"task": "progress.deliver_messages", "schedule": _settings.delivery_poll_seconds,
                                   "options": {"expires": _settings.delivery_poll_seconds}},
+    "progress-recompute-rollups": {"task": "progress.recompute_rollups", "schedule": crontab(hour=2, minute=30)},
+    "progress-org-units-rollup": {"task": "progress.org_units_rollup", "schedule": _settings.org_units_refresh_seconds,
+                                  "options": {"expires": _settings.org_units_refresh_seconds}},
 })

@@ -1,0 +1,134 @@
+"""The M&E dashboard in real Chromium against the processes `make run` starts. Teachers' work is
+recorded through the progress service's own functions; its events reach the Celery worker's
+`analytics` queue through the outbox, and the dashboard shows them within the 60 s freshness
+target. The demo analyst sees the funnel, trend and heat table (a screenshot proves the charts are
+drawn); a regional analyst gets 403 for another region."""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.seed import COURSE_RU_ID
+from libs.auth import Principal
+from libs.db import create_db_engine, session_scope
+from libs.service_client import ServiceClient
+from services.progress import service
+from services.progress.schemas import SubmissionCreate
+from tests.e2e.test_progress_pages import signed_in
+from tests.integration.test_progress_rules import RIGHT
+
+pytestmark = pytest.mark.e2e
+SCHOOLS = {"KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01": (30, 20), "KZ/KZ-AKM/KZ-AKM-KOK/KZ-AKM-KOK-S07": (15, 12)}
+WRONG = {"q1a": "a", "q1b": True, "q1c": 1}
+
+
+def record_teachers(platform: Any) -> int:
+    """Enrol teachers and grade their quiz as the service does; returns how many were enrolled."""
+    engine = create_db_engine(f"sqlite:///{platform.var_dir / 'progress.db'}")
+    gateway = platform.urls["gateway"]
+    courses = ServiceClient(gateway_url=gateway, client_id="progress", target="courses",
+                            client_secret=os.environ["USTAZ_SERVICE_CLIENT_SECRET"], base_url=platform.urls["courses"])
+    course = courses.get_json(f"/api/v1/courses/{COURSE_RU_ID}")
+    service.ensure_answer_key(engine, courses, COURSE_RU_ID, course["latest_version"])
+    courses.close()
+    n = 0
+    for path, (teachers, passing) in SCHOOLS.items():
+        for i in range(teachers):
+            n += 1
+            teacher = Principal(id=f"e2e-teacher-{n}", roles=("teacher",), name="x", org=tuple(path.split("/")))
+            with session_scope(engine) as session:
+                service.enrol(session, teacher, course)
+                submission, _ = service.submit(session, teacher, SubmissionCreate(
+                    course_id=COURSE_RU_ID, quiz_id="q1", answers=RIGHT if i < passing else WRONG))
+                service.grade_submission(session, submission.id)
+    engine.dispose()
+    return n
+
+
+def token(base: str, username: str, password: str) -> str:
+    return httpx.post(f"{base}/auth/login", json={"username": username, "password": password}).json()["access_token"]
+
+
+def variance(browser: Any, png: bytes) -> float:
+    """Pixel variance of a screenshot, computed by Chromium itself (a canvas in a script-enabled page)."""
+    context = browser.new_context()
+    page = context.new_page()
+    value = page.evaluate("""async (src) => {
+        const img = new Image(); img.src = src; await img.decode();
+        const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data;
+        let sum = 0, sq = 0, n = 0;
+        for (let i = 0; i < d.length; i += 4) { const v = (d[i] + d[i+1] + d[i+2]) / 3; sum += v; sq += v * v; n++; }
+        const mean = sum / n; return sq / n - mean * mean; }""", "data:image/png;base64," + base64.b64encode(png).decode())
+    context.close()
+    return float(value)
+
+
+def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(platform: Any, browser: Any,
+                                                                                   tmp_path: Any) -> None:
+    base = platform.urls["gateway"]
+    started = time.monotonic()
+    enrolled = record_teachers(platform)
+    headers = {"authorization": f"Bearer {token(base, 'analyst', 'analyst-demo')}"}
+    deadline = time.monotonic() + 60
+    while True:  # freshness: the rollups catch up through outbox → Celery within 60 s
+        funnel = httpx.get(f"{base}/api/v1/progress/analytics/funnel", headers=headers).json()
+        total = funnel.get("total", {})  # while 1-9 are counted, the answer is a 403 "too few to show"
+        if total.get("enrolled") == enrolled and total.get("completed") == 32:
+            break
+        assert time.monotonic() < deadline, funnel
+        time.sleep(0.5)
+    lag = time.monotonic() - started
+    assert lag < 60
+
+    context, page = signed_in(browser, base, "analyst", "analyst-demo")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    response = page.goto("/dashboard")
+    assert response.status == 200
+    if os.environ.get("USTAZ_SCREENSHOTS"):
+        page.screenshot(path=os.environ["USTAZ_SCREENSHOTS"] + "/dashboard-laptop.png", full_page=True)
+    assert page.locator("[data-testid=funnel-svg]").count() == 1
+    assert page.locator("[data-testid=trend-svg]").count() == 1
+    heat = page.locator("[data-testid=heat-table]")
+    assert heat.count() == 1 and heat.locator("tbody tr").count() >= 3
+    assert "%" in heat.inner_text()  # numbers in the cells, not colour alone
+    assert page.locator("tr[data-unit=KZ-ALM] td").first.inner_text().replace("\u202f", "") == "30"
+    shot = page.locator("section[data-chart=funnel]").screenshot(path=str(tmp_path / "funnel.png"))
+    assert variance(browser, shot) > 100, "the funnel chart looks blank"
+    trend = page.locator("[data-testid=trend-svg]").screenshot()
+    assert variance(browser, trend) > 20, "the trend chart looks blank"
+    # Filter by course with the form (a GET, no script).
+    page.select_option("select[name=course]", COURSE_RU_ID)
+    page.click("form[action='/dashboard'] button[type=submit]")
+    assert f"course={COURSE_RU_ID}" in page.url
+    assert page.locator("tr[data-unit=KZ-ALM] td").first.inner_text().replace("\u202f", "") == "30"
+    # On a phone the page fits the width.
+    page.set_viewport_size({"width": 360, "height": 640})
+    page.goto("/dashboard")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    if os.environ.get("USTAZ_SCREENSHOTS"):
+        page.screenshot(path=os.environ["USTAZ_SCREENSHOTS"] + "/dashboard-phone.png", full_page=True)
+    # Drill down to the region, the printable summary, and an export.
+    page.click("tr[data-unit=KZ-ALM] a")
+    assert "KZ-ALM" in page.url and page.locator("h1").inner_text().endswith("Almaty Region")
+    assert page.goto("/dashboard/summary?org=KZ-ALM").status == 200
+    csv = context.request.get("/dashboard/analytics/export?org=KZ&table=funnel&format=csv")
+    assert csv.status == 200 and "KZ-ALM" in csv.text()
+    context.close()
+
+    context, page = signed_in(browser, base, "analyst-akm", "analyst-demo")
+    own = page.goto("/dashboard")
+    assert own.status == 200 and "Akmola" in page.locator("h1").inner_text()
+    other = page.goto("/dashboard?org=KZ-ALM")
+    assert other.status == 403
+    assert page.locator("main table, main svg").count() == 0 and "jurisdiction" in page.locator("main").inner_text()
+    export = context.request.get("/dashboard/analytics/export?org=KZ-ALM&table=funnel&format=csv")
+    assert export.status == 403
+    context.close()
