@@ -59,7 +59,7 @@ messages: $(STAMP)
 	  "$$(grep -v POT-Creation-Date $(LOCALE)/messages.pot)" ]; then rm $(LOCALE)/messages.pot.new; \
 	  else mv $(LOCALE)/messages.pot.new $(LOCALE)/messages.pot; fi
 	for lang in $$($(BIN)/python -c 'from gateway.web.i18n import LANGUAGES; print(*LANGUAGES)'); do \
-	  $(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l $$lang --init-missing --ignore-obsolete || exit 1; done
+	  $(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l $$lang --init-missing --ignore-obsolete --no-fuzzy-matching || exit 1; done
 TEACHERS ?= 100000
 seed-large: $(STAMP)
 	$(BIN)/python -m libs.migrate all upgrade
