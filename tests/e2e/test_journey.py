@@ -24,7 +24,9 @@ def test_the_journey(platform: Any, browser: Any) -> None:
     assert len(seen["certificates"]) == 1
     assert seen["verdict"]["status"] == "valid"
     region = {u["org_unit"]: u for u in seen["report"]["units"]}
-    assert region["KZ-ALM"]["completed"] == 1
+    # At least this teacher (the shared platform also holds the dashboard test's teachers; that test
+    # checks the exact counts against the database).
+    assert region["KZ-ALM"]["completed"] >= 1
 
     # The lesson on a phone-sized screen, JavaScript off, in real Chromium.
     context = browser.new_context(viewport={"width": 360, "height": 640}, java_script_enabled=False,
