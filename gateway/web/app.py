@@ -121,8 +121,9 @@ class ApiError(Exception):
         self.problem = problem
 
 
-async def call_api(request: Request, method: str, path: str, **kwargs: Any) -> Any:
-    """Call a service's JSON API as the signed-in person (internal address, same token)."""
+async def call_service(request: Request, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """Call a service as the signed-in person (internal address, same token); an error answer or a
+    service that does not answer is an ApiError, which pages show as an error page."""
     service_name = path.split("/")[3]
     base = request.app.state.settings.upstreams[service_name]
     headers = {"x-request-id": request_id_var.get() or ""}
@@ -141,6 +142,12 @@ async def call_api(request: Request, method: str, path: str, **kwargs: Any) -> A
         except ValueError:
             problem = {"title": response.reason_phrase}
         raise ApiError(response.status_code, problem)
+    return response
+
+
+async def call_api(request: Request, method: str, path: str, **kwargs: Any) -> Any:
+    """A service's JSON answer (see `call_service`)."""
+    response = await call_service(request, method, path, **kwargs)
     return response.json() if response.content else None
 
 

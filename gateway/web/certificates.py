@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.web.app import ApiError, call_api, page_lang, page_user, render, signed_in
+from gateway.web.app import ApiError, call_api, call_service, page_lang, page_user, render, signed_in
 from gateway.web.i18n import gettext
-from libs.logs import request_id_var
 
 UPLOAD_LIMIT = 100_000  # bytes: a credential is a few KB
 CERTS = "/api/v1/certificates"
@@ -33,20 +31,7 @@ async def my_certificates(request: Request) -> Response:
 
 async def _download(request: Request, path: str, media_type: str) -> Response:
     """A file from the certificates service, fetched as the teacher `signed_in` found."""
-    base = request.app.state.settings.upstreams["certificates"]
-    headers = {"x-request-id": request_id_var.get() or "", "authorization": f"Bearer {request.state.token}"}
-    client: httpx.AsyncClient = request.app.state.http
-    try:
-        response = await client.get(base + path, headers=headers, timeout=30)
-    except httpx.TransportError as exc:
-        raise ApiError(502, {"title": gettext("Service unavailable"),
-                             "detail": gettext("Part of Ustaz is not answering. Please try again in a minute.")}) from exc
-    if response.status_code >= 400:
-        try:
-            problem = response.json()
-        except ValueError:
-            problem = {"title": response.reason_phrase}
-        raise ApiError(response.status_code, problem)
+    response = await call_service(request, "GET", path, timeout=30)
     return Response(response.content, media_type=media_type, headers={
         "Content-Disposition": response.headers.get("content-disposition", "attachment"),
         "Cache-Control": "private, no-cache", "X-Content-Type-Options": "nosniff"})
