@@ -143,6 +143,11 @@ def test_incremental_rollups_equal_a_recomputation(databases: Any, seed: int) ->
                 FunnelCell.org_unit == "KZ", FunnelCell.stage == "enrolled")))
             levels = {c.level for c in session.exec(select(FunnelCell))}
         assert national == enrolments and levels == {0, 1, 2, 3}
+        # The totals count each teacher once, however many courses they are enrolled in.
+        with session_scope(engine, readonly=True) as session:
+            teachers = len({e.user_id for e in session.exec(select(Enrolment))})
+            several = enrolments > teachers
+        assert recomputed["totals"][("KZ", "enrolled")] == teachers and several
     finally:
         engine.dispose()
 
