@@ -273,20 +273,6 @@ def _refresh_teacher_totals(session: Session, user_id: str, enrolments: list[Enr
     return True
 
 
-def already_started(session: Session, payload: dict[str, Any]) -> bool:
-    """True when a statement cannot change its enrolment's cells: the enrolment is counted as
-    started in the statement's week or earlier (most statements; one indexed read, no lock)."""
-    if not payload.get("course_id") or not payload.get("stored"):
-        return False
-    started = session.exec(select(EnrolmentFacts.started).join(Enrolment, col(Enrolment.id) == EnrolmentFacts.enrolment_id)
-                           .where(Enrolment.user_id == payload["user_id"],
-                                  Enrolment.course_id == payload["course_id"])).first()
-    if started is None:
-        return False
-    started = started if isinstance(started, date) else date.fromisoformat(str(started))
-    return started <= week_of(datetime.fromisoformat(payload["stored"].replace("Z", "+00:00")))
-
-
 def refresh_enrolment_of(session: Session, user_id: str, course_id: str | None) -> bool:
     if not course_id:
         return False
@@ -502,8 +488,6 @@ def apply_event(session: Session, consumer: str, event: dict[str, Any]) -> bool:
     from libs.outbox import first_delivery
     from services.progress.models import processed_events
 
-    if event.get("topic") == "statement.recorded" and already_started(session, event["payload"]):
-        return False  # a later record of a started enrolment changes no cell: nothing to do, nothing to mark
     if not first_delivery(session, processed_events, event["id"], consumer):
         return False
     payload = event["payload"]
