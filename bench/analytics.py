@@ -8,10 +8,11 @@
    enrolments/statements/completions/certificate facts, and the per-teacher evidence pass for the
    heat table; p50 of BENCH_RAW_RUNS runs, and the ratio.
 4. Rollup lag under ingest: statements posted through the gateway at BENCH_RATE records/s for
-   BENCH_LAG_SECONDS (each one an event on the `analytics` queue), while a probe enrols a new
-   teacher every second (the service's own function, committed with its event); lag = the probe's
-   rollup commit (processed_events) - its record commit (outbox), p50/p95/max; and how long the
-   queue took to drain after the ingest stopped.
+   BENCH_LAG_SECONDS (each with its `statement.recorded` event through the outbox; only a teacher's
+   first record of a course also emits `enrolment.started` for the analytics queue), while a probe
+   enrols a new teacher every second (the service's own function, committed with its event); lag =
+   the probe's rollup commit (processed_events) - its record commit (outbox), p50/p95/max; and how
+   long the outbox and the analytics queue took to drain after the ingest stopped.
 """
 
 from __future__ import annotations

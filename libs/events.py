@@ -6,7 +6,7 @@ SUBSCRIPTIONS: dict[str, list[str]] = {
     "certificate.issued": ["progress.deliver_certificate_ready", "progress.certificate_rollup"],
     # Analytics rollups (services/progress/rollups.py), on the `analytics` queue.
     "enrolment.created": ["progress.funnel_rollup"],
-    "statement.recorded": ["progress.funnel_rollup"],
+    "enrolment.started": ["progress.funnel_rollup"],
     "submission.graded": ["progress.attainment_rollup"],
 }
 

@@ -167,10 +167,15 @@ def _stage_counts(session: Session, group: str, where: list[Any], units: list[st
 
 
 def _names(session: Session, dimension: str, keys: Iterable[str]) -> dict[str, str]:
-    if dimension == "course":
-        return dict(session.execute(select(Enrolment.course_id, func.max(Enrolment.course_title))
-                                    .where(col(Enrolment.course_id).in_(list(keys))).group_by(Enrolment.course_id)).all())
-    return {}
+    """Course titles (one indexed row per course: enrolments copy the title at enrolment)."""
+    if dimension != "course":
+        return {}
+    names = {}
+    for key in keys:
+        title = session.exec(select(Enrolment.course_title).where(Enrolment.course_id == key).limit(1)).first()
+        if title is not None:
+            names[key] = title
+    return names
 
 
 def _sibling_groups(session: Session, parent: OrgUnitView, where: list[Any]) -> dict[str, dict[str, int]]:

@@ -221,8 +221,23 @@ class FunnelCell(Base, table=True):
     count: int = 0
 
 
+class TeacherFacts(Base, table=True):
+    """What the totals last counted for one teacher: the org path of their latest enrolment and
+    whether any of their enrolments reached each stage."""
+
+    __tablename__ = "rollup_teacher_facts"
+    user_id: str = Field(primary_key=True, max_length=80)
+    org_path: str = Field(max_length=400)
+    enrolled: bool = False
+    started: bool = False
+    completed: bool = False
+    certified: bool = False
+
+
 class FunnelTotal(Base, table=True):
-    """`rollup_funnel` summed over institute, course, language and week: what unfiltered dashboards read."""
+    """Distinct *teachers* per org unit (every level) and stage, whatever the course: a teacher
+    counts once, at the unit of their latest enrolment, in each stage any of their enrolments
+    reached. What unfiltered dashboards read."""
 
     __tablename__ = "rollup_funnel_totals"
     org_unit: str = Field(primary_key=True, max_length=40)

@@ -45,6 +45,7 @@ from services.progress.models import (
     FunnelTotal,
     Statement,
     Submission,
+    TeacherFacts,
     TeacherRating,
 )
 
@@ -57,6 +58,7 @@ DURATIONS = DurationCell.__table__  # type: ignore[attr-defined]
 ATTAINMENT = AttainmentCell.__table__  # type: ignore[attr-defined]
 FACTS = EnrolmentFacts.__table__  # type: ignore[attr-defined]
 RATINGS_TABLE = TeacherRating.__table__  # type: ignore[attr-defined]
+TEACHERS = TeacherFacts.__table__  # type: ignore[attr-defined]
 FUNNEL_KEY = ("org_unit", "institute_id", "course_id", "language", "week", "stage")
 TOTALS_KEY = ("org_unit", "stage")
 DURATION_KEY = ("org_unit", "institute_id", "course_id", "days")
@@ -108,10 +110,21 @@ def funnel_cells(facts: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], int]]
                 yield (code, facts["institute_id"], facts["course_id"], facts["language"], facts[stage], stage), level
 
 
-def total_cells(facts: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], int]]:
-    for code, level in units_of(facts["org_path"]):
+def teacher_facts(enrolments: list[Any], facts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One teacher's contribution to the totals: the path of their latest enrolment (by time, then
+    id) and, per stage, whether any of their counted enrolments reached it."""
+    if not enrolments:
+        return None
+    latest = max(enrolments, key=lambda e: (_aware(e.enrolled_at), e.id))
+    return {"org_path": latest.org_path, **{s: any(f[s] is not None for f in facts) for s in STAGES}}
+
+
+def total_cells(teacher: dict[str, Any] | None) -> Iterator[tuple[tuple[Any, ...], int]]:
+    if teacher is None:
+        return
+    for code, level in units_of(teacher["org_path"]):
         for stage in STAGES:
-            if facts[stage] is not None:
+            if teacher[stage]:
                 yield (code, stage), level
 
 
@@ -199,49 +212,65 @@ def _first_certificate(session: Session, user_id: str, course_id: str) -> dateti
         CertificateFact.user_id == user_id, CertificateFact.course_id == course_id)).one())
 
 
+def _lock_teacher(session: Session, user_id: str) -> list[Enrolment]:
+    """Lock a teacher's enrolments, in id order (PostgreSQL): every refresh touching the teacher's
+    totals or ratings takes turns, and always in the same order, so workers never deadlock."""
+    return list(session.exec(select(Enrolment).where(Enrolment.user_id == user_id)
+                             .order_by(col(Enrolment.id)).with_for_update()
+                             .execution_options(populate_existing=True)))
+
+
 def refresh_enrolment(session: Session, enrolment_id: str) -> bool:
-    """Bring the funnel and duration cells up to date for one enrolment; True if anything changed.
-    The enrolment row is locked (PostgreSQL) so two workers refreshing it take turns."""
-    enrolment = session.get(Enrolment, enrolment_id, with_for_update=True)
-    if enrolment is None:
+    """Bring the funnel, duration and totals cells up to date for one enrolment and its teacher;
+    True if anything changed."""
+    found = session.get(Enrolment, enrolment_id)
+    if found is None:
         return False
+    enrolments = _lock_teacher(session, found.user_id)
+    enrolment = next(e for e in enrolments if e.id == enrolment_id)
     completion = session.get(Completion, enrolment_id)
     want = enrolment_facts(enrolment, _first_statement(session, enrolment.user_id, enrolment.course_id),
                            completion.completed_at if completion else None,
                            _first_certificate(session, enrolment.user_id, enrolment.course_id))
     stored = session.get(EnrolmentFacts, enrolment_id)
     have = {f: getattr(stored, f) for f in FACT_FIELDS} if stored else None
+    deltas = Deltas()
+    if have != want:
+        if have is not None:
+            deltas.add("funnel", funnel_cells(have), -1)
+            deltas.add("durations", duration_cells(have), -1)
+        deltas.add("funnel", funnel_cells(want), +1)
+        deltas.add("durations", duration_cells(want), +1)
+        row = stored or EnrolmentFacts(enrolment_id=enrolment_id, **want)
+        for name, value in want.items():
+            setattr(row, name, value)
+        session.add(row)
+        session.flush()
+    changed = _refresh_teacher_totals(session, enrolment.user_id, enrolments, deltas)
+    deltas.apply(session)
+    return have != want or changed
+
+
+def _refresh_teacher_totals(session: Session, user_id: str, enrolments: list[Enrolment], deltas: Deltas) -> bool:
+    counted = list(session.exec(select(EnrolmentFacts).where(
+        col(EnrolmentFacts.enrolment_id).in_([e.id for e in enrolments]))))
+    want = teacher_facts(enrolments, [{s: getattr(f, s) for s in STAGES} for f in counted])
+    stored = session.get(TeacherFacts, user_id)
+    have = {"org_path": stored.org_path, **{s: getattr(stored, s) for s in STAGES}} if stored else None
     if have == want:
         return False
-    deltas = Deltas()
-    if have is not None:
-        deltas.add("funnel", funnel_cells(have), -1)
-        deltas.add("totals", total_cells(have), -1)
-        deltas.add("durations", duration_cells(have), -1)
-    deltas.add("funnel", funnel_cells(want), +1)
+    deltas.add("totals", total_cells(have), -1)
     deltas.add("totals", total_cells(want), +1)
-    deltas.add("durations", duration_cells(want), +1)
-    deltas.apply(session)
-    row = stored or EnrolmentFacts(enrolment_id=enrolment_id, **want)
-    for name, value in want.items():
-        setattr(row, name, value)
-    session.add(row)
+    if want is None:
+        if stored is not None:
+            session.delete(stored)
+    else:
+        row = stored or TeacherFacts(user_id=user_id, org_path=want["org_path"])
+        for name, value in want.items():
+            setattr(row, name, value)
+        session.add(row)
     session.flush()
     return True
-
-
-def already_started(session: Session, payload: dict[str, Any]) -> bool:
-    """True when a statement cannot change its enrolment's cells: the enrolment is counted as
-    started in the statement's week or earlier (most statements; one indexed read, no lock)."""
-    if not payload.get("course_id") or not payload.get("stored"):
-        return False
-    started = session.exec(select(EnrolmentFacts.started).join(Enrolment, col(Enrolment.id) == EnrolmentFacts.enrolment_id)
-                           .where(Enrolment.user_id == payload["user_id"],
-                                  Enrolment.course_id == payload["course_id"])).first()
-    if started is None:
-        return False
-    started = started if isinstance(started, date) else date.fromisoformat(str(started))
-    return started <= week_of(datetime.fromisoformat(payload["stored"].replace("Z", "+00:00")))
 
 
 def refresh_enrolment_of(session: Session, user_id: str, course_id: str | None) -> bool:
@@ -269,7 +298,7 @@ def _teacher_path(session: Session, user_id: str) -> str | None:
 
 def refresh_teacher(session: Session, user_id: str) -> bool:
     """Bring the attainment cells up to date for one teacher (after a graded submission)."""
-    list(session.exec(select(Enrolment.id).where(Enrolment.user_id == user_id).with_for_update()))  # take turns
+    _lock_teacher(session, user_id)  # take turns with other refreshes of this teacher
     org_path = _teacher_path(session, user_id)
     want = teacher_ratings(competency.evidence(session, user_id)) if org_path else {}
     stored = {(r.kind, r.code): r for r in session.exec(select(TeacherRating).where(TeacherRating.user_id == user_id))}
@@ -299,7 +328,8 @@ def refresh_teacher(session: Session, user_id: str) -> bool:
 
 def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE rollup_enrolment_facts, rollup_funnel, rollup_funnel_totals, rollup_durations, "
+        session.execute(text("LOCK TABLE rollup_enrolment_facts, rollup_teacher_facts, rollup_funnel, rollup_funnel_totals, "
+                             "rollup_durations, "
                              "rollup_teacher_ratings, rollup_attainment IN EXCLUSIVE MODE"))
 
 
@@ -337,13 +367,22 @@ def compute_all(session: Session) -> dict[str, Any]:
     facts, funnel, durations = [], Deltas(), Deltas()
     columns = (Enrolment.id, Enrolment.user_id, Enrolment.course_id, Enrolment.org_path, Enrolment.institute_id,
                Enrolment.language, Enrolment.enrolled_at)
+    by_teacher: dict[str, tuple[list[Any], list[dict[str, Any]]]] = {}
     for row in session.exec(select(*columns).execution_options(yield_per=5000)):  # type: ignore[call-overload]
         want = enrolment_facts(row, started.get((row.user_id, row.course_id)), completed.get(row.id),
                                certified.get((row.user_id, row.course_id)))
         facts.append({"enrolment_id": row.id, **want})
         funnel.add("funnel", funnel_cells(want), +1)
-        funnel.add("totals", total_cells(want), +1)
         durations.add("durations", duration_cells(want), +1)
+        mine = by_teacher.setdefault(row.user_id, ([], []))
+        mine[0].append(row)
+        mine[1].append(want)
+    teachers = []
+    for user_id, (rows_of, facts_of) in by_teacher.items():
+        teacher = teacher_facts(rows_of, facts_of)
+        assert teacher is not None
+        teachers.append({"user_id": user_id, **teacher})
+        funnel.add("totals", total_cells(teacher), +1)
     ratings, attainment = [], Deltas()
     for user_id, org_path, found in _evidence_by_teacher(session):
         want_ratings = teacher_ratings(found)
@@ -355,7 +394,8 @@ def compute_all(session: Session) -> dict[str, Any]:
         return [{**dict(zip(key, k, strict=True)), "level": level, "count": n}
                 for k, (level, n) in deltas.by_table[name].items() if n]
 
-    return {"facts": facts, "funnel": rows(funnel, "funnel", FUNNEL_KEY), "totals": rows(funnel, "totals", TOTALS_KEY),
+    return {"facts": facts, "teachers": teachers, "funnel": rows(funnel, "funnel", FUNNEL_KEY),
+            "totals": rows(funnel, "totals", TOTALS_KEY),
             "durations": rows(durations, "durations", DURATION_KEY), "ratings": ratings,
             "attainment": rows(attainment, "attainment", ATTAINMENT_KEY)}
 
@@ -424,6 +464,7 @@ def recompute(session: Session) -> int:
     stale = sum(counted.get(f["enrolment_id"]) != tuple(f[k] for k in FACT_FIELDS) for f in wanted["facts"])
     stale += len(counted.keys() - {f["enrolment_id"] for f in wanted["facts"]})
     _replace(session, FACTS, wanted["facts"])
+    _replace(session, TEACHERS, wanted["teachers"])
     _replace(session, FUNNEL, wanted["funnel"])
     _replace(session, TOTALS, wanted["totals"])
     _replace(session, DURATIONS, wanted["durations"])
@@ -447,8 +488,6 @@ def apply_event(session: Session, consumer: str, event: dict[str, Any]) -> bool:
     from libs.outbox import first_delivery
     from services.progress.models import processed_events
 
-    if event.get("topic") == "statement.recorded" and already_started(session, event["payload"]):
-        return False  # a later record of a started enrolment changes no cell: nothing to do, nothing to mark
     if not first_delivery(session, processed_events, event["id"], consumer):
         return False
     payload = event["payload"]

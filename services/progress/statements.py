@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, update
+from sqlalchemy import and_, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
@@ -95,6 +95,7 @@ def store(session: Session, user_id: str, statements: list[StatementIn], now: da
         out.new.append(row)
         if row["future_timestamp"]:
             out.flagged.append(statement_id)
+    starts = _earliest_for(session, user_id, out.new, now)
     if out.new:  # one multi-row INSERT, not a unit of work per object
         session.execute(insert(Statement.__table__), out.new)  # type: ignore[attr-defined]
     if voids:
@@ -102,7 +103,29 @@ def store(session: Session, user_id: str, statements: list[StatementIn], now: da
     emit_many(session, outbox, "statement.recorded", [
         {"statement_id": row["id"], "user_id": user_id, "course_id": row["course_id"], "verb": row["verb"],
          "activity_id": row["activity_id"], "org_path": org_path, "stored": iso(now)} for row in out.new])
+    # analytics: the enrolment's first record (docs/analytics.md)
+    emit_many(session, outbox, "enrolment.started",
+              [{"user_id": user_id, "course_id": course_id, "stored": iso(now)} for course_id in starts])
     return out
+
+
+def _earliest_for(session: Session, user_id: str, rows: list[dict[str, Any]], now: datetime) -> list[str]:
+    """Courses for which these new rows are the teacher's earliest record (none stored yet, or all
+    stored later): each is an `enrolment.started` event, so the analytics never has to look at
+    every statement."""
+    courses = sorted({r["course_id"] for r in rows if r["course_id"]})
+    if not courses:
+        return []
+    earliest = dict(session.exec(select(Statement.course_id, func.min(Statement.stored))  # type: ignore[call-overload]
+                                 .where(Statement.user_id == user_id, col(Statement.course_id).in_(courses))
+                                 .group_by(Statement.course_id)).all())
+    return [c for c in courses if c not in earliest or now < _aware(earliest[c])]
+
+
+def _aware(moment: Any) -> datetime:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _row(statement: StatementIn, statement_id: str, user_id: str, now: datetime,

@@ -143,7 +143,7 @@ def _rollup(consumer: str, event: dict[str, Any]) -> None:
 @celery_app.task(name="progress.funnel_rollup", acks_late=True, autoretry_for=ROLLUP_RETRY, retry_backoff=True,
                  retry_backoff_max=30, retry_jitter=True, max_retries=10)
 def funnel_rollup(event: dict[str, Any]) -> None:
-    """On enrolment.created, statement.recorded, course.completed: refresh that enrolment's funnel cells."""
+    """On enrolment.created, enrolment.started, course.completed: refresh that enrolment's funnel cells."""
     _rollup("progress.funnel_rollup", event)
 
 

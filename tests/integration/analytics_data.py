@@ -3,7 +3,8 @@ functions (enrolment, graded submissions, completion) and rolled up by the recom
 
     KZ
     ├── KZ-ALM Almaty Region
-    │   ├── KZ-ALM-TAL Talgar: S01 (25 teachers, 15 complete), S02 (12 teachers, 10 complete)
+    │   ├── KZ-ALM-TAL Talgar: S01 (25 teachers, 15 complete; 12 enrolled in both courses),
+    │   │                      S02 (12 teachers, 10 complete)
     │   └── KZ-ALM-KAP Kapshagay: S03 (3 teachers, 1 completes)
     ├── KZ-AKM Akmola Region
     │   └── KZ-AKM-KOK Kokshetau: S07 (20 teachers, 5 complete)
@@ -56,5 +57,7 @@ def populate(engine: Any) -> None:
                 submission, _ = service.submit(session, teacher, SubmissionCreate(
                     course_id=course["id"], quiz_id="q1", answers=answers))
                 service.grade_submission(session, submission.id)
+                if path.endswith("S01") and i < 12:  # 12 teachers take both courses
+                    service.enrol(session, teacher, COURSE2 if n % 4 else COURSE)
     with session_scope(engine) as session:
         rollups.recompute(session)

@@ -65,6 +65,7 @@ async def test_national_funnel_by_region_with_complementary_suppression(api: Api
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["unit"]["code"] == "KZ" and body["min_cell"] == 10
+    # Teachers, each once, though 12 of them are enrolled in two courses.
     assert body["total"] == {"enrolled": 60, "started": 60, "completed": 31, "certified": 0}
     by = rows(body)
     assert set(by) == {"KZ-ALM", "KZ-AKM", "KZ-AST"}
@@ -133,7 +134,8 @@ async def test_cohort_comparison_by_course_and_institute_scope(api: Api) -> None
     assert body["group_by"] == "course"
     by = rows(body)
     assert set(by) == {"c1", "c2"} and by["c1"]["name"] == "Демо"
-    assert by["c1"]["counts"]["enrolled"] + by["c2"]["counts"]["enrolled"] == 60
+    # By course the counts are enrolments: the 12 teachers in both courses count in each.
+    assert by["c1"]["counts"]["enrolled"] + by["c2"]["counts"]["enrolled"] == 72
     # An institute admin sees their institute's enrolments only, and nothing of another institute.
     scope = "institute:i2"
     own = (await api.get("/funnel", scope=scope, roles=("institute_admin",), inst="i2")).json()
@@ -168,7 +170,7 @@ async def test_attainment_heat_table_trends_time_and_behind(api: Api) -> None:
     assert competencies["kind"] == "competency" and {r["code"] for r in competencies["rows"]} == {
         "II.KA", "III.KA", "IV.KA"}
     trend = (await api.get("/trends", interval="month")).json()
-    assert sum(p["counts"]["enrolled"] or 0 for p in trend["points"]) == 60
+    assert sum(p["counts"]["enrolled"] or 0 for p in trend["points"]) == 72  # enrolments per period
     assert all(p["period"].endswith("-01") for p in trend["points"])
     weeks = (await api.get("/trends")).json()
     assert len(weeks["points"]) >= 52

@@ -143,6 +143,11 @@ def test_incremental_rollups_equal_a_recomputation(databases: Any, seed: int) ->
                 FunnelCell.org_unit == "KZ", FunnelCell.stage == "enrolled")))
             levels = {c.level for c in session.exec(select(FunnelCell))}
         assert national == enrolments and levels == {0, 1, 2, 3}
+        # The totals count each teacher once, however many courses they are enrolled in.
+        with session_scope(engine, readonly=True) as session:
+            teachers = len({e.user_id for e in session.exec(select(Enrolment))})
+            several = enrolments > teachers
+        assert recomputed["totals"][("KZ", "enrolled")] == teachers and several
     finally:
         engine.dispose()
 
@@ -240,5 +245,36 @@ def test_concurrent_workers_count_everything_once(databases: Any) -> None:
             assert rollups.recompute(session) == 0
         with session_scope(engine, readonly=True) as session:
             assert rollups.snapshot(session) == incremental
+    finally:
+        engine.dispose()
+
+
+def test_enrolment_started_is_emitted_for_the_earliest_record_only(databases: Any) -> None:
+    engine = create_db_engine(databases.fresh("progress"))
+    teacher = Principal(id="t-start", roles=("teacher",), org=("KZ", "KZ-ALM"))
+    now = datetime.now(UTC)
+
+    def record(moment: datetime, course: str | None = "c1") -> None:
+        body = StatementIn.model_validate({
+            "id": str(uuid.uuid4()), "actor": {"account": {"homePage": "https://ustaz.example", "name": teacher.id}},
+            "verb": {"id": VERBS["experienced"]}, "object": {"id": course_activity("c1", "l1")}})
+        with session_scope(engine) as session:
+            statements.store(session, teacher.id, [body, body.model_copy(update={"id": uuid.uuid4()})], moment,
+                             "KZ/KZ-ALM", [course, course])
+
+    def started() -> list[Any]:
+        with session_scope(engine, readonly=True) as session:
+            return [r.payload for r in session.execute(select(outbox).where(outbox.c.topic == "enrolment.started"))]
+
+    try:
+        with session_scope(engine) as session:
+            service.enrol(session, teacher, COURSES[0])
+        record(now)
+        assert [(p["user_id"], p["course_id"]) for p in started()] == [("t-start", "c1")]  # one for the batch
+        record(now + timedelta(minutes=5))
+        record(now, course=None)
+        assert len(started()) == 1  # later records, and records about no course, are not a start
+        record(now - timedelta(days=3))  # an earlier record (an offline phone's, back-dated here)
+        assert len(started()) == 2
     finally:
         engine.dispose()
