@@ -60,9 +60,10 @@ def raw_counts(platform: Any) -> dict[str, int]:
     alm = "(org_path = 'KZ/KZ-ALM' OR org_path LIKE 'KZ/KZ-ALM/%')"
     with engine.connect() as conn:
         counts = {name: int(conn.execute(text(sql), {"course": COURSE_RU_ID}).scalar_one()) for name, sql in {
-            "enrolled": "SELECT count(*) FROM enrolments",
-            "completed": "SELECT count(*) FROM completions",
-            "alm": f"SELECT count(*) FROM enrolments WHERE {alm}",
+            # unfiltered answers count teachers, filtered ones enrolments (docs/analytics.md)
+            "enrolled": "SELECT count(DISTINCT user_id) FROM enrolments",
+            "completed": "SELECT count(DISTINCT user_id) FROM completions",
+            "alm": f"SELECT count(DISTINCT user_id) FROM enrolments WHERE {alm}",
             "alm_course": f"SELECT count(*) FROM enrolments WHERE {alm} AND course_id = :course"}.items()}
     engine.dispose()
     return counts
