@@ -20,7 +20,7 @@ from sqlmodel import Session
 from libs.auth import Principal
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.outbox import emit, utcnow
-from services.certificates import offline, pdf, repository, status
+from services.certificates import offline, repository, status
 from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList, outbox
 from services.certificates.schemas import Verdict
 
@@ -386,6 +386,9 @@ def parse_pasted(text: str) -> str:
 def certificate_pdf(session: Session, user: Principal, certificate_id: str, lang: str | None, box: Fernet,
                     public_url: str, cache_dir: Path) -> tuple[bytes, Certificate]:
     """The printable certificate for its owner (in their language) or an admin of the issuing institute."""
+    from services.certificates import pdf  # reportlab, Pillow and zxing-cpp load with the first PDF (~6 MiB
+    # per process otherwise: the service, the worker and beat import this module)
+
     cert = repository.certificate(session, certificate_id)
     owner = cert is not None and cert.user_id == user.id
     if cert is None or not (owner or user.has("platform_admin") or

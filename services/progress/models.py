@@ -102,7 +102,10 @@ class Statement(Base, table=True):
     voided: bool = False
     voids: str | None = Field(default=None, max_length=36)
 
-    __table_args__ = (Index("ix_statements_user_stored", "user_id", "stored", "id"),)
+    # (user, course, stored): an enrolment's first record is one index probe (rollups), where the
+    # course index alone made SQLite read every statement of the course.
+    __table_args__ = (Index("ix_statements_user_stored", "user_id", "stored", "id"),
+                      Index("ix_statements_user_course_stored", "user_id", "course_id", "stored"))
 
 
 class ReminderPreferences(Base, table=True):
