@@ -30,9 +30,8 @@ import httpx
 from sqlalchemy import make_url, text
 
 from bench.common import load, percentile, table
-from deploy.platform import Platform
 from deploy.seed import COURSE_RU_ID
-from tests.servers import free_port, postgres_server
+from tests.servers import platform_on_free_ports, postgres_server
 
 TEACHERS = int(os.environ.get("BENCH_TEACHERS", "100000"))
 DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -183,14 +182,12 @@ def main() -> str:
 
     from deploy.seed_large import seed_large
     from libs.db import create_db_engine
-    from tests.e2e.conftest import free_block
 
     with tempfile.TemporaryDirectory(prefix="bench-analytics-") as tmp, postgres_server(Path(tmp) / "pg") as admin:
         urls = create_databases(admin, ["gateway", "progress"])
         env = {"USTAZ_GATEWAY_DATABASE_URL": urls["gateway"], "USTAZ_PROGRESS_DATABASE_URL": urls["progress"],
                "USTAZ_RATE_LIMIT_PER_IP": "10000000", "USTAZ_RATE_LIMIT_PER_USER": "10000000"}
-        platform = Platform(var_dir=Path(tmp) / "platform", base_port=free_block(4), redis_port=free_port(),
-                            probe_base=free_block(2), extra_env=env, log_dir=Path(tmp) / "logs")
+        platform = platform_on_free_ports(Path(tmp) / "platform", extra_env=env)
         with platform:
             platform.start(timeout=180)
             seeded = seed_large(teachers=TEACHERS, seed=42, gateway_url=urls["gateway"], progress_url=urls["progress"])

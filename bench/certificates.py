@@ -144,16 +144,13 @@ async def _measure(method: str, url: str, concurrency: int, body: Any = None) ->
 
 
 def verification() -> str:
-    from bench.gateway import free_port_block
     from deploy.demo import walk_journey
-    from deploy.platform import Platform
-    from tests.servers import free_port
+    from tests.servers import platform_on_free_ports
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {"USTAZ_RATE_LIMIT_PER_USER": "100000000", "USTAZ_RATE_LIMIT_PER_IP": "100000000",
                "USTAZ_LOG_LEVEL": "WARNING"}
-        with Platform(Path(tmp), base_port=free_port_block(), redis_port=free_port(), probe_base=free_port_block(),
-                      extra_env=env) as platform:
+        with platform_on_free_ports(Path(tmp), extra_env=env) as platform:
             platform.start(timeout=120)
             urls = platform.urls
             cert = walk_journey(urls["gateway"], say=lambda _: None)["certificates"][0]

@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from bench.common import load, table
 from deploy.platform import ROOT, Platform
-from tests.servers import free_port, wait_for
+from tests.servers import free_port, platform_on_free_ports, wait_for
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "5"))
 
@@ -123,8 +123,7 @@ def gateway_hop_and_memory() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         env = {"USTAZ_RATE_LIMIT_PER_USER": "100000000", "USTAZ_RATE_LIMIT_PER_IP": "100000000",
                "USTAZ_LOG_LEVEL": "WARNING"}
-        with Platform(Path(tmp), base_port=free_port_block(), redis_port=free_port(), probe_base=free_port_block(),
-                      extra_env=env) as platform:
+        with platform_on_free_ports(Path(tmp), extra_env=env) as platform:
             platform.start(timeout=120)
             memory = idle_memory(platform)
             urls = platform.urls
@@ -153,12 +152,6 @@ def idle_memory(platform: Platform) -> dict[str, tuple[int, int]]:
         infos = [psutil.Process(pid).memory_full_info() for pid in platform.pids(name)]
         memory[name] = (sum(i.rss for i in infos), sum(i.pss for i in infos))
     return memory
-
-
-def free_port_block(size: int = 4) -> int:
-    from tests.e2e.conftest import free_block
-
-    return free_block(size)
 
 
 def main() -> str:

@@ -36,7 +36,7 @@ from sqlalchemy import insert, make_url, text
 from bench.common import percentile, table
 from deploy.platform import Platform
 from deploy.seed import COURSE_RU_ID
-from tests.servers import free_port, postgres_server
+from tests.servers import platform_on_free_ports, postgres_server
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
 PARTS = set(os.environ.get("BENCH_PARTS", "ingest,grading,sweep").split(","))
@@ -70,10 +70,7 @@ def start_platform(workdir: Path, progress_url: str | None) -> Platform:
            "USTAZ_STATEMENTS_BATCH_MAX": "100"}
     if progress_url:
         env["USTAZ_PROGRESS_DATABASE_URL"] = progress_url
-    from tests.e2e.conftest import free_block
-
-    platform = Platform(var_dir=workdir, base_port=free_block(4), redis_port=free_port(), probe_base=free_block(2),
-                        extra_env=env, log_dir=workdir / "logs")
+    platform = platform_on_free_ports(workdir, extra_env=env)
     platform.start(timeout=180)
     return platform
 

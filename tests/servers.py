@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -22,6 +23,36 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_block(size: int) -> int:
+    """The first port of `size` consecutive free ports."""
+    for _ in range(50):
+        base = free_port()
+        if base + size > 65000:
+            continue
+        try:
+            sockets = []
+            for port in range(base, base + size):
+                s = socket.socket()
+                s.bind(("127.0.0.1", port))
+                sockets.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no block of free ports")
+
+
+def platform_on_free_ports(var_dir: Path, *, extra_env: dict[str, str] | None = None) -> Any:
+    """The processes `make run` starts (deploy.platform.Platform, not started yet) on free ports, with
+    their logs in var_dir/logs: for end-to-end tests and benchmarks."""
+    from deploy.platform import Platform
+
+    return Platform(var_dir=var_dir, base_port=free_block(4), redis_port=free_port(), probe_base=free_block(2),
+                    extra_env=extra_env, log_dir=var_dir / "logs")
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

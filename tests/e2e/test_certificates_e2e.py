@@ -19,19 +19,14 @@ import pypdf
 import pytest
 
 from deploy.demo import _poll, login, walk_journey
-from tests.e2e.conftest import free_block
-from tests.servers import free_port
+from tests.servers import platform_on_free_ports
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def own_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from deploy.platform import Platform
-
-    var_dir = tmp_path_factory.mktemp("certificates-platform")
-    running = Platform(var_dir=var_dir, base_port=free_block(4), redis_port=free_port(),
-                       probe_base=free_block(2), log_dir=var_dir / "logs")
+    running = platform_on_free_ports(tmp_path_factory.mktemp("certificates-platform"))
     with running:
         running.start(timeout=120)
         yield running

@@ -16,8 +16,7 @@ import pytest
 
 from deploy.platform import ROOT
 from deploy.seed import DEMO_USERS
-from tests.e2e.conftest import free_block
-from tests.servers import free_port
+from tests.servers import free_block, free_port
 
 pytestmark = pytest.mark.e2e
 

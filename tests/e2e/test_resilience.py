@@ -12,8 +12,7 @@ import pytest
 
 from deploy.demo import _poll, login
 from deploy.seed import COURSE_RU_ID
-from tests.e2e.conftest import free_block
-from tests.servers import free_port
+from tests.servers import platform_on_free_ports
 
 pytestmark = pytest.mark.e2e
 RIGHT = {"q1a": "b", "q1b": False, "q1c": 70}
@@ -23,12 +22,8 @@ RIGHT = {"q1a": "b", "q1b": False, "q1c": 70}
 def crashable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A platform of its own (the shared one must not see its worker die), sweeping stale
     submissions every 2 s."""
-    from deploy.platform import Platform
-
-    var_dir = tmp_path_factory.mktemp("crashable")
-    running = Platform(var_dir=var_dir, base_port=free_block(4), redis_port=free_port(), probe_base=free_block(2),
-                       log_dir=var_dir / "logs",
-                       extra_env={"USTAZ_GRADING_STALE_SECONDS": "4", "USTAZ_GRADING_SWEEP_SECONDS": "2"})
+    running = platform_on_free_ports(tmp_path_factory.mktemp("crashable"), extra_env={
+        "USTAZ_GRADING_STALE_SECONDS": "4", "USTAZ_GRADING_SWEEP_SECONDS": "2"})
     with running:
         running.start(timeout=120)
         yield running
