@@ -73,23 +73,6 @@ def completion(session: Session, enrolment_id: str) -> Completion | None:
     return session.get(Completion, enrolment_id)
 
 
-def counts_by_unit(session: Session, scope_path: str, depth: int) -> dict[str, tuple[int, int]]:
-    """Enrolled and completed counts under `scope_path`, grouped by the org unit `depth` levels down
-    from the country (1 = region, 2 = district, 3 = school)."""
-    in_scope = (Enrolment.org_path == scope_path) | col(Enrolment.org_path).startswith(scope_path + "/")
-    rows = session.exec(select(Enrolment.org_path, Enrolment.status, func.count())
-                        .where(in_scope).group_by(Enrolment.org_path, Enrolment.status))
-    totals: dict[str, tuple[int, int]] = {}
-    for path, status, count in rows:
-        parts = path.split("/")
-        if len(parts) <= depth:
-            continue
-        unit = parts[depth]
-        enrolled, completed = totals.get(unit, (0, 0))
-        totals[unit] = (enrolled + count, completed + (count if status == "completed" else 0))
-    return totals
-
-
 def purge_processed_events(session: Session, before: datetime) -> int:
     result = session.execute(delete(processed_events).where(processed_events.c.processed_at < before))
     return int(result.rowcount or 0)

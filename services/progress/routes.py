@@ -23,7 +23,6 @@ from services.progress.schemas import (
     CohortProgress,
     CohortResult,
     CompetencyProfile,
-    CompletionReport,
     EnrolmentCreate,
     EnrolmentList,
     EnrolmentPublic,
@@ -217,14 +216,6 @@ async def unsubscribe(request: Request) -> Response:
     return json_response(result)
 
 
-@api(summary="Enrolled and completed teachers by org unit, within your jurisdiction",
-     response=CompletionReport, tags=["analytics"])
-async def completion_report(request: Request) -> Response:
-    user = current_user(request, "analyst", "institute_admin", "platform_admin")
-    report = await read_only(request, service.completion_report, user, request.query_params.get("org"))
-    return json_response(report, headers={"Cache-Control": "private, max-age=30"})
-
-
 routes = [
     Route(PREFIX + "/enrolments", create_enrolment, methods=["POST"]),
     Route(PREFIX + "/enrolments", list_enrolments, methods=["GET"]),
@@ -241,6 +232,5 @@ routes = [
     Route(PREFIX + "/reminders/unsubscribe", unsubscribe, methods=["POST"]),
     Route(PREFIX + "/inbox", get_inbox),
     Route(PREFIX + "/inbox/{reminder_id}/read", read_message, methods=["POST"]),
-    Route(PREFIX + "/analytics/completions", completion_report),
     *analytics_routes.routes,
 ]

@@ -100,18 +100,6 @@ class SubmissionPublic(BaseModel):
     graded_at: datetime | None
 
 
-class UnitCount(BaseModel):
-    org_unit: str
-    enrolled: int
-    completed: int
-
-
-class CompletionReport(BaseModel):
-    scope: str
-    level: int
-    units: list[UnitCount]
-
-
 class IndicatorRating(BaseModel):
     code: str
     title: str

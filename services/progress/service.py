@@ -35,7 +35,6 @@ from services.progress.schemas import (
     CohortProgress,
     CohortResult,
     CompetencyProfile,
-    CompletionReport,
     CourseProgress,
     DeliveryPublic,
     EnrolmentPublic,
@@ -46,7 +45,6 @@ from services.progress.schemas import (
     SubmissionCreate,
     SubmissionPublic,
     TeacherProgress,
-    UnitCount,
     Unsubscribed,
 )
 from services.progress.xapi import VERBS, VIEWED, course_activity
@@ -296,24 +294,6 @@ def attained_indicators(session: Session, enrolment_id: str, key: dict[str, Any]
             if correct and question_id in questions:
                 attained.update(questions[question_id].get("indicators", []))
     return sorted(attained)
-
-
-def jurisdiction(user: Principal) -> str:
-    """The org path an analyst or admin may read (from the token's `scope` claim)."""
-    if not user.scope or not user.scope.startswith("org:"):
-        raise Forbidden("Your account has no org-unit jurisdiction.")
-    return user.scope.removeprefix("org:")
-
-
-def completion_report(session: Session, user: Principal, path: str | None) -> CompletionReport:
-    own = jurisdiction(user)
-    target = path or own
-    if not (target == own or target.startswith(own + "/")):
-        raise Forbidden("That org unit is outside your jurisdiction.")
-    depth = len(target.split("/"))
-    counts = repository.counts_by_unit(session, target, depth)
-    return CompletionReport(scope=target, level=depth, units=[
-        UnitCount(org_unit=unit, enrolled=e, completed=c) for unit, (e, c) in sorted(counts.items())])
 
 
 def ensure_answer_key(engine: Engine, courses: ServiceClient, course_id: str, version: int) -> None:

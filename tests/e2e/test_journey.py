@@ -23,10 +23,16 @@ def test_the_journey(platform: Any, browser: Any) -> None:
     assert seen["graded"]["passed"] is True and seen["graded"]["score"] == 1.0
     assert len(seen["certificates"]) == 1
     assert seen["verdict"]["status"] == "valid"
-    region = {u["org_unit"]: u for u in seen["report"]["units"]}
-    # At least this teacher (the shared platform also holds the dashboard test's teachers; that test
-    # checks the exact counts against the database).
-    assert region["KZ-ALM"]["completed"] >= 1
+    # The analyst's funnel: alone, this teacher is a group too small to show (403, never a number);
+    # after the dashboard test's teachers joined the shared platform, Almaty Region has a count
+    # (that test checks the exact counts against the database).
+    status, funnel = seen["funnel"]
+    if status == 403:
+        assert funnel["type"] == "/problems/suppressed"
+    else:
+        assert status == 200
+        region = {r["key"]: r["counts"] for r in funnel["rows"]}
+        assert region["KZ-ALM"]["completed"] is None or region["KZ-ALM"]["completed"] >= 1
 
     # The lesson on a phone-sized screen, JavaScript off, in real Chromium.
     context = browser.new_context(viewport={"width": 360, "height": 640}, java_script_enabled=False,

@@ -109,17 +109,3 @@ def test_not_enrolled_is_403(engine: Any) -> None:
         service.submit(session, stranger, SubmissionCreate(course_id="c1", quiz_id="q1", answers=RIGHT))
 
 
-def test_completion_report_respects_jurisdiction(engine: Any) -> None:
-    submission, _ = submit(engine, RIGHT)
-    grade(engine, submission.id)
-    national = Principal(id="a", roles=("analyst",), scope="org:KZ")
-    regional = Principal(id="b", roles=("analyst",), scope="org:KZ/KZ-AKM")
-    with session_scope(engine) as session:
-        report = service.completion_report(session, national, None)
-        assert [(u.org_unit, u.enrolled, u.completed) for u in report.units] == [("KZ-ALM", 1, 1)]
-        drill = service.completion_report(session, national, "KZ/KZ-ALM")
-        assert [u.org_unit for u in drill.units] == ["KZ-ALM-TAL"]
-        with pytest.raises(Forbidden):
-            service.completion_report(session, regional, "KZ/KZ-ALM")
-        with pytest.raises(Forbidden):
-            service.completion_report(session, regional, "KZ/KZ-AKMOLA-LIKE")
