@@ -6,6 +6,8 @@ to the org unit asked for (404 unknown, 403 outside), and every report below sta
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,7 +23,16 @@ from libs.errors import Forbidden, NotFound, PayloadTooLarge, ProblemError
 from libs.outbox import utcnow
 from libs.service_client import ServiceClient
 from services.progress.analytics_privacy import hidden_cells, is_small, suppress, suppress_table
-from services.progress.analytics_schemas import (
+from services.progress.models import (
+    AttainmentCell,
+    DurationCell,
+    Enrolment,
+    FunnelCell,
+    FunnelTotal,
+    OrgUnitView,
+)
+from services.progress.rollups import RATINGS, STAGES, week_of
+from services.progress.schemas import (
     AnalyticsQuery,
     AttainmentCellOut,
     AttainmentReport,
@@ -37,15 +48,6 @@ from services.progress.analytics_schemas import (
     TrendReport,
     UnitRef,
 )
-from services.progress.models import (
-    AttainmentCell,
-    DurationCell,
-    Enrolment,
-    FunnelCell,
-    FunnelTotal,
-    OrgUnitView,
-)
-from services.progress.rollups import RATINGS, STAGES, week_of
 from services.progress.settings import ProgressSettings, get_settings
 
 DIRECT = "_direct"
@@ -536,6 +538,26 @@ def gateway_client(settings: ProgressSettings) -> ServiceClient:
     """A client of the gateway's own API (the org-unit tree), with a progress service token."""
     return ServiceClient(gateway_url=settings.gateway_url, client_id="progress",
                          client_secret=settings.service_client_secret, target="gateway", base_url=settings.gateway_url)
+
+
+def export_file(fmt: str, title: str, header: list[str], rows: list[list[Any]]) -> tuple[bytes, str]:
+    """An export as CSV (UTF-8 with a BOM, so spreadsheet programs read Cyrillic) or XLSX; its media type."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    from openpyxl import Workbook  # loaded with the first XLSX export, not in every progress process
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_rows(table: str, report: Any) -> tuple[list[str], list[list[Any]]]:

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from libs.auth import Principal
 from libs.errors import Forbidden
 from services.progress.analytics import Jurisdiction, _period, _quantile, jurisdiction
-from services.progress.analytics_schemas import AnalyticsQuery
 from services.progress.rollups import competency_of, teacher_ratings
+from services.progress.schemas import AnalyticsQuery
 
 
 def test_quantiles_of_a_histogram_of_days() -> None:
