@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from libs.errors import BadGateway
+from libs.settings import CommonSettings
 
 
 class ServiceClient:
@@ -49,3 +50,11 @@ class ServiceClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def service_client(settings: CommonSettings, client_id: str, target: str) -> ServiceClient:
+    """`client_id`'s client of `target` ("gateway", "courses", "progress", "certificates") at its internal
+    address from the settings."""
+    return ServiceClient(gateway_url=settings.gateway_url, client_id=client_id,
+                         client_secret=settings.service_client_secret, target=target,
+                         base_url=getattr(settings, f"{target}_url"))

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.web.app import ApiError, call_api, render, signed_in
+from gateway.web.app import ApiError, call_api, call_service, render, signed_in
 from gateway.web.i18n import gettext as _
 
 A = "/api/v1/progress/analytics"
@@ -180,16 +180,7 @@ async def summary(request: Request) -> Response:
 async def export(request: Request) -> Response:
     """The service's CSV/XLSX export, passed through with the signed-in analyst's token."""
     await signed_in(request, *ROLES)
-    import httpx
-
-    from gateway.web.app import request_id_var
-
-    base = request.app.state.settings.upstreams["progress"]
-    headers = {"authorization": f"Bearer {request.state.token}", "x-request-id": request_id_var.get() or ""}
-    client: httpx.AsyncClient = request.app.state.http
-    upstream = await client.get(base + A + "/export", params=list(request.query_params.multi_items()), headers=headers)
-    if upstream.status_code >= 400:
-        raise ApiError(upstream.status_code, upstream.json())
+    upstream = await call_service(request, "GET", A + "/export", params=list(request.query_params.multi_items()))
     keep = ("content-type", "content-disposition", "cache-control")
     return Response(upstream.content, status_code=200, headers={k: v for k, v in upstream.headers.items() if k in keep})
 

@@ -21,7 +21,6 @@ from sqlmodel import Session, col, select
 from libs.auth import Principal
 from libs.errors import Forbidden, NotFound, PayloadTooLarge, ProblemError
 from libs.outbox import utcnow
-from libs.service_client import ServiceClient
 from services.progress.analytics_privacy import hidden_cells, is_small, suppress, suppress_table
 from services.progress.models import (
     AttainmentCell,
@@ -532,12 +531,6 @@ def replace_org_units(session: Session, units: list[dict[str, Any]]) -> int:
     for unit in gone:
         session.delete(unit)
     return changed + len(gone)
-
-
-def gateway_client(settings: ProgressSettings) -> ServiceClient:
-    """A client of the gateway's own API (the org-unit tree), with a progress service token."""
-    return ServiceClient(gateway_url=settings.gateway_url, client_id="progress",
-                         client_secret=settings.service_client_secret, target="gateway", base_url=settings.gateway_url)
 
 
 def export_file(fmt: str, title: str, header: list[str], rows: list[list[Any]]) -> tuple[bytes, str]:

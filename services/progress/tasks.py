@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from libs.celery_app import celery_app
 from libs.db import cached_engine, session_scope
 from libs.outbox import first_delivery, utcnow
-from libs.service_client import ServiceClient
+from libs.service_client import ServiceClient, service_client
 from services.progress import analytics, reminders, repository, rollups, service
 from services.progress.models import processed_events
 from services.progress.settings import ProgressSettings, get_settings
@@ -26,10 +26,7 @@ TRANSIENT = (httpx.TransportError, httpx.HTTPStatusError, OperationalError, Look
 
 def courses_client(settings: ProgressSettings | None = None) -> ServiceClient:
     """A client of the courses service; web processes make one per app, workers share `worker_courses`."""
-    settings = settings or get_settings()
-    return ServiceClient(gateway_url=settings.gateway_url, client_id="progress",
-                         client_secret=settings.service_client_secret, target="courses",
-                         base_url=settings.courses_url)
+    return service_client(settings or get_settings(), "progress", "courses")
 
 
 worker_courses = functools.cache(courses_client)
@@ -175,7 +172,7 @@ def recompute_rollups() -> None:
 def org_units_rollup() -> None:
     """Copy the gateway's org-unit tree into the read model (beat; see ADR 0011)."""
     settings = get_settings()
-    client = analytics.gateway_client(settings)
+    client = service_client(settings, "progress", "gateway")
     try:
         units = client.get_json("/org-units")["items"]
     finally:

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from deploy.seed import ORG_UNITS, seed_gateway
 from libs.db import create_db_engine, session_scope
+from libs.service_client import service_client
 from services.progress import analytics
 from services.progress.models import OrgUnitView
 from tests.conftest import mint, service_settings, thread_server
@@ -32,7 +33,7 @@ def test_the_read_model_is_refreshed_from_the_gateway(databases: Any, sqlite_dat
             assert httpx.get(f"{url}/org-units").status_code == 401
 
             settings = service_settings("progress", "sqlite://", gateway_url=url)
-            client = analytics.gateway_client(settings)
+            client = service_client(settings, "progress", "gateway")
             units = client.get_json("/org-units")["items"]
             client.close()
             assert [u["code"] for u in units][0] == "KZ" and len(units) == len(ORG_UNITS)
