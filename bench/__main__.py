@@ -9,11 +9,16 @@ from bench.common import machine
 
 
 def main(names: list[str]) -> int:
-    available = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
-                       if m.name not in ("common", "__main__"))
+    available = sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if m.name not in ("common", "__main__")
+    )
     unknown = [n for n in names if n not in available]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr)
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr
+        )
         return 2
     print(machine())
     for name in names or available:

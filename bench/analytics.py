@@ -97,7 +97,9 @@ def timed(fn: Any, runs: int) -> float:
     return statistics.median(samples) * 1000
 
 
-async def through_gateway(base: str, headers: dict[str, str], path: str, params: dict[str, str]) -> dict[str, float]:
+async def through_gateway(
+    base: str, headers: dict[str, str], path: str, params: dict[str, str]
+) -> dict[str, float]:
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
         first = await client.get(A + path, params=params)
         first.raise_for_status()
@@ -114,8 +116,16 @@ def probe_enrol(engine: Any, n: int) -> None:
     from libs.db import session_scope
     from services.progress import service
 
-    teacher = Principal(id=f"probe-{n}", roles=("teacher",), org=("KZ", "KZ-ALM", "KZ-ALM-TAL", "KZ-ALM-TAL-S01"))
-    course = {"id": COURSE_RU_ID, "latest_version": 1, "title": "probe", "language": "ru", "institute_id": INSTITUTE_ID}
+    teacher = Principal(
+        id=f"probe-{n}", roles=("teacher",), org=("KZ", "KZ-ALM", "KZ-ALM-TAL", "KZ-ALM-TAL-S01")
+    )
+    course = {
+        "id": COURSE_RU_ID,
+        "latest_version": 1,
+        "title": "probe",
+        "language": "ru",
+        "institute_id": INSTITUTE_ID,
+    }
     with session_scope(engine) as session:
         service.enrol(session, teacher, course)
 
@@ -131,9 +141,15 @@ async def ingest(base: str, headers: dict[str, str], user_id: str, engine: Any) 
 
         async def post() -> None:
             nonlocal sent
-            batch = [{"id": str(uuid.uuid4()), "actor": {"account": {"homePage": base, "name": user_id}},
-                      "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
-                      "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/l1"}} for _ in range(per_batch)]
+            batch = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "actor": {"account": {"homePage": base, "name": user_id}},
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                    "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/l1"},
+                }
+                for _ in range(per_batch)
+            ]
             (await client.post("/api/v1/progress/xapi/statements", json=batch)).raise_for_status()
             sent += per_batch
 
@@ -183,21 +199,36 @@ def main() -> str:
     from deploy.seed_large import seed_large
     from libs.db import create_db_engine
 
-    with tempfile.TemporaryDirectory(prefix="bench-analytics-") as tmp, postgres_server(Path(tmp) / "pg") as admin:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-analytics-") as tmp,
+        postgres_server(Path(tmp) / "pg") as admin,
+    ):
         urls = create_databases(admin, ["gateway", "progress"])
-        env = {"USTAZ_GATEWAY_DATABASE_URL": urls["gateway"], "USTAZ_PROGRESS_DATABASE_URL": urls["progress"],
-               "USTAZ_RATE_LIMIT_PER_IP": "10000000", "USTAZ_RATE_LIMIT_PER_USER": "10000000"}
+        env = {
+            "USTAZ_GATEWAY_DATABASE_URL": urls["gateway"],
+            "USTAZ_PROGRESS_DATABASE_URL": urls["progress"],
+            "USTAZ_RATE_LIMIT_PER_IP": "10000000",
+            "USTAZ_RATE_LIMIT_PER_USER": "10000000",
+        }
         platform = platform_on_free_ports(Path(tmp) / "platform", extra_env=env)
         with platform:
             platform.start(timeout=180)
-            seeded = seed_large(teachers=TEACHERS, seed=42, gateway_url=urls["gateway"], progress_url=urls["progress"])
+            seeded = seed_large(
+                teachers=TEACHERS, seed=42, gateway_url=urls["gateway"], progress_url=urls["progress"]
+            )
             base = platform.urls["gateway"]
             login = httpx.post(f"{base}/auth/login", json={"username": "analyst", "password": "analyst-demo"})
             headers = {"authorization": f"Bearer {login.json()['access_token']}"}
-            queries = [("national funnel by region", "/funnel", {}, lambda e: raw_funnel(e, "KZ/%", 2)),
-                       ("Almaty Region by district", "/funnel", {"org": "KZ-ALM"},
-                        lambda e: raw_funnel(e, "KZ/KZ-ALM/%", 3)),
-                       ("competency heat table by region", "/attainment", {}, raw_heat)]
+            queries = [
+                ("national funnel by region", "/funnel", {}, lambda e: raw_funnel(e, "KZ/%", 2)),
+                (
+                    "Almaty Region by district",
+                    "/funnel",
+                    {"org": "KZ-ALM"},
+                    lambda e: raw_funnel(e, "KZ/KZ-ALM/%", 3),
+                ),
+                ("competency heat table by region", "/attainment", {}, raw_heat),
+            ]
             engine = create_db_engine(urls["progress"])
             rows = []
             for name, path, params, raw in queries:
@@ -205,12 +236,18 @@ def main() -> str:
                 raw_ms = timed(lambda raw=raw: raw(engine), RAW_RUNS)
                 rows.append([name, via["p50"], via["p95"], via["rps"], raw_ms, raw_ms / via["p50"]])
 
-            teacher = httpx.post(f"{base}/auth/login", json={"username": "teacher", "password": "teacher-demo"})
+            teacher = httpx.post(
+                f"{base}/auth/login", json={"username": "teacher", "password": "teacher-demo"}
+            )
             t_headers = {"authorization": f"Bearer {teacher.json()['access_token']}"}
-            httpx.post(f"{base}/api/v1/progress/enrolments", json={"course_id": COURSE_RU_ID}, headers=t_headers)
+            httpx.post(
+                f"{base}/api/v1/progress/enrolments", json={"course_id": COURSE_RU_ID}, headers=t_headers
+            )
             import jwt
 
-            teacher_id = jwt.decode(teacher.json()["access_token"], options={"verify_signature": False})["sub"]
+            teacher_id = jwt.decode(teacher.json()["access_token"], options={"verify_signature": False})[
+                "sub"
+            ]
             since = datetime.now(UTC)
             started = time.perf_counter()
             sent = asyncio.run(ingest(base, t_headers, teacher_id, engine))
@@ -219,16 +256,23 @@ def main() -> str:
             time.sleep(2)  # the last tasks taken from the queue finish
             lag = lag_figures(engine, since)
             engine.dispose()
-    size = (f"{TEACHERS:,} teachers, {seeded['org_units']:,} org units, {seeded['enrolments']:,} enrolments, "
-            f"{seeded['statements']:,} statements, {seeded['submissions']:,} graded submissions, "
-            f"{seeded['completions']:,} completions, {seeded['certificates']:,} certificates; generated in "
-            f"{seeded['generate_seconds']} s, rollups recomputed in {seeded['rollup_seconds']} s")
-    return "\n".join([
-        f"Analytics on PostgreSQL: {size}\n",
-        f"Dashboard queries through the gateway ({CLIENTS} clients, {DURATION:g} s each) vs the same answer "
-        f"from raw tables (median of {RAW_RUNS}, in-process, no HTTP)\n\n" + table(
-            ["query", "p50 ms", "p95 ms", "req/s", "raw tables ms", "raw / rollup p50"], rows),
-        f"Rollup lag at {RATE} records/s for {LAG_SECONDS:g} s ({sent} statements sent in {ingest_seconds:.1f} s; "
-        "lag of probe enrolments, one a second, from record commit to rollup commit)\n\n"
-        + table(["probes", "p50 s", "p95 s", "max s", "queue drained after ingest, s"],
-                [[lag["n"], lag["p50"], lag["p95"], lag["max"], drain]])])
+    size = (
+        f"{TEACHERS:,} teachers, {seeded['org_units']:,} org units, {seeded['enrolments']:,} enrolments, "
+        f"{seeded['statements']:,} statements, {seeded['submissions']:,} graded submissions, "
+        f"{seeded['completions']:,} completions, {seeded['certificates']:,} certificates; generated in "
+        f"{seeded['generate_seconds']} s, rollups recomputed in {seeded['rollup_seconds']} s"
+    )
+    return "\n".join(
+        [
+            f"Analytics on PostgreSQL: {size}\n",
+            f"Dashboard queries through the gateway ({CLIENTS} clients, {DURATION:g} s each) vs the same answer "
+            f"from raw tables (median of {RAW_RUNS}, in-process, no HTTP)\n\n"
+            + table(["query", "p50 ms", "p95 ms", "req/s", "raw tables ms", "raw / rollup p50"], rows),
+            f"Rollup lag at {RATE} records/s for {LAG_SECONDS:g} s ({sent} statements sent in {ingest_seconds:.1f} s; "
+            "lag of probe enrolments, one a second, from record commit to rollup commit)\n\n"
+            + table(
+                ["probes", "p50 s", "p95 s", "max s", "queue drained after ingest, s"],
+                [[lag["n"], lag["p50"], lag["p95"], lag["max"], drain]],
+            ),
+        ]
+    )

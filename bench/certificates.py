@@ -35,11 +35,23 @@ N_PDF = int(os.environ.get("BENCH_PDF", "300"))
 
 
 def _event(i: int) -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()), "topic": "course.completed", "payload": {
-        "enrolment_id": str(uuid.uuid4()), "user_id": f"teacher-{i}", "user_name": f"Әйгерім {i}",
-        "course_id": "c1", "version": 1, "course_title": "Формативное оценивание с цифровыми инструментами",
-        "language": "ru", "institute_id": "i1", "org_path": "KZ/KZ-ALM", "indicators": ["II.KA.1", "III.TA.2"],
-        "completed_at": "2026-11-24T10:00:00+00:00"}}
+    return {
+        "id": str(uuid.uuid4()),
+        "topic": "course.completed",
+        "payload": {
+            "enrolment_id": str(uuid.uuid4()),
+            "user_id": f"teacher-{i}",
+            "user_name": f"Әйгерім {i}",
+            "course_id": "c1",
+            "version": 1,
+            "course_title": "Формативное оценивание с цифровыми инструментами",
+            "language": "ru",
+            "institute_id": "i1",
+            "org_path": "KZ/KZ-ALM",
+            "indicators": ["II.KA.1", "III.TA.2"],
+            "completed_at": "2026-11-24T10:00:00+00:00",
+        },
+    }
 
 
 def issuance() -> str:
@@ -82,11 +94,19 @@ def issuance() -> str:
     for _ in range(n * 5):
         private.sign(message)
     raw_rate = n * 5 / (time.perf_counter() - started)
-    rows = [["issue_certificate (index, sign, store, outbox), 1 transaction each", issue_rate, 1000 / issue_rate, 1.0],
-            ["sign alone (decrypt key + VC-JWT EdDSA)", sign_rate, 1000 / sign_rate, issue_rate / sign_rate],
-            ["bare Ed25519 signature (1.5 KB)", raw_rate, 1000 / raw_rate, issue_rate / raw_rate]]
-    return (f"### Issuance (SQLite, one process, {N_ISSUE} certificates)\n\n"
-            + table(["operation", "per s", "ms each", "share of issuance time"], rows))
+    rows = [
+        [
+            "issue_certificate (index, sign, store, outbox), 1 transaction each",
+            issue_rate,
+            1000 / issue_rate,
+            1.0,
+        ],
+        ["sign alone (decrypt key + VC-JWT EdDSA)", sign_rate, 1000 / sign_rate, issue_rate / sign_rate],
+        ["bare Ed25519 signature (1.5 KB)", raw_rate, 1000 / raw_rate, issue_rate / raw_rate],
+    ]
+    return f"### Issuance (SQLite, one process, {N_ISSUE} certificates)\n\n" + table(
+        ["operation", "per s", "ms each", "share of issuance time"], rows
+    )
 
 
 def pdfs() -> str:
@@ -96,12 +116,17 @@ def pdfs() -> str:
 
     def page(i: int) -> Any:
         compact = uuid.uuid4().hex * 12  # ~ the size of a real compact form (a ~530-character URL)
-        return pdf.Page(lang=("ru", "kk", "uz", "en")[i % 4], recipient_name=f"Маʼrifat Oʻzbekiston-Әйгерім {i}",
-                        course_title="Формативное оценивание с цифровыми инструментами",
-                        institute_name="Национальный институт повышения квалификации", issued_on="2026-11-24",
-                        number=f"2026-{i:08X}", competencies=("II.KA.1", "III.TA.2", "IV.KC.3"),
-                        verify_url=f"https://ustaz.example/verify/{uuid.uuid4()}",
-                        qr_payload=f"https://ustaz.example/verify/c/{compact[:500]}")
+        return pdf.Page(
+            lang=("ru", "kk", "uz", "en")[i % 4],
+            recipient_name=f"Маʼrifat Oʻzbekiston-Әйгерім {i}",
+            course_title="Формативное оценивание с цифровыми инструментами",
+            institute_name="Национальный институт повышения квалификации",
+            issued_on="2026-11-24",
+            number=f"2026-{i:08X}",
+            competencies=("II.KA.1", "III.TA.2", "IV.KC.3"),
+            verify_url=f"https://ustaz.example/verify/{uuid.uuid4()}",
+            qr_payload=f"https://ustaz.example/verify/c/{compact[:500]}",
+        )
 
     pages = [page(i) for i in range(N_PDF)]
     for p in pages[:5]:
@@ -125,16 +150,21 @@ def pdfs() -> str:
     for p in pages:
         pdf.qr_modules(p.qr_payload)
     qr = N_PDF / (time.process_time() - started)
-    rows = [["full page (text + embedded TTF subset + QR)", full, 1000 / full],
-            ["page without the QR code", no_qr, 1000 / no_qr],
-            ["QR encoding alone (zxing-cpp, ~530 chars, ECC M)", qr, 1000 / qr]]
-    return (f"### PDF (one process, CPU time = per core, {N_PDF} distinct certificates, no PDF cache; "
-            f"size {min(sizes) / 1024:.0f}–{max(sizes) / 1024:.0f} KB)\n\n"
-            + table(["render", "pages/s", "ms each"], rows))
+    rows = [
+        ["full page (text + embedded TTF subset + QR)", full, 1000 / full],
+        ["page without the QR code", no_qr, 1000 / no_qr],
+        ["QR encoding alone (zxing-cpp, ~530 chars, ECC M)", qr, 1000 / qr],
+    ]
+    return (
+        f"### PDF (one process, CPU time = per core, {N_PDF} distinct certificates, no PDF cache; "
+        f"size {min(sizes) / 1024:.0f}–{max(sizes) / 1024:.0f} KB)\n\n"
+        + table(["render", "pages/s", "ms each"], rows)
+    )
 
 
 async def _measure(method: str, url: str, concurrency: int, body: Any = None) -> dict[str, float]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
         async def call() -> None:
             async with session.request(method, url, json=body) as response:
                 await response.read()
@@ -148,28 +178,65 @@ def verification() -> str:
     from tests.servers import platform_on_free_ports
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"USTAZ_RATE_LIMIT_PER_USER": "100000000", "USTAZ_RATE_LIMIT_PER_IP": "100000000",
-               "USTAZ_LOG_LEVEL": "WARNING"}
+        env = {
+            "USTAZ_RATE_LIMIT_PER_USER": "100000000",
+            "USTAZ_RATE_LIMIT_PER_IP": "100000000",
+            "USTAZ_LOG_LEVEL": "WARNING",
+        }
         with platform_on_free_ports(Path(tmp), extra_env=env) as platform:
             platform.start(timeout=120)
             urls = platform.urls
             cert = walk_journey(urls["gateway"], say=lambda _: None)["certificates"][0]
-            token = httpx.post(urls["gateway"] + "/auth/login",
-                               json={"username": "teacher", "password": "teacher-demo"}).json()["access_token"]
-            jwt_text = httpx.get(f"{urls['gateway']}/api/v1/certificates/{cert['id']}/credential",
-                                 headers={"authorization": f"Bearer {token}"}).text
+            token = httpx.post(
+                urls["gateway"] + "/auth/login", json={"username": "teacher", "password": "teacher-demo"}
+            ).json()["access_token"]
+            jwt_text = httpx.get(
+                f"{urls['gateway']}/api/v1/certificates/{cert['id']}/credential",
+                headers={"authorization": f"Bearer {token}"},
+            ).text
             rows = []
             for concurrency in (1, 16):
                 for name, method, path, body in (
-                        ("GET …/{id}/verification", "GET", f"/api/v1/certificates/{cert['id']}/verification", None),
-                        ("POST …/verify (VC-JWT)", "POST", "/api/v1/certificates/verify", {"credential": jwt_text})):
+                    (
+                        "GET …/{id}/verification",
+                        "GET",
+                        f"/api/v1/certificates/{cert['id']}/verification",
+                        None,
+                    ),
+                    (
+                        "POST …/verify (VC-JWT)",
+                        "POST",
+                        "/api/v1/certificates/verify",
+                        {"credential": jwt_text},
+                    ),
+                ):
                     direct = asyncio.run(_measure(method, urls["certificates"] + path, concurrency, body))
                     hop = asyncio.run(_measure(method, urls["gateway"] + path, concurrency, body))
-                    rows.append([name, concurrency, direct["rps"], hop["rps"], direct["p50"], hop["p50"],
-                                 direct["p99"], hop["p99"]])
-    return ("### Verification (the processes `make run` starts; SQLite)\n\n"
-            + table(["request", "clients", "direct req/s", "gateway req/s", "direct p50 ms", "gateway p50 ms",
-                     "direct p99 ms", "gateway p99 ms"], rows))
+                    rows.append(
+                        [
+                            name,
+                            concurrency,
+                            direct["rps"],
+                            hop["rps"],
+                            direct["p50"],
+                            hop["p50"],
+                            direct["p99"],
+                            hop["p99"],
+                        ]
+                    )
+    return "### Verification (the processes `make run` starts; SQLite)\n\n" + table(
+        [
+            "request",
+            "clients",
+            "direct req/s",
+            "gateway req/s",
+            "direct p50 ms",
+            "gateway p50 ms",
+            "direct p99 ms",
+            "gateway p99 ms",
+        ],
+        rows,
+    )
 
 
 def main() -> str:

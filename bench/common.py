@@ -21,8 +21,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}; run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
+    return (
+        f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+    )
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -32,12 +34,18 @@ def percentile(samples: list[float], q: float) -> float:
 
 def summary(samples: list[float], elapsed: float) -> dict[str, float]:
     """Latencies in seconds -> rps, p50/p95/p99 in milliseconds."""
-    return {"n": len(samples), "rps": len(samples) / elapsed, "p50": statistics.median(samples) * 1000,
-            "p95": percentile(samples, 0.95) * 1000, "p99": percentile(samples, 0.99) * 1000}
+    return {
+        "n": len(samples),
+        "rps": len(samples) / elapsed,
+        "p50": statistics.median(samples) * 1000,
+        "p95": percentile(samples, 0.95) * 1000,
+        "p99": percentile(samples, 0.99) * 1000,
+    }
 
 
-async def load(call: Callable[[], Awaitable[Any]], concurrency: int, duration: float,
-               warmup: float = 1.0) -> dict[str, float]:
+async def load(
+    call: Callable[[], Awaitable[Any]], concurrency: int, duration: float, warmup: float = 1.0
+) -> dict[str, float]:
     """Run `call` from `concurrency` clients for `duration` seconds after a warm-up."""
     samples: list[float] = []
     start = time.perf_counter()

@@ -21,8 +21,23 @@ import uvicorn
 from bench.common import load, table
 
 N_COURSES = int(os.environ.get("BENCH_COURSES", "10000"))
-WORDS = ["assessment", "digital", "pedagogy", "policy", "phone", "offline", "project", "inclusive", "reading",
-         "mathematics", "science", "feedback", "collaboration", "safety", "data"]
+WORDS = [
+    "assessment",
+    "digital",
+    "pedagogy",
+    "policy",
+    "phone",
+    "offline",
+    "project",
+    "inclusive",
+    "reading",
+    "mathematics",
+    "science",
+    "feedback",
+    "collaboration",
+    "safety",
+    "data",
+]
 
 
 def _serve(app: Any) -> tuple[uvicorn.Server, str]:
@@ -31,7 +46,9 @@ def _serve(app: Any) -> tuple[uvicorn.Server, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     threading.Thread(target=server.run, daemon=True).start()
     deadline = time.monotonic() + 20
@@ -53,14 +70,27 @@ def _fill(url: str, n: int) -> None:
     with session_scope(engine) as session:
         for i in range(n):
             words = " ".join(WORDS[(i * k) % len(WORDS)] for k in (1, 3, 7))
-            course = Course(slug=f"bench-{i}", title=f"Course {i}: {words}", summary=f"A course about {words}.",
-                            language=("en", "ru", "kk")[i % 3], institute_id=INSTITUTE_ID)
+            course = Course(
+                slug=f"bench-{i}",
+                title=f"Course {i}: {words}",
+                summary=f"A course about {words}.",
+                language=("en", "ru", "kk")[i % 3],
+                institute_id=INSTITUTE_ID,
+            )
             session.add(course)
             session.flush()
-            content = CourseContent.model_validate({**base, "title": course.title, "summary": course.summary,
-                                                    "course_id": course.id, "version": 0,
-                                                    "language": course.language, "institute_id": INSTITUTE_ID,
-                                                    "level": ("Knowledge Acquisition", "Knowledge Deepening")[i % 2]})
+            content = CourseContent.model_validate(
+                {
+                    **base,
+                    "title": course.title,
+                    "summary": course.summary,
+                    "course_id": course.id,
+                    "version": 0,
+                    "language": course.language,
+                    "institute_id": INSTITUTE_ID,
+                    "level": ("Knowledge Acquisition", "Knowledge Deepening")[i % 2],
+                }
+            )
             service.publish(session, course, content)
     engine.dispose()
 
@@ -70,29 +100,45 @@ async def _measure(gateway: Any, courses_url: str) -> str:
 
     rows: list[list[Any]] = []
     transport = httpx.ASGITransport(app=gateway)
-    async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
-            transport=transport, base_url="http://bench") as client:
+    async with (
+        gateway.router.lifespan_context(gateway),
+        httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
+    ):
         for course_id, lang in ((COURSE_EN_ID, "en"), (COURSE_RU_ID, "ru")):
             for module in demo_course(lang)["modules"]:
                 for item in module["items"]:
                     if item["type"] != "lesson":
                         continue
                     page = await client.get(f"/courses/{course_id}/v/1/lessons/{item['id']}")
-                    rows.append([f"lesson {lang}/{item['id']}", len(page.content), len(gzip.compress(page.content, 6))])
-        out = "### Lesson pages (target <= 14,336 B gzip)\n\n" + table(["page", "raw bytes", "gzip bytes"], rows)
+                    rows.append(
+                        [
+                            f"lesson {lang}/{item['id']}",
+                            len(page.content),
+                            len(gzip.compress(page.content, 6)),
+                        ]
+                    )
+        out = "### Lesson pages (target <= 14,336 B gzip)\n\n" + table(
+            ["page", "raw bytes", "gzip bytes"], rows
+        )
 
         results = []
-        for name, params in (("list, first page", {}), ("list, language ru", {"lang": "ru"}),
-                             ("search 'digital phone'", {"q": "digital phone"}),
-                             ("search + filter competency II.KA", {"q": "pedagogy", "competency": "II.KA"})):
+        for name, params in (
+            ("list, first page", {}),
+            ("list, language ru", {"lang": "ru"}),
+            ("search 'digital phone'", {"q": "digital phone"}),
+            ("search + filter competency II.KA", {"q": "pedagogy", "competency": "II.KA"}),
+        ):
+
             async def call(params: dict[str, str] = params) -> None:
                 response = await client.get("/api/v1/courses", params=params)
                 assert response.status_code == 200, response.text
 
             r = await load(call, concurrency=8, duration=5)
             results.append([name, r["n"], r["rps"], r["p50"], r["p99"]])
-        out += (f"\n### Catalogue through the gateway, {N_COURSES:,} published courses (SQLite, 8 clients, 5 s)\n\n"
-                + table(["request", "n", "req/s", "p50 ms", "p99 ms"], results))
+        out += (
+            f"\n### Catalogue through the gateway, {N_COURSES:,} published courses (SQLite, 8 clients, 5 s)\n\n"
+            + table(["request", "n", "req/s", "p50 ms", "p99 ms"], results)
+        )
     return out
 
 
@@ -108,8 +154,11 @@ def _first_paint(gateway_url: str) -> str:
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     rows = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
+        )
         for course_id, lang in ((COURSE_EN_ID, "en"), (COURSE_RU_ID, "ru")):
             for module in demo_course(lang)["modules"]:
                 for item in module["items"]:
@@ -119,21 +168,32 @@ def _first_paint(gateway_url: str) -> str:
                     page = context.new_page()
                     cdp = context.new_cdp_session(page)
                     cdp.send("Network.enable")
-                    cdp.send("Network.emulateNetworkConditions", {
-                        "offline": False, "latency": 840, "downloadThroughput": 240_000 / 8,
-                        "uploadThroughput": 240_000 / 8})
-                    page.goto(f"{gateway_url}/courses/{course_id}/v/1/lessons/{item['id']}", wait_until="load")
+                    cdp.send(
+                        "Network.emulateNetworkConditions",
+                        {
+                            "offline": False,
+                            "latency": 840,
+                            "downloadThroughput": 240_000 / 8,
+                            "uploadThroughput": 240_000 / 8,
+                        },
+                    )
+                    page.goto(
+                        f"{gateway_url}/courses/{course_id}/v/1/lessons/{item['id']}", wait_until="load"
+                    )
                     deadline, paints = time.monotonic() + 15, []
                     while not paints and time.monotonic() < deadline:  # the entry can land after `load`
                         paints = page.evaluate(
-                            "performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)")
+                            "performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)"
+                        )
                         if not paints:
                             page.wait_for_timeout(100)
                     rows.append([f"lesson {lang}/{item['id']}", float(paints[0]) if paints else "no paint"])
                     context.close()
         browser.close()
-    return ("\n### Lesson first contentful paint, Chromium at 240 kbps / 840 ms RTT (target <= 3,000 ms)\n\n"
-            + table(["page", "FCP ms"], rows))
+    return (
+        "\n### Lesson first contentful paint, Chromium at 240 kbps / 840 ms RTT (target <= 3,000 ms)\n\n"
+        + table(["page", "FCP ms"], rows)
+    )
 
 
 def main() -> str:
@@ -162,16 +222,30 @@ def main() -> str:
         keys = root / "keys"
         keys.mkdir()
         write_new_key(keys)
-        server, courses_url = _serve(courses_app(CoursesSettings(courses_database_url=urls["courses"],
-                                                                 log_level="WARNING")))
+        server, courses_url = _serve(
+            courses_app(CoursesSettings(courses_database_url=urls["courses"], log_level="WARNING"))
+        )
         try:
-            gateway = gateway_app(GatewaySettings(gateway_database_url=urls["gateway"], signing_key_dir=keys,
-                                                  courses_url=courses_url, rate_limit_per_ip=10**9,
-                                                  log_level="WARNING"))
+            gateway = gateway_app(
+                GatewaySettings(
+                    gateway_database_url=urls["gateway"],
+                    signing_key_dir=keys,
+                    courses_url=courses_url,
+                    rate_limit_per_ip=10**9,
+                    log_level="WARNING",
+                )
+            )
             out = asyncio.run(_measure(gateway, courses_url))
-            web, web_url = _serve(gateway_app(GatewaySettings(gateway_database_url=urls["gateway"],
-                                                              signing_key_dir=keys, courses_url=courses_url,
-                                                              log_level="WARNING")))
+            web, web_url = _serve(
+                gateway_app(
+                    GatewaySettings(
+                        gateway_database_url=urls["gateway"],
+                        signing_key_dir=keys,
+                        courses_url=courses_url,
+                        log_level="WARNING",
+                    )
+                )
+            )
             try:
                 out += _first_paint(web_url)
             finally:

@@ -64,21 +64,41 @@ def _proxy_app(handler, make_session) -> Starlette:  # type: ignore[no-untyped-d
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
         app.state.session = make_session()
         yield
-        await (app.state.session.close() if hasattr(app.state.session, "closed") else app.state.session.aclose())
+        await (
+            app.state.session.close() if hasattr(app.state.session, "closed") else app.state.session.aclose()
+        )
 
     return Starlette(routes=[Route("/{path:path}", handler)], lifespan=lifespan)
 
 
-aiohttp_app = _proxy_app(_aiohttp_proxy, lambda: aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)))
+aiohttp_app = _proxy_app(
+    _aiohttp_proxy, lambda: aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+)
 httpx_app = _proxy_app(_httpx_proxy, lambda: httpx.AsyncClient(limits=httpx.Limits(max_connections=200)))
 
 
 @contextmanager
 def serve(app: str, env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port", str(port), "--loop", "uvloop",
-                             "--http", "httptools", "--no-access-log", "--log-level", "warning"],
-                            cwd=ROOT, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _answers(url), 20, app)
@@ -98,6 +118,7 @@ def _answers(url: str) -> bool:
 
 async def _measure(url: str, concurrency: int, headers: dict[str, str] | None = None) -> dict[str, float]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
         async def call() -> None:
             async with session.get(url, headers=headers) as response:
                 await response.read()
@@ -115,34 +136,75 @@ def proxy_clients() -> str:
             with serve(f"bench.gateway:{name}_app", {"BENCH_UPSTREAM": upstream}) as proxy:
                 r = asyncio.run(_measure(proxy + "/x", 16))
                 rows.append([f"{name} proxy", r["rps"], r["p50"], r["p99"], r["rps"] / direct["rps"]])
-    return ("### Proxy client (16 clients, same upstream, one uvicorn process each)\n\n"
-            + table(["path", "req/s", "p50 ms", "p99 ms", "of direct"], rows))
+    return "### Proxy client (16 clients, same upstream, one uvicorn process each)\n\n" + table(
+        ["path", "req/s", "p50 ms", "p99 ms", "of direct"], rows
+    )
 
 
 def gateway_hop_and_memory() -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"USTAZ_RATE_LIMIT_PER_USER": "100000000", "USTAZ_RATE_LIMIT_PER_IP": "100000000",
-               "USTAZ_LOG_LEVEL": "WARNING"}
+        env = {
+            "USTAZ_RATE_LIMIT_PER_USER": "100000000",
+            "USTAZ_RATE_LIMIT_PER_IP": "100000000",
+            "USTAZ_LOG_LEVEL": "WARNING",
+        }
         with platform_on_free_ports(Path(tmp), extra_env=env) as platform:
             platform.start(timeout=120)
             memory = idle_memory(platform)
             urls = platform.urls
-            token = httpx.post(urls["gateway"] + "/auth/login",
-                               json={"username": "teacher", "password": "teacher-demo"}).json()["access_token"]
+            token = httpx.post(
+                urls["gateway"] + "/auth/login", json={"username": "teacher", "password": "teacher-demo"}
+            ).json()["access_token"]
             headers = {"authorization": f"Bearer {token}"}
             rows = []
             for concurrency in (1, 16):
-                direct = asyncio.run(_measure(urls["progress"] + "/api/v1/progress/enrolments", concurrency, headers))
-                hop = asyncio.run(_measure(urls["gateway"] + "/api/v1/progress/enrolments", concurrency, headers))
-                rows.append([concurrency, direct["rps"], hop["rps"], hop["rps"] / direct["rps"], direct["p50"],
-                             hop["p50"], hop["p50"] - direct["p50"], direct["p99"], hop["p99"]])
-    hop_table = table(["clients", "direct req/s", "gateway req/s", "ratio", "direct p50 ms", "gateway p50 ms",
-                       "added p50 ms", "direct p99 ms", "gateway p99 ms"], rows)
+                direct = asyncio.run(
+                    _measure(urls["progress"] + "/api/v1/progress/enrolments", concurrency, headers)
+                )
+                hop = asyncio.run(
+                    _measure(urls["gateway"] + "/api/v1/progress/enrolments", concurrency, headers)
+                )
+                rows.append(
+                    [
+                        concurrency,
+                        direct["rps"],
+                        hop["rps"],
+                        hop["rps"] / direct["rps"],
+                        direct["p50"],
+                        hop["p50"],
+                        hop["p50"] - direct["p50"],
+                        direct["p99"],
+                        hop["p99"],
+                    ]
+                )
+    hop_table = table(
+        [
+            "clients",
+            "direct req/s",
+            "gateway req/s",
+            "ratio",
+            "direct p50 ms",
+            "gateway p50 ms",
+            "added p50 ms",
+            "direct p99 ms",
+            "gateway p99 ms",
+        ],
+        rows,
+    )
     mem_rows = [[name, f"{rss / 2**20:.0f}", f"{pss / 2**20:.0f}"] for name, (rss, pss) in memory.items()]
-    mem_rows.append(["**total**", f"**{sum(m[0] for m in memory.values()) / 2**20:.0f}**",
-                     f"**{sum(m[1] for m in memory.values()) / 2**20:.0f}**"])
-    return ("### Gateway hop (GET /api/v1/progress/enrolments, teacher token)\n\n" + hop_table
-            + "\n### Idle memory of `make run` (RSS, MiB)\n\n" + table(["process", "RSS MiB", "PSS MiB"], mem_rows))
+    mem_rows.append(
+        [
+            "**total**",
+            f"**{sum(m[0] for m in memory.values()) / 2**20:.0f}**",
+            f"**{sum(m[1] for m in memory.values()) / 2**20:.0f}**",
+        ]
+    )
+    return (
+        "### Gateway hop (GET /api/v1/progress/enrolments, teacher token)\n\n"
+        + hop_table
+        + "\n### Idle memory of `make run` (RSS, MiB)\n\n"
+        + table(["process", "RSS MiB", "PSS MiB"], mem_rows)
+    )
 
 
 def idle_memory(platform: Platform) -> dict[str, tuple[int, int]]:

@@ -66,8 +66,11 @@ def backends(workdir: Path) -> Iterator[list[tuple[str, Callable[[str], str | No
 
 
 def start_platform(workdir: Path, progress_url: str | None) -> Platform:
-    env = {"USTAZ_RATE_LIMIT_PER_IP": "10000000", "USTAZ_RATE_LIMIT_PER_USER": "10000000",
-           "USTAZ_STATEMENTS_BATCH_MAX": "100"}
+    env = {
+        "USTAZ_RATE_LIMIT_PER_IP": "10000000",
+        "USTAZ_RATE_LIMIT_PER_USER": "10000000",
+        "USTAZ_STATEMENTS_BATCH_MAX": "100",
+    }
     if progress_url:
         env["USTAZ_PROGRESS_DATABASE_URL"] = progress_url
     platform = platform_on_free_ports(workdir, extra_env=env)
@@ -79,11 +82,18 @@ async def ingest(base: str, headers: dict[str, str], user_id: str) -> float:
     """Statements per second over DURATION seconds, CLIENTS clients posting batches of 50."""
     stored = 0
     async with httpx.AsyncClient(base_url=base, timeout=60, headers=headers) as client:
+
         async def batch() -> list[dict[str, Any]]:
-            return [{"id": str(uuid.uuid4()), "actor": {"account": {"homePage": base, "name": user_id}},
-                     "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
-                     "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/l1"},
-                     "timestamp": datetime.now(UTC).isoformat()} for _ in range(50)]
+            return [
+                {
+                    "id": str(uuid.uuid4()),
+                    "actor": {"account": {"homePage": base, "name": user_id}},
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                    "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/l1"},
+                    "timestamp": datetime.now(UTC).isoformat(),
+                }
+                for _ in range(50)
+            ]
 
         async def one_client(stop: float) -> None:
             nonlocal stored
@@ -124,11 +134,20 @@ def teacher_tokens(key_dir: Path, count: int) -> list[dict[str, str]]:
     from libs.auth import audience
     from libs.settings import CommonSettings
 
-    issuer = TokenIssuer(load_or_create_keys(key_dir, create=False), CommonSettings().jwt_issuer, timedelta(hours=2))
-    return [{"authorization": "Bearer " + issuer.sign(
-        f"bench-teacher-{n}", [audience(s) for s in ("gateway", "courses", "progress", "certificates")],
-        {"name": f"Teacher {n}", "roles": ["teacher"], "org": ["KZ", "KZ-ALM"], "lang": "ru"})}
-        for n in range(count)]
+    issuer = TokenIssuer(
+        load_or_create_keys(key_dir, create=False), CommonSettings().jwt_issuer, timedelta(hours=2)
+    )
+    return [
+        {
+            "authorization": "Bearer "
+            + issuer.sign(
+                f"bench-teacher-{n}",
+                [audience(s) for s in ("gateway", "courses", "progress", "certificates")],
+                {"name": f"Teacher {n}", "roles": ["teacher"], "org": ["KZ", "KZ-ALM"], "lang": "ru"},
+            )
+        }
+        for n in range(count)
+    ]
 
 
 async def enrol_all(base: str, teachers: list[dict[str, str]]) -> None:
@@ -137,8 +156,9 @@ async def enrol_all(base: str, teachers: list[dict[str, str]]) -> None:
 
         async def enrol(headers: dict[str, str]) -> None:
             async with slots:
-                response = await client.post("/api/v1/progress/enrolments", json={"course_id": COURSE_RU_ID},
-                                             headers=headers)
+                response = await client.post(
+                    "/api/v1/progress/enrolments", json={"course_id": COURSE_RU_ID}, headers=headers
+                )
                 assert response.status_code in (200, 201), response.text
 
         await asyncio.gather(*(enrol(h) for h in teachers))
@@ -148,9 +168,13 @@ async def grading(base: str, teachers: list[dict[str, str]], database: str) -> d
     ids: list[str] = []
     refused: list[str] = []  # a submission the server did not accept is a finding, not a crash
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+
         async def submit(headers: dict[str, str]) -> None:
-            response = await client.post("/api/v1/progress/submissions", headers=headers,
-                                         json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT})
+            response = await client.post(
+                "/api/v1/progress/submissions",
+                headers=headers,
+                json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT},
+            )
             if response.status_code != 202:
                 refused.append(f"{response.status_code} {response.text[:300]}")
                 return
@@ -168,7 +192,9 @@ async def grading(base: str, teachers: list[dict[str, str]], database: str) -> d
     deadline = time.monotonic() + 300
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT submitted_at, graded_at FROM submissions WHERE status = 'graded'")).all()
+            rows = conn.execute(
+                text("SELECT submitted_at, graded_at FROM submissions WHERE status = 'graded'")
+            ).all()
         if len(rows) >= len(ids) or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
@@ -181,8 +207,15 @@ async def grading(base: str, teachers: list[dict[str, str]], database: str) -> d
     span = (max(moment(g) for _, g in rows) - min(moment(s) for s, _ in rows)).total_seconds()
     for answer in sorted(set(refused)):
         print(f"refused submission: {answer}", file=sys.stderr)
-    return {"submitted": len(ids), "refused": len(refused), "graded": len(rows), "p50": percentile(waits, 0.5) * 1000,
-            "p95": percentile(waits, 0.95) * 1000, "p99": percentile(waits, 0.99) * 1000, "per_s": len(rows) / span}
+    return {
+        "submitted": len(ids),
+        "refused": len(refused),
+        "graded": len(rows),
+        "p50": percentile(waits, 0.5) * 1000,
+        "p95": percentile(waits, 0.95) * 1000,
+        "p99": percentile(waits, 0.99) * 1000,
+        "per_s": len(rows) / span,
+    }
 
 
 def sweep_seconds(database: str, enrolments: int = 100_000) -> tuple[float, int]:
@@ -198,14 +231,26 @@ def sweep_seconds(database: str, enrolments: int = 100_000) -> tuple[float, int]
     rows = []
     for i in range(enrolments):
         kind = i % 10
-        rows.append({"id": str(uuid.uuid4()), "user_id": f"t{i}", "user_name": "", "course_id": COURSE_RU_ID,
-                     "version": 1, "course_title": "Курс", "language": "ru", "institute_id": "i",
-                     "org_path": "KZ/KZ-ALM", "status": "active", "require_lessons": False,
-                     "enrolled_at": now - timedelta(days=30 if kind == 0 else 1),
-                     "deadline": now + timedelta(days=2) if kind == 1 else None})
+        rows.append(
+            {
+                "id": str(uuid.uuid4()),
+                "user_id": f"t{i}",
+                "user_name": "",
+                "course_id": COURSE_RU_ID,
+                "version": 1,
+                "course_title": "Курс",
+                "language": "ru",
+                "institute_id": "i",
+                "org_path": "KZ/KZ-ALM",
+                "status": "active",
+                "require_lessons": False,
+                "enrolled_at": now - timedelta(days=30 if kind == 0 else 1),
+                "deadline": now + timedelta(days=2) if kind == 1 else None,
+            }
+        )
     with engine.begin() as conn:
         for start in range(0, len(rows), 5000):
-            conn.execute(insert(Enrolment.__table__), rows[start:start + 5000])  # type: ignore[attr-defined]
+            conn.execute(insert(Enrolment.__table__), rows[start : start + 5000])  # type: ignore[attr-defined]
     settings = ProgressSettings()
     started = time.perf_counter()
     with session_scope(engine) as session:
@@ -232,21 +277,45 @@ def main() -> str:
             if "sweep" in PARTS:
                 seconds, created = sweep_seconds(new_database("sweep") or "")
                 sweep_rows.append([name, 100_000, created, seconds])
-    return "\n".join([
-        "Statement ingest through the gateway (batches of 50)\n\n" + table(
-            ["progress database", "clients", "batch", "statements/s"], ingest_rows),
-        "Grading: submit to graded (server clocks)\n\n" + table(
-            ["progress database", "submitted/s", "seconds", "accepted (202)", "refused", "graded", "p50 ms", "p95 ms", "p99 ms",
-             "graded/s"], grading_rows),
-        "CPU ms per graded submission, by process (from the first submission until all are graded)\n\n" + table(["progress database", *CPU_COLUMNS], cpu_rows),
-        "Reminder sweep\n\n" + table(["database", "active enrolments", "reminders created", "seconds"], sweep_rows)])
+    return "\n".join(
+        [
+            "Statement ingest through the gateway (batches of 50)\n\n"
+            + table(["progress database", "clients", "batch", "statements/s"], ingest_rows),
+            "Grading: submit to graded (server clocks)\n\n"
+            + table(
+                [
+                    "progress database",
+                    "submitted/s",
+                    "seconds",
+                    "accepted (202)",
+                    "refused",
+                    "graded",
+                    "p50 ms",
+                    "p95 ms",
+                    "p99 ms",
+                    "graded/s",
+                ],
+                grading_rows,
+            ),
+            "CPU ms per graded submission, by process (from the first submission until all are graded)\n\n"
+            + table(["progress database", *CPU_COLUMNS], cpu_rows),
+            "Reminder sweep\n\n"
+            + table(["database", "active enrolments", "reminders created", "seconds"], sweep_rows),
+        ]
+    )
 
 
 CPU_COLUMNS = ("gateway", "progress", "worker", "redis", "load generator")
 
 
-def ingest_and_grading(workdir: Path, url: str | None, name: str, ingest_rows: list[list[Any]],
-                       grading_rows: list[list[Any]], cpu_rows: list[list[Any]]) -> None:
+def ingest_and_grading(
+    workdir: Path,
+    url: str | None,
+    name: str,
+    ingest_rows: list[list[Any]],
+    grading_rows: list[list[Any]],
+    cpu_rows: list[list[Any]],
+) -> None:
     with start_platform(workdir, url) as platform:
         base = platform.urls["gateway"]
         token = httpx.post(f"{base}/auth/login", json={"username": "teacher", "password": "teacher-demo"})
@@ -266,6 +335,20 @@ def ingest_and_grading(workdir: Path, url: str | None, name: str, ingest_rows: l
                     for line in log_file.read_text(errors="replace").splitlines():
                         if '"level": "error"' in line and "WorkerLostError" not in line:
                             print(f"{log_file.name}: {line[:2000]}", file=sys.stderr)
-            cpu_rows.append([name] + [f"{(after[k] - before[k]) * 1000 / max(1, g['graded']):.2f}" for k in CPU_COLUMNS])
-            grading_rows.append([name, SUBMIT_RATE, DURATION, g["submitted"], g["refused"], g["graded"], g["p50"], g["p95"],
-                                 g["p99"], g["per_s"]])
+            cpu_rows.append(
+                [name] + [f"{(after[k] - before[k]) * 1000 / max(1, g['graded']):.2f}" for k in CPU_COLUMNS]
+            )
+            grading_rows.append(
+                [
+                    name,
+                    SUBMIT_RATE,
+                    DURATION,
+                    g["submitted"],
+                    g["refused"],
+                    g["graded"],
+                    g["p50"],
+                    g["p95"],
+                    g["p99"],
+                    g["per_s"],
+                ]
+            )

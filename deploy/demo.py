@@ -57,7 +57,9 @@ def walk_journey(base_url: str, say: Say = print, timeout: float = 60) -> dict[s
         course = courses[0]
         seen["course"] = course
         say(f"2. Courses in Russian: {len(courses)} — «{course['title']}».")
-        enrolment = client.post("/api/v1/progress/enrolments", json={"course_id": course["id"]}, headers=teacher)
+        enrolment = client.post(
+            "/api/v1/progress/enrolments", json={"course_id": course["id"]}, headers=teacher
+        )
         enrolment.raise_for_status()
         seen["enrolment"] = enrolment.json()
         version = enrolment.json()["version"]
@@ -68,32 +70,49 @@ def walk_journey(base_url: str, say: Say = print, timeout: float = 60) -> dict[s
         seen["lesson_bytes"] = len(lesson.content)
         say(f"4. Lesson page {lesson_url}: HTTP {lesson.status_code}, {len(lesson.content)} bytes of HTML.")
         answers = {"q1a": "b", "q1b": False, "q1c": 70}
-        submitted = client.post("/api/v1/progress/submissions", headers=teacher,
-                                json={"course_id": course["id"], "quiz_id": "q1", "answers": answers})
+        submitted = client.post(
+            "/api/v1/progress/submissions",
+            headers=teacher,
+            json={"course_id": course["id"], "quiz_id": "q1", "answers": answers},
+        )
         seen["submit_status"] = submitted.status_code
         submitted.raise_for_status()
         say(f"5. Quiz submitted: HTTP {submitted.status_code}; submission {submitted.json()['id']}.")
-        graded = _poll(lambda: client.get(submitted.headers["location"], headers=teacher).json(),
-                       lambda s: s["status"] == "graded", timeout, "grading")
+        graded = _poll(
+            lambda: client.get(submitted.headers["location"], headers=teacher).json(),
+            lambda s: s["status"] == "graded",
+            timeout,
+            "grading",
+        )
         seen["graded"] = graded
         say(f"6. A Celery worker graded it: score {graded['score']:.0%}, passed={graded['passed']}.")
-        certificates = _poll(lambda: client.get("/api/v1/certificates", headers=teacher).json()["items"],
-                             lambda items: bool(items), timeout, "certificate issuance")
+        certificates = _poll(
+            lambda: client.get("/api/v1/certificates", headers=teacher).json()["items"],
+            lambda items: bool(items),
+            timeout,
+            "certificate issuance",
+        )
         seen["certificates"] = certificates
         cert = certificates[0]
         say(f"7. Completion issued certificate № {cert['number']} for «{cert['course_title']}».")
         verdict = httpx.get(f"{base_url}/api/v1/certificates/{cert['id']}/verification", timeout=15).json()
         seen["verdict"] = verdict
-        say(f"8. Anyone, without logging in, verifies it at {base_url}/verify/{cert['id']}: {verdict['status']}.")
+        say(
+            f"8. Anyone, without logging in, verifies it at {base_url}/verify/{cert['id']}: {verdict['status']}."
+        )
         analyst = login(client, "analyst")
         funnel = client.get("/api/v1/progress/analytics/funnel", headers=analyst)
         seen["funnel"] = (funnel.status_code, funnel.json())
         if funnel.status_code == 200:
-            rows = ", ".join(f"{r['name']}: {shown(r['counts']['completed'])} of {shown(r['counts']['enrolled'])}"
-                             for r in funnel.json()["rows"])
+            rows = ", ".join(
+                f"{r['name']}: {shown(r['counts']['completed'])} of {shown(r['counts']['enrolled'])}"
+                for r in funnel.json()["rows"]
+            )
             say(f"9. The demo analyst's funnel by region (completed of enrolled): {rows}.")
         else:  # fewer than 10 teachers in the whole country: the dashboard keeps them private
-            say(f"9. The demo analyst's dashboard keeps a group this small private: {funnel.json()['detail']}")
+            say(
+                f"9. The demo analyst's dashboard keeps a group this small private: {funnel.json()['detail']}"
+            )
     return seen
 
 
@@ -112,8 +131,13 @@ def main() -> int:
     root = Path(__file__).resolve().parent.parent
     print(f"No platform answers at {url}; starting a fresh one in var/demo on ports 8100-8103.\n")
     shutil.rmtree(root / "var" / "demo", ignore_errors=True)
-    with Platform(var_dir=root / "var" / "demo", base_port=8100, redis_port=6390, probe_base=9111,
-                  log_dir=root / "var" / "demo" / "logs") as platform:
+    with Platform(
+        var_dir=root / "var" / "demo",
+        base_port=8100,
+        redis_port=6390,
+        probe_base=9111,
+        log_dir=root / "var" / "demo" / "logs",
+    ) as platform:
         platform.start()
         walk_journey(platform.urls["gateway"])
     return 0

@@ -45,9 +45,16 @@ def read_procfile(path: Path = PROCFILE) -> dict[str, str]:
 
 
 class Platform:
-    def __init__(self, var_dir: Path, base_port: int = 8000, redis_port: int = 6379, probe_base: int = 9101,
-                 extra_env: dict[str, str] | None = None, log_dir: Path | None = None,
-                 reuse_redis: bool = False) -> None:
+    def __init__(
+        self,
+        var_dir: Path,
+        base_port: int = 8000,
+        redis_port: int = 6379,
+        probe_base: int = 9101,
+        extra_env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+        reuse_redis: bool = False,
+    ) -> None:
         self.var_dir = Path(var_dir)
         self.ports = {name: base_port + i for i, name in enumerate(HTTP_PROCESSES)}
         self.ports.update({name: probe_base + i for i, name in enumerate(PROBED_PROCESSES)})
@@ -65,10 +72,17 @@ class Platform:
 
     def env(self) -> dict[str, str]:
         urls = self.urls
-        env = {**os.environ, "USTAZ_VAR_DIR": str(self.var_dir), "USTAZ_REDIS_URL": self.redis_url,
-               "USTAZ_GATEWAY_URL": urls["gateway"], "USTAZ_PUBLIC_URL": urls["gateway"],
-               "USTAZ_COURSES_URL": urls["courses"], "USTAZ_PROGRESS_URL": urls["progress"],
-               "USTAZ_CERTIFICATES_URL": urls["certificates"], "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "USTAZ_VAR_DIR": str(self.var_dir),
+            "USTAZ_REDIS_URL": self.redis_url,
+            "USTAZ_GATEWAY_URL": urls["gateway"],
+            "USTAZ_PUBLIC_URL": urls["gateway"],
+            "USTAZ_COURSES_URL": urls["courses"],
+            "USTAZ_PROGRESS_URL": urls["progress"],
+            "USTAZ_CERTIFICATES_URL": urls["certificates"],
+            "PYTHONUNBUFFERED": "1",
+        }
         env.update(self.extra_env)
         return env
 
@@ -87,10 +101,22 @@ class Platform:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.start_redis()
         self._wait(lambda: self._redis_answers(), timeout, "redis")
-        subprocess.run([sys.executable, "-m", "libs.migrate", "all", "upgrade"], env=self.env(), cwd=ROOT,
-                       check=True, stdout=self._log("migrate"), stderr=subprocess.STDOUT)
-        subprocess.run([sys.executable, "-m", "deploy.seed"], env=self.env(), cwd=ROOT, check=True,
-                       stdout=self._log("seed"), stderr=subprocess.STDOUT)
+        subprocess.run(
+            [sys.executable, "-m", "libs.migrate", "all", "upgrade"],
+            env=self.env(),
+            cwd=ROOT,
+            check=True,
+            stdout=self._log("migrate"),
+            stderr=subprocess.STDOUT,
+        )
+        subprocess.run(
+            [sys.executable, "-m", "deploy.seed"],
+            env=self.env(),
+            cwd=ROOT,
+            check=True,
+            stdout=self._log("seed"),
+            stderr=subprocess.STDOUT,
+        )
         for name in read_procfile():
             self.start_process(name)
         self.wait_ready(timeout)
@@ -101,16 +127,40 @@ class Platform:
         data = self.var_dir / "redis"
         data.mkdir(parents=True, exist_ok=True)
         self.procs["redis"] = subprocess.Popen(
-            [redis_binary(), "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(data),
-             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "no"],
-            stdout=self._log("redis"), stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                redis_binary(),
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--protected-mode",
+                "no",
+            ],
+            stdout=self._log("redis"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def start_process(self, name: str) -> None:
         env = self.env()
         if name in PROBED_PROCESSES:
             env["USTAZ_PROBE_PORT"] = str(self.ports[name])
-        self.procs[name] = subprocess.Popen(self.command(name), env=env, cwd=ROOT, stdout=self._log(name),
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = subprocess.Popen(
+            self.command(name),
+            env=env,
+            cwd=ROOT,
+            stdout=self._log(name),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout

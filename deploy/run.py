@@ -20,8 +20,12 @@ from libs.settings import CommonSettings
 def banner(platform: Platform) -> str:
     gateway = platform.urls["gateway"]
     width = max(len(u["username"]) for u in DEMO_USERS)
-    lines = ["", f"Ustaz is running at {gateway}   (API docs: {gateway}/docs)", "",
-             "Demo logins (username / password):"]
+    lines = [
+        "",
+        f"Ustaz is running at {gateway}   (API docs: {gateway}/docs)",
+        "",
+        "Demo logins (username / password):",
+    ]
     lines += [f"  {u['username']:<{width}}  {u['password']:<16} {u['description']}" for u in DEMO_USERS]
     lines += ["", f"Data and logs: {platform.var_dir}   Press Ctrl-C to stop.", ""]
     return "\n".join(lines)
@@ -30,9 +34,14 @@ def banner(platform: Platform) -> str:
 def main() -> int:
     settings = CommonSettings()
     port = int(os.environ.get("USTAZ_PORT", "8000"))
-    platform = Platform(var_dir=settings.var_dir, base_port=port, probe_base=port + 1101,
-                        redis_port=int(os.environ.get("USTAZ_REDIS_PORT", "6379")),
-                        log_dir=settings.var_dir / "logs", reuse_redis=True)
+    platform = Platform(
+        var_dir=settings.var_dir,
+        base_port=port,
+        probe_base=port + 1101,
+        redis_port=int(os.environ.get("USTAZ_REDIS_PORT", "6379")),
+        log_dir=settings.var_dir / "logs",
+        reuse_redis=True,
+    )
     stop = False
 
     def on_signal(*_: object) -> None:

@@ -39,18 +39,64 @@ ORG_UNITS = [  # code, name, kind, parent code
 ]
 
 DEMO_USERS: list[dict[str, Any]] = [
-    {"username": "teacher", "password": "teacher-demo", "role": "teacher", "name": "Aigerim Nurlanovna",
-     "org": "KZ-ALM-TAL-S01", "lang": "ru", "description": "teacher in Talgar, Almaty Region"},
-    {"username": "author", "password": "author-demo", "role": "author", "name": "Daniyar Seitkali",
-     "org": "KZ-ALM", "lang": "en", "description": "course author at the demo institute"},
-    {"username": "institute", "password": "institute-demo", "role": "institute_admin", "name": "Gulnara Abenova",
-     "org": "KZ-ALM", "lang": "ru", "scope": "institute", "description": "admin of the demo institute"},
-    {"username": "analyst", "password": "analyst-demo", "role": "analyst", "name": "Marat Zhaksylykov",
-     "org": "KZ", "lang": "ru", "scope": "org:KZ", "description": "national M&E analyst (all of Kazakhstan)"},
-    {"username": "analyst-akm", "password": "analyst-demo", "role": "analyst", "name": "Saule Ermekova",
-     "org": "KZ-AKM", "lang": "ru", "scope": "org:KZ-AKM", "description": "regional M&E analyst (Akmola Region)"},
-    {"username": "admin", "password": "admin-demo", "role": "platform_admin", "name": "Platform Admin",
-     "org": "KZ", "lang": "en", "scope": "org:KZ", "description": "platform administrator"},
+    {
+        "username": "teacher",
+        "password": "teacher-demo",
+        "role": "teacher",
+        "name": "Aigerim Nurlanovna",
+        "org": "KZ-ALM-TAL-S01",
+        "lang": "ru",
+        "description": "teacher in Talgar, Almaty Region",
+    },
+    {
+        "username": "author",
+        "password": "author-demo",
+        "role": "author",
+        "name": "Daniyar Seitkali",
+        "org": "KZ-ALM",
+        "lang": "en",
+        "description": "course author at the demo institute",
+    },
+    {
+        "username": "institute",
+        "password": "institute-demo",
+        "role": "institute_admin",
+        "name": "Gulnara Abenova",
+        "org": "KZ-ALM",
+        "lang": "ru",
+        "scope": "institute",
+        "description": "admin of the demo institute",
+    },
+    {
+        "username": "analyst",
+        "password": "analyst-demo",
+        "role": "analyst",
+        "name": "Marat Zhaksylykov",
+        "org": "KZ",
+        "lang": "ru",
+        "scope": "org:KZ",
+        "description": "national M&E analyst (all of Kazakhstan)",
+    },
+    {
+        "username": "analyst-akm",
+        "password": "analyst-demo",
+        "role": "analyst",
+        "name": "Saule Ermekova",
+        "org": "KZ-AKM",
+        "lang": "ru",
+        "scope": "org:KZ-AKM",
+        "description": "regional M&E analyst (Akmola Region)",
+    },
+    {
+        "username": "admin",
+        "password": "admin-demo",
+        "role": "platform_admin",
+        "name": "Platform Admin",
+        "org": "KZ",
+        "lang": "en",
+        "scope": "org:KZ",
+        "description": "platform administrator",
+    },
 ]
 
 
@@ -63,21 +109,44 @@ def seed_gateway(session: Session) -> None:
     for code, name, kind, parent in ORG_UNITS:
         paths[code] = f"{paths[parent]}/{code}" if parent else code
         if repository.org_unit_by_code(session, code) is None:
-            session.add(OrgUnit(id=fixed_id(f"org:{code}"), code=code, name=name, kind=kind,
-                                parent_id=fixed_id(f"org:{parent}") if parent else None, path=paths[code]))
+            session.add(
+                OrgUnit(
+                    id=fixed_id(f"org:{code}"),
+                    code=code,
+                    name=name,
+                    kind=kind,
+                    parent_id=fixed_id(f"org:{parent}") if parent else None,
+                    path=paths[code],
+                )
+            )
             session.flush()
     if session.get(Institute, INSTITUTE_ID) is None:
-        session.add(Institute(id=INSTITUTE_ID, code="NDI", name="National Institute for Teacher Development (demo)",
-                              org_unit_id=fixed_id("org:KZ")))
+        session.add(
+            Institute(
+                id=INSTITUTE_ID,
+                code="NDI",
+                name="National Institute for Teacher Development (demo)",
+                org_unit_id=fixed_id("org:KZ"),
+            )
+        )
         session.flush()
     for demo in DEMO_USERS:
         if repository.user_by_login(session, demo["username"]) is None:
             scope = f"institute:{INSTITUTE_ID}" if demo.get("scope") == "institute" else demo.get("scope")
-            session.add(User(id=fixed_id(f"user:{demo['username']}"), username=demo["username"],
-                             email=f"{demo['username']}@demo.ustaz.example", display_name=demo["name"],
-                             password_hash=hash_password(demo["password"]), roles=[demo["role"]],
-                             org_unit_id=fixed_id(f"org:{demo['org']}"), scope=scope, lang=demo["lang"],
-                             institute_id=INSTITUTE_ID if demo["role"] in ("author", "institute_admin") else None))
+            session.add(
+                User(
+                    id=fixed_id(f"user:{demo['username']}"),
+                    username=demo["username"],
+                    email=f"{demo['username']}@demo.ustaz.example",
+                    display_name=demo["name"],
+                    password_hash=hash_password(demo["password"]),
+                    roles=[demo["role"]],
+                    org_unit_id=fixed_id(f"org:{demo['org']}"),
+                    scope=scope,
+                    lang=demo["lang"],
+                    institute_id=INSTITUTE_ID if demo["role"] in ("author", "institute_admin") else None,
+                )
+            )
 
 
 LEVEL_CODES = {"Knowledge Acquisition": "KA", "Knowledge Deepening": "KD", "Knowledge Creation": "KC"}
@@ -90,28 +159,59 @@ def seed_framework(session: Session) -> None:
     if repository.framework_by_code(session, "UNESCO-ICT-CFT-3") is not None:
         return
     outline = json.loads((DATA / "ict-cft-v3-outline.json").read_text(encoding="utf-8"))
-    framework = Framework(id=fixed_id("framework:ict-cft-3"), code="UNESCO-ICT-CFT-3", title=outline["title"],
-                          note="Indicators are illustrative wording of the Ustaz demo, not UNESCO's text.")
+    framework = Framework(
+        id=fixed_id("framework:ict-cft-3"),
+        code="UNESCO-ICT-CFT-3",
+        title=outline["title"],
+        note="Indicators are illustrative wording of the Ustaz demo, not UNESCO's text.",
+    )
     session.add(framework)
     session.flush()
     position = 0
     for aspect in outline["aspects"]:
-        aspect_item = FrameworkItem(id=fixed_id(f"cft:{aspect['code']}"), framework_id=framework.id, kind="aspect",
-                                    code=aspect["code"], title=aspect["name"], position=position)
+        aspect_item = FrameworkItem(
+            id=fixed_id(f"cft:{aspect['code']}"),
+            framework_id=framework.id,
+            kind="aspect",
+            code=aspect["code"],
+            title=aspect["name"],
+            position=position,
+        )
         session.add(aspect_item)
         position += 1
         for level, name in zip(outline["levels"], aspect["competencies"], strict=True):
             code = f"{aspect['code']}.{LEVEL_CODES[level]}"
-            competency = FrameworkItem(id=fixed_id(f"cft:{code}"), framework_id=framework.id, kind="competency",
-                                       parent_id=aspect_item.id, code=code, title=name, level=level,
-                                       position=position)
+            competency = FrameworkItem(
+                id=fixed_id(f"cft:{code}"),
+                framework_id=framework.id,
+                kind="competency",
+                parent_id=aspect_item.id,
+                code=code,
+                title=name,
+                level=level,
+                position=position,
+            )
             session.add(competency)
             position += 1
-            for n, wording in enumerate((f"Explains how {name.lower()} applies in their own classroom",
-                                         f"Shows {name.lower()} in a lesson plan or activity"), start=1):
-                session.add(FrameworkItem(id=fixed_id(f"cft:{code}.{n}"), framework_id=framework.id,
-                                          kind="indicator", parent_id=competency.id, code=f"{code}.{n}",
-                                          title=f"{wording} (illustrative)", level=level, position=position))
+            for n, wording in enumerate(
+                (
+                    f"Explains how {name.lower()} applies in their own classroom",
+                    f"Shows {name.lower()} in a lesson plan or activity",
+                ),
+                start=1,
+            ):
+                session.add(
+                    FrameworkItem(
+                        id=fixed_id(f"cft:{code}.{n}"),
+                        framework_id=framework.id,
+                        kind="indicator",
+                        parent_id=competency.id,
+                        code=f"{code}.{n}",
+                        title=f"{wording} (illustrative)",
+                        level=level,
+                        position=position,
+                    )
+                )
                 position += 1
         session.flush()
 
@@ -129,13 +229,20 @@ def seed_courses(session: Session) -> None:
         if repository.course(session, course_id) is not None:
             continue
         data = demo_course(lang)
-        course = Course(id=course_id, slug=data["slug"], title=data["title"], summary=data["summary"],
-                        language=lang, institute_id=INSTITUTE_ID,
-                        translation_of=COURSE_EN_ID if lang != "en" else None)
+        course = Course(
+            id=course_id,
+            slug=data["slug"],
+            title=data["title"],
+            summary=data["summary"],
+            language=lang,
+            institute_id=INSTITUTE_ID,
+            translation_of=COURSE_EN_ID if lang != "en" else None,
+        )
         session.add(course)
         session.flush()
-        content = CourseContent.model_validate({**data, "course_id": course_id, "version": 0,
-                                                "institute_id": INSTITUTE_ID, "language": lang})
+        content = CourseContent.model_validate(
+            {**data, "course_id": course_id, "version": 0, "institute_id": INSTITUTE_ID, "language": lang}
+        )
         service.publish(session, course, content)
 
 
@@ -143,7 +250,9 @@ def seed_certificates(session: Session) -> None:
     from services.certificates.models import Issuer
 
     if session.get(Issuer, INSTITUTE_ID) is None:
-        session.add(Issuer(institute_id=INSTITUTE_ID, name="National Institute for Teacher Development (demo)"))
+        session.add(
+            Issuer(institute_id=INSTITUTE_ID, name="National Institute for Teacher Development (demo)")
+        )
 
 
 def org_unit_rows(units: list[tuple[str, str, str, str | None]]) -> list[dict[str, Any]]:
@@ -167,8 +276,12 @@ def seed_progress(session: Session) -> None:
 def seed_all(urls: dict[str, str] | None = None) -> None:
     from libs.migrate import database_url
 
-    steps = {"gateway": [seed_gateway], "courses": [seed_framework, seed_courses],
-             "certificates": [seed_certificates], "progress": [seed_progress]}
+    steps = {
+        "gateway": [seed_gateway],
+        "courses": [seed_framework, seed_courses],
+        "certificates": [seed_certificates],
+        "progress": [seed_progress],
+    }
     for service_name, functions in steps.items():
         engine = create_db_engine((urls or {}).get(service_name) or database_url(service_name))
         for fn in functions:

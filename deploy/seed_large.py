@@ -34,18 +34,42 @@ from sqlalchemy import Engine, Table, insert, select
 from deploy.seed import NS, fixed_id
 from libs.db import create_db_engine, session_scope
 
-REGIONS = [("KZ-AKM", "Akmola Region"), ("KZ-AKT", "Aktobe Region"), ("KZ-ALM", "Almaty Region"),
-           ("KZ-ATY", "Atyrau Region"), ("KZ-VOS", "East Kazakhstan Region"), ("KZ-ZHA", "Jambyl Region"),
-           ("KZ-ZAP", "West Kazakhstan Region"), ("KZ-KAR", "Karaganda Region"), ("KZ-KUS", "Kostanay Region"),
-           ("KZ-KZY", "Kyzylorda Region"), ("KZ-MAN", "Mangystau Region"), ("KZ-PAV", "Pavlodar Region"),
-           ("KZ-SEV", "North Kazakhstan Region"), ("KZ-YUZ", "Turkistan Region")]
-COURSES = [(f"large-course-{i}", title, lang, inst) for i, (title, lang, inst) in enumerate([
-    ("Formative assessment with digital tools", "en", "NDI"), ("Формативное оценивание", "ru", "NDI"),
-    ("Цифрлық құралдармен бағалау", "kk", "NDI"), ("Safe internet in school", "ru", "ORLEU"),
-    ("Data literacy for teachers", "en", "ORLEU"), ("Жобалық оқыту", "kk", "ORLEU"),
-    ("Инклюзивное образование онлайн", "ru", "NIS"), ("Coding in the classroom", "en", "NIS")])]
-QUIZ_ANSWERS = {"right": {"q1a": "b", "q1b": False, "q1c": 70}, "half": {"q1a": "b", "q1b": True, "q1c": 1},
-                "wrong": {"q1a": "a", "q1b": True, "q1c": 1}}
+REGIONS = [
+    ("KZ-AKM", "Akmola Region"),
+    ("KZ-AKT", "Aktobe Region"),
+    ("KZ-ALM", "Almaty Region"),
+    ("KZ-ATY", "Atyrau Region"),
+    ("KZ-VOS", "East Kazakhstan Region"),
+    ("KZ-ZHA", "Jambyl Region"),
+    ("KZ-ZAP", "West Kazakhstan Region"),
+    ("KZ-KAR", "Karaganda Region"),
+    ("KZ-KUS", "Kostanay Region"),
+    ("KZ-KZY", "Kyzylorda Region"),
+    ("KZ-MAN", "Mangystau Region"),
+    ("KZ-PAV", "Pavlodar Region"),
+    ("KZ-SEV", "North Kazakhstan Region"),
+    ("KZ-YUZ", "Turkistan Region"),
+]
+COURSES = [
+    (f"large-course-{i}", title, lang, inst)
+    for i, (title, lang, inst) in enumerate(
+        [
+            ("Formative assessment with digital tools", "en", "NDI"),
+            ("Формативное оценивание", "ru", "NDI"),
+            ("Цифрлық құралдармен бағалау", "kk", "NDI"),
+            ("Safe internet in school", "ru", "ORLEU"),
+            ("Data literacy for teachers", "en", "ORLEU"),
+            ("Жобалық оқыту", "kk", "ORLEU"),
+            ("Инклюзивное образование онлайн", "ru", "NIS"),
+            ("Coding in the classroom", "en", "NIS"),
+        ]
+    )
+]
+QUIZ_ANSWERS = {
+    "right": {"q1a": "b", "q1b": False, "q1c": 70},
+    "half": {"q1a": "b", "q1b": True, "q1c": 1},
+    "wrong": {"q1a": "a", "q1b": True, "q1c": 1},
+}
 EXPERIENCED = "http://adlnet.gov/expapi/verbs/experienced"
 PASSED, FAILED = "http://adlnet.gov/expapi/verbs/passed", "http://adlnet.gov/expapi/verbs/failed"
 
@@ -61,8 +85,10 @@ class Progress:
         if self.done % max(1, self.total // 100) < n or self.done >= self.total:
             share = self.done / self.total
             bar = "#" * int(share * 30)
-            sys.stderr.write(f"\r{self.label:<14} [{bar:<30}] {share:4.0%} {self.done:,}/{self.total:,} "
-                             f"{time.monotonic() - self.started:5.0f} s")
+            sys.stderr.write(
+                f"\r{self.label:<14} [{bar:<30}] {share:4.0%} {self.done:,}/{self.total:,} "
+                f"{time.monotonic() - self.started:5.0f} s"
+            )
             sys.stderr.flush()
             if self.done >= self.total:
                 sys.stderr.write("\n")
@@ -127,10 +153,14 @@ class Writer:
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            with cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:  # type: ignore[attr-defined]
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                 for row in rows:
-                    copy.write_row([json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
-                                    for c in columns])
+                    copy.write_row(
+                        [
+                            json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
+                            for c in columns
+                        ]
+                    )
             raw.commit()
         finally:
             raw.close()
@@ -144,9 +174,18 @@ def seed_gateway_tree(url: str, units: list[tuple[str, str, str, str | None]]) -
     with engine.connect() as conn:
         existing = {row[0] for row in conn.execute(select(table.c.code))}
     paths = paths_of(units)
-    rows = [{"id": fixed_id(f"org:{code}"), "code": code, "name": name, "kind": kind,
-             "parent_id": fixed_id(f"org:{parent}") if parent else None, "path": paths[code]}
-            for code, name, kind, parent in units if code not in existing]
+    rows = [
+        {
+            "id": fixed_id(f"org:{code}"),
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "parent_id": fixed_id(f"org:{parent}") if parent else None,
+            "path": paths[code],
+        }
+        for code, name, kind, parent in units
+        if code not in existing
+    ]
     writer = Writer(engine)
     for chunk in _chunks(rows, 5000):  # parents come first, so each chunk's parents exist
         writer.write(table, chunk)
@@ -156,24 +195,37 @@ def seed_gateway_tree(url: str, units: list[tuple[str, str, str, str | None]]) -
 
 def _chunks(rows: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
 def answer_key(course_id: str) -> dict[str, Any]:
     from deploy.seed import demo_course
     from services.courses.schemas import AnswerKeyDocument, CourseContent, Lesson, Quiz, QuizKey
 
-    content = CourseContent.model_validate({**demo_course("ru"), "course_id": course_id, "version": 1,
-                                            "institute_id": "i", "language": "ru"})
+    content = CourseContent.model_validate(
+        {**demo_course("ru"), "course_id": course_id, "version": 1, "institute_id": "i", "language": "ru"}
+    )
     items = content.items()
-    return AnswerKeyDocument(course_id=course_id, version=1, pass_mark=content.pass_mark,
-                             lessons=[i.id for i in items if isinstance(i, Lesson)],
-                             quizzes=[QuizKey(quiz_id=i.id, pass_mark=content.pass_mark, questions=i.questions)
-                                      for i in items if isinstance(i, Quiz)]).model_dump(mode="json")
+    return AnswerKeyDocument(
+        course_id=course_id,
+        version=1,
+        pass_mark=content.pass_mark,
+        lessons=[i.id for i in items if isinstance(i, Lesson)],
+        quizzes=[
+            QuizKey(quiz_id=i.id, pass_mark=content.pass_mark, questions=i.questions)
+            for i in items
+            if isinstance(i, Quiz)
+        ],
+    ).model_dump(mode="json")
 
 
-def generate(progress_url: str, units: list[tuple[str, str, str, str | None]], teachers: int,
-             rng: random.Random, now: datetime) -> dict[str, int]:
+def generate(
+    progress_url: str,
+    units: list[tuple[str, str, str, str | None]],
+    teachers: int,
+    rng: random.Random,
+    now: datetime,
+) -> dict[str, int]:
     """Enrolments, statements, submissions, completions and certificate facts into progress."""
     from services.progress import analytics, service
     from services.progress.models import (
@@ -186,7 +238,9 @@ def generate(progress_url: str, units: list[tuple[str, str, str, str | None]], t
 
     engine = create_db_engine(progress_url)
     with session_scope(engine) as session:
-        rows = [{"code": c, "name": n, "kind": k, "parent": p, "path": paths_of(units)[c]} for c, n, k, p in units]
+        rows = [
+            {"code": c, "name": n, "kind": k, "parent": p, "path": paths_of(units)[c]} for c, n, k, p in units
+        ]
         analytics.upsert_org_units(session, rows)
         key = answer_key("x")
         for course_id, *_ in COURSES:
@@ -202,9 +256,16 @@ def generate(progress_url: str, units: list[tuple[str, str, str, str | None]], t
     district_noise = {d: rng.uniform(-0.15, 0.15) for d in sorted(set(district_of.values()))}
     school_weights = [rng.uniform(0.2, 3.0) for _ in schools]
     institutes = {inst: str(uuid.uuid5(NS, f"institute:{inst}")) for inst in ("NDI", "ORLEU", "NIS")}
-    tables = {name: model.__table__ for name, model in (  # type: ignore[attr-defined]
-        ("enrolments", Enrolment), ("statements", Statement), ("submissions", Submission),
-        ("completions", Completion), ("certificates", CertificateFact))}
+    tables = {
+        name: model.__table__
+        for name, model in (  # type: ignore[attr-defined]
+            ("enrolments", Enrolment),
+            ("statements", Statement),
+            ("submissions", Submission),
+            ("completions", Completion),
+            ("certificates", CertificateFact),
+        )
+    }
     writer = Writer(engine)
     buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
     counts = dict.fromkeys(tables, 0)
@@ -235,11 +296,25 @@ def generate(progress_url: str, units: list[tuple[str, str, str, str | None]], t
             completed_at = enrolled_at + timedelta(days=rng.expovariate(1 / 21)) if completes else None
             if completed_at and completed_at > now:
                 completed_at = now
-            buffers["enrolments"].append({
-                "id": enrolment_id, "user_id": user_id, "user_name": "", "course_id": course_id, "version": 1,
-                "course_title": title, "language": lang, "institute_id": institutes[inst], "org_path": path,
-                "status": "completed" if completes else "active", "enrolled_at": enrolled_at,
-                "completed_at": completed_at, "deadline": None, "require_lessons": False, "enrolled_by": None})
+            buffers["enrolments"].append(
+                {
+                    "id": enrolment_id,
+                    "user_id": user_id,
+                    "user_name": "",
+                    "course_id": course_id,
+                    "version": 1,
+                    "course_title": title,
+                    "language": lang,
+                    "institute_id": institutes[inst],
+                    "org_path": path,
+                    "status": "completed" if completes else "active",
+                    "enrolled_at": enrolled_at,
+                    "completed_at": completed_at,
+                    "deadline": None,
+                    "require_lessons": False,
+                    "enrolled_by": None,
+                }
+            )
             if not started:
                 continue
             last = completed_at or min(now, enrolled_at + timedelta(days=rng.uniform(0.1, 60)))
@@ -247,30 +322,70 @@ def generate(progress_url: str, units: list[tuple[str, str, str, str | None]], t
                 moment = enrolled_at + (last - enrolled_at) * rng.random()
                 statement_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 activity = f"urn:ustaz:course:{course_id}/item/{lesson}"
-                body = {"id": statement_id, "actor": {"account": {"homePage": homepage, "name": user_id}},
-                        "verb": {"id": EXPERIENCED}, "object": {"id": activity}}
-                buffers["statements"].append({
-                    "id": statement_id, "user_id": user_id, "course_id": course_id, "verb": EXPERIENCED,
-                    "activity_id": activity, "body": body,
-                    "digest": hashlib.sha256(statement_id.encode()).hexdigest(), "timestamp": moment,
-                    "stored": moment, "future_timestamp": False, "voided": False, "voids": None})
-            outcomes = (["wrong"] * rng.randint(0, 1) + ["right"]) if completes else [rng.choice(("half", "wrong"))]
+                body = {
+                    "id": statement_id,
+                    "actor": {"account": {"homePage": homepage, "name": user_id}},
+                    "verb": {"id": EXPERIENCED},
+                    "object": {"id": activity},
+                }
+                buffers["statements"].append(
+                    {
+                        "id": statement_id,
+                        "user_id": user_id,
+                        "course_id": course_id,
+                        "verb": EXPERIENCED,
+                        "activity_id": activity,
+                        "body": body,
+                        "digest": hashlib.sha256(statement_id.encode()).hexdigest(),
+                        "timestamp": moment,
+                        "stored": moment,
+                        "future_timestamp": False,
+                        "voided": False,
+                        "voids": None,
+                    }
+                )
+            outcomes = (
+                (["wrong"] * rng.randint(0, 1) + ["right"]) if completes else [rng.choice(("half", "wrong"))]
+            )
             for attempt, outcome in enumerate(outcomes):
                 score, passed, results = grade[outcome]
                 submitted = last - timedelta(minutes=10 * (len(outcomes) - attempt))
-                buffers["submissions"].append({
-                    "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "enrolment_id": enrolment_id,
-                    "user_id": user_id, "quiz_id": "q1", "answers": QUIZ_ANSWERS[outcome], "status": "graded",
-                    "score": score, "passed": passed, "results": results, "submitted_at": submitted,
-                    "graded_at": submitted + timedelta(seconds=2), "requeued_at": None})
+                buffers["submissions"].append(
+                    {
+                        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        "enrolment_id": enrolment_id,
+                        "user_id": user_id,
+                        "quiz_id": "q1",
+                        "answers": QUIZ_ANSWERS[outcome],
+                        "status": "graded",
+                        "score": score,
+                        "passed": passed,
+                        "results": results,
+                        "submitted_at": submitted,
+                        "graded_at": submitted + timedelta(seconds=2),
+                        "requeued_at": None,
+                    }
+                )
             if completed_at is not None:
-                buffers["completions"].append({"enrolment_id": enrolment_id, "user_id": user_id,
-                                               "course_id": course_id, "version": 1, "org_path": path,
-                                               "completed_at": completed_at})
+                buffers["completions"].append(
+                    {
+                        "enrolment_id": enrolment_id,
+                        "user_id": user_id,
+                        "course_id": course_id,
+                        "version": 1,
+                        "org_path": path,
+                        "completed_at": completed_at,
+                    }
+                )
                 if rng.random() < 0.9:
-                    buffers["certificates"].append({"certificate_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                                                    "user_id": user_id, "course_id": course_id,
-                                                    "issued_at": completed_at + timedelta(minutes=1)})
+                    buffers["certificates"].append(
+                        {
+                            "certificate_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                            "user_id": user_id,
+                            "course_id": course_id,
+                            "issued_at": completed_at + timedelta(minutes=1),
+                        }
+                    )
         bar.step()
         if n % 2000 == 1999:
             flush()
@@ -294,8 +409,16 @@ def build_rollups(progress_url: str) -> float:
     return time.monotonic() - started
 
 
-def seed_large(*, teachers: int, seed: int, gateway_url: str | None, progress_url: str, districts: int = 200,
-               schools: int = 10_000, now: datetime | None = None) -> dict[str, Any]:
+def seed_large(
+    *,
+    teachers: int,
+    seed: int,
+    gateway_url: str | None,
+    progress_url: str,
+    districts: int = 200,
+    schools: int = 10_000,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     rng = random.Random(seed)
     now = now or datetime(2026, 11, 1, tzinfo=UTC)
     started = time.monotonic()
@@ -304,14 +427,22 @@ def seed_large(*, teachers: int, seed: int, gateway_url: str | None, progress_ur
     counts = generate(progress_url, units, teachers, rng, now)
     generated = time.monotonic() - started
     rollup_seconds = build_rollups(progress_url)
-    return {"org_units": len(units), "gateway_org_units_added": gateway_rows, **counts, "teachers": teachers,
-            "generate_seconds": round(generated, 1), "rollup_seconds": round(rollup_seconds, 1)}
+    return {
+        "org_units": len(units),
+        "gateway_org_units_added": gateway_rows,
+        **counts,
+        "teachers": teachers,
+        "generate_seconds": round(generated, 1),
+        "rollup_seconds": round(rollup_seconds, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     from libs.migrate import database_url
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--teachers", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--districts", type=int, default=200)
@@ -320,9 +451,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--progress-url", help="progress database (default: its settings)")
     parser.add_argument("--no-gateway", action="store_true", help="write the tree to progress only")
     args = parser.parse_args(argv)
-    result = seed_large(teachers=args.teachers, seed=args.seed, districts=args.districts, schools=args.schools,
-                        gateway_url=None if args.no_gateway else (args.gateway_url or database_url("gateway")),
-                        progress_url=args.progress_url or database_url("progress"))
+    result = seed_large(
+        teachers=args.teachers,
+        seed=args.seed,
+        districts=args.districts,
+        schools=args.schools,
+        gateway_url=None if args.no_gateway else (args.gateway_url or database_url("gateway")),
+        progress_url=args.progress_url or database_url("progress"),
+    )
     out = io.StringIO()
     json.dump(result, out, indent=2)
     print(out.getvalue())

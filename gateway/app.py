@@ -24,7 +24,9 @@ def start_identity(app: Starlette) -> Callable[[], Awaitable[Any]]:
     settings: GatewaySettings = app.state.settings
     keys = load_or_create_keys(settings.key_dir, create=settings.env != "production")
     app.state.keys = keys
-    app.state.issuer = TokenIssuer(keys, settings.jwt_issuer, timedelta(minutes=settings.access_token_minutes))
+    app.state.issuer = TokenIssuer(
+        keys, settings.jwt_issuer, timedelta(minutes=settings.access_token_minutes)
+    )
     # The gateway holds its own keys: no fetching, an unknown kid is simply unknown.
     keyset = KeySet("", app.state.http, refresh_interval=float("inf"))
     keyset.load(jwks(keys))
@@ -36,10 +38,16 @@ def start_identity(app: Starlette) -> Callable[[], Awaitable[Any]]:
 def build_app(settings: GatewaySettings | None = None) -> Starlette:
     settings = settings or get_settings()
     app = create_app(
-        name="gateway", settings=settings, routes=routes, database_url=settings.database_url,
+        name="gateway",
+        settings=settings,
+        routes=routes,
+        database_url=settings.database_url,
         on_startup=[start_identity, setup_web],
-        extra_middleware=[Middleware(RateLimitMiddleware, per_ip=settings.rate_limit_per_ip,
-                                     per_user=settings.rate_limit_per_user)],
+        extra_middleware=[
+            Middleware(
+                RateLimitMiddleware, per_ip=settings.rate_limit_per_ip, per_user=settings.rate_limit_per_user
+            )
+        ],
     )
     for exc_class, handler in PAGE_EXCEPTION_HANDLERS.items():
         app.add_exception_handler(exc_class, handler)

@@ -53,8 +53,9 @@ def load_or_create_keys(key_dir: Path, *, create: bool) -> list[SigningKey]:
 
 def write_new_key(key_dir: Path) -> Path:
     private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     kid = public_jwk(private.public_key())["kid"]
     path = key_dir / f"{kid}.pem"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

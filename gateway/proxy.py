@@ -14,15 +14,30 @@ from starlette.responses import Response, StreamingResponse
 from libs.errors import BadGateway, GatewayTimeout, NotFound, PayloadTooLarge
 from libs.logs import request_id_var
 
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-              "trailers", "transfer-encoding", "upgrade", "host", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
 BUFFER_LIMIT = 256 * 1024  # bodies up to this size are read whole; larger ones stream through
 
 
 def client_session(timeout: float) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(limit=200, keepalive_timeout=30, ttl_dns_cache=300)
-    return aiohttp.ClientSession(connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",),
-                                 timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=3))
+    return aiohttp.ClientSession(
+        connector=connector,
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent",),
+        timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=3),
+    )
 
 
 async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
@@ -47,12 +62,17 @@ async def proxy(request: Request) -> Response:
         prior = request.headers.get("x-forwarded-for")
         headers["x-forwarded-for"] = f"{prior}, {request.client.host}" if prior else request.client.host
     has_body = request.method not in ("GET", "HEAD", "OPTIONS") and (
-        request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers)
+        request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    )
     session: aiohttp.ClientSession = request.app.state.proxy_session
     try:
         upstream_response = await session.request(
-            request.method, url, headers=headers, allow_redirects=False,
-            data=_limited(request, settings.max_body_bytes) if has_body else None)
+            request.method,
+            url,
+            headers=headers,
+            allow_redirects=False,
+            data=_limited(request, settings.max_body_bytes) if has_body else None,
+        )
     except PayloadTooLarge:
         raise
     except TimeoutError as exc:
@@ -63,16 +83,23 @@ async def proxy(request: Request) -> Response:
             raise cause from exc
         raise BadGateway(f"{service} is not reachable") from exc
     # The request id goes back once, added by the gateway's own middleware.
-    out_headers = {k: v for k, v in upstream_response.headers.items()
-                   if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"}
+    out_headers = {
+        k: v
+        for k, v in upstream_response.headers.items()
+        if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
+    }
     if upstream_response.content_length is not None and upstream_response.content_length <= BUFFER_LIMIT:
         try:
             body = await upstream_response.read()
         finally:
             upstream_response.release()
         return Response(body, status_code=upstream_response.status, headers=out_headers)
-    return StreamingResponse(upstream_response.content.iter_chunked(65536), status_code=upstream_response.status,
-                             headers=out_headers, background=BackgroundTask(upstream_response.release))
+    return StreamingResponse(
+        upstream_response.content.iter_chunked(65536),
+        status_code=upstream_response.status,
+        headers=out_headers,
+        background=BackgroundTask(upstream_response.release),
+    )
 
 
 async def merged_openapi(request: Request) -> dict[str, Any]:

@@ -60,8 +60,14 @@ class RateLimitMiddleware:
             if count > limit:
                 retry_after = WINDOW - int(time.time()) % WINDOW
                 who = "this user" if key.startswith("rl:user") else "this address"
-                response = problem(429, "Too many requests", f"More than {limit} requests a minute from {who}.",
-                                   slug="rate-limited", instance=path, headers={"Retry-After": str(retry_after)})
+                response = problem(
+                    429,
+                    "Too many requests",
+                    f"More than {limit} requests a minute from {who}.",
+                    slug="rate-limited",
+                    instance=path,
+                    headers={"Retry-After": str(retry_after)},
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

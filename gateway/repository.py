@@ -26,8 +26,13 @@ def org_unit_by_code(session: Session, code: str) -> OrgUnit | None:
 
 
 def org_units_under(session: Session, path: str) -> list[OrgUnit]:
-    return list(session.exec(select(OrgUnit).where(
-        (OrgUnit.path == path) | (OrgUnit.path.startswith(path + "/"))).order_by(OrgUnit.path)))  # type: ignore[union-attr]
+    return list(
+        session.exec(
+            select(OrgUnit)
+            .where((OrgUnit.path == path) | (OrgUnit.path.startswith(path + "/")))
+            .order_by(OrgUnit.path)
+        )
+    )  # type: ignore[union-attr]
 
 
 def institute_by_code(session: Session, code: str) -> Institute | None:
@@ -39,6 +44,11 @@ def refresh_token_by_hash(session: Session, token_hash: str) -> RefreshToken | N
 
 
 def revoke_family(session: Session, family_id: str, when: datetime) -> None:
-    session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,  # type: ignore[arg-type]
-                                               RefreshToken.revoked_at.is_(None))  # type: ignore[union-attr]
-                    .values(revoked_at=when))
+    session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.family_id == family_id,  # type: ignore[arg-type]
+            RefreshToken.revoked_at.is_(None),
+        )  # type: ignore[union-attr]
+        .values(revoked_at=when)
+    )

@@ -18,42 +18,74 @@ SMALL = 16 * 1024
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-@api(summary="Log in with username (or email) and password", body=LoginRequest, response=TokenPair,
-     tags=["identity"], public=True)
+@api(
+    summary="Log in with username (or email) and password",
+    body=LoginRequest,
+    response=TokenPair,
+    tags=["identity"],
+    public=True,
+)
 async def login(request: Request) -> Response:
     body = await read_json(request, LoginRequest, max_bytes=SMALL)
     settings = request.app.state.settings
-    pair = await in_transaction(request, service.login, request.app.state.issuer, body.username, body.password,
-                                settings.refresh_token_days)
+    pair = await in_transaction(
+        request,
+        service.login,
+        request.app.state.issuer,
+        body.username,
+        body.password,
+        settings.refresh_token_days,
+    )
     return json_response(pair, headers={"Cache-Control": "no-store"})
 
 
-@api(summary="Exchange a refresh token for a new pair (the old one stops working)", body=RefreshRequest,
-     response=TokenPair, tags=["identity"], public=True)
+@api(
+    summary="Exchange a refresh token for a new pair (the old one stops working)",
+    body=RefreshRequest,
+    response=TokenPair,
+    tags=["identity"],
+    public=True,
+)
 async def refresh(request: Request) -> Response:
     body = await read_json(request, RefreshRequest, max_bytes=SMALL)
     settings = request.app.state.settings
-    pair = await in_transaction(request, service.refresh, request.app.state.issuer, body.refresh_token,
-                                settings.refresh_token_days)
+    pair = await in_transaction(
+        request, service.refresh, request.app.state.issuer, body.refresh_token, settings.refresh_token_days
+    )
     if pair is None:  # reuse detected: the family was revoked and that is now committed
         raise Unauthorized("This refresh token was already used; every token of its session is revoked.")
     return json_response(pair, headers={"Cache-Control": "no-store"})
 
 
-@api(summary="Revoke a refresh token and its session", body=RefreshRequest, status=204, tags=["identity"],
-     public=True)
+@api(
+    summary="Revoke a refresh token and its session",
+    body=RefreshRequest,
+    status=204,
+    tags=["identity"],
+    public=True,
+)
 async def logout(request: Request) -> Response:
     body = await read_json(request, RefreshRequest, max_bytes=SMALL)
     await in_transaction(request, service.logout, body.refresh_token)
     return Response(status_code=204)
 
 
-@api(summary="A short-lived token for service-to-service calls (client credentials)", body=ServiceTokenRequest,
-     response=TokenPair, tags=["identity"], public=True)
+@api(
+    summary="A short-lived token for service-to-service calls (client credentials)",
+    body=ServiceTokenRequest,
+    response=TokenPair,
+    tags=["identity"],
+    public=True,
+)
 async def service_token(request: Request) -> Response:
     body = await read_json(request, ServiceTokenRequest, max_bytes=SMALL)
-    pair = service.service_token(request.app.state.issuer, request.app.state.settings.service_client_secret,
-                                 body.client_id, body.client_secret, body.audience)
+    pair = service.service_token(
+        request.app.state.issuer,
+        request.app.state.settings.service_client_secret,
+        body.client_id,
+        body.client_secret,
+        body.audience,
+    )
     return json_response(pair, headers={"Cache-Control": "no-store"})
 
 

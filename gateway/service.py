@@ -40,10 +40,19 @@ class TokenIssuer:
         self.issuer = issuer
         self.ttl = ttl
 
-    def sign(self, subject: str, audiences: list[str], claims: dict[str, Any], ttl: timedelta | None = None) -> str:
+    def sign(
+        self, subject: str, audiences: list[str], claims: dict[str, Any], ttl: timedelta | None = None
+    ) -> str:
         now = datetime.now(UTC)
-        payload = {"iss": self.issuer, "sub": subject, "aud": audiences, "iat": now,
-                   "exp": now + (ttl or self.ttl), "jti": uuid.uuid4().hex, **claims}
+        payload = {
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": audiences,
+            "iat": now,
+            "exp": now + (ttl or self.ttl),
+            "jti": uuid.uuid4().hex,
+            **claims,
+        }
         return jwt.encode(payload, self.key.private, algorithm="EdDSA", headers={"kid": self.key.kid})
 
 
@@ -61,20 +70,36 @@ def scope_claim(session: Session, user: User) -> str | None:
 
 
 def user_claims(session: Session, user: User) -> dict[str, Any]:
-    return {"name": user.display_name, "roles": list(user.roles), "org": org_path(session, user),
-            "scope": scope_claim(session, user), "inst": user.institute_id, "lang": user.lang,
-            "tz": user.time_zone}
+    return {
+        "name": user.display_name,
+        "roles": list(user.roles),
+        "org": org_path(session, user),
+        "scope": scope_claim(session, user),
+        "inst": user.institute_id,
+        "lang": user.lang,
+        "tz": user.time_zone,
+    }
 
 
-def _issue_pair(session: Session, issuer: TokenIssuer, user: User, family_id: str, refresh_days: int) -> TokenPair:
+def _issue_pair(
+    session: Session, issuer: TokenIssuer, user: User, family_id: str, refresh_days: int
+) -> TokenPair:
     refresh = secrets.token_urlsafe(32)
-    session.add(RefreshToken(family_id=family_id, user_id=user.id, token_hash=_sha256(refresh),
-                             expires_at=datetime.now(UTC) + timedelta(days=refresh_days)))
+    session.add(
+        RefreshToken(
+            family_id=family_id,
+            user_id=user.id,
+            token_hash=_sha256(refresh),
+            expires_at=datetime.now(UTC) + timedelta(days=refresh_days),
+        )
+    )
     access = issuer.sign(user.id, [audience(s) for s in SERVICES], user_claims(session, user))
     return TokenPair(access_token=access, expires_in=int(issuer.ttl.total_seconds()), refresh_token=refresh)
 
 
-def login(session: Session, issuer: TokenIssuer, username: str, password: str, refresh_days: int) -> TokenPair:
+def login(
+    session: Session, issuer: TokenIssuer, username: str, password: str, refresh_days: int
+) -> TokenPair:
     user = repository.user_by_login(session, username.strip())
     try:
         hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -120,7 +145,9 @@ def set_lang(session: Session, user_id: str, lang: str) -> None:
     session.add(user)
 
 
-def service_token(issuer: TokenIssuer, secret: str, client_id: str, client_secret: str, target: str) -> TokenPair:
+def service_token(
+    issuer: TokenIssuer, secret: str, client_id: str, client_secret: str, target: str
+) -> TokenPair:
     if client_id not in SERVICES or not hmac.compare_digest(client_secret.encode(), secret.encode()):
         raise Unauthorized("Unknown client or wrong secret.")
     if target not in SERVICES:
@@ -133,13 +160,29 @@ def me(session: Session, user_id: str) -> UserPublic:
     user = repository.user_by_id(session, user_id)
     if user is None:
         raise Unauthorized("The account no longer exists.")
-    return UserPublic(id=user.id, username=user.username, display_name=user.display_name, roles=user.roles,
-                      org=org_path(session, user), scope=scope_claim(session, user), institute_id=user.institute_id, lang=user.lang)
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        roles=user.roles,
+        org=org_path(session, user),
+        scope=scope_claim(session, user),
+        institute_id=user.institute_id,
+        lang=user.lang,
+    )
 
 
 def org_units(session: Session) -> list[dict[str, Any]]:
     """Every org unit with its parent's code, country first (the read model services copy)."""
     units = list(session.exec(select(OrgUnit)))
     codes = {u.id: u.code for u in units}
-    return [{"code": u.code, "name": u.name, "kind": u.kind, "parent": codes.get(u.parent_id or ""), "path": u.path}
-            for u in sorted(units, key=lambda u: (u.path.count("/"), u.path))]
+    return [
+        {
+            "code": u.code,
+            "name": u.name,
+            "kind": u.kind,
+            "parent": codes.get(u.parent_id or ""),
+            "path": u.path,
+        }
+        for u in sorted(units, key=lambda u: (u.path.count("/"), u.path))
+    ]

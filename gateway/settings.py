@@ -43,7 +43,11 @@ class GatewaySettings(CommonSettings):
 
     @property
     def upstreams(self) -> dict[str, str]:
-        return {"courses": self.courses_url, "progress": self.progress_url, "certificates": self.certificates_url}
+        return {
+            "courses": self.courses_url,
+            "progress": self.progress_url,
+            "certificates": self.certificates_url,
+        }
 
 
 @lru_cache

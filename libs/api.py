@@ -37,7 +37,9 @@ async def read_json(request: Request, model: type[M] | Any, *, max_bytes: int | 
             return model.model_validate(data)
         return TypeAdapter(model).validate_python(data)
     except ValidationError as exc:
-        raise Unprocessable(f"{exc.error_count()} field(s) failed validation", errors=validation_errors(exc)) from exc
+        raise Unprocessable(
+            f"{exc.error_count()} field(s) failed validation", errors=validation_errors(exc)
+        ) from exc
 
 
 def parse_query(request: Request, model: type[M]) -> M:
@@ -55,13 +57,26 @@ def json_response(data: Any, status_code: int = 200, headers: dict[str, str] | N
     return JSONResponse(data, status_code=status_code, headers=headers)
 
 
-def api(*, summary: str, body: Any = None, response: Any = None, status: int = 200,
-        tags: list[str] | None = None, public: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def api(
+    *,
+    summary: str,
+    body: Any = None,
+    response: Any = None,
+    status: int = 200,
+    tags: list[str] | None = None,
+    public: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach OpenAPI metadata to a handler; `build_openapi` reads it."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        fn.__dict__["openapi"] = {"summary": summary, "body": body, "response": response, "status": status,
-                                  "tags": tags or [], "public": public}
+        fn.__dict__["openapi"] = {
+            "summary": summary,
+            "body": body,
+            "response": response,
+            "status": status,
+            "tags": tags or [],
+            "public": public,
+        }
         return fn
 
     return decorate
@@ -89,38 +104,63 @@ def build_openapi(routes: list[BaseRoute], *, title: str, version: str = "1") ->
             return {"$ref": f"#/components/schemas/{name}"}
         return schema
 
-    problem = {"description": "Problem details (RFC 9457)",
-               "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    problem = {
+        "description": "Problem details (RFC 9457)",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     paths: dict[str, Any] = {}
     for path, route in _flatten(routes):
         meta = getattr(route.endpoint, "openapi", None)
         if meta is None:
             continue
         for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
-            op: dict[str, Any] = {"summary": meta["summary"], "tags": meta["tags"],
-                                  "operationId": f"{method.lower()}_{route.name}",
-                                  "responses": {"default": problem}}
+            op: dict[str, Any] = {
+                "summary": meta["summary"],
+                "tags": meta["tags"],
+                "operationId": f"{method.lower()}_{route.name}",
+                "responses": {"default": problem},
+            }
             if meta["response"] is not None:
                 op["responses"][str(meta["status"])] = {
-                    "description": "OK", "content": {"application/json": {"schema": ref(meta["response"])}}}
+                    "description": "OK",
+                    "content": {"application/json": {"schema": ref(meta["response"])}},
+                }
             else:
                 op["responses"][str(meta["status"])] = {"description": "OK"}
             if meta["body"] is not None:
-                op["requestBody"] = {"required": True,
-                                     "content": {"application/json": {"schema": ref(meta["body"])}}}
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref(meta["body"])}},
+                }
             if not meta["public"]:
                 op["security"] = [{"bearer": []}]
-            params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                      for p in route.param_convertors]
+            params = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                for p in route.param_convertors
+            ]
             if params:
                 op["parameters"] = params
             paths.setdefault(path, {})[method.lower()] = op
-    schemas["Problem"] = {"type": "object", "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": "string"}, "request_id": {"type": "string"}}}
-    return {"openapi": "3.1.0", "info": {"title": title, "version": version}, "paths": paths,
-            "components": {"schemas": schemas,
-                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}}
+    schemas["Problem"] = {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "request_id": {"type": "string"},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
 
 
 def cached_json(request: Request, data: Any, *, max_age: int, private: bool = False) -> Response:

@@ -149,8 +149,15 @@ class TokenVerifier:
             raise InvalidToken("the token has no key id (kid)")
         key = await self.keys.get(kid)
         try:
-            return jwt.decode(token, key, algorithms=ALGORITHMS, audience=self.audience, issuer=self.issuer,
-                              options={"require": REQUIRED_CLAIMS}, leeway=10)
+            return jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": REQUIRED_CLAIMS},
+                leeway=10,
+            )
         except jwt.ExpiredSignatureError as exc:
             raise InvalidToken("the token has expired") from exc
         except jwt.InvalidAudienceError as exc:
@@ -193,8 +200,14 @@ class JWTBackend(AuthenticationBackend):
 
 
 def auth_error(conn: HTTPConnection, exc: Exception) -> Response:
-    return problem(401, "Authentication required", str(exc), slug="unauthorized", instance=conn.url.path,
-                   headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return problem(
+        401,
+        "Authentication required",
+        str(exc),
+        slug="unauthorized",
+        instance=conn.url.path,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
 
 
 def current_user(request: Request, *roles: str) -> Principal:
@@ -207,10 +220,14 @@ def current_user(request: Request, *roles: str) -> Principal:
     return user
 
 
-def requires_role(*roles: str) -> Callable[[Callable[[Request], Awaitable[Response]]], Callable[[Request], Awaitable[Response]]]:
+def requires_role(
+    *roles: str,
+) -> Callable[[Callable[[Request], Awaitable[Response]]], Callable[[Request], Awaitable[Response]]]:
     """Route decorator: 401 without a valid token, 403 without one of `roles`."""
 
-    def decorate(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    def decorate(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
         async def wrapper(request: Request) -> Response:
             current_user(request, *roles)

@@ -13,7 +13,9 @@ from libs.settings import CommonSettings
 LONGEST_TASK_SECONDS = 300
 
 
-def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> dict[str, str] | None:
+def route_task(
+    name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any
+) -> dict[str, str] | None:
     for pattern, queue in TASK_QUEUES.items():
         if fnmatch.fnmatchcase(name, pattern):
             return {"queue": queue}
@@ -21,8 +23,11 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
 
 
 def create_celery(settings: CommonSettings) -> Celery:
-    app = Celery("ustaz", broker=settings.redis_url, include=[
-        "services.courses.tasks", "services.progress.tasks", "services.certificates.tasks"])
+    app = Celery(
+        "ustaz",
+        broker=settings.redis_url,
+        include=["services.courses.tasks", "services.progress.tasks", "services.certificates.tasks"],
+    )
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],

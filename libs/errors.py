@@ -84,13 +84,30 @@ class ServiceUnavailable(ProblemError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 
 
-_TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 409: "Conflict", 413: "Payload too large", 422: "The request is not valid",
-           429: "Too many requests", 500: "Internal server error"}
+_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    422: "The request is not valid",
+    429: "Too many requests",
+    500: "Internal server error",
+}
 
 
-def problem(status: int, title: str, detail: str | None = None, *, slug: str | None = None,
-            instance: str | None = None, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    slug: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{slug or _TITLES.get(status, 'error').lower().replace(' ', '-')}",
         "title": title,
@@ -107,15 +124,26 @@ def problem(status: int, title: str, detail: str | None = None, *, slug: str | N
 
 def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     return [
-        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "message": err["msg"], "type": err["type"]}
+        {
+            "field": ".".join(str(p) for p in err["loc"]) or "(body)",
+            "message": err["msg"],
+            "type": err["type"],
+        }
         for err in exc.errors(include_url=False, include_input=False)
     ]
 
 
 async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem(exc.status, exc.title, exc.detail, slug=exc.slug, instance=request.url.path,
-                   headers=exc.headers, **exc.extra)
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        slug=exc.slug,
+        instance=request.url.path,
+        headers=exc.headers,
+        **exc.extra,
+    )
 
 
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
@@ -127,14 +155,21 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ValidationError)
-    return problem(422, "The request is not valid", f"{exc.error_count()} field(s) failed validation",
-                   slug="validation-error", instance=request.url.path, errors=validation_errors(exc))
+    return problem(
+        422,
+        "The request is not valid",
+        f"{exc.error_count()} field(s) failed validation",
+        slug="validation-error",
+        instance=request.url.path,
+        errors=validation_errors(exc),
+    )
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"path": request.url.path})
-    return problem(500, "Internal server error", "The error was logged with the request id.",
-                   instance=request.url.path)
+    return problem(
+        500, "Internal server error", "The error was logged with the request id.", instance=request.url.path
+    )
 
 
 exception_handlers = {

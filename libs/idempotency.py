@@ -60,8 +60,12 @@ def idempotent(handler: Handler) -> Handler:
         if response.status_code >= 500 or not hasattr(response, "body"):
             await redis.delete(name)
             return response
-        kept = {"fingerprint": mark, "status": response.status_code, "body": bytes(response.body).decode("latin-1"),
-                "headers": {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS}}
+        kept = {
+            "fingerprint": mark,
+            "status": response.status_code,
+            "body": bytes(response.body).decode("latin-1"),
+            "headers": {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS},
+        }
         await redis.set(name, json.dumps(kept), ex=KEEP_SECONDS)
         return response
 
@@ -77,5 +81,8 @@ async def _replay(redis: Any, name: str, mark: str) -> Response:
         raise Unprocessable(f"This {HEADER} was used for a different request.")
     if "status" not in kept:
         raise Conflict(f"A request with this {HEADER} is still being processed.")
-    return Response(kept["body"].encode("latin-1"), status_code=kept["status"],
-                    headers={**kept["headers"], "Idempotent-Replayed": "true"})
+    return Response(
+        kept["body"].encode("latin-1"),
+        status_code=kept["status"],
+        headers={**kept["headers"], "Idempotent-Replayed": "true"},
+    )

@@ -58,13 +58,20 @@ def run_env(metadata: MetaData) -> None:
     # metadata.info["unmanaged"], and autogenerate leaves them alone.
     unmanaged = tuple(metadata.info.get("unmanaged", ()))
 
-    def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    def include_object(
+        obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+    ) -> bool:
         return not (unmanaged and name is not None and name.startswith(unmanaged))
 
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=metadata, render_as_batch=True, compare_type=True,
-                          include_object=include_object,
-                          version_table=f"alembic_version_{cfg.attributes['service']}")
+        context.configure(
+            connection=conn,
+            target_metadata=metadata,
+            render_as_batch=True,
+            compare_type=True,
+            include_object=include_object,
+            version_table=f"alembic_version_{cfg.attributes['service']}",
+        )
         with context.begin_transaction():
             context.run_migrations()
         conn.commit()

@@ -46,7 +46,8 @@ def utcnow() -> datetime:
 
 def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
     outbox = Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("id", String(36), primary_key=True),
         Column("topic", String(100), nullable=False),
         Column("payload", JSON, nullable=False),
@@ -56,7 +57,8 @@ def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
         Index("ix_outbox_pending", "published_at", "created_at"),
     )
     processed = Table(
-        "processed_events", metadata,
+        "processed_events",
+        metadata,
         Column("event_id", String(64), primary_key=True),
         Column("consumer", String(100), primary_key=True),
         Column("processed_at", UTCDateTime(), nullable=False),
@@ -71,8 +73,10 @@ def emit(session: Session, outbox: Table, topic: str, payload: dict[str, Any]) -
 def emit_many(session: Session, outbox: Table, topic: str, payloads: list[dict[str, Any]]) -> list[str]:
     """Events of one topic in one multi-row INSERT (a batch of statements is one round trip, not 50)."""
     now = utcnow()
-    rows = [{"id": str(uuid.uuid4()), "topic": topic, "payload": p, "created_at": now, "attempts": 0}
-            for p in payloads]
+    rows = [
+        {"id": str(uuid.uuid4()), "topic": topic, "payload": p, "created_at": now, "attempts": 0}
+        for p in payloads
+    ]
     if rows:
         session.execute(insert(outbox), rows)
         session.info["outbox_emitted"] = True
@@ -102,12 +106,24 @@ def first_delivery(session: Session, processed: Table, event_id: str, consumer: 
 
 
 def envelope(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "topic": row.topic, "occurred_at": row.created_at.isoformat(), "payload": row.payload}
+    return {
+        "id": row.id,
+        "topic": row.topic,
+        "occurred_at": row.created_at.isoformat(),
+        "payload": row.payload,
+    }
 
 
 class OutboxRelay:
-    def __init__(self, engine: Engine, outbox: Table, publish: Callable[[str, dict[str, Any], str], None], *,
-                 interval: float = 0.5, batch: int = 200) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: Table,
+        publish: Callable[[str, dict[str, Any], str], None],
+        *,
+        interval: float = 0.5,
+        batch: int = 200,
+    ) -> None:
         self.engine = engine
         self.outbox = outbox
         self.publish = publish

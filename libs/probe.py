@@ -45,8 +45,12 @@ def start_probe_server(port: int, redis_url: str, host: str = "127.0.0.1") -> Th
                     redis.Redis.from_url(redis_url, socket_timeout=2).ping()
                     self._send(200, "application/json", json.dumps({"status": "ready"}).encode())
                 except redis.RedisError as exc:
-                    body = {"type": "/problems/not-ready", "title": "Service unavailable", "status": 503,
-                            "detail": f"redis: {type(exc).__name__}"}
+                    body = {
+                        "type": "/problems/not-ready",
+                        "title": "Service unavailable",
+                        "status": 503,
+                        "detail": f"redis: {type(exc).__name__}",
+                    }
                     self._send(503, "application/problem+json", json.dumps(body).encode())
             elif self.path == "/metrics":
                 self._send(200, CONTENT_TYPE_LATEST, generate_latest())

@@ -17,8 +17,16 @@ from libs.settings import CommonSettings
 
 
 class ServiceClient:
-    def __init__(self, *, gateway_url: str, client_id: str, client_secret: str, target: str,
-                 base_url: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        gateway_url: str,
+        client_id: str,
+        client_secret: str,
+        target: str,
+        base_url: str,
+        timeout: float = 10.0,
+    ) -> None:
         self.gateway_url = gateway_url.rstrip("/")
         self.client_id = client_id
         self.client_secret = client_secret
@@ -31,8 +39,15 @@ class ServiceClient:
     def token(self) -> str:
         with self._lock:
             if self._token is None or time.monotonic() > self._expires - 60:
-                response = httpx.post(f"{self.gateway_url}/auth/service-token", timeout=10, json={
-                    "client_id": self.client_id, "client_secret": self.client_secret, "audience": self.target})
+                response = httpx.post(
+                    f"{self.gateway_url}/auth/service-token",
+                    timeout=10,
+                    json={
+                        "client_id": self.client_id,
+                        "client_secret": self.client_secret,
+                        "audience": self.target,
+                    },
+                )
                 if response.status_code != 200:
                     raise BadGateway(f"the gateway refused a service token ({response.status_code})")
                 body = response.json()
@@ -41,7 +56,9 @@ class ServiceClient:
             return self._token
 
     def get_json(self, path: str, **params: Any) -> Any:
-        response = self.http.get(path, params=params or None, headers={"Authorization": f"Bearer {self.token()}"})
+        response = self.http.get(
+            path, params=params or None, headers={"Authorization": f"Bearer {self.token()}"}
+        )
         if response.status_code >= 500:
             response.raise_for_status()
         if response.status_code != 200:
@@ -55,6 +72,10 @@ class ServiceClient:
 def service_client(settings: CommonSettings, client_id: str, target: str) -> ServiceClient:
     """`client_id`'s client of `target` ("gateway", "courses", "progress", "certificates") at its internal
     address from the settings."""
-    return ServiceClient(gateway_url=settings.gateway_url, client_id=client_id,
-                         client_secret=settings.service_client_secret, target=target,
-                         base_url=getattr(settings, f"{target}_url"))
+    return ServiceClient(
+        gateway_url=settings.gateway_url,
+        client_id=client_id,
+        client_secret=settings.service_client_secret,
+        target=target,
+        base_url=getattr(settings, f"{target}_url"),
+    )

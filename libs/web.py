@@ -32,8 +32,12 @@ from libs.settings import CommonSettings
 
 log = logging.getLogger("ustaz.http")
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"],
-                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 Hook = Callable[[Starlette], Any]
 
 
@@ -65,8 +69,13 @@ class RequestContextMiddleware:
 
         length = headers.get(b"content-length")
         if length and length.isdigit() and int(length) > self.max_body_bytes:
-            response = problem(413, "Payload too large", f"the body exceeds {self.max_body_bytes} bytes",
-                               slug="payload-too-large", instance=scope["path"])
+            response = problem(
+                413,
+                "Payload too large",
+                f"the body exceeds {self.max_body_bytes} bytes",
+                slug="payload-too-large",
+                instance=scope["path"],
+            )
             await response(scope, receive, send_with_id)
         else:
             await self.app(scope, receive, send_with_id)
@@ -75,8 +84,15 @@ class RequestContextMiddleware:
         template = getattr(route, "path", "unmatched")
         REQUESTS.labels(scope["method"], template, str(status)).inc()
         LATENCY.labels(scope["method"], template).observe(elapsed)
-        log.info("request", extra={"method": scope["method"], "path": scope["path"], "status": status,
-                                   "ms": round(elapsed * 1000, 2)})
+        log.info(
+            "request",
+            extra={
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "ms": round(elapsed * 1000, 2),
+            },
+        )
 
 
 async def healthz(request: Request) -> Response:
@@ -99,7 +115,9 @@ async def readyz(request: Request) -> Response:
         checks["redis"] = f"error: {type(exc).__name__}"
     if all(v == "ok" for v in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks})
-    return problem(503, "Service unavailable", "a dependency is not reachable", slug="not-ready", checks=checks)
+    return problem(
+        503, "Service unavailable", "a dependency is not reachable", slug="not-ready", checks=checks
+    )
 
 
 async def metrics(request: Request) -> Response:
@@ -110,9 +128,16 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(request.app.state.openapi)
 
 
-def create_app(*, name: str, settings: CommonSettings, routes: list[BaseRoute], database_url: str | None = None,
-               outbox: Table | None = None, on_startup: list[Hook] | None = None,
-               extra_middleware: list[Middleware] | None = None) -> Starlette:
+def create_app(
+    *,
+    name: str,
+    settings: CommonSettings,
+    routes: list[BaseRoute],
+    database_url: str | None = None,
+    outbox: Table | None = None,
+    on_startup: list[Hook] | None = None,
+    extra_middleware: list[Middleware] | None = None,
+) -> Starlette:
     """`name` is the service (courses, progress, certificates, gateway); tokens must carry its audience."""
 
     @asynccontextmanager
@@ -134,8 +159,12 @@ def create_app(*, name: str, settings: CommonSettings, routes: list[BaseRoute], 
                 from libs.outbox import OutboxRelay
 
                 def publish(task: str, event: dict[str, Any], task_id: str) -> None:
-                    celery_app.send_task(task, args=[event], task_id=task_id,
-                                         retry_policy={"max_retries": 1, "interval_start": 0.2})
+                    celery_app.send_task(
+                        task,
+                        args=[event],
+                        task_id=task_id,
+                        retry_policy={"max_retries": 1, "interval_start": 0.2},
+                    )
 
                 relay = OutboxRelay(app.state.engine, outbox, publish)
                 app.state.relay = relay
@@ -149,18 +178,23 @@ def create_app(*, name: str, settings: CommonSettings, routes: list[BaseRoute], 
                     stack.push_async_callback(result)
             yield
 
-    all_routes = [*routes,
-                  Route("/healthz", healthz, include_in_schema=False),
-                  Route("/readyz", readyz, include_in_schema=False),
-                  Route("/metrics", metrics, include_in_schema=False),
-                  Route("/openapi.json", openapi, include_in_schema=False)]
+    all_routes = [
+        *routes,
+        Route("/healthz", healthz, include_in_schema=False),
+        Route("/readyz", readyz, include_in_schema=False),
+        Route("/metrics", metrics, include_in_schema=False),
+        Route("/openapi.json", openapi, include_in_schema=False),
+    ]
     middleware = [
         Middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes),
-        Middleware(AuthenticationMiddleware, backend=JWTBackend(lambda: app.state.verifier), on_error=auth_error),
+        Middleware(
+            AuthenticationMiddleware, backend=JWTBackend(lambda: app.state.verifier), on_error=auth_error
+        ),
         *(extra_middleware or []),
     ]
-    app = Starlette(routes=all_routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers=exception_handlers)  # type: ignore[arg-type]
+    app = Starlette(
+        routes=all_routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers
+    )  # type: ignore[arg-type]
     app.state.settings = settings
     app.state.openapi = build_openapi(routes, title=f"Ustaz {name}")
     return app

@@ -26,7 +26,9 @@ from tests.servers import free_port, postgres_server, redis_server, wait_for
 # Processes and the Celery app read these at import, so they are fixed before any app module loads.
 WORKDIR = Path(tempfile.mkdtemp(prefix="ustaz-tests-"))
 REDIS_PORT = free_port()
-os.environ.setdefault("USTAZ_REDIS_URL", os.environ.get("TEST_REDIS_URL") or f"redis://127.0.0.1:{REDIS_PORT}/0")
+os.environ.setdefault(
+    "USTAZ_REDIS_URL", os.environ.get("TEST_REDIS_URL") or f"redis://127.0.0.1:{REDIS_PORT}/0"
+)
 os.environ["USTAZ_ENV"] = "test"
 os.environ["USTAZ_VAR_DIR"] = str(WORKDIR / "var")
 os.environ["USTAZ_SERVICE_CLIENT_SECRET"] = "test-service-secret"
@@ -145,15 +147,27 @@ def issuer(key_dir: Path) -> Any:
     return TokenIssuer(load_or_create_keys(key_dir, create=False), "ustaz-gateway", timedelta(minutes=10))
 
 
-def mint(issuer: Any, *, sub: str | None = None, roles: tuple[str, ...] = ("teacher",),
-         org: tuple[str, ...] = ("KZ", "KZ-ALM", "KZ-ALM-TAL", "KZ-ALM-TAL-S01"), scope: str | None = None,
-         inst: str | None = None, audiences: tuple[str, ...] = SERVICES, lang: str = "ru",
-         ttl: timedelta | None = None, name: str = "Test Teacher") -> str:
+def mint(
+    issuer: Any,
+    *,
+    sub: str | None = None,
+    roles: tuple[str, ...] = ("teacher",),
+    org: tuple[str, ...] = ("KZ", "KZ-ALM", "KZ-ALM-TAL", "KZ-ALM-TAL-S01"),
+    scope: str | None = None,
+    inst: str | None = None,
+    audiences: tuple[str, ...] = SERVICES,
+    lang: str = "ru",
+    ttl: timedelta | None = None,
+    name: str = "Test Teacher",
+) -> str:
     from libs.auth import audience
 
-    return issuer.sign(sub or str(uuid.uuid4()), [audience(s) for s in audiences],
-                       {"name": name, "roles": list(roles), "org": list(org), "scope": scope, "inst": inst,
-                        "lang": lang}, ttl=ttl)
+    return issuer.sign(
+        sub or str(uuid.uuid4()),
+        [audience(s) for s in audiences],
+        {"name": name, "roles": list(roles), "org": list(org), "scope": scope, "inst": inst, "lang": lang},
+        ttl=ttl,
+    )
 
 
 def service_settings(service: str, database_url: str, **overrides: Any) -> Any:
@@ -189,7 +203,9 @@ async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest_asyncio.fixture
-async def gateway_client(databases: Databases, redis_url: str, key_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway_client(
+    databases: Databases, redis_url: str, key_dir: Path
+) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway app in-process on a fresh database of the parametrised backend, with demo users."""
     from deploy.seed import seed_gateway
     from gateway.app import build_app
@@ -228,7 +244,8 @@ async def courses_client(databases: Databases, gateway_url: str) -> AsyncIterato
     """The courses service in-process on the parametrised backend, with the demo courses."""
     from services.courses.app import build_app
 
-    app = build_app(service_settings("courses", databases.fresh("courses", seed_courses_service),
-                                     gateway_url=gateway_url))
+    app = build_app(
+        service_settings("courses", databases.fresh("courses", seed_courses_service), gateway_url=gateway_url)
+    )
     async with serve(app) as client:
         yield client

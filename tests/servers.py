@@ -51,8 +51,14 @@ def platform_on_free_ports(var_dir: Path, *, extra_env: dict[str, str] | None = 
     their logs in var_dir/logs: for end-to-end tests and benchmarks."""
     from deploy.platform import Platform
 
-    return Platform(var_dir=var_dir, base_port=free_block(4), redis_port=free_port(), probe_base=free_block(2),
-                    extra_env=extra_env, log_dir=var_dir / "logs")
+    return Platform(
+        var_dir=var_dir,
+        base_port=free_block(4),
+        redis_port=free_port(),
+        probe_base=free_block(2),
+        extra_env=extra_env,
+        log_dir=var_dir / "logs",
+    )
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -78,9 +84,25 @@ def redis_server(workdir: Path, port: int | None = None) -> Iterator[str]:
         return
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen([redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-                             "--save", "", "--appendonly", "no", "--protected-mode", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            redis_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         wait_for(lambda: redis_answers(url), 10, "redis")

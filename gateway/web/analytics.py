@@ -26,8 +26,12 @@ WIDTH = 320  # SVG user units; the charts scale to the page width
 
 
 def stage_names() -> dict[str, str]:
-    return {"enrolled": _("Enrolled"), "started": _("Started"), "completed": _("Completed"),
-            "certified": _("Certified")}
+    return {
+        "enrolled": _("Enrolled"),
+        "started": _("Started"),
+        "completed": _("Completed"),
+        "certified": _("Certified"),
+    }
 
 
 def rating_names() -> dict[str, str]:
@@ -45,8 +49,15 @@ def funnel_chart(total: dict[str, int | None], min_cell: int) -> dict[str, Any]:
     bars = []
     for i, (stage, value) in enumerate(total.items()):
         width = (value or 0) / top * (WIDTH - 110)
-        bars.append({"y": 8 + i * 30, "label": names[stage], "width": max(width, 2), "text": shown(value, min_cell),
-                     "suppressed": value is None})
+        bars.append(
+            {
+                "y": 8 + i * 30,
+                "label": names[stage],
+                "width": max(width, 2),
+                "text": shown(value, min_cell),
+                "suppressed": value is None,
+            }
+        )
     return {"height": 8 + len(bars) * 30, "bars": bars}
 
 
@@ -56,11 +67,17 @@ def unit_bars(rows: list[dict[str, Any]], min_cell: int) -> dict[str, Any]:
     bars = []
     for i, row in enumerate(rows):
         enrolled, completed = row["counts"]["enrolled"], row["counts"]["completed"]
-        bars.append({"y": 8 + i * 34, "label": row["name"][:22], "key": row["key"],
-                     "enrolled": max((enrolled or 0) / top * (WIDTH - 120), 2),
-                     "completed": max((completed or 0) / top * (WIDTH - 120), 0 if completed == 0 else 2),
-                     "text": f"{shown(completed, min_cell)} / {shown(enrolled, min_cell)}",
-                     "suppressed": row["suppressed"]})
+        bars.append(
+            {
+                "y": 8 + i * 34,
+                "label": row["name"][:22],
+                "key": row["key"],
+                "enrolled": max((enrolled or 0) / top * (WIDTH - 120), 2),
+                "completed": max((completed or 0) / top * (WIDTH - 120), 0 if completed == 0 else 2),
+                "text": f"{shown(completed, min_cell)} / {shown(enrolled, min_cell)}",
+                "suppressed": row["suppressed"],
+            }
+        )
     return {"height": 8 + len(bars) * 34, "bars": bars}
 
 
@@ -75,10 +92,24 @@ def trend_chart(points: list[dict[str, Any]], min_cell: int) -> dict[str, Any]:
         marks = []
         for i, p in enumerate(points):
             value = p["counts"][stage]
-            marks.append({"x": round(left + i * step, 1), "y": round(bottom - (value or 0) / top * (bottom - 20), 1),
-                          "text": shown(value, min_cell), "period": p["period"], "suppressed": value is None})
-        series.append({"stage": stage, "name": stage_names()[stage], "dash": dash, "marks": marks,
-                       "points": " ".join(f"{m['x']},{m['y']}" for m in marks)})
+            marks.append(
+                {
+                    "x": round(left + i * step, 1),
+                    "y": round(bottom - (value or 0) / top * (bottom - 20), 1),
+                    "text": shown(value, min_cell),
+                    "period": p["period"],
+                    "suppressed": value is None,
+                }
+            )
+        series.append(
+            {
+                "stage": stage,
+                "name": stage_names()[stage],
+                "dash": dash,
+                "marks": marks,
+                "points": " ".join(f"{m['x']},{m['y']}" for m in marks),
+            }
+        )
     labels = [{"x": m["x"], "text": m["period"][:7]} for m in series[0]["marks"]][:: max(1, len(points) // 6)]
     return {"height": height, "series": series, "labels": labels, "bottom": bottom, "left": left, "top": top}
 
@@ -90,12 +121,25 @@ def heat(report: dict[str, Any]) -> dict[str, Any]:
         cells = []
         for cell in row["cells"]:
             share = cell["proficient_share"]
-            cells.append({"org_unit": cell["org_unit"], "share": share, "total": cell["total"],
-                          "text": _heat_text(share, cell, report["min_cell"]),
-                          "shade": None if share is None else round(0.1 + 0.6 * share, 2)})
+            cells.append(
+                {
+                    "org_unit": cell["org_unit"],
+                    "share": share,
+                    "total": cell["total"],
+                    "text": _heat_text(share, cell, report["min_cell"]),
+                    "shade": None if share is None else round(0.1 + 0.6 * share, 2),
+                }
+            )
         total = row["total"]
-        rows.append({"code": row["code"], "cells": cells,
-                     "total": "–" if total["proficient_share"] is None else f"{round(total['proficient_share'] * 100)}%"})
+        rows.append(
+            {
+                "code": row["code"],
+                "cells": cells,
+                "total": "–"
+                if total["proficient_share"] is None
+                else f"{round(total['proficient_share'] * 100)}%",
+            }
+        )
     return {"units": report["units"], "rows": rows}
 
 
@@ -123,26 +167,46 @@ async def _get(request: Request, path: str, params: dict[str, Any]) -> Any:
 async def dashboard(request: Request) -> Response:
     user = await signed_in(request, *ROLES)
     params = query_of(request)
-    unit = await call_api(request, "GET", A + "/units", params={k: v for k, v in params.items() if k == "org"})
+    unit = await call_api(
+        request, "GET", A + "/units", params={k: v for k, v in params.items() if k == "org"}
+    )
     params["org"] = unit["code"]
     base = {k: v for k, v in params.items() if k != "interval"}
     trend_params = {**base, "interval": params.get("interval", "month")}
     funnel, trend, attainment, behind, timing, by_course = await asyncio.gather(
-        _get(request, "/funnel", base), _get(request, "/trends", trend_params),
+        _get(request, "/funnel", base),
+        _get(request, "/trends", trend_params),
         _optional(request, "/attainment", {"org": unit["code"]}),
-        _optional(request, "/behind", {**base, "level": _below(unit), "limit": 10}) if _below(unit) else _none(),
+        _optional(request, "/behind", {**base, "level": _below(unit), "limit": 10})
+        if _below(unit)
+        else _none(),
         _optional(request, "/completion-time", {k: v for k, v in base.items() if k in ("org", "course")}),
-        _optional(request, "/compare", {k: v for k, v in base.items() if k != "course"}))
-    return render(request, "dashboard.html", user=user, unit=unit, params=params, funnel=funnel, trend=trend,
-                  by_course=by_course if by_course and "rows" in by_course else None,
-                  attainment=attainment, behind=behind, timing=timing, stages=stage_names(),
-                  funnel_chart=None if "refused" in funnel else funnel_chart(funnel["total"], funnel["min_cell"]),
-                  bars=None if "refused" in funnel else unit_bars(funnel["rows"], funnel["min_cell"]),
-                  trend_chart=None if "refused" in trend else trend_chart(trend["points"], trend["min_cell"]),
-                  heat=heat(attainment) if attainment and "rows" in attainment else None,
-                  export=lambda table, fmt: A.replace("/api/v1/progress", "/dashboard") + "/export?" + urlencode(
-                      {**base, "table": table, "format": fmt}),
-                  shown=shown)
+        _optional(request, "/compare", {k: v for k, v in base.items() if k != "course"}),
+    )
+    return render(
+        request,
+        "dashboard.html",
+        user=user,
+        unit=unit,
+        params=params,
+        funnel=funnel,
+        trend=trend,
+        by_course=by_course if by_course and "rows" in by_course else None,
+        attainment=attainment,
+        behind=behind,
+        timing=timing,
+        stages=stage_names(),
+        funnel_chart=None if "refused" in funnel else funnel_chart(funnel["total"], funnel["min_cell"]),
+        bars=None if "refused" in funnel else unit_bars(funnel["rows"], funnel["min_cell"]),
+        trend_chart=None if "refused" in trend else trend_chart(trend["points"], trend["min_cell"]),
+        heat=heat(attainment) if attainment and "rows" in attainment else None,
+        export=lambda table, fmt: (
+            A.replace("/api/v1/progress", "/dashboard")
+            + "/export?"
+            + urlencode({**base, "table": table, "format": fmt})
+        ),
+        shown=shown,
+    )
 
 
 async def _none() -> None:
@@ -167,22 +231,39 @@ async def summary(request: Request) -> Response:
     """One printable page per org unit: totals, its children, competencies and time to completion."""
     user = await signed_in(request, *ROLES)
     params = query_of(request)
-    unit = await call_api(request, "GET", A + "/units", params={k: v for k, v in params.items() if k == "org"})
+    unit = await call_api(
+        request, "GET", A + "/units", params={k: v for k, v in params.items() if k == "org"}
+    )
     base = {**{k: v for k, v in params.items() if k not in ("interval",)}, "org": unit["code"]}
     funnel, attainment, timing = await asyncio.gather(
-        _get(request, "/funnel", base), _optional(request, "/attainment", {"org": unit["code"]}),
-        _optional(request, "/completion-time", {"org": unit["code"]}))
-    return render(request, "dashboard_print.html", user=user, unit=unit, params=params, funnel=funnel,
-                  heat=heat(attainment) if attainment and "rows" in attainment else None, timing=timing,
-                  stages=stage_names(), shown=shown)
+        _get(request, "/funnel", base),
+        _optional(request, "/attainment", {"org": unit["code"]}),
+        _optional(request, "/completion-time", {"org": unit["code"]}),
+    )
+    return render(
+        request,
+        "dashboard_print.html",
+        user=user,
+        unit=unit,
+        params=params,
+        funnel=funnel,
+        heat=heat(attainment) if attainment and "rows" in attainment else None,
+        timing=timing,
+        stages=stage_names(),
+        shown=shown,
+    )
 
 
 async def export(request: Request) -> Response:
     """The service's CSV/XLSX export, passed through with the signed-in analyst's token."""
     await signed_in(request, *ROLES)
-    upstream = await call_service(request, "GET", A + "/export", params=list(request.query_params.multi_items()))
+    upstream = await call_service(
+        request, "GET", A + "/export", params=list(request.query_params.multi_items())
+    )
     keep = ("content-type", "content-disposition", "cache-control")
-    return Response(upstream.content, status_code=200, headers={k: v for k, v in upstream.headers.items() if k in keep})
+    return Response(
+        upstream.content, status_code=200, headers={k: v for k, v in upstream.headers.items() if k in keep}
+    )
 
 
 routes = [

@@ -34,8 +34,13 @@ ACCESS_COOKIE, REFRESH_COOKIE, LANG_COOKIE = "ustaz_at", "ustaz_rt", "ustaz_lang
 
 def setup_web(app: Starlette) -> None:
     load_catalogues()
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg", "xml"]),
-                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "svg", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(languages=LANGUAGES, html_lang=html_lang)
     app.state.templates = env
@@ -45,15 +50,21 @@ def setup_web(app: Starlette) -> None:
 def page_lang(request: Request, user: Principal | None = None) -> str:
     """The UI language of this page: the choice made on this device (the switcher's cookie, which login
     sets from the account), else the account's language, else Accept-Language negotiation."""
-    lang = next((c for c in (request.cookies.get(LANG_COOKIE), user.lang if user else None) if c in LANGUAGES),
-                None) or negotiate(request.headers.get("accept-language", ""))
+    lang = next(
+        (c for c in (request.cookies.get(LANG_COOKIE), user.lang if user else None) if c in LANGUAGES), None
+    ) or negotiate(request.headers.get("accept-language", ""))
     current_lang.set(lang)
     return lang
 
 
 def set_lang_cookie(response: Response, request: Request, lang: str) -> None:
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
-                        secure=request.app.state.settings.cookie_secure)
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 86400,
+        samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
+    )
 
 
 async def page_user(request: Request) -> Principal | None:
@@ -72,8 +83,9 @@ async def page_user(request: Request) -> Principal | None:
         return None
     settings = request.app.state.settings
     try:
-        pair = await in_transaction(request, service.refresh, request.app.state.issuer, refresh,
-                                    settings.refresh_token_days)
+        pair = await in_transaction(
+            request, service.refresh, request.app.state.issuer, refresh, settings.refresh_token_days
+        )
     except Unauthorized:
         return None
     if pair is None:
@@ -88,26 +100,37 @@ def set_session(response: Response, request: Request, access: str, refresh: str 
     days = request.app.state.settings.refresh_token_days * 86400
     response.set_cookie(ACCESS_COOKIE, access, max_age=days, httponly=True, samesite="lax", secure=secure)
     if refresh:
-        response.set_cookie(REFRESH_COOKIE, refresh, max_age=days, httponly=True, samesite="lax", secure=secure)
+        response.set_cookie(
+            REFRESH_COOKIE, refresh, max_age=days, httponly=True, samesite="lax", secure=secure
+        )
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     env: Environment = request.app.state.templates
     lang = current_lang.get()
-    html = env.get_template(template).render(request=request, lang=lang, request_id=request_id_var.get(),
-                                             **context)
-    response = HTMLResponse(html, status_code=status_code,
-                            headers={"Content-Language": html_lang(lang), "Cache-Control": "private, no-cache",
-                                     "Vary": "Accept-Language, Cookie",
-                                     "Content-Security-Policy": CSP})
+    html = env.get_template(template).render(
+        request=request, lang=lang, request_id=request_id_var.get(), **context
+    )
+    response = HTMLResponse(
+        html,
+        status_code=status_code,
+        headers={
+            "Content-Language": html_lang(lang),
+            "Cache-Control": "private, no-cache",
+            "Vary": "Accept-Language, Cookie",
+            "Content-Security-Policy": CSP,
+        },
+    )
     pair = getattr(request.state, "refreshed", None)
     if pair is not None:
         set_session(response, request, pair.access_token, pair.refresh_token)
     return response
 
 
-CSP = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
-       "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -134,8 +157,13 @@ async def call_service(request: Request, method: str, path: str, **kwargs: Any) 
     try:
         response = await client.request(method, base + path, headers=headers, **kwargs)
     except httpx.TransportError as exc:
-        raise ApiError(502, {"title": gettext("Service unavailable"),
-                             "detail": gettext("Part of Ustaz is not answering. Please try again in a minute.")}) from exc
+        raise ApiError(
+            502,
+            {
+                "title": gettext("Service unavailable"),
+                "detail": gettext("Part of Ustaz is not answering. Please try again in a minute."),
+            },
+        ) from exc
     if response.status_code >= 400:
         try:
             problem = response.json()
@@ -156,7 +184,10 @@ FORM_LIMIT = 64 * 1024
 
 def xapi_actor(request: Request, user: Principal) -> dict[str, Any]:
     """The signed-in person as an xAPI agent (an account on this platform)."""
-    return {"objectType": "Agent", "account": {"homePage": request.app.state.settings.public_url, "name": user.id}}
+    return {
+        "objectType": "Agent",
+        "account": {"homePage": request.app.state.settings.public_url, "name": user.id},
+    }
 
 
 async def read_form(request: Request) -> dict[str, Any]:
@@ -183,7 +214,9 @@ async def signed_in(request: Request, *roles: str, next_path: str | None = None)
         raise SignInRequired(next_path or request.url.path)
     page_lang(request, user)
     if roles and not user.has(*roles):
-        raise ApiError(403, {"title": gettext("Forbidden"), "detail": gettext("This page is not for your role.")})
+        raise ApiError(
+            403, {"title": gettext("Forbidden"), "detail": gettext("This page is not for your role.")}
+        )
     return user
 
 

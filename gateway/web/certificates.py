@@ -25,23 +25,35 @@ def _public_url(request: Request) -> str:
 async def my_certificates(request: Request) -> Response:
     user = await signed_in(request)
     certificates = await call_api(request, "GET", CERTS)
-    return render(request, "certificates.html", user=user, certificates=certificates["items"],
-                  public_url=_public_url(request))
+    return render(
+        request,
+        "certificates.html",
+        user=user,
+        certificates=certificates["items"],
+        public_url=_public_url(request),
+    )
 
 
 async def _download(request: Request, path: str, media_type: str) -> Response:
     """A file from the certificates service, fetched as the teacher `signed_in` found."""
     response = await call_service(request, "GET", path, timeout=30)
-    return Response(response.content, media_type=media_type, headers={
-        "Content-Disposition": response.headers.get("content-disposition", "attachment"),
-        "Cache-Control": "private, no-cache", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        response.content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": response.headers.get("content-disposition", "attachment"),
+            "Cache-Control": "private, no-cache",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def certificate_pdf(request: Request) -> Response:
     user = await signed_in(request)
     cert_id = quote(request.path_params["certificate_id"], safe="")
-    return await _download(request, f"{CERTS}/{cert_id}/pdf?lang={quote(page_lang(request, user))}",
-                           "application/pdf")
+    return await _download(
+        request, f"{CERTS}/{cert_id}/pdf?lang={quote(page_lang(request, user))}", "application/pdf"
+    )
 
 
 async def certificate_jwt(request: Request) -> Response:
@@ -60,13 +72,28 @@ async def _owns(request: Request, user: Any, cert_id: str | None) -> bool:
     return any(c["id"] == cert_id for c in mine["items"])
 
 
-async def _verdict_page(request: Request, verdict: dict[str, Any] | None, *, pasted: str = "",
-                        error: str | None = None, status_code: int = 200) -> Response:
+async def _verdict_page(
+    request: Request,
+    verdict: dict[str, Any] | None,
+    *,
+    pasted: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     user = await page_user(request)
     page_lang(request, user)
     cert_id = verdict.get("certificate_id") if verdict else None
-    return render(request, "verify.html", status_code=status_code, user=user, verdict=verdict, pasted=pasted,
-                  error=error, owner=await _owns(request, user, cert_id), public_url=_public_url(request))
+    return render(
+        request,
+        "verify.html",
+        status_code=status_code,
+        user=user,
+        verdict=verdict,
+        pasted=pasted,
+        error=error,
+        owner=await _owns(request, user, cert_id),
+        public_url=_public_url(request),
+    )
 
 
 async def verify_page(request: Request) -> Response:
@@ -91,18 +118,22 @@ async def verify_submitted(request: Request) -> Response:
     try:
         form = await request.form(max_files=1, max_fields=5, max_part_size=UPLOAD_LIMIT)
     except Exception:  # a malformed multipart body is the visitor's problem, not a 500
-        return await _verdict_page(request, None, error=gettext("The form could not be read."), status_code=400)
+        return await _verdict_page(
+            request, None, error=gettext("The form could not be read."), status_code=400
+        )
     text = str(form.get("credential") or "").strip()
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(UPLOAD_LIMIT + 1)
         if len(data) > UPLOAD_LIMIT:
-            return await _verdict_page(request, None, error=gettext("The file is too large for a credential."),
-                                       status_code=413)
+            return await _verdict_page(
+                request, None, error=gettext("The file is too large for a credential."), status_code=413
+            )
         text = data.decode("utf-8", errors="replace").strip()
     if not text:
-        return await _verdict_page(request, None, error=gettext("Paste a credential or choose a file."),
-                                   status_code=422)
+        return await _verdict_page(
+            request, None, error=gettext("Paste a credential or choose a file."), status_code=422
+        )
     return await _check(request, text)
 
 
@@ -113,8 +144,13 @@ async def _check(request: Request, text: str) -> Response:
         if exc.status >= 500:
             raise
         detail = exc.problem.get("detail") or exc.problem.get("title") or ""
-        return await _verdict_page(request, None, pasted=text[:2000], status_code=422,
-                                   error=gettext("This is not a credential we can check.") + " " + str(detail))
+        return await _verdict_page(
+            request,
+            None,
+            pasted=text[:2000],
+            status_code=422,
+            error=gettext("This is not a credential we can check.") + " " + str(detail),
+        )
     return await _verdict_page(request, verdict, pasted=text[:2000] if len(text) < 2000 else "")
 
 

@@ -35,16 +35,28 @@ SAVE_HEADER = "x-ustaz-save"  # sent by the service worker when it saves a cours
 async def catalogue(request: Request) -> Response:
     user = await page_user(request)
     lang = page_lang(request, user)
-    params = {k: v for k, v in {"q": request.query_params.get("q"), "lang": request.query_params.get("lang")}.items()
-              if v}
+    params = {
+        k: v
+        for k, v in {"q": request.query_params.get("q"), "lang": request.query_params.get("lang")}.items()
+        if v
+    }
     page = await call_api(request, "GET", "/api/v1/courses", params=params)
     courses = page["items"]
     chain = fallback_chain(request, lang)
     if not params.get("lang"):  # one course per translation family, in the best language available
-        courses = [{**c, "fallback": language_name(c["language"]) if c["language"] != chain[0] else None}
-                   for c in best_per_family(courses, chain)]
-    return render(request, "catalogue.html", user=user, courses=courses, q=params.get("q", ""),
-                  content_lang=params.get("lang", ""), ui_lang=lang)
+        courses = [
+            {**c, "fallback": language_name(c["language"]) if c["language"] != chain[0] else None}
+            for c in best_per_family(courses, chain)
+        ]
+    return render(
+        request,
+        "catalogue.html",
+        user=user,
+        courses=courses,
+        q=params.get("q", ""),
+        content_lang=params.get("lang", ""),
+        ui_lang=lang,
+    )
 
 
 async def _enrolment(request: Request, course_id: str) -> dict[str, Any] | None:
@@ -82,20 +94,36 @@ async def course_page(request: Request) -> Response:
     chain = fallback_chain(request, lang)
     course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
     enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
-    others = [] if course["language"] == chain[0] else await call_api(
-        request, "GET", f"/api/v1/courses/{course_id}/translations")
+    others = (
+        []
+        if course["language"] == chain[0]
+        else await call_api(request, "GET", f"/api/v1/courses/{course_id}/translations")
+    )
     better = sorted([c for c in others if _rank(chain)(c) < _rank(chain)(course)], key=_rank(chain))
     content = course["content"]
     if enrolment and enrolment["version"] != content["version"]:
-        content = await call_api(request, "GET", f"/api/v1/courses/{course_id}/versions/{enrolment['version']}")
+        content = await call_api(
+            request, "GET", f"/api/v1/courses/{course_id}/versions/{enrolment['version']}"
+        )
     fallback = None
     if content["language"] != chain[0]:  # the notice names both languages in the language it is written in
         in_lang = text_lang(FALLBACK_NOTICE)
-        fallback = {"lang": html_lang(in_lang), "wanted": language_name(chain[0], in_lang),
-                    "shown": language_name(content["language"], in_lang)}
+        fallback = {
+            "lang": html_lang(in_lang),
+            "wanted": language_name(chain[0], in_lang),
+            "shown": language_name(content["language"], in_lang),
+        }
     better = [{**c, "language_name": LANGUAGES.get(code(c["language"]), c["language"])} for c in better]
-    return render(request, "course.html", user=user, course=course, content=content, enrolment=enrolment,
-                  fallback=fallback, better=better)
+    return render(
+        request,
+        "course.html",
+        user=user,
+        course=course,
+        content=content,
+        enrolment=enrolment,
+        fallback=fallback,
+        better=better,
+    )
 
 
 async def enrol(request: Request) -> Response:
@@ -109,8 +137,9 @@ async def lesson_page(request: Request) -> Response:
     user = await page_user(request)
     page_lang(request, user)
     p = request.path_params
-    lesson = await call_api(request, "GET",
-                            f"/api/v1/courses/{p['course_id']}/versions/{p['version']}/lessons/{p['lesson_id']}")
+    lesson = await call_api(
+        request, "GET", f"/api/v1/courses/{p['course_id']}/versions/{p['version']}/lessons/{p['lesson_id']}"
+    )
     activity = f"urn:ustaz:course:{p['course_id']}/item/{p['lesson_id']}"
     # A teacher's view is recorded here, so reading counts with JavaScript off. A page the service
     # worker saves for offline reading (SAVE_HEADER) is not a view: read later from the cache, its
@@ -118,10 +147,13 @@ async def lesson_page(request: Request) -> Response:
     record = user is not None and user.has("teacher") and SAVE_HEADER not in request.headers
     response = render(request, "lesson.html", user=user, lesson=lesson, activity=activity, recorded=record)
     if record:
-        statement = {"id": str(uuid.uuid4()), "actor": xapi_actor(request, user),
-                     "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
-                     "object": {"id": activity, "definition": {"name": {lesson["language"]: lesson["title"]}}},
-                     "timestamp": datetime.now(UTC).isoformat()}
+        statement = {
+            "id": str(uuid.uuid4()),
+            "actor": xapi_actor(request, user),
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": activity, "definition": {"name": {lesson["language"]: lesson["title"]}}},
+            "timestamp": datetime.now(UTC).isoformat(),
+        }
         response.background = BackgroundTask(record_view, request, statement)
     return response
 
@@ -131,7 +163,9 @@ async def record_view(request: Request, statement: dict[str, Any]) -> None:
     try:
         await call_api(request, "POST", "/api/v1/progress/xapi/statements", json=[statement])
     except ApiError as exc:
-        log.info("lesson view not recorded", extra={"status": exc.status, "activity": statement["object"]["id"]})
+        log.info(
+            "lesson view not recorded", extra={"status": exc.status, "activity": statement["object"]["id"]}
+        )
 
 
 async def _quiz(request: Request) -> dict[str, Any]:
@@ -165,15 +199,25 @@ async def submit_quiz(request: Request) -> Response:
             answers[question["id"]] = value if isinstance(value, list) else [value]
         else:
             answers[question["id"]] = value
-    submission = await call_api(request, "POST", "/api/v1/progress/submissions", json={
-        "id": form.get("submission_id") or None, "course_id": p["course_id"], "quiz_id": p["quiz_id"],
-        "answers": answers})
+    submission = await call_api(
+        request,
+        "POST",
+        "/api/v1/progress/submissions",
+        json={
+            "id": form.get("submission_id") or None,
+            "course_id": p["course_id"],
+            "quiz_id": p["quiz_id"],
+            "answers": answers,
+        },
+    )
     return redirect(f"/submissions/{submission['id']}")
 
 
 async def submission_page(request: Request) -> Response:
     user = await signed_in(request)
-    submission = await call_api(request, "GET", f"/api/v1/progress/submissions/{request.path_params['submission_id']}")
+    submission = await call_api(
+        request, "GET", f"/api/v1/progress/submissions/{request.path_params['submission_id']}"
+    )
     return render(request, "submission.html", user=user, submission=submission)
 
 
@@ -190,11 +234,28 @@ routes = [
 
 # --- Authoring: the institute's courses, the editor with a phone-width preview, the review screen -----
 
-LICENCES = ("CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-SA-4.0", "CC-BY-ND-4.0", "CC-BY-NC-ND-4.0",
-            "CC0-1.0")
+LICENCES = (
+    "CC-BY-4.0",
+    "CC-BY-SA-4.0",
+    "CC-BY-NC-4.0",
+    "CC-BY-NC-SA-4.0",
+    "CC-BY-ND-4.0",
+    "CC-BY-NC-ND-4.0",
+    "CC0-1.0",
+)
 LEVELS = ("Knowledge Acquisition", "Knowledge Deepening", "Knowledge Creation")
-DRAFT_FIELDS = ("title", "summary", "framework", "pass_mark", "estimated_minutes", "level", "licence",
-                "audience", "completion", "modules")
+DRAFT_FIELDS = (
+    "title",
+    "summary",
+    "framework",
+    "pass_mark",
+    "estimated_minutes",
+    "level",
+    "licence",
+    "audience",
+    "completion",
+    "modules",
+)
 
 
 async def author_home(request: Request) -> Response:
@@ -214,20 +275,27 @@ def _draft_from_form(view: dict[str, Any], form: dict[str, Any]) -> dict[str, An
             draft[name] = kind(form.get(name, draft.get(name)))
         except (TypeError, ValueError):
             pass  # the API answers 422 for what is left invalid
-    draft["audience"] = {"stage": form.get("stage", "in-service"), "subject": form.get("subject", ""),
-                         "grade_band": form.get("grade_band", "")}
+    draft["audience"] = {
+        "stage": form.get("stage", "in-service"),
+        "subject": form.get("subject", ""),
+        "grade_band": form.get("grade_band", ""),
+    }
     bad_json = []
     for module in draft.get("modules", []):
         for item in module["items"]:
             if item["type"] == "lesson":
                 item["title"] = str(form.get(f"lesson.{item['id']}.title", item["title"]))
-                item["markdown"] = str(form.get(f"lesson.{item['id']}.markdown", item["markdown"])).replace("\r\n", "\n")
+                item["markdown"] = str(form.get(f"lesson.{item['id']}.markdown", item["markdown"])).replace(
+                    "\r\n", "\n"
+                )
             elif f"quiz.{item['id']}.questions" in form:
                 item["title"] = str(form.get(f"quiz.{item['id']}.title", item["title"]))
                 try:
                     item["questions"] = json.loads(str(form[f"quiz.{item['id']}.questions"]))
                 except ValueError as exc:
-                    bad_json.append({"field": f"quiz {item['id']}", "message": _("not valid JSON") + f": {exc}"})
+                    bad_json.append(
+                        {"field": f"quiz {item['id']}", "message": _("not valid JSON") + f": {exc}"}
+                    )
     return draft, bad_json
 
 
@@ -236,8 +304,9 @@ async def _previews(request: Request, draft: dict[str, Any]) -> dict[str, Any]:
     for module in draft.get("modules", []):
         for item in module["items"]:
             if item["type"] == "lesson":
-                out[item["id"]] = await call_api(request, "POST", "/api/v1/courses/authoring/preview",
-                                                 json={"markdown": item["markdown"]})
+                out[item["id"]] = await call_api(
+                    request, "POST", "/api/v1/courses/authoring/preview", json={"markdown": item["markdown"]}
+                )
     return out
 
 
@@ -251,7 +320,9 @@ async def editor(request: Request) -> Response:
         draft, bad_json = _draft_from_form(view, form)
         try:
             if bad_json:
-                raise ApiError(422, {"title": _("The quiz questions are not valid JSON."), "errors": bad_json})
+                raise ApiError(
+                    422, {"title": _("The quiz questions are not valid JSON."), "errors": bad_json}
+                )
             view = await call_api(request, "PUT", f"/api/v1/courses/{course_id}/draft", json=draft)
             if form.get("action") == "submit":
                 await call_api(request, "POST", f"/api/v1/courses/{course_id}/submit")
@@ -262,17 +333,44 @@ async def editor(request: Request) -> Response:
             problem = exc.problem
             view = {**view, "draft": draft}
     previews = await _previews(request, view["draft"]) if view["draft"] else {}
-    return render(request, "editor.html", status_code=422 if problem else 200, user=user, view=view,
-                  draft=view["draft"] or {}, previews=previews, problem=problem, licences=LICENCES, levels=LEVELS)
+    return render(
+        request,
+        "editor.html",
+        status_code=422 if problem else 200,
+        user=user,
+        view=view,
+        draft=view["draft"] or {},
+        previews=previews,
+        problem=problem,
+        licences=LICENCES,
+        levels=LEVELS,
+    )
 
 
 async def new_course(request: Request) -> Response:
     await signed_in(request, next_path="/author")
     form = await read_form(request)
-    draft = {"slug": form.get("slug", ""), "language": form.get("language", "en"), "title": form.get("title", ""),
-             "framework": "UNESCO-ICT-CFT-3", "licence": form.get("licence", "CC-BY-4.0"),
-             "modules": [{"id": "m1", "title": _("Module 1"), "items": [
-                 {"type": "lesson", "id": "l1", "title": _("First lesson"), "markdown": _("Write the lesson here.")}]}]}
+    draft = {
+        "slug": form.get("slug", ""),
+        "language": form.get("language", "en"),
+        "title": form.get("title", ""),
+        "framework": "UNESCO-ICT-CFT-3",
+        "licence": form.get("licence", "CC-BY-4.0"),
+        "modules": [
+            {
+                "id": "m1",
+                "title": _("Module 1"),
+                "items": [
+                    {
+                        "type": "lesson",
+                        "id": "l1",
+                        "title": _("First lesson"),
+                        "markdown": _("Write the lesson here."),
+                    }
+                ],
+            }
+        ],
+    }
     view = await call_api(request, "POST", "/api/v1/courses", json=draft)
     return redirect(f"/author/courses/{quote(view['id'])}")
 
@@ -282,8 +380,12 @@ async def review_page(request: Request) -> Response:
     user = await signed_in(request)
     if request.method == "POST":
         form = await read_form(request)
-        await call_api(request, "POST", f"/api/v1/courses/{course_id}/review",
-                       json={"decision": form.get("decision"), "comment": form.get("comment", "")})
+        await call_api(
+            request,
+            "POST",
+            f"/api/v1/courses/{course_id}/review",
+            json={"decision": form.get("decision"), "comment": form.get("comment", "")},
+        )
         return redirect("/author")
     view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
     previews = await _previews(request, view["draft"]) if view["draft"] else {}

@@ -16,13 +16,28 @@ from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 # UI languages and their names in that language (the language switcher shows these).
-LANGUAGES = {"en": "English", "ru": "Русский", "kk": "Қазақша", "ky": "Кыргызча", "uz": "Oʻzbekcha",
-             "uz_Cyrl": "Ўзбекча", "tg": "Тоҷикӣ", "mn": "Монгол"}
+LANGUAGES = {
+    "en": "English",
+    "ru": "Русский",
+    "kk": "Қазақша",
+    "ky": "Кыргызча",
+    "uz": "Oʻzbekcha",
+    "uz_Cyrl": "Ўзбекча",
+    "tg": "Тоҷикӣ",
+    "mn": "Монгол",
+}
 # Content languages to try for a UI language, best first. The default; USTAZ_CONTENT_FALLBACK
 # (gateway settings, "kk:ru,en;ky:ru,en") replaces the chain of each language it names.
-FALLBACK = {"kk": ["kk", "ru", "en"], "ky": ["ky", "ru", "en"], "uz": ["uz", "ru", "en"],
-            "uz_Cyrl": ["uz_Cyrl", "uz", "ru", "en"], "tg": ["tg", "ru", "en"], "mn": ["mn", "ru", "en"],
-            "ru": ["ru", "en"], "en": ["en"]}
+FALLBACK = {
+    "kk": ["kk", "ru", "en"],
+    "ky": ["ky", "ru", "en"],
+    "uz": ["uz", "ru", "en"],
+    "uz_Cyrl": ["uz_Cyrl", "uz", "ru", "en"],
+    "tg": ["tg", "ru", "en"],
+    "mn": ["mn", "ru", "en"],
+    "ru": ["ru", "en"],
+    "en": ["en"],
+}
 current_lang: ContextVar[str] = ContextVar("current_lang", default="en")
 _catalogues: dict[str, NullTranslations] = {}
 
@@ -98,8 +113,11 @@ def negotiate(accept_language: str, default: str = "en") -> str:
     by_lower = {c.lower(): c for c in LANGUAGES}
     for _q, _p, tag in sorted(wanted):
         parts = code(tag).lower().split("_")
-        for candidate in ("_".join(parts), "_".join(parts[:2]) if len(parts) > 1 and len(parts[1]) == 4 else "",
-                          parts[0]):
+        for candidate in (
+            "_".join(parts),
+            "_".join(parts[:2]) if len(parts) > 1 and len(parts[1]) == 4 else "",
+            parts[0],
+        ):
             if candidate in by_lower:
                 return by_lower[candidate]
     return default
@@ -114,7 +132,9 @@ def parse_fallback(setting: str) -> dict[str, list[str]]:
         lang = code(lang.strip())
         then = [code(t.strip()) for t in rest.split(",") if t.strip()]
         if not sep or lang not in LANGUAGES or any(t not in LANGUAGES for t in then):
-            raise ValueError(f"content fallback {entry!r}: expected LANG:LANG,LANG with languages among "
-                             f"{', '.join(LANGUAGES)}")
+            raise ValueError(
+                f"content fallback {entry!r}: expected LANG:LANG,LANG with languages among "
+                f"{', '.join(LANGUAGES)}"
+            )
         chains[lang] = [lang, *[t for t in dict.fromkeys(then) if t != lang]]
     return chains

@@ -51,7 +51,9 @@ async def inbox(request: Request) -> Response:
 
 async def mark_read(request: Request) -> Response:
     await signed_in(request, next_path="/me/inbox")
-    await call_api(request, "POST", f"/api/v1/progress/inbox/{quote(request.path_params['reminder_id'])}/read")
+    await call_api(
+        request, "POST", f"/api/v1/progress/inbox/{quote(request.path_params['reminder_id'])}/read"
+    )
     return redirect("/me/inbox")
 
 
@@ -60,11 +62,20 @@ async def reminder_settings(request: Request) -> Response:
     problem = None
     if request.method == "POST":
         form = await read_form(request)
-        listed = lambda name: form.get(name) if isinstance(form.get(name), list) else [v for v in [form.get(name)] if v]  # noqa: E731
-        body = {"time_zone": form.get("time_zone") or "Asia/Almaty", "quiet_start": form.get("quiet_start") or "21:00",
-                "quiet_end": form.get("quiet_end") or "08:00", "email": form.get("email") or None,
-                "phone": form.get("phone") or None, "channels": listed("channels"),
-                "unsubscribed": listed("unsubscribed")}
+
+        def listed(name: str) -> Any:
+            value = form.get(name)
+            return value if isinstance(value, list) else [v for v in [value] if v]
+
+        body = {
+            "time_zone": form.get("time_zone") or "Asia/Almaty",
+            "quiet_start": form.get("quiet_start") or "21:00",
+            "quiet_end": form.get("quiet_end") or "08:00",
+            "email": form.get("email") or None,
+            "phone": form.get("phone") or None,
+            "channels": listed("channels"),
+            "unsubscribed": listed("unsubscribed"),
+        }
         try:
             await call_api(request, "PUT", "/api/v1/progress/reminders/preferences", json=body)
             return redirect("/me/reminders?saved=1")
@@ -73,8 +84,15 @@ async def reminder_settings(request: Request) -> Response:
                 raise
             problem = exc.problem
     prefs = await call_api(request, "GET", "/api/v1/progress/reminders/preferences")
-    return render(request, "reminder_settings.html", user=user, prefs=prefs, problem=problem,
-                  saved=request.query_params.get("saved") == "1", status_code=422 if problem else 200)
+    return render(
+        request,
+        "reminder_settings.html",
+        user=user,
+        prefs=prefs,
+        problem=problem,
+        saved=request.query_params.get("saved") == "1",
+        status_code=422 if problem else 200,
+    )
 
 
 async def unsubscribe(request: Request) -> Response:
@@ -94,8 +112,13 @@ async def sync_statements(request: Request) -> Response:
     same-origin only, so another site cannot post here with the teacher's cookie."""
     user = await page_user(request)
     if user is None:
-        return problem(401, "Authentication required", "Log in again; the queue keeps your records.",
-                       slug="unauthorized", instance=request.url.path)
+        return problem(
+            401,
+            "Authentication required",
+            "Log in again; the queue keeps your records.",
+            slug="unauthorized",
+            instance=request.url.path,
+        )
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.url.netloc}"
     if "json" not in request.headers.get("content-type", "") or (origin and origin != own):
@@ -118,8 +141,12 @@ async def cohort_progress(request: Request) -> Response:
     user = await signed_in(request, "institute_admin", "platform_admin")
     course_id = request.query_params.get("course", "")
     catalogue = await call_api(request, "GET", "/api/v1/courses", params={"limit": 100})
-    courses = [c for c in catalogue["items"] if user.has("platform_admin") or c["institute_id"] == user.institute]
-    report = await call_api(request, "GET", f"/api/v1/progress/cohorts/{quote(course_id)}") if course_id else None
+    courses = [
+        c for c in catalogue["items"] if user.has("platform_admin") or c["institute_id"] == user.institute
+    ]
+    report = (
+        await call_api(request, "GET", f"/api/v1/progress/cohorts/{quote(course_id)}") if course_id else None
+    )
     return render(request, "cohort.html", user=user, courses=courses, course_id=course_id, report=report)
 
 

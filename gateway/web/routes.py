@@ -48,11 +48,22 @@ async def login(request: Request) -> Response:
         target = "/courses"
     settings = request.app.state.settings
     try:
-        pair = await in_transaction(request, service.login, request.app.state.issuer, str(form.get("username", "")),
-                                    str(form.get("password", "")), settings.refresh_token_days)
+        pair = await in_transaction(
+            request,
+            service.login,
+            request.app.state.issuer,
+            str(form.get("username", "")),
+            str(form.get("password", "")),
+            settings.refresh_token_days,
+        )
     except Unauthorized:
-        return render(request, "login.html", status_code=401, next=target,
-                      error=_("The username or password is not correct."))
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            next=target,
+            error=_("The username or password is not correct."),
+        )
     response = redirect(target)
     set_session(response, request, pair.access_token, pair.refresh_token)
     account = Principal.from_claims(await request.app.state.verifier.verify(pair.access_token))
@@ -78,7 +89,9 @@ async def set_language(request: Request) -> Response:
     lang, back = str(form.get("lang", "")), str(form.get("next") or "/")
     if lang not in LANGUAGES:
         page_lang(request)
-        raise ApiError(400, {"title": _("Unknown language"), "detail": _("Choose one of the languages listed.")})
+        raise ApiError(
+            400, {"title": _("Unknown language"), "detail": _("Choose one of the languages listed.")}
+        )
     response = redirect(back if back.startswith("/") and not back.startswith("//") else "/")
     set_lang_cookie(response, request, lang)
     user = await page_user(request)
@@ -98,16 +111,23 @@ async def api_docs(request: Request) -> Response:
 # The service worker is served from the site root so its scope is the whole site; its modules and the
 # page scripts from /static. Progressive enhancement only: every page works without them.
 STATIC = Path(__file__).parent / "static"
-SCRIPTS = {"sw.js": "no-cache", "offline.js": "public, max-age=86400", "sw-queue.js": "public, max-age=86400",
-           "certificates.js": "public, max-age=86400"}
+SCRIPTS = {
+    "sw.js": "no-cache",
+    "offline.js": "public, max-age=86400",
+    "sw-queue.js": "public, max-age=86400",
+    "certificates.js": "public, max-age=86400",
+}
 
 
 async def script(request: Request) -> Response:
     name = request.path_params.get("name", "sw.js")
     if name not in SCRIPTS:
         return Response(status_code=404)
-    return Response((STATIC / name).read_bytes(), media_type="text/javascript",
-                    headers={"Cache-Control": SCRIPTS[name], "X-Content-Type-Options": "nosniff"})
+    return Response(
+        (STATIC / name).read_bytes(),
+        media_type="text/javascript",
+        headers={"Cache-Control": SCRIPTS[name], "X-Content-Type-Options": "nosniff"},
+    )
 
 
 routes = [

@@ -12,8 +12,13 @@ from services.certificates.settings import CertificatesSettings, get_settings
 
 def build_app(settings: CertificatesSettings | None = None) -> Starlette:
     settings = settings or get_settings()
-    return create_app(name="certificates", settings=settings, routes=routes, database_url=settings.database_url,
-                      outbox=outbox)
+    return create_app(
+        name="certificates",
+        settings=settings,
+        routes=routes,
+        database_url=settings.database_url,
+        outbox=outbox,
+    )
 
 
 app = build_app()

@@ -34,8 +34,9 @@ def compact_from(text: str) -> str:
     return text.strip().split("/verify/c/", 1)[-1].split("#")[0].split("?")[0]
 
 
-def verify_compact(text: str, issuers: dict[str, dict[str, Any]],
-                   status_list_jwts: dict[str, str] | None = None) -> OfflineVerdict:
+def verify_compact(
+    text: str, issuers: dict[str, dict[str, Any]], status_list_jwts: dict[str, str] | None = None
+) -> OfflineVerdict:
     """`issuers`: institute id → the document from GET /api/v1/certificates/issuers/<id>;
     `status_list_jwts`: institute id → the body of GET /api/v1/certificates/status-lists/<id>."""
     token = compact_from(text)
@@ -44,12 +45,18 @@ def verify_compact(text: str, issuers: dict[str, dict[str, Any]],
         unverified = jwt.decode(token, options={"verify_signature": False})
     except jwt.InvalidTokenError:
         return OfflineVerdict("signature_invalid", "Not a compact certificate form (a JWT).")
-    if header.get("alg") != "EdDSA" or header.get("typ") != COMPACT_TYP or not isinstance(header.get("kid"), str):
+    if (
+        header.get("alg") != "EdDSA"
+        or header.get("typ") != COMPACT_TYP
+        or not isinstance(header.get("kid"), str)
+    ):
         return OfflineVerdict("signature_invalid", "Not an EdDSA-signed compact certificate form.")
     institute = unverified.get("iss")
     doc = issuers.get(institute) if isinstance(institute, str) else None
     if doc is None:
-        return OfflineVerdict("unknown_issuer_key", "The issuer is not among the cached issuers; refresh them online.")
+        return OfflineVerdict(
+            "unknown_issuer_key", "The issuer is not among the cached issuers; refresh them online."
+        )
     if header["kid"] in doc.get("withdrawn_keys", []):
         return OfflineVerdict("unknown_issuer_key", "The signing key was withdrawn as compromised.")
     key = _public_key(doc, header["kid"])
@@ -58,21 +65,29 @@ def verify_compact(text: str, issuers: dict[str, dict[str, Any]],
     try:
         claims = jwt.decode(token, key, algorithms=["EdDSA"], options={"require": ["iss", "jti"]})
     except jwt.InvalidTokenError:
-        return OfflineVerdict("signature_invalid", "The signature does not match: the form was altered or forged.")
+        return OfflineVerdict(
+            "signature_invalid", "The signature does not match: the form was altered or forged."
+        )
     list_jwt = (status_list_jwts or {}).get(institute)
     if list_jwt is None or claims.get("s") is None:
         return OfflineVerdict("valid", "Genuine; revocation not checked (no cached status list).", claims)
     keys = {k["kid"]: _CachedKey(k) for k in doc.get("keys", []) if "kid" in k}
     try:
         list_claims = jwt.decode(list_jwt, options={"verify_signature": False})
-        entry = {"statusListCredential": list_claims.get("id"), "statusPurpose": "revocation",
-                 "statusListIndex": str(claims["s"])}
+        entry = {
+            "statusListCredential": list_claims.get("id"),
+            "statusPurpose": "revocation",
+            "statusListIndex": str(claims["s"]),
+        }
         revoked = status_lists.check(list_jwt, entry, str(list_claims.get("iss", "")), keys)  # type: ignore[arg-type]
     except (jwt.InvalidTokenError, status_lists.StatusListError) as exc:
-        return OfflineVerdict("signature_invalid", f"Genuine, but the cached status list cannot be trusted: {exc}",
-                              claims)
+        return OfflineVerdict(
+            "signature_invalid", f"Genuine, but the cached status list cannot be trusted: {exc}", claims
+        )
     if not str(list_claims.get("iss", "")).endswith(f"/issuers/{institute}"):
-        return OfflineVerdict("signature_invalid", "The cached status list belongs to another issuer.", claims)
+        return OfflineVerdict(
+            "signature_invalid", "The cached status list belongs to another issuer.", claims
+        )
     if revoked:
         return OfflineVerdict("revoked", "Revoked: the issuer's status list marks it.", claims, True)
     return OfflineVerdict("valid", "Genuine and not revoked as of the cached status list.", claims, True)

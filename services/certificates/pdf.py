@@ -31,37 +31,94 @@ rl_config.useA85 = 0  # binary streams: smaller and faster than ASCII85
 
 # Labels per UI language (the platform's languages; anything else falls back to English).
 LABELS: dict[str, dict[str, str]] = {
-    "en": {"title": "Certificate", "subtitle": "of professional development", "certifies": "This certifies that",
-           "completed": "has successfully completed the course", "competencies": "Competencies attained",
-           "issuer": "Issued by", "date": "Date of issue", "number": "Certificate No.",
-           "verify": "Check this certificate at"},
-    "ru": {"title": "Сертификат", "subtitle": "о повышении квалификации", "certifies": "Настоящим удостоверяется, что",
-           "completed": "успешно завершил(а) курс", "competencies": "Освоенные компетенции",
-           "issuer": "Выдан", "date": "Дата выдачи", "number": "Сертификат №", "verify": "Проверить сертификат:"},
-    "kk": {"title": "Сертификат", "subtitle": "біліктілікті арттыру туралы", "certifies": "Осы сертификат иесі",
-           "completed": "курсты сәтті аяқтады", "competencies": "Меңгерілген құзыреттер",
-           "issuer": "Берген ұйым", "date": "Берілген күні", "number": "Сертификат №",
-           "verify": "Сертификатты тексеру:"},
-    "ky": {"title": "Сертификат", "subtitle": "квалификацияны жогорулатуу жөнүндө",
-           "certifies": "Бул сертификаттын ээси", "completed": "курсту ийгиликтүү аяктады",
-           "competencies": "Өздөштүрүлгөн компетенциялар", "issuer": "Берген уюм", "date": "Берилген күнү",
-           "number": "Сертификат №", "verify": "Сертификатты текшерүү:"},
-    "uz": {"title": "Sertifikat", "subtitle": "malaka oshirish toʻgʻrisida", "certifies": "Ushbu sertifikat egasi",
-           "completed": "kursni muvaffaqiyatli tamomladi", "competencies": "Egallangan kompetensiyalar",
-           "issuer": "Beruvchi tashkilot", "date": "Berilgan sana", "number": "Sertifikat raqami",
-           "verify": "Sertifikatni tekshirish:"},
-    "uz_Cyrl": {"title": "Сертификат", "subtitle": "малака ошириш тўғрисида", "certifies": "Ушбу сертификат эгаси",
-                "completed": "курсни муваффақиятли тамомлади", "competencies": "Эгалланган компетенциялар",
-                "issuer": "Берувчи ташкилот", "date": "Берилган сана", "number": "Сертификат рақами",
-                "verify": "Сертификатни текшириш:"},
-    "tg": {"title": "Сертификат", "subtitle": "дар бораи такмили ихтисос", "certifies": "Дорандаи ин сертификат",
-           "completed": "курсро бомуваффақият хатм кард", "competencies": "Салоҳиятҳои азхудкардашуда",
-           "issuer": "Додааст", "date": "Санаи додан", "number": "Рақами сертификат",
-           "verify": "Санҷиши сертификат:"},
-    "mn": {"title": "Гэрчилгээ", "subtitle": "мэргэжил дээшлүүлсэн тухай", "certifies": "Энэхүү гэрчилгээ эзэмшигч",
-           "completed": "сургалтыг амжилттай дүүргэв", "competencies": "Эзэмшсэн чадамж",
-           "issuer": "Олгосон байгууллага", "date": "Олгосон огноо", "number": "Гэрчилгээний дугаар",
-           "verify": "Гэрчилгээг шалгах:"},
+    "en": {
+        "title": "Certificate",
+        "subtitle": "of professional development",
+        "certifies": "This certifies that",
+        "completed": "has successfully completed the course",
+        "competencies": "Competencies attained",
+        "issuer": "Issued by",
+        "date": "Date of issue",
+        "number": "Certificate No.",
+        "verify": "Check this certificate at",
+    },
+    "ru": {
+        "title": "Сертификат",
+        "subtitle": "о повышении квалификации",
+        "certifies": "Настоящим удостоверяется, что",
+        "completed": "успешно завершил(а) курс",
+        "competencies": "Освоенные компетенции",
+        "issuer": "Выдан",
+        "date": "Дата выдачи",
+        "number": "Сертификат №",
+        "verify": "Проверить сертификат:",
+    },
+    "kk": {
+        "title": "Сертификат",
+        "subtitle": "біліктілікті арттыру туралы",
+        "certifies": "Осы сертификат иесі",
+        "completed": "курсты сәтті аяқтады",
+        "competencies": "Меңгерілген құзыреттер",
+        "issuer": "Берген ұйым",
+        "date": "Берілген күні",
+        "number": "Сертификат №",
+        "verify": "Сертификатты тексеру:",
+    },
+    "ky": {
+        "title": "Сертификат",
+        "subtitle": "квалификацияны жогорулатуу жөнүндө",
+        "certifies": "Бул сертификаттын ээси",
+        "completed": "курсту ийгиликтүү аяктады",
+        "competencies": "Өздөштүрүлгөн компетенциялар",
+        "issuer": "Берген уюм",
+        "date": "Берилген күнү",
+        "number": "Сертификат №",
+        "verify": "Сертификатты текшерүү:",
+    },
+    "uz": {
+        "title": "Sertifikat",
+        "subtitle": "malaka oshirish toʻgʻrisida",
+        "certifies": "Ushbu sertifikat egasi",
+        "completed": "kursni muvaffaqiyatli tamomladi",
+        "competencies": "Egallangan kompetensiyalar",
+        "issuer": "Beruvchi tashkilot",
+        "date": "Berilgan sana",
+        "number": "Sertifikat raqami",
+        "verify": "Sertifikatni tekshirish:",
+    },
+    "uz_Cyrl": {
+        "title": "Сертификат",
+        "subtitle": "малака ошириш тўғрисида",
+        "certifies": "Ушбу сертификат эгаси",
+        "completed": "курсни муваффақиятли тамомлади",
+        "competencies": "Эгалланган компетенциялар",
+        "issuer": "Берувчи ташкилот",
+        "date": "Берилган сана",
+        "number": "Сертификат рақами",
+        "verify": "Сертификатни текшириш:",
+    },
+    "tg": {
+        "title": "Сертификат",
+        "subtitle": "дар бораи такмили ихтисос",
+        "certifies": "Дорандаи ин сертификат",
+        "completed": "курсро бомуваффақият хатм кард",
+        "competencies": "Салоҳиятҳои азхудкардашуда",
+        "issuer": "Додааст",
+        "date": "Санаи додан",
+        "number": "Рақами сертификат",
+        "verify": "Санҷиши сертификат:",
+    },
+    "mn": {
+        "title": "Гэрчилгээ",
+        "subtitle": "мэргэжил дээшлүүлсэн тухай",
+        "certifies": "Энэхүү гэрчилгээ эзэмшигч",
+        "completed": "сургалтыг амжилттай дүүргэв",
+        "competencies": "Эзэмшсэн чадамж",
+        "issuer": "Олгосон байгууллага",
+        "date": "Олгосон огноо",
+        "number": "Гэрчилгээний дугаар",
+        "verify": "Гэрчилгээг шалгах:",
+    },
 }
 
 
@@ -85,8 +142,12 @@ def labels(lang: str) -> dict[str, str]:
 # the punctuation on a certificate — in a fixed order, so pages share the same subset (≈ 200 glyphs,
 # ≈ 30 KB a font) and it is built and compressed once per process. A character outside the set (a
 # Greek name, say) still prints: reportlab adds it to a further, uncached subset.
-GLYPHS = ("".join(chr(c) for c in range(32, 127)) + "".join(chr(c) for c in range(0x410, 0x450))
-          + "ЁёӘәҒғҚқҢңӨөҰұҮүҺһІіЎўҲҳҶҷӢӣЈјЉљЊњ" + "ʻʼ«»№—–·…’‘“”")
+GLYPHS = (
+    "".join(chr(c) for c in range(32, 127))
+    + "".join(chr(c) for c in range(0x410, 0x450))
+    + "ЁёӘәҒғҚқҢңӨөҰұҮүҺһІіЎўҲҳҶҷӢӣЈјЉљЊњ"
+    + "ʻʼ«»№—–·…’‘“”"
+)
 
 
 class _CachingFace(TTFontFace):
@@ -162,7 +223,7 @@ def qr_modules(data: str) -> tuple[bytes, ...]:
     image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
     rows, cols = image.shape
     pixels = image.tobytes()
-    return tuple(pixels[r * cols:(r + 1) * cols] for r in range(rows))
+    return tuple(pixels[r * cols : (r + 1) * cols] for r in range(rows))
 
 
 def _draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
@@ -174,8 +235,10 @@ def _draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None
     n = len(rows)
     packed = Image.frombytes("L", (n, n), b"".join(rows)).convert("1").tobytes()  # 1 bit a module, 0 = dark
     cell = size / (n + 8)
-    canvas.addLiteral(f"q {cell * n:.4f} 0 0 {cell * n:.4f} {x + 4 * cell:.4f} {y + 4 * cell:.4f} cm 0 g\n"
-                      f"BI /IM true /W {n} /H {n} /BPC 1 /F /AHx ID\n{packed.hex()}>\nEI Q")
+    canvas.addLiteral(
+        f"q {cell * n:.4f} 0 0 {cell * n:.4f} {x + 4 * cell:.4f} {y + 4 * cell:.4f} cm 0 g\n"
+        f"BI /IM true /W {n} /H {n} /BPC 1 /F /AHx ID\n{packed.hex()}>\nEI Q"
+    )
 
 
 def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> float:
@@ -196,8 +259,16 @@ def _wrap(canvas: Canvas, text: str, font: str, size: float, width: float) -> li
     return [*lines, line] if line else lines
 
 
-def _strong(canvas: Canvas, x: float, y: float, text: str, size: float, rgb: tuple[float, float, float], *,
-            centred: bool = False) -> None:
+def _strong(
+    canvas: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    size: float,
+    rgb: tuple[float, float, float],
+    *,
+    centred: bool = False,
+) -> None:
     """Emphasis without a second font: the glyphs filled and stroked (text render mode 2) in one colour.
     A bold face would be a second embedded subset, a quarter of a page's rendering time."""
     canvas.setFont(FONT, size)
@@ -238,8 +309,15 @@ def render(page: Page) -> bytes:
     canvas.setFillColorRGB(*ink)
     canvas.setFont(FONT, 14)
     canvas.drawCentredString(cx, height - 190, t["certifies"])
-    _strong(canvas, cx, height - 228, page.recipient_name, _fit(canvas, page.recipient_name, FONT, 28, inner), ink,
-            centred=True)
+    _strong(
+        canvas,
+        cx,
+        height - 228,
+        page.recipient_name,
+        _fit(canvas, page.recipient_name, FONT, 28, inner),
+        ink,
+        centred=True,
+    )
     canvas.setFont(FONT, 14)
     canvas.drawCentredString(cx, height - 260, t["completed"])
     y = height - 292
@@ -279,7 +357,9 @@ def render(page: Page) -> bytes:
 
 
 def cache_key(certificate_id: str, credential_jwt: str, lang: str, qr_payload: str) -> str:
-    digest = hashlib.sha256("\0".join((RENDER_VERSION, credential_jwt, lang, qr_payload)).encode()).hexdigest()
+    digest = hashlib.sha256(
+        "\0".join((RENDER_VERSION, credential_jwt, lang, qr_payload)).encode()
+    ).hexdigest()
     return f"{certificate_id}-{lang}-{digest[:20]}.pdf"
 
 

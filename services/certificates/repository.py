@@ -12,14 +12,21 @@ def issuer(session: Session, institute_id: str) -> Issuer | None:
 
 
 def signing_key(session: Session, institute_id: str) -> IssuerKey | None:
-    return session.exec(select(IssuerKey).where(IssuerKey.institute_id == institute_id,
-                                                col(IssuerKey.retired_at).is_(None))
-                        .order_by(col(IssuerKey.created_at).desc())).first()
+    return session.exec(
+        select(IssuerKey)
+        .where(IssuerKey.institute_id == institute_id, col(IssuerKey.retired_at).is_(None))
+        .order_by(col(IssuerKey.created_at).desc())
+    ).first()
 
 
 def issuer_keys(session: Session, institute_id: str) -> list[IssuerKey]:
-    return list(session.exec(select(IssuerKey).where(IssuerKey.institute_id == institute_id)
-                             .order_by(col(IssuerKey.created_at).desc())))
+    return list(
+        session.exec(
+            select(IssuerKey)
+            .where(IssuerKey.institute_id == institute_id)
+            .order_by(col(IssuerKey.created_at).desc())
+        )
+    )
 
 
 def key(session: Session, kid: str) -> IssuerKey | None:
@@ -31,14 +38,21 @@ def certificate(session: Session, certificate_id: str) -> Certificate | None:
 
 
 def current_certificate_for(session: Session, enrolment_id: str) -> Certificate | None:
-    return session.exec(select(Certificate).where(Certificate.enrolment_id == enrolment_id,
-                                                  col(Certificate.superseded_by).is_(None))).first()
+    return session.exec(
+        select(Certificate).where(
+            Certificate.enrolment_id == enrolment_id, col(Certificate.superseded_by).is_(None)
+        )
+    ).first()
 
 
 def certificates_of(session: Session, user_id: str) -> list[Certificate]:
-    return list(session.exec(select(Certificate).where(Certificate.user_id == user_id,
-                                                       col(Certificate.superseded_by).is_(None))
-                             .order_by(col(Certificate.issued_at).desc())))
+    return list(
+        session.exec(
+            select(Certificate)
+            .where(Certificate.user_id == user_id, col(Certificate.superseded_by).is_(None))
+            .order_by(col(Certificate.issued_at).desc())
+        )
+    )
 
 
 def status_list(session: Session, institute_id: str) -> StatusList | None:

@@ -28,75 +28,136 @@ PREFIX = "/api/v1/certificates"
 async def list_certificates(request: Request) -> Response:
     user = current_user(request)
     rows = await read_only(request, repository.certificates_of, user.id)
-    return json_response(CertificateList(items=[CertificatePublic.model_validate(c) for c in rows]),
-                         headers={"Cache-Control": "private, no-cache"})
+    return json_response(
+        CertificateList(items=[CertificatePublic.model_validate(c) for c in rows]),
+        headers={"Cache-Control": "private, no-cache"},
+    )
 
 
-@api(summary="The signed credential of one of your certificates (VC-JWT), for a wallet", tags=["certificates"])
+@api(
+    summary="The signed credential of one of your certificates (VC-JWT), for a wallet", tags=["certificates"]
+)
 async def get_credential(request: Request) -> Response:
     user = current_user(request)
     cert = await read_only(request, repository.certificate, request.path_params["certificate_id"])
     if cert is None or cert.user_id != user.id:
         raise NotFound("No such certificate of yours.")
-    return Response(cert.credential_jwt, media_type="application/vc+jwt",
-                    headers={"Content-Disposition": f'attachment; filename="certificate-{cert.number}.jwt"'})
+    return Response(
+        cert.credential_jwt,
+        media_type="application/vc+jwt",
+        headers={"Content-Disposition": f'attachment; filename="certificate-{cert.number}.jwt"'},
+    )
 
 
-@api(summary="The printable certificate (PDF, A4 landscape): for its owner, in their language unless ?lang= "
-             "says otherwise, or for an admin of the issuing institute", tags=["certificates"])
+@api(
+    summary="The printable certificate (PDF, A4 landscape): for its owner, in their language unless ?lang= "
+    "says otherwise, or for an admin of the issuing institute",
+    tags=["certificates"],
+)
 async def get_pdf(request: Request) -> Response:
     user = current_user(request)
     settings = request.app.state.settings
-    data, cert = await read_only(request, service.certificate_pdf, user, request.path_params["certificate_id"],
-                                 request.query_params.get("lang"), service.fernet(settings.key_encryption_key),
-                                 settings.public_url, Path(settings.var_dir) / "certificate-pdfs")
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="certificate-{cert.number}.pdf"',
-        "Cache-Control": "private, max-age=300"})
+    data, cert = await read_only(
+        request,
+        service.certificate_pdf,
+        user,
+        request.path_params["certificate_id"],
+        request.query_params.get("lang"),
+        service.fernet(settings.key_encryption_key),
+        settings.public_url,
+        Path(settings.var_dir) / "certificate-pdfs",
+    )
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="certificate-{cert.number}.pdf"',
+            "Cache-Control": "private, max-age=300",
+        },
+    )
 
 
-@api(summary="Is this certificate genuine and in force? (public)", response=Verdict, tags=["verification"],
-     public=True)
+@api(
+    summary="Is this certificate genuine and in force? (public)",
+    response=Verdict,
+    tags=["verification"],
+    public=True,
+)
 async def verify_certificate(request: Request) -> Response:
     verdict = await read_only(request, service.verify_certificate, request.path_params["certificate_id"])
     return json_response(verdict, headers={"Cache-Control": "no-cache"})
 
 
-@api(summary="Check a pasted credential (VC-JWT, or JSON holding one) (public)", body=VerifyRequest,
-     response=Verdict, tags=["verification"], public=True)
+@api(
+    summary="Check a pasted credential (VC-JWT, or JSON holding one) (public)",
+    body=VerifyRequest,
+    response=Verdict,
+    tags=["verification"],
+    public=True,
+)
 async def verify_pasted(request: Request) -> Response:
     body = await read_json(request, VerifyRequest)
     verdict = await read_only(request, service.verify_token, service.parse_pasted(body.credential))
     return json_response(verdict)
 
 
-@api(summary="Revoke a certificate (an admin of the issuing institute)", body=RevokeRequest,
-     response=CertificatePublic, tags=["certificates"])
+@api(
+    summary="Revoke a certificate (an admin of the issuing institute)",
+    body=RevokeRequest,
+    response=CertificatePublic,
+    tags=["certificates"],
+)
 async def revoke_certificate(request: Request) -> Response:
     user = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, RevokeRequest)
     settings = request.app.state.settings
-    cert = await in_transaction(request, service.revoke, user, request.path_params["certificate_id"], body.reason,
-                                service.fernet(settings.key_encryption_key), settings.public_url)
+    cert = await in_transaction(
+        request,
+        service.revoke,
+        user,
+        request.path_params["certificate_id"],
+        body.reason,
+        service.fernet(settings.key_encryption_key),
+        settings.public_url,
+    )
     return json_response(CertificatePublic.model_validate(cert))
 
 
-@api(summary="Re-issue a certificate with a corrected recipient name; the old one is superseded and keeps "
-             "its number (an admin of the issuing institute)", body=ReissueRequest, response=CertificatePublic,
-     status=201, tags=["certificates"])
+@api(
+    summary="Re-issue a certificate with a corrected recipient name; the old one is superseded and keeps "
+    "its number (an admin of the issuing institute)",
+    body=ReissueRequest,
+    response=CertificatePublic,
+    status=201,
+    tags=["certificates"],
+)
 async def reissue_certificate(request: Request) -> Response:
     user = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, ReissueRequest)
     settings = request.app.state.settings
-    cert = await in_transaction(request, service.reissue, user, request.path_params["certificate_id"],
-                                body.recipient_name, body.reason, service.fernet(settings.key_encryption_key),
-                                settings.public_url, settings.recipient_salt)
-    return json_response(CertificatePublic.model_validate(cert), status_code=201,
-                         headers={"Location": f"{PREFIX}/{cert.id}/verification"})
+    cert = await in_transaction(
+        request,
+        service.reissue,
+        user,
+        request.path_params["certificate_id"],
+        body.recipient_name,
+        body.reason,
+        service.fernet(settings.key_encryption_key),
+        settings.public_url,
+        settings.recipient_salt,
+    )
+    return json_response(
+        CertificatePublic.model_validate(cert),
+        status_code=201,
+        headers={"Location": f"{PREFIX}/{cert.id}/verification"},
+    )
 
 
-@api(summary="An institute's signed revocation status list (BitstringStatusListCredential as VC-JWT) (public)",
-     tags=["verification"], public=True)
+@api(
+    summary="An institute's signed revocation status list (BitstringStatusListCredential as VC-JWT) (public)",
+    tags=["verification"],
+    public=True,
+)
 async def get_status_list(request: Request) -> Response:
     row = await read_only(request, repository.status_list, request.path_params["institute_id"])
     if row is None or not row.credential_jwt:
@@ -108,33 +169,56 @@ async def get_status_list(request: Request) -> Response:
     return Response(row.credential_jwt, media_type="application/vc+jwt", headers=headers)
 
 
-@api(summary="Withdraw an issuer key as compromised: its signatures are refused from now on (platform admin)",
-     tags=["verification"])
+@api(
+    summary="Withdraw an issuer key as compromised: its signatures are refused from now on (platform admin)",
+    tags=["verification"],
+)
 async def compromise_key(request: Request) -> Response:
     current_user(request, "platform_admin")
     settings = request.app.state.settings
-    key = await in_transaction(request, service.compromise_key, request.path_params["kid"],
-                               service.fernet(settings.key_encryption_key), settings.public_url)
-    return json_response({"kid": key.kid, "institute_id": key.institute_id, "compromised_at":
-                          key.compromised_at.isoformat() if key.compromised_at else None})
+    key = await in_transaction(
+        request,
+        service.compromise_key,
+        request.path_params["kid"],
+        service.fernet(settings.key_encryption_key),
+        settings.public_url,
+    )
+    return json_response(
+        {
+            "kid": key.kid,
+            "institute_id": key.institute_id,
+            "compromised_at": key.compromised_at.isoformat() if key.compromised_at else None,
+        }
+    )
 
 
-@api(summary="An issuer's profile and public keys, including retired ones (public)", tags=["verification"],
-     public=True)
+@api(
+    summary="An issuer's profile and public keys, including retired ones (public)",
+    tags=["verification"],
+    public=True,
+)
 async def get_issuer(request: Request) -> Response:
     doc = await read_only(request, service.issuer_document, request.path_params["institute_id"])
     return cached_json(request, doc, max_age=300)
 
 
-@api(summary="Rotate an institute's signing key: the old one is retired but stays published (platform admin)",
-     tags=["verification"], status=201)
+@api(
+    summary="Rotate an institute's signing key: the old one is retired but stays published (platform admin)",
+    tags=["verification"],
+    status=201,
+)
 async def rotate_key(request: Request) -> Response:
     current_user(request, "platform_admin")
     settings = request.app.state.settings
-    key = await in_transaction(request, service.rotate_institute_key, request.path_params["institute_id"],
-                               service.fernet(settings.key_encryption_key))
-    return json_response({"kid": key.kid, "institute_id": key.institute_id, "public_jwk": key.public_jwk},
-                         status_code=201)
+    key = await in_transaction(
+        request,
+        service.rotate_institute_key,
+        request.path_params["institute_id"],
+        service.fernet(settings.key_encryption_key),
+    )
+    return json_response(
+        {"kid": key.kid, "institute_id": key.institute_id, "public_jwk": key.public_jwk}, status_code=201
+    )
 
 
 STATUS_LIST_MAX_AGE = 60  # seconds: a revocation reaches verifiers that cache the list within a minute

@@ -71,8 +71,13 @@ def list_url(public_url: str, institute_id: str) -> str:
 
 def entry(public_url: str, institute_id: str, index: int) -> dict[str, Any]:
     url = list_url(public_url, institute_id)
-    return {"id": f"{url}#{index}", "type": ENTRY_TYPE, "statusPurpose": "revocation",
-            "statusListIndex": str(index), "statusListCredential": url}
+    return {
+        "id": f"{url}#{index}",
+        "type": ENTRY_TYPE,
+        "statusPurpose": "revocation",
+        "statusListIndex": str(index),
+        "statusListCredential": url,
+    }
 
 
 def status_list_credential(status: StatusList, issuer_id: str, public_url: str) -> dict[str, Any]:
@@ -83,8 +88,13 @@ def status_list_credential(status: StatusList, issuer_id: str, public_url: str) 
         "type": ["VerifiableCredential", STATUS_TYPE],
         "issuer": issuer_id,
         "validFrom": status.updated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": status.purpose,
-                              "ttl": 60_000, "encodedList": encode_list(status.bits)},
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": status.purpose,
+            "ttl": 60_000,
+            "encodedList": encode_list(status.bits),
+        },
     }
 
 
@@ -102,8 +112,11 @@ def allocate_index(session: Session, institute_id: str) -> int:
     status = get_or_create(session, institute_id)
     for _ in range(64):
         index = secrets.randbelow(status.length)
-        taken = session.exec(select(Certificate.id).where(Certificate.institute_id == institute_id,
-                                                          col(Certificate.status_index) == index)).first()
+        taken = session.exec(
+            select(Certificate.id).where(
+                Certificate.institute_id == institute_id, col(Certificate.status_index) == index
+            )
+        ).first()
         if taken is None:
             return index
     raise RuntimeError(f"the status list of {institute_id} is nearly full")
@@ -114,14 +127,30 @@ def sign_list(status: StatusList, key: IssuerKey, box: Fernet, issuer_id: str, p
 
     credential = status_list_credential(status, issuer_id, public_url)
     private = serialization.load_pem_private_key(box.decrypt(key.private_key_encrypted), password=None)
-    claims = {**credential, "iss": issuer_id, "jti": credential["id"], "iat": int(datetime.now(UTC).timestamp())}
-    status.credential_jwt = jwt.encode(claims, private, algorithm="EdDSA",  # type: ignore[arg-type]
-                                       headers={"kid": key.kid, "typ": "vc+jwt"})
+    claims = {
+        **credential,
+        "iss": issuer_id,
+        "jti": credential["id"],
+        "iat": int(datetime.now(UTC).timestamp()),
+    }
+    status.credential_jwt = jwt.encode(
+        claims,
+        private,
+        algorithm="EdDSA",  # type: ignore[arg-type]
+        headers={"kid": key.kid, "typ": "vc+jwt"},
+    )
     status.kid = key.kid
 
 
-def flip(session: Session, institute_id: str, index: int, key: IssuerKey, box: Fernet, issuer_id: str,
-         public_url: str) -> None:
+def flip(
+    session: Session,
+    institute_id: str,
+    index: int,
+    key: IssuerKey,
+    box: Fernet,
+    issuer_id: str,
+    public_url: str,
+) -> None:
     """Set a certificate's revocation bit and re-sign the list, in the caller's transaction."""
     status = get_or_create(session, institute_id)
     status.bits = set_bit(status.bits, index)
@@ -155,9 +184,13 @@ def _verified_list(list_jwt: str, public_x: str) -> tuple[dict[str, Any], bytes]
     Remembered: every verification against the same list would otherwise verify and unzip it again."""
     key = jwt.PyJWK({"kty": "OKP", "crv": "Ed25519", "x": public_x}, algorithm="EdDSA").key
     try:
-        claims = jwt.decode(list_jwt, key, algorithms=["EdDSA"], options={"verify_aud": False, "require": ["iss"]})
+        claims = jwt.decode(
+            list_jwt, key, algorithms=["EdDSA"], options={"verify_aud": False, "require": ["iss"]}
+        )
     except jwt.InvalidTokenError as exc:
-        raise StatusListError("The status list's signature does not match: it was altered or forged.") from exc
+        raise StatusListError(
+            "The status list's signature does not match: it was altered or forged."
+        ) from exc
     subject = claims.get("credentialSubject")
     if not isinstance(subject, dict):
         raise StatusListError("The status list has no credentialSubject.")

@@ -17,14 +17,24 @@ from services.certificates.settings import get_settings
 log = logging.getLogger("ustaz.certificates.tasks")
 
 
-@celery_app.task(name="certificates.issue_certificate", autoretry_for=(OperationalError, LookupError),
-                 retry_backoff=True, retry_backoff_max=120, max_retries=10)
+@celery_app.task(
+    name="certificates.issue_certificate",
+    autoretry_for=(OperationalError, LookupError),
+    retry_backoff=True,
+    retry_backoff_max=120,
+    max_retries=10,
+)
 def issue_certificate(event: dict[str, Any]) -> None:
     settings = get_settings()
     with session_scope(cached_engine(settings.database_url)) as session:
         if not first_delivery(session, processed_events, event["id"], "certificates.issue_certificate"):
             return
-        cert = service.issue_certificate(session, event, service.fernet(settings.key_encryption_key),
-                                         settings.public_url, settings.recipient_salt)
+        cert = service.issue_certificate(
+            session,
+            event,
+            service.fernet(settings.key_encryption_key),
+            settings.public_url,
+            settings.recipient_salt,
+        )
     if cert is not None:
         log.info("certificate issued", extra={"certificate": cert.id, "enrolment": cert.enrolment_id})

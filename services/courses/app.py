@@ -12,8 +12,9 @@ from services.courses.settings import CoursesSettings, get_settings
 
 def build_app(settings: CoursesSettings | None = None) -> Starlette:
     settings = settings or get_settings()
-    return create_app(name="courses", settings=settings, routes=routes, database_url=settings.database_url,
-                      outbox=outbox)
+    return create_app(
+        name="courses", settings=settings, routes=routes, database_url=settings.database_url, outbox=outbox
+    )
 
 
 app = build_app()

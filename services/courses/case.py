@@ -61,8 +61,18 @@ class CFAssociation(BaseModel):
     model_config = ConfigDict(extra="allow")
     identifier: str = Field(min_length=1)
     uri: str = Field(min_length=1)
-    associationType: Literal["isChildOf", "isPeerOf", "isPartOf", "exactMatchOf", "precedes", "isRelatedTo",
-                             "replacedBy", "exemplar", "hasSkillLevel", "isDerivedFrom"]
+    associationType: Literal[
+        "isChildOf",
+        "isPeerOf",
+        "isPartOf",
+        "exactMatchOf",
+        "precedes",
+        "isRelatedTo",
+        "replacedBy",
+        "exemplar",
+        "hasSkillLevel",
+        "isDerivedFrom",
+    ]
     originNodeURI: LinkURI
     destinationNodeURI: LinkURI
     lastChangeDateTime: str
@@ -90,41 +100,67 @@ def export_package(session: Session, code: str, base: str) -> dict[str, Any]:
         raise NotFound(f"No framework {code}.")
     items = repository.framework_items(session, framework.id)
     by_id = {i.id: i for i in items}
-    originals = repository.framework_items_by_ids(session, [i.derived_from_id for i in items if i.derived_from_id])
+    originals = repository.framework_items_by_ids(
+        session, [i.derived_from_id for i in items if i.derived_from_id]
+    )
     doc_link = _link(base, "CFDocuments", framework.id, framework.title)
     document: dict[str, Any] = {
-        "identifier": framework.id, "uri": doc_link["uri"], "creator": "Ustaz", "title": framework.title,
-        "lastChangeDateTime": EPOCH, "language": framework.language, "notes": framework.note,
-        "extensions": {"ustaz": {"code": framework.code, "derivedFrom": framework.derived_from_id}}}
+        "identifier": framework.id,
+        "uri": doc_link["uri"],
+        "creator": "Ustaz",
+        "title": framework.title,
+        "lastChangeDateTime": EPOCH,
+        "language": framework.language,
+        "notes": framework.note,
+        "extensions": {"ustaz": {"code": framework.code, "derivedFrom": framework.derived_from_id}},
+    }
     cf_items, associations = [], []
     siblings: dict[str | None, int] = {}
     for item in items:
         cf: dict[str, Any] = {
-            "identifier": item.id, "uri": _uri(base, "CFItems", item.id), "fullStatement": item.title,
-            "humanCodingScheme": item.code, "CFItemType": item.kind.capitalize(), "language": framework.language,
-            "lastChangeDateTime": EPOCH, "CFDocumentURI": doc_link,
-            "extensions": {"ustaz": {"level": item.level, "position": item.position}}}
+            "identifier": item.id,
+            "uri": _uri(base, "CFItems", item.id),
+            "fullStatement": item.title,
+            "humanCodingScheme": item.code,
+            "CFItemType": item.kind.capitalize(),
+            "language": framework.language,
+            "lastChangeDateTime": EPOCH,
+            "CFDocumentURI": doc_link,
+            "extensions": {"ustaz": {"level": item.level, "position": item.position}},
+        }
         if item.retired:
             cf["statusEndDate"] = date(2026, 1, 1).isoformat()
         cf_items.append(cf)
         parent = by_id.get(item.parent_id or "")
         siblings[item.parent_id] = siblings.get(item.parent_id, 0) + 1
-        destination = (_link(base, "CFItems", parent.id, parent.title) if parent else doc_link)
-        associations.append({
-            "identifier": new_assoc_id(item.id, "isChildOf"), "uri": _uri(base, "CFAssociations", item.id + "c"),
-            "associationType": "isChildOf", "originNodeURI": _link(base, "CFItems", item.id, item.title),
-            "destinationNodeURI": destination, "lastChangeDateTime": EPOCH,
-            "sequenceNumber": siblings[item.parent_id], "CFDocumentURI": doc_link})
+        destination = _link(base, "CFItems", parent.id, parent.title) if parent else doc_link
+        associations.append(
+            {
+                "identifier": new_assoc_id(item.id, "isChildOf"),
+                "uri": _uri(base, "CFAssociations", item.id + "c"),
+                "associationType": "isChildOf",
+                "originNodeURI": _link(base, "CFItems", item.id, item.title),
+                "destinationNodeURI": destination,
+                "lastChangeDateTime": EPOCH,
+                "sequenceNumber": siblings[item.parent_id],
+                "CFDocumentURI": doc_link,
+            }
+        )
         if item.derived_from_id:
             original = originals.get(item.derived_from_id)
             # The original may live only on another platform (an imported national framework).
             title = original.title if original else f"{item.code} (original framework)"
-            associations.append({
-                "identifier": new_assoc_id(item.id, "isDerivedFrom"),
-                "uri": _uri(base, "CFAssociations", item.id + "d"), "associationType": "isDerivedFrom",
-                "originNodeURI": _link(base, "CFItems", item.id, item.title),
-                "destinationNodeURI": _link(base, "CFItems", item.derived_from_id, title),
-                "lastChangeDateTime": EPOCH, "CFDocumentURI": doc_link})
+            associations.append(
+                {
+                    "identifier": new_assoc_id(item.id, "isDerivedFrom"),
+                    "uri": _uri(base, "CFAssociations", item.id + "d"),
+                    "associationType": "isDerivedFrom",
+                    "originNodeURI": _link(base, "CFItems", item.id, item.title),
+                    "destinationNodeURI": _link(base, "CFItems", item.derived_from_id, title),
+                    "lastChangeDateTime": EPOCH,
+                    "CFDocumentURI": doc_link,
+                }
+            )
     return {"CFDocument": document, "CFItems": cf_items, "CFAssociations": associations}
 
 
@@ -150,8 +186,13 @@ def parse_package(data: Any) -> CFPackage:
                 entries = data.get(loc[0]) if isinstance(data, dict) else None
                 entry = entries[loc[1]] if isinstance(entries, list) and loc[1] < len(entries) else None
                 item = entry.get("identifier") if isinstance(entry, dict) else None
-            errors.append({"field": ".".join(str(p) for p in loc), "item": item or "(no identifier)",
-                           "message": err["msg"]})
+            errors.append(
+                {
+                    "field": ".".join(str(p) for p in loc),
+                    "item": item or "(no identifier)",
+                    "message": err["msg"],
+                }
+            )
         raise _problem(errors) from exc
 
 
@@ -159,21 +200,35 @@ def import_package(session: Session, package: CFPackage) -> Framework:
     """Create the framework of a CASE package: all of it, or nothing (422 listing every problem)."""
     doc = package.CFDocument
     ext = (doc.extensions or {}).get("ustaz", {})
-    code = str(ext.get("code") or re.sub(r"[^A-Za-z0-9]+", "-", doc.title).strip("-")[:50] + "-" + doc.identifier[:8])
+    code = str(
+        ext.get("code") or re.sub(r"[^A-Za-z0-9]+", "-", doc.title).strip("-")[:50] + "-" + doc.identifier[:8]
+    )
     errors: list[dict[str, str]] = []
     ids = [i.identifier for i in package.CFItems]
     items = {i.identifier: i for i in package.CFItems}
     for n, item in enumerate(package.CFItems):
         if ids.count(item.identifier) > 1:
-            errors.append({"field": f"CFItems.{n}.identifier", "item": item.identifier, "message": "duplicate"})
+            errors.append(
+                {"field": f"CFItems.{n}.identifier", "item": item.identifier, "message": "duplicate"}
+            )
         if item.CFItemType and item.CFItemType.lower() not in KINDS:
-            errors.append({"field": f"CFItems.{n}.CFItemType", "item": item.identifier,
-                           "message": f"expected one of Aspect, Competency, Indicator, got {item.CFItemType!r}"})
+            errors.append(
+                {
+                    "field": f"CFItems.{n}.CFItemType",
+                    "item": item.identifier,
+                    "message": f"expected one of Aspect, Competency, Indicator, got {item.CFItemType!r}",
+                }
+            )
     codes = [i.humanCodingScheme or i.identifier[:8] for i in package.CFItems]
     for n, item in enumerate(package.CFItems):
         if codes.count(codes[n]) > 1:
-            errors.append({"field": f"CFItems.{n}.humanCodingScheme", "item": item.identifier,
-                           "message": f"code {codes[n]!r} is used by more than one item"})
+            errors.append(
+                {
+                    "field": f"CFItems.{n}.humanCodingScheme",
+                    "item": item.identifier,
+                    "message": f"code {codes[n]!r} is used by more than one item",
+                }
+            )
     parent: dict[str, str | None] = {}
     order: dict[str, int] = {}
     derived: dict[str, str] = {}
@@ -181,11 +236,21 @@ def import_package(session: Session, package: CFPackage) -> Framework:
         origin, dest = assoc.originNodeURI.identifier, assoc.destinationNodeURI.identifier
         if assoc.associationType == "isChildOf":
             if origin not in items:
-                errors.append({"field": f"CFAssociations.{n}.originNodeURI", "item": assoc.identifier,
-                               "message": f"no CFItem {origin} in the package"})
+                errors.append(
+                    {
+                        "field": f"CFAssociations.{n}.originNodeURI",
+                        "item": assoc.identifier,
+                        "message": f"no CFItem {origin} in the package",
+                    }
+                )
             elif dest != doc.identifier and dest not in items:
-                errors.append({"field": f"CFAssociations.{n}.destinationNodeURI", "item": assoc.identifier,
-                               "message": f"no CFItem or CFDocument {dest} in the package"})
+                errors.append(
+                    {
+                        "field": f"CFAssociations.{n}.destinationNodeURI",
+                        "item": assoc.identifier,
+                        "message": f"no CFItem or CFDocument {dest} in the package",
+                    }
+                )
             else:
                 parent[origin] = None if dest == doc.identifier else dest
                 order[origin] = assoc.sequenceNumber or 0
@@ -193,38 +258,62 @@ def import_package(session: Session, package: CFPackage) -> Framework:
             derived[origin] = dest
     if errors:
         raise _problem(errors)
-    if repository.framework(session, doc.identifier) is not None or repository.framework_by_code(session, code):
+    if repository.framework(session, doc.identifier) is not None or repository.framework_by_code(
+        session, code
+    ):
         raise Conflict(f"The framework {doc.identifier} ({code}) exists already.")
 
     def depth(identifier: str) -> int:
         seen, d = set(), 0
         while (p := parent.get(identifier)) is not None:
             if p in seen:
-                raise _problem([{"field": "CFAssociations", "item": identifier, "message": "isChildOf cycle"}])
+                raise _problem(
+                    [{"field": "CFAssociations", "item": identifier, "message": "isChildOf cycle"}]
+                )
             seen.add(p)
             identifier, d = p, d + 1
         return d
 
     original_doc = ext.get("derivedFrom")
-    framework = Framework(id=doc.identifier, code=code, title=doc.title, language=doc.language or "en",
-                          derived_from_id=original_doc if original_doc and repository.framework(session, original_doc)
-                          else None, note=doc.notes or "")
+    framework = Framework(
+        id=doc.identifier,
+        code=code,
+        title=doc.title,
+        language=doc.language or "en",
+        derived_from_id=original_doc
+        if original_doc and repository.framework(session, original_doc)
+        else None,
+        note=doc.notes or "",
+    )
     session.add(framework)
     session.flush()
 
     def key(i: CFItem) -> tuple[int, int, int]:
         ext_pos = ((i.extensions or {}).get("ustaz") or {}).get("position")
-        return (ext_pos if isinstance(ext_pos, int) else 10**9, depth(i.identifier), order.get(i.identifier, 0))
+        return (
+            ext_pos if isinstance(ext_pos, int) else 10**9,
+            depth(i.identifier),
+            order.get(i.identifier, 0),
+        )
 
     rows = []
     for position, item in enumerate(sorted(package.CFItems, key=key)):
         level = ((item.extensions or {}).get("ustaz") or {}).get("level")
         kind = item.CFItemType.lower() if item.CFItemType else KINDS[min(depth(item.identifier), 2)]
-        rows.append(FrameworkItem(id=item.identifier, framework_id=framework.id, parent_id=parent.get(item.identifier),
-                                  kind=kind, code=item.humanCodingScheme or item.identifier[:8],
-                                  title=item.fullStatement, level=level, position=position,
-                                  retired=item.statusEndDate is not None,
-                                  derived_from_id=derived.get(item.identifier)))
+        rows.append(
+            FrameworkItem(
+                id=item.identifier,
+                framework_id=framework.id,
+                parent_id=parent.get(item.identifier),
+                kind=kind,
+                code=item.humanCodingScheme or item.identifier[:8],
+                title=item.fullStatement,
+                level=level,
+                position=position,
+                retired=item.statusEndDate is not None,
+                derived_from_id=derived.get(item.identifier),
+            )
+        )
     # Parents first, so the self-referencing foreign key holds on every database.
     for row in sorted(rows, key=lambda r: depth(r.id)):
         session.add(row)
@@ -262,32 +351,68 @@ def derive(session: Session, source_code: str, request: DeriveRequest) -> Framew
         raise Conflict(f"A framework {request.code} exists already.")
     items = repository.framework_items(session, source.id)
     by_code = {i.code: i for i in items}
-    errors = [{"field": f"edit.{n}.code", "item": e.code, "message": "no such item"}
-              for n, e in enumerate(request.edit) if e.code not in by_code]
-    errors += [{"field": f"retire.{n}", "item": c, "message": "no such indicator"}
-               for n, c in enumerate(request.retire) if by_code.get(c) is None or by_code[c].kind != "indicator"]
-    errors += [{"field": f"add.{n}.parent_code", "item": a.code, "message": "no such competency"}
-               for n, a in enumerate(request.add)
-               if by_code.get(a.parent_code) is None or by_code[a.parent_code].kind != "competency"]
-    errors += [{"field": f"add.{n}.code", "item": a.code, "message": "code already used"}
-               for n, a in enumerate(request.add) if a.code in by_code]
+    errors = [
+        {"field": f"edit.{n}.code", "item": e.code, "message": "no such item"}
+        for n, e in enumerate(request.edit)
+        if e.code not in by_code
+    ]
+    errors += [
+        {"field": f"retire.{n}", "item": c, "message": "no such indicator"}
+        for n, c in enumerate(request.retire)
+        if by_code.get(c) is None or by_code[c].kind != "indicator"
+    ]
+    errors += [
+        {"field": f"add.{n}.parent_code", "item": a.code, "message": "no such competency"}
+        for n, a in enumerate(request.add)
+        if by_code.get(a.parent_code) is None or by_code[a.parent_code].kind != "competency"
+    ]
+    errors += [
+        {"field": f"add.{n}.code", "item": a.code, "message": "code already used"}
+        for n, a in enumerate(request.add)
+        if a.code in by_code
+    ]
     if errors:
         raise Unprocessable(f"{len(errors)} problem(s) in the derivation", errors=errors)
-    framework = Framework(code=request.code, title=request.title, language=request.language,
-                          derived_from_id=source.id, note=f"Derived from {source.code}.")
+    framework = Framework(
+        code=request.code,
+        title=request.title,
+        language=request.language,
+        derived_from_id=source.id,
+        note=f"Derived from {source.code}.",
+    )
     session.add(framework)
     session.flush()
     edits = {e.code: e.title for e in request.edit}
     new_ids = {i.id: new_id() for i in items}
-    copies = [FrameworkItem(id=new_ids[i.id], framework_id=framework.id,
-                            parent_id=new_ids[i.parent_id] if i.parent_id else None, kind=i.kind, code=i.code,
-                            title=edits.get(i.code, i.title), level=i.level, position=i.position,
-                            retired=i.retired or i.code in request.retire, derived_from_id=i.id) for i in items]
+    copies = [
+        FrameworkItem(
+            id=new_ids[i.id],
+            framework_id=framework.id,
+            parent_id=new_ids[i.parent_id] if i.parent_id else None,
+            kind=i.kind,
+            code=i.code,
+            title=edits.get(i.code, i.title),
+            level=i.level,
+            position=i.position,
+            retired=i.retired or i.code in request.retire,
+            derived_from_id=i.id,
+        )
+        for i in items
+    ]
     last = max((i.position for i in items), default=0)
     for n, add in enumerate(request.add, start=1):
         parent = by_code[add.parent_code]
-        copies.append(FrameworkItem(framework_id=framework.id, parent_id=new_ids[parent.id], kind="indicator",
-                                    code=add.code, title=add.title, level=parent.level, position=last + n))
+        copies.append(
+            FrameworkItem(
+                framework_id=framework.id,
+                parent_id=new_ids[parent.id],
+                kind="indicator",
+                code=add.code,
+                title=add.title,
+                level=parent.level,
+                position=last + n,
+            )
+        )
     for kind in KINDS:  # parents first
         for row in copies:
             if row.kind == kind:

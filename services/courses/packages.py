@@ -47,7 +47,10 @@ def export_zip(session: Session, course_id: str, version: int) -> bytes:
                 item["file"] = name
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in [(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"), *files.items()]:
+        for name, text in [
+            (MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"),
+            *files.items(),
+        ]:
             archive.writestr(zipfile.ZipInfo(name, ZIP_TIME), text.encode(), zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
@@ -85,15 +88,20 @@ def _read(data: bytes, limits: Limits, report: Report) -> tuple[dict[str, str], 
     infos = [i for i in archive.infolist() if not i.is_dir()]
     total = sum(i.file_size for i in infos)
     if total > limits.max_unpacked_bytes:
-        raise PayloadTooLarge(f"The package unpacks to {total} bytes; the limit is {limits.max_unpacked_bytes}.")
+        raise PayloadTooLarge(
+            f"The package unpacks to {total} bytes; the limit is {limits.max_unpacked_bytes}."
+        )
     files: dict[str, str] = {}
     for info in infos:
         if info.filename.startswith("/") or ".." in info.filename.split("/"):
             report.fatal(info.filename, None, "unsafe path")
             continue
         if info.filename.endswith(".md") and info.file_size > limits.max_lesson_bytes:
-            raise PayloadTooLarge(f"{info.filename} is {info.file_size} bytes; the limit for a lesson is "
-                                  f"{limits.max_lesson_bytes}.", file=info.filename)
+            raise PayloadTooLarge(
+                f"{info.filename} is {info.file_size} bytes; the limit for a lesson is "
+                f"{limits.max_lesson_bytes}.",
+                file=info.filename,
+            )
         raw = archive.read(info)[: limits.max_unpacked_bytes + 1]  # sizes in the header could lie
         if len(raw) > limits.max_unpacked_bytes:
             raise PayloadTooLarge("The package unpacks too big.")
@@ -125,16 +133,24 @@ def parse_package(session: Session, data: bytes, limits: Limits) -> tuple[Course
             if not isinstance(item, dict) or item.get("type") != "lesson":
                 continue
             name = item.pop("file", None)
-            line = _line_of(manifest_text, f'"{name}"') if name else _line_of(manifest_text, f'"{item.get("id")}"')
+            line = (
+                _line_of(manifest_text, f'"{name}"')
+                if name
+                else _line_of(manifest_text, f'"{item.get("id")}"')
+            )
             if not isinstance(name, str) or name not in files:
-                report.fatal(MANIFEST, line, f"modules[{m}].items[{i}]: lesson file {name!r} is not in the package")
+                report.fatal(
+                    MANIFEST, line, f"modules[{m}].items[{i}]: lesson file {name!r} is not in the package"
+                )
                 continue
             used.add(name)
             item["markdown"] = files[name]
             for number, message in service.markdown_problems(files[name], max_images=limits.max_images):
                 report.fatal(name, number, message)
-    report.warnings += [{"file": name, "line": None, "message": "not used by the manifest"}
-                        for name in sorted(set(files) - used)]
+    report.warnings += [
+        {"file": name, "line": None, "message": "not used by the manifest"}
+        for name in sorted(set(files) - used)
+    ]
     manifest.pop("format", None)
     try:
         draft = CourseDraft.model_validate(manifest)
@@ -142,7 +158,9 @@ def parse_package(session: Session, data: bytes, limits: Limits) -> tuple[Course
         for err in exc.errors(include_url=False, include_input=False):
             path = ".".join(str(p) for p in err["loc"])
             key = next((str(p) for p in reversed(err["loc"]) if isinstance(p, str)), "")
-            report.fatal(MANIFEST, _line_of(manifest_text, f'"{key}"') if key else None, f"{path}: {err['msg']}")
+            report.fatal(
+                MANIFEST, _line_of(manifest_text, f'"{key}"') if key else None, f"{path}: {err['msg']}"
+            )
         return None, report
     _check_references(session, draft, manifest_text, report)
     return draft, report
@@ -152,7 +170,9 @@ def _check_references(session: Session, draft: CourseDraft, text: str, report: R
     """Ids unique, indicator codes known in the course's framework."""
     framework = repository.framework_by_code(session, draft.framework)
     if framework is None:
-        report.fatal(MANIFEST, _line_of(text, '"framework"'), f"unknown competency framework {draft.framework!r}")
+        report.fatal(
+            MANIFEST, _line_of(text, '"framework"'), f"unknown competency framework {draft.framework!r}"
+        )
         return
     known = {i.code for i in repository.framework_items(session, framework.id) if not i.retired}
     seen: set[str] = set()
@@ -160,20 +180,32 @@ def _check_references(session: Session, draft: CourseDraft, text: str, report: R
         if item.id in seen:
             report.fatal(MANIFEST, _line_of(text, f'"{item.id}"'), f"item id {item.id!r} is used twice")
         seen.add(item.id)
-        codes = item.indicators if isinstance(item, Lesson) else [c for q in item.questions for c in q.indicators]
+        codes = (
+            item.indicators if isinstance(item, Lesson) else [c for q in item.questions for c in q.indicators]
+        )
         for code in codes:
             if code not in known:
-                report.fatal(MANIFEST, _line_of(text, f'"{code}"'),
-                             f"{item.id}: indicator {code!r} is not in {draft.framework} (or is retired)")
+                report.fatal(
+                    MANIFEST,
+                    _line_of(text, f'"{code}"'),
+                    f"{item.id}: indicator {code!r} is not in {draft.framework} (or is retired)",
+                )
         if isinstance(item, Quiz):
             for q in item.questions:
                 if q.answer is None:
-                    report.fatal(MANIFEST, _line_of(text, f'"{q.id}"'), f"{item.id}/{q.id}: question has no answer key")
+                    report.fatal(
+                        MANIFEST, _line_of(text, f'"{q.id}"'), f"{item.id}/{q.id}: question has no answer key"
+                    )
 
 
-def import_zip(session: Session, user: Principal, data: bytes, limits: Limits) -> tuple[AuthoringView, list[dict[str, Any]]]:
+def import_zip(
+    session: Session, user: Principal, data: bytes, limits: Limits
+) -> tuple[AuthoringView, list[dict[str, Any]]]:
     draft, report = parse_package(session, data, limits)
     if report.problems or draft is None:
-        raise Unprocessable(f"{len(report.problems)} problem(s) in the package", errors=report.problems,
-                            warnings=report.warnings)
+        raise Unprocessable(
+            f"{len(report.problems)} problem(s) in the package",
+            errors=report.problems,
+            warnings=report.warnings,
+        )
     return service.create_draft(session, user, draft), report.warnings

@@ -15,8 +15,17 @@ def search_terms(q: str) -> list[str]:
     return re.findall(r"\w+", q.lower())[:8]
 
 
-def published_courses(session: Session, *, lang: str | None, q: str | None, competency: str | None,
-                      level: str | None, institute: str | None, after: str | None, limit: int) -> list[Course]:
+def published_courses(
+    session: Session,
+    *,
+    lang: str | None,
+    q: str | None,
+    competency: str | None,
+    level: str | None,
+    institute: str | None,
+    after: str | None,
+    limit: int,
+) -> list[Course]:
     query = select(Course).where(col(Course.latest_version).is_not(None), Course.status != "archived")
     if lang:
         query = query.where(Course.language == lang)
@@ -26,20 +35,28 @@ def published_courses(session: Session, *, lang: str | None, q: str | None, comp
         query = query.where(Course.institute_id == institute)
     if competency:
         # Indexed equality: course_indicators holds every indicator code and each of its ancestors.
-        query = query.where(col(Course.id).in_(select(CourseIndicator.course_id)
-                                               .where(CourseIndicator.code == competency)))
+        query = query.where(
+            col(Course.id).in_(select(CourseIndicator.course_id).where(CourseIndicator.code == competency))
+        )
     terms = search_terms(q or "")
     if terms:
         if session.get_bind().dialect.name == "sqlite":
             match = " ".join(f'"{t}"*' for t in terms)
-            query = query.where(col(Course.id).in_(
-                select(text("course_id")).select_from(text("courses_fts")).where(text("courses_fts MATCH :match"))
-            )).params(match=match)
+            query = query.where(
+                col(Course.id).in_(
+                    select(text("course_id"))
+                    .select_from(text("courses_fts"))
+                    .where(text("courses_fts MATCH :match"))
+                )
+            ).params(match=match)
         else:
             # Literally the expression of the GIN index (migration c4d2b3e5f6a7), so the index is used.
-            query = query.where(text("to_tsvector('simple', coalesce(courses.title, '') || ' ' || "
-                                     "coalesce(courses.summary, '')) @@ to_tsquery('simple', :tsq)")
-                                ).params(tsq=" & ".join(f"{t}:*" for t in terms))
+            query = query.where(
+                text(
+                    "to_tsvector('simple', coalesce(courses.title, '') || ' ' || "
+                    "coalesce(courses.summary, '')) @@ to_tsquery('simple', :tsq)"
+                )
+            ).params(tsq=" & ".join(f"{t}:*" for t in terms))
     if after:
         query = query.where(Course.id > after)
     return list(session.exec(query.order_by(Course.id).limit(limit)))
@@ -53,11 +70,16 @@ def with_ancestors(codes: set[str]) -> set[str]:
 def index_course(session: Session, course: Course, indicator_codes: set[str]) -> None:
     """Keep the catalogue's search index and competency filter in step with the latest version."""
     session.exec(delete(CourseIndicator).where(col(CourseIndicator.course_id) == course.id))  # type: ignore[call-overload]
-    session.add_all(CourseIndicator(course_id=course.id, code=code) for code in sorted(with_ancestors(indicator_codes)))
+    session.add_all(
+        CourseIndicator(course_id=course.id, code=code) for code in sorted(with_ancestors(indicator_codes))
+    )
     if session.get_bind().dialect.name == "sqlite":
         session.exec(text("DELETE FROM courses_fts WHERE course_id = :id").bindparams(id=course.id))  # type: ignore[call-overload]
-        session.exec(text("INSERT INTO courses_fts (course_id, title, summary) VALUES (:id, :title, :summary)")  # type: ignore[call-overload]
-                     .bindparams(id=course.id, title=course.title, summary=course.summary))
+        session.exec(
+            text(
+                "INSERT INTO courses_fts (course_id, title, summary) VALUES (:id, :title, :summary)"
+            ).bindparams(id=course.id, title=course.title, summary=course.summary)  # type: ignore[call-overload]
+        )
 
 
 def course(session: Session, course_id: str) -> Course | None:
@@ -81,14 +103,24 @@ def frameworks(session: Session) -> list[Framework]:
 
 
 def framework_items(session: Session, framework_id: str) -> list[FrameworkItem]:
-    return list(session.exec(select(FrameworkItem).where(FrameworkItem.framework_id == framework_id)
-                             .order_by(FrameworkItem.position)))
+    return list(
+        session.exec(
+            select(FrameworkItem)
+            .where(FrameworkItem.framework_id == framework_id)
+            .order_by(FrameworkItem.position)
+        )
+    )
 
 
 def translation_family(session: Session, root_id: str) -> list[Course]:
     """A course and every translation of it (translations link to the original, never to each other)."""
-    return list(session.exec(select(Course).where((Course.id == root_id) | (Course.translation_of == root_id))
-                             .order_by(Course.language)))
+    return list(
+        session.exec(
+            select(Course)
+            .where((Course.id == root_id) | (Course.translation_of == root_id))
+            .order_by(Course.language)
+        )
+    )
 
 
 def framework(session: Session, framework_id: str) -> Framework | None:
@@ -102,5 +134,8 @@ def framework_items_by_ids(session: Session, ids: list[str]) -> dict[str, Framew
 
 
 def institute_courses(session: Session, institute_id: str) -> list[Course]:
-    return list(session.exec(select(Course).where(Course.institute_id == institute_id)
-                             .order_by(col(Course.updated_at).desc())))
+    return list(
+        session.exec(
+            select(Course).where(Course.institute_id == institute_id).order_by(col(Course.updated_at).desc())
+        )
+    )

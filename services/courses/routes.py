@@ -25,8 +25,12 @@ from services.courses.schemas import (
 PREFIX = "/api/v1/courses"
 
 
-@api(summary="Published courses: full-text search on title and summary; filter by language, competency, level, institute; cursor pages", response=CataloguePage,
-     tags=["courses"], public=True)
+@api(
+    summary="Published courses: full-text search on title and summary; filter by language, competency, level, institute; cursor pages",
+    response=CataloguePage,
+    tags=["courses"],
+    public=True,
+)
 async def list_courses(request: Request) -> Response:
     query = parse_query(request, CatalogueQuery)
     settings = request.app.state.settings
@@ -34,8 +38,11 @@ async def list_courses(request: Request) -> Response:
     return cached_json(request, page, max_age=settings.catalogue_max_age)
 
 
-@api(summary="A published course with its latest version's outline (no answer keys)", tags=["courses"],
-     public=True)
+@api(
+    summary="A published course with its latest version's outline (no answer keys)",
+    tags=["courses"],
+    public=True,
+)
 async def get_course(request: Request) -> Response:
     detail = await read_only(request, service.course_detail, request.path_params["course_id"])
     return cached_json(request, detail, max_age=60)
@@ -48,8 +55,12 @@ async def get_version(request: Request) -> Response:
     return cached_json(request, content, max_age=86400)
 
 
-@api(summary="A lesson of a course version, rendered and sanitised", response=LessonPage, tags=["courses"],
-     public=True)
+@api(
+    summary="A lesson of a course version, rendered and sanitised",
+    response=LessonPage,
+    tags=["courses"],
+    public=True,
+)
 async def get_lesson(request: Request) -> Response:
     p = request.path_params
     page = await read_only(request, service.lesson_page, p["course_id"], p["version"], p["lesson_id"])
@@ -71,8 +82,13 @@ async def _draft_body(request: Request) -> CourseDraft:
     return draft
 
 
-@api(summary="Start a course as a draft of the author's institute (or a translation of another course)",
-     body=CourseDraft, response=AuthoringView, status=201, tags=["authoring"])
+@api(
+    summary="Start a course as a draft of the author's institute (or a translation of another course)",
+    body=CourseDraft,
+    response=AuthoringView,
+    status=201,
+    tags=["authoring"],
+)
 async def create_course(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
     draft = await _draft_body(request)
@@ -80,43 +96,62 @@ async def create_course(request: Request) -> Response:
     return json_response(view, status_code=201, headers={"Location": f"{PREFIX}/{view.id}/draft"})
 
 
-@api(summary="The working copy and workflow state of a course (its institute only)", response=AuthoringView,
-     tags=["authoring"])
+@api(
+    summary="The working copy and workflow state of a course (its institute only)",
+    response=AuthoringView,
+    tags=["authoring"],
+)
 async def get_draft(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
     return json_response(await read_only(request, service.get_draft, user, request.path_params["course_id"]))
 
 
-@api(summary="Replace the working copy (409 while in review)", body=CourseDraft, response=AuthoringView,
-     tags=["authoring"])
+@api(
+    summary="Replace the working copy (409 while in review)",
+    body=CourseDraft,
+    response=AuthoringView,
+    tags=["authoring"],
+)
 async def put_draft(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
     draft = await _draft_body(request)
-    return json_response(await in_transaction(request, service.update_draft, user,
-                                              request.path_params["course_id"], draft))
+    return json_response(
+        await in_transaction(request, service.update_draft, user, request.path_params["course_id"], draft)
+    )
 
 
 @api(summary="Submit the draft for review by an institute admin", response=AuthoringView, tags=["authoring"])
 async def submit(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
-    return json_response(await in_transaction(request, service.submit_for_review, user,
-                                              request.path_params["course_id"]))
+    return json_response(
+        await in_transaction(request, service.submit_for_review, user, request.path_params["course_id"])
+    )
 
 
-@api(summary="Approve (publishes the next immutable version) or send back with comments",
-     body=ReviewDecision, response=AuthoringView, tags=["authoring"])
+@api(
+    summary="Approve (publishes the next immutable version) or send back with comments",
+    body=ReviewDecision,
+    response=AuthoringView,
+    tags=["authoring"],
+)
 async def review(request: Request) -> Response:
     user = current_user(request, "institute_admin")
     decision = await read_json(request, ReviewDecision)
-    return json_response(await in_transaction(request, service.review, user, request.path_params["course_id"],
-                                              decision))
+    return json_response(
+        await in_transaction(request, service.review, user, request.path_params["course_id"], decision)
+    )
 
 
-@api(summary="Archive a course: it leaves the catalogue; enrolled learners keep their version",
-     response=AuthoringView, tags=["authoring"])
+@api(
+    summary="Archive a course: it leaves the catalogue; enrolled learners keep their version",
+    response=AuthoringView,
+    tags=["authoring"],
+)
 async def archive(request: Request) -> Response:
     user = current_user(request, "institute_admin")
-    return json_response(await in_transaction(request, service.archive, user, request.path_params["course_id"]))
+    return json_response(
+        await in_transaction(request, service.archive, user, request.path_params["course_id"])
+    )
 
 
 @api(summary="Published versions are immutable: any write is refused with 409", tags=["authoring"])
@@ -133,17 +168,26 @@ class DiffQuery(BaseModel):
     to_version: int = Field(alias="to", ge=1)
 
 
-@api(summary="What changed between two versions: metadata, lessons and quizzes, questions",
-     response=VersionDiff, tags=["courses"], public=True)
+@api(
+    summary="What changed between two versions: metadata, lessons and quizzes, questions",
+    response=VersionDiff,
+    tags=["courses"],
+    public=True,
+)
 async def diff(request: Request) -> Response:
     query = parse_query(request, DiffQuery)
-    result = await read_only(request, service.diff_versions, request.path_params["course_id"],
-                             query.from_version, query.to_version)
+    result = await read_only(
+        request, service.diff_versions, request.path_params["course_id"], query.from_version, query.to_version
+    )
     return cached_json(request, result, max_age=86400)
 
 
-@api(summary="Published translations of a course (linked courses in other languages)",
-     response=list[CourseSummary], tags=["courses"], public=True)
+@api(
+    summary="Published translations of a course (linked courses in other languages)",
+    response=list[CourseSummary],
+    tags=["courses"],
+    public=True,
+)
 async def list_translations(request: Request) -> Response:
     result = await read_only(request, service.translations, request.path_params["course_id"])
     return cached_json(request, result, max_age=300)
@@ -162,24 +206,37 @@ async def export_framework(request: Request) -> Response:
     return cached_json(request, package, max_age=300)
 
 
-@api(summary="Import a CASE 1.1 CFPackage (422 naming item and field; all or nothing)", status=201,
-     tags=["frameworks"])
+@api(
+    summary="Import a CASE 1.1 CFPackage (422 naming item and field; all or nothing)",
+    status=201,
+    tags=["frameworks"],
+)
 async def import_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
     package = case.parse_package(await read_json(request, dict))
     framework = await in_transaction(request, case.import_package, package)
-    return json_response({"id": framework.id, "code": framework.code}, status_code=201,
-                         headers={"Location": f"{PREFIX}/frameworks/{framework.code}"})
+    return json_response(
+        {"id": framework.id, "code": framework.code},
+        status_code=201,
+        headers={"Location": f"{PREFIX}/frameworks/{framework.code}"},
+    )
 
 
-@api(summary="Derive a national framework: copy, edit, add and retire indicators (isDerivedFrom kept)",
-     body=case.DeriveRequest, status=201, tags=["frameworks"])
+@api(
+    summary="Derive a national framework: copy, edit, add and retire indicators (isDerivedFrom kept)",
+    body=case.DeriveRequest,
+    status=201,
+    tags=["frameworks"],
+)
 async def derive_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
     body = await read_json(request, case.DeriveRequest)
     framework = await in_transaction(request, case.derive, request.path_params["code"], body)
-    return json_response({"id": framework.id, "code": framework.code}, status_code=201,
-                         headers={"Location": f"{PREFIX}/frameworks/{framework.code}"})
+    return json_response(
+        {"id": framework.id, "code": framework.code},
+        status_code=201,
+        headers={"Location": f"{PREFIX}/frameworks/{framework.code}"},
+    )
 
 
 async def _read_bytes(request: Request, limit: int) -> bytes:
@@ -193,23 +250,39 @@ async def _read_bytes(request: Request, limit: int) -> bytes:
 
 def _limits(request: Request) -> packages.Limits:
     s = request.app.state.settings
-    return packages.Limits(max_lesson_bytes=s.max_lesson_bytes, max_images=s.max_lesson_images,
-                           max_unpacked_bytes=s.max_package_unpacked_bytes)
+    return packages.Limits(
+        max_lesson_bytes=s.max_lesson_bytes,
+        max_images=s.max_lesson_images,
+        max_unpacked_bytes=s.max_package_unpacked_bytes,
+    )
 
 
-@api(summary="A published version as a course package (zip of Markdown lessons and a manifest, with answer "
-     "keys: authors and admins only)", tags=["packages"])
+@api(
+    summary="A published version as a course package (zip of Markdown lessons and a manifest, with answer "
+    "keys: authors and admins only)",
+    tags=["packages"],
+)
 async def export_package(request: Request) -> Response:
     current_user(request, "author", "institute_admin", "platform_admin")
     p = request.path_params
     data = await read_only(request, packages.export_zip, p["course_id"], p["version"])
-    return Response(data, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="course-{p["course_id"]}-v{p["version"]}.zip"',
-        "Cache-Control": "private, max-age=3600"})
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="course-{p["course_id"]}-v{p["version"]}.zip"',
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
 
 
-@api(summary="Import a course package as a new draft of the author's institute (422 lists every problem "
-     "with file and line; nothing is stored then)", response=AuthoringView, status=201, tags=["packages"])
+@api(
+    summary="Import a course package as a new draft of the author's institute (422 lists every problem "
+    "with file and line; nothing is stored then)",
+    response=AuthoringView,
+    status=201,
+    tags=["packages"],
+)
 async def import_package(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
     ctype = request.headers.get("content-type", "")
@@ -217,12 +290,18 @@ async def import_package(request: Request) -> Response:
         raise Unprocessable(f"expected an application/zip body, got {ctype!r}")
     data = await _read_bytes(request, request.app.state.settings.max_package_bytes)
     view, warnings = await in_transaction(request, packages.import_zip, user, data, _limits(request))
-    return json_response({**view.model_dump(mode="json"), "warnings": warnings}, status_code=201,
-                         headers={"Location": f"{PREFIX}/{view.id}/draft"})
+    return json_response(
+        {**view.model_dump(mode="json"), "warnings": warnings},
+        status_code=201,
+        headers={"Location": f"{PREFIX}/{view.id}/draft"},
+    )
 
 
-@api(summary="Every course of the caller's institute with its workflow state (authors and admins)",
-     response=list[AuthoringView], tags=["authoring"])
+@api(
+    summary="Every course of the caller's institute with its workflow state (authors and admins)",
+    response=list[AuthoringView],
+    tags=["authoring"],
+)
 async def institute_courses(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
     return json_response(await read_only(request, service.institute_courses, user))
@@ -233,8 +312,11 @@ class PreviewBody(BaseModel):
     markdown: str
 
 
-@api(summary="Render lesson Markdown as the reader will show it, with the problems an author must fix",
-     body=PreviewBody, tags=["authoring"])
+@api(
+    summary="Render lesson Markdown as the reader will show it, with the problems an author must fix",
+    body=PreviewBody,
+    tags=["authoring"],
+)
 async def preview(request: Request) -> Response:
     current_user(request, *service.EDITORS)
     settings = request.app.state.settings
@@ -242,8 +324,12 @@ async def preview(request: Request) -> Response:
     if len(body.markdown.encode()) > settings.max_lesson_bytes:
         raise PayloadTooLarge(f"The lesson is over {settings.max_lesson_bytes} bytes.")
     problems = service.markdown_problems(body.markdown, max_images=settings.max_lesson_images)
-    return json_response({"html": service.render_markdown(body.markdown),
-                          "problems": [{"line": line, "message": message} for line, message in problems]})
+    return json_response(
+        {
+            "html": service.render_markdown(body.markdown),
+            "problems": [{"line": line, "message": message} for line, message in problems],
+        }
+    )
 
 
 routes = [

@@ -7,8 +7,15 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 Language = Literal["en", "ru", "kk", "ky", "uz", "uz-Cyrl", "tg", "mn"]
-Licence = Literal["CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-SA-4.0", "CC-BY-ND-4.0",
-                  "CC-BY-NC-ND-4.0", "CC0-1.0"]
+Licence = Literal[
+    "CC-BY-4.0",
+    "CC-BY-SA-4.0",
+    "CC-BY-NC-4.0",
+    "CC-BY-NC-SA-4.0",
+    "CC-BY-ND-4.0",
+    "CC-BY-NC-ND-4.0",
+    "CC0-1.0",
+]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 LICENCES: tuple[str, ...] = get_args(Licence)
 

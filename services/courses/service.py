@@ -33,18 +33,51 @@ from services.courses.schemas import (
 )
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-ALLOWED_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
-                "a", "img", "table", "thead", "tbody", "tr", "th", "td", "hr", "br"}
+ALLOWED_TAGS = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "br",
+}
 
 
 def render_markdown(source: str) -> str:
     """Markdown to HTML that is safe to inline: raw HTML is not rendered, and the result is sanitised
     again (no scripts, event handlers, iframes or javascript: links)."""
-    return nh3.clean(_markdown.render(source), tags=ALLOWED_TAGS,
-                     attributes={"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
-                                 "th": {"align"}, "td": {"align"}},
-                     set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener nofollow")
+    return nh3.clean(
+        _markdown.render(source),
+        tags=ALLOWED_TAGS,
+        attributes={
+            "a": {"href", "title"},
+            "img": {"src", "alt", "title", "width", "height"},
+            "th": {"align"},
+            "td": {"align"},
+        },
+        set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener nofollow",
+    )
 
 
 def markdown_problems(source: str, *, max_images: int) -> list[tuple[int, str]]:
@@ -71,19 +104,35 @@ def markdown_problems(source: str, *, max_images: int) -> list[tuple[int, str]]:
 
 
 def catalogue(session: Session, query: CatalogueQuery) -> CataloguePage:
-    rows = repository.published_courses(session, lang=query.lang, q=query.q, competency=query.competency,
-                                        level=query.level, institute=query.institute, after=query.cursor,
-                                        limit=query.limit + 1)
+    rows = repository.published_courses(
+        session,
+        lang=query.lang,
+        q=query.q,
+        competency=query.competency,
+        level=query.level,
+        institute=query.institute,
+        after=query.cursor,
+        limit=query.limit + 1,
+    )
     limit = query.limit
     more = len(rows) > limit
     rows = rows[:limit]
-    return CataloguePage(items=[CourseSummary.model_validate(c) for c in rows],
-                         next_cursor=rows[-1].id if more else None)
+    return CataloguePage(
+        items=[CourseSummary.model_validate(c) for c in rows], next_cursor=rows[-1].id if more else None
+    )
 
 
 def framework_list(session: Session) -> list[dict[str, Any]]:
-    return [{"id": f.id, "code": f.code, "title": f.title, "language": f.language,
-             "derived_from_id": f.derived_from_id} for f in repository.frameworks(session)]
+    return [
+        {
+            "id": f.id,
+            "code": f.code,
+            "title": f.title,
+            "language": f.language,
+            "derived_from_id": f.derived_from_id,
+        }
+        for f in repository.frameworks(session)
+    ]
 
 
 def _course(session: Session, course_id: str) -> Course:
@@ -107,8 +156,10 @@ def published_content(session: Session, course_id: str, version: int) -> CourseC
 def course_detail(session: Session, course_id: str) -> dict[str, object]:
     course = _course(session, course_id)
     assert course.latest_version is not None
-    return {**CourseSummary.model_validate(course).model_dump(),
-            "content": learner_view(_content(session, course_id, course.latest_version))}
+    return {
+        **CourseSummary.model_validate(course).model_dump(),
+        "content": learner_view(_content(session, course_id, course.latest_version)),
+    }
 
 
 def version_for_learner(session: Session, course_id: str, version: int) -> dict[str, object]:
@@ -120,11 +171,18 @@ def lesson_page(session: Session, course_id: str, version: int, lesson_id: str) 
     items = content.items()
     for index, item in enumerate(items):
         if item.id == lesson_id and isinstance(item, Lesson):
-            return LessonPage(course_id=course_id, version=version, language=content.language,
-                              course_title=content.title, id=item.id, title=item.title, html=item.html,
-                              indicators=item.indicators,
-                              previous_id=items[index - 1].id if index > 0 else None,
-                              next_id=items[index + 1].id if index + 1 < len(items) else None)
+            return LessonPage(
+                course_id=course_id,
+                version=version,
+                language=content.language,
+                course_title=content.title,
+                id=item.id,
+                title=item.title,
+                html=item.html,
+                indicators=item.indicators,
+                previous_id=items[index - 1].id if index > 0 else None,
+                next_id=items[index + 1].id if index + 1 < len(items) else None,
+            )
     raise NotFound(f"Version {version} of course {course_id} has no lesson {lesson_id}.")
 
 
@@ -132,10 +190,16 @@ def answer_key(session: Session, course_id: str, version: int) -> AnswerKeyDocum
     content = _content(session, course_id, version)
     items = content.items()
     return AnswerKeyDocument(
-        course_id=course_id, version=version, pass_mark=content.pass_mark,
+        course_id=course_id,
+        version=version,
+        pass_mark=content.pass_mark,
         lessons=[i.id for i in items if isinstance(i, Lesson)],
-        quizzes=[QuizKey(quiz_id=i.id, pass_mark=content.pass_mark, questions=i.questions)
-                 for i in items if isinstance(i, Quiz)])
+        quizzes=[
+            QuizKey(quiz_id=i.id, pass_mark=content.pass_mark, questions=i.questions)
+            for i in items
+            if isinstance(i, Quiz)
+        ],
+    )
 
 
 def publish(session: Session, course: Course, content: CourseContent) -> CourseVersion:
@@ -156,7 +220,12 @@ def publish(session: Session, course: Course, content: CourseContent) -> CourseV
     session.add(course)
     session.flush()
     codes = {code for item in content.items() if isinstance(item, Lesson) for code in item.indicators} | {
-        code for item in content.items() if isinstance(item, Quiz) for q in item.questions for code in q.indicators}
+        code
+        for item in content.items()
+        if isinstance(item, Quiz)
+        for q in item.questions
+        for code in q.indicators
+    }
     repository.index_course(session, course, codes)
     return row
 
@@ -185,10 +254,14 @@ def check_lessons(draft: CourseDraft, *, max_bytes: int, max_images: int) -> Non
             if not isinstance(item, Lesson):
                 continue
             if len(item.markdown.encode()) > max_bytes:
-                raise PayloadTooLarge(f"Lesson {item.id} is {len(item.markdown.encode())} bytes; "
-                                      f"the limit is {max_bytes}.", item=item.id)
-            errors += [{"field": f"lesson {item.id} line {line}", "message": message}
-                       for line, message in markdown_problems(item.markdown, max_images=max_images)]
+                raise PayloadTooLarge(
+                    f"Lesson {item.id} is {len(item.markdown.encode())} bytes; the limit is {max_bytes}.",
+                    item=item.id,
+                )
+            errors += [
+                {"field": f"lesson {item.id} line {line}", "message": message}
+                for line, message in markdown_problems(item.markdown, max_images=max_images)
+            ]
     if errors:
         raise Unprocessable(f"{len(errors)} problem(s) in lesson Markdown", errors=errors)
 
@@ -198,10 +271,17 @@ def _draft_json(draft: CourseDraft) -> dict[str, Any]:
 
 
 def authoring_view(course: Course) -> AuthoringView:
-    return AuthoringView(id=course.id, slug=course.slug, status=course.status, language=course.language,
-                         institute_id=course.institute_id, translation_of=course.translation_of,
-                         latest_version=course.latest_version, review_comment=course.review_comment,
-                         draft=course.draft)
+    return AuthoringView(
+        id=course.id,
+        slug=course.slug,
+        status=course.status,
+        language=course.language,
+        institute_id=course.institute_id,
+        translation_of=course.translation_of,
+        latest_version=course.latest_version,
+        review_comment=course.review_comment,
+        draft=course.draft,
+    )
 
 
 def create_draft(session: Session, user: Principal, draft: CourseDraft) -> AuthoringView:
@@ -212,14 +292,26 @@ def create_draft(session: Session, user: Principal, draft: CourseDraft) -> Autho
     if draft.translation_of is not None:
         original = repository.course(session, draft.translation_of)
         if original is None:
-            raise Unprocessable("translation_of names no course.",
-                                errors=[{"field": "translation_of", "message": "no such course"}])
+            raise Unprocessable(
+                "translation_of names no course.",
+                errors=[{"field": "translation_of", "message": "no such course"}],
+            )
         if original.language == draft.language:
-            raise Unprocessable("A translation must be in another language than its original.",
-                                errors=[{"field": "language", "message": "same language as the original"}])
-    course = Course(slug=draft.slug, title=draft.title, summary=draft.summary, language=draft.language,
-                    institute_id=user.institute, translation_of=draft.translation_of, status="draft",
-                    draft=_draft_json(draft), author_id=user.id)
+            raise Unprocessable(
+                "A translation must be in another language than its original.",
+                errors=[{"field": "language", "message": "same language as the original"}],
+            )
+    course = Course(
+        slug=draft.slug,
+        title=draft.title,
+        summary=draft.summary,
+        language=draft.language,
+        institute_id=user.institute,
+        translation_of=draft.translation_of,
+        status="draft",
+        draft=_draft_json(draft),
+        author_id=user.id,
+    )
     session.add(course)
     session.flush()
     return authoring_view(course)
@@ -253,9 +345,15 @@ def update_draft(session: Session, user: Principal, course_id: str, draft: Cours
         raise Conflict("The course is in review; wait for the decision before editing.")
     if course.status == "archived":
         raise Conflict("The course is archived.")
-    if draft.slug != course.slug or draft.language != course.language or draft.translation_of != course.translation_of:
-        raise Unprocessable("slug, language and translation_of cannot change.",
-                            errors=[{"field": "slug", "message": "fixed once the course exists"}])
+    if (
+        draft.slug != course.slug
+        or draft.language != course.language
+        or draft.translation_of != course.translation_of
+    ):
+        raise Unprocessable(
+            "slug, language and translation_of cannot change.",
+            errors=[{"field": "slug", "message": "fixed once the course exists"}],
+        )
     course.draft = _draft_json(draft)
     course.status = "draft"
     course.updated_at = utcnow()
@@ -281,16 +379,25 @@ def review(session: Session, user: Principal, course_id: str, decision: ReviewDe
         raise Conflict(f"The course is not in review; it is {course.status}.")
     if decision.decision == "send_back":
         if not decision.comment.strip():
-            raise Unprocessable("Say what to change when sending a course back.",
-                                errors=[{"field": "comment", "message": "required when sending back"}])
+            raise Unprocessable(
+                "Say what to change when sending a course back.",
+                errors=[{"field": "comment", "message": "required when sending back"}],
+            )
         course.status = "draft"
         course.review_comment = decision.comment
         course.updated_at = utcnow()
         session.add(course)
         return authoring_view(course)
     assert course.draft is not None
-    content = CourseContent.model_validate({**course.draft, "course_id": course.id, "version": 0,
-                                            "language": course.language, "institute_id": course.institute_id})
+    content = CourseContent.model_validate(
+        {
+            **course.draft,
+            "course_id": course.id,
+            "version": 0,
+            "language": course.language,
+            "institute_id": course.institute_id,
+        }
+    )
     course.title, course.summary = content.title, content.summary
     publish(session, course, content)
     course.review_comment = decision.comment or None
@@ -310,8 +417,10 @@ def archive(session: Session, user: Principal, course_id: str) -> AuthoringView:
 
 def refuse_version_edit(session: Session, course_id: str, version: int) -> None:
     _content(session, course_id, version)
-    raise Conflict(f"Version {version} of course {course_id} is published and cannot change; "
-                   "edit the draft and publish a new version.")
+    raise Conflict(
+        f"Version {version} of course {course_id} is published and cannot change; "
+        "edit the draft and publish a new version."
+    )
 
 
 def translations(session: Session, course_id: str) -> list[CourseSummary]:
@@ -319,8 +428,11 @@ def translations(session: Session, course_id: str) -> list[CourseSummary]:
     if course is None:
         raise NotFound(f"No course {course_id}.")
     root = course.translation_of or course.id
-    return [CourseSummary.model_validate(c) for c in repository.translation_family(session, root)
-            if c.id != course.id and c.latest_version is not None and c.status != "archived"]
+    return [
+        CourseSummary.model_validate(c)
+        for c in repository.translation_family(session, root)
+        if c.id != course.id and c.latest_version is not None and c.status != "archived"
+    ]
 
 
 def _fields(a: BaseModel, b: BaseModel, skip: set[str]) -> list[str]:
@@ -340,8 +452,11 @@ def diff_versions(session: Session, course_id: str, old: int, new: int) -> Versi
             kind = getattr(item, "type", "question")
             title = getattr(item, "title", None) or getattr(item, "prompt", "")
             if key not in before or key not in after:
-                out.append(ItemChange(id=key, type=kind, title=title,
-                                      change="added" if key not in before else "removed"))
+                out.append(
+                    ItemChange(
+                        id=key, type=kind, title=title, change="added" if key not in before else "removed"
+                    )
+                )
             elif fields := _fields(before[key], item, skip):
                 out.append(ItemChange(id=key, type=kind, title=title, change="changed", fields=fields))
         return out
@@ -350,6 +465,11 @@ def diff_versions(session: Session, course_id: str, old: int, new: int) -> Versi
     items_b = {i.id: i for i in b.items()}
     questions_a = {f"{i.id}/{q.id}": q for i in a.items() if isinstance(i, Quiz) for q in i.questions}
     questions_b = {f"{i.id}/{q.id}": q for i in b.items() if isinstance(i, Quiz) for q in i.questions}
-    return VersionDiff(course_id=course_id, from_version=old, to_version=new, metadata=metadata,
-                       items=changes(items_a, items_b, {"html", "questions"}),
-                       questions=changes(questions_a, questions_b, set()))
+    return VersionDiff(
+        course_id=course_id,
+        from_version=old,
+        to_version=new,
+        metadata=metadata,
+        items=changes(items_a, items_b, {"html", "questions"}),
+        questions=changes(questions_a, questions_b, set()),
+    )

@@ -93,8 +93,13 @@ def resolve_unit(session: Session, scope: Jurisdiction, code: str | None) -> Org
     """The org unit asked for (default: the top of the scope): 404 if unknown, 403 if outside."""
     if code is None:
         code = scope.path.rsplit("/", 1)[-1] if scope.path else None
-        unit = session.get(OrgUnitView, code) if code else session.exec(
-            select(OrgUnitView).where(OrgUnitView.level == 0).order_by(OrgUnitView.code)).first()
+        unit = (
+            session.get(OrgUnitView, code)
+            if code
+            else session.exec(
+                select(OrgUnitView).where(OrgUnitView.level == 0).order_by(OrgUnitView.code)
+            ).first()
+        )
         if unit is None:
             raise NotFound("The org-unit tree has not been loaded yet.")
         return unit
@@ -107,8 +112,13 @@ def resolve_unit(session: Session, scope: Jurisdiction, code: str | None) -> Org
 
 
 def children(session: Session, unit: OrgUnitView) -> list[OrgUnitView]:
-    return list(session.exec(select(OrgUnitView).where(OrgUnitView.parent_code == unit.code)
-                             .order_by(col(OrgUnitView.name), col(OrgUnitView.code))))
+    return list(
+        session.exec(
+            select(OrgUnitView)
+            .where(OrgUnitView.parent_code == unit.code)
+            .order_by(col(OrgUnitView.name), col(OrgUnitView.code))
+        )
+    )
 
 
 def unit_info(session: Session, user: Principal, code: str | None) -> OrgUnitInfo:
@@ -116,12 +126,21 @@ def unit_info(session: Session, user: Principal, code: str | None) -> OrgUnitInf
     unit = resolve_unit(session, scope, code)
     ancestors = []
     codes = unit.path.split("/")[:-1]
-    found = {u.code: u for u in session.exec(select(OrgUnitView).where(col(OrgUnitView.code).in_(codes)))} if codes else {}
+    found = (
+        {u.code: u for u in session.exec(select(OrgUnitView).where(col(OrgUnitView.code).in_(codes)))}
+        if codes
+        else {}
+    )
     for c in codes:
         if c in found and scope.covers(found[c].path):
             ancestors.append(ref(found[c]))
-    return OrgUnitInfo(**ref(unit).model_dump(), path=unit.path, parent=unit.parent_code, ancestors=ancestors,
-                       children=[ref(c) for c in children(session, unit)])
+    return OrgUnitInfo(
+        **ref(unit).model_dump(),
+        path=unit.path,
+        parent=unit.parent_code,
+        ancestors=ancestors,
+        children=[ref(c) for c in children(session, unit)],
+    )
 
 
 # -- filters ----------------------------------------------------------------------------------------
@@ -153,15 +172,20 @@ def _rate(done: int | None, of: int | None) -> float | None:
     return round(done / of, 4) if done is not None and of else None
 
 
-def _stage_counts(session: Session, group: str, where: list[Any], units: list[str]) -> dict[Any, dict[str, int]]:
+def _stage_counts(
+    session: Session, group: str, where: list[Any], units: list[str]
+) -> dict[Any, dict[str, int]]:
     """Stage counts of some org units grouped by a column; without filters from the small totals table."""
     model: Any = FunnelTotal if not where and group == "org_unit" else FunnelCell
     out: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
     if not units:
         return out
     column = getattr(model, group)
-    rows = session.execute(select(column, model.stage, func.sum(model.count))
-                           .where(*where, col(model.org_unit).in_(units)).group_by(column, model.stage))
+    rows = session.execute(
+        select(column, model.stage, func.sum(model.count))
+        .where(*where, col(model.org_unit).in_(units))
+        .group_by(column, model.stage)
+    )
     for key, stage, count in rows:
         out[key][stage] = int(count or 0)
     return out
@@ -173,7 +197,9 @@ def _names(session: Session, dimension: str, keys: Iterable[str]) -> dict[str, s
         return {}
     names = {}
     for key in keys:
-        title = session.exec(select(Enrolment.course_title).where(Enrolment.course_id == key).limit(1)).first()
+        title = session.exec(
+            select(Enrolment.course_title).where(Enrolment.course_id == key).limit(1)
+        ).first()
         if title is not None:
             names[key] = title
     return names
@@ -193,14 +219,19 @@ def _sibling_groups(session: Session, parent: OrgUnitView, where: list[Any]) -> 
     return groups
 
 
-def _hidden_stages(groups: dict[str, dict[str, int]], threshold: int, inherited: set[str]) -> dict[str, set[str]]:
+def _hidden_stages(
+    groups: dict[str, dict[str, int]], threshold: int, inherited: set[str]
+) -> dict[str, set[str]]:
     """stage -> the groups hidden in it (a stage hidden for the parent hides it for every group)."""
-    return {s: (set(groups) if s in inherited else hidden_cells({k: v[s] for k, v in groups.items()}, threshold))
-            for s in STAGES}
+    return {
+        s: (set(groups) if s in inherited else hidden_cells({k: v[s] for k, v in groups.items()}, threshold))
+        for s in STAGES
+    }
 
 
-def inherited_stages(session: Session, scope: Jurisdiction, unit: OrgUnitView, where: list[Any],
-                     threshold: int) -> set[str]:
+def inherited_stages(
+    session: Session, scope: Jurisdiction, unit: OrgUnitView, where: list[Any], threshold: int
+) -> set[str]:
     """The stages in which `unit` is hidden in its parent's table (and so on up to the top of the
     caller's jurisdiction): its own answers must hide them too, or a subtraction from the parent's
     table would reveal a suppressed cell. This is where drill-down stops."""
@@ -216,7 +247,9 @@ def inherited_stages(session: Session, scope: Jurisdiction, unit: OrgUnitView, w
     return hidden
 
 
-def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None) -> FunnelReport:
+def funnel(
+    session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
+) -> FunnelReport:
     """Enrolled → started → completed → certified, by child org unit (drill-down) or by course,
     language or institute within the unit (cohort comparison)."""
     threshold = (settings or get_settings()).analytics_min_cell
@@ -225,7 +258,7 @@ def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
     where = funnel_filters(scope, q)
     inherited = inherited_stages(session, scope, unit, where, threshold)
     if "enrolled" in inherited:
-        raise TooFewToShow(f"{unit.name} is shown as \"<{threshold}\" one level up: it cannot be broken down.")
+        raise TooFewToShow(f'{unit.name} is shown as "<{threshold}" one level up: it cannot be broken down.')
     names: dict[str, str]
     has_children: set[str] = set()
     if q.group_by == "org_unit":
@@ -233,8 +266,13 @@ def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
         names = {k.code: k.name for k in kids}
         names[DIRECT] = "(directly in this unit)"
         groups = _sibling_groups(session, unit, where)
-        has_children = set(session.exec(select(OrgUnitView.parent_code).where(
-            col(OrgUnitView.parent_code).in_([k.code for k in kids])).distinct()))
+        has_children = set(
+            session.exec(
+                select(OrgUnitView.parent_code)
+                .where(col(OrgUnitView.parent_code).in_([k.code for k in kids]))
+                .distinct()
+            )
+        )
     else:
         groups = _stage_counts(session, DIMENSION[q.group_by], where, [unit.code])
         names = _names(session, q.group_by, groups)
@@ -247,10 +285,18 @@ def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
     for key in sorted(groups, key=lambda k: (k == DIRECT, names.get(k, k))):
         counts = {s: None if key in hidden[s] else groups[key][s] for s in STAGES}
         suppressed = any(v is None for v in counts.values())
-        rows.append(FunnelRow(key=key, name=names.get(key, key), counts=counts, suppressed=suppressed,
-                              completion_rate=_rate(counts["completed"], counts["enrolled"]),
-                              drillable=key in has_children and counts["enrolled"] is not None
-                              and groups[key]["enrolled"] >= threshold))
+        rows.append(
+            FunnelRow(
+                key=key,
+                name=names.get(key, key),
+                counts=counts,
+                suppressed=suppressed,
+                completion_rate=_rate(counts["completed"], counts["enrolled"]),
+                drillable=key in has_children
+                and counts["enrolled"] is not None
+                and groups[key]["enrolled"] >= threshold,
+            )
+        )
     return FunnelReport(unit=ref(unit), group_by=q.group_by, total=total, rows=rows, min_cell=threshold)
 
 
@@ -259,17 +305,26 @@ def funnel(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
 
 def _attainment_counts(session: Session, kind: str, units: list[str]) -> dict[str, dict[str, dict[str, int]]]:
     """code -> org unit -> rating -> teachers."""
-    raw: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: dict.fromkeys(RATINGS, 0)))
+    raw: dict[str, dict[str, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: dict.fromkeys(RATINGS, 0))
+    )
     for org_unit, code, rating, count in session.execute(
-            select(AttainmentCell.org_unit, AttainmentCell.code, AttainmentCell.rating, func.sum(AttainmentCell.count))
-            .where(AttainmentCell.kind == kind, col(AttainmentCell.org_unit).in_(units))
-            .group_by(AttainmentCell.org_unit, AttainmentCell.code, AttainmentCell.rating)):
+        select(
+            AttainmentCell.org_unit,
+            AttainmentCell.code,
+            AttainmentCell.rating,
+            func.sum(AttainmentCell.count),
+        )
+        .where(AttainmentCell.kind == kind, col(AttainmentCell.org_unit).in_(units))
+        .group_by(AttainmentCell.org_unit, AttainmentCell.code, AttainmentCell.rating)
+    ):
         raw[code][org_unit][rating] = int(count or 0)
     return raw
 
 
-def _attainment_table(per_unit: dict[str, dict[str, int]], unit_code: str, kids: list[str], threshold: int,
-                      inherited: set[str]) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]], set[str]]:
+def _attainment_table(
+    per_unit: dict[str, dict[str, int]], unit_code: str, kids: list[str], threshold: int, inherited: set[str]
+) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]], set[str]]:
     """One code's table (children and `_direct` × ratings): its cells, the cells to hide and the
     ratings to hide in the unit's own total row. `inherited`: ratings hidden for the unit one level up."""
     own = per_unit.get(unit_code, dict.fromkeys(RATINGS, 0))
@@ -283,8 +338,9 @@ def _attainment_table(per_unit: dict[str, dict[str, int]], unit_code: str, kids:
     return cells, suppress_table(cells, threshold, already), hidden_cells(own, threshold, set(inherited))
 
 
-def _attainment_inherited(session: Session, scope: Jurisdiction, unit: OrgUnitView, kind: str,
-                          threshold: int) -> dict[str, set[str]]:
+def _attainment_inherited(
+    session: Session, scope: Jurisdiction, unit: OrgUnitView, kind: str, threshold: int
+) -> dict[str, set[str]]:
     """code -> ratings hidden for `unit` in its parent's heat table (recursively from the top of
     the caller's jurisdiction): the drill-down stop of the heat table."""
     chain = unit.path.split("/")
@@ -296,20 +352,25 @@ def _attainment_inherited(session: Session, scope: Jurisdiction, unit: OrgUnitVi
         kids = [k.code for k in children(session, parent)]
         following: dict[str, set[str]] = {}
         for code, per_unit in _attainment_counts(session, kind, [parent_code, *kids]).items():
-            _, hidden, _ = _attainment_table(per_unit, parent_code, kids, threshold, inherited.get(code, set()))
+            _, hidden, _ = _attainment_table(
+                per_unit, parent_code, kids, threshold, inherited.get(code, set())
+            )
             following[code] = {r for r in RATINGS if (child_code, r) in hidden}
         inherited = following
     return inherited
 
 
-def attainment(session: Session, user: Principal, q: AnalyticsQuery,
-               settings: ProgressSettings | None = None) -> AttainmentReport:
+def attainment(
+    session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
+) -> AttainmentReport:
     """Teachers per rating for each indicator or competency, by child org unit (the heat table)."""
     threshold = (settings or get_settings()).analytics_min_cell
     scope = jurisdiction(user)
     if scope.institute:
-        raise Forbidden("Attainment is counted per teacher across institutes, so it is not available for an "
-                        "institute's scope.")
+        raise Forbidden(
+            "Attainment is counted per teacher across institutes, so it is not available for an "
+            "institute's scope."
+        )
     unit = resolve_unit(session, scope, q.org)
     kids = children(session, unit)
     kid_codes = [k.code for k in kids]
@@ -320,22 +381,42 @@ def attainment(session: Session, user: Principal, q: AnalyticsQuery,
         total = sum(counts.values())
         shown = {r: (None if r in hide else counts[r]) for r in RATINGS}
         total_shown = None if is_small(total, threshold) else total
-        return AttainmentCellOut(org_unit=org, counts=shown, total=total_shown,
-                                 proficient_share=_rate(shown["proficient"], total_shown), suppressed=bool(hide))
+        return AttainmentCellOut(
+            org_unit=org,
+            counts=shown,
+            total=total_shown,
+            proficient_share=_rate(shown["proficient"], total_shown),
+            suppressed=bool(hide),
+        )
 
     rows = []
     for code in sorted(raw):
         per_unit = raw[code]
-        cells, hidden, own_hidden = _attainment_table(per_unit, unit.code, kid_codes, threshold,
-                                                      inherited.get(code, set()))
-        out = [cell(k, {r: cells[(k, r)] for r in RATINGS}, {r for r in RATINGS if (k, r) in hidden})
-               for k in kid_codes]
+        cells, hidden, own_hidden = _attainment_table(
+            per_unit, unit.code, kid_codes, threshold, inherited.get(code, set())
+        )
+        out = [
+            cell(k, {r: cells[(k, r)] for r in RATINGS}, {r for r in RATINGS if (k, r) in hidden})
+            for k in kid_codes
+        ]
         if any(cells[(DIRECT, r)] for r in RATINGS):
-            out.append(cell(DIRECT, {r: cells[(DIRECT, r)] for r in RATINGS},
-                            {r for r in RATINGS if (DIRECT, r) in hidden}))
-        rows.append(AttainmentRow(code=code, cells=out,
-                                  total=cell(unit.code, per_unit.get(unit.code, dict.fromkeys(RATINGS, 0)), own_hidden)))
-    return AttainmentReport(unit=ref(unit), kind=q.kind, units=[ref(k) for k in kids], rows=rows, min_cell=threshold)
+            out.append(
+                cell(
+                    DIRECT,
+                    {r: cells[(DIRECT, r)] for r in RATINGS},
+                    {r for r in RATINGS if (DIRECT, r) in hidden},
+                )
+            )
+        rows.append(
+            AttainmentRow(
+                code=code,
+                cells=out,
+                total=cell(unit.code, per_unit.get(unit.code, dict.fromkeys(RATINGS, 0)), own_hidden),
+            )
+        )
+    return AttainmentReport(
+        unit=ref(unit), kind=q.kind, units=[ref(k) for k in kids], rows=rows, min_cell=threshold
+    )
 
 
 # -- trends -----------------------------------------------------------------------------------------
@@ -345,7 +426,9 @@ def _period(week: date, interval: str) -> date:
     return week if interval == "week" else week.replace(day=1)
 
 
-def trends(session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None) -> TrendReport:
+def trends(
+    session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
+) -> TrendReport:
     """Counts per stage by ISO week, or by month (a week belongs to the month of its Monday)."""
     threshold = (settings or get_settings()).analytics_min_cell
     scope = jurisdiction(user)
@@ -366,10 +449,19 @@ def trends(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
             target[stage] += counts[stage]
     inherited = inherited_stages(session, scope, unit, funnel_filters(scope, bounded), threshold)
     hidden = _hidden_stages({p.isoformat(): c for p, c in periods.items()}, threshold, inherited)
-    points = [TrendPoint(period=p, counts={s: None if p.isoformat() in hidden[s] else c[s] for s, _ in c.items()})
-              for p, c in sorted(periods.items())]
-    return TrendReport(unit=ref(unit), interval=q.interval, start=start, end=end, points=points,
-                       suppressed=any(v is None for p in points for v in p.counts.values()), min_cell=threshold)
+    points = [
+        TrendPoint(period=p, counts={s: None if p.isoformat() in hidden[s] else c[s] for s, _ in c.items()})
+        for p, c in sorted(periods.items())
+    ]
+    return TrendReport(
+        unit=ref(unit),
+        interval=q.interval,
+        start=start,
+        end=end,
+        points=points,
+        suppressed=any(v is None for p in points for v in p.counts.values()),
+        min_cell=threshold,
+    )
 
 
 # -- time to completion -----------------------------------------------------------------------------
@@ -389,8 +481,9 @@ def _quantile(histogram: dict[int, int], q: float) -> float | None:
     return None
 
 
-def completion_time(session: Session, user: Principal, q: AnalyticsQuery,
-                    settings: ProgressSettings | None = None) -> CompletionTimeReport:
+def completion_time(
+    session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
+) -> CompletionTimeReport:
     """Median and 75th percentile of days from enrolment to completion, by child unit or course.
     A group with fewer than the minimum of completions shows neither."""
     threshold = (settings or get_settings()).analytics_min_cell
@@ -416,8 +509,10 @@ def completion_time(session: Session, user: Principal, q: AnalyticsQuery,
     hist: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     own: dict[int, int] = defaultdict(int)
     for org_unit, key, days, count in session.execute(
-            select(DurationCell.org_unit, group, DurationCell.days, func.sum(DurationCell.count))
-            .where(*where, where_unit).group_by(DurationCell.org_unit, group, DurationCell.days)):
+        select(DurationCell.org_unit, group, DurationCell.days, func.sum(DurationCell.count))
+        .where(*where, where_unit)
+        .group_by(DurationCell.org_unit, group, DurationCell.days)
+    ):
         if org_unit == unit.code:
             own[days] += int(count)
             if q.group_by != "org_unit":
@@ -439,13 +534,23 @@ def completion_time(session: Session, user: Principal, q: AnalyticsQuery,
 
     def row(key: str, name: str, histogram: dict[int, int], count: int | None) -> CompletionTimeRow:
         ok = count is not None and not is_small(sum(histogram.values()), threshold)
-        return CompletionTimeRow(key=key, name=name, completed=count if ok else None,
-                                 median_days=_quantile(histogram, 0.5) if ok else None,
-                                 p75_days=_quantile(histogram, 0.75) if ok else None, suppressed=not ok)
+        return CompletionTimeRow(
+            key=key,
+            name=name,
+            completed=count if ok else None,
+            median_days=_quantile(histogram, 0.5) if ok else None,
+            p75_days=_quantile(histogram, 0.75) if ok else None,
+            suppressed=not ok,
+        )
 
     rows = [row(k, names.get(k, k), hist[k], shown[k]) for k in sorted(hist, key=lambda k: names.get(k, k))]
-    return CompletionTimeReport(unit=ref(unit), group_by=q.group_by, rows=rows, min_cell=threshold,
-                                total=row(unit.code, unit.name, own, None if stopped else sum(own.values())))
+    return CompletionTimeReport(
+        unit=ref(unit),
+        group_by=q.group_by,
+        rows=rows,
+        min_cell=threshold,
+        total=row(unit.code, unit.name, own, None if stopped else sum(own.values())),
+    )
 
 
 def _duration_scope(scope: Jurisdiction, q: AnalyticsQuery) -> list[Any]:
@@ -456,7 +561,9 @@ def _duration_scope(scope: Jurisdiction, q: AnalyticsQuery) -> list[Any]:
 # -- furthest behind --------------------------------------------------------------------------------
 
 
-def behind(session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None) -> BehindReport:
+def behind(
+    session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
+) -> BehindReport:
     """Org units at a level under the unit, lowest completion rate first (enrolments counted in the
     unit's subtree). Units where a shown count would be under the minimum are left out and counted."""
     settings = settings or get_settings()
@@ -470,13 +577,19 @@ def behind(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
         raise Unprocessable(f"{unit.name} is a {unit.kind}: rank units below it (a lower level).")
     filters = funnel_filters(scope, q)
     model: Any = FunnelCell if filters else FunnelTotal
-    where = [*filters, model.level == level, col(model.stage).in_(("enrolled", "completed")),
-             (OrgUnitView.path.startswith(unit.path + "/"))]  # type: ignore[union-attr]
+    where = [
+        *filters,
+        model.level == level,
+        col(model.stage).in_(("enrolled", "completed")),
+        (OrgUnitView.path.startswith(unit.path + "/")),
+    ]  # type: ignore[union-attr]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"enrolled": 0, "completed": 0})
     for code, stage, count in session.execute(
-            select(model.org_unit, model.stage, func.sum(model.count))
-            .join(OrgUnitView, OrgUnitView.code == model.org_unit).where(*where)
-            .group_by(model.org_unit, model.stage)):
+        select(model.org_unit, model.stage, func.sum(model.count))
+        .join(OrgUnitView, OrgUnitView.code == model.org_unit)
+        .where(*where)
+        .group_by(model.org_unit, model.stage)
+    ):
         counts[code][stage] = int(count or 0)
     ranked, left_out = [], 0
     for code, c in counts.items():
@@ -487,13 +600,27 @@ def behind(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
         ranked.append((c["completed"] / c["enrolled"], code, c))
     ranked.sort(key=lambda r: (r[0], -r[2]["enrolled"], r[1]))
     if q.limit > settings.analytics_export_max_rows:
-        raise PayloadTooLarge(f"At most {settings.analytics_export_max_rows} rows per answer; ask for fewer "
-                              "(limit) or a smaller org unit.", hint="narrow")
-    top = ranked[:q.limit]
-    units = {u.code: u for u in session.exec(select(OrgUnitView).where(col(OrgUnitView.code).in_([r[1] for r in top])))}
-    rows = [BehindRow(unit=ref(units[code]), parent=units[code].parent_code, enrolled=c["enrolled"],
-                      completed=c["completed"], completion_rate=round(rate, 4), not_completed=c["enrolled"] - c["completed"])
-            for rate, code, c in top]
+        raise PayloadTooLarge(
+            f"At most {settings.analytics_export_max_rows} rows per answer; ask for fewer "
+            "(limit) or a smaller org unit.",
+            hint="narrow",
+        )
+    top = ranked[: q.limit]
+    units = {
+        u.code: u
+        for u in session.exec(select(OrgUnitView).where(col(OrgUnitView.code).in_([r[1] for r in top])))
+    }
+    rows = [
+        BehindRow(
+            unit=ref(units[code]),
+            parent=units[code].parent_code,
+            enrolled=c["enrolled"],
+            completed=c["completed"],
+            completion_rate=round(rate, 4),
+            not_completed=c["enrolled"] - c["completed"],
+        )
+        for rate, code, c in top
+    ]
     return BehindReport(unit=ref(unit), level=q.level, rows=rows, left_out=left_out, min_cell=threshold)
 
 
@@ -502,13 +629,26 @@ def behind(session: Session, user: Principal, q: AnalyticsQuery, settings: Progr
 
 def upsert_org_units(session: Session, units: list[dict[str, Any]]) -> int:
     """Insert or update org units given as {code, name, kind, parent (code or None), path}."""
-    existing = {u.code: u for u in session.exec(select(OrgUnitView).where(
-        col(OrgUnitView.code).in_([u["code"] for u in units])))} if units else {}
+    existing = (
+        {
+            u.code: u
+            for u in session.exec(
+                select(OrgUnitView).where(col(OrgUnitView.code).in_([u["code"] for u in units]))
+            )
+        }
+        if units
+        else {}
+    )
     changed = 0
     now = utcnow()
     for data in units:
-        fields = {"name": data["name"], "kind": data["kind"], "parent_code": data.get("parent"),
-                  "path": data["path"], "level": data["path"].count("/")}
+        fields = {
+            "name": data["name"],
+            "kind": data["kind"],
+            "parent_code": data.get("parent"),
+            "path": data["path"],
+            "level": data["path"].count("/"),
+        }
         row = existing.get(data["code"])
         if row is None:
             session.add(OrgUnitView(code=data["code"], updated_at=now, **fields))
@@ -560,26 +700,72 @@ def export_rows(table: str, report: Any) -> tuple[list[str], list[list[Any]]]:
         return f"<{report.min_cell}" if value is None else value
 
     if table == "funnel":
-        return (["key", "name", *STAGES, "completion_rate"],
-                [[r.key, r.name, *(v(r.counts[s]) for s in STAGES), r.completion_rate if r.completion_rate is not None
-                  else ""] for r in report.rows] + [["total", report.unit.name, *(v(report.total[s]) for s in STAGES), ""]])
+        return (
+            ["key", "name", *STAGES, "completion_rate"],
+            [
+                [
+                    r.key,
+                    r.name,
+                    *(v(r.counts[s]) for s in STAGES),
+                    r.completion_rate if r.completion_rate is not None else "",
+                ]
+                for r in report.rows
+            ]
+            + [["total", report.unit.name, *(v(report.total[s]) for s in STAGES), ""]],
+        )
     if table == "attainment":
         rows = []
         for r in report.rows:
             for c in [*r.cells, r.total]:
-                rows.append([r.code, c.org_unit, *(v(c.counts[x]) for x in RATINGS), v(c.total),
-                             c.proficient_share if c.proficient_share is not None else ""])
+                rows.append(
+                    [
+                        r.code,
+                        c.org_unit,
+                        *(v(c.counts[x]) for x in RATINGS),
+                        v(c.total),
+                        c.proficient_share if c.proficient_share is not None else "",
+                    ]
+                )
         return ["code", "org_unit", *RATINGS, "total", "proficient_share"], rows
     if table == "trends":
-        return ["period", *STAGES], [[p.period.isoformat(), *(v(p.counts[s]) for s in STAGES)] for p in report.points]
+        return ["period", *STAGES], [
+            [p.period.isoformat(), *(v(p.counts[s]) for s in STAGES)] for p in report.points
+        ]
     if table == "completion_time":
-        return (["key", "name", "completed", "median_days", "p75_days"],
-                [[r.key, r.name, v(r.completed), r.median_days if r.median_days is not None else "",
-                  r.p75_days if r.p75_days is not None else ""] for r in [*report.rows, report.total]])
-    return (["code", "name", "parent", "enrolled", "completed", "not_completed", "completion_rate"],
-            [[r.unit.code, r.unit.name, r.parent or "", r.enrolled, r.completed, r.not_completed, r.completion_rate]
-             for r in report.rows])
+        return (
+            ["key", "name", "completed", "median_days", "p75_days"],
+            [
+                [
+                    r.key,
+                    r.name,
+                    v(r.completed),
+                    r.median_days if r.median_days is not None else "",
+                    r.p75_days if r.p75_days is not None else "",
+                ]
+                for r in [*report.rows, report.total]
+            ],
+        )
+    return (
+        ["code", "name", "parent", "enrolled", "completed", "not_completed", "completion_rate"],
+        [
+            [
+                r.unit.code,
+                r.unit.name,
+                r.parent or "",
+                r.enrolled,
+                r.completed,
+                r.not_completed,
+                r.completion_rate,
+            ]
+            for r in report.rows
+        ],
+    )
 
 
-REPORTS = {"funnel": funnel, "attainment": attainment, "trends": trends, "completion_time": completion_time,
-           "behind": behind}
+REPORTS = {
+    "funnel": funnel,
+    "attainment": attainment,
+    "trends": trends,
+    "completion_time": completion_time,
+    "behind": behind,
+}

@@ -40,7 +40,9 @@ def _complement(counts: Mapping[K, int], hidden: set[K]) -> K | None:
     return min(shown, key=lambda k: (counts[k], str(k)))
 
 
-def hidden_cells(counts: Mapping[K, int], threshold: int = THRESHOLD, already: set[K] | None = None) -> set[K]:
+def hidden_cells(
+    counts: Mapping[K, int], threshold: int = THRESHOLD, already: set[K] | None = None
+) -> set[K]:
     """Which siblings to hide, given some may be hidden already (rule 2 hides them all)."""
     total = sum(counts.values())
     if is_small(total, threshold):
@@ -57,12 +59,15 @@ def suppress(counts: Mapping[K, int], threshold: int = THRESHOLD) -> tuple[dict[
     """One group of siblings and their total: the values to show (None = "<10") and the total."""
     hidden = hidden_cells(counts, threshold)
     total = sum(counts.values())
-    return ({k: (None if k in hidden else v) for k, v in counts.items()},
-            None if is_small(total, threshold) else total)
+    return (
+        {k: (None if k in hidden else v) for k, v in counts.items()},
+        None if is_small(total, threshold) else total,
+    )
 
 
-def suppress_table(cells: Mapping[tuple[R, C], int], threshold: int = THRESHOLD,
-                   already: set[tuple[R, C]] | None = None) -> set[tuple[R, C]]:
+def suppress_table(
+    cells: Mapping[tuple[R, C], int], threshold: int = THRESHOLD, already: set[tuple[R, C]] | None = None
+) -> set[tuple[R, C]]:
     """A two-way table whose row and column totals are shown: the cells to hide (`already`: cells
     hidden for another reason, e.g. a column hidden one level up)."""
     rows: dict[R, list[C]] = {}

@@ -22,8 +22,14 @@ def start_clients(app: Starlette) -> Callable[[], Awaitable[Any]]:
 
 def build_app(settings: ProgressSettings | None = None) -> Starlette:
     settings = settings or get_settings()
-    return create_app(name="progress", settings=settings, routes=routes, database_url=settings.database_url,
-                      outbox=outbox, on_startup=[start_clients])
+    return create_app(
+        name="progress",
+        settings=settings,
+        routes=routes,
+        database_url=settings.database_url,
+        outbox=outbox,
+        on_startup=[start_clients],
+    )
 
 
 app = build_app()

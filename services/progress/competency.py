@@ -66,8 +66,13 @@ def course_indicators(course: dict[str, Any]) -> set[str]:
     return found
 
 
-def build_profile(framework: dict[str, Any], found: dict[str, list[bool]], courses: list[dict[str, Any]],
-                  completed: set[str], suggestions: int = 3) -> CompetencyProfile:
+def build_profile(
+    framework: dict[str, Any],
+    found: dict[str, list[bool]],
+    courses: list[dict[str, Any]],
+    completed: set[str],
+    suggestions: int = 3,
+) -> CompetencyProfile:
     """`framework`: {code, title, items: [{code, kind: aspect|competency|indicator, title, parent}]}
     (parent is the parent's code); `courses`: outlines of published courses (id, title, modules)."""
     items = {i["code"]: i for i in framework["items"]}
@@ -77,10 +82,17 @@ def build_profile(framework: dict[str, Any], found: dict[str, list[bool]], cours
             continue
         results = found.get(item["code"], [])
         competency = items.get(item.get("parent") or "")
-        indicators.append(IndicatorRating(
-            code=item["code"], title=item["title"], competency=competency["code"] if competency else None,
-            aspect=competency.get("parent") if competency else None, rating=rate(results),
-            evidence=len(results), correct=sum(results)))
+        indicators.append(
+            IndicatorRating(
+                code=item["code"],
+                title=item["title"],
+                competency=competency["code"] if competency else None,
+                aspect=competency.get("parent") if competency else None,
+                rating=rate(results),
+                evidence=len(results),
+                correct=sum(results),
+            )
+        )
     competencies: dict[str, str] = {}
     for rating in indicators:
         if rating.competency:
@@ -95,31 +107,52 @@ def build_profile(framework: dict[str, Any], found: dict[str, list[bool]], cours
     ranked.sort(key=lambda c: (-len(c.covers), c.title))
     counts = {name: sum(1 for r in indicators if r.rating == name) for name in ORDER}
     return CompetencyProfile(
-        framework=framework["code"], title=framework.get("title", ""), indicators=indicators,
-        competencies=competencies, covered=sum(1 for r in indicators if r.evidence), total=len(indicators),
-        proficient=counts["proficient"], developing=counts["developing"], not_yet=counts["not_yet"],
-        next=ranked[:suggestions])
+        framework=framework["code"],
+        title=framework.get("title", ""),
+        indicators=indicators,
+        competencies=competencies,
+        covered=sum(1 for r in indicators if r.evidence),
+        total=len(indicators),
+        proficient=counts["proficient"],
+        developing=counts["developing"],
+        not_yet=counts["not_yet"],
+        next=ranked[:suggestions],
+    )
 
 
 def framework_from_case(package: dict[str, Any]) -> dict[str, Any]:
     """The courses service's CASE 1.1 CFPackage as the tree `build_profile` reads: items by human
     code with their parent's code (from `isChildOf`); retired items (with a `statusEndDate`) left out."""
     by_id = {item["identifier"]: item for item in package["CFItems"]}
-    parents = {a["originNodeURI"]["identifier"]: a["destinationNodeURI"]["identifier"]
-               for a in package["CFAssociations"] if a["associationType"] == "isChildOf"}
+    parents = {
+        a["originNodeURI"]["identifier"]: a["destinationNodeURI"]["identifier"]
+        for a in package["CFAssociations"]
+        if a["associationType"] == "isChildOf"
+    }
     items = []
     for item in package["CFItems"]:
         if item.get("statusEndDate"):
             continue
         parent = by_id.get(parents.get(item["identifier"], ""))
-        items.append({"code": item["humanCodingScheme"], "kind": item["CFItemType"].lower(),
-                      "title": item["fullStatement"], "parent": parent["humanCodingScheme"] if parent else None})
+        items.append(
+            {
+                "code": item["humanCodingScheme"],
+                "kind": item["CFItemType"].lower(),
+                "title": item["fullStatement"],
+                "parent": parent["humanCodingScheme"] if parent else None,
+            }
+        )
     document = package["CFDocument"]
-    return {"code": document.get("extensions", {}).get("ustaz", {}).get("code", document["identifier"]),
-            "title": document["title"], "items": items}
+    return {
+        "code": document.get("extensions", {}).get("ustaz", {}).get("code", document["identifier"]),
+        "title": document["title"],
+        "items": items,
+    }
 
 
-def fetch_inputs(courses: ServiceClient, framework_code: str, lang: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def fetch_inputs(
+    courses: ServiceClient, framework_code: str, lang: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The framework and the published courses in the teacher's language, from the courses service.
     Course outlines are cached by (course, version): published versions never change."""
     try:

@@ -39,7 +39,9 @@ class Enrolment(Base, table=True):
     deadline: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # Completion rule: every lesson of the pinned version viewed (an `experienced` statement) as
     # well as every quiz passed. Cohort enrolments set it; self-enrolment takes the setting.
-    require_lessons: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    require_lessons: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     enrolled_by: str | None = Field(default=None, max_length=80)  # the institute admin of a cohort enrolment
 
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
@@ -104,8 +106,10 @@ class Statement(Base, table=True):
 
     # (user, course, stored): an enrolment's first record is one index probe (rollups), where the
     # course index alone made SQLite read every statement of the course.
-    __table_args__ = (Index("ix_statements_user_stored", "user_id", "stored", "id"),
-                      Index("ix_statements_user_course_stored", "user_id", "course_id", "stored"))
+    __table_args__ = (
+        Index("ix_statements_user_stored", "user_id", "stored", "id"),
+        Index("ix_statements_user_course_stored", "user_id", "course_id", "stored"),
+    )
 
 
 class ReminderPreferences(Base, table=True):
@@ -119,7 +123,9 @@ class ReminderPreferences(Base, table=True):
     quiet_end: str = Field(default="08:00", max_length=5)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=20)
-    channels: list[str] = Field(default_factory=lambda: ["email", "sms"], sa_column=Column(JSON, nullable=False))
+    channels: list[str] = Field(
+        default_factory=lambda: ["email", "sms"], sa_column=Column(JSON, nullable=False)
+    )
     unsubscribed: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -158,8 +164,10 @@ class Delivery(Base, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
-    __table_args__ = (UniqueConstraint("reminder_id", "channel"),
-                      Index("ix_deliveries_due", "status", "next_attempt_at"))
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "channel"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
 
 
 # -- analytics: the org-unit read model, raw certificate facts and the rollups (docs/analytics.md) ----

@@ -42,19 +42,30 @@ CLAIM_SECONDS = 300  # a delivery claimed by a worker that died is retried after
 
 MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
-        "inactive": ("Your course is waiting: {course}",
-                     "You have not opened “{course}” for {days} days. Continue where you left off: {link}"),
+        "inactive": (
+            "Your course is waiting: {course}",
+            "You have not opened “{course}” for {days} days. Continue where you left off: {link}",
+        ),
         "deadline": ("Deadline soon: {course}", "“{course}” is due on {deadline}. Finish it in time: {link}"),
-        "certificate": ("Your certificate is ready: {course}",
-                        "Congratulations! Your certificate for “{course}” is ready: {link}"),
+        "certificate": (
+            "Your certificate is ready: {course}",
+            "Congratulations! Your certificate for “{course}” is ready: {link}",
+        ),
         "footer": ("", "Unsubscribe from these reminders: {unsubscribe}"),
     },
     "ru": {
-        "inactive": ("Курс ждёт вас: {course}",
-                     "Вы не открывали курс «{course}» уже {days} дн. Продолжите с того места, где остановились: {link}"),
-        "deadline": ("Скоро срок: {course}", "Курс «{course}» нужно завершить до {deadline}. Успейте вовремя: {link}"),
-        "certificate": ("Ваш сертификат готов: {course}",
-                        "Поздравляем! Сертификат за курс «{course}» готов: {link}"),
+        "inactive": (
+            "Курс ждёт вас: {course}",
+            "Вы не открывали курс «{course}» уже {days} дн. Продолжите с того места, где остановились: {link}",
+        ),
+        "deadline": (
+            "Скоро срок: {course}",
+            "Курс «{course}» нужно завершить до {deadline}. Успейте вовремя: {link}",
+        ),
+        "certificate": (
+            "Ваш сертификат готов: {course}",
+            "Поздравляем! Сертификат за курс «{course}» готов: {link}",
+        ),
         "footer": ("", "Отписаться от этих напоминаний: {unsubscribe}"),
     },
 }
@@ -121,10 +132,22 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def remind(session: Session, settings: ProgressSettings, now: datetime, *, user_id: str, rule: str,
-           course_id: str, period: str, language: str, prefs: ReminderPreferences | None,
-           values: dict[str, Any], link: str, existing: set[tuple[str, str, str, str]] | None = None,
-           collect: list[Delivery] | None = None) -> Reminder | None:
+def remind(
+    session: Session,
+    settings: ProgressSettings,
+    now: datetime,
+    *,
+    user_id: str,
+    rule: str,
+    course_id: str,
+    period: str,
+    language: str,
+    prefs: ReminderPreferences | None,
+    values: dict[str, Any],
+    link: str,
+    existing: set[tuple[str, str, str, str]] | None = None,
+    collect: list[Delivery] | None = None,
+) -> Reminder | None:
     """Create one reminder and its deliveries, unless the teacher opted out or it already exists.
     A sweep passes `existing` (the keys it loaded up front, instead of a query each) and `collect`
     (the deliveries, to add after one flush of every reminder they refer to)."""
@@ -135,11 +158,22 @@ def remind(session: Session, settings: ProgressSettings, now: datetime, *, user_
         return None
     language = prefs.language if prefs else language
     subject, body = render(rule, language, link=link, **values)
-    reminder = Reminder(user_id=user_id, rule=rule, course_id=course_id, period=period, language=language,
-                        subject=subject, body=body, link=link, created_at=now)
+    reminder = Reminder(
+        user_id=user_id,
+        rule=rule,
+        course_id=course_id,
+        period=period,
+        language=language,
+        subject=subject,
+        body=body,
+        link=link,
+        created_at=now,
+    )
     session.add(reminder)
-    deliveries = [Delivery(reminder_id=reminder.id, channel=channel, address=address, next_attempt_at=now)
-                  for channel, address in _addresses(settings, prefs)]
+    deliveries = [
+        Delivery(reminder_id=reminder.id, channel=channel, address=address, next_attempt_at=now)
+        for channel, address in _addresses(settings, prefs)
+    ]
     if existing is not None:
         existing.add(key)
     if collect is not None:
@@ -177,32 +211,72 @@ def sweep(session: Session, settings: ProgressSettings, now: datetime) -> int:
     created = 0
     for enrolment in repository.active_enrolments(session):
         mine = prefs.get(enrolment.user_id)
-        seen = max(enrolment.enrolled_at, last_seen.get((enrolment.user_id, enrolment.course_id), enrolment.enrolled_at))
-        common = {"user_id": enrolment.user_id, "course_id": enrolment.course_id, "prefs": mine,
-                  "language": enrolment.language, "link": link, "existing": existing, "collect": deliveries}
+        seen = max(
+            enrolment.enrolled_at,
+            last_seen.get((enrolment.user_id, enrolment.course_id), enrolment.enrolled_at),
+        )
+        common = {
+            "user_id": enrolment.user_id,
+            "course_id": enrolment.course_id,
+            "prefs": mine,
+            "language": enrolment.language,
+            "link": link,
+            "existing": existing,
+            "collect": deliveries,
+        }
         if now - seen >= inactive_for:
             days = (now - seen).days
-            created += remind(session, settings, now, rule="inactive", period=window,
-                              values={"course": enrolment.course_title, "days": days}, **common) is not None
+            created += (
+                remind(
+                    session,
+                    settings,
+                    now,
+                    rule="inactive",
+                    period=window,
+                    values={"course": enrolment.course_title, "days": days},
+                    **common,
+                )
+                is not None
+            )
         if enrolment.deadline is not None and now < enrolment.deadline <= soon:
-            local = enrolment.deadline.astimezone(zone(mine.time_zone if mine else settings.default_time_zone,
-                                                       settings.default_time_zone))
-            created += remind(session, settings, now, rule="deadline", period=enrolment.deadline.date().isoformat(),
-                              values={"course": enrolment.course_title, "deadline": local.strftime("%Y-%m-%d %H:%M")},
-                              **common) is not None
+            local = enrolment.deadline.astimezone(
+                zone(mine.time_zone if mine else settings.default_time_zone, settings.default_time_zone)
+            )
+            created += (
+                remind(
+                    session,
+                    settings,
+                    now,
+                    rule="deadline",
+                    period=enrolment.deadline.date().isoformat(),
+                    values={"course": enrolment.course_title, "deadline": local.strftime("%Y-%m-%d %H:%M")},
+                    **common,
+                )
+                is not None
+            )
     session.flush()
     session.add_all(deliveries)
     return created
 
 
-def certificate_ready(session: Session, settings: ProgressSettings, now: datetime, payload: dict[str, Any]) -> Reminder | None:
+def certificate_ready(
+    session: Session, settings: ProgressSettings, now: datetime, payload: dict[str, Any]
+) -> Reminder | None:
     enrolment: Enrolment | None = repository.enrolment_for(session, payload["user_id"], payload["course_id"])
     prefs = session.get(ReminderPreferences, payload["user_id"])
-    return remind(session, settings, now, rule="certificate", user_id=payload["user_id"],
-                  course_id=payload["course_id"], period=payload["certificate_id"],
-                  language=enrolment.language if enrolment else "en", prefs=prefs,
-                  values={"course": enrolment.course_title if enrolment else ""},
-                  link=f"{settings.public_url}/me/certificates")
+    return remind(
+        session,
+        settings,
+        now,
+        rule="certificate",
+        user_id=payload["user_id"],
+        course_id=payload["course_id"],
+        period=payload["certificate_id"],
+        language=enrolment.language if enrolment else "en",
+        prefs=prefs,
+        values={"course": enrolment.course_title if enrolment else ""},
+        link=f"{settings.public_url}/me/certificates",
+    )
 
 
 # -- delivery --------------------------------------------------------------------------------------
@@ -227,9 +301,17 @@ def send_email(settings: ProgressSettings, delivery: Delivery, reminder: Reminde
 
 def send_sms(settings: ProgressSettings, delivery: Delivery, reminder: Reminder) -> None:
     headers = {"Authorization": f"Bearer {settings.sms_gateway_token}"} if settings.sms_gateway_token else {}
-    response = httpx.post(settings.sms_gateway_url, timeout=10, headers=headers, json={
-        "to": delivery.address, "text": f"{reminder.subject}. {reminder.link}", "reference": delivery.id,
-        "language": reminder.language})
+    response = httpx.post(
+        settings.sms_gateway_url,
+        timeout=10,
+        headers=headers,
+        json={
+            "to": delivery.address,
+            "text": f"{reminder.subject}. {reminder.link}",
+            "reference": delivery.id,
+            "language": reminder.language,
+        },
+    )
     response.raise_for_status()
 
 
@@ -240,7 +322,9 @@ def unsubscribe_link(settings: ProgressSettings, reminder: Reminder) -> str:
     return f"{settings.public_url}/unsubscribe?token={unsubscribe_token(settings.reminder_secret, reminder.user_id, reminder.rule)}"
 
 
-def deliver_due(engine: Engine, settings: ProgressSettings, now: datetime, limit: int = 200) -> dict[str, int]:
+def deliver_due(
+    engine: Engine, settings: ProgressSettings, now: datetime, limit: int = 200
+) -> dict[str, int]:
     """Send what is due, one delivery at a time: claim it (so no other worker sends it), send
     outside any transaction, record the outcome. Returns counts by outcome."""
     outcome = {"sent": 0, "deferred": 0, "retry": 0, "failed": 0}
@@ -252,17 +336,27 @@ def deliver_due(engine: Engine, settings: ProgressSettings, now: datetime, limit
             reminder = session.get(Reminder, delivery.reminder_id) if delivery else None
             if delivery is None or reminder is None:
                 continue
-            until = quiet_until(now, session.get(ReminderPreferences, reminder.user_id), settings.default_time_zone)
+            until = quiet_until(
+                now, session.get(ReminderPreferences, reminder.user_id), settings.default_time_zone
+            )
             if until is not None:
                 delivery.next_attempt_at = until
                 session.add(delivery)
                 outcome["deferred"] += 1
                 continue
-            claimed = session.execute(update(Delivery).where(
-                Delivery.id == delivery_id, col(Delivery.status).in_(("pending", "sending")),
-                Delivery.next_attempt_at <= now).values(
-                status="sending", attempts=Delivery.attempts + 1,
-                next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS)))
+            claimed = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    col(Delivery.status).in_(("pending", "sending")),
+                    Delivery.next_attempt_at <= now,
+                )
+                .values(
+                    status="sending",
+                    attempts=Delivery.attempts + 1,
+                    next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
+                )
+            )
             if not claimed.rowcount:
                 continue
         try:
@@ -270,7 +364,9 @@ def deliver_due(engine: Engine, settings: ProgressSettings, now: datetime, limit
             error = None
         except Exception as exc:  # any failure of this channel is this channel's alone
             error = f"{type(exc).__name__}: {exc}"[:500]
-            log.warning("delivery failed", extra={"delivery": delivery_id, "channel": channel, "error": error})
+            log.warning(
+                "delivery failed", extra={"delivery": delivery_id, "channel": channel, "error": error}
+            )
         with session_scope(engine) as session:
             row = session.get(Delivery, delivery_id)
             assert row is not None
@@ -282,7 +378,9 @@ def deliver_due(engine: Engine, settings: ProgressSettings, now: datetime, limit
                 outcome["failed"] += 1
             else:
                 row.status, row.last_error = "pending", error
-                row.next_attempt_at = now + timedelta(seconds=settings.delivery_backoff_seconds * 2 ** (row.attempts - 1))
+                row.next_attempt_at = now + timedelta(
+                    seconds=settings.delivery_backoff_seconds * 2 ** (row.attempts - 1)
+                )
                 outcome["retry"] += 1
             session.add(row)
     return outcome

@@ -23,12 +23,17 @@ from services.progress.models import (
 
 
 def enrolment_for(session: Session, user_id: str, course_id: str) -> Enrolment | None:
-    return session.exec(select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)).first()
+    return session.exec(
+        select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
+    ).first()
 
 
 def enrolments_of(session: Session, user_id: str) -> list[Enrolment]:
-    return list(session.exec(select(Enrolment).where(Enrolment.user_id == user_id)
-                             .order_by(col(Enrolment.enrolled_at).desc())))
+    return list(
+        session.exec(
+            select(Enrolment).where(Enrolment.user_id == user_id).order_by(col(Enrolment.enrolled_at).desc())
+        )
+    )
 
 
 def answer_key(session: Session, course_id: str, version: int) -> AnswerKeyCache | None:
@@ -42,15 +47,24 @@ def submission(session: Session, submission_id: str, *, for_update: bool = False
 def stale_submissions(session: Session, before: datetime, limit: int) -> list[Submission]:
     """Ungraded submissions last enqueued before `before`."""
     last_enqueued = func.coalesce(Submission.requeued_at, Submission.submitted_at)
-    return list(session.exec(select(Submission).where(Submission.status == "received", last_enqueued < before)
-                             .order_by(col(Submission.submitted_at)).limit(limit)))
+    return list(
+        session.exec(
+            select(Submission)
+            .where(Submission.status == "received", last_enqueued < before)
+            .order_by(col(Submission.submitted_at))
+            .limit(limit)
+        )
+    )
 
 
 def graded_submissions_of(session: Session, user_id: str) -> list[tuple[Submission, Enrolment]]:
     """The user's graded submissions with their enrolments, oldest graded first."""
-    rows = session.exec(select(Submission, Enrolment).join(Enrolment, col(Submission.enrolment_id) == Enrolment.id)
-                        .where(Submission.user_id == user_id, Submission.status == "graded")
-                        .order_by(col(Submission.graded_at), col(Submission.id)))
+    rows = session.exec(
+        select(Submission, Enrolment)
+        .join(Enrolment, col(Submission.enrolment_id) == Enrolment.id)
+        .where(Submission.user_id == user_id, Submission.status == "graded")
+        .order_by(col(Submission.graded_at), col(Submission.id))
+    )
     return [(s, e) for s, e in rows]
 
 
@@ -59,14 +73,22 @@ def completed_course_ids(session: Session, user_id: str) -> set[str]:
 
 
 def passed_quizzes(session: Session, enrolment_id: str) -> set[str]:
-    rows = session.exec(select(Submission.quiz_id).where(Submission.enrolment_id == enrolment_id,
-                                                         Submission.passed == True))  # noqa: E712
+    rows = session.exec(
+        select(Submission.quiz_id).where(
+            Submission.enrolment_id == enrolment_id, col(Submission.passed).is_(True)
+        )
+    )
     return set(rows)
 
 
 def passing_results(session: Session, enrolment_id: str) -> list[Submission]:
-    return list(session.exec(select(Submission).where(Submission.enrolment_id == enrolment_id,
-                                                      Submission.passed == True)))  # noqa: E712
+    return list(
+        session.exec(
+            select(Submission).where(
+                Submission.enrolment_id == enrolment_id, col(Submission.passed).is_(True)
+            )
+        )
+    )
 
 
 def completion(session: Session, enrolment_id: str) -> Completion | None:
@@ -85,8 +107,14 @@ def active_enrolments(session: Session, page: int = 1000) -> Iterator[Enrolment]
     """Every active enrolment, read in pages by id (the caller may write between pages)."""
     after = ""
     while True:
-        rows = list(session.exec(select(Enrolment).where(Enrolment.status == "active", Enrolment.id > after)
-                                 .order_by(col(Enrolment.id)).limit(page)))
+        rows = list(
+            session.exec(
+                select(Enrolment)
+                .where(Enrolment.status == "active", Enrolment.id > after)
+                .order_by(col(Enrolment.id))
+                .limit(page)
+            )
+        )
         yield from rows
         if len(rows) < page:
             return
@@ -104,12 +132,16 @@ def all_reminder_preferences(session: Session) -> dict[str, ReminderPreferences]
 def last_activity(session: Session) -> dict[tuple[str, str], datetime]:
     """(user, course) -> the latest `stored` of a statement or submission time."""
     latest: dict[tuple[str, str], datetime] = {}
-    statements = session.exec(select(Statement.user_id, Statement.course_id, func.max(Statement.stored))
-                              .where(col(Statement.course_id).is_not(None))
-                              .group_by(Statement.user_id, Statement.course_id))
-    submissions = session.exec(select(Enrolment.user_id, Enrolment.course_id, func.max(Submission.submitted_at))
-                               .join(Submission, col(Submission.enrolment_id) == Enrolment.id)
-                               .group_by(Enrolment.user_id, Enrolment.course_id))
+    statements = session.exec(
+        select(Statement.user_id, Statement.course_id, func.max(Statement.stored))
+        .where(col(Statement.course_id).is_not(None))
+        .group_by(Statement.user_id, Statement.course_id)
+    )
+    submissions = session.exec(
+        select(Enrolment.user_id, Enrolment.course_id, func.max(Submission.submitted_at))
+        .join(Submission, col(Submission.enrolment_id) == Enrolment.id)
+        .group_by(Enrolment.user_id, Enrolment.course_id)
+    )
     for user_id, course_id, moment in [*statements, *submissions]:
         moment = _aware(moment)
         key = (user_id, course_id)
@@ -126,38 +158,70 @@ def _aware(moment: Any) -> datetime:
 
 
 def reminder_exists(session: Session, user_id: str, rule: str, course_id: str, period: str) -> bool:
-    return session.exec(select(Reminder.id).where(Reminder.user_id == user_id, Reminder.rule == rule,
-                                                  Reminder.course_id == course_id, Reminder.period == period)
-                        ).first() is not None
+    return (
+        session.exec(
+            select(Reminder.id).where(
+                Reminder.user_id == user_id,
+                Reminder.rule == rule,
+                Reminder.course_id == course_id,
+                Reminder.period == period,
+            )
+        ).first()
+        is not None
+    )
 
 
 def reminder_keys_since(session: Session, since: datetime) -> set[tuple[str, str, str, str]]:
-    rows = session.exec(select(Reminder.user_id, Reminder.rule, Reminder.course_id, Reminder.period)
-                        .where(Reminder.created_at >= since))
+    rows = session.exec(
+        select(Reminder.user_id, Reminder.rule, Reminder.course_id, Reminder.period).where(
+            Reminder.created_at >= since
+        )
+    )
     return {tuple(row) for row in rows}  # type: ignore[misc]
 
 
 def due_deliveries(session: Session, now: datetime, limit: int) -> list[Delivery]:
-    return list(session.exec(select(Delivery).where(col(Delivery.status).in_(("pending", "sending")),
-                                                    Delivery.next_attempt_at <= now)
-                             .order_by(col(Delivery.next_attempt_at)).limit(limit)))
+    return list(
+        session.exec(
+            select(Delivery)
+            .where(col(Delivery.status).in_(("pending", "sending")), Delivery.next_attempt_at <= now)
+            .order_by(col(Delivery.next_attempt_at))
+            .limit(limit)
+        )
+    )
 
 
 def inbox(session: Session, user_id: str, limit: int = 50) -> list[Reminder]:
-    return list(session.exec(select(Reminder).where(Reminder.user_id == user_id)
-                             .order_by(col(Reminder.created_at).desc()).limit(limit)))
+    return list(
+        session.exec(
+            select(Reminder)
+            .where(Reminder.user_id == user_id)
+            .order_by(col(Reminder.created_at).desc())
+            .limit(limit)
+        )
+    )
 
 
 def deliveries_of(session: Session, reminder_ids: list[str]) -> list[Delivery]:
-    return list(session.exec(select(Delivery).where(col(Delivery.reminder_id).in_(reminder_ids)))) if reminder_ids else []
+    return (
+        list(session.exec(select(Delivery).where(col(Delivery.reminder_id).in_(reminder_ids))))
+        if reminder_ids
+        else []
+    )
 
 
 # -- progress views ----------------------------------------------------------------------------------
 
 
 def submissions_of(session: Session, enrolment_id: str, limit: int = 20) -> list[Submission]:
-    return list(session.exec(select(Submission).where(Submission.enrolment_id == enrolment_id)
-                             .order_by(col(Submission.submitted_at).desc()).limit(limit)))
+    return list(
+        session.exec(
+            select(Submission)
+            .where(Submission.enrolment_id == enrolment_id)
+            .order_by(col(Submission.submitted_at).desc())
+            .limit(limit)
+        )
+    )
 
 
 def course_enrolments(session: Session, course_id: str, institute_id: str | None) -> list[Enrolment]:
@@ -172,9 +236,11 @@ def viewed_activities(session: Session, course_id: str) -> dict[str, set[str]]:
     from services.progress.xapi import VIEWED
 
     out: dict[str, set[str]] = {}
-    rows = session.exec(select(Statement.user_id, Statement.activity_id).where(
-        Statement.course_id == course_id, Statement.voided == False, col(Statement.verb).in_(VIEWED))  # noqa: E712
-        .distinct())
+    rows = session.exec(
+        select(Statement.user_id, Statement.activity_id)
+        .where(Statement.course_id == course_id, Statement.voided == False, col(Statement.verb).in_(VIEWED))  # noqa: E712
+        .distinct()
+    )
     for user_id, activity in rows:
         out.setdefault(user_id, set()).add(activity)
     return out
@@ -183,8 +249,11 @@ def viewed_activities(session: Session, course_id: str) -> dict[str, set[str]]:
 def passed_by_enrolment(session: Session, enrolment_ids: list[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     if enrolment_ids:
-        rows = session.exec(select(Submission.enrolment_id, Submission.quiz_id).where(
-            col(Submission.enrolment_id).in_(enrolment_ids), Submission.passed == True).distinct())  # noqa: E712
+        rows = session.exec(
+            select(Submission.enrolment_id, Submission.quiz_id)
+            .where(col(Submission.enrolment_id).in_(enrolment_ids), col(Submission.passed).is_(True))
+            .distinct()
+        )
         for enrolment_id, quiz_id in rows:
             out.setdefault(enrolment_id, set()).add(quiz_id)
     return out

@@ -88,26 +88,36 @@ def units_of(org_path: str) -> list[tuple[str, int]]:
 # -- what one enrolment / one teacher contributes ---------------------------------------------------
 
 
-def enrolment_facts(enrolment: Any, started_at: datetime | None, completed_at: datetime | None,
-                    certified_at: datetime | None) -> dict[str, Any]:
+def enrolment_facts(
+    enrolment: Any, started_at: datetime | None, completed_at: datetime | None, certified_at: datetime | None
+) -> dict[str, Any]:
     enrolled_at = _aware(enrolment.enrolled_at)
     assert enrolled_at is not None
     started_at, completed_at, certified_at = _aware(started_at), _aware(completed_at), _aware(certified_at)
     if completed_at is not None and (started_at is None or completed_at < started_at):
         started_at = completed_at
     days = max(0, (completed_at - enrolled_at).days) if completed_at is not None else None
-    return {"org_path": enrolment.org_path, "institute_id": enrolment.institute_id, "course_id": enrolment.course_id,
-            "language": enrolment.language, "enrolled": week_of(enrolled_at),
-            "started": week_of(started_at) if started_at else None,
-            "completed": week_of(completed_at) if completed_at else None,
-            "certified": week_of(certified_at) if certified_at else None, "days_to_complete": days}
+    return {
+        "org_path": enrolment.org_path,
+        "institute_id": enrolment.institute_id,
+        "course_id": enrolment.course_id,
+        "language": enrolment.language,
+        "enrolled": week_of(enrolled_at),
+        "started": week_of(started_at) if started_at else None,
+        "completed": week_of(completed_at) if completed_at else None,
+        "certified": week_of(certified_at) if certified_at else None,
+        "days_to_complete": days,
+    }
 
 
 def funnel_cells(facts: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], int]]:
     for code, level in units_of(facts["org_path"]):
         for stage in STAGES:
             if facts[stage] is not None:
-                yield (code, facts["institute_id"], facts["course_id"], facts["language"], facts[stage], stage), level
+                yield (
+                    (code, facts["institute_id"], facts["course_id"], facts["language"], facts[stage], stage),
+                    level,
+                )
 
 
 def teacher_facts(enrolments: list[Any], facts: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -153,7 +163,9 @@ def teacher_ratings(found: dict[str, list[bool]]) -> dict[tuple[str, str], str]:
     return out
 
 
-def attainment_cells(org_path: str, ratings: dict[tuple[str, str], str]) -> Iterator[tuple[tuple[Any, ...], int]]:
+def attainment_cells(
+    org_path: str, ratings: dict[tuple[str, str], str]
+) -> Iterator[tuple[tuple[Any, ...], int]]:
     for code, level in units_of(org_path):
         for (kind, item), rating in ratings.items():
             yield (code, kind, item, rating), level
@@ -175,12 +187,17 @@ class Deltas:
     def apply(self, session: Session) -> int:
         changed = 0
         for name, cells in self.by_table.items():
-            table, key = {"funnel": (FUNNEL, FUNNEL_KEY), "totals": (TOTALS, TOTALS_KEY),
-                          "durations": (DURATIONS, DURATION_KEY),
-                          "attainment": (ATTAINMENT, ATTAINMENT_KEY)}[name]
-            rows = [{**dict(zip(key, k, strict=True)), "level": level, "count": delta}
-                    for k, (level, delta) in sorted(cells.items(), key=lambda item: tuple(map(str, item[0])))
-                    if delta]
+            table, key = {
+                "funnel": (FUNNEL, FUNNEL_KEY),
+                "totals": (TOTALS, TOTALS_KEY),
+                "durations": (DURATIONS, DURATION_KEY),
+                "attainment": (ATTAINMENT, ATTAINMENT_KEY),
+            }[name]
+            rows = [
+                {**dict(zip(key, k, strict=True)), "level": level, "count": delta}
+                for k, (level, delta) in sorted(cells.items(), key=lambda item: tuple(map(str, item[0])))
+                if delta
+            ]
             if rows:
                 _add_counts(session, table, key, rows)
                 changed += len(rows)
@@ -195,7 +212,9 @@ def _add_counts(session: Session, table: Table, key: tuple[str, ...], rows: list
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     stmt = dialect_insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=list(key), set_={"count": table.c.count + stmt.excluded.count})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key), set_={"count": table.c.count + stmt.excluded.count}
+    )
     session.execute(stmt, rows)
 
 
@@ -203,21 +222,37 @@ def _add_counts(session: Session, table: Table, key: tuple[str, ...], rows: list
 
 
 def _first_statement(session: Session, user_id: str, course_id: str) -> datetime | None:
-    return _aware(session.exec(select(func.min(Statement.stored)).where(  # type: ignore[call-overload]
-        Statement.user_id == user_id, Statement.course_id == course_id)).one())
+    return _aware(
+        session.exec(
+            select(func.min(Statement.stored)).where(  # type: ignore[call-overload]
+                Statement.user_id == user_id, Statement.course_id == course_id
+            )
+        ).one()
+    )
 
 
 def _first_certificate(session: Session, user_id: str, course_id: str) -> datetime | None:
-    return _aware(session.exec(select(func.min(CertificateFact.issued_at)).where(  # type: ignore[call-overload]
-        CertificateFact.user_id == user_id, CertificateFact.course_id == course_id)).one())
+    return _aware(
+        session.exec(
+            select(func.min(CertificateFact.issued_at)).where(  # type: ignore[call-overload]
+                CertificateFact.user_id == user_id, CertificateFact.course_id == course_id
+            )
+        ).one()
+    )
 
 
 def _lock_teacher(session: Session, user_id: str) -> list[Enrolment]:
     """Lock a teacher's enrolments, in id order (PostgreSQL): every refresh touching the teacher's
     totals or ratings takes turns, and always in the same order, so workers never deadlock."""
-    return list(session.exec(select(Enrolment).where(Enrolment.user_id == user_id)
-                             .order_by(col(Enrolment.id)).with_for_update()
-                             .execution_options(populate_existing=True)))
+    return list(
+        session.exec(
+            select(Enrolment)
+            .where(Enrolment.user_id == user_id)
+            .order_by(col(Enrolment.id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def refresh_enrolment(session: Session, enrolment_id: str) -> bool:
@@ -229,9 +264,12 @@ def refresh_enrolment(session: Session, enrolment_id: str) -> bool:
     enrolments = _lock_teacher(session, found.user_id)
     enrolment = next(e for e in enrolments if e.id == enrolment_id)
     completion = session.get(Completion, enrolment_id)
-    want = enrolment_facts(enrolment, _first_statement(session, enrolment.user_id, enrolment.course_id),
-                           completion.completed_at if completion else None,
-                           _first_certificate(session, enrolment.user_id, enrolment.course_id))
+    want = enrolment_facts(
+        enrolment,
+        _first_statement(session, enrolment.user_id, enrolment.course_id),
+        completion.completed_at if completion else None,
+        _first_certificate(session, enrolment.user_id, enrolment.course_id),
+    )
     stored = session.get(EnrolmentFacts, enrolment_id)
     have = {f: getattr(stored, f) for f in FACT_FIELDS} if stored else None
     deltas = Deltas()
@@ -251,9 +289,14 @@ def refresh_enrolment(session: Session, enrolment_id: str) -> bool:
     return have != want or changed
 
 
-def _refresh_teacher_totals(session: Session, user_id: str, enrolments: list[Enrolment], deltas: Deltas) -> bool:
-    counted = list(session.exec(select(EnrolmentFacts).where(
-        col(EnrolmentFacts.enrolment_id).in_([e.id for e in enrolments]))))
+def _refresh_teacher_totals(
+    session: Session, user_id: str, enrolments: list[Enrolment], deltas: Deltas
+) -> bool:
+    counted = list(
+        session.exec(
+            select(EnrolmentFacts).where(col(EnrolmentFacts.enrolment_id).in_([e.id for e in enrolments]))
+        )
+    )
     want = teacher_facts(enrolments, [{s: getattr(f, s) for s in STAGES} for f in counted])
     stored = session.get(TeacherFacts, user_id)
     have = {"org_path": stored.org_path, **{s: getattr(stored, s) for s in STAGES}} if stored else None
@@ -283,16 +326,26 @@ def refresh_enrolment_of(session: Session, user_id: str, course_id: str | None) 
 def record_certificate(session: Session, payload: dict[str, Any], issued_at: datetime) -> bool:
     """Keep the raw fact of a `certificate.issued` event, then refresh its enrolment's cells."""
     if session.get(CertificateFact, payload["certificate_id"]) is None:
-        session.add(CertificateFact(certificate_id=payload["certificate_id"], user_id=payload["user_id"],
-                                    course_id=payload["course_id"], issued_at=issued_at))
+        session.add(
+            CertificateFact(
+                certificate_id=payload["certificate_id"],
+                user_id=payload["user_id"],
+                course_id=payload["course_id"],
+                issued_at=issued_at,
+            )
+        )
         session.flush()
     return refresh_enrolment_of(session, payload["user_id"], payload["course_id"])
 
 
 def _teacher_path(session: Session, user_id: str) -> str | None:
-    row = session.exec(select(Enrolment.org_path).join(Submission, col(Submission.enrolment_id) == Enrolment.id)
-                       .where(Submission.user_id == user_id, Submission.status == "graded")
-                       .order_by(col(Submission.graded_at).desc(), col(Submission.id).desc()).limit(1)).first()
+    row = session.exec(
+        select(Enrolment.org_path)
+        .join(Submission, col(Submission.enrolment_id) == Enrolment.id)
+        .where(Submission.user_id == user_id, Submission.status == "graded")
+        .order_by(col(Submission.graded_at).desc(), col(Submission.id).desc())
+        .limit(1)
+    ).first()
     return row
 
 
@@ -301,7 +354,10 @@ def refresh_teacher(session: Session, user_id: str) -> bool:
     _lock_teacher(session, user_id)  # take turns with other refreshes of this teacher
     org_path = _teacher_path(session, user_id)
     want = teacher_ratings(competency.evidence(session, user_id)) if org_path else {}
-    stored = {(r.kind, r.code): r for r in session.exec(select(TeacherRating).where(TeacherRating.user_id == user_id))}
+    stored = {
+        (r.kind, r.code): r
+        for r in session.exec(select(TeacherRating).where(TeacherRating.user_id == user_id))
+    }
     have_path = next(iter(stored.values())).org_path if stored else None
     have = {k: r.rating for k, r in stored.items()}
     if have == want and (not want or have_path == org_path):
@@ -316,7 +372,9 @@ def refresh_teacher(session: Session, user_id: str) -> bool:
         if key not in want:
             session.delete(row)
     for (kind, code), rating in want.items():
-        row = stored.get((kind, code)) or TeacherRating(user_id=user_id, kind=kind, code=code, org_path="", rating="")
+        row = stored.get((kind, code)) or TeacherRating(
+            user_id=user_id, kind=kind, code=code, org_path="", rating=""
+        )
         row.org_path, row.rating = org_path or "", rating
         session.add(row)
     session.flush()
@@ -328,14 +386,18 @@ def refresh_teacher(session: Session, user_id: str) -> bool:
 
 def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE rollup_enrolment_facts, rollup_teacher_facts, rollup_funnel, rollup_funnel_totals, "
-                             "rollup_durations, "
-                             "rollup_teacher_ratings, rollup_attainment IN EXCLUSIVE MODE"))
+        session.execute(
+            text(
+                "LOCK TABLE rollup_enrolment_facts, rollup_teacher_facts, rollup_funnel, rollup_funnel_totals, "
+                "rollup_durations, "
+                "rollup_teacher_ratings, rollup_attainment IN EXCLUSIVE MODE"
+            )
+        )
 
 
 def _chunks(rows: list[dict[str, Any]], size: int = 5000) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
 def _replace(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -357,20 +419,41 @@ def _replace(session: Session, table: Table, rows: list[dict[str, Any]]) -> None
 
 def compute_all(session: Session) -> dict[str, Any]:
     """Every rollup table's wanted content, from the raw tables only."""
-    started = dict(((u, c), _aware(t)) for u, c, t in session.exec(
-        select(Statement.user_id, Statement.course_id, func.min(Statement.stored))  # type: ignore[call-overload]
-        .where(col(Statement.course_id).is_not(None)).group_by(Statement.user_id, Statement.course_id)))
-    certified = dict(((u, c), _aware(t)) for u, c, t in session.exec(
-        select(CertificateFact.user_id, CertificateFact.course_id, func.min(CertificateFact.issued_at))  # type: ignore[call-overload]
-        .group_by(CertificateFact.user_id, CertificateFact.course_id)))
+    started = dict(
+        ((u, c), _aware(t))
+        for u, c, t in session.exec(
+            select(Statement.user_id, Statement.course_id, func.min(Statement.stored))  # type: ignore[call-overload]
+            .where(col(Statement.course_id).is_not(None))
+            .group_by(Statement.user_id, Statement.course_id)
+        )
+    )
+    certified = dict(
+        ((u, c), _aware(t))
+        for u, c, t in session.exec(
+            select(
+                CertificateFact.user_id, CertificateFact.course_id, func.min(CertificateFact.issued_at)
+            ).group_by(CertificateFact.user_id, CertificateFact.course_id)  # type: ignore[call-overload]
+        )
+    )
     completed = dict(session.exec(select(Completion.enrolment_id, Completion.completed_at)).all())  # type: ignore[call-overload]
     facts, funnel, durations = [], Deltas(), Deltas()
-    columns = (Enrolment.id, Enrolment.user_id, Enrolment.course_id, Enrolment.org_path, Enrolment.institute_id,
-               Enrolment.language, Enrolment.enrolled_at)
+    columns = (
+        Enrolment.id,
+        Enrolment.user_id,
+        Enrolment.course_id,
+        Enrolment.org_path,
+        Enrolment.institute_id,
+        Enrolment.language,
+        Enrolment.enrolled_at,
+    )
     by_teacher: dict[str, tuple[list[Any], list[dict[str, Any]]]] = {}
     for row in session.exec(select(*columns).execution_options(yield_per=5000)):  # type: ignore[call-overload]
-        want = enrolment_facts(row, started.get((row.user_id, row.course_id)), completed.get(row.id),
-                               certified.get((row.user_id, row.course_id)))
+        want = enrolment_facts(
+            row,
+            started.get((row.user_id, row.course_id)),
+            completed.get(row.id),
+            certified.get((row.user_id, row.course_id)),
+        )
         facts.append({"enrolment_id": row.id, **want})
         funnel.add("funnel", funnel_cells(want), +1)
         durations.add("durations", duration_cells(want), +1)
@@ -386,29 +469,48 @@ def compute_all(session: Session) -> dict[str, Any]:
     ratings, attainment = [], Deltas()
     for user_id, org_path, found in _evidence_by_teacher(session):
         want_ratings = teacher_ratings(found)
-        ratings += [{"user_id": user_id, "kind": k, "code": c, "org_path": org_path, "rating": r}
-                    for (k, c), r in want_ratings.items()]
+        ratings += [
+            {"user_id": user_id, "kind": k, "code": c, "org_path": org_path, "rating": r}
+            for (k, c), r in want_ratings.items()
+        ]
         attainment.add("attainment", attainment_cells(org_path, want_ratings), +1)
 
     def rows(deltas: Deltas, name: str, key: tuple[str, ...]) -> list[dict[str, Any]]:
-        return [{**dict(zip(key, k, strict=True)), "level": level, "count": n}
-                for k, (level, n) in deltas.by_table[name].items() if n]
+        return [
+            {**dict(zip(key, k, strict=True)), "level": level, "count": n}
+            for k, (level, n) in deltas.by_table[name].items()
+            if n
+        ]
 
-    return {"facts": facts, "teachers": teachers, "funnel": rows(funnel, "funnel", FUNNEL_KEY),
-            "totals": rows(funnel, "totals", TOTALS_KEY),
-            "durations": rows(durations, "durations", DURATION_KEY), "ratings": ratings,
-            "attainment": rows(attainment, "attainment", ATTAINMENT_KEY)}
+    return {
+        "facts": facts,
+        "teachers": teachers,
+        "funnel": rows(funnel, "funnel", FUNNEL_KEY),
+        "totals": rows(funnel, "totals", TOTALS_KEY),
+        "durations": rows(durations, "durations", DURATION_KEY),
+        "ratings": ratings,
+        "attainment": rows(attainment, "attainment", ATTAINMENT_KEY),
+    }
 
 
 def _evidence_by_teacher(session: Session) -> Iterator[tuple[str, str, dict[str, list[bool]]]]:
     """(teacher, org path, indicator -> results) for every teacher with a graded submission: the
     same rule as `competency.evidence`, over all teachers in one ordered pass."""
     keys = {(k.course_id, k.version): k.key for k in session.exec(select(AnswerKeyCache))}
-    query = (select(Submission.user_id, Submission.quiz_id, Submission.results, Enrolment.course_id,  # type: ignore[call-overload]
-                    Enrolment.version, Enrolment.org_path)
-             .join(Enrolment, col(Submission.enrolment_id) == Enrolment.id).where(Submission.status == "graded")
-             .order_by(col(Submission.user_id), col(Submission.graded_at), col(Submission.id))
-             .execution_options(yield_per=5000))
+    query = (
+        select(
+            Submission.user_id,
+            Submission.quiz_id,
+            Submission.results,
+            Enrolment.course_id,  # type: ignore[call-overload]
+            Enrolment.version,
+            Enrolment.org_path,
+        )
+        .join(Enrolment, col(Submission.enrolment_id) == Enrolment.id)
+        .where(Submission.status == "graded")
+        .order_by(col(Submission.user_id), col(Submission.graded_at), col(Submission.id))
+        .execution_options(yield_per=5000)
+    )
     current: str | None = None
     latest: dict[tuple[str, str], Any] = {}
     path = ""
@@ -438,18 +540,28 @@ def _evidence_by_teacher(session: Session) -> Iterator[tuple[str, str, dict[str,
 def snapshot(session: Session, only: tuple[str, ...] = ()) -> dict[str, dict[tuple[Any, ...], int]]:
     """The rollup cells as they are (non-zero counts), for comparing with a recomputation."""
     out = {}
-    for name, table, key in (("funnel", FUNNEL, FUNNEL_KEY), ("totals", TOTALS, TOTALS_KEY),
-                             ("durations", DURATIONS, DURATION_KEY),
-                             ("attainment", ATTAINMENT, ATTAINMENT_KEY)):
+    for name, table, key in (
+        ("funnel", FUNNEL, FUNNEL_KEY),
+        ("totals", TOTALS, TOTALS_KEY),
+        ("durations", DURATIONS, DURATION_KEY),
+        ("attainment", ATTAINMENT, ATTAINMENT_KEY),
+    ):
         if only and name not in only:
             continue
-        out[name] = {tuple(_norm(getattr(r, k)) for k in key): r.count
-                     for r in session.execute(sa_select(table)) if r.count}
+        out[name] = {
+            tuple(_norm(getattr(r, k)) for k in key): r.count
+            for r in session.execute(sa_select(table))
+            if r.count
+        }
     return out
 
 
 def _norm(value: Any) -> Any:
-    return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 and value[4] == "-" else value
+    return (
+        date.fromisoformat(value)
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-"
+        else value
+    )
 
 
 def recompute(session: Session) -> int:
@@ -459,7 +571,10 @@ def recompute(session: Session) -> int:
     the week-by-week cells follow from the enrolments, so they are not compared one by one)."""
     _lock(session)
     before = snapshot(session, ("totals", "durations", "attainment"))
-    counted = {r.enrolment_id: tuple(_norm(getattr(r, f)) for f in FACT_FIELDS) for r in session.execute(sa_select(FACTS))}
+    counted = {
+        r.enrolment_id: tuple(_norm(getattr(r, f)) for f in FACT_FIELDS)
+        for r in session.execute(sa_select(FACTS))
+    }
     wanted = compute_all(session)
     stale = sum(counted.get(f["enrolment_id"]) != tuple(f[k] for k in FACT_FIELDS) for f in wanted["facts"])
     stale += len(counted.keys() - {f["enrolment_id"] for f in wanted["facts"]})
@@ -473,8 +588,10 @@ def recompute(session: Session) -> int:
     after = snapshot(session, ("totals", "durations", "attainment"))
     drift = sum(len(set(before[n].items()) ^ set(after[n].items())) for n in after) + stale
     if drift and counted:
-        log.warning("rollups drifted from the raw tables; recomputed", extra={"differences": drift,
-                                                                             "enrolments": stale})
+        log.warning(
+            "rollups drifted from the raw tables; recomputed",
+            extra={"differences": drift, "enrolments": stale},
+        )
     return drift
 
 

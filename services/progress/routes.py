@@ -50,20 +50,31 @@ STATEMENT_LIST = TypeAdapter(list[StatementIn])
 XAPI_HEADERS = {"X-Experience-API-Version": "1.0.3"}
 
 
-@api(summary="Enrol yourself in a published course (pins its latest version)", body=EnrolmentCreate,
-     response=EnrolmentPublic, status=201, tags=["enrolments"])
+@api(
+    summary="Enrol yourself in a published course (pins its latest version)",
+    body=EnrolmentCreate,
+    response=EnrolmentPublic,
+    status=201,
+    tags=["enrolments"],
+)
 @idempotent
 async def create_enrolment(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, EnrolmentCreate)
     course = await published_course(request, body.course_id)
-    enrolment, created = await in_transaction(request, service.enrol, user, course,
-                                              require_lessons=request.app.state.settings.require_lesson_views)
+    enrolment, created = await in_transaction(
+        request, service.enrol, user, course, require_lessons=request.app.state.settings.require_lesson_views
+    )
     return json_response(EnrolmentPublic.model_validate(enrolment), status_code=201 if created else 200)
 
 
-@api(summary="Enrol a cohort of teachers in your institute's course, with an optional deadline",
-     body=CohortCreate, response=CohortResult, status=201, tags=["enrolments"])
+@api(
+    summary="Enrol a cohort of teachers in your institute's course, with an optional deadline",
+    body=CohortCreate,
+    response=CohortResult,
+    status=201,
+    tags=["enrolments"],
+)
 @idempotent
 async def create_cohort(request: Request) -> Response:
     admin = current_user(request, "institute_admin", "platform_admin")
@@ -87,29 +98,44 @@ async def list_enrolments(request: Request) -> Response:
     return json_response(EnrolmentList(items=[EnrolmentPublic.model_validate(e) for e in rows]))
 
 
-@api(summary="Your courses with progress (lessons viewed, quizzes passed) and quiz results",
-     response=MyProgress, tags=["enrolments"])
+@api(
+    summary="Your courses with progress (lessons viewed, quizzes passed) and quiz results",
+    response=MyProgress,
+    tags=["enrolments"],
+)
 async def get_my_progress(request: Request) -> Response:
     user = current_user(request)
     for enrolment in await read_only(request, repository.enrolments_of, user.id):
         try:
-            await run_in_threadpool(service.ensure_answer_key, request.app.state.engine, request.app.state.courses,
-                                    enrolment.course_id, enrolment.version)
+            await run_in_threadpool(
+                service.ensure_answer_key,
+                request.app.state.engine,
+                request.app.state.courses,
+                enrolment.course_id,
+                enrolment.version,
+            )
         except (BadGateway, httpx.HTTPError):  # totals stay unknown (0) until the courses service answers
             log.warning("answer key unavailable", extra={"course": enrolment.course_id})
     progress = await read_only(request, service.my_progress, user)
     return json_response(progress, headers={"Cache-Control": "no-store"})
 
 
-@api(summary="Progress of your institute's teachers in a course", response=CohortProgress, tags=["enrolments"])
+@api(
+    summary="Progress of your institute's teachers in a course", response=CohortProgress, tags=["enrolments"]
+)
 async def get_cohort_progress(request: Request) -> Response:
     admin = current_user(request, "institute_admin", "platform_admin")
     report = await read_only(request, service.cohort_progress, admin, request.path_params["course_id"])
     return json_response(report, headers={"Cache-Control": "private, no-cache"})
 
 
-@api(summary="Submit quiz answers; graded asynchronously (poll the returned URL)", body=SubmissionCreate,
-     response=SubmissionPublic, status=202, tags=["submissions"])
+@api(
+    summary="Submit quiz answers; graded asynchronously (poll the returned URL)",
+    body=SubmissionCreate,
+    response=SubmissionPublic,
+    status=202,
+    tags=["submissions"],
+)
 @idempotent
 async def create_submission(request: Request) -> Response:
     user = current_user(request, "teacher")
@@ -117,16 +143,25 @@ async def create_submission(request: Request) -> Response:
     try:
         submission, _ = await in_transaction(request, service.submit, user, body)
     except service.MissingAnswerKey as missing:  # the first submission of a version: fetch its key once
-        await run_in_threadpool(service.ensure_answer_key, request.app.state.engine, request.app.state.courses,
-                                missing.course_id, missing.version)
+        await run_in_threadpool(
+            service.ensure_answer_key,
+            request.app.state.engine,
+            request.app.state.courses,
+            missing.course_id,
+            missing.version,
+        )
         submission, _ = await in_transaction(request, service.submit, user, body)
     location = f"{PREFIX}/submissions/{submission.id}"
-    return json_response(SubmissionPublic.model_validate(submission), status_code=202,
-                         headers={"Location": location})
+    return json_response(
+        SubmissionPublic.model_validate(submission), status_code=202, headers={"Location": location}
+    )
 
 
-@api(summary="A submission of yours and, once graded, its result", response=SubmissionPublic,
-     tags=["submissions"])
+@api(
+    summary="A submission of yours and, once graded, its result",
+    response=SubmissionPublic,
+    tags=["submissions"],
+)
 async def get_submission(request: Request) -> Response:
     user = current_user(request)
     submission = await read_only(request, repository.submission, request.path_params["submission_id"])
@@ -135,8 +170,12 @@ async def get_submission(request: Request) -> Response:
     return json_response(SubmissionPublic.model_validate(submission), headers={"Cache-Control": "no-store"})
 
 
-@api(summary="Record xAPI statements: one, or a batch (a JSON array) as an offline phone sends them",
-     body=list[StatementIn], response=StatementsStored, tags=["xapi"])
+@api(
+    summary="Record xAPI statements: one, or a batch (a JSON array) as an offline phone sends them",
+    body=list[StatementIn],
+    response=StatementsStored,
+    tags=["xapi"],
+)
 async def post_statements(request: Request) -> Response:
     user = current_user(request, "teacher")
     raw = await read_json(request, Any)
@@ -149,7 +188,9 @@ async def post_statements(request: Request) -> Response:
     try:
         parsed = STATEMENT_LIST.validate_python(batch)
     except ValidationError as exc:
-        raise Unprocessable(f"{exc.error_count()} field(s) failed validation", errors=validation_errors(exc)) from exc
+        raise Unprocessable(
+            f"{exc.error_count()} field(s) failed validation", errors=validation_errors(exc)
+        ) from exc
     try:
         stored = await in_transaction(request, service.record_statements, user, parsed)
     except IntegrityError:  # the same ids arrived concurrently: the second pass sees them stored
@@ -157,8 +198,11 @@ async def post_statements(request: Request) -> Response:
     return json_response(StatementsStored(ids=stored.ids, flagged=stored.flagged), headers=XAPI_HEADERS)
 
 
-@api(summary="Your statements, newest first: filter by agent, verb, activity, since/until; page by cursor",
-     response=StatementResult, tags=["xapi"])
+@api(
+    summary="Your statements, newest first: filter by agent, verb, activity, since/until; page by cursor",
+    response=StatementResult,
+    tags=["xapi"],
+)
 async def get_statements(request: Request) -> Response:
     user = current_user(request)
     query = parse_query(request, StatementQuery)
@@ -167,32 +211,49 @@ async def get_statements(request: Request) -> Response:
     if cursor:
         params = {k: v for k, v in request.query_params.items() if k != "cursor"}
         more = f"{PREFIX}/xapi/statements?{urlencode({**params, 'cursor': cursor})}"
-    page = StatementResult(statements=[r.body for r in rows], more=more,
-                           flagged=[r.id for r in rows if r.future_timestamp])
+    page = StatementResult(
+        statements=[r.body for r in rows], more=more, flagged=[r.id for r in rows if r.future_timestamp]
+    )
     return json_response(page, headers={**XAPI_HEADERS, "Cache-Control": "no-store"})
 
 
-@api(summary="Your competency profile against a whole framework: rating per indicator, what to take next",
-     response=CompetencyProfile, tags=["competencies"])
+@api(
+    summary="Your competency profile against a whole framework: rating per indicator, what to take next",
+    response=CompetencyProfile,
+    tags=["competencies"],
+)
 async def my_competencies(request: Request) -> Response:
     user = current_user(request)
     code = request.query_params.get("framework", request.app.state.settings.default_framework)
-    framework, outlines = await run_in_threadpool(competency.fetch_inputs, request.app.state.courses, code, user.lang)
+    framework, outlines = await run_in_threadpool(
+        competency.fetch_inputs, request.app.state.courses, code, user.lang
+    )
     profile = await read_only(request, service.competency_profile, user, framework, outlines)
     return json_response(profile, headers={"Cache-Control": "private, no-cache"})
 
 
-@api(summary="Your reminder settings: language, time zone, quiet hours, contacts, channels, opt-outs",
-     response=ReminderPreferencesPublic, tags=["reminders"])
+@api(
+    summary="Your reminder settings: language, time zone, quiet hours, contacts, channels, opt-outs",
+    response=ReminderPreferencesPublic,
+    tags=["reminders"],
+)
 async def get_preferences(request: Request) -> Response:
     user = current_user(request)
     prefs = await read_only(request, repository.reminder_preferences, user.id)
-    data = ReminderPreferencesPublic.model_validate(prefs) if prefs else ReminderPreferencesPublic(language=user.lang)
+    data = (
+        ReminderPreferencesPublic.model_validate(prefs)
+        if prefs
+        else ReminderPreferencesPublic(language=user.lang)
+    )
     return json_response(data, headers={"Cache-Control": "no-store"})
 
 
-@api(summary="Set your reminder settings", body=ReminderPreferencesIn, response=ReminderPreferencesPublic,
-     tags=["reminders"])
+@api(
+    summary="Set your reminder settings",
+    body=ReminderPreferencesIn,
+    response=ReminderPreferencesPublic,
+    tags=["reminders"],
+)
 async def put_preferences(request: Request) -> Response:
     user = current_user(request)
     body = await read_json(request, ReminderPreferencesIn)
@@ -200,8 +261,11 @@ async def put_preferences(request: Request) -> Response:
     return json_response(ReminderPreferencesPublic.model_validate(prefs))
 
 
-@api(summary="Your inbox: reminders, newest first, with the delivery status of each channel",
-     response=InboxPage, tags=["reminders"])
+@api(
+    summary="Your inbox: reminders, newest first, with the delivery status of each channel",
+    response=InboxPage,
+    tags=["reminders"],
+)
 async def get_inbox(request: Request) -> Response:
     user = current_user(request)
     page = await read_only(request, service.inbox, user)
@@ -215,13 +279,18 @@ async def read_message(request: Request) -> Response:
     return Response(status_code=204)
 
 
-@api(summary="Unsubscribe with the signed link of a reminder (no login; one-click POST)", response=Unsubscribed,
-     tags=["reminders"], public=True)
+@api(
+    summary="Unsubscribe with the signed link of a reminder (no login; one-click POST)",
+    response=Unsubscribed,
+    tags=["reminders"],
+    public=True,
+)
 async def unsubscribe(request: Request) -> Response:
     token = request.query_params.get("token", "")
-    result = await in_transaction(request, service.unsubscribe, request.app.state.settings.reminder_secret, token)
+    result = await in_transaction(
+        request, service.unsubscribe, request.app.state.settings.reminder_secret, token
+    )
     return json_response(result)
-
 
 
 # -- analytics: every handler parses the query (422), checks the role, and runs one report in a
@@ -240,23 +309,35 @@ async def _report(request: Request, name: str, query: AnalyticsQuery | None = No
     return await read_only(request, analytics.REPORTS[name], user, query, request.app.state.settings)
 
 
-@api(summary="Completion funnel (enrolled → started → completed → certified) by child org unit, or by course, "
-             "language or institute (group_by)", response=FunnelReport, tags=["analytics"])
+@api(
+    summary="Completion funnel (enrolled → started → completed → certified) by child org unit, or by course, "
+    "language or institute (group_by)",
+    response=FunnelReport,
+    tags=["analytics"],
+)
 async def get_funnel(request: Request) -> Response:
     return json_response(await _report(request, "funnel"), headers=ANALYTICS_CACHE)
 
 
-@api(summary="Cohort comparison: the funnel of one unit by course, language or institute", response=FunnelReport,
-     tags=["analytics"])
+@api(
+    summary="Cohort comparison: the funnel of one unit by course, language or institute",
+    response=FunnelReport,
+    tags=["analytics"],
+)
 async def get_compare(request: Request) -> Response:
     if request.query_params.get("group_by", "course") == "org_unit":
-        raise Unprocessable("Compare cohorts by course, language or institute (group_by); org units are the funnel's.")
+        raise Unprocessable(
+            "Compare cohorts by course, language or institute (group_by); org units are the funnel's."
+        )
     overrides = {} if "group_by" in request.query_params else {"group_by": "course"}
     return json_response(await _report(request, "funnel", **overrides), headers=ANALYTICS_CACHE)
 
 
-@api(summary="Attainment distribution per indicator or competency by child org unit (heat table)",
-     response=AttainmentReport, tags=["analytics"])
+@api(
+    summary="Attainment distribution per indicator or competency by child org unit (heat table)",
+    response=AttainmentReport,
+    tags=["analytics"],
+)
 async def get_attainment(request: Request) -> Response:
     return json_response(await _report(request, "attainment"), headers=ANALYTICS_CACHE)
 
@@ -266,19 +347,29 @@ async def get_trends(request: Request) -> Response:
     return json_response(await _report(request, "trends"), headers=ANALYTICS_CACHE)
 
 
-@api(summary="Days from enrolment to completion: median and 75th percentile", response=CompletionTimeReport,
-     tags=["analytics"])
+@api(
+    summary="Days from enrolment to completion: median and 75th percentile",
+    response=CompletionTimeReport,
+    tags=["analytics"],
+)
 async def get_completion_time(request: Request) -> Response:
     return json_response(await _report(request, "completion_time"), headers=ANALYTICS_CACHE)
 
 
-@api(summary="Org units furthest behind: lowest completion rate first", response=BehindReport, tags=["analytics"])
+@api(
+    summary="Org units furthest behind: lowest completion rate first",
+    response=BehindReport,
+    tags=["analytics"],
+)
 async def get_behind(request: Request) -> Response:
     return json_response(await _report(request, "behind"), headers=ANALYTICS_CACHE)
 
 
-@api(summary="An org unit in your jurisdiction: its ancestors (breadcrumbs) and children (drill-down)",
-     response=OrgUnitInfo, tags=["analytics"])
+@api(
+    summary="An org unit in your jurisdiction: its ancestors (breadcrumbs) and children (drill-down)",
+    response=OrgUnitInfo,
+    tags=["analytics"],
+)
 async def get_unit(request: Request) -> Response:
     user = current_user(request, *ANALYTICS_ROLES)
     query = parse_query(request, AnalyticsQuery)
@@ -286,20 +377,31 @@ async def get_unit(request: Request) -> Response:
     return json_response(info, headers=ANALYTICS_CACHE)
 
 
-@api(summary="Any analytics table as CSV or XLSX (table=…, format=…), same scope and suppression; too many "
-             "rows is a 413 with a hint to narrow", tags=["analytics"])
+@api(
+    summary="Any analytics table as CSV or XLSX (table=…, format=…), same scope and suppression; too many "
+    "rows is a 413 with a hint to narrow",
+    tags=["analytics"],
+)
 async def get_export(request: Request) -> Response:
     query = parse_query(request, AnalyticsQuery)
     report = await _report(request, query.table, query)
     header, rows = analytics.export_rows(query.table, report)
     cap = request.app.state.settings.analytics_export_max_rows
     if len(rows) > cap:
-        raise PayloadTooLarge(f"The export has {len(rows)} rows; the most is {cap}. Narrow it: a smaller org unit, "
-                              "a course, a shorter date range or a lower limit.", hint="narrow", rows=len(rows), cap=cap)
+        raise PayloadTooLarge(
+            f"The export has {len(rows)} rows; the most is {cap}. Narrow it: a smaller org unit, "
+            "a course, a shorter date range or a lower limit.",
+            hint="narrow",
+            rows=len(rows),
+            cap=cap,
+        )
     content, media_type = analytics.export_file(query.format, query.table, header, rows)
     name = f"ustaz-{query.table}-{report.unit.code}.{query.format}"
-    return Response(content, media_type=media_type,
-                    headers={**ANALYTICS_CACHE, "Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        content,
+        media_type=media_type,
+        headers={**ANALYTICS_CACHE, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 routes = [

@@ -15,8 +15,11 @@ class CohortTeacher(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: str = Field(min_length=1, max_length=80)
     name: str = Field("", max_length=200)
-    org_path: str = Field(max_length=400, pattern=r"^[A-Z0-9-]+(/[A-Z0-9-]+)*$",
-                          description="The teacher's org-unit codes from the country down, joined by /")
+    org_path: str = Field(
+        max_length=400,
+        pattern=r"^[A-Z0-9-]+(/[A-Z0-9-]+)*$",
+        description="The teacher's org-unit codes from the country down, joined by /",
+    )
 
 
 class CohortCreate(BaseModel):
@@ -73,8 +76,11 @@ Answer = str | bool | float | list[str]
 
 class SubmissionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str | None = Field(None, description="Client-made UUID: resending the same submission is a no-op",
-                           pattern=r"^[0-9a-fA-F-]{36}$")
+    id: str | None = Field(
+        None,
+        description="Client-made UUID: resending the same submission is a no-op",
+        pattern=r"^[0-9a-fA-F-]{36}$",
+    )
     course_id: str = Field(min_length=1, max_length=36)
     quiz_id: str = Field(min_length=1, max_length=80)
     answers: dict[str, Answer] = Field(max_length=200)
@@ -239,7 +245,9 @@ class AnalyticsQuery(BaseModel):
     filter never silently widens an answer."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    org: str | None = Field(None, max_length=40, pattern=CODE, description="Org-unit code (default: your scope's)")
+    org: str | None = Field(
+        None, max_length=40, pattern=CODE, description="Org-unit code (default: your scope's)"
+    )
     course: str | None = Field(None, max_length=36)
     language: str | None = Field(None, max_length=10)
     institute: str | None = Field(None, max_length=36)
@@ -282,8 +290,10 @@ class OrgUnitInfo(UnitRef):
 
 
 class FunnelRow(BaseModel):
-    key: str = Field(description="Child org-unit code, course id, language or institute id; '_direct' = in the "
-                                 "unit itself, not in a child unit")
+    key: str = Field(
+        description="Child org-unit code, course id, language or institute id; '_direct' = in the "
+        "unit itself, not in a child unit"
+    )
     name: str
     counts: dict[str, int | None]
     suppressed: bool
@@ -366,5 +376,7 @@ class BehindReport(BaseModel):
     unit: UnitRef
     level: str
     rows: list[BehindRow]
-    left_out: int = Field(description="Units not ranked because a count of theirs would be under the minimum cell")
+    left_out: int = Field(
+        description="Units not ranked because a count of theirs would be under the minimum cell"
+    )
     min_cell: int

@@ -61,29 +61,53 @@ class MissingAnswerKey(LookupError):
         self.course_id, self.version = course_id, version
 
 
-def enrol(session: Session, user: Principal, course: dict[str, Any], *,
-          require_lessons: bool = False) -> tuple[Enrolment, bool]:
+def enrol(
+    session: Session, user: Principal, course: dict[str, Any], *, require_lessons: bool = False
+) -> tuple[Enrolment, bool]:
     """Enrol `user` in the latest published version of `course` (as the courses service returned
     it). Enrolling again returns the existing enrolment: the version stays pinned."""
-    return _enrol(session, course, user_id=user.id, user_name=user.name, org_path="/".join(user.org),
-                  require_lessons=require_lessons)
+    return _enrol(
+        session,
+        course,
+        user_id=user.id,
+        user_name=user.name,
+        org_path="/".join(user.org),
+        require_lessons=require_lessons,
+    )
 
 
 def _enrol(session: Session, course: dict[str, Any], **fields: Any) -> tuple[Enrolment, bool]:
     existing = repository.enrolment_for(session, fields["user_id"], course["id"])
     if existing is not None:
         return existing, False
-    enrolment = Enrolment(course_id=course["id"], version=course["latest_version"], course_title=course["title"],
-                          language=course["language"], institute_id=course["institute_id"], **fields)
+    enrolment = Enrolment(
+        course_id=course["id"],
+        version=course["latest_version"],
+        course_title=course["title"],
+        language=course["language"],
+        institute_id=course["institute_id"],
+        **fields,
+    )
     session.add(enrolment)
     session.flush()
-    emit(session, outbox, "enrolment.created", {"enrolment_id": enrolment.id, "course_id": enrolment.course_id,
-                                                "user_id": enrolment.user_id, "org_path": enrolment.org_path,
-                                                "enrolled_by": enrolment.enrolled_by})
+    emit(
+        session,
+        outbox,
+        "enrolment.created",
+        {
+            "enrolment_id": enrolment.id,
+            "course_id": enrolment.course_id,
+            "user_id": enrolment.user_id,
+            "org_path": enrolment.org_path,
+            "enrolled_by": enrolment.enrolled_by,
+        },
+    )
     return enrolment, True
 
 
-def enrol_cohort(session: Session, admin: Principal, course: dict[str, Any], body: CohortCreate) -> CohortResult:
+def enrol_cohort(
+    session: Session, admin: Principal, course: dict[str, Any], body: CohortCreate
+) -> CohortResult:
     """An institute admin enrols a list of teachers in their institute's course, all pinned to the
     same (latest) version, with an optional deadline. Teachers already enrolled keep their
     enrolment as it is; the whole list is stored or none of it."""
@@ -93,12 +117,24 @@ def enrol_cohort(session: Session, admin: Principal, course: dict[str, Any], bod
         raise Unprocessable("The deadline is in the past.")
     enrolled, already = [], []
     for teacher in body.teachers:
-        _, created = _enrol(session, course, user_id=teacher.user_id, user_name=teacher.name,
-                            org_path=teacher.org_path, deadline=body.deadline,
-                            require_lessons=body.require_lessons, enrolled_by=admin.id)
+        _, created = _enrol(
+            session,
+            course,
+            user_id=teacher.user_id,
+            user_name=teacher.name,
+            org_path=teacher.org_path,
+            deadline=body.deadline,
+            require_lessons=body.require_lessons,
+            enrolled_by=admin.id,
+        )
         (enrolled if created else already).append(teacher.user_id)
-    return CohortResult(course_id=course["id"], version=course["latest_version"], deadline=body.deadline,
-                        enrolled=enrolled, already_enrolled=already)
+    return CohortResult(
+        course_id=course["id"],
+        version=course["latest_version"],
+        deadline=body.deadline,
+        enrolled=enrolled,
+        already_enrolled=already,
+    )
 
 
 def requeue_stale(session: Session, before: datetime, limit: int = 500) -> int:
@@ -132,8 +168,11 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
     if body.id:
         existing = repository.submission(session, body.id)
         if existing is not None:
-            same = (existing.user_id == user.id and existing.quiz_id == body.quiz_id
-                    and existing.answers == body.answers)
+            same = (
+                existing.user_id == user.id
+                and existing.quiz_id == body.quiz_id
+                and existing.answers == body.answers
+            )
             if not same:
                 raise Conflict("A different submission with this id exists.")
             return existing, False
@@ -142,13 +181,20 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
         raise MissingAnswerKey(enrolment.course_id, enrolment.version)
     quiz = _quiz_key(cached.key, body.quiz_id)
     if quiz is None:
-        raise Unprocessable(f"Quiz {body.quiz_id!r} is not part of version {enrolment.version} of this course.")
+        raise Unprocessable(
+            f"Quiz {body.quiz_id!r} is not part of version {enrolment.version} of this course."
+        )
     known = {q["id"] for q in quiz["questions"]}
     unknown = sorted(set(body.answers) - known)
     if unknown:
         raise Unprocessable(f"These questions are not in quiz {body.quiz_id!r}: {', '.join(unknown)}.")
-    submission = Submission(enrolment_id=enrolment.id, user_id=user.id, quiz_id=body.quiz_id,
-                            answers=body.answers, **({"id": body.id} if body.id else {}))
+    submission = Submission(
+        enrolment_id=enrolment.id,
+        user_id=user.id,
+        quiz_id=body.quiz_id,
+        answers=body.answers,
+        **({"id": body.id} if body.id else {}),
+    )
     session.add(submission)
     session.flush()
     emit(session, outbox, "submission.received", {"submission_id": submission.id})
@@ -176,7 +222,9 @@ def is_correct(question: dict[str, Any], answer: Any) -> bool:
             return False
         return math.isfinite(number) and abs(number - float(key["value"])) <= float(key.get("tolerance", 0))
     if kind == "short_text":
-        return isinstance(answer, str) and _normalise(answer) in {_normalise(a) for a in key.get("accepted", [])}
+        return isinstance(answer, str) and _normalise(answer) in {
+            _normalise(a) for a in key.get("accepted", [])
+        }
     return False
 
 
@@ -213,21 +261,50 @@ def record_grading(session: Session, enrolment: Enrolment, submission: Submissio
     """The graded result as a statement (its id derives from the submission's, so it is stored once)
     and a `submission.graded` event."""
     assert submission.graded_at is not None and submission.score is not None
-    statement = StatementIn.model_validate({
-        "id": str(uuid.uuid5(GRADING_NS, submission.id)),
-        "actor": statements.agent_of(enrolment.user_id, enrolment.user_name).model_dump(exclude_none=True),
-        "verb": {"id": VERBS["passed" if submission.passed else "failed"]},
-        "object": {"id": course_activity(enrolment.course_id, submission.quiz_id)},
-        "result": {"score": {"scaled": submission.score}, "success": bool(submission.passed), "completion": True},
-        "context": {"registration": enrolment.id,
-                    "contextActivities": {"parent": [{"id": course_activity(enrolment.course_id)}]}},
-        "timestamp": submission.submitted_at})
-    statements.store(session, enrolment.user_id, [statement], submission.graded_at, enrolment.org_path,
-                     [enrolment.course_id])
-    emit(session, outbox, "submission.graded", {
-        "submission_id": submission.id, "user_id": enrolment.user_id, "course_id": enrolment.course_id,
-        "version": enrolment.version, "quiz_id": submission.quiz_id, "score": submission.score,
-        "passed": submission.passed, "org_path": enrolment.org_path, "graded_at": submission.graded_at.isoformat()})
+    statement = StatementIn.model_validate(
+        {
+            "id": str(uuid.uuid5(GRADING_NS, submission.id)),
+            "actor": statements.agent_of(enrolment.user_id, enrolment.user_name).model_dump(
+                exclude_none=True
+            ),
+            "verb": {"id": VERBS["passed" if submission.passed else "failed"]},
+            "object": {"id": course_activity(enrolment.course_id, submission.quiz_id)},
+            "result": {
+                "score": {"scaled": submission.score},
+                "success": bool(submission.passed),
+                "completion": True,
+            },
+            "context": {
+                "registration": enrolment.id,
+                "contextActivities": {"parent": [{"id": course_activity(enrolment.course_id)}]},
+            },
+            "timestamp": submission.submitted_at,
+        }
+    )
+    statements.store(
+        session,
+        enrolment.user_id,
+        [statement],
+        submission.graded_at,
+        enrolment.org_path,
+        [enrolment.course_id],
+    )
+    emit(
+        session,
+        outbox,
+        "submission.graded",
+        {
+            "submission_id": submission.id,
+            "user_id": enrolment.user_id,
+            "course_id": enrolment.course_id,
+            "version": enrolment.version,
+            "quiz_id": submission.quiz_id,
+            "score": submission.score,
+            "passed": submission.passed,
+            "org_path": enrolment.org_path,
+            "graded_at": submission.graded_at.isoformat(),
+        },
+    )
 
 
 def record_statements(session: Session, user: Principal, batch: list[StatementIn]) -> statements.Stored:
@@ -238,14 +315,21 @@ def record_statements(session: Session, user: Principal, batch: list[StatementIn
     outside = sorted({ref[0] for ref in refs if ref and ref[0] not in enrolments})
     if outside:
         raise Forbidden(f"You are not enrolled in: {', '.join(outside)}.")
-    keys = {c: repository.answer_key(session, e.course_id, e.version) for c, e in enrolments.items()
-            if any(ref and ref[0] == c for ref in refs)}
+    keys = {
+        c: repository.answer_key(session, e.course_id, e.version)
+        for c, e in enrolments.items()
+        if any(ref and ref[0] == c for ref in refs)
+    }
     for ref in refs:
         cached = keys.get(ref[0]) if ref else None
         if ref and ref[1] and cached is not None and ref[1] not in _items(cached.key):
-            raise Unprocessable(f"Item {ref[1]!r} is not part of version {enrolments[ref[0]].version} of this course.")
+            raise Unprocessable(
+                f"Item {ref[1]!r} is not part of version {enrolments[ref[0]].version} of this course."
+            )
     org_path = "/".join(user.org)
-    stored = statements.store(session, user.id, batch, utcnow(), org_path, [ref[0] if ref else None for ref in refs])
+    stored = statements.store(
+        session, user.id, batch, utcnow(), org_path, [ref[0] if ref else None for ref in refs]
+    )
     viewed = {row["course_id"] for row in stored.new if row["verb"] in VIEWED and row["course_id"]}
     for course_id in viewed:
         cached = keys.get(course_id)
@@ -272,17 +356,37 @@ def evaluate_completion(session: Session, enrolment: Enrolment, key: dict[str, A
     if not required or not required <= repository.passed_quizzes(session, enrolment.id):
         return None
     if enrolment.require_lessons and not set(key["lessons"]) <= statements.viewed_items(
-            session, enrolment.user_id, enrolment.course_id):
+        session, enrolment.user_id, enrolment.course_id
+    ):
         return None
-    completion = Completion(enrolment_id=enrolment.id, user_id=enrolment.user_id, course_id=enrolment.course_id,
-                            version=enrolment.version, org_path=enrolment.org_path, completed_at=now)
+    completion = Completion(
+        enrolment_id=enrolment.id,
+        user_id=enrolment.user_id,
+        course_id=enrolment.course_id,
+        version=enrolment.version,
+        org_path=enrolment.org_path,
+        completed_at=now,
+    )
     enrolment.status, enrolment.completed_at = "completed", now
     session.add_all([completion, enrolment])
-    emit(session, outbox, "course.completed", {
-        "enrolment_id": enrolment.id, "user_id": enrolment.user_id, "user_name": enrolment.user_name,
-        "course_id": enrolment.course_id, "version": enrolment.version, "course_title": enrolment.course_title,
-        "language": enrolment.language, "institute_id": enrolment.institute_id, "org_path": enrolment.org_path,
-        "indicators": attained_indicators(session, enrolment.id, key), "completed_at": now.isoformat()})
+    emit(
+        session,
+        outbox,
+        "course.completed",
+        {
+            "enrolment_id": enrolment.id,
+            "user_id": enrolment.user_id,
+            "user_name": enrolment.user_name,
+            "course_id": enrolment.course_id,
+            "version": enrolment.version,
+            "course_title": enrolment.course_title,
+            "language": enrolment.language,
+            "institute_id": enrolment.institute_id,
+            "org_path": enrolment.org_path,
+            "indicators": attained_indicators(session, enrolment.id, key),
+            "completed_at": now.isoformat(),
+        },
+    )
     return completion
 
 
@@ -307,10 +411,15 @@ def ensure_answer_key(engine: Engine, courses: ServiceClient, course_id: str, ve
         store_answer_key(session, course_id, version, key)
 
 
-def competency_profile(session: Session, user: Principal, framework: dict[str, Any],
-                       outlines: list[dict[str, Any]]) -> CompetencyProfile:
-    return competency.build_profile(framework, competency.evidence(session, user.id), outlines,
-                                    repository.completed_course_ids(session, user.id))
+def competency_profile(
+    session: Session, user: Principal, framework: dict[str, Any], outlines: list[dict[str, Any]]
+) -> CompetencyProfile:
+    return competency.build_profile(
+        framework,
+        competency.evidence(session, user.id),
+        outlines,
+        repository.completed_course_ids(session, user.id),
+    )
 
 
 # -- reminders: preferences, inbox, unsubscribe -------------------------------------------------------
@@ -331,9 +440,20 @@ def inbox(session: Session, user: Principal) -> InboxPage:
     deliveries: dict[str, list[DeliveryPublic]] = {}
     for d in repository.deliveries_of(session, [r.id for r in rows]):
         deliveries.setdefault(d.reminder_id, []).append(DeliveryPublic.model_validate(d))
-    items = [InboxItem(id=r.id, rule=r.rule, course_id=r.course_id, subject=r.subject, body=r.body, link=r.link,
-                       created_at=r.created_at, read_at=r.read_at,
-                       deliveries=sorted(deliveries.get(r.id, []), key=lambda d: d.channel)) for r in rows]
+    items = [
+        InboxItem(
+            id=r.id,
+            rule=r.rule,
+            course_id=r.course_id,
+            subject=r.subject,
+            body=r.body,
+            link=r.link,
+            created_at=r.created_at,
+            read_at=r.read_at,
+            deliveries=sorted(deliveries.get(r.id, []), key=lambda d: d.channel),
+        )
+        for r in rows
+    ]
     return InboxPage(items=items, unread=sum(1 for r in rows if r.read_at is None))
 
 
@@ -374,11 +494,20 @@ def my_progress(session: Session, user: Principal) -> MyProgress:
         quizzes = {q["quiz_id"] for q in cached.key["quizzes"]} if cached else set()
         viewed = lessons & statements.viewed_items(session, user.id, enrolment.course_id)
         passed = quizzes & repository.passed_quizzes(session, enrolment.id)
-        items.append(CourseProgress(
-            enrolment=EnrolmentPublic.model_validate(enrolment), lessons_total=len(lessons),
-            lessons_viewed=len(viewed), quizzes_total=len(quizzes), quizzes_passed=len(passed),
-            percent=_percent(enrolment, len(viewed) + len(passed), len(lessons) + len(quizzes)),
-            results=[SubmissionPublic.model_validate(s) for s in repository.submissions_of(session, enrolment.id)]))
+        items.append(
+            CourseProgress(
+                enrolment=EnrolmentPublic.model_validate(enrolment),
+                lessons_total=len(lessons),
+                lessons_viewed=len(viewed),
+                quizzes_total=len(quizzes),
+                quizzes_passed=len(passed),
+                percent=_percent(enrolment, len(viewed) + len(passed), len(lessons) + len(quizzes)),
+                results=[
+                    SubmissionPublic.model_validate(s)
+                    for s in repository.submissions_of(session, enrolment.id)
+                ],
+            )
+        )
     return MyProgress(items=items)
 
 
@@ -401,9 +530,20 @@ def cohort_progress(session: Session, admin: Principal, course_id: str) -> Cohor
         totals = (len(lessons), len(quizzes))
         seen = lessons & viewed.get(enrolment.user_id, set())
         done = quizzes & passed.get(enrolment.id, set())
-        teachers.append(TeacherProgress(
-            user_id=enrolment.user_id, name=enrolment.user_name, org_path=enrolment.org_path, status=enrolment.status,
-            percent=_percent(enrolment, len(seen) + len(done), len(lessons) + len(quizzes)),
-            lessons_viewed=len(seen), quizzes_passed=len(done), deadline=enrolment.deadline,
-            completed_at=enrolment.completed_at, enrolled_by=enrolment.enrolled_by))
-    return CohortProgress(course_id=course_id, lessons_total=totals[0], quizzes_total=totals[1], teachers=teachers)
+        teachers.append(
+            TeacherProgress(
+                user_id=enrolment.user_id,
+                name=enrolment.user_name,
+                org_path=enrolment.org_path,
+                status=enrolment.status,
+                percent=_percent(enrolment, len(seen) + len(done), len(lessons) + len(quizzes)),
+                lessons_viewed=len(seen),
+                quizzes_passed=len(done),
+                deadline=enrolment.deadline,
+                completed_at=enrolment.completed_at,
+                enrolled_by=enrolment.enrolled_by,
+            )
+        )
+    return CohortProgress(
+        course_id=course_id, lessons_total=totals[0], quizzes_total=totals[1], teachers=teachers
+    )

@@ -56,16 +56,26 @@ def iso(moment: datetime) -> str:
 
 
 def authority() -> dict[str, Any]:
-    return {"objectType": "Agent", "account": {"homePage": get_settings().public_url, "name": "ustaz-progress"}}
+    return {
+        "objectType": "Agent",
+        "account": {"homePage": get_settings().public_url, "name": "ustaz-progress"},
+    }
 
 
 def agent_of(user_id: str, name: str = "") -> Agent:
-    return Agent.model_validate({"name": name or None, "account": {"homePage": get_settings().public_url,
-                                                                     "name": user_id}})
+    return Agent.model_validate(
+        {"name": name or None, "account": {"homePage": get_settings().public_url, "name": user_id}}
+    )
 
 
-def store(session: Session, user_id: str, statements: list[StatementIn], now: datetime,
-          org_path: str, course_ids: list[str | None]) -> Stored:
+def store(
+    session: Session,
+    user_id: str,
+    statements: list[StatementIn],
+    now: datetime,
+    org_path: str,
+    course_ids: list[str | None],
+) -> Stored:
     """Validate a batch as a whole, then store what is new. `course_ids[i]` is the course of
     statement i (resolved by the caller against the teacher's enrolments)."""
     ids = [str(s.id) for s in statements if s.id is not None]
@@ -74,11 +84,20 @@ def store(session: Session, user_id: str, statements: list[StatementIn], now: da
         raise BadRequest(f"The batch repeats statement ids: {', '.join(repeated)}.", ids=repeated)
     others = [str(s.id or i) for i, s in enumerate(statements) if s.actor.account.name != user_id]
     if others:
-        raise Forbidden("You can only record statements about yourself (actor.account.name must be your user id).",
-                        ids=others)
-    existing = {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(ids)))} if ids else {}
-    clashes = [i for i, s in ((str(s.id), s) for s in statements if s.id is not None)
-               if i in existing and (existing[i].digest != digest(s) or existing[i].user_id != user_id)]
+        raise Forbidden(
+            "You can only record statements about yourself (actor.account.name must be your user id).",
+            ids=others,
+        )
+    existing = (
+        {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(ids)))}
+        if ids
+        else {}
+    )
+    clashes = [
+        i
+        for i, s in ((str(s.id), s) for s in statements if s.id is not None)
+        if i in existing and (existing[i].digest != digest(s) or existing[i].user_id != user_id)
+    ]
     if clashes:
         raise Conflict("A different statement with this id is already stored.", ids=clashes)
     batch_ids = set(ids)
@@ -100,12 +119,30 @@ def store(session: Session, user_id: str, statements: list[StatementIn], now: da
         session.execute(insert(Statement.__table__), out.new)  # type: ignore[attr-defined]
     if voids:
         session.execute(update(Statement).where(col(Statement.id).in_(voids)).values(voided=True))
-    emit_many(session, outbox, "statement.recorded", [
-        {"statement_id": row["id"], "user_id": user_id, "course_id": row["course_id"], "verb": row["verb"],
-         "activity_id": row["activity_id"], "org_path": org_path, "stored": iso(now)} for row in out.new])
+    emit_many(
+        session,
+        outbox,
+        "statement.recorded",
+        [
+            {
+                "statement_id": row["id"],
+                "user_id": user_id,
+                "course_id": row["course_id"],
+                "verb": row["verb"],
+                "activity_id": row["activity_id"],
+                "org_path": org_path,
+                "stored": iso(now),
+            }
+            for row in out.new
+        ],
+    )
     # analytics: the enrolment's first record (docs/analytics.md)
-    emit_many(session, outbox, "enrolment.started",
-              [{"user_id": user_id, "course_id": course_id, "stored": iso(now)} for course_id in starts])
+    emit_many(
+        session,
+        outbox,
+        "enrolment.started",
+        [{"user_id": user_id, "course_id": course_id, "stored": iso(now)} for course_id in starts],
+    )
     return out
 
 
@@ -116,9 +153,13 @@ def _earliest_for(session: Session, user_id: str, rows: list[dict[str, Any]], no
     courses = sorted({r["course_id"] for r in rows if r["course_id"]})
     if not courses:
         return []
-    earliest = dict(session.exec(select(Statement.course_id, func.min(Statement.stored))  # type: ignore[call-overload]
-                                 .where(Statement.user_id == user_id, col(Statement.course_id).in_(courses))
-                                 .group_by(Statement.course_id)).all())
+    earliest = dict(
+        session.exec(
+            select(Statement.course_id, func.min(Statement.stored))  # type: ignore[call-overload]
+            .where(Statement.user_id == user_id, col(Statement.course_id).in_(courses))
+            .group_by(Statement.course_id)
+        ).all()
+    )
     return [c for c in courses if c not in earliest or now < _aware(earliest[c])]
 
 
@@ -128,30 +169,54 @@ def _aware(moment: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _row(statement: StatementIn, statement_id: str, user_id: str, now: datetime,
-         course_id: str | None) -> dict[str, Any]:
+def _row(
+    statement: StatementIn, statement_id: str, user_id: str, now: datetime, course_id: str | None
+) -> dict[str, Any]:
     timestamp = statement.timestamp or now
     client = client_part(statement)
-    body = {**client, "id": statement_id, "timestamp": iso(timestamp), "stored": iso(now), "authority": authority(),
-            "version": "1.0.3"}
-    return {"id": statement_id, "user_id": user_id, "course_id": course_id, "verb": statement.verb.id,
-            "activity_id": statement.object.id, "body": body, "digest": _digest(client), "timestamp": timestamp,
-            "stored": now, "future_timestamp": timestamp > now + CLOCK_SKEW, "voided": False,
-            "voids": statement.object.id if statement.object.objectType == "StatementRef" else None}
+    body = {
+        **client,
+        "id": statement_id,
+        "timestamp": iso(timestamp),
+        "stored": iso(now),
+        "authority": authority(),
+        "version": "1.0.3",
+    }
+    return {
+        "id": statement_id,
+        "user_id": user_id,
+        "course_id": course_id,
+        "verb": statement.verb.id,
+        "activity_id": statement.object.id,
+        "body": body,
+        "digest": _digest(client),
+        "timestamp": timestamp,
+        "stored": now,
+        "future_timestamp": timestamp > now + CLOCK_SKEW,
+        "voided": False,
+        "voids": statement.object.id if statement.object.objectType == "StatementRef" else None,
+    }
 
 
-def _check_voiding(session: Session, user_id: str, statements: list[StatementIn], existing: dict[str, Statement],
-                   batch_ids: set[str]) -> list[str]:
-    targets = [s.object.id for s in statements
-               if s.verb.id == VERBS["voided"] and str(s.id) not in existing]
+def _check_voiding(
+    session: Session,
+    user_id: str,
+    statements: list[StatementIn],
+    existing: dict[str, Statement],
+    batch_ids: set[str],
+) -> list[str]:
+    targets = [s.object.id for s in statements if s.verb.id == VERBS["voided"] and str(s.id) not in existing]
     if not targets:
         return []
     found = {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(targets)))}
     for target in targets:
         row = found.get(target)
         if row is None:
-            raise Unprocessable(f"Statement {target} is in this batch: void it in a later request."
-                                if target in batch_ids else f"No stored statement {target} to void.")
+            raise Unprocessable(
+                f"Statement {target} is in this batch: void it in a later request."
+                if target in batch_ids
+                else f"No stored statement {target} to void."
+            )
         if row.user_id != user_id:
             raise Forbidden(f"Statement {target} is not yours to void.")
         if row.verb == VERBS["voided"]:
@@ -160,7 +225,9 @@ def _check_voiding(session: Session, user_id: str, statements: list[StatementIn]
 
 
 def encode_cursor(row: Statement) -> str:
-    return base64.urlsafe_b64encode(json.dumps([row.stored.isoformat(), row.id]).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps([row.stored.isoformat(), row.id]).encode()).decode().rstrip("=")
+    )
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
@@ -183,8 +250,9 @@ def query(session: Session, user_id: str, q: StatementQuery) -> tuple[list[State
     base = select(Statement).where(Statement.user_id == user_id)
     single = q.statementId or q.voidedStatementId
     if single is not None:
-        row = session.exec(base.where(Statement.id == str(single),
-                                      Statement.voided == (q.voidedStatementId is not None))).first()
+        row = session.exec(
+            base.where(Statement.id == str(single), Statement.voided == (q.voidedStatementId is not None))
+        ).first()
         return ([row] if row else []), None
     stmt = base.where(Statement.voided == False)  # noqa: E712
     if q.verb:
@@ -198,19 +266,30 @@ def query(session: Session, user_id: str, q: StatementQuery) -> tuple[list[State
     if q.cursor:
         stored, last_id = decode_cursor(q.cursor)
         if q.ascending:
-            stmt = stmt.where(or_(Statement.stored > stored, and_(Statement.stored == stored, Statement.id > last_id)))
+            stmt = stmt.where(
+                or_(Statement.stored > stored, and_(Statement.stored == stored, Statement.id > last_id))
+            )
         else:
-            stmt = stmt.where(or_(Statement.stored < stored, and_(Statement.stored == stored, Statement.id < last_id)))
+            stmt = stmt.where(
+                or_(Statement.stored < stored, and_(Statement.stored == stored, Statement.id < last_id))
+            )
     order = (col(Statement.stored), col(Statement.id))
     stmt = stmt.order_by(*(order if q.ascending else (o.desc() for o in order))).limit(q.limit + 1)
     rows = list(session.exec(stmt))
     more = encode_cursor(rows[q.limit - 1]) if len(rows) > q.limit else None
-    return rows[:q.limit], more
+    return rows[: q.limit], more
 
 
 def viewed_items(session: Session, user_id: str, course_id: str) -> set[str]:
     """Item ids of a course the user has an unvoided `experienced` or `completed` statement for."""
-    rows = session.exec(select(Statement.activity_id).where(
-        Statement.user_id == user_id, Statement.course_id == course_id, Statement.voided == False,  # noqa: E712
-        col(Statement.verb).in_(VIEWED)).distinct())
+    rows = session.exec(
+        select(Statement.activity_id)
+        .where(
+            Statement.user_id == user_id,
+            Statement.course_id == course_id,
+            Statement.voided == False,  # noqa: E712
+            col(Statement.verb).in_(VIEWED),
+        )
+        .distinct()
+    )
     return {found[1] for found in map(parse_activity, rows) if found and found[1]}

@@ -32,8 +32,16 @@ def courses_client(settings: ProgressSettings | None = None) -> ServiceClient:
 worker_courses = functools.cache(courses_client)
 
 
-@celery_app.task(name="progress.grade_submission", acks_late=True, reject_on_worker_lost=True,
-                 autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=60, retry_jitter=True, max_retries=10)
+@celery_app.task(
+    name="progress.grade_submission",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=10,
+)
 def grade_submission(event: dict[str, Any]) -> None:
     """One transaction in the common case; a key not cached yet rolls it back, is fetched outside
     any transaction, and the grading runs once more (a second miss is retried with backoff)."""
@@ -54,19 +62,28 @@ def grade_submission(event: dict[str, Any]) -> None:
     if graded == submission_id:
         log.warning("submission not found", extra={"submission": submission_id})
     elif graded is not None:
-        log.info("graded", extra={"submission": submission_id, "score": graded.score, "passed": graded.passed})
+        log.info(
+            "graded", extra={"submission": submission_id, "score": graded.score, "passed": graded.passed}
+        )
 
 
 @celery_app.task(name="progress.purge_processed_events")
 def purge_processed_events() -> None:
     settings = get_settings()
     with session_scope(cached_engine(settings.database_url)) as session:
-        removed = repository.purge_processed_events(session, utcnow() - timedelta(days=settings.processed_events_days))
+        removed = repository.purge_processed_events(
+            session, utcnow() - timedelta(days=settings.processed_events_days)
+        )
     log.info("purged processed events", extra={"count": removed})
 
 
-@celery_app.task(name="progress.requeue_stale_submissions", acks_late=True, autoretry_for=(OperationalError,),
-                 retry_backoff=True, max_retries=3)
+@celery_app.task(
+    name="progress.requeue_stale_submissions",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
 def requeue_stale_submissions() -> None:
     settings = get_settings()
     before = utcnow() - timedelta(seconds=settings.grading_stale_seconds)
@@ -76,8 +93,13 @@ def requeue_stale_submissions() -> None:
         log.warning("re-enqueued stale submissions", extra={"count": count})
 
 
-@celery_app.task(name="progress.send_reminders", acks_late=True, autoretry_for=(OperationalError,),
-                 retry_backoff=True, max_retries=3)
+@celery_app.task(
+    name="progress.send_reminders",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
 def send_reminders() -> None:
     """Apply the reminder rules (beat); the deliveries go out with the next `deliver_messages`."""
     settings = get_settings()
@@ -88,8 +110,13 @@ def send_reminders() -> None:
         deliver_soon()
 
 
-@celery_app.task(name="progress.deliver_messages", acks_late=True, autoretry_for=(OperationalError,),
-                 retry_backoff=True, max_retries=3)
+@celery_app.task(
+    name="progress.deliver_messages",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
 def deliver_messages() -> None:
     """Send due e-mails and SMS from the message outbox (beat, and soon after new messages)."""
     settings = get_settings()
@@ -99,8 +126,13 @@ def deliver_messages() -> None:
         log.info("deliveries", extra=outcome)
 
 
-@celery_app.task(name="progress.deliver_certificate_ready", acks_late=True, autoretry_for=(OperationalError,),
-                 retry_backoff=True, max_retries=5)
+@celery_app.task(
+    name="progress.deliver_certificate_ready",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def deliver_certificate_ready(event: dict[str, Any]) -> None:
     """On `certificate.issued`: an inbox message and its deliveries, once per certificate."""
     settings = get_settings()
@@ -137,29 +169,57 @@ def _rollup(consumer: str, event: dict[str, Any]) -> None:
         rollups.apply_event(session, consumer, event)
 
 
-@celery_app.task(name="progress.funnel_rollup", acks_late=True, autoretry_for=ROLLUP_RETRY, retry_backoff=True,
-                 retry_backoff_max=30, retry_jitter=True, max_retries=10)
+@celery_app.task(
+    name="progress.funnel_rollup",
+    acks_late=True,
+    autoretry_for=ROLLUP_RETRY,
+    retry_backoff=True,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=10,
+)
 def funnel_rollup(event: dict[str, Any]) -> None:
     """On enrolment.created, enrolment.started, course.completed: refresh that enrolment's funnel cells."""
     _rollup("progress.funnel_rollup", event)
 
 
-@celery_app.task(name="progress.certificate_rollup", acks_late=True, autoretry_for=ROLLUP_RETRY, retry_backoff=True,
-                 retry_backoff_max=30, retry_jitter=True, max_retries=10)
+@celery_app.task(
+    name="progress.certificate_rollup",
+    acks_late=True,
+    autoretry_for=ROLLUP_RETRY,
+    retry_backoff=True,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=10,
+)
 def certificate_rollup(event: dict[str, Any]) -> None:
     """On certificate.issued: keep the fact, refresh the enrolment's `certified` stage."""
     _rollup("progress.certificate_rollup", event)
 
 
-@celery_app.task(name="progress.attainment_rollup", acks_late=True, autoretry_for=ROLLUP_RETRY, retry_backoff=True,
-                 retry_backoff_max=30, retry_jitter=True, max_retries=10)
+@celery_app.task(
+    name="progress.attainment_rollup",
+    acks_late=True,
+    autoretry_for=ROLLUP_RETRY,
+    retry_backoff=True,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=10,
+)
 def attainment_rollup(event: dict[str, Any]) -> None:
     """On submission.graded: refresh the teacher's attainment cells."""
     _rollup("progress.attainment_rollup", event)
 
 
-@celery_app.task(name="progress.recompute_rollups", acks_late=True, autoretry_for=(OperationalError,),
-                 retry_backoff=True, max_retries=3, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+@celery_app.task(
+    name="progress.recompute_rollups",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=3 * 3600,
+    soft_time_limit=3 * 3600 - 60,
+)
 def recompute_rollups() -> None:
     """Nightly: rebuild every rollup from the raw tables; a non-zero drift is logged as a warning."""
     with session_scope(cached_engine(get_settings().database_url)) as session:
@@ -167,8 +227,13 @@ def recompute_rollups() -> None:
     log.info("rollups recomputed", extra={"drift": drift})
 
 
-@celery_app.task(name="progress.org_units_rollup", acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True,
-                 max_retries=5)
+@celery_app.task(
+    name="progress.org_units_rollup",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
 def org_units_rollup() -> None:
     """Copy the gateway's org-unit tree into the read model (beat; see ADR 0011)."""
     settings = get_settings()
@@ -184,17 +249,35 @@ def org_units_rollup() -> None:
 
 # This service's periodic tasks (libs/celery_app.py: each service's tasks.py adds its own).
 _settings = get_settings()
-celery_app.conf.beat_schedule.update({
-    "progress-purge-processed-events": {"task": "progress.purge_processed_events",
-                                        "schedule": crontab(hour=3, minute=0)},
-    "progress-requeue-stale-submissions": {
-        "task": "progress.requeue_stale_submissions", "schedule": _settings.grading_sweep_seconds,
-        "options": {"expires": _settings.grading_sweep_seconds}},
-    "progress-send-reminders": {"task": "progress.send_reminders", "schedule": _settings.reminder_sweep_seconds,
-                                "options": {"expires": _settings.reminder_sweep_seconds}},
-    "progress-deliver-messages": {"task": "progress.deliver_messages", "schedule": _settings.delivery_poll_seconds,
-                                  "options": {"expires": _settings.delivery_poll_seconds}},
-    "progress-recompute-rollups": {"task": "progress.recompute_rollups", "schedule": crontab(hour=2, minute=30)},
-    "progress-org-units-rollup": {"task": "progress.org_units_rollup", "schedule": _settings.org_units_refresh_seconds,
-                                  "options": {"expires": _settings.org_units_refresh_seconds}},
-})
+celery_app.conf.beat_schedule.update(
+    {
+        "progress-purge-processed-events": {
+            "task": "progress.purge_processed_events",
+            "schedule": crontab(hour=3, minute=0),
+        },
+        "progress-requeue-stale-submissions": {
+            "task": "progress.requeue_stale_submissions",
+            "schedule": _settings.grading_sweep_seconds,
+            "options": {"expires": _settings.grading_sweep_seconds},
+        },
+        "progress-send-reminders": {
+            "task": "progress.send_reminders",
+            "schedule": _settings.reminder_sweep_seconds,
+            "options": {"expires": _settings.reminder_sweep_seconds},
+        },
+        "progress-deliver-messages": {
+            "task": "progress.deliver_messages",
+            "schedule": _settings.delivery_poll_seconds,
+            "options": {"expires": _settings.delivery_poll_seconds},
+        },
+        "progress-recompute-rollups": {
+            "task": "progress.recompute_rollups",
+            "schedule": crontab(hour=2, minute=30),
+        },
+        "progress-org-units-rollup": {
+            "task": "progress.org_units_rollup",
+            "schedule": _settings.org_units_refresh_seconds,
+            "options": {"expires": _settings.org_units_refresh_seconds},
+        },
+    }
+)

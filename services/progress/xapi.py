@@ -15,13 +15,27 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ADL = "http://adlnet.gov/expapi/verbs/"
-VERBS = {name: ADL + name for name in (
-    "experienced", "attempted", "answered", "completed", "passed", "failed", "progressed",
-    "initialized", "terminated", "voided")}
+VERBS = {
+    name: ADL + name
+    for name in (
+        "experienced",
+        "attempted",
+        "answered",
+        "completed",
+        "passed",
+        "failed",
+        "progressed",
+        "initialized",
+        "terminated",
+        "voided",
+    )
+}
 KNOWN_VERBS = frozenset(VERBS.values())
 VIEWED = (VERBS["experienced"], VERBS["completed"])  # verbs that count as a lesson viewed
 IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
-ACTIVITY = re.compile(r"^urn:ustaz:course:(?P<course>[A-Za-z0-9_-]{1,36})(?:/item/(?P<item>[A-Za-z0-9_.-]{1,80}))?$")
+ACTIVITY = re.compile(
+    r"^urn:ustaz:course:(?P<course>[A-Za-z0-9_-]{1,36})(?:/item/(?P<item>[A-Za-z0-9_.-]{1,80}))?$"
+)
 DURATION = re.compile(r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 LANGUAGE_MAP = dict[str, str]
 

@@ -33,8 +33,9 @@ def own_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def page_status(browser: Any, url: str) -> tuple[str, str]:
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 640},
-                                  is_mobile=True)
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 360, "height": 640}, is_mobile=True
+    )
     page = context.new_page()
     page.goto(url)
     status = page.locator("[data-status]").get_attribute("data-status") or ""
@@ -53,12 +54,16 @@ def test_complete_verify_revoke(own_platform: Any, browser: Any) -> None:
     with httpx.Client(base_url=base, timeout=30) as client:
         teacher = login(client, "teacher")
         # Exactly one, even after the issuing event had every chance to be redelivered.
-        assert [c["id"] for c in client.get("/api/v1/certificates", headers=teacher).json()["items"]] == [cert["id"]]
+        assert [c["id"] for c in client.get("/api/v1/certificates", headers=teacher).json()["items"]] == [
+            cert["id"]
+        ]
 
         # The PDF through the gateway: Kazakh Cyrillic labels and the Russian course title, then Uzbek Latin.
         texts = {}
         for lang in ("kk", "uz"):
-            response = client.get(f"/api/v1/certificates/{cert['id']}/pdf", params={"lang": lang}, headers=teacher)
+            response = client.get(
+                f"/api/v1/certificates/{cert['id']}/pdf", params={"lang": lang}, headers=teacher
+            )
             assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
             assert len(response.content) <= 150 * 1024
             texts[lang] = pypdf.PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
@@ -73,15 +78,20 @@ def test_complete_verify_revoke(own_platform: Any, browser: Any) -> None:
 
         # The institute's admin revokes it.
         admin = login(client, "institute")
-        revoked = client.post(f"/api/v1/certificates/{cert['id']}/revoke", headers=admin,
-                              json={"reason": "issued in error (e2e)"})
+        revoked = client.post(
+            f"/api/v1/certificates/{cert['id']}/revoke",
+            headers=admin,
+            json={"reason": "issued in error (e2e)"},
+        )
         assert revoked.status_code == 200, revoked.text
         status, reason = page_status(browser, f"{base}/verify/{cert['id']}")
         assert status == "revoked" and "issued in error (e2e)" in reason
 
         # The signed status list, as a verifier elsewhere would fetch it, has the bit set within a minute.
-        credential = jwt.decode(client.get(f"/api/v1/certificates/{cert['id']}/credential", headers=teacher).text,
-                                options={"verify_signature": False})
+        credential = jwt.decode(
+            client.get(f"/api/v1/certificates/{cert['id']}/credential", headers=teacher).text,
+            options={"verify_signature": False},
+        )
         entry = credential["credentialStatus"]
         assert entry["type"] == "BitstringStatusListEntry"
         path = "/api/v1/" + entry["statusListCredential"].split("/api/v1/", 1)[1]
@@ -89,7 +99,9 @@ def test_complete_verify_revoke(own_platform: Any, browser: Any) -> None:
         def bit_set() -> bool:
             response = client.get(path)
             assert int(response.headers["cache-control"].split("max-age=")[1]) <= 60
-            encoded = jwt.decode(response.text, options={"verify_signature": False})["credentialSubject"]["encodedList"][1:]
+            encoded = jwt.decode(response.text, options={"verify_signature": False})["credentialSubject"][
+                "encodedList"
+            ][1:]
             bits = gzip.decompress(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
             index = int(entry["statusListIndex"])
             return bool(bits[index // 8] & (0x80 >> (index % 8)))

@@ -32,8 +32,13 @@ def record_teachers(platform: Any) -> int:
     """Enrol teachers and grade their quiz as the service does; returns how many were enrolled."""
     engine = create_db_engine(f"sqlite:///{platform.var_dir / 'progress.db'}")
     gateway = platform.urls["gateway"]
-    courses = ServiceClient(gateway_url=gateway, client_id="progress", target="courses",
-                            client_secret=os.environ["USTAZ_SERVICE_CLIENT_SECRET"], base_url=platform.urls["courses"])
+    courses = ServiceClient(
+        gateway_url=gateway,
+        client_id="progress",
+        target="courses",
+        client_secret=os.environ["USTAZ_SERVICE_CLIENT_SECRET"],
+        base_url=platform.urls["courses"],
+    )
     course = courses.get_json(f"/api/v1/courses/{COURSE_RU_ID}")
     service.ensure_answer_key(engine, courses, COURSE_RU_ID, course["latest_version"])
     courses.close()
@@ -41,11 +46,18 @@ def record_teachers(platform: Any) -> int:
     for path, (teachers, passing) in SCHOOLS.items():
         for i in range(teachers):
             n += 1
-            teacher = Principal(id=f"e2e-teacher-{n}", roles=("teacher",), name="x", org=tuple(path.split("/")))
+            teacher = Principal(
+                id=f"e2e-teacher-{n}", roles=("teacher",), name="x", org=tuple(path.split("/"))
+            )
             with session_scope(engine) as session:
                 service.enrol(session, teacher, course)
-                submission, _ = service.submit(session, teacher, SubmissionCreate(
-                    course_id=COURSE_RU_ID, quiz_id="q1", answers=RIGHT if i < passing else WRONG))
+                submission, _ = service.submit(
+                    session,
+                    teacher,
+                    SubmissionCreate(
+                        course_id=COURSE_RU_ID, quiz_id="q1", answers=RIGHT if i < passing else WRONG
+                    ),
+                )
                 service.grade_submission(session, submission.id)
     engine.dispose()
     return n
@@ -59,38 +71,48 @@ def raw_counts(platform: Any) -> dict[str, int]:
     engine = create_db_engine(f"sqlite:///{platform.var_dir / 'progress.db'}")
     alm = "(org_path = 'KZ/KZ-ALM' OR org_path LIKE 'KZ/KZ-ALM/%')"
     with engine.connect() as conn:
-        counts = {name: int(conn.execute(text(sql), {"course": COURSE_RU_ID}).scalar_one()) for name, sql in {
-            # unfiltered answers count teachers, filtered ones enrolments (docs/analytics.md)
-            "enrolled": "SELECT count(DISTINCT user_id) FROM enrolments",
-            "completed": "SELECT count(DISTINCT user_id) FROM completions",
-            "alm": f"SELECT count(DISTINCT user_id) FROM enrolments WHERE {alm}",
-            "alm_course": f"SELECT count(*) FROM enrolments WHERE {alm} AND course_id = :course"}.items()}
+        counts = {
+            name: int(conn.execute(text(sql), {"course": COURSE_RU_ID}).scalar_one())
+            for name, sql in {
+                # unfiltered answers count teachers, filtered ones enrolments (docs/analytics.md)
+                "enrolled": "SELECT count(DISTINCT user_id) FROM enrolments",
+                "completed": "SELECT count(DISTINCT user_id) FROM completions",
+                "alm": f"SELECT count(DISTINCT user_id) FROM enrolments WHERE {alm}",
+                "alm_course": f"SELECT count(*) FROM enrolments WHERE {alm} AND course_id = :course",
+            }.items()
+        }
     engine.dispose()
     return counts
 
 
 def token(base: str, username: str, password: str) -> str:
-    return httpx.post(f"{base}/auth/login", json={"username": username, "password": password}).json()["access_token"]
+    return httpx.post(f"{base}/auth/login", json={"username": username, "password": password}).json()[
+        "access_token"
+    ]
 
 
 def variance(browser: Any, png: bytes) -> float:
     """Pixel variance of a screenshot, computed by Chromium itself (a canvas in a script-enabled page)."""
     context = browser.new_context()
     page = context.new_page()
-    value = page.evaluate("""async (src) => {
+    value = page.evaluate(
+        """async (src) => {
         const img = new Image(); img.src = src; await img.decode();
         const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
         const g = c.getContext('2d'); g.drawImage(img, 0, 0);
         const d = g.getImageData(0, 0, c.width, c.height).data;
         let sum = 0, sq = 0, n = 0;
         for (let i = 0; i < d.length; i += 4) { const v = (d[i] + d[i+1] + d[i+2]) / 3; sum += v; sq += v * v; n++; }
-        const mean = sum / n; return sq / n - mean * mean; }""", "data:image/png;base64," + base64.b64encode(png).decode())
+        const mean = sum / n; return sq / n - mean * mean; }""",
+        "data:image/png;base64," + base64.b64encode(png).decode(),
+    )
     context.close()
     return float(value)
 
 
-def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(platform: Any, browser: Any,
-                                                                                   tmp_path: Any) -> None:
+def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(
+    platform: Any, browser: Any, tmp_path: Any
+) -> None:
     base = platform.urls["gateway"]
     started = time.monotonic()
     assert record_teachers(platform) == 45
@@ -118,7 +140,9 @@ def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(
     heat = page.locator("[data-testid=heat-table]")
     assert heat.count() == 1 and heat.locator("tbody tr").count() >= 3
     assert "%" in heat.inner_text()  # numbers in the cells, not colour alone
-    assert page.locator("tr[data-unit=KZ-ALM] td").first.inner_text().replace("\u202f", "") == str(expected["alm"])
+    assert page.locator("tr[data-unit=KZ-ALM] td").first.inner_text().replace("\u202f", "") == str(
+        expected["alm"]
+    )
     shot = page.locator("section[data-chart=funnel]").screenshot(path=str(tmp_path / "funnel.png"))
     assert variance(browser, shot) > 100, "the funnel chart looks blank"
     trend = page.locator("[data-testid=trend-svg]").screenshot()
@@ -128,7 +152,8 @@ def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(
     page.click("form[action='/dashboard'] button[type=submit]")
     assert f"course={COURSE_RU_ID}" in page.url
     assert page.locator("tr[data-unit=KZ-ALM] td").first.inner_text().replace("\u202f", "") == str(
-        expected["alm_course"])
+        expected["alm_course"]
+    )
     # On a phone the page fits the width.
     page.set_viewport_size({"width": 360, "height": 640})
     page.goto("/dashboard")
@@ -148,7 +173,10 @@ def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(
     assert own.status == 200 and "Akmola" in page.locator("h1").inner_text()
     other = page.goto("/dashboard?org=KZ-ALM")
     assert other.status == 403
-    assert page.locator("main table, main svg").count() == 0 and "jurisdiction" in page.locator("main").inner_text()
+    assert (
+        page.locator("main table, main svg").count() == 0
+        and "jurisdiction" in page.locator("main").inner_text()
+    )
     export = context.request.get("/dashboard/analytics/export?org=KZ-ALM&table=funnel&format=csv")
     assert export.status == 403
     context.close()

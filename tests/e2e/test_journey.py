@@ -35,8 +35,12 @@ def test_the_journey(platform: Any, browser: Any) -> None:
         assert region["KZ-ALM"]["completed"] is None or region["KZ-ALM"]["completed"] >= 1
 
     # The lesson on a phone-sized screen, JavaScript off, in real Chromium.
-    context = browser.new_context(viewport={"width": 360, "height": 640}, java_script_enabled=False,
-                                  device_scale_factor=2, is_mobile=True)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        java_script_enabled=False,
+        device_scale_factor=2,
+        is_mobile=True,
+    )
     page = context.new_page()
     page.goto(base + seen["lesson_url"])
     assert page.locator("html").get_attribute("lang") == "ru"
@@ -61,13 +65,24 @@ def test_the_journey(platform: Any, browser: Any) -> None:
     with httpx.Client(base_url=base, timeout=15) as client:
         token = client.post("/auth/login", json={"username": "teacher", "password": "teacher-demo"}).json()
         headers = {"authorization": f"Bearer {token['access_token']}"}
-        again = client.post("/api/v1/progress/submissions", headers=headers, json={
-            "course_id": seen["course"]["id"], "quiz_id": "q1", "answers": {"q1a": "b", "q1b": False, "q1c": 70}})
+        again = client.post(
+            "/api/v1/progress/submissions",
+            headers=headers,
+            json={
+                "course_id": seen["course"]["id"],
+                "quiz_id": "q1",
+                "answers": {"q1a": "b", "q1b": False, "q1c": 70},
+            },
+        )
         assert again.status_code == 202
         from deploy.demo import _poll
 
-        _poll(lambda: client.get(again.headers["location"], headers=headers).json(),
-              lambda s: s["status"] == "graded", 30, "second grading")
+        _poll(
+            lambda: client.get(again.headers["location"], headers=headers).json(),
+            lambda s: s["status"] == "graded",
+            30,
+            "second grading",
+        )
         assert len(client.get("/api/v1/certificates", headers=headers).json()["items"]) == 1
 
 

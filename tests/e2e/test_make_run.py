@@ -22,10 +22,21 @@ pytestmark = pytest.mark.e2e
 
 
 def start(var_dir: Path, port: int, redis_port: int) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "USTAZ_VAR_DIR": str(var_dir), "USTAZ_PORT": str(port),
-           "USTAZ_REDIS_PORT": str(redis_port), "USTAZ_ENV": "development"}
-    proc = subprocess.Popen([sys.executable, "-m", "deploy.run"], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "USTAZ_VAR_DIR": str(var_dir),
+        "USTAZ_PORT": str(port),
+        "USTAZ_REDIS_PORT": str(redis_port),
+        "USTAZ_ENV": "development",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deploy.run"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     seen = []
     deadline = time.monotonic() + 180
     assert proc.stdout is not None
@@ -57,10 +68,12 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             assert user["username"] in banner and user["password"] in banner
         for p in [*range(port, port + 4), *probe_ports]:
             assert httpx.get(f"http://127.0.0.1:{p}/readyz").status_code == 200, p
-        token = httpx.post(f"http://127.0.0.1:{port}/auth/login",
-                           json={"username": "author", "password": "author-demo"}).json()["access_token"]
-        courses = httpx.get(f"http://127.0.0.1:{port}/api/v1/courses",
-                            headers={"authorization": f"Bearer {token}"}).json()["items"]
+        token = httpx.post(
+            f"http://127.0.0.1:{port}/auth/login", json={"username": "author", "password": "author-demo"}
+        ).json()["access_token"]
+        courses = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/courses", headers={"authorization": f"Bearer {token}"}
+        ).json()["items"]
     finally:
         survivors = interrupt(proc)
     assert survivors == [], "processes left running after Ctrl-C"
@@ -70,7 +83,12 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
     try:
         again = httpx.get(f"http://127.0.0.1:{port}/api/v1/courses").json()["items"]
         assert sorted(c["id"] for c in again) == sorted(c["id"] for c in courses)
-        assert httpx.post(f"http://127.0.0.1:{port}/auth/login",
-                          json={"username": "teacher", "password": "teacher-demo"}).status_code == 200
+        assert (
+            httpx.post(
+                f"http://127.0.0.1:{port}/auth/login",
+                json={"username": "teacher", "password": "teacher-demo"},
+            ).status_code
+            == 200
+        )
     finally:
         assert interrupt(proc) == []

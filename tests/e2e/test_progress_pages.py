@@ -15,8 +15,9 @@ pytestmark = pytest.mark.e2e
 
 
 def signed_in(browser: Any, base: str, username: str, password: str) -> Any:
-    context = browser.new_context(viewport={"width": 360, "height": 640}, java_script_enabled=False,
-                                  is_mobile=True, base_url=base)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640}, java_script_enabled=False, is_mobile=True, base_url=base
+    )
     page = context.new_page()
     page.goto("/login")
     page.fill("input[name=username]", username)
@@ -33,9 +34,12 @@ def test_teacher_pages_work_with_javascript_off(platform: Any, browser: Any) -> 
         page.click(f"form[action='/courses/{COURSE_RU_ID}/enrol'] button")
 
     # A lesson view recorded through the offline queue's endpoint, with the page's own cookie.
-    statement = {"id": str(uuid.uuid4()), "actor": {"account": {"homePage": base, "name": "ignored"}},
-                 "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
-                 "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/l1"}}
+    statement = {
+        "id": str(uuid.uuid4()),
+        "actor": {"account": {"homePage": base, "name": "ignored"}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/l1"},
+    }
     refused = context.request.post("/me/statements", data=[statement])
     assert refused.status == 403  # another actor than the teacher: the service says no
     courses = page.goto("/me/courses")
@@ -77,16 +81,24 @@ def test_the_offline_queue_endpoint_stores_the_teachers_statements(platform: Any
 
     user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
     context.request.post(f"/courses/{COURSE_RU_ID}/enrol")
-    batch = [{"id": str(uuid.uuid4()), "actor": {"account": {"homePage": base, "name": user_id}},
-              "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
-              "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/{item}"},
-              "timestamp": "2026-11-20T09:30:00+05:00"} for item in ("l1", "l2")]
+    batch = [
+        {
+            "id": str(uuid.uuid4()),
+            "actor": {"account": {"homePage": base, "name": user_id}},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/{item}"},
+            "timestamp": "2026-11-20T09:30:00+05:00",
+        }
+        for item in ("l1", "l2")
+    ]
     del batch[0]["actor"]  # the offline queue leaves it out: the session says who it is
     for _ in range(2):  # resent: the same ids are stored once
         stored = context.request.post("/me/statements", data=batch)
         assert stored.status == 200, stored.text()
         assert stored.json()["ids"] == [s["id"] for s in batch]
-    cross_site = context.request.post("/me/statements", data=batch, headers={"origin": "https://evil.example"})
+    cross_site = context.request.post(
+        "/me/statements", data=batch, headers={"origin": "https://evil.example"}
+    )
     assert cross_site.status == 403
     as_form = context.request.post("/me/statements", form={"x": "y"})
     assert as_form.status == 403
@@ -126,8 +138,11 @@ def test_reading_a_lesson_with_javascript_off_records_one_view(platform: Any, br
         teacher = login(client, "teacher")
 
         def views() -> int:
-            response = client.get("/api/v1/progress/xapi/statements", headers=teacher,
-                                  params={"activity": activity, "limit": 100})
+            response = client.get(
+                "/api/v1/progress/xapi/statements",
+                headers=teacher,
+                params={"activity": activity, "limit": 100},
+            )
             assert response.status_code == 200, response.text
             return len(response.json()["statements"])
 

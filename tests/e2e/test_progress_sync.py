@@ -36,13 +36,20 @@ class Phone:
 
     def __init__(self, gateway: str, headers: dict[str, str]) -> None:
         self.gateway, self.headers = gateway, headers
-        self.user_id = jwt.decode(headers["authorization"].split()[1], options={"verify_signature": False})["sub"]
+        self.user_id = jwt.decode(headers["authorization"].split()[1], options={"verify_signature": False})[
+            "sub"
+        ]
         self.down = True
         self.refused = 0
         self.batches: list[int] = []
-        self.app = Starlette(routes=[Route("/", self.page), Route("/sw.js", self.worker),
-                                     Route("/static/sw-queue.js", self.queue),
-                                     Route("/me/statements", self.statements, methods=["POST"])])
+        self.app = Starlette(
+            routes=[
+                Route("/", self.page),
+                Route("/sw.js", self.worker),
+                Route("/static/sw-queue.js", self.queue),
+                Route("/me/statements", self.statements, methods=["POST"]),
+            ]
+        )
 
     async def page(self, request: Request) -> Response:
         return Response("<!doctype html><title>phone</title><p>phone</p>", media_type="text/html")
@@ -61,10 +68,16 @@ class Phone:
         self.batches.append(len(batch))
         actor = {"account": {"homePage": self.gateway, "name": self.user_id}}
         async with httpx.AsyncClient(timeout=15) as client:
-            upstream = await client.post(f"{self.gateway}/api/v1/progress/xapi/statements", headers=self.headers,
-                                         json=[{"actor": actor, **s} for s in batch])
-        return Response(upstream.content, status_code=upstream.status_code,
-                        media_type=upstream.headers.get("content-type"))
+            upstream = await client.post(
+                f"{self.gateway}/api/v1/progress/xapi/statements",
+                headers=self.headers,
+                json=[{"actor": actor, **s} for s in batch],
+            )
+        return Response(
+            upstream.content,
+            status_code=upstream.status_code,
+            media_type=upstream.headers.get("content-type"),
+        )
 
 
 def wait(predicate: Any, timeout: float, what: str) -> None:
@@ -75,7 +88,9 @@ def wait(predicate: Any, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def test_records_made_offline_reach_the_server_once_with_their_timestamps(platform: Any, browser: Any) -> None:
+def test_records_made_offline_reach_the_server_once_with_their_timestamps(
+    platform: Any, browser: Any
+) -> None:
     gateway = platform.urls["gateway"]
     with httpx.Client(base_url=gateway, timeout=15) as client:
         headers = login(client, "teacher")
@@ -83,9 +98,15 @@ def test_records_made_offline_reach_the_server_once_with_their_timestamps(platfo
     phone = Phone(gateway, headers)
     started = datetime.now(UTC) - timedelta(seconds=1)
     taken = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
-    records = [{"id": str(uuid.uuid4()), "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
-                "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/{'l1' if i % 2 else 'l2'}"},
-                "timestamp": (taken + timedelta(minutes=i)).isoformat().replace("+00:00", "Z")} for i in range(120)]
+    records = [
+        {
+            "id": str(uuid.uuid4()),
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": f"urn:ustaz:course:{COURSE_RU_ID}/item/{'l1' if i % 2 else 'l2'}"},
+            "timestamp": (taken + timedelta(minutes=i)).isoformat().replace("+00:00", "Z"),
+        }
+        for i in range(120)
+    ]
     with thread_server(phone.app) as origin:
         context = browser.new_context()
         page = context.new_page()
@@ -98,18 +119,24 @@ def test_records_made_offline_reach_the_server_once_with_their_timestamps(platfo
             }
         }""")
         # Offline: every record queued (the first 20 twice, as a phone resends), nothing arrives.
-        page.evaluate("""(records) => {
+        page.evaluate(
+            """(records) => {
             const worker = navigator.serviceWorker.controller;
             for (const r of records.concat(records.slice(0, 20))) worker.postMessage({type: "ustaz:statement", statement: r});
-        }""", records)
+        }""",
+            records,
+        )
         wait(lambda: phone.refused >= 2, 30, "the queue retrying while the server is down")
         assert phone.batches == []
         phone.down = False  # the network is back: the queue's own backoff timer sends everything
 
         def stored() -> dict[str, Any]:
             with httpx.Client(base_url=gateway, timeout=15) as client:
-                page_ = client.get("/api/v1/progress/xapi/statements", headers=headers,
-                                   params={"since": started.isoformat(), "limit": 500}).json()
+                page_ = client.get(
+                    "/api/v1/progress/xapi/statements",
+                    headers=headers,
+                    params={"since": started.isoformat(), "limit": 500},
+                ).json()
             return {s["id"]: s for s in page_["statements"]}
 
         ids = {r["id"] for r in records}

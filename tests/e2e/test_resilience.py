@@ -22,8 +22,10 @@ RIGHT = {"q1a": "b", "q1b": False, "q1c": 70}
 def crashable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A platform of its own (the shared one must not see its worker die), sweeping stale
     submissions every 2 s."""
-    running = platform_on_free_ports(tmp_path_factory.mktemp("crashable"), extra_env={
-        "USTAZ_GRADING_STALE_SECONDS": "4", "USTAZ_GRADING_SWEEP_SECONDS": "2"})
+    running = platform_on_free_ports(
+        tmp_path_factory.mktemp("crashable"),
+        extra_env={"USTAZ_GRADING_STALE_SECONDS": "4", "USTAZ_GRADING_SWEEP_SECONDS": "2"},
+    )
     with running:
         running.start(timeout=120)
         yield running
@@ -38,26 +40,39 @@ def crash(platform: Any, name: str) -> None:
 
 def graded_once(platform: Any) -> dict[str, int]:
     with sqlite3.connect(platform.var_dir / "progress.db") as db:
-        return dict(db.execute("SELECT json_extract(payload, '$.submission_id'), count(*) FROM outbox "
-                               "WHERE topic = 'submission.graded' GROUP BY 1").fetchall())
+        return dict(
+            db.execute(
+                "SELECT json_extract(payload, '$.submission_id'), count(*) FROM outbox "
+                "WHERE topic = 'submission.graded' GROUP BY 1"
+            ).fetchall()
+        )
 
 
 class Teacher:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
         self.headers = login(client, "teacher")
-        enrolled = client.post("/api/v1/progress/enrolments", json={"course_id": COURSE_RU_ID}, headers=self.headers)
+        enrolled = client.post(
+            "/api/v1/progress/enrolments", json={"course_id": COURSE_RU_ID}, headers=self.headers
+        )
         assert enrolled.status_code in (200, 201), enrolled.text
 
     def submit(self) -> str:
-        response = self.client.post("/api/v1/progress/submissions", headers=self.headers,
-                                    json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT})
+        response = self.client.post(
+            "/api/v1/progress/submissions",
+            headers=self.headers,
+            json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT},
+        )
         assert response.status_code == 202, response.text
         return str(response.json()["id"])
 
     def graded(self, ids: list[str]) -> set[str]:
-        return {i for i in ids if self.client.get(f"/api/v1/progress/submissions/{i}",
-                                                  headers=self.headers).json()["status"] == "graded"}
+        return {
+            i
+            for i in ids
+            if self.client.get(f"/api/v1/progress/submissions/{i}", headers=self.headers).json()["status"]
+            == "graded"
+        }
 
 
 def test_worker_kills_and_a_redis_restart_grade_every_submission_once(crashable: Any) -> None:
@@ -86,8 +101,9 @@ def test_worker_kills_and_a_redis_restart_grade_every_submission_once(crashable:
         _poll(lambda: graded(everything), lambda done: done == set(everything), 90, "grading everything")
 
         verb = "http://adlnet.gov/expapi/verbs/passed"
-        page = client.get("/api/v1/progress/xapi/statements", params={"verb": verb, "limit": 500},
-                          headers=me.headers).json()
+        page = client.get(
+            "/api/v1/progress/xapi/statements", params={"verb": verb, "limit": 500}, headers=me.headers
+        ).json()
         assert len(page["statements"]) == len(everything)
 
     assert graded_once(crashable) == {i: 1 for i in everything}
@@ -112,8 +128,12 @@ def test_grading_retries_while_courses_is_down_and_a_dead_workers_retries_are_sw
         worker_log = crashable.log_dir / "worker.log"
         retries_before = worker_log.read_text().count("Retry in")
         crashable.restart("worker")
-        _poll(lambda: worker_log.read_text().count("Retry in") - retries_before, lambda n: n >= len(ids), 60,
-              "the grader retrying while courses is down")
+        _poll(
+            lambda: worker_log.read_text().count("Retry in") - retries_before,
+            lambda n: n >= len(ids),
+            60,
+            "the grader retrying while courses is down",
+        )
         assert me.graded(ids) == set()
         crash(crashable, "worker")
         crashable.restart("courses")

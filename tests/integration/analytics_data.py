@@ -23,19 +23,25 @@ from services.progress.schemas import SubmissionCreate
 from tests.integration.test_analytics_rollups import HALF, WRONG
 from tests.integration.test_progress_rules import RIGHT, answer_key
 
-TREE = [("KZ", "Kazakhstan", "country", None),
-        ("KZ-ALM", "Almaty Region", "region", "KZ"),
-        ("KZ-ALM-TAL", "Talgar District", "district", "KZ-ALM"),
-        ("KZ-ALM-TAL-S01", "Talgar School No. 1", "school", "KZ-ALM-TAL"),
-        ("KZ-ALM-TAL-S02", "Talgar School No. 2", "school", "KZ-ALM-TAL"),
-        ("KZ-ALM-KAP", "Kapshagay City", "district", "KZ-ALM"),
-        ("KZ-ALM-KAP-S03", "Kapshagay School No. 3", "school", "KZ-ALM-KAP"),
-        ("KZ-AKM", "Akmola Region", "region", "KZ"),
-        ("KZ-AKM-KOK", "Kokshetau City", "district", "KZ-AKM"),
-        ("KZ-AKM-KOK-S07", "Kokshetau School No. 7", "school", "KZ-AKM-KOK"),
-        ("KZ-AST", "Astana", "region", "KZ")]
-SCHOOLS = {"KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01": (25, 15), "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S02": (12, 10),
-           "KZ/KZ-ALM/KZ-ALM-KAP/KZ-ALM-KAP-S03": (3, 1), "KZ/KZ-AKM/KZ-AKM-KOK/KZ-AKM-KOK-S07": (20, 5)}
+TREE = [
+    ("KZ", "Kazakhstan", "country", None),
+    ("KZ-ALM", "Almaty Region", "region", "KZ"),
+    ("KZ-ALM-TAL", "Talgar District", "district", "KZ-ALM"),
+    ("KZ-ALM-TAL-S01", "Talgar School No. 1", "school", "KZ-ALM-TAL"),
+    ("KZ-ALM-TAL-S02", "Talgar School No. 2", "school", "KZ-ALM-TAL"),
+    ("KZ-ALM-KAP", "Kapshagay City", "district", "KZ-ALM"),
+    ("KZ-ALM-KAP-S03", "Kapshagay School No. 3", "school", "KZ-ALM-KAP"),
+    ("KZ-AKM", "Akmola Region", "region", "KZ"),
+    ("KZ-AKM-KOK", "Kokshetau City", "district", "KZ-AKM"),
+    ("KZ-AKM-KOK-S07", "Kokshetau School No. 7", "school", "KZ-AKM-KOK"),
+    ("KZ-AST", "Astana", "region", "KZ"),
+]
+SCHOOLS = {
+    "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01": (25, 15),
+    "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S02": (12, 10),
+    "KZ/KZ-ALM/KZ-ALM-KAP/KZ-ALM-KAP-S03": (3, 1),
+    "KZ/KZ-AKM/KZ-AKM-KOK/KZ-AKM-KOK-S07": (20, 5),
+}
 COURSE = {"id": "c1", "latest_version": 1, "title": "Демо", "language": "ru", "institute_id": "i1"}
 COURSE2 = {"id": "c2", "latest_version": 1, "title": "Demo EN", "language": "en", "institute_id": "i2"}
 
@@ -49,13 +55,16 @@ def populate(engine: Any) -> None:
     for path, (teachers, completing) in SCHOOLS.items():
         for i in range(teachers):
             n += 1
-            teacher = Principal(id=f"t{n:03d}", roles=("teacher",), name=f"Teacher {n}", org=tuple(path.split("/")))
+            teacher = Principal(
+                id=f"t{n:03d}", roles=("teacher",), name=f"Teacher {n}", org=tuple(path.split("/"))
+            )
             with session_scope(engine) as session:
                 service.enrol(session, teacher, COURSE if n % 4 else COURSE2)
                 course = COURSE if n % 4 else COURSE2
                 answers = RIGHT if i < completing else (HALF if i % 2 else WRONG)
-                submission, _ = service.submit(session, teacher, SubmissionCreate(
-                    course_id=course["id"], quiz_id="q1", answers=answers))
+                submission, _ = service.submit(
+                    session, teacher, SubmissionCreate(course_id=course["id"], quiz_id="q1", answers=answers)
+                )
                 service.grade_submission(session, submission.id)
                 if path.endswith("S01") and i < 12:  # 12 teachers take both courses
                     service.enrol(session, teacher, COURSE2 if n % 4 else COURSE)

@@ -24,11 +24,24 @@ INSTITUTE, OTHER_INSTITUTE = "i1", "i2"
 
 def completion(**payload: Any) -> dict[str, Any]:
     enrolment = str(uuid.uuid4())
-    return {"id": str(uuid.uuid4()), "topic": "course.completed", "payload": {
-        "enrolment_id": enrolment, "user_id": "teacher-1", "user_name": "Aigerim Nurlanovna", "course_id": "c1",
-        "version": 1, "course_title": "Формативное оценивание", "language": "ru", "institute_id": INSTITUTE,
-        "org_path": "KZ/KZ-ALM", "indicators": ["II.KA.1", "III.TA.2"],
-        "completed_at": "2026-11-24T10:00:00+00:00", **payload}}
+    return {
+        "id": str(uuid.uuid4()),
+        "topic": "course.completed",
+        "payload": {
+            "enrolment_id": enrolment,
+            "user_id": "teacher-1",
+            "user_name": "Aigerim Nurlanovna",
+            "course_id": "c1",
+            "version": 1,
+            "course_title": "Формативное оценивание",
+            "language": "ru",
+            "institute_id": INSTITUTE,
+            "org_path": "KZ/KZ-ALM",
+            "indicators": ["II.KA.1", "III.TA.2"],
+            "completed_at": "2026-11-24T10:00:00+00:00",
+            **payload,
+        },
+    }
 
 
 @dataclass
@@ -44,8 +57,9 @@ class CertificatesAPI:
 
     def issue(self, **payload: Any) -> Certificate:
         with session_scope(self.engine) as session:
-            cert = service.issue_certificate(session, completion(**payload), self.box, PUBLIC_URL,
-                                             self.settings.recipient_salt)
+            cert = service.issue_certificate(
+                session, completion(**payload), self.box, PUBLIC_URL, self.settings.recipient_salt
+            )
         assert cert is not None
         return cert
 
@@ -55,20 +69,27 @@ class CertificatesAPI:
             assert cert is not None
             return cert
 
-    def token(self, sub: str = "teacher-1", roles: tuple[str, ...] = ("teacher",), **claims: Any) -> dict[str, str]:
+    def token(
+        self, sub: str = "teacher-1", roles: tuple[str, ...] = ("teacher",), **claims: Any
+    ) -> dict[str, str]:
         return {"authorization": f"Bearer {mint(self.issuer, sub=sub, roles=roles, **claims)}"}
 
     def admin(self, institute: str = INSTITUTE) -> dict[str, str]:
-        return self.token(sub=f"admin-{institute}", roles=("institute_admin",), inst=institute,
-                          scope=f"institute:{institute}")
+        return self.token(
+            sub=f"admin-{institute}",
+            roles=("institute_admin",),
+            inst=institute,
+            scope=f"institute:{institute}",
+        )
 
     def platform_admin(self) -> dict[str, str]:
         return self.token(sub="root", roles=("platform_admin",))
 
 
 @pytest_asyncio.fixture
-async def certificates_api(databases: Any, gateway_url: str, redis_url: str, issuer: Any,
-                           tmp_path: Any) -> AsyncIterator[CertificatesAPI]:
+async def certificates_api(
+    databases: Any, gateway_url: str, redis_url: str, issuer: Any, tmp_path: Any
+) -> AsyncIterator[CertificatesAPI]:
     from services.certificates.app import build_app
 
     url = databases.fresh("certificates")
@@ -76,8 +97,9 @@ async def certificates_api(databases: Any, gateway_url: str, redis_url: str, iss
     with session_scope(engine) as session:
         session.add(Issuer(institute_id=INSTITUTE, name="Институт повышения квалификации"))
         session.add(Issuer(institute_id=OTHER_INSTITUTE, name="Other institute"))
-    settings = service_settings("certificates", url, gateway_url=gateway_url, public_url=PUBLIC_URL,
-                                var_dir=tmp_path)
+    settings = service_settings(
+        "certificates", url, gateway_url=gateway_url, public_url=PUBLIC_URL, var_dir=tmp_path
+    )
     app = build_app(settings)
     async with serve(app) as client:
         yield CertificatesAPI(client, engine, issuer, settings)

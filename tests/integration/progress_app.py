@@ -45,7 +45,9 @@ class ProgressAPI:
 
 
 @pytest_asyncio.fixture
-async def progress_api(databases: Any, gateway_url: str, redis_url: str, issuer: Any) -> AsyncIterator[ProgressAPI]:
+async def progress_api(
+    databases: Any, gateway_url: str, redis_url: str, issuer: Any
+) -> AsyncIterator[ProgressAPI]:
     from services.progress.app import build_app
 
     url = databases.fresh("progress")

@@ -27,7 +27,9 @@ class Api:
     def __init__(self, client: httpx.AsyncClient, engine: Any, issuer: Any) -> None:
         self.client, self.engine, self.issuer = client, engine, issuer
 
-    def headers(self, scope: str = "org:KZ", roles: tuple[str, ...] = ("analyst",), **claims: Any) -> dict[str, str]:
+    def headers(
+        self, scope: str = "org:KZ", roles: tuple[str, ...] = ("analyst",), **claims: Any
+    ) -> dict[str, str]:
         token = mint(self.issuer, sub="analyst-1", roles=roles, scope=scope, org=("KZ",), **claims)
         return {"authorization": f"Bearer {token}"}
 
@@ -39,8 +41,6 @@ class Api:
     def snapshot(self) -> Any:
         with session_scope(self.engine, readonly=True) as session:
             return rollups.snapshot(session)
-
-
 
 
 @pytest_asyncio.fixture
@@ -98,11 +98,17 @@ async def test_a_regional_analyst_sees_only_their_region(api: Api) -> None:
     scope = "org:KZ/KZ-AKM"
     own = await api.get("/funnel", scope=scope)
     assert own.status_code == 200 and own.json()["unit"]["code"] == "KZ-AKM"
-    for path, params in (("/funnel", {"org": "KZ-ALM"}), ("/funnel", {"org": "KZ"}), ("/trends", {"org": "KZ-ALM"}),
-                         ("/attainment", {"org": "KZ"}), ("/completion-time", {"org": "KZ-ALM-TAL"}),
-                         ("/behind", {"org": "KZ", "level": "school"}), ("/units/KZ-ALM", {}),
-                         ("/export", {"org": "KZ-ALM", "table": "funnel"}),
-                         ("/export", {"org": "KZ-ALM", "table": "trends", "format": "xlsx"})):
+    for path, params in (
+        ("/funnel", {"org": "KZ-ALM"}),
+        ("/funnel", {"org": "KZ"}),
+        ("/trends", {"org": "KZ-ALM"}),
+        ("/attainment", {"org": "KZ"}),
+        ("/completion-time", {"org": "KZ-ALM-TAL"}),
+        ("/behind", {"org": "KZ", "level": "school"}),
+        ("/units/KZ-ALM", {}),
+        ("/export", {"org": "KZ-ALM", "table": "funnel"}),
+        ("/export", {"org": "KZ-ALM", "table": "trends", "format": "xlsx"}),
+    ):
         before = api.snapshot()
         body = assert_problem(await api.get(path, scope=scope, **params), 403)
         assert "jurisdiction" in body["detail"] and api.snapshot() == before
@@ -114,12 +120,23 @@ async def test_bad_input_is_refused_with_problem_details(api: Api) -> None:
     before = api.snapshot()
     assert_problem(await api.get("/funnel", org="KZ-NOWHERE"), 404)
     assert_problem(await api.get("/units/KZ-NOWHERE"), 404)
-    for params in ({"from": "2026-05-01", "to": "2026-01-01"}, {"from": "1900-01-01"}, {"to": "2999-01-01"},
-                   {"from": "2001-01-01", "to": "2025-01-01"}, {"from": "yesterday"}):
+    for params in (
+        {"from": "2026-05-01", "to": "2026-01-01"},
+        {"from": "1900-01-01"},
+        {"to": "2999-01-01"},
+        {"from": "2001-01-01", "to": "2025-01-01"},
+        {"from": "yesterday"},
+    ):
         body = assert_problem(await api.get("/trends", **params), 422)
         assert body["errors"], params
-    for params in ({"group_by": "colour"}, {"group_by": "teacher"}, {"interval": "decade"}, {"nonsense": "1"},
-                   {"limit": "0"}, {"org": "KZ/ALM"}):
+    for params in (
+        {"group_by": "colour"},
+        {"group_by": "teacher"},
+        {"interval": "decade"},
+        {"nonsense": "1"},
+        {"limit": "0"},
+        {"org": "KZ/ALM"},
+    ):
         assert_problem(await api.get("/funnel", **params), 422)
     assert_problem(await api.get("/behind", level="region", org="KZ-ALM"), 422)
     assert_problem(await api.get("/compare", group_by="org_unit"), 422)  # a region has no regions below
@@ -140,7 +157,9 @@ async def test_cohort_comparison_by_course_and_institute_scope(api: Api) -> None
     scope = "institute:i2"
     own = (await api.get("/funnel", scope=scope, roles=("institute_admin",), inst="i2")).json()
     assert own["total"]["enrolled"] == by["c2"]["counts"]["enrolled"]
-    assert_problem(await api.get("/funnel", scope=scope, roles=("institute_admin",), inst="i2", institute="i1"), 403)
+    assert_problem(
+        await api.get("/funnel", scope=scope, roles=("institute_admin",), inst="i2", institute="i1"), 403
+    )
     assert_problem(await api.get("/attainment", scope=scope, roles=("institute_admin",), inst="i2"), 403)
 
 
@@ -156,7 +175,9 @@ async def test_attainment_heat_table_trends_time_and_behind(api: Api) -> None:
     # the region's own total row, so the two answers cannot be subtracted from each other.
     seen_hidden = False
     for region in ("KZ-ALM", "KZ-AKM"):
-        below = {r["code"]: r for r in (await api.get("/attainment", kind="indicator", org=region)).json()["rows"]}
+        below = {
+            r["code"]: r for r in (await api.get("/attainment", kind="indicator", org=region)).json()["rows"]
+        }
         for row in heat["rows"]:
             above = next(c for c in row["cells"] if c["org_unit"] == region)
             hidden_above = {k for k, v in above["counts"].items() if v is None}
@@ -168,7 +189,10 @@ async def test_attainment_heat_table_trends_time_and_behind(api: Api) -> None:
     assert seen_hidden
     competencies = (await api.get("/attainment")).json()
     assert competencies["kind"] == "competency" and {r["code"] for r in competencies["rows"]} == {
-        "II.KA", "III.KA", "IV.KA"}
+        "II.KA",
+        "III.KA",
+        "IV.KA",
+    }
     trend = (await api.get("/trends", interval="month")).json()
     assert sum(p["counts"]["enrolled"] or 0 for p in trend["points"]) == 72  # enrolments per period
     assert all(p["period"].endswith("-01") for p in trend["points"])
@@ -199,11 +223,15 @@ async def test_exports_have_the_same_numbers_and_suppression(api: Api) -> None:
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0] == table[0]
-    assert {r[0]: r for r in values[1:]}["KZ-AKM"][2] == 20 and {r[0]: r for r in values[1:]}["KZ-AKM"][4] == "<10"
+    assert {r[0]: r for r in values[1:]}["KZ-AKM"][2] == 20 and {r[0]: r for r in values[1:]}["KZ-AKM"][
+        4
+    ] == "<10"
     for name in ("attainment", "trends", "completion_time", "behind"):
         for fmt in ("csv", "xlsx"):
             assert (await api.get("/export", table=name, format=fmt)).status_code == 200, (name, fmt)
     # More rows than the cap (60 here): 413 with a hint to narrow.
-    body = assert_problem(await api.get("/export", table="trends", **{"from": "2025-01-01", "to": "2026-11-01"}), 413)
+    body = assert_problem(
+        await api.get("/export", table="trends", **{"from": "2025-01-01", "to": "2026-11-01"}), 413
+    )
     assert body["hint"] == "narrow" and "Narrow" in body["detail"]
     assert_problem(await api.get("/export", table="nothing"), 422)

@@ -18,12 +18,14 @@ from services.progress.models import OrgUnitView
 from tests.conftest import mint, service_settings, thread_server
 
 
-def test_the_read_model_is_refreshed_from_the_gateway(databases: Any, sqlite_databases: Any, key_dir: Path,
-                                                      redis_url: str, issuer: Any) -> None:
+def test_the_read_model_is_refreshed_from_the_gateway(
+    databases: Any, sqlite_databases: Any, key_dir: Path, redis_url: str, issuer: Any
+) -> None:
     from gateway.app import build_app
 
-    gateway = build_app(service_settings("gateway", sqlite_databases.fresh("gateway", seed_gateway),
-                                         signing_key_dir=key_dir))
+    gateway = build_app(
+        service_settings("gateway", sqlite_databases.fresh("gateway", seed_gateway), signing_key_dir=key_dir)
+    )
     engine = create_db_engine(databases.fresh("progress"))
     try:
         with thread_server(gateway) as url:
@@ -38,10 +40,26 @@ def test_the_read_model_is_refreshed_from_the_gateway(databases: Any, sqlite_dat
             client.close()
             assert [u["code"] for u in units][0] == "KZ" and len(units) == len(ORG_UNITS)
             with session_scope(engine) as session:
-                session.add(OrgUnitView(code="KZ-GONE", name="Closed", kind="school", parent_code="KZ",
-                                        path="KZ/KZ-GONE", level=1))
-                session.add(OrgUnitView(code="KZ-ALM", name="Old name", kind="region", parent_code="KZ",
-                                        path="KZ/KZ-ALM", level=1))
+                session.add(
+                    OrgUnitView(
+                        code="KZ-GONE",
+                        name="Closed",
+                        kind="school",
+                        parent_code="KZ",
+                        path="KZ/KZ-GONE",
+                        level=1,
+                    )
+                )
+                session.add(
+                    OrgUnitView(
+                        code="KZ-ALM",
+                        name="Old name",
+                        kind="region",
+                        parent_code="KZ",
+                        path="KZ/KZ-ALM",
+                        level=1,
+                    )
+                )
             with session_scope(engine) as session:
                 assert analytics.replace_org_units(session, units) == len(ORG_UNITS) - 1 + 1 + 1
             with session_scope(engine) as session:

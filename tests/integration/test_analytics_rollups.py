@@ -23,10 +23,17 @@ from services.progress.xapi import VERBS, course_activity
 from services.progress.xapi import Statement as StatementIn
 from tests.integration.test_progress_rules import RIGHT, answer_key
 
-PATHS = ["KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01", "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S02", "KZ/KZ-ALM/KZ-ALM-KAP",
-         "KZ/KZ-AKM/KZ-AKM-KOK/KZ-AKM-KOK-S07", "KZ/KZ-AKM"]
-COURSES = [{"id": "c1", "latest_version": 1, "title": "Демо", "language": "ru", "institute_id": "i1"},
-           {"id": "c2", "latest_version": 1, "title": "Demo", "language": "en", "institute_id": "i2"}]
+PATHS = [
+    "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01",
+    "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S02",
+    "KZ/KZ-ALM/KZ-ALM-KAP",
+    "KZ/KZ-AKM/KZ-AKM-KOK/KZ-AKM-KOK-S07",
+    "KZ/KZ-AKM",
+]
+COURSES = [
+    {"id": "c1", "latest_version": 1, "title": "Демо", "language": "ru", "institute_id": "i1"},
+    {"id": "c2", "latest_version": 1, "title": "Demo", "language": "en", "institute_id": "i2"},
+]
 WRONG = {"q1a": "a", "q1b": True, "q1c": 10}
 HALF = {"q1a": "b", "q1b": True, "q1c": 10}
 
@@ -41,8 +48,10 @@ class World:
 
     def __init__(self, engine: Any, rng: random.Random) -> None:
         self.engine, self.rng = engine, rng
-        self.teachers = [Principal(id=f"t{i}", roles=("teacher",), name=f"T{i}",
-                                   org=tuple(rng.choice(PATHS).split("/"))) for i in range(24)]
+        self.teachers = [
+            Principal(id=f"t{i}", roles=("teacher",), name=f"T{i}", org=tuple(rng.choice(PATHS).split("/")))
+            for i in range(24)
+        ]
         self.delivered: list[dict[str, Any]] = []  # (consumer, envelope) already handled once
         self.seen: set[str] = set()
         with session_scope(engine) as session:
@@ -71,8 +80,9 @@ class World:
         course = rng.choice(COURSES)
         action = rng.choice(["enrol", "enrol", "statement", "statement", "submit", "submit", "certificate"])
         with session_scope(self.engine) as session:
-            enrolment = session.exec(select(Enrolment).where(Enrolment.user_id == teacher.id,
-                                                             Enrolment.course_id == course["id"])).first()
+            enrolment = session.exec(
+                select(Enrolment).where(Enrolment.user_id == teacher.id, Enrolment.course_id == course["id"])
+            ).first()
             if action == "enrol" or enrolment is None:
                 enrolled, created = service.enrol(session, teacher, course)
                 if created:  # spread enrolments over weeks so cells differ by week
@@ -81,22 +91,36 @@ class World:
                 return
             enrolment = enrolment[0] if not isinstance(enrolment, Enrolment) else enrolment
             if action == "statement":
-                body = StatementIn.model_validate({
-                    "id": str(uuid.uuid4()), "actor": {"account": {"homePage": "https://ustaz.example",
-                                                                   "name": teacher.id}},
-                    "verb": {"id": VERBS["experienced"]}, "object": {"id": course_activity(course["id"], "l1")}})
+                body = StatementIn.model_validate(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "actor": {"account": {"homePage": "https://ustaz.example", "name": teacher.id}},
+                        "verb": {"id": VERBS["experienced"]},
+                        "object": {"id": course_activity(course["id"], "l1")},
+                    }
+                )
                 moment = datetime.now(UTC) - timedelta(days=rng.randint(0, 30))
                 statements.store(session, teacher.id, [body], moment, enrolment.org_path, [course["id"]])
             elif action == "submit":
                 answers = rng.choice([RIGHT, WRONG, HALF])
-                submission, _ = service.submit(session, teacher, SubmissionCreate(course_id=course["id"], quiz_id="q1",
-                                                                                   answers=answers))
+                submission, _ = service.submit(
+                    session, teacher, SubmissionCreate(course_id=course["id"], quiz_id="q1", answers=answers)
+                )
                 service.grade_submission(session, submission.id)
             elif enrolment.status == "completed":
                 from libs.outbox import emit
 
-                emit(session, outbox, "certificate.issued", {"certificate_id": str(uuid.uuid4()), "user_id": teacher.id,
-                                                             "course_id": course["id"], "org_path": enrolment.org_path})
+                emit(
+                    session,
+                    outbox,
+                    "certificate.issued",
+                    {
+                        "certificate_id": str(uuid.uuid4()),
+                        "user_id": teacher.id,
+                        "course_id": course["id"],
+                        "org_path": enrolment.org_path,
+                    },
+                )
 
     def run(self, steps: int) -> None:
         for _ in range(steps):
@@ -139,8 +163,12 @@ def test_incremental_rollups_equal_a_recomputation(databases: Any, seed: int) ->
         # Every level of the tree has its cells; the country's enrolled count is each enrolment once.
         with session_scope(engine, readonly=True) as session:
             enrolments = len(session.exec(select(Enrolment)).all())
-            national = sum(c.count for c in session.exec(select(FunnelCell).where(
-                FunnelCell.org_unit == "KZ", FunnelCell.stage == "enrolled")))
+            national = sum(
+                c.count
+                for c in session.exec(
+                    select(FunnelCell).where(FunnelCell.org_unit == "KZ", FunnelCell.stage == "enrolled")
+                )
+            )
             levels = {c.level for c in session.exec(select(FunnelCell))}
         assert national == enrolments and levels == {0, 1, 2, 3}
         # The totals count each teacher once, however many courses they are enrolled in.
@@ -185,10 +213,16 @@ def test_the_nightly_recompute_finds_and_repairs_drift(databases: Any) -> None:
         with session_scope(engine) as session:  # a lost event and a double count
             first = session.exec(select(EnrolmentFacts)).first()
             assert first is not None
-            session.execute(update(EnrolmentFacts).where(EnrolmentFacts.enrolment_id == first.enrolment_id)
-                            .values(started=None))
-            session.execute(update(FunnelTotal).where(FunnelTotal.org_unit == "KZ", FunnelTotal.stage == "enrolled")
-                            .values(count=FunnelTotal.count + 1))
+            session.execute(
+                update(EnrolmentFacts)
+                .where(EnrolmentFacts.enrolment_id == first.enrolment_id)
+                .values(started=None)
+            )
+            session.execute(
+                update(FunnelTotal)
+                .where(FunnelTotal.org_unit == "KZ", FunnelTotal.stage == "enrolled")
+                .values(count=FunnelTotal.count + 1)
+            )
         with session_scope(engine) as session:
             assert rollups.recompute(session) >= 2
         with session_scope(engine, readonly=True) as session:
@@ -255,16 +289,30 @@ def test_enrolment_started_is_emitted_for_the_earliest_record_only(databases: An
     now = datetime.now(UTC)
 
     def record(moment: datetime, course: str | None = "c1") -> None:
-        body = StatementIn.model_validate({
-            "id": str(uuid.uuid4()), "actor": {"account": {"homePage": "https://ustaz.example", "name": teacher.id}},
-            "verb": {"id": VERBS["experienced"]}, "object": {"id": course_activity("c1", "l1")}})
+        body = StatementIn.model_validate(
+            {
+                "id": str(uuid.uuid4()),
+                "actor": {"account": {"homePage": "https://ustaz.example", "name": teacher.id}},
+                "verb": {"id": VERBS["experienced"]},
+                "object": {"id": course_activity("c1", "l1")},
+            }
+        )
         with session_scope(engine) as session:
-            statements.store(session, teacher.id, [body, body.model_copy(update={"id": uuid.uuid4()})], moment,
-                             "KZ/KZ-ALM", [course, course])
+            statements.store(
+                session,
+                teacher.id,
+                [body, body.model_copy(update={"id": uuid.uuid4()})],
+                moment,
+                "KZ/KZ-ALM",
+                [course, course],
+            )
 
     def started() -> list[Any]:
         with session_scope(engine, readonly=True) as session:
-            return [r.payload for r in session.execute(select(outbox).where(outbox.c.topic == "enrolment.started"))]
+            return [
+                r.payload
+                for r in session.execute(select(outbox).where(outbox.c.topic == "enrolment.started"))
+            ]
 
     try:
         with session_scope(engine) as session:

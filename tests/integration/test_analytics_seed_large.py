@@ -17,10 +17,15 @@ from services.progress import rollups
 def fingerprint(url: str) -> list[Any]:
     engine = create_db_engine(url)
     with engine.connect() as conn:
-        rows = [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                for t in ("enrolments", "statements", "submissions", "completions", "certificate_facts")]
-        rows += list(conn.execute(text("SELECT id, user_id, course_id, org_path, status FROM enrolments "
-                                       "ORDER BY id LIMIT 50")))
+        rows = [
+            conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("enrolments", "statements", "submissions", "completions", "certificate_facts")
+        ]
+        rows += list(
+            conn.execute(
+                text("SELECT id, user_id, course_id, org_path, status FROM enrolments ORDER BY id LIMIT 50")
+            )
+        )
     engine.dispose()
     return rows
 
@@ -29,9 +34,29 @@ def test_the_same_seed_gives_the_same_population(databases: Any, sqlite_database
     runs = []
     for hash_seed in ("1", "2"):
         progress, gateway = databases.fresh("progress"), sqlite_databases.fresh("gateway")
-        subprocess.run([sys.executable, "-m", "deploy.seed_large", "--teachers", "300", "--districts", "30",
-                        "--schools", "200", "--seed", "7", "--gateway-url", gateway, "--progress-url", progress],
-                       cwd=ROOT, check=True, capture_output=True, env={"PYTHONHASHSEED": hash_seed, "PATH": ""})
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "deploy.seed_large",
+                "--teachers",
+                "300",
+                "--districts",
+                "30",
+                "--schools",
+                "200",
+                "--seed",
+                "7",
+                "--gateway-url",
+                gateway,
+                "--progress-url",
+                progress,
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            env={"PYTHONHASHSEED": hash_seed, "PATH": ""},
+        )
         runs.append(fingerprint(progress))
     assert runs[0] == runs[1] and runs[0][0] > 300
     engine = create_db_engine(progress)

@@ -15,10 +15,23 @@ from services.certificates import repository, service
 from services.certificates.models import Issuer
 
 BOX = service.fernet("test-key-encryption-key")
-EVENT = {"id": "ev1", "topic": "course.completed", "payload": {
-    "enrolment_id": "en1", "user_id": "t1", "user_name": "Aigerim", "course_id": "c1", "version": 1,
-    "course_title": "Формативное оценивание", "language": "ru", "institute_id": "i1",
-    "org_path": "KZ/KZ-ALM", "indicators": ["II.KA.1"], "completed_at": "2026-11-24T10:00:00+00:00"}}
+EVENT = {
+    "id": "ev1",
+    "topic": "course.completed",
+    "payload": {
+        "enrolment_id": "en1",
+        "user_id": "t1",
+        "user_name": "Aigerim",
+        "course_id": "c1",
+        "version": 1,
+        "course_title": "Формативное оценивание",
+        "language": "ru",
+        "institute_id": "i1",
+        "org_path": "KZ/KZ-ALM",
+        "indicators": ["II.KA.1"],
+        "completed_at": "2026-11-24T10:00:00+00:00",
+    },
+}
 
 
 @pytest.fixture

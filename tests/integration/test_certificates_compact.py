@@ -43,7 +43,9 @@ def one_char_changed(token: str) -> str:
     return f"{header}.{body}.{signature}"
 
 
-async def test_the_compact_form_is_small_deterministic_and_verifies_online(certificates_api: CertificatesAPI) -> None:
+async def test_the_compact_form_is_small_deterministic_and_verifies_online(
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     cert = api.issue(course_title="Цифрлық сауаттылық және мұғалімнің кәсіби дамуы: " + "ә" * 60)
     compact = compact_of(api, cert.id)
@@ -58,12 +60,15 @@ async def test_the_compact_form_is_small_deterministic_and_verifies_online(certi
     tampered = await verify(api, one_char_changed(compact))
     assert tampered["status"] == "signature_invalid" and "altered" in tampered["reason"]
 
-    await api.client.post(f"/api/v1/certificates/{cert.id}/revoke", headers=api.admin(), json={"reason": "error"})
+    await api.client.post(
+        f"/api/v1/certificates/{cert.id}/revoke", headers=api.admin(), json={"reason": "error"}
+    )
     assert (await verify(api, url))["status"] == "revoked"
 
 
 async def test_an_offline_verifier_checks_the_qr_with_cached_keys_and_status_list(
-        certificates_api: CertificatesAPI) -> None:
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     cert, other = api.issue(), api.issue()
     qr = f"{PUBLIC_URL}/verify/c/{compact_of(api, cert.id)}"
@@ -74,16 +79,24 @@ async def test_an_offline_verifier_checks_the_qr_with_cached_keys_and_status_lis
     assert result.claims["jti"] == cert.id and result.claims["n"] == cert.number
     no_list = offline.verify_compact(qr, issuers)
     assert no_list.status == "valid" and not no_list.status_checked and "not checked" in no_list.reason
-    assert offline.verify_compact(one_char_changed(compact_of(api, cert.id)), issuers, lists).status == "signature_invalid"
+    assert (
+        offline.verify_compact(one_char_changed(compact_of(api, cert.id)), issuers, lists).status
+        == "signature_invalid"
+    )
     assert offline.verify_compact("garbage", issuers, lists).status == "signature_invalid"
     assert offline.verify_compact(qr, {}, lists).status == "unknown_issuer_key"
 
     # Revoked online; a verifier with the old cached list still says valid until it refreshes the list.
-    await api.client.post(f"/api/v1/certificates/{cert.id}/revoke", headers=api.admin(), json={"reason": "error"})
+    await api.client.post(
+        f"/api/v1/certificates/{cert.id}/revoke", headers=api.admin(), json={"reason": "error"}
+    )
     assert offline.verify_compact(qr, issuers, lists).status == "valid"
     issuers, lists = await cached_issuer(api)
     assert offline.verify_compact(qr, issuers, lists).status == "revoked"
-    assert offline.verify_compact(f"{PUBLIC_URL}/verify/c/{compact_of(api, other.id)}", issuers, lists).status == "valid"
+    assert (
+        offline.verify_compact(f"{PUBLIC_URL}/verify/c/{compact_of(api, other.id)}", issuers, lists).status
+        == "valid"
+    )
 
     # A forged cached list is refused.
     header, payload, signature = lists[INSTITUTE].split(".")
@@ -91,7 +104,9 @@ async def test_an_offline_verifier_checks_the_qr_with_cached_keys_and_status_lis
     assert offline.verify_compact(qr, issuers, forged).status == "signature_invalid"
 
     # After the key is withdrawn as compromised, a refreshed issuer document refuses its signatures.
-    response = await api.client.post(f"/api/v1/certificates/keys/{cert.kid}/compromise", headers=api.platform_admin())
+    response = await api.client.post(
+        f"/api/v1/certificates/keys/{cert.kid}/compromise", headers=api.platform_admin()
+    )
     assert response.status_code == 200
     issuers, lists = await cached_issuer(api)
     assert offline.verify_compact(qr, issuers, lists).status == "unknown_issuer_key"

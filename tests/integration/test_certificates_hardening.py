@@ -37,9 +37,11 @@ def unb64(text: str) -> bytes:
 
 def snapshot(api: CertificatesAPI) -> Any:
     with session_scope(api.engine, readonly=True) as session:
-        return ([c.model_dump() for c in session.exec(select(Certificate).order_by(Certificate.id))],
-                [k.model_dump() for k in session.exec(select(IssuerKey).order_by(IssuerKey.kid))],
-                [s.model_dump() for s in session.exec(select(StatusList))])
+        return (
+            [c.model_dump() for c in session.exec(select(Certificate).order_by(Certificate.id))],
+            [k.model_dump() for k in session.exec(select(IssuerKey).order_by(IssuerKey.kid))],
+            [s.model_dump() for s in session.exec(select(StatusList))],
+        )
 
 
 async def verify(api: CertificatesAPI, text: str) -> dict[str, Any]:
@@ -56,7 +58,9 @@ def assert_problem(response: Any, status: int) -> None:
     assert response.json()["status"] == status
 
 
-async def test_one_changed_character_anywhere_is_rejected_with_the_reason(certificates_api: CertificatesAPI) -> None:
+async def test_one_changed_character_anywhere_is_rejected_with_the_reason(
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     token = api.issue().credential_jwt
     header, payload, signature = token.split(".")
@@ -76,7 +80,9 @@ async def test_an_unknown_key_and_a_forged_issuer_are_refused(certificates_api: 
     api = certificates_api
     claims = jwt.decode(api.issue().credential_jwt, options={"verify_signature": False})
     stranger = Ed25519PrivateKey.generate()
-    forged = jwt.encode(claims, stranger, algorithm="EdDSA", headers={"kid": "not-a-key-of-ours", "typ": "vc+jwt"})
+    forged = jwt.encode(
+        claims, stranger, algorithm="EdDSA", headers={"kid": "not-a-key-of-ours", "typ": "vc+jwt"}
+    )
     verdict = await verify(api, forged)
     assert verdict["status"] == "unknown_issuer_key" and "not one of our issuers' keys" in verdict["reason"]
     # Signed by institute i2's genuine key while naming i1 as the issuer.
@@ -89,13 +95,20 @@ async def test_an_unknown_key_and_a_forged_issuer_are_refused(certificates_api: 
 
 
 async def test_a_credential_signed_before_rotation_verifies_and_a_compromised_key_does_not(
-        certificates_api: CertificatesAPI) -> None:
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     old = api.issue()
     for headers, code in ((api.admin(), 403), (api.token(), 403), ({}, 401)):
-        assert_problem(await api.client.post(f"/api/v1/certificates/issuers/{INSTITUTE}/keys", headers=headers), code)
-    assert_problem(await api.client.post("/api/v1/certificates/issuers/nope/keys", headers=api.platform_admin()), 404)
-    rotated = await api.client.post(f"/api/v1/certificates/issuers/{INSTITUTE}/keys", headers=api.platform_admin())
+        assert_problem(
+            await api.client.post(f"/api/v1/certificates/issuers/{INSTITUTE}/keys", headers=headers), code
+        )
+    assert_problem(
+        await api.client.post("/api/v1/certificates/issuers/nope/keys", headers=api.platform_admin()), 404
+    )
+    rotated = await api.client.post(
+        f"/api/v1/certificates/issuers/{INSTITUTE}/keys", headers=api.platform_admin()
+    )
     assert rotated.status_code == 201
     new = api.issue()
     assert new.kid == rotated.json()["kid"] != old.kid
@@ -105,23 +118,35 @@ async def test_a_credential_signed_before_rotation_verifies_and_a_compromised_ke
     assert (await verify(api, new.credential_jwt))["status"] == "valid"
     # A revocation after the rotation re-signs the status list with the new key; the old credential still verifies.
     third = api.issue()
-    await api.client.post(f"/api/v1/certificates/{third.id}/revoke", headers=api.admin(), json={"reason": "error"})
+    await api.client.post(
+        f"/api/v1/certificates/{third.id}/revoke", headers=api.admin(), json={"reason": "error"}
+    )
     assert (await verify(api, old.credential_jwt))["status"] == "valid"
     assert (await verify(api, third.credential_jwt))["status"] == "revoked"
 
     # Withdrawing a key is for platform admins only, and an unknown kid is a 404; neither changes anything.
     before = snapshot(api)
-    assert_problem(await api.client.post(f"/api/v1/certificates/keys/{old.kid}/compromise", headers=api.admin()), 403)
-    assert_problem(await api.client.post(f"/api/v1/certificates/keys/{old.kid}/compromise", headers=api.token()), 403)
-    assert_problem(await api.client.post("/api/v1/certificates/keys/nope/compromise", headers=api.platform_admin()), 404)
+    assert_problem(
+        await api.client.post(f"/api/v1/certificates/keys/{old.kid}/compromise", headers=api.admin()), 403
+    )
+    assert_problem(
+        await api.client.post(f"/api/v1/certificates/keys/{old.kid}/compromise", headers=api.token()), 403
+    )
+    assert_problem(
+        await api.client.post("/api/v1/certificates/keys/nope/compromise", headers=api.platform_admin()), 404
+    )
     assert snapshot(api) == before
 
     # The retired key is found compromised: its signatures are refused, with the date; the new key's still verify.
-    response = await api.client.post(f"/api/v1/certificates/keys/{old.kid}/compromise", headers=api.platform_admin())
+    response = await api.client.post(
+        f"/api/v1/certificates/keys/{old.kid}/compromise", headers=api.platform_admin()
+    )
     assert response.status_code == 200 and response.json()["kid"] == old.kid
     verdict = await verify(api, old.credential_jwt)
     assert verdict["status"] == "unknown_issuer_key" and "withdrawn as compromised" in verdict["reason"]
-    assert (await api.client.get(f"/api/v1/certificates/{old.id}/verification")).json()["status"] == "unknown_issuer_key"
+    assert (await api.client.get(f"/api/v1/certificates/{old.id}/verification")).json()[
+        "status"
+    ] == "unknown_issuer_key"
     assert (await verify(api, new.credential_jwt))["status"] == "valid"
     issuer_doc = (await api.client.get(f"/api/v1/certificates/issuers/{INSTITUTE}")).json()
     assert old.kid in issuer_doc["withdrawn_keys"] and old.kid not in {k["kid"] for k in issuer_doc["keys"]}
@@ -135,19 +160,33 @@ async def test_a_credential_signed_before_rotation_verifies_and_a_compromised_ke
     assert jwt.get_unverified_header(status_list)["kid"] == latest.kid
 
 
-@pytest.mark.parametrize("text,reason", [
-    ("", "not a well-formed"), ("not a jwt", "not a well-formed"), ("a.b.c", "not a well-formed"),
-    ("eyJhbGciOiJub25lIn0.e30.", "must be signed with EdDSA"),
-    (jwt.encode({"iss": "x", "jti": "y"}, "s" * 32, algorithm="HS256", headers={"kid": "k"}), "must be signed with EdDSA"),
-    ("https://ustaz.test/verify/c/garbage", "not a well-formed"),
-])
-async def test_malformed_jwts_get_a_verdict(certificates_api: CertificatesAPI, text: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("", "not a well-formed"),
+        ("not a jwt", "not a well-formed"),
+        ("a.b.c", "not a well-formed"),
+        ("eyJhbGciOiJub25lIn0.e30.", "must be signed with EdDSA"),
+        (
+            jwt.encode({"iss": "x", "jti": "y"}, "s" * 32, algorithm="HS256", headers={"kid": "k"}),
+            "must be signed with EdDSA",
+        ),
+        ("https://ustaz.test/verify/c/garbage", "not a well-formed"),
+    ],
+)
+async def test_malformed_jwts_get_a_verdict(
+    certificates_api: CertificatesAPI, text: str, reason: str
+) -> None:
     response = await certificates_api.client.post(VERIFY, json={"credential": text})
     if text == "":
         assert_problem(response, 422)  # empty is a validation error, not a credential
         return
     verdict = response.json()
-    assert response.status_code == 200 and verdict["status"] == "signature_invalid" and reason in verdict["reason"]
+    assert (
+        response.status_code == 200
+        and verdict["status"] == "signature_invalid"
+        and reason in verdict["reason"]
+    )
 
 
 async def test_malformed_requests_are_problems(certificates_api: CertificatesAPI) -> None:
@@ -155,22 +194,32 @@ async def test_malformed_requests_are_problems(certificates_api: CertificatesAPI
     api.issue()
     before = snapshot(api)
     client = api.client
-    assert_problem(await client.post(VERIFY, content=b"{not json", headers={"content-type": "application/json"}), 400)
+    assert_problem(
+        await client.post(VERIFY, content=b"{not json", headers={"content-type": "application/json"}), 400
+    )
     assert_problem(await client.post(VERIFY, json={"jwt": "x"}), 422)
     assert_problem(await client.post(VERIFY, json={"credential": 42}), 422)
     assert_problem(await client.post(VERIFY, json=["x"]), 422)
     assert_problem(await client.post(VERIFY, json={"credential": "{broken json"}), 422)
-    assert_problem(await client.post(VERIFY, json={"credential": json.dumps({"@context": [], "name": "unsigned"})}), 422)
+    assert_problem(
+        await client.post(VERIFY, json={"credential": json.dumps({"@context": [], "name": "unsigned"})}), 422
+    )
     assert_problem(await client.post(VERIFY, json={"credential": "x" * 100_001}), 422)
-    assert_problem(await client.post(VERIFY, content=b"credential=x", headers={"content-type": "text/plain"}), 422)
+    assert_problem(
+        await client.post(VERIFY, content=b"credential=x", headers={"content-type": "text/plain"}), 422
+    )
     assert snapshot(api) == before
 
 
 async def test_pasted_json_wrappers_are_accepted(certificates_api: CertificatesAPI) -> None:
     api = certificates_api
     token = api.issue().credential_jwt
-    for text in (json.dumps({"credential": token}), json.dumps({"jwt": token}),
-                 json.dumps({"proof": {"type": "JwtProof2020", "jwt": token}}), f"  {token}\n"):
+    for text in (
+        json.dumps({"credential": token}),
+        json.dumps({"jwt": token}),
+        json.dumps({"proof": {"type": "JwtProof2020", "jwt": token}}),
+        f"  {token}\n",
+    ):
         assert (await verify(api, text))["status"] == "valid"
 
 
@@ -187,13 +236,13 @@ def mutate(rng: random.Random, text: str) -> str:
         return rng.choice(string.printable)
     op = rng.randrange(7)
     i = rng.randrange(len(text))
-    alphabet = string.ascii_letters + string.digits + "-_.=+/{}[]\":,\\ \x00ыʻ😀"
+    alphabet = string.ascii_letters + string.digits + '-_.=+/{}[]":,\\ \x00ыʻ😀'
     if op == 0:
-        return text[:i] + rng.choice(alphabet) + text[i + 1:]
+        return text[:i] + rng.choice(alphabet) + text[i + 1 :]
     if op == 1:
         return text[:i] + rng.choice(alphabet) + text[i:]
     if op == 2:
-        return text[:i] + text[i + 1:]
+        return text[:i] + text[i + 1 :]
     if op == 3:
         parts = text.split(".")
         rng.shuffle(parts)
@@ -207,7 +256,8 @@ def mutate(rng: random.Random, text: str) -> str:
     try:
         decoded = json.loads(unb64(header))
         decoded[rng.choice(["alg", "kid", "typ", "crit", "jku"])] = rng.choice(
-            [None, 1, "none", "HS256", "EdDSA", [], {"a": 1}, "../../etc/passwd"])
+            [None, 1, "none", "HS256", "EdDSA", [], {"a": 1}, "../../etc/passwd"]
+        )
         return b64(json.dumps(decoded).encode()) + "." + rest
     except Exception:
         return text[::-1]
@@ -225,13 +275,18 @@ def same_bytes(a: str, b: str) -> bool:
 
 
 async def test_fuzz_verification_never_fails_and_never_accepts_an_altered_credential(
-        certificates_api: CertificatesAPI) -> None:
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     cert = api.issue()
     with session_scope(api.engine, readonly=True) as session:
         compact = service.compact_form(session, cert, api.box)
-    seeds = [cert.credential_jwt, compact, json.dumps({"credential": cert.credential_jwt}),
-             f"{PUBLIC_URL}/verify/c/{compact}"]
+    seeds = [
+        cert.credential_jwt,
+        compact,
+        json.dumps({"credential": cert.credential_jwt}),
+        f"{PUBLIC_URL}/verify/c/{compact}",
+    ]
     rng = random.Random(20261126)
     before = snapshot(api)
     for n in range(400):
@@ -246,7 +301,9 @@ async def test_fuzz_verification_never_fails_and_never_accepts_an_altered_creden
             continue
         verdict = response.json()
         assert verdict["status"] in STATUSES and verdict["reason"]
-        if verdict["status"] == "valid":  # only a no-op edit (e.g. base64 slack bits, whitespace) may stay valid
+        if (
+            verdict["status"] == "valid"
+        ):  # only a no-op edit (e.g. base64 slack bits, whitespace) may stay valid
             token = service.parse_pasted(text)
             genuine = service.parse_pasted(original)
             assert token == genuine or same_bytes(token, genuine), (original, text)

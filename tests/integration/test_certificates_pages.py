@@ -34,9 +34,13 @@ class Site:
 
     def issue(self, user_id: str, **payload: Any) -> Any:
         with session_scope(self.engine) as session:
-            return service.issue_certificate(session, completion(user_id=user_id, **payload),
-                                             service.fernet(self.settings.key_encryption_key), PUBLIC,
-                                             self.settings.recipient_salt)
+            return service.issue_certificate(
+                session,
+                completion(user_id=user_id, **payload),
+                service.fernet(self.settings.key_encryption_key),
+                PUBLIC,
+                self.settings.recipient_salt,
+            )
 
     def compact(self, cert: Any) -> str:
         with session_scope(self.engine, readonly=True) as session:
@@ -44,8 +48,9 @@ class Site:
 
 
 @pytest_asyncio.fixture
-async def site(databases: Databases, redis_url: str, key_dir: Path, gateway_url: str,
-               tmp_path: Path) -> AsyncIterator[Site]:
+async def site(
+    databases: Databases, redis_url: str, key_dir: Path, gateway_url: str, tmp_path: Path
+) -> AsyncIterator[Site]:
     from deploy.seed import seed_gateway
     from gateway.app import build_app as build_gateway
     from services.certificates.app import build_app as build_certificates
@@ -54,10 +59,18 @@ async def site(databases: Databases, redis_url: str, key_dir: Path, gateway_url:
     engine = create_db_engine(url)
     with session_scope(engine) as session:
         session.add(Issuer(institute_id="i1", name="Институт"))
-    settings = service_settings("certificates", url, gateway_url=gateway_url, public_url=PUBLIC, var_dir=tmp_path)
+    settings = service_settings(
+        "certificates", url, gateway_url=gateway_url, public_url=PUBLIC, var_dir=tmp_path
+    )
     with thread_server(build_certificates(settings)) as certificates_url:
-        gateway = service_settings("gateway", databases.fresh("gateway", seed_gateway), signing_key_dir=key_dir,
-                                   rate_limit_per_ip=10_000, certificates_url=certificates_url, public_url=PUBLIC)
+        gateway = service_settings(
+            "gateway",
+            databases.fresh("gateway", seed_gateway),
+            signing_key_dir=key_dir,
+            rate_limit_per_ip=10_000,
+            certificates_url=certificates_url,
+            public_url=PUBLIC,
+        )
         async with serve(build_gateway(gateway)) as client:
             yield Site(client, engine, settings)
     engine.dispose()
@@ -121,8 +134,11 @@ async def test_the_verification_page_by_id_qr_paste_and_upload_without_javascrip
 
     pasted = await client.post("/verify", data={"credential": cert.credential_jwt})
     assert pasted.status_code == 200 and status_of(pasted.text) == "valid"
-    uploaded = await client.post("/verify", data={"credential": ""},
-                                 files={"file": ("certificate.jwt", cert.credential_jwt.encode(), "application/octet-stream")})
+    uploaded = await client.post(
+        "/verify",
+        data={"credential": ""},
+        files={"file": ("certificate.jwt", cert.credential_jwt.encode(), "application/octet-stream")},
+    )
     assert uploaded.status_code == 200 and status_of(uploaded.text) == "valid"
 
     header, payload, signature = cert.credential_jwt.split(".")
@@ -131,14 +147,24 @@ async def test_the_verification_page_by_id_qr_paste_and_upload_without_javascrip
 
     for data, code in (({"credential": ""}, 422), ({"credential": "{broken"}, 422)):
         response = await client.post("/verify", data=data)
-        assert response.status_code == code and 'role="alert"' in response.text and "data-status" not in response.text
+        assert (
+            response.status_code == code
+            and 'role="alert"' in response.text
+            and "data-status" not in response.text
+        )
     huge = await client.post("/verify", files={"file": ("big.json", b"x" * 100_001, "application/json")})
     assert huge.status_code in (400, 413) and "data-status" not in huge.text
 
     # Revoked: the page says so, with the reason.
     with session_scope(site.engine) as session:
-        service.revoke(session, Principal(id="a", roles=("institute_admin",), institute="i1"), cert.id,
-                       "issued in error", service.fernet(site.settings.key_encryption_key), PUBLIC)
+        service.revoke(
+            session,
+            Principal(id="a", roles=("institute_admin",), institute="i1"),
+            cert.id,
+            "issued in error",
+            service.fernet(site.settings.key_encryption_key),
+            PUBLIC,
+        )
     revoked = await client.get(f"/verify/{cert.id}")
     assert status_of(revoked.text) == "revoked" and "issued in error" in revoked.text
     assert status_of((await client.get(f"/verify/c/{site.compact(cert)}")).text) == "revoked"

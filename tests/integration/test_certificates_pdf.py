@@ -58,7 +58,8 @@ def rename_institute(api: CertificatesAPI, name: str) -> None:
 
 
 async def test_the_pdf_shows_cyrillic_and_uzbek_latin_exactly_in_the_teachers_language(
-        certificates_api: CertificatesAPI) -> None:
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     rename_institute(api, INSTITUTE_NAME)
     cert = api.issue(user_name=NAME, course_title=COURSE, language="kk", indicators=["II.KA.1", "IV.KC.3"])
@@ -85,7 +86,9 @@ async def test_the_pdf_shows_cyrillic_and_uzbek_latin_exactly_in_the_teachers_la
     qr_url = f"https://ustaz.test/verify/c/{compact}"
     assert qr_image_bits(qr_url) in reader.pages[0].get_contents().get_data()
     assert decode_qr(qr_url) == qr_url
-    assert (await api.client.post("/api/v1/certificates/verify", json={"credential": qr_url})).json()["status"] == "valid"
+    assert (await api.client.post("/api/v1/certificates/verify", json={"credential": qr_url})).json()[
+        "status"
+    ] == "valid"
 
     # Uzbek Latin labels with ʻ, and Russian, by ?lang= or the teacher's own language.
     uz = await api.client.get(f"/api/v1/certificates/{cert.id}/pdf?lang=uz", headers=api.token(lang="kk"))
@@ -109,15 +112,20 @@ async def test_the_pdf_is_cached_per_certificate_and_credential(certificates_api
     (cache / files[0]).write_bytes(first.content)
 
     # A corrected re-issue is a new certificate with its own file; the old file stays valid for the old id.
-    reissued = await api.client.post(f"/api/v1/certificates/{cert.id}/reissue", headers=api.admin(),
-                                     json={"recipient_name": "Aigerim", "reason": "name misspelt"})
+    reissued = await api.client.post(
+        f"/api/v1/certificates/{cert.id}/reissue",
+        headers=api.admin(),
+        json={"recipient_name": "Aigerim", "reason": "name misspelt"},
+    )
     new_id = reissued.json()["id"]
     new_pdf = await api.client.get(f"/api/v1/certificates/{new_id}/pdf", headers=api.token(lang="ru"))
     assert "Aigerim" in text_of(new_pdf.content)[0].splitlines()
     assert len(list(cache.iterdir())) == 2
 
 
-async def test_only_the_owner_and_the_issuing_institutes_admins_get_the_pdf(certificates_api: CertificatesAPI) -> None:
+async def test_only_the_owner_and_the_issuing_institutes_admins_get_the_pdf(
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     cert = api.issue()
     url = f"/api/v1/certificates/{cert.id}/pdf"
@@ -134,9 +142,17 @@ async def test_only_the_owner_and_the_issuing_institutes_admins_get_the_pdf(cert
 async def test_every_label_renders_in_the_embedded_font() -> None:
     """Every label of every language comes out of the PDF as it went in (no missing glyphs)."""
     for lang, table in pdf.LABELS.items():
-        page = pdf.Page(lang=lang, recipient_name="Oʻzbekiston ʼ", course_title="ә ғ қ ң ө ұ ү һ і",
-                        institute_name="Монгол өү", issued_on="2026-11-24", number="2026-0001",
-                        competencies=("II.KA.1",), verify_url="https://x.test/verify/1", qr_payload="https://x.test/v")
+        page = pdf.Page(
+            lang=lang,
+            recipient_name="Oʻzbekiston ʼ",
+            course_title="ә ғ қ ң ө ұ ү һ і",
+            institute_name="Монгол өү",
+            issued_on="2026-11-24",
+            number="2026-0001",
+            competencies=("II.KA.1",),
+            verify_url="https://x.test/verify/1",
+            qr_payload="https://x.test/v",
+        )
         data = pdf.render(page)
         text = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
         for key, label in table.items():
@@ -150,10 +166,17 @@ async def test_pages_rendered_on_many_threads_at_once_each_come_out_right() -> N
     from concurrent.futures import ThreadPoolExecutor
 
     def one(i: int) -> tuple[int, str]:
-        page = pdf.Page(lang=("kk", "uz", "ru", "mn")[i % 4], recipient_name=f"Oʻzbekiston ʼ Әйгерім {i}",
-                        course_title=f"Курс {i}: ә ғ қ ң ө ұ ү һ і", institute_name="Монгол өү",
-                        issued_on="2026-11-24", number=f"2026-{i:04d}", competencies=("II.KA.1",),
-                        verify_url=f"https://x.test/verify/{i}", qr_payload=f"https://x.test/verify/c/{i}")
+        page = pdf.Page(
+            lang=("kk", "uz", "ru", "mn")[i % 4],
+            recipient_name=f"Oʻzbekiston ʼ Әйгерім {i}",
+            course_title=f"Курс {i}: ә ғ қ ң ө ұ ү һ і",
+            institute_name="Монгол өү",
+            issued_on="2026-11-24",
+            number=f"2026-{i:04d}",
+            competencies=("II.KA.1",),
+            verify_url=f"https://x.test/verify/{i}",
+            qr_payload=f"https://x.test/verify/c/{i}",
+        )
         return i, pypdf.PdfReader(io.BytesIO(pdf.render(page))).pages[0].extract_text()
 
     with ThreadPoolExecutor(8) as pool:

@@ -42,23 +42,29 @@ async def verification(api: CertificatesAPI, cert_id: str) -> dict[str, Any]:
 
 
 async def test_each_certificate_gets_a_random_unused_index_in_its_institutes_list(
-        certificates_api: CertificatesAPI) -> None:
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     certs = [api.issue() for _ in range(12)]
     indexes = [c.status_index for c in certs]
     assert len(set(indexes)) == 12 and all(i is not None and 0 <= i < 131_072 for i in indexes)
     assert indexes != sorted(indexes) or len(set(indexes)) == 12  # random, not sequential
     entry = claims_of(certs[0].credential_jwt)["credentialStatus"]
-    assert entry == {"id": f"{PUBLIC_URL}{LIST_PATH}#{certs[0].status_index}", "type": "BitstringStatusListEntry",
-                     "statusPurpose": "revocation", "statusListIndex": str(certs[0].status_index),
-                     "statusListCredential": f"{PUBLIC_URL}{LIST_PATH}"}
+    assert entry == {
+        "id": f"{PUBLIC_URL}{LIST_PATH}#{certs[0].status_index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": str(certs[0].status_index),
+        "statusListCredential": f"{PUBLIC_URL}{LIST_PATH}",
+    }
     # Another institute has its own list: indexes may repeat across lists, never within one.
     other = api.issue(institute_id="i2")
     assert other.status_index is not None
 
 
 async def test_the_signed_status_list_is_served_with_short_caching_and_revocation_flips_its_bit(
-        certificates_api: CertificatesAPI) -> None:
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     cert, bystander = api.issue(), api.issue()
     first = await api.client.get(LIST_PATH)
@@ -78,8 +84,9 @@ async def test_the_signed_status_list_is_served_with_short_caching_and_revocatio
     bits = bits_of(first.text)
     assert len(bits) * 8 >= 131_072 and not any(bits)
 
-    revoked = await api.client.post(f"/api/v1/certificates/{cert.id}/revoke", headers=api.admin(),
-                                    json={"reason": "issued in error"})
+    revoked = await api.client.post(
+        f"/api/v1/certificates/{cert.id}/revoke", headers=api.admin(), json={"reason": "issued in error"}
+    )
     assert revoked.status_code == 200
     after = await api.client.get(LIST_PATH, headers={"if-none-match": etag})
     assert after.status_code == 200 and after.headers["etag"] != etag
@@ -138,7 +145,10 @@ async def test_a_forged_status_list_is_rejected_with_the_reason(certificates_api
         status.sign_list(forged, foreign_key, api.box, claims["issuer"], PUBLIC_URL)
     replace_list(api, forged.credential_jwt)
     verdict = await verification(api, cert.id)
-    assert verdict["status"] == "signature_invalid" and "not signed by a key of the credential's issuer" in verdict["reason"]
+    assert (
+        verdict["status"] == "signature_invalid"
+        and "not signed by a key of the credential's issuer" in verdict["reason"]
+    )
 
     # 3. Garbage, and a list that is too short.
     replace_list(api, "not-a-jwt")
@@ -161,11 +171,15 @@ async def test_a_forged_status_list_is_rejected_with_the_reason(certificates_api
 
 
 async def test_a_corrected_reissue_supersedes_the_old_certificate_and_keeps_its_number(
-        certificates_api: CertificatesAPI) -> None:
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     old = api.issue(user_name="Aigerm Nurlanovna")
-    response = await api.client.post(f"/api/v1/certificates/{old.id}/reissue", headers=api.admin(),
-                                     json={"recipient_name": "Aigerim Nurlanovna", "reason": "name misspelt"})
+    response = await api.client.post(
+        f"/api/v1/certificates/{old.id}/reissue",
+        headers=api.admin(),
+        json={"recipient_name": "Aigerim Nurlanovna", "reason": "name misspelt"},
+    )
     assert response.status_code == 201, response.text
     new = response.json()
     assert new["number"] == old.number and new["id"] != old.id and new["superseded_by"] is None
@@ -187,27 +201,41 @@ async def test_a_corrected_reissue_supersedes_the_old_certificate_and_keeps_its_
     assert [c["id"] for c in mine] == [new["id"]]
 
     # Re-issuing the superseded one again is a conflict; the new one can be re-issued in turn.
-    again = await api.client.post(f"/api/v1/certificates/{old.id}/reissue", headers=api.admin(),
-                                  json={"recipient_name": "X", "reason": "again"})
+    again = await api.client.post(
+        f"/api/v1/certificates/{old.id}/reissue",
+        headers=api.admin(),
+        json={"recipient_name": "X", "reason": "again"},
+    )
     assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
 
 
 async def test_reissue_and_revoke_refused_to_another_institutes_admin_and_to_teachers(
-        certificates_api: CertificatesAPI) -> None:
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     cert = api.issue()
     before = stored_list(api)
     for headers, code in ((api.admin("i2"), 403), (api.token(), 403), ({}, 401)):
-        for path, body in (("reissue", {"recipient_name": "Mallory", "reason": "take over"}),
-                           ("revoke", {"reason": "not ours"})):
-            response = await api.client.post(f"/api/v1/certificates/{cert.id}/{path}", headers=headers, json=body)
+        for path, body in (
+            ("reissue", {"recipient_name": "Mallory", "reason": "take over"}),
+            ("revoke", {"reason": "not ours"}),
+        ):
+            response = await api.client.post(
+                f"/api/v1/certificates/{cert.id}/{path}", headers=headers, json=body
+            )
             assert response.status_code == code, (path, response.text)
             assert response.headers["content-type"] == "application/problem+json"
-    bad = await api.client.post(f"/api/v1/certificates/{cert.id}/reissue", headers=api.admin(),
-                                json={"recipient_name": "", "reason": "x"})
+    bad = await api.client.post(
+        f"/api/v1/certificates/{cert.id}/reissue",
+        headers=api.admin(),
+        json={"recipient_name": "", "reason": "x"},
+    )
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
-    missing = await api.client.post("/api/v1/certificates/no-such/reissue", headers=api.admin(),
-                                    json={"recipient_name": "A", "reason": "why not"})
+    missing = await api.client.post(
+        "/api/v1/certificates/no-such/reissue",
+        headers=api.admin(),
+        json={"recipient_name": "A", "reason": "why not"},
+    )
     assert missing.status_code == 404
     # Nothing changed.
     after = api.get(cert.id)

@@ -49,21 +49,26 @@ async def create(client: httpx.AsyncClient, headers: dict[str, str], **kw: Any) 
     return dict(response.json())
 
 
-async def publish(client: httpx.AsyncClient, course_id: str, author: dict[str, str],
-                  admin: dict[str, str]) -> dict[str, Any]:
+async def publish(
+    client: httpx.AsyncClient, course_id: str, author: dict[str, str], admin: dict[str, str]
+) -> dict[str, Any]:
     assert (await client.post(f"/api/v1/courses/{course_id}/submit", headers=author)).status_code == 200
-    response = await client.post(f"/api/v1/courses/{course_id}/review", json={"decision": "approve"},
-                                 headers=admin)
+    response = await client.post(
+        f"/api/v1/courses/{course_id}/review", json={"decision": "approve"}, headers=admin
+    )
     assert response.status_code == 200, response.text
     return dict(response.json())
 
 
-async def test_draft_review_publish_archive(courses_client: httpx.AsyncClient, author: dict[str, str],
-                                            admin: dict[str, str]) -> None:
+async def test_draft_review_publish_archive(
+    courses_client: httpx.AsyncClient, author: dict[str, str], admin: dict[str, str]
+) -> None:
     c = courses_client
     view = await create(c, author)
     cid = view["id"]
-    assert view["status"] == "draft" and view["institute_id"] == INSTITUTE_ID and view["latest_version"] is None
+    assert (
+        view["status"] == "draft" and view["institute_id"] == INSTITUTE_ID and view["latest_version"] is None
+    )
     # A draft is not in the catalogue and has no public page.
     listed = (await c.get("/api/v1/courses", params={"lang": "en"})).json()["items"]
     assert cid not in [i["id"] for i in listed]
@@ -72,13 +77,20 @@ async def test_draft_review_publish_archive(courses_client: httpx.AsyncClient, a
     assert (await c.post(f"/api/v1/courses/{cid}/submit", headers=author)).json()["status"] == "in_review"
     # Locked while in review; an author cannot review.
     assert_problem(await c.put(f"/api/v1/courses/{cid}/draft", json=draft_body(), headers=author), 409)
-    assert_problem(await c.post(f"/api/v1/courses/{cid}/review", json={"decision": "approve"}, headers=author), 403)
+    assert_problem(
+        await c.post(f"/api/v1/courses/{cid}/review", json={"decision": "approve"}, headers=author), 403
+    )
     # Sending back needs a comment, and the comment reaches the author.
-    assert_problem(await c.post(f"/api/v1/courses/{cid}/review", json={"decision": "send_back"},
-                                headers=admin), 422)
-    back = (await c.post(f"/api/v1/courses/{cid}/review",
-                         json={"decision": "send_back", "comment": "Add an example for grade 5."},
-                         headers=admin)).json()
+    assert_problem(
+        await c.post(f"/api/v1/courses/{cid}/review", json={"decision": "send_back"}, headers=admin), 422
+    )
+    back = (
+        await c.post(
+            f"/api/v1/courses/{cid}/review",
+            json={"decision": "send_back", "comment": "Add an example for grade 5."},
+            headers=admin,
+        )
+    ).json()
     assert back["status"] == "draft" and back["review_comment"] == "Add an example for grade 5."
     assert (await c.get(f"/api/v1/courses/{cid}/draft", headers=author)).json()["review_comment"]
 
@@ -98,16 +110,18 @@ async def test_draft_review_publish_archive(courses_client: httpx.AsyncClient, a
     assert_problem(await c.put(f"/api/v1/courses/{cid}/draft", json=draft_body(), headers=author), 409)
 
 
-async def test_published_versions_are_immutable_and_diffable(courses_client: httpx.AsyncClient,
-                                                             author: dict[str, str], admin: dict[str, str]) -> None:
+async def test_published_versions_are_immutable_and_diffable(
+    courses_client: httpx.AsyncClient, author: dict[str, str], admin: dict[str, str]
+) -> None:
     c = courses_client
     cid = (await create(c, author, slug="diffed"))["id"]
     await publish(c, cid, author, admin)
     before = (await c.get(f"/api/v1/courses/{cid}/versions/1")).json()
 
     for method in ("PUT", "PATCH", "DELETE"):
-        response = await c.request(method, f"/api/v1/courses/{cid}/versions/1", json=draft_body(slug="diffed"),
-                                   headers=author)
+        response = await c.request(
+            method, f"/api/v1/courses/{cid}/versions/1", json=draft_body(slug="diffed"), headers=author
+        )
         assert_problem(response, 409)
 
     body = draft_body(slug="diffed", pass_mark=0.8)
@@ -116,7 +130,9 @@ async def test_published_versions_are_immutable_and_diffable(courses_client: htt
     removed = lessons.pop(1)
     quiz = next(i for m in body["modules"] for i in m["items"] if i["type"] == "quiz")
     quiz["questions"][0]["prompt"] = "Reworded prompt?"
-    quiz["questions"].append({"id": "qnew", "kind": "true_false", "prompt": "New?", "answer": {"correct": ["true"]}})
+    quiz["questions"].append(
+        {"id": "qnew", "kind": "true_false", "prompt": "New?", "answer": {"correct": ["true"]}}
+    )
     body["modules"][0]["items"].append({"type": "lesson", "id": "lnew", "title": "Added", "markdown": "Hi"})
     response = await c.put(f"/api/v1/courses/{cid}/draft", json=body, headers=author)
     assert response.status_code == 200 and response.json()["status"] == "draft"
@@ -129,18 +145,27 @@ async def test_published_versions_are_immutable_and_diffable(courses_client: htt
     assert changes == {(lessons[0]["id"], "changed"), (removed["id"], "removed"), ("lnew", "added")}
     assert next(i for i in diff["items"] if i["change"] == "changed")["fields"] == ["markdown"]
     qchanges = {(q["id"], q["change"]) for q in diff["questions"]}
-    assert qchanges == {(f"{quiz['id']}/{quiz['questions'][0]['id']}", "changed"), (f"{quiz['id']}/qnew", "added")}
+    assert qchanges == {
+        (f"{quiz['id']}/{quiz['questions'][0]['id']}", "changed"),
+        (f"{quiz['id']}/qnew", "added"),
+    }
     assert_problem(await c.get(f"/api/v1/courses/{cid}/diff", params={"from": 1, "to": 9}), 404)
     assert_problem(await c.get(f"/api/v1/courses/{cid}/diff", params={"from": "x", "to": 2}), 422)
 
 
-async def test_another_institute_cannot_touch_a_course(courses_client: httpx.AsyncClient, author: dict[str, str],
-                                                        stranger: dict[str, str], issuer: Any) -> None:
+async def test_another_institute_cannot_touch_a_course(
+    courses_client: httpx.AsyncClient, author: dict[str, str], stranger: dict[str, str], issuer: Any
+) -> None:
     c = courses_client
     cid = (await create(c, author, slug="guarded"))["id"]
-    for method, path, body in (("GET", "draft", None), ("PUT", "draft", draft_body(slug="guarded")),
-                               ("POST", "submit", None)):
-        assert_problem(await c.request(method, f"/api/v1/courses/{cid}/{path}", json=body, headers=stranger), 403)
+    for method, path, body in (
+        ("GET", "draft", None),
+        ("PUT", "draft", draft_body(slug="guarded")),
+        ("POST", "submit", None),
+    ):
+        assert_problem(
+            await c.request(method, f"/api/v1/courses/{cid}/{path}", json=body, headers=stranger), 403
+        )
     other_admin = bearer(mint(issuer, roles=("institute_admin",), inst=OTHER_INSTITUTE))
     assert_problem(await c.post(f"/api/v1/courses/{cid}/archive", headers=other_admin), 403)
     teacher = bearer(mint(issuer, roles=("teacher",), inst=INSTITUTE_ID))
@@ -156,43 +181,72 @@ async def test_bad_drafts_are_refused(courses_client: httpx.AsyncClient, author:
     huge["modules"][0]["items"][0]["markdown"] = "x" * (200 * 1024 + 1)
     assert_problem(await c.post("/api/v1/courses", json=huge, headers=author), 413)
     assert_problem(await c.post("/api/v1/courses", json=draft_body(slug="Bad Slug"), headers=author), 422)
-    assert_problem(await c.post("/api/v1/courses", json=draft_body(slug="lic", licence="All rights reserved"),
-                                headers=author), 422)
-    assert_problem(await c.post("/api/v1/courses", json=draft_body(slug="lang", language="xx"), headers=author), 422)
+    assert_problem(
+        await c.post(
+            "/api/v1/courses", json=draft_body(slug="lic", licence="All rights reserved"), headers=author
+        ),
+        422,
+    )
+    assert_problem(
+        await c.post("/api/v1/courses", json=draft_body(slug="lang", language="xx"), headers=author), 422
+    )
     no_alt = draft_body(slug="no-alt")
     lesson = no_alt["modules"][0]["items"][0]
     lesson["markdown"] = "Intro\n\n![](https://example.org/chart.png)"
     problem = assert_problem(await c.post("/api/v1/courses", json=no_alt, headers=author), 422)
-    assert problem["errors"] == [{"field": f"lesson {lesson['id']} line 3",
-                                  "message": "image 'https://example.org/chart.png' has no alt text"}]
+    assert problem["errors"] == [
+        {
+            "field": f"lesson {lesson['id']} line 3",
+            "message": "image 'https://example.org/chart.png' has no alt text",
+        }
+    ]
     existing = demo_course("en")["slug"]
     assert_problem(await c.post("/api/v1/courses", json=draft_body(slug=existing), headers=author), 409)
     listed = (await c.get("/api/v1/courses", params={"lang": "en"})).json()["items"]
     assert [i["id"] for i in listed] == [COURSE_EN_ID]
 
 
-async def test_translations_are_linked_courses(courses_client: httpx.AsyncClient, author: dict[str, str],
-                                               admin: dict[str, str]) -> None:
+async def test_translations_are_linked_courses(
+    courses_client: httpx.AsyncClient, author: dict[str, str], admin: dict[str, str]
+) -> None:
     c = courses_client
     kk = await create(c, author, slug="assessment-kk", language="kk", translation_of=COURSE_EN_ID)
     await publish(c, kk["id"], author, admin)
     family = (await c.get(f"/api/v1/courses/{COURSE_EN_ID}/translations")).json()
     assert {t["language"] for t in family} == {"ru", "kk"}
-    assert {t["language"] for t in (await c.get(f"/api/v1/courses/{kk['id']}/translations")).json()} == {"en", "ru"}
-    assert_problem(await c.post("/api/v1/courses", json=draft_body(slug="same", translation_of=COURSE_EN_ID),
-                                headers=author), 422)
-    assert_problem(await c.post("/api/v1/courses", json=draft_body(slug="none", language="ru",
-                                                                   translation_of="nope"), headers=author), 422)
+    assert {t["language"] for t in (await c.get(f"/api/v1/courses/{kk['id']}/translations")).json()} == {
+        "en",
+        "ru",
+    }
+    assert_problem(
+        await c.post(
+            "/api/v1/courses", json=draft_body(slug="same", translation_of=COURSE_EN_ID), headers=author
+        ),
+        422,
+    )
+    assert_problem(
+        await c.post(
+            "/api/v1/courses",
+            json=draft_body(slug="none", language="ru", translation_of="nope"),
+            headers=author,
+        ),
+        422,
+    )
 
 
-async def test_answer_keys_never_reach_learners(courses_client: httpx.AsyncClient, author: dict[str, str],
-                                                admin: dict[str, str], issuer: Any) -> None:
+async def test_answer_keys_never_reach_learners(
+    courses_client: httpx.AsyncClient, author: dict[str, str], admin: dict[str, str], issuer: Any
+) -> None:
     c = courses_client
     cid = (await create(c, author, slug="keys"))["id"]
     await publish(c, cid, author, admin)
     teacher = bearer(mint(issuer))
-    for path in (f"/api/v1/courses/{cid}", f"/api/v1/courses/{cid}/versions/1", "/api/v1/courses",
-                 f"/api/v1/courses/{cid}/diff?from=1&to=1"):
+    for path in (
+        f"/api/v1/courses/{cid}",
+        f"/api/v1/courses/{cid}/versions/1",
+        "/api/v1/courses",
+        f"/api/v1/courses/{cid}/diff?from=1&to=1",
+    ):
         for headers in ({}, teacher):
             body = (await c.get(path, headers=headers)).text
             assert '"answer"' not in body and '"accepted"' not in body and '"correct"' not in body, path

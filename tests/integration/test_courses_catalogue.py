@@ -34,8 +34,11 @@ async def test_full_text_search_on_title_and_summary(courses_client: httpx.Async
     assert await ids(c, q='"*') == sorted([COURSE_EN_ID, COURSE_RU_ID])  # no words: no search
 
 
-async def test_filters(courses_client: httpx.AsyncClient, author: dict[str, str],  # noqa: F811
-                       admin: dict[str, str]) -> None:  # noqa: F811
+async def test_filters(
+    courses_client: httpx.AsyncClient,
+    author: dict[str, str],
+    admin: dict[str, str],
+) -> None:
     c = courses_client
     both = sorted([COURSE_EN_ID, COURSE_RU_ID])
     assert await ids(c, competency="II.KA.1") == both
@@ -57,11 +60,16 @@ async def test_filters(courses_client: httpx.AsyncClient, author: dict[str, str]
     assert_problem(await c.get("/api/v1/courses", params={"limit": 0}), 422)
 
 
-async def test_cursor_pages_and_not_modified(courses_client: httpx.AsyncClient, author: dict[str, str],  # noqa: F811
-                                             admin: dict[str, str]) -> None:  # noqa: F811
+async def test_cursor_pages_and_not_modified(
+    courses_client: httpx.AsyncClient,
+    author: dict[str, str],
+    admin: dict[str, str],
+) -> None:
     c = courses_client
     for n in range(3):
-        await publish(c, (await create(c, author, slug=f"paged-{n}", title=f"Paged course {n}"))["id"], author, admin)
+        await publish(
+            c, (await create(c, author, slug=f"paged-{n}", title=f"Paged course {n}"))["id"], author, admin
+        )
     seen: list[str] = []
     cursor = None
     while True:
@@ -75,9 +83,15 @@ async def test_cursor_pages_and_not_modified(courses_client: httpx.AsyncClient, 
     assert len(seen) == 5 and len(set(seen)) == 5
     first = await c.get("/api/v1/courses", params={"q": "paged"})
     assert first.headers["cache-control"].startswith("public, max-age=")
-    same = await c.get("/api/v1/courses", params={"q": "paged"}, headers={"if-none-match": first.headers["etag"]})
+    same = await c.get(
+        "/api/v1/courses", params={"q": "paged"}, headers={"if-none-match": first.headers["etag"]}
+    )
     assert same.status_code == 304 and same.content == b""
     # A new publication changes the page, so the old ETag no longer matches.
-    await publish(c, (await create(c, author, slug="paged-more", title="Paged course 4"))["id"], author, admin)
-    changed = await c.get("/api/v1/courses", params={"q": "paged"}, headers={"if-none-match": first.headers["etag"]})
+    await publish(
+        c, (await create(c, author, slug="paged-more", title="Paged course 4"))["id"], author, admin
+    )
+    changed = await c.get(
+        "/api/v1/courses", params={"q": "paged"}, headers={"if-none-match": first.headers["etag"]}
+    )
     assert changed.status_code == 200 and len(changed.json()["items"]) == 4

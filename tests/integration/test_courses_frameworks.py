@@ -58,8 +58,9 @@ async def test_seeded_framework_exports_as_case(courses_client: httpx.AsyncClien
     assert_problem(await courses_client.get(f"{BASE}/NOPE"), 404)
 
 
-async def test_case_round_trip_without_loss(courses_client: httpx.AsyncClient, empty_courses: httpx.AsyncClient,
-                                            admin: dict[str, str]) -> None:
+async def test_case_round_trip_without_loss(
+    courses_client: httpx.AsyncClient, empty_courses: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
     original = await export(courses_client, CFT)
     response = await empty_courses.post(BASE, json=original, headers=admin)
     assert response.status_code == 201, response.text
@@ -92,14 +93,18 @@ def broken(package: dict[str, Any], how: str) -> tuple[dict[str, Any], str, str]
     raise AssertionError(how)
 
 
-@pytest.mark.parametrize("how", ["missing statement", "bad type", "duplicate code", "dangling association",
-                                 "unknown association type"])
-async def test_broken_case_is_refused_naming_item_and_field(courses_client: httpx.AsyncClient,
-                                                            empty_courses: httpx.AsyncClient,
-                                                            admin: dict[str, str], how: str) -> None:
+@pytest.mark.parametrize(
+    "how",
+    ["missing statement", "bad type", "duplicate code", "dangling association", "unknown association type"],
+)
+async def test_broken_case_is_refused_naming_item_and_field(
+    courses_client: httpx.AsyncClient, empty_courses: httpx.AsyncClient, admin: dict[str, str], how: str
+) -> None:
     bad, item, field = broken(await export(courses_client, CFT), how)
     body = assert_problem(await empty_courses.post(BASE, json=bad, headers=admin), 422)
-    assert {"item": item, "field": field} in [{"item": e["item"], "field": e["field"]} for e in body["errors"]]
+    assert {"item": item, "field": field} in [
+        {"item": e["item"], "field": e["field"]} for e in body["errors"]
+    ]
     assert (await empty_courses.get(BASE)).json() == []  # nothing stored
 
 
@@ -107,18 +112,25 @@ async def test_import_needs_a_platform_admin(courses_client: httpx.AsyncClient, 
     package = await export(courses_client, CFT)
     teacher = {"authorization": f"Bearer {mint(issuer)}"}
     assert_problem(await courses_client.post(BASE, json=package, headers=teacher), 403)
-    assert_problem(await courses_client.post(f"{BASE}/{CFT}/derive", json={"code": "X1", "title": "x"},
-                                             headers=teacher), 403)
+    assert_problem(
+        await courses_client.post(f"{BASE}/{CFT}/derive", json={"code": "X1", "title": "x"}, headers=teacher),
+        403,
+    )
     assert_problem(await courses_client.post(BASE, json={"CFDocument": {}}, headers={}), 401)
 
 
-async def test_derived_national_framework(courses_client: httpx.AsyncClient, empty_courses: httpx.AsyncClient,
-                                          admin: dict[str, str]) -> None:
+async def test_derived_national_framework(
+    courses_client: httpx.AsyncClient, empty_courses: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
     c = courses_client
-    body = {"code": "KZ-ICT-2026", "title": "Kazakhstan ICT competencies for teachers", "language": "ru",
-            "edit": [{"code": "II.KA.1", "title": "Объясняет, как формативное оценивание работает в классе"}],
-            "add": [{"code": "II.KA.3", "parent_code": "II.KA", "title": "Использует офлайн-опросы"}],
-            "retire": ["IV.KC.2"]}
+    body = {
+        "code": "KZ-ICT-2026",
+        "title": "Kazakhstan ICT competencies for teachers",
+        "language": "ru",
+        "edit": [{"code": "II.KA.1", "title": "Объясняет, как формативное оценивание работает в классе"}],
+        "add": [{"code": "II.KA.3", "parent_code": "II.KA", "title": "Использует офлайн-опросы"}],
+        "retire": ["IV.KC.2"],
+    }
     response = await c.post(f"{BASE}/{CFT}/derive", json=body, headers=admin)
     assert response.status_code == 201, response.text
     original = {i["identifier"]: i for i in (await export(c, CFT))["CFItems"]}
@@ -127,28 +139,53 @@ async def test_derived_national_framework(courses_client: httpx.AsyncClient, emp
     assert len(items) == len(original) + 1
     assert items["II.KA.1"]["fullStatement"].startswith("Объясняет")
     assert items["IV.KC.2"].get("statusEndDate") and not items["IV.KC.1"].get("statusEndDate")
-    links = {a["originNodeURI"]["identifier"]: a["destinationNodeURI"]["identifier"]
-             for a in derived["CFAssociations"] if a["associationType"] == "isDerivedFrom"}
+    links = {
+        a["originNodeURI"]["identifier"]: a["destinationNodeURI"]["identifier"]
+        for a in derived["CFAssociations"]
+        if a["associationType"] == "isDerivedFrom"
+    }
     assert len(links) == len(original)  # every copied item, not the new one
     assert items["II.KA.3"]["identifier"] not in links
     assert original[links[items["II.KA.1"]["identifier"]]]["humanCodingScheme"] == "II.KA.1"
-    parent = next(a for a in derived["CFAssociations"] if a["associationType"] == "isChildOf"
-                  and a["originNodeURI"]["identifier"] == items["II.KA.3"]["identifier"])
+    parent = next(
+        a
+        for a in derived["CFAssociations"]
+        if a["associationType"] == "isChildOf"
+        and a["originNodeURI"]["identifier"] == items["II.KA.3"]["identifier"]
+    )
     assert parent["destinationNodeURI"]["identifier"] == items["II.KA"]["identifier"]
 
     # The derived framework round-trips too, keeping its isDerivedFrom links and retirements.
     assert (await empty_courses.post(BASE, json=derived, headers=admin)).status_code == 201
     again = await export(empty_courses, "KZ-ICT-2026")
     assert again["CFItems"] == derived["CFItems"]
+
     def shape(package: dict[str, Any]) -> set[tuple[str, str, str, str]]:
-        return {(a["identifier"], a["associationType"], a["originNodeURI"]["identifier"],
-                 a["destinationNodeURI"]["identifier"]) for a in package["CFAssociations"]}
+        return {
+            (
+                a["identifier"],
+                a["associationType"],
+                a["originNodeURI"]["identifier"],
+                a["destinationNodeURI"]["identifier"],
+            )
+            for a in package["CFAssociations"]
+        }
 
     assert shape(again) == shape(derived)
 
-    bad = {**body, "code": "KZ-2", "edit": [{"code": "ZZ.1", "title": "x"}], "retire": ["II.KA"],
-           "add": [{"code": "II.KA.1", "parent_code": "II", "title": "x"}]}
+    bad = {
+        **body,
+        "code": "KZ-2",
+        "edit": [{"code": "ZZ.1", "title": "x"}],
+        "retire": ["II.KA"],
+        "add": [{"code": "II.KA.1", "parent_code": "II", "title": "x"}],
+    }
     problem = assert_problem(await c.post(f"{BASE}/{CFT}/derive", json=bad, headers=admin), 422)
-    assert {e["field"] for e in problem["errors"]} == {"edit.0.code", "retire.0", "add.0.parent_code", "add.0.code"}
+    assert {e["field"] for e in problem["errors"]} == {
+        "edit.0.code",
+        "retire.0",
+        "add.0.parent_code",
+        "add.0.code",
+    }
     assert_problem(await c.post(f"{BASE}/{CFT}/derive", json=body, headers=admin), 409)
     assert [f["code"] for f in (await c.get(BASE)).json()] == ["KZ-ICT-2026", CFT]

@@ -28,8 +28,15 @@ async def framework_only(databases: Databases, gateway_url: str) -> AsyncIterato
     """Another platform: the same framework, none of the courses."""
     from services.courses.app import build_app
 
-    app = build_app(service_settings("courses", databases.fresh("courses", seed_framework), gateway_url=gateway_url,
-                                     max_package_bytes=200_000, max_package_unpacked_bytes=400_000))
+    app = build_app(
+        service_settings(
+            "courses",
+            databases.fresh("courses", seed_framework),
+            gateway_url=gateway_url,
+            max_package_bytes=200_000,
+            max_package_unpacked_bytes=400_000,
+        )
+    )
     async with serve(app) as client:
         yield client
 
@@ -47,14 +54,18 @@ def rezip(files: dict[str, str | bytes]) -> bytes:
     return buffer.getvalue()
 
 
-async def exported(client: httpx.AsyncClient, author: dict[str, str]) -> dict[str, str]:  # noqa: F811
+async def exported(client: httpx.AsyncClient, author: dict[str, str]) -> dict[str, str]:
     response = await client.get(EXPORT, headers=author)
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     return unzip(response.content)
 
 
-async def test_package_round_trip_without_loss(courses_client: httpx.AsyncClient, framework_only: httpx.AsyncClient,
-                                               author: dict[str, str], admin: dict[str, str]) -> None:  # noqa: F811
+async def test_package_round_trip_without_loss(
+    courses_client: httpx.AsyncClient,
+    framework_only: httpx.AsyncClient,
+    author: dict[str, str],
+    admin: dict[str, str],
+) -> None:
     files = await exported(courses_client, author)
     manifest = json.loads(files["manifest.json"])
     assert manifest["format"] == "ustaz-course/1" and "answer" in files["manifest.json"]
@@ -62,8 +73,9 @@ async def test_package_round_trip_without_loss(courses_client: httpx.AsyncClient
     assert lesson_files and all(n.endswith(".md") for n in lesson_files)
     assert "## Small checks" in files["lessons/l1.md"]
 
-    response = await framework_only.post("/api/v1/courses/packages", content=rezip(dict(files)),
-                                         headers={**author, **ZIP})
+    response = await framework_only.post(
+        "/api/v1/courses/packages", content=rezip(dict(files)), headers={**author, **ZIP}
+    )
     assert response.status_code == 201, response.text
     view = response.json()
     assert view["status"] == "draft" and view["institute_id"] == INSTITUTE_ID and view["warnings"] == []
@@ -75,9 +87,9 @@ async def test_package_round_trip_without_loss(courses_client: httpx.AsyncClient
     assert {**copied, "course_id": None} == {**original, "course_id": None}
 
 
-async def test_every_problem_is_reported_with_file_and_line(courses_client: httpx.AsyncClient,
-                                                            framework_only: httpx.AsyncClient,
-                                                            author: dict[str, str]) -> None:  # noqa: F811
+async def test_every_problem_is_reported_with_file_and_line(
+    courses_client: httpx.AsyncClient, framework_only: httpx.AsyncClient, author: dict[str, str]
+) -> None:
     files: dict[str, str | bytes] = dict(await exported(courses_client, author))
     manifest = json.loads(str(files["manifest.json"]))
     items = manifest["modules"][0]["items"]
@@ -87,8 +99,12 @@ async def test_every_problem_is_reported_with_file_and_line(courses_client: http
     files["manifest.json"] = json.dumps(manifest, indent=2)
     files["lessons/l1.md"] = "# Title\n\nText\n\n![](https://example.org/x.png)\n"
     files["notes.txt"] = "left over"
-    body = assert_problem(await framework_only.post("/api/v1/courses/packages", content=rezip(files),
-                                                    headers={**author, **ZIP}), 422)
+    body = assert_problem(
+        await framework_only.post(
+            "/api/v1/courses/packages", content=rezip(files), headers={**author, **ZIP}
+        ),
+        422,
+    )
     text = str(files["manifest.json"]).splitlines()
     found = {(e["file"], e["line"]) for e in body["errors"]}
     assert ("lessons/l1.md", 5) in found  # image without alt text
@@ -104,39 +120,69 @@ async def test_every_problem_is_reported_with_file_and_line(courses_client: http
     items[1]["file"] = "lessons/l2.md"
     files["manifest.json"] = json.dumps(manifest, indent=2)
     files["lessons/l1.md"] = "fixed"
-    body = assert_problem(await framework_only.post("/api/v1/courses/packages", content=rezip(files),
-                                                    headers={**author, **ZIP}), 422)
+    body = assert_problem(
+        await framework_only.post(
+            "/api/v1/courses/packages", content=rezip(files), headers={**author, **ZIP}
+        ),
+        422,
+    )
     line = next(n for n, t in enumerate(str(files["manifest.json"]).splitlines(), 1) if "ZZ.9.9" in t)
-    assert body["errors"] == [{"file": "manifest.json", "line": line,
-                               "message": "l1: indicator 'ZZ.9.9' is not in UNESCO-ICT-CFT-3 (or is retired)"}]
+    assert body["errors"] == [
+        {
+            "file": "manifest.json",
+            "line": line,
+            "message": "l1: indicator 'ZZ.9.9' is not in UNESCO-ICT-CFT-3 (or is retired)",
+        }
+    ]
 
 
-@pytest.mark.parametrize(("files", "file", "line"), [
-    ({"manifest.json": '{"format": "ustaz-course/1",\n  "slug": }'}, "manifest.json", 2),
-    ({"manifest.json": '{"format": "other/9"}'}, "manifest.json", 1),
-    ({"lessons/a.md": "hi"}, "manifest.json", None),
-    ({"manifest.json": b"\xff\xfe{}"}, "manifest.json", 1),
-])
-async def test_broken_packages(framework_only: httpx.AsyncClient, author: dict[str, str],  # noqa: F811
-                               files: dict[str, Any], file: str, line: int | None) -> None:
-    body = assert_problem(await framework_only.post("/api/v1/courses/packages", content=rezip(files),
-                                                    headers={**author, **ZIP}), 422)
+@pytest.mark.parametrize(
+    ("files", "file", "line"),
+    [
+        ({"manifest.json": '{"format": "ustaz-course/1",\n  "slug": }'}, "manifest.json", 2),
+        ({"manifest.json": '{"format": "other/9"}'}, "manifest.json", 1),
+        ({"lessons/a.md": "hi"}, "manifest.json", None),
+        ({"manifest.json": b"\xff\xfe{}"}, "manifest.json", 1),
+    ],
+)
+async def test_broken_packages(
+    framework_only: httpx.AsyncClient,
+    author: dict[str, str],
+    files: dict[str, Any],
+    file: str,
+    line: int | None,
+) -> None:
+    body = assert_problem(
+        await framework_only.post(
+            "/api/v1/courses/packages", content=rezip(files), headers={**author, **ZIP}
+        ),
+        422,
+    )
     assert {"file": file, "line": line} in [{"file": e["file"], "line": e["line"]} for e in body["errors"]]
 
 
-async def test_oversize_and_wrong_bodies(framework_only: httpx.AsyncClient, courses_client: httpx.AsyncClient,
-                                         author: dict[str, str], issuer: Any) -> None:  # noqa: F811
+async def test_oversize_and_wrong_bodies(
+    framework_only: httpx.AsyncClient, courses_client: httpx.AsyncClient, author: dict[str, str], issuer: Any
+) -> None:
     post = framework_only.post
-    assert_problem(await post("/api/v1/courses/packages", content=b"x" * 200_001, headers={**author, **ZIP}), 413)
+    assert_problem(
+        await post("/api/v1/courses/packages", content=b"x" * 200_001, headers={**author, **ZIP}), 413
+    )
     bomb = rezip({"manifest.json": "{}", "lessons/a.md": "a" * 500_000})  # small zip, big inside
     assert len(bomb) < 200_000
     assert_problem(await post("/api/v1/courses/packages", content=bomb, headers={**author, **ZIP}), 413)
     lesson = rezip({"manifest.json": "{}", "lessons/a.md": "a" * (200 * 1024 + 1)})
     assert_problem(await post("/api/v1/courses/packages", content=lesson, headers={**author, **ZIP}), 413)
-    body = assert_problem(await post("/api/v1/courses/packages", content=b"not a zip", headers={**author, **ZIP}), 422)
+    body = assert_problem(
+        await post("/api/v1/courses/packages", content=b"not a zip", headers={**author, **ZIP}), 422
+    )
     assert body["errors"][0]["message"] == "not a zip file"
-    assert_problem(await post("/api/v1/courses/packages", content=b"{}",
-                              headers={**author, "content-type": "application/json"}), 422)
+    assert_problem(
+        await post(
+            "/api/v1/courses/packages", content=b"{}", headers={**author, "content-type": "application/json"}
+        ),
+        422,
+    )
     teacher = {"authorization": f"Bearer {mint(issuer)}"}
     assert_problem(await post("/api/v1/courses/packages", content=b"", headers={**teacher, **ZIP}), 403)
     assert_problem(await courses_client.get(EXPORT, headers=teacher), 403)  # packages carry answer keys

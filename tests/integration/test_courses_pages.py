@@ -27,20 +27,29 @@ async def web(databases: Databases, gateway_url: str, key_dir: Path) -> AsyncIte
     from gateway.app import build_app as gateway_app
     from services.courses.app import build_app as courses_app
 
-    courses = courses_app(service_settings("courses", databases.fresh("courses", seed_courses_service),
-                                           gateway_url=gateway_url))
+    courses = courses_app(
+        service_settings("courses", databases.fresh("courses", seed_courses_service), gateway_url=gateway_url)
+    )
     with thread_server(courses) as courses_url:
-        gateway = gateway_app(service_settings("gateway", databases.fresh("gateway", seed_gateway),
-                                               signing_key_dir=key_dir, courses_url=courses_url,
-                                               rate_limit_per_ip=10_000, cookie_secure=False))
+        gateway = gateway_app(
+            service_settings(
+                "gateway",
+                databases.fresh("gateway", seed_gateway),
+                signing_key_dir=key_dir,
+                courses_url=courses_url,
+                rate_limit_per_ip=10_000,
+                cookie_secure=False,
+            )
+        )
         async with serve(gateway) as client:
             yield client, courses_url
 
 
 async def login(client: httpx.AsyncClient, username: str) -> None:
     client.cookies.clear()
-    response = await client.post("/login", data={"username": username, "password": f"{username}-demo",
-                                                  "next": "/author"})
+    response = await client.post(
+        "/login", data={"username": username, "password": f"{username}-demo", "next": "/author"}
+    )
     assert response.status_code == 303, response.text
 
 
@@ -49,8 +58,9 @@ def lessons(lang: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("course_id", "lang"), [(COURSE_EN_ID, "en"), (COURSE_RU_ID, "ru")])
-async def test_lesson_page_fits_14_kb_gzip_with_inline_css(web: tuple[httpx.AsyncClient, str], course_id: str,
-                                                           lang: str) -> None:
+async def test_lesson_page_fits_14_kb_gzip_with_inline_css(
+    web: tuple[httpx.AsyncClient, str], course_id: str, lang: str
+) -> None:
     client, _ = web
     for lesson_id in lessons(lang):
         response = await client.get(f"/courses/{course_id}/v/1/lessons/{lesson_id}")
@@ -69,30 +79,58 @@ async def test_author_writes_previews_submits_and_admin_publishes(web: tuple[htt
     await login(client, "author")
     home = await client.get("/author")
     assert home.status_code == 200 and "formative-assessment-with-digital-tools" in home.text
-    created = await client.post("/author/new", data={"title": "Phones in class", "slug": "phones-in-class",
-                                                      "language": "en"})
+    created = await client.post(
+        "/author/new", data={"title": "Phones in class", "slug": "phones-in-class", "language": "en"}
+    )
     assert created.status_code == 303
     editor_url = created.headers["location"]
     course_id = editor_url.rsplit("/", 1)[1]
 
-    bad = await client.post(editor_url, data={"action": "save", "title": "Phones in class",
-                                              "lesson.l1.title": "Start", "estimated_minutes": "15",
-                                              "pass_mark": "0.6", "level": "Knowledge Acquisition",
-                                              "licence": "CC-BY-SA-4.0",
-                                              "lesson.l1.markdown": "Intro\n\n![](https://example.org/p.png)"})
+    bad = await client.post(
+        editor_url,
+        data={
+            "action": "save",
+            "title": "Phones in class",
+            "lesson.l1.title": "Start",
+            "estimated_minutes": "15",
+            "pass_mark": "0.6",
+            "level": "Knowledge Acquisition",
+            "licence": "CC-BY-SA-4.0",
+            "lesson.l1.markdown": "Intro\n\n![](https://example.org/p.png)",
+        },
+    )
     assert bad.status_code == 422 and "no alt text" in bad.text and "line 3" in bad.text
-    good = await client.post(editor_url, data={
-        "action": "save", "title": "Phones in class", "summary": "Using one phone with thirty pupils.",
-        "estimated_minutes": "15", "pass_mark": "0.6", "level": "Knowledge Acquisition", "licence": "CC-BY-SA-4.0",
-        "stage": "pre-service", "subject": "Maths", "grade_band": "5-9", "lesson.l1.title": "Start",
-        "lesson.l1.markdown": "## One phone\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>\n\n"
-                              "[x](javascript:alert(1))"})
+    good = await client.post(
+        editor_url,
+        data={
+            "action": "save",
+            "title": "Phones in class",
+            "summary": "Using one phone with thirty pupils.",
+            "estimated_minutes": "15",
+            "pass_mark": "0.6",
+            "level": "Knowledge Acquisition",
+            "licence": "CC-BY-SA-4.0",
+            "stage": "pre-service",
+            "subject": "Maths",
+            "grade_band": "5-9",
+            "lesson.l1.title": "Start",
+            "lesson.l1.markdown": "## One phone\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>\n\n"
+            "[x](javascript:alert(1))",
+        },
+    )
     assert good.status_code == 200
     preview = good.text.split('class="phone"', 1)[1]
     assert "<h2>One phone</h2>" in preview and "<table>" in preview
     assert "<script>alert" not in good.text and 'href="javascript' not in good.text
-    submitted = await client.post(editor_url, data={"action": "submit", "title": "Phones in class",
-                                                     "lesson.l1.title": "Start", "lesson.l1.markdown": "## One phone"})
+    submitted = await client.post(
+        editor_url,
+        data={
+            "action": "submit",
+            "title": "Phones in class",
+            "lesson.l1.title": "Start",
+            "lesson.l1.markdown": "## One phone",
+        },
+    )
     assert submitted.status_code == 303 and submitted.headers["location"] == "/author"
 
     await login(client, "institute")
@@ -149,20 +187,29 @@ async def test_service_worker_is_served_small_from_the_root(web: tuple[httpx.Asy
     assert (await client.get("/static/other.js")).status_code == 404
 
 
-async def test_editor_starts_from_the_published_version_and_edits_quizzes(web: tuple[httpx.AsyncClient, str]) -> None:
+async def test_editor_starts_from_the_published_version_and_edits_quizzes(
+    web: tuple[httpx.AsyncClient, str],
+) -> None:
     client, _ = web
     await login(client, "author")
     editor_url = f"/author/courses/{COURSE_EN_ID}"
     page = await client.get(editor_url)
     quiz = next(i for m in demo_course("en")["modules"] for i in m["items"] if i["type"] == "quiz")
     field = f"quiz.{quiz['id']}.questions"
-    assert page.status_code == 200 and f'name="{field}"' in page.text and 'name="lesson.l1.markdown"' in page.text
+    assert (
+        page.status_code == 200
+        and f'name="{field}"' in page.text
+        and 'name="lesson.l1.markdown"' in page.text
+    )
 
-    broken = await client.post(editor_url, data={"action": "save", "title": "Formative assessment", field: "[{"})
+    broken = await client.post(
+        editor_url, data={"action": "save", "title": "Formative assessment", field: "[{"}
+    )
     assert broken.status_code == 422 and "not valid JSON" in broken.text
     questions = [{**quiz["questions"][0], "prompt": "Edited prompt?"}]
-    saved = await client.post(editor_url, data={"action": "save", "title": "Formative assessment",
-                                                field: json.dumps(questions)})
+    saved = await client.post(
+        editor_url, data={"action": "save", "title": "Formative assessment", field: json.dumps(questions)}
+    )
     assert saved.status_code == 200 and "Edited prompt?" in saved.text
     assert "draft" in (await client.get("/author")).text
     # The published version is untouched until the edit is reviewed and approved.

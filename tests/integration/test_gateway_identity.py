@@ -19,7 +19,9 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
     return body
 
 
-async def login(client: httpx.AsyncClient, username: str = "teacher", password: str = "teacher-demo") -> httpx.Response:
+async def login(
+    client: httpx.AsyncClient, username: str = "teacher", password: str = "teacher-demo"
+) -> httpx.Response:
     return await client.post("/auth/login", json={"username": username, "password": password})
 
 
@@ -31,7 +33,12 @@ async def test_login_returns_a_short_lived_eddsa_token_with_kid(gateway_client: 
     assert header["alg"] == "EdDSA" and header["kid"]
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] <= 15 * 60
-    assert claims["roles"] == ["teacher"] and claims["org"] == ["KZ", "KZ-ALM", "KZ-ALM-TAL", "KZ-ALM-TAL-S01"]
+    assert claims["roles"] == ["teacher"] and claims["org"] == [
+        "KZ",
+        "KZ-ALM",
+        "KZ-ALM-TAL",
+        "KZ-ALM-TAL-S01",
+    ]
     assert {"ustaz-courses", "ustaz-progress", "ustaz-certificates"} <= set(claims["aud"])
     jwks = (await gateway_client.get("/.well-known/jwks.json")).json()
     assert header["kid"] in [k["kid"] for k in jwks["keys"]]
@@ -46,8 +53,9 @@ async def test_analyst_token_carries_jurisdiction(gateway_client: httpx.AsyncCli
 
 
 @pytest.mark.parametrize(("username", "password"), [("teacher", "wrong"), ("nobody", "teacher-demo")])
-async def test_wrong_credentials_get_401_without_saying_which(gateway_client: httpx.AsyncClient, username: str,
-                                                              password: str) -> None:
+async def test_wrong_credentials_get_401_without_saying_which(
+    gateway_client: httpx.AsyncClient, username: str, password: str
+) -> None:
     body = assert_problem(await login(gateway_client, username, password), 401)
     assert body["detail"] == "The username or password is not correct."
 
@@ -73,24 +81,36 @@ async def test_logout_revokes_the_refresh_token(gateway_client: httpx.AsyncClien
 
 
 async def test_service_token_needs_the_right_secret(gateway_client: httpx.AsyncClient) -> None:
-    good = await gateway_client.post("/auth/service-token", json={
-        "client_id": "progress", "client_secret": "test-service-secret", "audience": "courses"})
+    good = await gateway_client.post(
+        "/auth/service-token",
+        json={"client_id": "progress", "client_secret": "test-service-secret", "audience": "courses"},
+    )
     assert good.status_code == 200
     claims = jwt.decode(good.json()["access_token"], options={"verify_signature": False})
     assert claims["aud"] == ["ustaz-courses"] and claims["roles"] == ["service"]
-    assert_problem(await gateway_client.post("/auth/service-token", json={
-        "client_id": "progress", "client_secret": "guess", "audience": "courses"}), 401)
+    assert_problem(
+        await gateway_client.post(
+            "/auth/service-token",
+            json={"client_id": "progress", "client_secret": "guess", "audience": "courses"},
+        ),
+        401,
+    )
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    (b'{"username": "teacher", "password": ', 400),  # malformed JSON
-    (b'{"username": 12, "password": ["x"]}', 422),  # wrong types
-    (b'{"username": "teacher"}', 422),  # missing field
-    (b'{"username": "t", "password": "p", "admin": true}', 422),  # unknown field
-    (b'[]', 422),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"username": "teacher", "password": ', 400),  # malformed JSON
+        (b'{"username": 12, "password": ["x"]}', 422),  # wrong types
+        (b'{"username": "teacher"}', 422),  # missing field
+        (b'{"username": "t", "password": "p", "admin": true}', 422),  # unknown field
+        (b"[]", 422),
+    ],
+)
 async def test_bad_login_bodies(gateway_client: httpx.AsyncClient, body: bytes, status: int) -> None:
-    response = await gateway_client.post("/auth/login", content=body, headers={"content-type": "application/json"})
+    response = await gateway_client.post(
+        "/auth/login", content=body, headers={"content-type": "application/json"}
+    )
     problem = assert_problem(response, status)
     if status == 422:
         assert problem["errors"]
@@ -98,8 +118,10 @@ async def test_bad_login_bodies(gateway_client: httpx.AsyncClient, body: bytes, 
 
 async def test_oversize_body_is_413(gateway_client: httpx.AsyncClient) -> None:
     big = b'{"username": "' + b"x" * 40_000 + b'", "password": "p"}'
-    assert_problem(await gateway_client.post("/auth/login", content=big,
-                                             headers={"content-type": "application/json"}), 413)
+    assert_problem(
+        await gateway_client.post("/auth/login", content=big, headers={"content-type": "application/json"}),
+        413,
+    )
 
 
 async def test_unknown_route_is_a_404_problem(gateway_client: httpx.AsyncClient) -> None:
@@ -115,9 +137,15 @@ async def test_request_id_is_echoed(gateway_client: httpx.AsyncClient) -> None:
 async def test_a_token_from_elsewhere_is_refused_by_the_gateway(gateway_client: httpx.AsyncClient) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    forged = jwt.encode({"sub": "x", "iss": "ustaz-gateway", "aud": "ustaz-gateway", "exp": 2**40, "iat": 0,
-                         "jti": "j"}, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "nope"})
-    body = assert_problem(await gateway_client.get("/auth/me", headers={"authorization": f"Bearer {forged}"}), 401)
+    forged = jwt.encode(
+        {"sub": "x", "iss": "ustaz-gateway", "aud": "ustaz-gateway", "exp": 2**40, "iat": 0, "jti": "j"},
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
+        headers={"kid": "nope"},
+    )
+    body = assert_problem(
+        await gateway_client.get("/auth/me", headers={"authorization": f"Bearer {forged}"}), 401
+    )
     assert "kid" in str(body["detail"])
     assert_problem(await gateway_client.get("/auth/me"), 401)
     assert_problem(await gateway_client.get("/auth/me", headers={"authorization": "Basic abc"}), 401)

@@ -21,8 +21,11 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 def courses_url(sqlite_databases: Databases, gateway_url: str) -> Iterator[str]:
     from services.courses.app import build_app
 
-    app = build_app(service_settings("courses", sqlite_databases.fresh("courses", seed_courses_service),
-                                     gateway_url=gateway_url))
+    app = build_app(
+        service_settings(
+            "courses", sqlite_databases.fresh("courses", seed_courses_service), gateway_url=gateway_url
+        )
+    )
     with thread_server(app) as url:
         yield url
 
@@ -31,18 +34,28 @@ async def gateway(sqlite_databases: Databases, key_dir: Path, courses_url: str, 
     from deploy.seed import seed_gateway
     from gateway.app import build_app
 
-    settings = service_settings("gateway", sqlite_databases.fresh("gateway", seed_gateway), signing_key_dir=key_dir,
-                                courses_url=courses_url, progress_url=f"http://127.0.0.1:{free_port()}", **over)
+    settings = service_settings(
+        "gateway",
+        sqlite_databases.fresh("gateway", seed_gateway),
+        signing_key_dir=key_dir,
+        courses_url=courses_url,
+        progress_url=f"http://127.0.0.1:{free_port()}",
+        **over,
+    )
     return serve(build_app(settings))
 
 
 @pytest_asyncio.fixture
-async def proxied(sqlite_databases: Databases, key_dir: Path, courses_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def proxied(
+    sqlite_databases: Databases, key_dir: Path, courses_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
     async with await gateway(sqlite_databases, key_dir, courses_url, max_body_bytes=4096) as client:
         yield client
 
 
-async def test_requests_reach_the_service_with_the_request_id(proxied: httpx.AsyncClient, courses_url: str) -> None:
+async def test_requests_reach_the_service_with_the_request_id(
+    proxied: httpx.AsyncClient, courses_url: str
+) -> None:
     through = await proxied.get("/api/v1/courses", params={"lang": "en"}, headers={"x-request-id": "req-42"})
     async with httpx.AsyncClient() as direct_client:
         direct = await direct_client.get(f"{courses_url}/api/v1/courses", params={"lang": "en"})
@@ -70,8 +83,9 @@ async def test_oversize_bodies_are_refused_before_the_service(proxied: httpx.Asy
     assert_problem(await proxied.post("/api/v1/courses", content=chunks()), 413)
 
 
-async def test_rate_limit_answers_429_with_retry_after(sqlite_databases: Databases, key_dir: Path,
-                                                       courses_url: str, redis_url: str) -> None:
+async def test_rate_limit_answers_429_with_retry_after(
+    sqlite_databases: Databases, key_dir: Path, courses_url: str, redis_url: str
+) -> None:
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()

@@ -27,14 +27,24 @@ async def web(databases: Databases, gateway_url: str, key_dir: Path) -> AsyncIte
     from gateway.app import build_app as gateway_app
     from services.courses.app import build_app as courses_app
 
-    courses = courses_app(service_settings("courses", databases.fresh("courses", seed_courses_service),
-                                           gateway_url=gateway_url))
+    courses = courses_app(
+        service_settings("courses", databases.fresh("courses", seed_courses_service), gateway_url=gateway_url)
+    )
     with thread_server(courses) as courses_url:
+
         @asynccontextmanager
         async def make(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-            gateway = gateway_app(service_settings("gateway", databases.fresh("gateway", seed_gateway),
-                                                   signing_key_dir=key_dir, courses_url=courses_url,
-                                                   rate_limit_per_ip=10_000, cookie_secure=False, **overrides))
+            gateway = gateway_app(
+                service_settings(
+                    "gateway",
+                    databases.fresh("gateway", seed_gateway),
+                    signing_key_dir=key_dir,
+                    courses_url=courses_url,
+                    rate_limit_per_ip=10_000,
+                    cookie_secure=False,
+                    **overrides,
+                )
+            )
             async with serve(gateway) as client:
                 yield client
 
@@ -42,8 +52,9 @@ async def web(databases: Databases, gateway_url: str, key_dir: Path) -> AsyncIte
 
 
 async def login(client: httpx.AsyncClient, username: str) -> None:
-    response = await client.post("/login", data={"username": username, "password": f"{username}-demo",
-                                                  "next": "/courses"})
+    response = await client.post(
+        "/login", data={"username": username, "password": f"{username}-demo", "next": "/courses"}
+    )
     assert response.status_code == 303, response.text
 
 
@@ -68,7 +79,9 @@ async def test_accept_language_chooses_the_page_language(web: Web) -> None:
 
         catalogue = await client.get("/courses", headers={"accept-language": "ru"})
         assert html_lang(catalogue) == "ru" and "<h1>Курсы</h1>" in catalogue.text
-        assert f"/courses/{COURSE_RU_ID}" in catalogue.text and f"/courses/{COURSE_EN_ID}" not in catalogue.text
+        assert (
+            f"/courses/{COURSE_RU_ID}" in catalogue.text and f"/courses/{COURSE_EN_ID}" not in catalogue.text
+        )
 
         # Quality values count; a language we do not ship is skipped; scripts are matched.
         kazakh = await client.get("/login", headers={"accept-language": "de-DE, ru;q=0.4, kk-KZ;q=0.8"})
@@ -154,7 +167,9 @@ async def test_content_falls_back_along_the_chain_with_a_notice(web: Web) -> Non
     async with web() as client:
         await client.post("/lang", data={"lang": "kk"})  # default chain kk -> ru -> en
         catalogue = await client.get("/courses")
-        assert f"/courses/{COURSE_RU_ID}" in catalogue.text and f"/courses/{COURSE_EN_ID}" not in catalogue.text
+        assert (
+            f"/courses/{COURSE_RU_ID}" in catalogue.text and f"/courses/{COURSE_EN_ID}" not in catalogue.text
+        )
 
         russian = await client.get(f"/courses/{COURSE_RU_ID}")
         assert html_lang(russian) == "ru"  # the content's language; the notice carries its own
@@ -163,24 +178,29 @@ async def test_content_falls_back_along_the_chain_with_a_notice(web: Web) -> Non
 
         await client.post("/lang", data={"lang": "ru"})
         english = await client.get(f"/courses/{COURSE_EN_ID}")
-        assert note(english) == ('lang="ru">Показано на языке «английский»: перевода на язык «русский» '
-                                 "пока нет.")
+        assert note(english) == (
+            'lang="ru">Показано на языке «английский»: перевода на язык «русский» пока нет.'
+        )
         assert f'<a href="/courses/{COURSE_RU_ID}" lang="ru">Русский</a>' in english.text  # the better one
         assert note(await client.get(f"/courses/{COURSE_RU_ID}")) is None
 
         await client.post("/lang", data={"lang": "en"})
         assert note(await client.get(f"/courses/{COURSE_EN_ID}")) is None
         assert note(await client.get(f"/courses/{COURSE_RU_ID}")) == (
-            'lang="en">Shown in Russian: not yet translated into English.')
+            'lang="en">Shown in Russian: not yet translated into English.'
+        )
 
 
 async def test_the_fallback_chain_is_a_setting(web: Web) -> None:
     async with web(content_fallback="kk:en,ru") as client:
         await client.post("/lang", data={"lang": "kk"})
         catalogue = await client.get("/courses")
-        assert f"/courses/{COURSE_EN_ID}" in catalogue.text and f"/courses/{COURSE_RU_ID}" not in catalogue.text
+        assert (
+            f"/courses/{COURSE_EN_ID}" in catalogue.text and f"/courses/{COURSE_RU_ID}" not in catalogue.text
+        )
         assert note(await client.get(f"/courses/{COURSE_EN_ID}")) == (
-            'lang="en">Shown in English: not yet translated into Kazakh.')
+            'lang="en">Shown in English: not yet translated into Kazakh.'
+        )
         await client.post("/lang", data={"lang": "ru"})  # languages the setting does not name keep theirs
         assert f"/courses/{COURSE_RU_ID}" in (await client.get("/courses")).text
 

@@ -21,8 +21,7 @@ def celery_publisher(broker_url: str) -> Any:
     app.conf.update(task_serializer="json", broker_connection_retry=False, broker_connection_max_retries=0)
 
     def publish(task: str, event: dict[str, Any], task_id: str) -> None:
-        app.send_task(task, args=[event], task_id=task_id, queue="grading",
-                      retry=False)
+        app.send_task(task, args=[event], task_id=task_id, queue="grading", retry=False)
 
     return publish
 
@@ -46,8 +45,15 @@ def clean_queue(redis_url: str) -> str:
 
 
 def enrolment() -> Enrolment:
-    return Enrolment(user_id="u1", course_id="c1", version=1, course_title="T", language="ru",
-                     institute_id="i1", org_path="KZ/KZ-ALM")
+    return Enrolment(
+        user_id="u1",
+        course_id="c1",
+        version=1,
+        course_title="T",
+        language="ru",
+        institute_id="i1",
+        org_path="KZ/KZ-ALM",
+    )
 
 
 def test_a_rolled_back_change_publishes_nothing(engine: Any, clean_queue: str) -> None:
@@ -80,12 +86,15 @@ def test_a_batch_of_events_is_one_insert_and_each_is_published(engine: Any, clea
     with session_scope(engine) as session:
         assert emit_many(session, outbox, "submission.received", []) == []
         assert "outbox_emitted" not in session.info  # nothing to wake a relay for
-        ids = emit_many(session, outbox, "submission.received", [{"submission_id": f"s{i}"} for i in range(5)])
+        ids = emit_many(
+            session, outbox, "submission.received", [{"submission_id": f"s{i}"} for i in range(5)]
+        )
     assert len(set(ids)) == 5
     relay = OutboxRelay(engine, outbox, celery_publisher(clean_queue))
     assert relay.relay_once() == 5
     assert sorted(m["headers"]["id"] for m in queued(clean_queue)) == sorted(
-        f"{i}:progress.grade_submission" for i in ids)
+        f"{i}:progress.grade_submission" for i in ids
+    )
 
 
 def test_events_wait_out_a_broker_outage(engine: Any, clean_queue: str) -> None:

@@ -31,13 +31,16 @@ SUBMIT = "/api/v1/progress/submissions"
 
 
 @pytest_asyncio.fixture
-async def with_courses(databases: Any, gateway_url: str, redis_url: str, issuer: Any) -> AsyncIterator[ProgressAPI]:
+async def with_courses(
+    databases: Any, gateway_url: str, redis_url: str, issuer: Any
+) -> AsyncIterator[ProgressAPI]:
     """Progress in-process, talking to a real courses service over HTTP for the published course."""
     from services.courses.app import build_app as build_courses
     from services.progress.app import build_app
 
-    courses = build_courses(service_settings("courses", databases.fresh("courses", seed_courses_service),
-                                             gateway_url=gateway_url))
+    courses = build_courses(
+        service_settings("courses", databases.fresh("courses", seed_courses_service), gateway_url=gateway_url)
+    )
     url = databases.fresh("progress")
     engine = create_db_engine(url)
     with thread_server(courses) as courses_url:
@@ -53,9 +56,14 @@ def admin(api: ProgressAPI, inst: str = INSTITUTE_ID) -> dict[str, str]:
 
 
 def cohort(**extra: Any) -> dict[str, Any]:
-    return {"course_id": COURSE_RU_ID, "teachers": [
-        {"user_id": "t-a", "name": "Айгерим", "org_path": "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01"},
-        {"user_id": "t-b", "name": "Болат", "org_path": "KZ/KZ-AKM/KZ-AKM-KOK"}], **extra}
+    return {
+        "course_id": COURSE_RU_ID,
+        "teachers": [
+            {"user_id": "t-a", "name": "Айгерим", "org_path": "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01"},
+            {"user_id": "t-b", "name": "Болат", "org_path": "KZ/KZ-AKM/KZ-AKM-KOK"},
+        ],
+        **extra,
+    }
 
 
 async def test_an_institute_admin_enrols_a_cohort_pinned_with_a_deadline(with_courses: ProgressAPI) -> None:
@@ -89,7 +97,9 @@ async def test_bad_cohorts_are_refused_and_store_nothing(with_courses: ProgressA
     bad_path = cohort()
     bad_path["teachers"][0]["org_path"] = "kz//x"
     assert_problem(await api.client.post(COHORT, json=bad_path, headers=admin(api)), 422)
-    assert_problem(await api.client.post(COHORT, json={**cohort(), "course_id": "nope"}, headers=admin(api)), 404)
+    assert_problem(
+        await api.client.post(COHORT, json={**cohort(), "course_id": "nope"}, headers=admin(api)), 404
+    )
     assert api.count(Enrolment) == 0
 
 
@@ -120,15 +130,19 @@ async def test_an_idempotency_key_makes_a_resent_submission_count_once(progress_
     changed = await api.client.post(SUBMIT, json={**body, "answers": {"q1a": "a"}}, headers=headers)
     assert_problem(changed, 422)
     # The same key from another user is another key.
-    theirs = await api.client.post(SUBMIT, json=body, headers={**api.token(progress_app.OTHER_ID),
-                                                               "Idempotency-Key": key})
+    theirs = await api.client.post(
+        SUBMIT, json=body, headers={**api.token(progress_app.OTHER_ID), "Idempotency-Key": key}
+    )
     assert theirs.status_code == 202 and theirs.json()["id"] != first.json()["id"]
     # While the first request is still running (its claim holds no response yet) the same one is a 409.
     kept = json.loads(await api.app.state.redis.get(slot(TEACHER_ID, key)))
-    await api.app.state.redis.set(slot(TEACHER_ID, key), json.dumps({"fingerprint": kept["fingerprint"]}), ex=60)
+    await api.app.state.redis.set(
+        slot(TEACHER_ID, key), json.dumps({"fingerprint": kept["fingerprint"]}), ex=60
+    )
     assert_problem(await api.client.post(SUBMIT, json=body, headers=headers), 409)
-    assert_problem(await api.client.post(SUBMIT, json=body, headers={**api.token(), "Idempotency-Key": "x" * 300}),
-                   400)
+    assert_problem(
+        await api.client.post(SUBMIT, json=body, headers={**api.token(), "Idempotency-Key": "x" * 300}), 400
+    )
     assert api.count(Submission) == 2
 
 
@@ -147,15 +161,22 @@ async def test_my_progress_and_my_institutes_cohort_progress(with_courses: Progr
 
     api = with_courses
     assert (await api.client.post(COHORT, json=cohort(), headers=admin(api))).status_code == 201
-    view = {"id": str(uuid.uuid4()), "actor": {"account": {"homePage": "https://ustaz.example", "name": "t-a"}},
-            "verb": {"id": VERBS["experienced"]}, "object": {"id": course_activity(COURSE_RU_ID, "l1")}}
-    assert (await api.client.post("/api/v1/progress/me/progress", headers=api.token("t-a"))).status_code == 405
+    view = {
+        "id": str(uuid.uuid4()),
+        "actor": {"account": {"homePage": "https://ustaz.example", "name": "t-a"}},
+        "verb": {"id": VERBS["experienced"]},
+        "object": {"id": course_activity(COURSE_RU_ID, "l1")},
+    }
+    assert (
+        await api.client.post("/api/v1/progress/me/progress", headers=api.token("t-a"))
+    ).status_code == 405
     mine = (await api.client.get("/api/v1/progress/me/progress", headers=api.token("t-a"))).json()["items"]
     assert [(c["lessons_total"], c["quizzes_total"], c["percent"]) for c in mine] == [(2, 1, 0)]
     stored = await api.client.post("/api/v1/progress/xapi/statements", json=view, headers=api.token("t-a"))
     assert stored.status_code == 200, stored.text
-    submitted = await api.client.post(SUBMIT, json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT},
-                                      headers=api.token("t-a"))
+    submitted = await api.client.post(
+        SUBMIT, json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT}, headers=api.token("t-a")
+    )
     assert submitted.status_code == 202
     mine = (await api.client.get("/api/v1/progress/me/progress", headers=api.token("t-a"))).json()["items"]
     assert (mine[0]["lessons_viewed"], mine[0]["percent"]) == (1, 33)
@@ -165,20 +186,28 @@ async def test_my_progress_and_my_institutes_cohort_progress(with_courses: Progr
     assert report.status_code == 200
     rows = {t["user_id"]: t for t in report.json()["teachers"]}
     assert set(rows) == {"t-a", "t-b"} and rows["t-a"]["percent"] == 33 and rows["t-b"]["percent"] == 0
-    other = await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=admin(api, str(uuid.uuid4())))
+    other = await api.client.get(
+        f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=admin(api, str(uuid.uuid4()))
+    )
     assert other.json()["teachers"] == []
-    assert_problem(await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=api.token("t-a")), 403)
+    assert_problem(
+        await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=api.token("t-a")), 403
+    )
 
 
 async def test_bad_submissions_over_http_store_nothing(progress_api: ProgressAPI) -> None:
     api = progress_api
-    cases = [({"course_id": "c1", "quiz_id": "q9", "answers": {"x": "y"}}, 422),  # quiz not in the pinned version
-             ({"course_id": "c1", "quiz_id": "q1", "answers": {"zzz": "a"}}, 422),  # question not in the quiz
-             ({"course_id": "c-other", "quiz_id": "q1", "answers": RIGHT}, 403),  # not enrolled
-             ({"course_id": "c1", "quiz_id": "q1", "answers": {}}, 422),  # nothing answered
-             ({"course_id": "c1", "quiz_id": "q1", "answers": RIGHT, "extra": 1}, 422),
-             ({"id": "not-a-uuid", "course_id": "c1", "quiz_id": "q1", "answers": RIGHT}, 422)]
+    cases = [
+        ({"course_id": "c1", "quiz_id": "q9", "answers": {"x": "y"}}, 422),  # quiz not in the pinned version
+        ({"course_id": "c1", "quiz_id": "q1", "answers": {"zzz": "a"}}, 422),  # question not in the quiz
+        ({"course_id": "c-other", "quiz_id": "q1", "answers": RIGHT}, 403),  # not enrolled
+        ({"course_id": "c1", "quiz_id": "q1", "answers": {}}, 422),  # nothing answered
+        ({"course_id": "c1", "quiz_id": "q1", "answers": RIGHT, "extra": 1}, 422),
+        ({"id": "not-a-uuid", "course_id": "c1", "quiz_id": "q1", "answers": RIGHT}, 422),
+    ]
     for body, status in cases:
         assert_problem(await api.client.post(SUBMIT, json=body, headers=api.token()), status)
-    assert_problem(await api.client.post(SUBMIT, json=cases[0][0], headers=api.token(roles=("analyst",))), 403)
+    assert_problem(
+        await api.client.post(SUBMIT, json=cases[0][0], headers=api.token(roles=("analyst",))), 403
+    )
     assert api.count(Submission) == 0 and api.events("submission.received") == []

@@ -96,9 +96,15 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def settings(sink: Sink, receiver: Receiver) -> ProgressSettings:
-    return ProgressSettings(smtp_port=sink.port, sms_gateway_url=receiver.url, sms_gateway_token="sms-token",
-                            public_url="https://ustaz.example", reminder_secret="test-reminder-secret",
-                            delivery_max_attempts=3, delivery_backoff_seconds=60)
+    return ProgressSettings(
+        smtp_port=sink.port,
+        sms_gateway_url=receiver.url,
+        sms_gateway_token="sms-token",
+        public_url="https://ustaz.example",
+        reminder_secret="test-reminder-secret",
+        delivery_max_attempts=3,
+        delivery_backoff_seconds=60,
+    )
 
 
 @pytest.fixture
@@ -108,8 +114,15 @@ def teacher(engine: Any) -> Any:  # noqa: F811
         enrolment = session.exec(select(Enrolment)).one()
         enrolment.enrolled_at = QUIET_EVENING - timedelta(days=10)
         session.add(enrolment)
-        session.add(ReminderPreferences(user_id=TEACHER.id, language="ru", time_zone="Asia/Almaty",
-                                        email="aigerim@school.kz", phone="+77011234567"))
+        session.add(
+            ReminderPreferences(
+                user_id=TEACHER.id,
+                language="ru",
+                time_zone="Asia/Almaty",
+                email="aigerim@school.kz",
+                phone="+77011234567",
+            )
+        )
     return engine
 
 
@@ -124,7 +137,8 @@ def rows(db: Any, model: Any) -> list[Any]:
 
 
 def test_a_russian_reminder_waits_out_quiet_hours_then_arrives_by_email_and_sms(
-        teacher: Any, settings: ProgressSettings, sink: Sink, receiver: Receiver) -> None:
+    teacher: Any, settings: ProgressSettings, sink: Sink, receiver: Receiver
+) -> None:
     assert sweep(teacher, settings, QUIET_EVENING) == 1
     assert sweep(teacher, settings, QUIET_EVENING + timedelta(hours=1)) == 0  # one per rule per period
     [reminder] = rows(teacher, Reminder)
@@ -134,7 +148,11 @@ def test_a_russian_reminder_waits_out_quiet_hours_then_arrives_by_email_and_sms(
     assert reminders.deliver_due(teacher, settings, QUIET_EVENING)["deferred"] == 2
     assert {d.next_attempt_at for d in rows(teacher, Delivery)} == {QUIET_ENDS}
     assert reminders.deliver_due(teacher, settings, QUIET_ENDS - timedelta(minutes=1)) == {
-        "sent": 0, "deferred": 0, "retry": 0, "failed": 0}
+        "sent": 0,
+        "deferred": 0,
+        "retry": 0,
+        "failed": 0,
+    }
     assert sink.messages == [] and receiver.received == []  # nothing inside quiet hours
 
     assert reminders.deliver_due(teacher, settings, QUIET_ENDS)["sent"] == 2
@@ -152,10 +170,16 @@ def test_a_russian_reminder_waits_out_quiet_hours_then_arrives_by_email_and_sms(
 
 
 def test_a_failing_sms_gateway_never_blocks_email_and_retries_with_backoff(
-        teacher: Any, settings: ProgressSettings, sink: Sink, receiver: Receiver) -> None:
+    teacher: Any, settings: ProgressSettings, sink: Sink, receiver: Receiver
+) -> None:
     receiver.status = 500
     sweep(teacher, settings, NOON)
-    assert reminders.deliver_due(teacher, settings, NOON) == {"sent": 1, "deferred": 0, "retry": 1, "failed": 0}
+    assert reminders.deliver_due(teacher, settings, NOON) == {
+        "sent": 1,
+        "deferred": 0,
+        "retry": 1,
+        "failed": 0,
+    }
     assert len(sink.messages) == 1
     sms = next(d for d in rows(teacher, Delivery) if d.channel == "sms")
     assert (sms.status, sms.attempts, sms.next_attempt_at) == ("pending", 1, NOON + timedelta(seconds=60))
@@ -168,11 +192,17 @@ def test_a_failing_sms_gateway_never_blocks_email_and_retries_with_backoff(
     assert len(receiver.received) == 3 and len(sink.messages) == 1
 
 
-def test_an_unreachable_smtp_server_never_blocks_sms(teacher: Any, settings: ProgressSettings, sink: Sink,
-                                                      receiver: Receiver) -> None:
+def test_an_unreachable_smtp_server_never_blocks_sms(
+    teacher: Any, settings: ProgressSettings, sink: Sink, receiver: Receiver
+) -> None:
     sink.stop()
     sweep(teacher, settings, NOON)
-    assert reminders.deliver_due(teacher, settings, NOON) == {"sent": 1, "deferred": 0, "retry": 1, "failed": 0}
+    assert reminders.deliver_due(teacher, settings, NOON) == {
+        "sent": 1,
+        "deferred": 0,
+        "retry": 1,
+        "failed": 0,
+    }
     assert len(receiver.received) == 1
     mail = next(d for d in rows(teacher, Delivery) if d.channel == "email")
     assert mail.status == "pending" and "ConnectionRefused" in mail.last_error
@@ -203,13 +233,18 @@ def test_deadline_rule_and_opt_outs(teacher: Any, settings: ProgressSettings) ->
     assert sweep(teacher, settings, NOON + timedelta(days=8)) == 0
 
 
-def test_a_certificate_notice_is_created_once_per_certificate(teacher: Any, settings: ProgressSettings) -> None:
+def test_a_certificate_notice_is_created_once_per_certificate(
+    teacher: Any, settings: ProgressSettings
+) -> None:
     payload = {"certificate_id": "cert-1", "user_id": TEACHER.id, "course_id": "c1"}
     for _ in range(2):
         with session_scope(teacher) as session:
             reminders.certificate_ready(session, settings, NOON, payload)
     [reminder] = rows(teacher, Reminder)
-    assert reminder.subject == "Ваш сертификат готов: Демо" and reminder.link == "https://ustaz.example/me/certificates"
+    assert (
+        reminder.subject == "Ваш сертификат готов: Демо"
+        and reminder.link == "https://ustaz.example/me/certificates"
+    )
     assert sorted(d.channel for d in rows(teacher, Delivery)) == ["email", "sms"]
 
 
@@ -219,7 +254,9 @@ def test_quiet_hours_across_midnight_and_in_the_afternoon() -> None:
     assert reminders.quiet_until(QUIET_ENDS - timedelta(hours=2), prefs, "UTC") == QUIET_ENDS  # 06:00 local
     assert reminders.quiet_until(NOON, prefs, "UTC") is None
     siesta = ReminderPreferences(user_id="x", time_zone="Asia/Almaty", quiet_start="13:00", quiet_end="15:00")
-    assert reminders.quiet_until(NOON + timedelta(hours=1, minutes=30), siesta, "UTC") == NOON + timedelta(hours=3)
+    assert reminders.quiet_until(NOON + timedelta(hours=1, minutes=30), siesta, "UTC") == NOON + timedelta(
+        hours=3
+    )
     assert reminders.quiet_until(NOON, siesta, "UTC") is None
 
 
@@ -228,22 +265,42 @@ async def test_preferences_inbox_and_unsubscribe_over_http(progress_api: Progres
     api = progress_api
     url = "/api/v1/progress/reminders/preferences"
     assert (await api.client.get(url, headers=api.token())).json()["language"] == "ru"  # the token's language
-    for bad in ({"time_zone": "Mars/Olympus"}, {"phone": "8701"}, {"email": "nobody"}, {"quiet_start": "25:00"},
-                {"channels": ["pigeon"]}, {"unsubscribed": ["everything"]}, {"colour": "red"}):
+    for bad in (
+        {"time_zone": "Mars/Olympus"},
+        {"phone": "8701"},
+        {"email": "nobody"},
+        {"quiet_start": "25:00"},
+        {"channels": ["pigeon"]},
+        {"unsubscribed": ["everything"]},
+        {"colour": "red"},
+    ):
         assert_problem(await api.client.put(url, json=bad, headers=api.token()), 422)
     assert api.count(ReminderPreferences) == 0
-    saved = await api.client.put(url, json={"time_zone": "Asia/Bishkek", "phone": "+996700123456",
-                                            "channels": ["sms"]}, headers=api.token())
-    assert saved.status_code == 200 and saved.json()["language"] == "ru" and saved.json()["channels"] == ["sms"]
+    saved = await api.client.put(
+        url,
+        json={"time_zone": "Asia/Bishkek", "phone": "+996700123456", "channels": ["sms"]},
+        headers=api.token(),
+    )
+    assert (
+        saved.status_code == 200 and saved.json()["language"] == "ru" and saved.json()["channels"] == ["sms"]
+    )
 
     with session_scope(api.engine) as session:
-        reminders.certificate_ready(session, api.app.state.settings, NOON,
-                                    {"certificate_id": "c-9", "user_id": TEACHER_ID, "course_id": "c1"})
+        reminders.certificate_ready(
+            session,
+            api.app.state.settings,
+            NOON,
+            {"certificate_id": "c-9", "user_id": TEACHER_ID, "course_id": "c1"},
+        )
     inbox = (await api.client.get("/api/v1/progress/inbox", headers=api.token())).json()
     assert inbox["unread"] == 1 and inbox["items"][0]["rule"] == "certificate"
     message_id = inbox["items"][0]["id"]
-    assert_problem(await api.client.post(f"/api/v1/progress/inbox/{message_id}/read",
-                                         headers=api.token(progress_app.OTHER_ID)), 404)
+    assert_problem(
+        await api.client.post(
+            f"/api/v1/progress/inbox/{message_id}/read", headers=api.token(progress_app.OTHER_ID)
+        ),
+        404,
+    )
     read = await api.client.post(f"/api/v1/progress/inbox/{message_id}/read", headers=api.token())
     assert read.status_code == 204
     assert (await api.client.get("/api/v1/progress/inbox", headers=api.token())).json()["unread"] == 0

@@ -22,13 +22,21 @@ RIGHT = {"q1a": "b", "q1b": False, "q1c": 70}
 
 
 def answer_key() -> dict[str, Any]:
-    content = CourseContent.model_validate({**demo_course("ru"), "course_id": "c1", "version": 1,
-                                            "institute_id": "i1", "language": "ru"})
+    content = CourseContent.model_validate(
+        {**demo_course("ru"), "course_id": "c1", "version": 1, "institute_id": "i1", "language": "ru"}
+    )
     items = content.items()
-    return AnswerKeyDocument(course_id="c1", version=1, pass_mark=content.pass_mark,
-                             lessons=[i.id for i in items if isinstance(i, Lesson)],
-                             quizzes=[QuizKey(quiz_id=i.id, pass_mark=content.pass_mark, questions=i.questions)
-                                      for i in items if isinstance(i, Quiz)]).model_dump(mode="json")
+    return AnswerKeyDocument(
+        course_id="c1",
+        version=1,
+        pass_mark=content.pass_mark,
+        lessons=[i.id for i in items if isinstance(i, Lesson)],
+        quizzes=[
+            QuizKey(quiz_id=i.id, pass_mark=content.pass_mark, questions=i.questions)
+            for i in items
+            if isinstance(i, Quiz)
+        ],
+    ).model_dump(mode="json")
 
 
 @pytest.fixture
@@ -43,8 +51,9 @@ def engine(databases: Any) -> Any:
 
 def submit(engine: Any, answers: dict[str, Any], **extra: Any) -> Any:
     with session_scope(engine) as session:
-        return service.submit(session, TEACHER, SubmissionCreate(course_id="c1", quiz_id="q1", answers=answers,
-                                                                  **extra))
+        return service.submit(
+            session, TEACHER, SubmissionCreate(course_id="c1", quiz_id="q1", answers=answers, **extra)
+        )
 
 
 def events(engine: Any, topic: str) -> list[Any]:
@@ -73,7 +82,11 @@ def test_passing_completes_once_and_emits_one_event(engine: Any) -> None:
     completed = events(engine, "course.completed")
     assert len(completed) == 1
     payload = completed[0].payload
-    assert payload["org_path"] == "KZ/KZ-ALM/KZ-ALM-TAL" and payload["indicators"] == ["II.KA.1", "III.KA.1", "IV.KA.1"]
+    assert payload["org_path"] == "KZ/KZ-ALM/KZ-ALM-TAL" and payload["indicators"] == [
+        "II.KA.1",
+        "III.KA.1",
+        "IV.KA.1",
+    ]
     with session_scope(engine) as session:
         assert len(session.exec(select(Completion)).all()) == 1
 
@@ -107,5 +120,3 @@ def test_not_enrolled_is_403(engine: Any) -> None:
     stranger = Principal(id="t2", roles=("teacher",))
     with pytest.raises(Forbidden), session_scope(engine) as session:
         service.submit(session, stranger, SubmissionCreate(course_id="c1", quiz_id="q1", answers=RIGHT))
-
-

@@ -25,17 +25,26 @@ pytestmark = pytest.mark.asyncio
 URL = "/api/v1/progress/xapi/statements"
 
 
-def statement(item: str = "l1", verb: str = "experienced", user: str = TEACHER_ID, **extra: Any) -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()), "actor": {"account": {"homePage": "https://ustaz.example", "name": user}},
-            "verb": {"id": VERBS[verb]}, "object": {"id": course_activity("c1", item)},
-            "timestamp": "2026-11-20T09:30:00+05:00", **extra}
+def statement(
+    item: str = "l1", verb: str = "experienced", user: str = TEACHER_ID, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "actor": {"account": {"homePage": "https://ustaz.example", "name": user}},
+        "verb": {"id": VERBS[verb]},
+        "object": {"id": course_activity("c1", item)},
+        "timestamp": "2026-11-20T09:30:00+05:00",
+        **extra,
+    }
 
 
 async def post(api: ProgressAPI, body: Any, user: str = TEACHER_ID) -> Any:
     return await api.client.post(URL, json=body, headers=api.token(user))
 
 
-async def test_a_statement_is_stored_with_server_time_and_its_own_timestamp(progress_api: ProgressAPI) -> None:
+async def test_a_statement_is_stored_with_server_time_and_its_own_timestamp(
+    progress_api: ProgressAPI,
+) -> None:
     sent = statement()
     before = datetime.now(UTC)
     response = await post(progress_api, sent)
@@ -53,18 +62,22 @@ async def test_a_statement_is_stored_with_server_time_and_its_own_timestamp(prog
     assert event.payload["org_path"] == "KZ/KZ-ALM/KZ-ALM-TAL" and event.payload["stored"] == got["stored"]
 
 
-async def test_500_offline_records_resent_three_times_and_shuffled_are_held_once(progress_api: ProgressAPI) -> None:
+async def test_500_offline_records_resent_three_times_and_shuffled_are_held_once(
+    progress_api: ProgressAPI,
+) -> None:
     records = [statement(item=random.choice(["l1", "l2", "q1"])) for _ in range(500)]
     for _ in range(3):
         shuffled = random.sample(records, len(records))
         for start in range(0, 500, 100):
-            response = await post(progress_api, shuffled[start:start + 100])
+            response = await post(progress_api, shuffled[start : start + 100])
             assert response.status_code == 200, response.text
     assert progress_api.count(Statement) == 500
     assert len(progress_api.events("statement.recorded")) == 500
 
 
-async def test_same_id_with_other_content_is_409_and_the_batch_stores_nothing(progress_api: ProgressAPI) -> None:
+async def test_same_id_with_other_content_is_409_and_the_batch_stores_nothing(
+    progress_api: ProgressAPI,
+) -> None:
     first = statement()
     assert (await post(progress_api, first)).status_code == 200
     changed = {**first, "verb": {"id": VERBS["completed"]}}
@@ -84,22 +97,26 @@ async def test_a_batch_repeating_an_id_is_400(progress_api: ProgressAPI) -> None
     assert progress_api.count(Statement) == 0
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    (lambda s: s["verb"].update(id="http://adlnet.gov/expapi/verbs/liked"), "0.verb.id"),
-    (lambda s: s.pop("actor"), "0.actor"),
-    (lambda s: s.pop("object"), "0.object"),
-    (lambda s: s.update(id="not-a-uuid"), "0.id"),
-    (lambda s: s.update(timestamp="2026-11-20T09:30:00"), "0.timestamp"),
-    (lambda s: s.update(timestamp="yesterday"), "0.timestamp"),
-    (lambda s: s["object"].update(id="no scheme here"), "0.object"),
-    (lambda s: s.update(result={"score": {"scaled": 1.5}}), "0.result.score.scaled"),
-    (lambda s: s.update(result={"duration": "90 seconds"}), "0.result.duration"),
-    (lambda s: s.update(attachments=[]), "0.attachments"),
-    (lambda s: s.update(stored="2026-11-20T09:30:00Z"), "0.stored"),
-    (lambda s: s.update(object={"objectType": "StatementRef", "id": str(uuid.uuid4())}), "0"),
-])
-async def test_malformed_statements_are_422_and_store_nothing(progress_api: ProgressAPI, change: Any,
-                                                              field: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda s: s["verb"].update(id="http://adlnet.gov/expapi/verbs/liked"), "0.verb.id"),
+        (lambda s: s.pop("actor"), "0.actor"),
+        (lambda s: s.pop("object"), "0.object"),
+        (lambda s: s.update(id="not-a-uuid"), "0.id"),
+        (lambda s: s.update(timestamp="2026-11-20T09:30:00"), "0.timestamp"),
+        (lambda s: s.update(timestamp="yesterday"), "0.timestamp"),
+        (lambda s: s["object"].update(id="no scheme here"), "0.object"),
+        (lambda s: s.update(result={"score": {"scaled": 1.5}}), "0.result.score.scaled"),
+        (lambda s: s.update(result={"duration": "90 seconds"}), "0.result.duration"),
+        (lambda s: s.update(attachments=[]), "0.attachments"),
+        (lambda s: s.update(stored="2026-11-20T09:30:00Z"), "0.stored"),
+        (lambda s: s.update(object={"objectType": "StatementRef", "id": str(uuid.uuid4())}), "0"),
+    ],
+)
+async def test_malformed_statements_are_422_and_store_nothing(
+    progress_api: ProgressAPI, change: Any, field: str
+) -> None:
     bad = statement()
     change(bad)
     body = assert_problem(await post(progress_api, [statement(item="l2"), bad][1:]), 422)
@@ -136,16 +153,22 @@ async def test_another_teachers_actor_is_403_to_write_and_to_read(progress_api: 
     assert len(body["ids"]) == 1
     assert progress_api.count(Statement) == 0
     agent = json.dumps({"account": {"homePage": "https://ustaz.example", "name": OTHER_ID}})
-    assert_problem(await progress_api.client.get(URL, params={"agent": agent}, headers=progress_api.token()), 403)
+    assert_problem(
+        await progress_api.client.get(URL, params={"agent": agent}, headers=progress_api.token()), 403
+    )
     mine = json.dumps({"account": {"homePage": "https://ustaz.example", "name": TEACHER_ID}})
-    assert (await progress_api.client.get(URL, params={"agent": mine}, headers=progress_api.token())).status_code == 200
+    assert (
+        await progress_api.client.get(URL, params={"agent": mine}, headers=progress_api.token())
+    ).status_code == 200
     # Reading returns only your own records.
     assert (await post(progress_api, statement(user=OTHER_ID), user=OTHER_ID)).status_code == 200
     page = (await progress_api.client.get(URL, headers=progress_api.token())).json()
     assert page["statements"] == []
 
 
-async def test_a_course_not_enrolled_is_403_and_an_item_outside_the_version_422(progress_api: ProgressAPI) -> None:
+async def test_a_course_not_enrolled_is_403_and_an_item_outside_the_version_422(
+    progress_api: ProgressAPI,
+) -> None:
     stranger = statement()
     stranger["object"]["id"] = course_activity("c9", "l1")
     assert_problem(await post(progress_api, stranger), 403)
@@ -167,24 +190,46 @@ async def test_voiding_hides_a_statement_and_is_itself_recorded(progress_api: Pr
     assert (await post(progress_api, void)).status_code == 200
     page = (await progress_api.client.get(URL, headers=progress_api.token())).json()
     assert [s["id"] for s in page["statements"]] == [void["id"]]
-    voided = (await progress_api.client.get(URL, params={"voidedStatementId": target["id"]},
-                                            headers=progress_api.token())).json()
+    voided = (
+        await progress_api.client.get(
+            URL, params={"voidedStatementId": target["id"]}, headers=progress_api.token()
+        )
+    ).json()
     assert [s["id"] for s in voided["statements"]] == [target["id"]]
-    hidden = (await progress_api.client.get(URL, params={"statementId": target["id"]},
-                                           headers=progress_api.token())).json()
+    hidden = (
+        await progress_api.client.get(URL, params={"statementId": target["id"]}, headers=progress_api.token())
+    ).json()
     assert hidden["statements"] == []
     # Voiding a voiding statement, a missing one, one in the same batch, or someone else's: refused.
-    assert_problem(await post(progress_api, statement(verb="voided", object={
-        "objectType": "StatementRef", "id": void["id"]})), 422)
-    assert_problem(await post(progress_api, statement(verb="voided", object={
-        "objectType": "StatementRef", "id": str(uuid.uuid4())})), 422)
+    assert_problem(
+        await post(
+            progress_api, statement(verb="voided", object={"objectType": "StatementRef", "id": void["id"]})
+        ),
+        422,
+    )
+    assert_problem(
+        await post(
+            progress_api,
+            statement(verb="voided", object={"objectType": "StatementRef", "id": str(uuid.uuid4())}),
+        ),
+        422,
+    )
     later = statement(item="l2")
-    assert_problem(await post(progress_api, [later, statement(verb="voided", object={
-        "objectType": "StatementRef", "id": later["id"]})]), 422)
+    assert_problem(
+        await post(
+            progress_api,
+            [later, statement(verb="voided", object={"objectType": "StatementRef", "id": later["id"]})],
+        ),
+        422,
+    )
     theirs = statement(user=OTHER_ID)
     await post(progress_api, theirs, user=OTHER_ID)
-    assert_problem(await post(progress_api, statement(verb="voided", object={
-        "objectType": "StatementRef", "id": theirs["id"]})), 403)
+    assert_problem(
+        await post(
+            progress_api, statement(verb="voided", object={"objectType": "StatementRef", "id": theirs["id"]})
+        ),
+        403,
+    )
     assert progress_api.count(Statement) == 3
 
 
@@ -215,14 +260,22 @@ async def test_filters_and_cursor_pages_cover_everything_once(progress_api: Prog
     assert await ids(activity=course_activity("c1", "l2")) == {views[1]["id"], views[3]["id"]}
     assert await ids(since=middle.isoformat()) == {s["id"] for s in answers}
     assert await ids(until=middle.isoformat()) == {s["id"] for s in views}
-    ascending = (await progress_api.client.get(URL, params={"ascending": "true", "limit": 7},
-                                               headers=progress_api.token())).json()
+    ascending = (
+        await progress_api.client.get(
+            URL, params={"ascending": "true", "limit": 7}, headers=progress_api.token()
+        )
+    ).json()
     assert [s["id"] for s in ascending["statements"]][-2:] == sorted(s["id"] for s in answers)
-    assert_problem(await progress_api.client.get(URL, params={"cursor": "garbage!"}, headers=progress_api.token()),
-                   400)
+    assert_problem(
+        await progress_api.client.get(URL, params={"cursor": "garbage!"}, headers=progress_api.token()), 400
+    )
     assert_problem(await progress_api.client.get(URL, params={"limit": 0}, headers=progress_api.token()), 422)
-    assert_problem(await progress_api.client.get(URL, params={"since": "2026-01-01T00:00:00"},
-                                                 headers=progress_api.token()), 422)
+    assert_problem(
+        await progress_api.client.get(
+            URL, params={"since": "2026-01-01T00:00:00"}, headers=progress_api.token()
+        ),
+        422,
+    )
 
 
 def httpx_params(more: str) -> list[tuple[str, str]]:
@@ -242,13 +295,17 @@ async def test_lesson_views_complete_an_enrolment_that_requires_them(progress_ap
         enrolment.require_lessons = True
         session.add(enrolment)
     with session_scope(progress_api.engine) as session:
-        submission, _ = service.submit(session, TEACHER, SubmissionCreate(course_id="c1", quiz_id="q1", answers=RIGHT))
+        submission, _ = service.submit(
+            session, TEACHER, SubmissionCreate(course_id="c1", quiz_id="q1", answers=RIGHT)
+        )
     with session_scope(progress_api.engine) as session:
         assert service.grade_submission(session, submission.id).passed
     assert progress_api.count(Completion) == 0  # quiz passed, lessons not yet viewed
     graded = progress_api.events("submission.graded")
     assert len(graded) == 1 and graded[0].payload["passed"] is True
-    page = (await progress_api.client.get(URL, params={"verb": VERBS["passed"]}, headers=progress_api.token())).json()
+    page = (
+        await progress_api.client.get(URL, params={"verb": VERBS["passed"]}, headers=progress_api.token())
+    ).json()
     assert page["statements"][0]["object"]["id"] == course_activity("c1", "q1")
     await post(progress_api, statement(item="l1"))
     assert progress_api.count(Completion) == 0

@@ -20,16 +20,19 @@ KEY_PATH = f"/api/v1/courses/{COURSE_RU_ID}/versions/1/answer-key"
 
 async def service_token(gateway_url: str) -> str:
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{gateway_url}/auth/service-token", json={
-            "client_id": "progress", "client_secret": "test-service-secret", "audience": "courses"})
+        response = await client.post(
+            f"{gateway_url}/auth/service-token",
+            json={"client_id": "progress", "client_secret": "test-service-secret", "audience": "courses"},
+        )
     return str(response.json()["access_token"])
 
 
 async def test_catalogue_is_public_and_cacheable(courses_client: httpx.AsyncClient) -> None:
     first = await courses_client.get("/api/v1/courses", params={"lang": "ru"})
     assert first.status_code == 200 and [c["id"] for c in first.json()["items"]] == [COURSE_RU_ID]
-    again = await courses_client.get("/api/v1/courses", params={"lang": "ru"},
-                                     headers={"if-none-match": first.headers["etag"]})
+    again = await courses_client.get(
+        "/api/v1/courses", params={"lang": "ru"}, headers={"if-none-match": first.headers["etag"]}
+    )
     assert again.status_code == 304 and again.content == b""
 
 
@@ -38,8 +41,9 @@ async def test_learners_never_see_answer_keys(courses_client: httpx.AsyncClient)
     assert '"answer"' not in body and "q1a" in body
 
 
-async def test_answer_key_needs_a_service_token(courses_client: httpx.AsyncClient, gateway_url: str,
-                                                issuer: Any) -> None:
+async def test_answer_key_needs_a_service_token(
+    courses_client: httpx.AsyncClient, gateway_url: str, issuer: Any
+) -> None:
     assert_problem(await courses_client.get(KEY_PATH), 401)
     teacher = mint(issuer)
     assert_problem(await courses_client.get(KEY_PATH, headers={"authorization": f"Bearer {teacher}"}), 403)
@@ -49,27 +53,56 @@ async def test_answer_key_needs_a_service_token(courses_client: httpx.AsyncClien
 
 
 def forged(issuer: Any) -> str:
-    return jwt.encode({"sub": "x", "iss": "ustaz-gateway", "aud": ["ustaz-courses"], "exp": 2**40, "iat": 0,
-                       "jti": "j", "roles": ["service"]}, Ed25519PrivateKey.generate(), algorithm="EdDSA",
-                      headers={"kid": issuer.key.kid})
+    return jwt.encode(
+        {
+            "sub": "x",
+            "iss": "ustaz-gateway",
+            "aud": ["ustaz-courses"],
+            "exp": 2**40,
+            "iat": 0,
+            "jti": "j",
+            "roles": ["service"],
+        },
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
+        headers={"kid": issuer.key.kid},
+    )
 
 
 def other_kid() -> str:
-    return jwt.encode({"sub": "x", "iss": "ustaz-gateway", "aud": ["ustaz-courses"], "exp": 2**40, "iat": 0,
-                       "jti": "j", "roles": ["service"]}, Ed25519PrivateKey.generate(), algorithm="EdDSA",
-                      headers={"kid": "kid-the-gateway-never-issued"})
+    return jwt.encode(
+        {
+            "sub": "x",
+            "iss": "ustaz-gateway",
+            "aud": ["ustaz-courses"],
+            "exp": 2**40,
+            "iat": 0,
+            "jti": "j",
+            "roles": ["service"],
+        },
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
+        headers={"kid": "kid-the-gateway-never-issued"},
+    )
 
 
-@pytest.mark.parametrize(("make", "reason"), [
-    (lambda i: mint(i, roles=("service",), ttl=timedelta(minutes=-5)), "expired"),
-    (lambda i: mint(i, roles=("service",), audiences=("progress",)), "aud"),
-    (forged, "signature"),
-    (lambda i: other_kid(), "kid"),
-    (lambda i: "eyJhbGciOiJub25lIiwia2lkIjoieCJ9.eyJzdWIiOiJ4In0.", "algorithm"),
-    (lambda i: jwt.encode({"sub": "x"}, "secret-guess", algorithm="HS256", headers={"kid": i.key.kid}), "algorithm"),
-])
-async def test_bad_tokens_are_refused_with_a_reason(courses_client: httpx.AsyncClient, issuer: Any,
-                                                    make: Any, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda i: mint(i, roles=("service",), ttl=timedelta(minutes=-5)), "expired"),
+        (lambda i: mint(i, roles=("service",), audiences=("progress",)), "aud"),
+        (forged, "signature"),
+        (lambda i: other_kid(), "kid"),
+        (lambda i: "eyJhbGciOiJub25lIiwia2lkIjoieCJ9.eyJzdWIiOiJ4In0.", "algorithm"),
+        (
+            lambda i: jwt.encode({"sub": "x"}, "secret-guess", algorithm="HS256", headers={"kid": i.key.kid}),
+            "algorithm",
+        ),
+    ],
+)
+async def test_bad_tokens_are_refused_with_a_reason(
+    courses_client: httpx.AsyncClient, issuer: Any, make: Any, reason: str
+) -> None:
     response = await courses_client.get(KEY_PATH, headers={"authorization": f"Bearer {make(issuer)}"})
     assert reason in assert_problem(response, 401)["detail"]
 

@@ -23,8 +23,13 @@ async def pages(databases: Databases, redis_url: str, key_dir: Path) -> AsyncIte
     from gateway.app import build_app
 
     nowhere = {f"{s}_url": f"http://127.0.0.1:{free_port()}" for s in ("courses", "progress", "certificates")}
-    settings = service_settings("gateway", databases.fresh("gateway", seed_gateway), signing_key_dir=key_dir,
-                                rate_limit_per_ip=10_000, **nowhere)
+    settings = service_settings(
+        "gateway",
+        databases.fresh("gateway", seed_gateway),
+        signing_key_dir=key_dir,
+        rate_limit_per_ip=10_000,
+        **nowhere,
+    )
     async with serve(build_app(settings)) as client:
         yield client
 
@@ -34,12 +39,15 @@ async def sign_in(client: httpx.AsyncClient, username: str) -> None:
     assert response.status_code == 303, response.text
 
 
-@pytest.mark.parametrize(("method", "path", "back_to"), [
-    ("GET", "/me/courses", "/me/courses"),
-    ("GET", "/author", "/author"),
-    ("POST", "/courses/c1/enrol", "/courses/c1"),
-    ("POST", "/me/inbox/r1/read", "/me/inbox"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "back_to"),
+    [
+        ("GET", "/me/courses", "/me/courses"),
+        ("GET", "/author", "/author"),
+        ("POST", "/courses/c1/enrol", "/courses/c1"),
+        ("POST", "/me/inbox/r1/read", "/me/inbox"),
+    ],
+)
 async def test_signing_in_leads_back(pages: httpx.AsyncClient, method: str, path: str, back_to: str) -> None:
     response = await pages.request(method, path)
     assert response.status_code == 303
@@ -51,7 +59,10 @@ async def test_a_page_for_another_role_is_a_403_page(pages: httpx.AsyncClient) -
     response = await pages.get("/institute/progress")
     assert response.status_code == 403
     # The teacher's account is in Russian, so the page is too.
-    assert response.headers["content-type"].startswith("text/html") and "<h1>Доступ запрещён</h1>" in response.text
+    assert (
+        response.headers["content-type"].startswith("text/html")
+        and "<h1>Доступ запрещён</h1>" in response.text
+    )
 
 
 async def test_a_service_that_does_not_answer_is_an_error_page(pages: httpx.AsyncClient) -> None:

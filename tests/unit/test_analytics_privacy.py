@@ -26,8 +26,13 @@ def test_a_single_small_cell_hides_the_next_smallest_sibling_too(small: int) -> 
 
 
 def test_the_complement_is_the_smallest_non_zero_sibling_ties_by_key() -> None:
-    assert suppress({"a": 3, "b": 0, "c": 20, "d": 20, "e": 50})[0] == {"a": None, "b": 0, "c": None, "d": 20,
-                                                                       "e": 50}
+    assert suppress({"a": 3, "b": 0, "c": 20, "d": 20, "e": 50})[0] == {
+        "a": None,
+        "b": 0,
+        "c": None,
+        "d": 20,
+        "e": 50,
+    }
 
 
 def test_two_small_cells_need_no_complement() -> None:
@@ -68,9 +73,17 @@ def test_already_hidden_cells_count_towards_the_complement() -> None:
 
 
 def test_a_table_suppresses_rows_and_columns_until_stable() -> None:
-    cells = {("r1", "x"): 3, ("r1", "y"): 20, ("r1", "z"): 30,
-             ("r2", "x"): 25, ("r2", "y"): 40, ("r2", "z"): 12,
-             ("r3", "x"): 30, ("r3", "y"): 22, ("r3", "z"): 50}
+    cells = {
+        ("r1", "x"): 3,
+        ("r1", "y"): 20,
+        ("r1", "z"): 30,
+        ("r2", "x"): 25,
+        ("r2", "y"): 40,
+        ("r2", "z"): 12,
+        ("r3", "x"): 30,
+        ("r3", "y"): 22,
+        ("r3", "z"): 50,
+    }
     hidden = suppress_table(cells)
     assert ("r1", "x") in hidden
     for r in ("r1", "r2", "r3"):  # no row, no column with exactly one hidden cell
@@ -81,7 +94,14 @@ def test_a_table_suppresses_rows_and_columns_until_stable() -> None:
 
 
 def test_a_table_row_with_a_small_total_is_hidden_whole() -> None:
-    cells = {("r1", "x"): 2, ("r1", "y"): 0, ("r2", "x"): 30, ("r2", "y"): 40, ("r3", "x"): 20, ("r3", "y"): 15}
+    cells = {
+        ("r1", "x"): 2,
+        ("r1", "y"): 0,
+        ("r2", "x"): 30,
+        ("r2", "y"): 40,
+        ("r3", "x"): 20,
+        ("r3", "y"): 15,
+    }
     hidden = suppress_table(cells)
     assert {("r1", "x"), ("r1", "y")} <= hidden
     for c in "xy":

@@ -27,11 +27,24 @@ def test_a_week_belongs_to_the_month_of_its_monday() -> None:
     assert _period(date(2026, 6, 29), "week") == date(2026, 6, 29)
 
 
-@pytest.mark.parametrize("params", [{"from": "2026-05-01", "to": "2026-01-01"}, {"from": "1999-12-31"},
-                                    {"to": "2100-01-01"}, {"from": "2001-01-01", "to": "2026-01-01"},
-                                    {"group_by": "name"}, {"interval": "day"}, {"kind": "teacher"},
-                                    {"level": "country"}, {"limit": "0"}, {"org": "KZ/KZ-ALM"}, {"x": "1"},
-                                    {"table": "users"}, {"format": "pdf"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "2026-05-01", "to": "2026-01-01"},
+        {"from": "1999-12-31"},
+        {"to": "2100-01-01"},
+        {"from": "2001-01-01", "to": "2026-01-01"},
+        {"group_by": "name"},
+        {"interval": "day"},
+        {"kind": "teacher"},
+        {"level": "country"},
+        {"limit": "0"},
+        {"org": "KZ/KZ-ALM"},
+        {"x": "1"},
+        {"table": "users"},
+        {"format": "pdf"},
+    ],
+)
 def test_bad_queries_are_refused(params: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         AnalyticsQuery.model_validate(params)
@@ -48,9 +61,17 @@ def principal(roles: tuple[str, ...], scope: str | None) -> Principal:
 
 def test_jurisdiction_is_the_scope_claim() -> None:
     assert jurisdiction(principal(("analyst",), "org:KZ/KZ-ALM")) == Jurisdiction(path="KZ/KZ-ALM")
-    assert jurisdiction(principal(("institute_admin",), "institute:i1")) == Jurisdiction(path="", institute="i1")
-    for roles, scope in ((("analyst",), None), (("analyst",), "org:"), (("analyst",), "institute:i1"),
-                         (("teacher",), "org:KZ"), (("author",), "org:KZ"), (("analyst",), "everything")):
+    assert jurisdiction(principal(("institute_admin",), "institute:i1")) == Jurisdiction(
+        path="", institute="i1"
+    )
+    for roles, scope in (
+        (("analyst",), None),
+        (("analyst",), "org:"),
+        (("analyst",), "institute:i1"),
+        (("teacher",), "org:KZ"),
+        (("author",), "org:KZ"),
+        (("analyst",), "everything"),
+    ):
         with pytest.raises(Forbidden):
             jurisdiction(principal(roles, scope))
     scope = Jurisdiction(path="KZ/KZ-ALM")
@@ -60,8 +81,13 @@ def test_jurisdiction_is_the_scope_claim() -> None:
 
 def test_a_competency_is_as_strong_as_its_weakest_evidenced_indicator() -> None:
     assert competency_of("II.KA.2") == "II.KA"
-    ratings = teacher_ratings({"II.KA.1": [True, True], "II.KA.2": [True, False, False], "III.KD.1": [False],
-                               "IV.KC.1": []})
-    assert ratings == {("indicator", "II.KA.1"): "proficient", ("indicator", "II.KA.2"): "developing",
-                       ("competency", "II.KA"): "developing", ("indicator", "III.KD.1"): "not_yet",
-                       ("competency", "III.KD"): "not_yet"}
+    ratings = teacher_ratings(
+        {"II.KA.1": [True, True], "II.KA.2": [True, False, False], "III.KD.1": [False], "IV.KC.1": []}
+    )
+    assert ratings == {
+        ("indicator", "II.KA.1"): "proficient",
+        ("indicator", "II.KA.2"): "developing",
+        ("competency", "II.KA"): "developing",
+        ("indicator", "III.KD.1"): "not_yet",
+        ("competency", "III.KD"): "not_yet",
+    }

@@ -32,7 +32,9 @@ def test_encoded_list_is_multibase_base64url_of_gzip_and_round_trips() -> None:
     assert len(encoded) < 200  # 16 KiB of mostly zeros compresses to very little
 
 
-@pytest.mark.parametrize("encoded", ["", "zABC", "u!!!", "u" + base64.urlsafe_b64encode(b"not gzip").decode()])
+@pytest.mark.parametrize(
+    "encoded", ["", "zABC", "u!!!", "u" + base64.urlsafe_b64encode(b"not gzip").decode()]
+)
 def test_malformed_lists_are_refused(encoded: str) -> None:
     with pytest.raises(status.StatusListError):
         status.decode_list(encoded)

@@ -47,11 +47,19 @@ def app_modules(argv: list[str]) -> list[str]:
 
 def test_every_procfile_process_is_in_compose_and_kubernetes() -> None:
     services = compose()["services"]
-    assert {"postgres", "redis", "migrate", "gateway", "courses", "progress", "certificates", "beat"} <= set(services)
-    worker_queues = {q for name, svc in services.items() if name.startswith("worker")
-                     for q in svc["command"][svc["command"].index("-Q") + 1].split(",")}
+    assert {"postgres", "redis", "migrate", "gateway", "courses", "progress", "certificates", "beat"} <= set(
+        services
+    )
+    worker_queues = {
+        q
+        for name, svc in services.items()
+        if name.startswith("worker")
+        for q in svc["command"][svc["command"].index("-Q") + 1].split(",")
+    }
     assert worker_queues == QUEUES  # a worker per queue
-    assert services["postgres"]["image"].startswith("postgres:16") and services["redis"]["image"].startswith("redis:7")
+    assert services["postgres"]["image"].startswith("postgres:16") and services["redis"]["image"].startswith(
+        "redis:7"
+    )
     kinds = {(d["kind"], d["metadata"]["name"]) for d in manifests()}
     for name in read_procfile():
         assert ("Deployment", f"ustaz-{name}") in kinds, name
@@ -61,12 +69,17 @@ def test_every_procfile_process_is_in_compose_and_kubernetes() -> None:
 
 
 def test_every_started_module_exists() -> None:
-    commands = [svc["command"] for svc in compose()["services"].values() if isinstance(svc.get("command"), list)]
+    commands = [
+        svc["command"] for svc in compose()["services"].values() if isinstance(svc.get("command"), list)
+    ]
     commands += [c["command"] for d in manifests() for c in containers(d)]
     commands += [line.split() for line in read_procfile().values()]
     modules = {m for argv in commands for m in app_modules(argv)}
-    modules |= {env.get("APP", "").split(":")[0] for svc in compose()["services"].values()
-                if isinstance(env := svc.get("environment"), dict)} - {""}
+    modules |= {
+        env.get("APP", "").split(":")[0]
+        for svc in compose()["services"].values()
+        if isinstance(env := svc.get("environment"), dict)
+    } - {""}
     assert {"gateway.app", "services.courses.app", "libs.celery_app", "libs.migrate"} <= modules
     for module in modules:
         importlib.util.find_spec(module) or pytest.fail(f"{module} does not exist")
@@ -107,7 +120,11 @@ def test_the_event_table_names_every_topic_and_subscriber() -> None:
     doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     emitted = set()
     for path in (ROOT / "services").rglob("*.py"):
-        emitted |= set(re.findall(r'emit(?:_many)?\(\s*session,\s*outbox,\s*"([a-z_.]+)"', path.read_text(encoding="utf-8")))
+        emitted |= set(
+            re.findall(
+                r'emit(?:_many)?\(\s*session,\s*outbox,\s*"([a-z_.]+)"', path.read_text(encoding="utf-8")
+            )
+        )
     assert {"submission.received", "course.completed", "certificate.issued"} <= emitted
     for topic in emitted | set(SUBSCRIPTIONS):
         assert f"`{topic}`" in doc, topic

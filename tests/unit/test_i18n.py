@@ -31,7 +31,8 @@ def extracted() -> dict[str | tuple[str, ...], list[str]]:
         method_map, options_map = parse_mapping_cfg(f)
     found: dict[str | tuple[str, ...], list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            ROOT, method_map, options_map, keywords=DEFAULT_KEYWORDS):
+        ROOT, method_map, options_map, keywords=DEFAULT_KEYWORDS
+    ):
         found.setdefault(message, []).append(f"{filename}:{lineno}")
     return found
 
@@ -69,8 +70,11 @@ def test_catalogue_parses_with_the_language_and_its_plural_rule(lang: str) -> No
     assert catalog.charset.lower() == "utf-8"
     # Babel's reader is lenient: also refuse what msgfmt refuses (an unterminated string, a duplicate).
     lines = (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8").splitlines()
-    unterminated = [n for n, line in enumerate(lines, 1)
-                    if re.match(r'^(msgid|msgid_plural|msgstr(\[\d+\])?)? ?"', line) and not line.endswith('"')]
+    unterminated = [
+        n
+        for n, line in enumerate(lines, 1)
+        if re.match(r'^(msgid|msgid_plural|msgstr(\[\d+\])?)? ?"', line) and not line.endswith('"')
+    ]
     assert not unterminated, f"{lang}: unterminated string on lines {unterminated}"
     entries = sum(1 for line in lines if line.startswith("msgid "))
     assert entries == len(catalog) + 1, f"{lang}: {entries - len(catalog) - 1} duplicate msgid(s)"
@@ -93,7 +97,9 @@ def test_complete_catalogues_have_every_string_translated(lang: str) -> None:
     assert not fuzzy, f"{lang}: fuzzy (a guess from a similar string, not shown) - review them: {fuzzy}"
     if lang == "en":
         return  # the source language: an empty msgstr shows the msgid
-    empty = [m.id for m in catalog if m.id and (len(strings(m)) < (catalog.num_plurals if m.pluralizable else 1))]
+    empty = [
+        m.id for m in catalog if m.id and (len(strings(m)) < (catalog.num_plurals if m.pluralizable else 1))
+    ]
     assert not empty, f"{lang}: not translated: {empty}"
 
 
@@ -129,7 +135,7 @@ def test_source_strings_survive_newstyle_formatting(code_ids: dict) -> None:
     """`{{ _("80% of") }}` raises TypeError when rendered (jinja's newstyle gettext always applies `%`)."""
     bad = []
     for mid, where in code_ids.items():
-        for text in (mid if isinstance(mid, tuple) else (mid,)):
+        for text in mid if isinstance(mid, tuple) else (mid,):
             try:
                 text % ({name: 1 for name in NAMED.findall(text)} | {"num": 1})
             except (TypeError, ValueError, KeyError) as exc:
@@ -146,35 +152,46 @@ def test_python_gettext_calls_are_all_extractable(code_ids: dict) -> None:
     problems = []
     for path in sorted((ROOT / "gateway").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in GETTEXT_NAMES:
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in GETTEXT_NAMES
+            ):
                 where = f"{path.relative_to(ROOT)}:{node.lineno}"
                 first = node.args[0] if node.args else None
                 if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
                     problems.append((where, "argument is not a string literal"))
                     continue
                 key = first.value
-                if node.func.id == "ngettext" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                if (
+                    node.func.id == "ngettext"
+                    and len(node.args) > 1
+                    and isinstance(node.args[1], ast.Constant)
+                ):
                     key = (first.value, node.args[1].value)
                 if key not in code_ids:
                     problems.append((where, f"{first.value!r} is not extracted"))
     assert not problems, problems
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("ru-RU,ru;q=0.9,en;q=0.8", "ru"),
-    ("en-US,en;q=0.9", "en"),
-    ("de-DE,de;q=0.9,kk;q=0.5,ru;q=0.4", "kk"),
-    ("ru;q=0.3,kk-KZ;q=0.8", "kk"),
-    ("uz-Cyrl-UZ", "uz_Cyrl"),
-    ("uz-UZ,ru;q=0.5", "uz"),
-    ("UZ-cyrl", "uz_Cyrl"),
-    ("ky;q=0,ru", "ru"),
-    ("fr, de", "en"),
-    ("", "en"),
-    ("*", "en"),
-    ("ru;q=abc, mn", "mn"),
-    ("<script>, ru", "ru"),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("ru-RU,ru;q=0.9,en;q=0.8", "ru"),
+        ("en-US,en;q=0.9", "en"),
+        ("de-DE,de;q=0.9,kk;q=0.5,ru;q=0.4", "kk"),
+        ("ru;q=0.3,kk-KZ;q=0.8", "kk"),
+        ("uz-Cyrl-UZ", "uz_Cyrl"),
+        ("uz-UZ,ru;q=0.5", "uz"),
+        ("UZ-cyrl", "uz_Cyrl"),
+        ("ky;q=0,ru", "ru"),
+        ("fr, de", "en"),
+        ("", "en"),
+        ("*", "en"),
+        ("ru;q=abc, mn", "mn"),
+        ("<script>, ru", "ru"),
+    ],
+)
 def test_accept_language_negotiation(header: str, expected: str) -> None:
     assert negotiate(header) == expected
 
@@ -205,9 +222,18 @@ def test_russian_plurals_use_the_three_forms() -> None:
     load_catalogues()
     token = current_lang.set("ru")
     try:
-        shown = {n: ngettext("About %(num)s minute", "About %(num)s minutes", n) % {"num": n}
-                 for n in (1, 3, 5, 11, 21, 22, 25)}
+        shown = {
+            n: ngettext("About %(num)s minute", "About %(num)s minutes", n) % {"num": n}
+            for n in (1, 3, 5, 11, 21, 22, 25)
+        }
     finally:
         current_lang.reset(token)
-    assert shown == {1: "Около 1 минуты", 3: "Около 3 минут", 5: "Около 5 минут", 11: "Около 11 минут",
-                     21: "Около 21 минуты", 22: "Около 22 минут", 25: "Около 25 минут"}
+    assert shown == {
+        1: "Около 1 минуты",
+        3: "Около 3 минут",
+        5: "Около 5 минут",
+        11: "Около 11 минут",
+        21: "Около 21 минуты",
+        22: "Около 22 минут",
+        25: "Около 25 минут",
+    }

@@ -55,8 +55,23 @@ def test_xss_payloads_are_neutralised(payload: str) -> None:
     parser = Elements()
     parser.feed(html)
     for tag, attrs in parser.found:
-        assert tag not in {"script", "iframe", "svg", "object", "embed", "form", "input", "style", "div", "math",
-                           "details", "body", "meta", "link", "base"}, html
+        assert tag not in {
+            "script",
+            "iframe",
+            "svg",
+            "object",
+            "embed",
+            "form",
+            "input",
+            "style",
+            "div",
+            "math",
+            "details",
+            "body",
+            "meta",
+            "link",
+            "base",
+        }, html
         assert not any(name.startswith("on") or name == "style" for name in attrs), html
         for name in ("href", "src"):
             value = (attrs.get(name) or "").strip().lower()
@@ -65,27 +80,34 @@ def test_xss_payloads_are_neutralised(payload: str) -> None:
 
 
 def test_ordinary_markdown_survives() -> None:
-    html = render_markdown("## Title\n\n- a\n- **b**\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n"
-                           "[link](https://example.org) ![a picture](https://example.org/p.png)")
+    html = render_markdown(
+        "## Title\n\n- a\n- **b**\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n"
+        "[link](https://example.org) ![a picture](https://example.org/p.png)"
+    )
     assert "<h2>Title</h2>" in html and "<strong>b</strong>" in html and "<table>" in html
     assert 'href="https://example.org"' in html and 'alt="a picture"' in html
 
 
 def test_headings_lists_tables_links_and_lazy_images() -> None:
-    html = render_markdown("# One\n\n###### Six\n\n1. first\n2. second\n\n"
-                           "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n![A chart of results](https://example.org/c.png)")
+    html = render_markdown(
+        "# One\n\n###### Six\n\n1. first\n2. second\n\n"
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n![A chart of results](https://example.org/c.png)"
+    )
     assert "<h1>One</h1>" in html and "<h6>Six</h6>" in html and "<ol>" in html
     assert "<table>" in html and "<td>2</td>" in html and "style" not in html
     assert 'loading="lazy"' in html and 'alt="A chart of results"' in html
     assert 'rel="noopener nofollow"' in render_markdown("[x](https://example.org)")
 
 
-@pytest.mark.parametrize(("source", "line", "message"), [
-    ("Intro\n\n![](https://example.org/a.png)", 3, "no alt text"),
-    ("![chart](data:image/png;base64,AAAA)", 1, "http(s) URL"),
-    ("![chart](ftp://example.org/a.png)", 1, "http(s) URL"),
-    ("\n".join(f"![p{i}](https://e.org/{i}.png)\n" for i in range(4)), 7, "more than 3 images"),
-])
+@pytest.mark.parametrize(
+    ("source", "line", "message"),
+    [
+        ("Intro\n\n![](https://example.org/a.png)", 3, "no alt text"),
+        ("![chart](data:image/png;base64,AAAA)", 1, "http(s) URL"),
+        ("![chart](ftp://example.org/a.png)", 1, "http(s) URL"),
+        ("\n".join(f"![p{i}](https://e.org/{i}.png)\n" for i in range(4)), 7, "more than 3 images"),
+    ],
+)
 def test_markdown_problems_name_the_line(source: str, line: int, message: str) -> None:
     problems = markdown_problems(source, max_images=3)
     assert any(pline == line and message in text for pline, text in problems), problems

@@ -38,8 +38,15 @@ def verifier_for(key: Ed25519PrivateKey) -> TokenVerifier:
 
 def claims(**over: object) -> dict[str, object]:
     now = datetime.now(UTC)
-    base: dict[str, object] = {"iss": ISS, "aud": [AUD, "ustaz-progress"], "sub": "u1", "iat": now,
-                               "exp": now + timedelta(minutes=5), "jti": "j1", "roles": ["teacher"]}
+    base: dict[str, object] = {
+        "iss": ISS,
+        "aud": [AUD, "ustaz-progress"],
+        "sub": "u1",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "jti": "j1",
+        "roles": ["teacher"],
+    }
     base.update(over)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -56,14 +63,19 @@ def test_a_good_token_verifies(key: Ed25519PrivateKey, kid: str) -> None:
     assert verify(verifier_for(key), sign(key, kid))["sub"] == "u1"
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    ({"exp": datetime.now(UTC) - timedelta(minutes=5)}, "expired"),
-    ({"aud": ["ustaz-progress"]}, "aud"),
-    ({"iss": "someone-else"}, "iss"),
-    ({"jti": None}, "jti"),
-    ({"sub": None}, "sub"),
-])
-def test_claims_are_enforced(key: Ed25519PrivateKey, kid: str, change: dict[str, object], reason: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"exp": datetime.now(UTC) - timedelta(minutes=5)}, "expired"),
+        ({"aud": ["ustaz-progress"]}, "aud"),
+        ({"iss": "someone-else"}, "iss"),
+        ({"jti": None}, "jti"),
+        ({"sub": None}, "sub"),
+    ],
+)
+def test_claims_are_enforced(
+    key: Ed25519PrivateKey, kid: str, change: dict[str, object], reason: str
+) -> None:
     with pytest.raises(InvalidToken, match=reason):
         verify(verifier_for(key), sign(key, kid, **change))
 
@@ -82,8 +94,9 @@ def test_alg_none_is_refused(key: Ed25519PrivateKey, kid: str) -> None:
 
 
 def test_hs256_signed_with_the_public_key_is_refused(key: Ed25519PrivateKey, kid: str) -> None:
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     import hashlib
     import hmac
 
