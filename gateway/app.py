@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,24 +14,23 @@ from gateway.ratelimit import RateLimitMiddleware
 from gateway.routes import routes
 from gateway.service import TokenIssuer
 from gateway.settings import GatewaySettings, get_settings
+from gateway.state import GatewayState, app_state
 from gateway.web.app import PAGE_EXCEPTION_HANDLERS, setup_web
 from libs.auth import KeySet, TokenVerifier, audience
 from libs.web import create_app
 
 
-def start_identity(app: Starlette) -> Callable[[], Awaitable[Any]]:
-    settings: GatewaySettings = app.state.settings
-    keys = load_or_create_keys(settings.key_dir, create=settings.env != "production")
-    app.state.keys = keys
-    app.state.issuer = TokenIssuer(
-        keys, settings.jwt_issuer, timedelta(minutes=settings.access_token_minutes)
-    )
+def start_identity(app: Starlette) -> Callable[[], Awaitable[None]]:
+    st = app_state(app)
+    settings = st.settings
+    st.keys = load_or_create_keys(settings.key_dir, create=settings.env != "production")
+    st.issuer = TokenIssuer(st.keys, settings.jwt_issuer, timedelta(minutes=settings.access_token_minutes))
     # The gateway holds its own keys: no fetching, an unknown kid is simply unknown.
-    keyset = KeySet("", app.state.http, refresh_interval=float("inf"))
-    keyset.load(jwks(keys))
-    app.state.verifier = TokenVerifier(keyset, settings.jwt_issuer, audience("gateway"))
-    app.state.proxy_session = client_session(settings.proxy_timeout_seconds)
-    return app.state.proxy_session.close
+    keyset = KeySet("", st.http, refresh_interval=float("inf"))
+    keyset.load(jwks(st.keys))
+    st.verifier = TokenVerifier(keyset, settings.jwt_issuer, audience("gateway"))
+    st.proxy_session = client_session(settings.proxy_timeout_seconds)
+    return st.proxy_session.close
 
 
 def build_app(settings: GatewaySettings | None = None) -> Starlette:
@@ -40,6 +38,7 @@ def build_app(settings: GatewaySettings | None = None) -> Starlette:
     app = create_app(
         name="gateway",
         settings=settings,
+        state=GatewayState,
         routes=routes,
         database_url=settings.database_url,
         on_startup=[start_identity, setup_web],

@@ -6,12 +6,14 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
-from libs.db import UTCDateTime, service_base
+from libs.db import UTCDateTime, table_registry
 from libs.outbox import utcnow
 
-Base = service_base()
+
+class Base(SQLModel, registry=table_registry()):
+    """This service's tables, in their own metadata: one service's tables never leak into another's."""
 
 
 def new_id() -> str:

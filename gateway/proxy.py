@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from gateway.state import state
 from libs.errors import BadGateway, GatewayTimeout, NotFound, PayloadTooLarge
 from libs.logs import request_id_var
 
@@ -50,7 +51,7 @@ async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 
 async def proxy(request: Request) -> Response:
-    settings = request.app.state.settings
+    settings = state(request).settings
     service = request.path_params["service"]
     upstream = settings.upstreams.get(service)
     if upstream is None:
@@ -64,7 +65,7 @@ async def proxy(request: Request) -> Response:
     has_body = request.method not in ("GET", "HEAD", "OPTIONS") and (
         request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
     )
-    session: aiohttp.ClientSession = request.app.state.proxy_session
+    session: aiohttp.ClientSession = state(request).proxy_session
     try:
         upstream_response = await session.request(
             request.method,
@@ -104,16 +105,16 @@ async def proxy(request: Request) -> Response:
 
 async def merged_openapi(request: Request) -> dict[str, Any]:
     """The gateway's own spec plus each service's, fetched and cached for a minute."""
-    cached = getattr(request.app.state, "merged_openapi", None)
+    cached = getattr(request.app.state, "merged_openapi", None)  # not built yet
     if cached and cached[0] > time.monotonic():
         return cached[1]
-    spec: dict[str, Any] = {**request.app.state.openapi, "info": {"title": "Ustaz API", "version": "1"}}
+    spec: dict[str, Any] = {**state(request).openapi, "info": {"title": "Ustaz API", "version": "1"}}
     paths = dict(spec["paths"])
     schemas = dict(spec["components"]["schemas"])
     missing = []
-    for name, url in request.app.state.settings.upstreams.items():
+    for name, url in state(request).settings.upstreams.items():
         try:
-            response = await request.app.state.http.get(f"{url}/openapi.json", timeout=3)
+            response = await state(request).http.get(f"{url}/openapi.json", timeout=3)
             response.raise_for_status()
         except Exception:
             missing.append(name)
@@ -126,5 +127,5 @@ async def merged_openapi(request: Request) -> dict[str, Any]:
     if missing:
         spec["info"]["x-unavailable-services"] = missing
     else:
-        request.app.state.merged_openapi = (time.monotonic() + 60, spec)
+        state(request).merged_openapi = (time.monotonic() + 60, spec)
     return spec

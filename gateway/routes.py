@@ -8,6 +8,7 @@ from gateway import service
 from gateway.keys import jwks
 from gateway.proxy import merged_openapi, proxy
 from gateway.schemas import LoginRequest, RefreshRequest, ServiceTokenRequest, TokenPair, UserPublic
+from gateway.state import state
 from gateway.web.routes import routes as web_routes
 from libs.api import api, json_response, read_json
 from libs.auth import current_user
@@ -27,11 +28,11 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 )
 async def login(request: Request) -> Response:
     body = await read_json(request, LoginRequest, max_bytes=SMALL)
-    settings = request.app.state.settings
+    settings = state(request).settings
     pair = await in_transaction(
         request,
         service.login,
-        request.app.state.issuer,
+        state(request).issuer,
         body.username,
         body.password,
         settings.refresh_token_days,
@@ -48,9 +49,9 @@ async def login(request: Request) -> Response:
 )
 async def refresh(request: Request) -> Response:
     body = await read_json(request, RefreshRequest, max_bytes=SMALL)
-    settings = request.app.state.settings
+    settings = state(request).settings
     pair = await in_transaction(
-        request, service.refresh, request.app.state.issuer, body.refresh_token, settings.refresh_token_days
+        request, service.refresh, state(request).issuer, body.refresh_token, settings.refresh_token_days
     )
     if pair is None:  # reuse detected: the family was revoked and that is now committed
         raise Unauthorized("This refresh token was already used; every token of its session is revoked.")
@@ -80,8 +81,8 @@ async def logout(request: Request) -> Response:
 async def service_token(request: Request) -> Response:
     body = await read_json(request, ServiceTokenRequest, max_bytes=SMALL)
     pair = service.service_token(
-        request.app.state.issuer,
-        request.app.state.settings.service_client_secret,
+        state(request).issuer,
+        state(request).settings.service_client_secret,
         body.client_id,
         body.client_secret,
         body.audience,
@@ -104,7 +105,7 @@ async def org_units(request: Request) -> Response:
 
 @api(summary="Public keys that verify access tokens (JWKS)", tags=["identity"], public=True)
 async def jwks_document(request: Request) -> Response:
-    return JSONResponse(jwks(request.app.state.keys), headers={"Cache-Control": "public, max-age=300"})
+    return JSONResponse(jwks(state(request).keys), headers={"Cache-Control": "public, max-age=300"})
 
 
 async def openapi(request: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from libs.errors import BadRequest, PayloadTooLarge, Unprocessable, validation_errors
+from libs.state import base_state
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -22,7 +23,7 @@ async def read_json(request: Request, model: type[M] | Any, *, max_bytes: int | 
     ctype = request.headers.get("content-type", "")
     if ctype and "json" not in ctype:
         raise Unprocessable(f"expected a JSON body, got content-type {ctype!r}")
-    limit = max_bytes or request.app.state.settings.max_body_bytes
+    limit = max_bytes or base_state(request).settings.max_body_bytes
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -82,7 +83,7 @@ def api(
     return decorate
 
 
-def _flatten(routes: list[BaseRoute], prefix: str = "") -> list[tuple[str, Route]]:
+def _flatten(routes: Sequence[BaseRoute], prefix: str = "") -> list[tuple[str, Route]]:
     out: list[tuple[str, Route]] = []
     for route in routes:
         if isinstance(route, Route):
@@ -92,7 +93,7 @@ def _flatten(routes: list[BaseRoute], prefix: str = "") -> list[tuple[str, Route
     return out
 
 
-def build_openapi(routes: list[BaseRoute], *, title: str, version: str = "1") -> dict[str, Any]:
+def build_openapi(routes: Sequence[BaseRoute], *, title: str, version: str = "1") -> dict[str, Any]:
     schemas: dict[str, Any] = {}
 
     def ref(model: Any) -> dict[str, Any]:

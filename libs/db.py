@@ -7,6 +7,7 @@ route (through a worker thread, `in_transaction`) and in a Celery task (`session
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,12 +15,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import registry
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 T = TypeVar("T")
+log = logging.getLogger("ustaz.db")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -47,23 +50,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-def service_base() -> type[SQLModel]:
-    """A SQLModel base with its own metadata, so one service's tables never leak into another's."""
-
-    class Base(SQLModel, registry=registry(metadata=MetaData(naming_convention=NAMING))):
-        pass
-
-    return Base
+def table_registry() -> registry:
+    """A registry with its own metadata for one service's tables: `class Base(SQLModel, registry=table_registry())`
+    in each models.py (a real class, so the type checker sees every table)."""
+    return registry(metadata=MetaData(naming_convention=NAMING))
 
 
 def driver_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -107,12 +103,18 @@ def session_scope(engine: Engine, *, readonly: bool = False) -> Iterator[Session
 
 async def in_transaction(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run `fn(session, *args, **kwargs)` in one write transaction on a worker thread."""
-    return await _run(request.app.state.engine, False, fn, args, kwargs)
+    return await _run(_engine(request), False, fn, args, kwargs)
 
 
 async def read_only(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Like `in_transaction` for reads: on SQLite it does not wait for the write lock."""
-    return await _run(request.app.state.engine, True, fn, args, kwargs)
+    return await _run(_engine(request), True, fn, args, kwargs)
+
+
+def _engine(request: Request) -> Engine:
+    engine = request.app.state.engine
+    assert isinstance(engine, Engine), "this process has no database"
+    return engine
 
 
 async def _run(engine: Engine, readonly: bool, fn: Callable[..., T], args: Any, kwargs: Any) -> T:
@@ -121,6 +123,30 @@ async def _run(engine: Engine, readonly: bool, fn: Callable[..., T], args: Any, 
             return fn(session, *args, **kwargs)
 
     return await run_in_threadpool(call)
+
+
+def after_commit(session: OrmSession, fn: Callable[[], None]) -> None:
+    """Run `fn` once this session's transaction has committed; never if it rolls back. For effects
+    outside the database that must not happen for a change that did not (a delivery nudge, a log line)."""
+    session.info.setdefault("after_commit", []).append(fn)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _run_after_commit(session: OrmSession) -> None:
+    for fn in session.info.pop("after_commit", []):
+        try:
+            fn()
+        except Exception:
+            log.warning(
+                "after-commit action failed",
+                extra={"action": getattr(fn, "__name__", repr(fn))},
+                exc_info=True,
+            )
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _drop_after_commit(session: OrmSession) -> None:
+    session.info.pop("after_commit", None)
 
 
 def ping(engine: Engine) -> None:

@@ -150,7 +150,8 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     title = _TITLES.get(exc.status_code, "Error")
     detail = exc.detail if exc.detail and exc.detail != title else None
-    return problem(exc.status_code, title, detail, instance=request.url.path, headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(exc.status_code, title, detail, instance=request.url.path, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from libs.errors import BadRequest, Conflict, Unprocessable
+from libs.state import base_state
 
 HEADER = "Idempotency-Key"
 KEEP_SECONDS = 24 * 3600
@@ -47,7 +48,7 @@ def idempotent(handler: Handler) -> Handler:
             return await handler(request)
         if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
             raise BadRequest(f"The {HEADER} header must be 1 to 255 printable ASCII characters.")
-        redis = request.app.state.redis
+        redis = base_state(request).redis
         name = slot(str(getattr(request.user, "id", "anonymous")), key)
         mark = fingerprint(request, await request.body())
         if not await redis.set(name, json.dumps({"fingerprint": mark}), nx=True, ex=PENDING_SECONDS):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import tempfile
 from pathlib import Path
 
 from alembic import command
@@ -85,14 +86,20 @@ def main() -> None:
     parser.add_argument("-m", "--message", default="change")
     parser.add_argument("--url")
     args = parser.parse_args()
-    for service in SERVICES if args.service == "all" else [args.service]:
-        cfg = alembic_config(service, args.url)
-        if args.action == "upgrade":
-            command.upgrade(cfg, "head")
-        elif args.action == "check":
-            command.check(cfg)
-        else:
-            command.revision(cfg, message=args.message, autogenerate=True)
+    with tempfile.TemporaryDirectory(prefix="ustaz-migrate-") as scratch:
+        for service in SERVICES if args.service == "all" else [args.service]:
+            url = args.url
+            if args.action == "check" and url is None:
+                # Drift check against a fresh database migrated to head: the models must match the migrations.
+                url = f"sqlite:///{scratch}/{service}.db"
+                upgrade(service, url)
+            cfg = alembic_config(service, url)
+            if args.action == "upgrade":
+                command.upgrade(cfg, "head")
+            elif args.action == "check":
+                command.check(cfg)
+            else:
+                command.revision(cfg, message=args.message, autogenerate=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from libs.db import UTCDateTime
-from libs.events import SUBSCRIPTIONS
+from libs.events import SUBSCRIPTIONS, EventPayload
 
 log = logging.getLogger("ustaz.outbox")
 _wakers: list[threading.Event] = []
@@ -66,21 +66,28 @@ def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox, processed
 
 
-def emit(session: Session, outbox: Table, topic: str, payload: dict[str, Any]) -> str:
-    return emit_many(session, outbox, topic, [payload])[0]
+def emit(session: Session, outbox: Table, payload: EventPayload) -> str:
+    return emit_many(session, outbox, [payload])[0]
 
 
-def emit_many(session: Session, outbox: Table, topic: str, payloads: list[dict[str, Any]]) -> list[str]:
-    """Events of one topic in one multi-row INSERT (a batch of statements is one round trip, not 50)."""
+def emit_many(session: Session, outbox: Table, payloads: Sequence[EventPayload]) -> list[str]:
+    """Events in one multi-row INSERT (a batch of statements is one round trip, not 50); each payload's
+    class names its topic."""
     now = utcnow()
     rows = [
-        {"id": str(uuid.uuid4()), "topic": topic, "payload": p, "created_at": now, "attempts": 0}
+        {
+            "id": str(uuid.uuid4()),
+            "topic": p.topic,
+            "payload": p.model_dump(mode="json"),
+            "created_at": now,
+            "attempts": 0,
+        }
         for p in payloads
     ]
     if rows:
         session.execute(insert(outbox), rows)
         session.info["outbox_emitted"] = True
-    return [row["id"] for row in rows]
+    return [str(row["id"]) for row in rows]
 
 
 @event.listens_for(Session, "after_commit")

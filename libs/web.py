@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -29,6 +29,7 @@ from libs.db import create_db_engine, ping
 from libs.errors import exception_handlers, problem
 from libs.logs import configure_logging, request_id_var, user_id_var
 from libs.settings import CommonSettings
+from libs.state import ServiceState, base_state, typed_state
 
 log = logging.getLogger("ustaz.http")
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -101,7 +102,7 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     checks: dict[str, str] = {}
-    engine = getattr(request.app.state, "engine", None)
+    engine = getattr(request.app.state, "engine", None)  # not every process has a database
     if engine is not None:
         try:
             await run_in_threadpool(ping, engine)
@@ -109,7 +110,7 @@ async def readyz(request: Request) -> Response:
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
     try:
-        await request.app.state.redis.ping()
+        await base_state(request).redis.ping()
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
@@ -125,35 +126,38 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(request.app.state.openapi)
+    return JSONResponse(base_state(request).openapi)
 
 
 def create_app(
     *,
     name: str,
     settings: CommonSettings,
-    routes: list[BaseRoute],
+    routes: Sequence[BaseRoute],
     database_url: str | None = None,
     outbox: Table | None = None,
     on_startup: list[Hook] | None = None,
     extra_middleware: list[Middleware] | None = None,
+    state: type[ServiceState] = ServiceState,
 ) -> Starlette:
-    """`name` is the service (courses, progress, certificates, gateway); tokens must carry its audience."""
+    """`name` is the service (courses, progress, certificates, gateway); tokens must carry its audience;
+    `state` is the service's typed app state (services/<name>/state.py)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         configure_logging(name, settings.log_level)
         async with AsyncExitStack() as stack:
-            app.state.settings = settings
-            app.state.http = httpx.AsyncClient(timeout=10)
-            stack.push_async_callback(app.state.http.aclose)
-            app.state.redis = aioredis.from_url(settings.redis_url)
-            stack.push_async_callback(app.state.redis.aclose)
+            st = typed_state(app, ServiceState)
+            st.settings = settings
+            st.http = httpx.AsyncClient(timeout=10)
+            stack.push_async_callback(st.http.aclose)
+            st.redis = aioredis.from_url(settings.redis_url)
+            stack.push_async_callback(st.redis.aclose)
             if database_url:
-                app.state.engine = create_db_engine(database_url)
-                stack.callback(app.state.engine.dispose)
-            keys = KeySet(settings.gateway_url.rstrip("/") + "/.well-known/jwks.json", app.state.http)
-            app.state.verifier = TokenVerifier(keys, settings.jwt_issuer, audience(name))
+                st.engine = create_db_engine(database_url)
+                stack.callback(st.engine.dispose)
+            keys = KeySet(settings.gateway_url.rstrip("/") + "/.well-known/jwks.json", st.http)
+            st.verifier = TokenVerifier(keys, settings.jwt_issuer, audience(name))
             if outbox is not None:
                 from libs.celery_app import celery_app
                 from libs.outbox import OutboxRelay
@@ -166,10 +170,9 @@ def create_app(
                         retry_policy={"max_retries": 1, "interval_start": 0.2},
                     )
 
-                relay = OutboxRelay(app.state.engine, outbox, publish)
-                app.state.relay = relay
-                relay.start()
-                stack.callback(relay.stop)
+                st.relay = OutboxRelay(st.engine, outbox, publish)
+                st.relay.start()
+                stack.callback(st.relay.stop)
             for hook in on_startup or []:  # a hook may return an async cleanup callable
                 result = hook(app)
                 if isinstance(result, Awaitable):
@@ -188,13 +191,16 @@ def create_app(
     middleware = [
         Middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes),
         Middleware(
-            AuthenticationMiddleware, backend=JWTBackend(lambda: app.state.verifier), on_error=auth_error
+            AuthenticationMiddleware,
+            backend=JWTBackend(lambda: typed_state(app, ServiceState).verifier),
+            on_error=auth_error,
         ),
         *(extra_middleware or []),
     ]
     app = Starlette(
         routes=all_routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers
-    )  # type: ignore[arg-type]
-    app.state.settings = settings
-    app.state.openapi = build_openapi(routes, title=f"Ustaz {name}")
+    )
+    app.state = st = state()
+    st.settings = settings
+    st.openapi = build_openapi(routes, title=f"Ustaz {name}")
     return app

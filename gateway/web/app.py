@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import service
+from gateway.state import app_state, state
 from gateway.web.i18n import (
     LANGUAGES,
     current_lang,
@@ -43,8 +44,9 @@ def setup_web(app: Starlette) -> None:
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(languages=LANGUAGES, html_lang=html_lang)
-    app.state.templates = env
-    app.state.content_fallback = parse_fallback(app.state.settings.content_fallback)
+    st = app_state(app)
+    st.templates = env
+    st.content_fallback = parse_fallback(st.settings.content_fallback)
 
 
 def page_lang(request: Request, user: Principal | None = None) -> str:
@@ -63,7 +65,7 @@ def set_lang_cookie(response: Response, request: Request, lang: str) -> None:
         lang,
         max_age=365 * 86400,
         samesite="lax",
-        secure=request.app.state.settings.cookie_secure,
+        secure=state(request).settings.cookie_secure,
     )
 
 
@@ -72,7 +74,7 @@ async def page_user(request: Request) -> Principal | None:
     token = request.cookies.get(ACCESS_COOKIE)
     if token:
         try:
-            principal = Principal.from_claims(await request.app.state.verifier.verify(token))
+            principal = Principal.from_claims(await state(request).verifier.verify(token))
             user_id_var.set(principal.id)
             request.state.token = token
             return principal
@@ -81,10 +83,10 @@ async def page_user(request: Request) -> Principal | None:
     refresh = request.cookies.get(REFRESH_COOKIE)
     if not refresh:
         return None
-    settings = request.app.state.settings
+    settings = state(request).settings
     try:
         pair = await in_transaction(
-            request, service.refresh, request.app.state.issuer, refresh, settings.refresh_token_days
+            request, service.refresh, state(request).issuer, refresh, settings.refresh_token_days
         )
     except Unauthorized:
         return None
@@ -92,12 +94,12 @@ async def page_user(request: Request) -> Principal | None:
         return None
     request.state.refreshed = pair
     request.state.token = pair.access_token
-    return Principal.from_claims(await request.app.state.verifier.verify(pair.access_token))
+    return Principal.from_claims(await state(request).verifier.verify(pair.access_token))
 
 
 def set_session(response: Response, request: Request, access: str, refresh: str | None) -> None:
-    secure = request.app.state.settings.cookie_secure
-    days = request.app.state.settings.refresh_token_days * 86400
+    secure = state(request).settings.cookie_secure
+    days = state(request).settings.refresh_token_days * 86400
     response.set_cookie(ACCESS_COOKIE, access, max_age=days, httponly=True, samesite="lax", secure=secure)
     if refresh:
         response.set_cookie(
@@ -106,7 +108,7 @@ def set_session(response: Response, request: Request, access: str, refresh: str 
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    env: Environment = request.app.state.templates
+    env: Environment = state(request).templates
     lang = current_lang.get()
     html = env.get_template(template).render(
         request=request, lang=lang, request_id=request_id_var.get(), **context
@@ -148,12 +150,12 @@ async def call_service(request: Request, method: str, path: str, **kwargs: Any) 
     """Call a service as the signed-in person (internal address, same token); an error answer or a
     service that does not answer is an ApiError, which pages show as an error page."""
     service_name = path.split("/")[3]
-    base = request.app.state.settings.upstreams[service_name]
+    base = state(request).settings.upstreams[service_name]
     headers = {"x-request-id": request_id_var.get() or ""}
     token = getattr(request.state, "token", None)
     if token:
         headers["authorization"] = f"Bearer {token}"
-    client: httpx.AsyncClient = request.app.state.http
+    client: httpx.AsyncClient = state(request).http
     try:
         response = await client.request(method, base + path, headers=headers, **kwargs)
     except httpx.TransportError as exc:
@@ -186,7 +188,7 @@ def xapi_actor(request: Request, user: Principal) -> dict[str, Any]:
     """The signed-in person as an xAPI agent (an account on this platform)."""
     return {
         "objectType": "Agent",
-        "account": {"homePage": request.app.state.settings.public_url, "name": user.id},
+        "account": {"homePage": state(request).settings.public_url, "name": user.id},
     }
 
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.state import state
 from gateway.web.app import ApiError, call_api, call_service, page_lang, page_user, render, signed_in
 from gateway.web.i18n import gettext
 
@@ -19,7 +20,7 @@ CERTS = "/api/v1/certificates"
 
 
 def _public_url(request: Request) -> str:
-    return str(request.app.state.settings.public_url).rstrip("/")
+    return str(state(request).settings.public_url).rstrip("/")
 
 
 async def my_certificates(request: Request) -> Response:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.state import state
 from gateway.web.app import (
     ApiError,
     call_api,
@@ -66,7 +67,7 @@ async def _enrolment(request: Request, course_id: str) -> dict[str, Any] | None:
 
 def fallback_chain(request: Request, lang: str) -> list[str]:
     """Content languages to try for a UI language, best first (USTAZ_CONTENT_FALLBACK, docs/i18n.md)."""
-    return [html_lang(c) for c in request.app.state.content_fallback.get(code(lang), [lang, "en"])]
+    return [html_lang(c) for c in state(request).content_fallback.get(code(lang), [lang, "en"])]
 
 
 def _rank(chain: list[str]) -> Any:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from gateway import service
 from gateway.proxy import merged_openapi
+from gateway.state import state
 from gateway.web import analytics, certificates, courses, progress
 from gateway.web.app import (
     ACCESS_COOKIE,
@@ -46,12 +47,12 @@ async def login(request: Request) -> Response:
     target = str(form.get("next") or "/courses")
     if not target.startswith("/") or target.startswith("//"):
         target = "/courses"
-    settings = request.app.state.settings
+    settings = state(request).settings
     try:
         pair = await in_transaction(
             request,
             service.login,
-            request.app.state.issuer,
+            state(request).issuer,
             str(form.get("username", "")),
             str(form.get("password", "")),
             settings.refresh_token_days,
@@ -66,7 +67,7 @@ async def login(request: Request) -> Response:
         )
     response = redirect(target)
     set_session(response, request, pair.access_token, pair.refresh_token)
-    account = Principal.from_claims(await request.app.state.verifier.verify(pair.access_token))
+    account = Principal.from_claims(await state(request).verifier.verify(pair.access_token))
     if account.lang in LANGUAGES:  # the account's language follows the teacher to every device
         set_lang_cookie(response, request, account.lang)
     return response

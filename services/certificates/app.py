@@ -8,6 +8,7 @@ from libs.web import create_app
 from services.certificates.models import outbox
 from services.certificates.routes import routes
 from services.certificates.settings import CertificatesSettings, get_settings
+from services.certificates.state import CertificatesState
 
 
 def build_app(settings: CertificatesSettings | None = None) -> Starlette:
@@ -15,6 +16,7 @@ def build_app(settings: CertificatesSettings | None = None) -> Starlette:
     return create_app(
         name="certificates",
         settings=settings,
+        state=CertificatesState,
         routes=routes,
         database_url=settings.database_url,
         outbox=outbox,

@@ -20,6 +20,7 @@ from services.certificates.schemas import (
     Verdict,
     VerifyRequest,
 )
+from services.certificates.state import state
 
 PREFIX = "/api/v1/certificates"
 
@@ -56,7 +57,7 @@ async def get_credential(request: Request) -> Response:
 )
 async def get_pdf(request: Request) -> Response:
     user = current_user(request)
-    settings = request.app.state.settings
+    settings = state(request).settings
     data, cert = await read_only(
         request,
         service.certificate_pdf,
@@ -110,7 +111,7 @@ async def verify_pasted(request: Request) -> Response:
 async def revoke_certificate(request: Request) -> Response:
     user = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, RevokeRequest)
-    settings = request.app.state.settings
+    settings = state(request).settings
     cert = await in_transaction(
         request,
         service.revoke,
@@ -134,7 +135,7 @@ async def revoke_certificate(request: Request) -> Response:
 async def reissue_certificate(request: Request) -> Response:
     user = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, ReissueRequest)
-    settings = request.app.state.settings
+    settings = state(request).settings
     cert = await in_transaction(
         request,
         service.reissue,
@@ -175,7 +176,7 @@ async def get_status_list(request: Request) -> Response:
 )
 async def compromise_key(request: Request) -> Response:
     current_user(request, "platform_admin")
-    settings = request.app.state.settings
+    settings = state(request).settings
     key = await in_transaction(
         request,
         service.compromise_key,
@@ -209,7 +210,7 @@ async def get_issuer(request: Request) -> Response:
 )
 async def rotate_key(request: Request) -> Response:
     current_user(request, "platform_admin")
-    settings = request.app.state.settings
+    settings = state(request).settings
     key = await in_transaction(
         request,
         service.rotate_institute_key,

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from libs.events import EventPayload
 
 Status = Literal["valid", "revoked", "expired", "signature_invalid", "unknown_issuer_key", "unknown"]
 
@@ -57,3 +59,14 @@ class ReissueRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     recipient_name: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=3, max_length=400)
+
+
+# -- event payloads this service emits (libs/events.py: who consumes them) -------------------------
+
+
+class CertificateIssued(EventPayload):
+    topic: ClassVar[str] = "certificate.issued"
+    certificate_id: str
+    user_id: str
+    course_id: str
+    org_path: str | None = None

@@ -19,10 +19,12 @@ from sqlmodel import Session
 
 from libs.auth import Principal
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
+from libs.events import NotYetAvailable
 from libs.outbox import emit, utcnow
 from services.certificates import offline, repository, status
 from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList, outbox
-from services.certificates.schemas import Verdict
+from services.certificates.schemas import CertificateIssued, Verdict
+from services.progress.schemas import CourseCompleted
 
 VC_CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
@@ -168,15 +170,14 @@ def _new_certificate(
 
 
 def issue_certificate(
-    session: Session, event: dict[str, Any], box: Fernet, public_url: str, salt: str
+    session: Session, payload: CourseCompleted, box: Fernet, public_url: str, salt: str
 ) -> Certificate | None:
     """Issue the certificate for a `course.completed` event. One per enrolment, ever."""
-    payload = event["payload"]
-    if repository.current_certificate_for(session, payload["enrolment_id"]) is not None:
+    if repository.current_certificate_for(session, payload.enrolment_id) is not None:
         return None
-    issuer = repository.issuer(session, payload["institute_id"])
+    issuer = repository.issuer(session, payload.institute_id)
     if issuer is None:
-        raise LookupError(f"no issuer profile for institute {payload['institute_id']}")
+        raise NotYetAvailable(f"no issuer profile for institute {payload.institute_id}")
     key = repository.signing_key(session, issuer.institute_id) or create_key(
         session, issuer.institute_id, box
     )
@@ -188,25 +189,21 @@ def issue_certificate(
         public_url,
         salt,
         number=f"{utcnow():%Y}-{secrets.token_hex(4).upper()}",
-        enrolment_id=payload["enrolment_id"],
-        user_id=payload["user_id"],
-        recipient_name=payload.get("user_name", ""),
-        course_id=payload["course_id"],
-        version=payload["version"],
-        course_title=payload["course_title"],
-        language=payload["language"],
-        indicators=payload.get("indicators", []),
+        enrolment_id=payload.enrolment_id,
+        user_id=payload.user_id,
+        recipient_name=payload.user_name,
+        course_id=payload.course_id,
+        version=payload.version,
+        course_title=payload.course_title,
+        language=payload.language,
+        indicators=payload.indicators,
     )
     emit(
         session,
         outbox,
-        "certificate.issued",
-        {
-            "certificate_id": cert.id,
-            "user_id": cert.user_id,
-            "course_id": cert.course_id,
-            "org_path": payload.get("org_path"),
-        },
+        CertificateIssued(
+            certificate_id=cert.id, user_id=cert.user_id, course_id=cert.course_id, org_path=payload.org_path
+        ),
     )
     return cert
 

@@ -1,40 +1,39 @@
-"""Celery tasks of the certificates service."""
+"""Celery tasks of the certificates service (event consumers, libs/consumers.py)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
-from libs.celery_app import celery_app
-from libs.db import cached_engine, session_scope
-from libs.outbox import first_delivery
+from libs.consumers import consumer
+from libs.db import after_commit
+from libs.events import Event
 from services.certificates import service
 from services.certificates.models import processed_events
 from services.certificates.settings import get_settings
+from services.progress.schemas import CourseCompleted
 
 log = logging.getLogger("ustaz.certificates.tasks")
 
 
-@celery_app.task(
-    name="certificates.issue_certificate",
-    autoretry_for=(OperationalError, LookupError),
-    retry_backoff=True,
-    retry_backoff_max=120,
-    max_retries=10,
+def _database_url() -> str:
+    return get_settings().database_url
+
+
+@consumer(
+    "certificates.issue_certificate", CourseCompleted, database_url=_database_url, processed=processed_events
 )
-def issue_certificate(event: dict[str, Any]) -> None:
+def issue_certificate(session: Session, event: Event[CourseCompleted]) -> None:
+    """On `course.completed`: the certificate, once per enrolment (an issuer profile not there yet is retried)."""
     settings = get_settings()
-    with session_scope(cached_engine(settings.database_url)) as session:
-        if not first_delivery(session, processed_events, event["id"], "certificates.issue_certificate"):
-            return
-        cert = service.issue_certificate(
-            session,
-            event,
-            service.fernet(settings.key_encryption_key),
-            settings.public_url,
-            settings.recipient_salt,
-        )
+    cert = service.issue_certificate(
+        session,
+        event.payload,
+        service.fernet(settings.key_encryption_key),
+        settings.public_url,
+        settings.recipient_salt,
+    )
     if cert is not None:
-        log.info("certificate issued", extra={"certificate": cert.id, "enrolment": cert.enrolment_id})
+        ids = {"certificate": cert.id, "enrolment": cert.enrolment_id}
+        after_commit(session, lambda: log.info("certificate issued", extra=ids))

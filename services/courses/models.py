@@ -8,12 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
-from libs.db import UTCDateTime, service_base
+from libs.db import UTCDateTime, table_registry
 from libs.outbox import outbox_tables, utcnow
 
-Base = service_base()
+
+class Base(SQLModel, registry=table_registry()):
+    """This service's tables, in their own metadata: one service's tables never leak into another's."""
+
+
 outbox, processed_events = outbox_tables(Base.metadata)
 # The full-text index is made by a migration: an FTS5 table `courses_fts` (and its shadow tables) on
 # SQLite, a GIN expression index `courses_fts_gin` on PostgreSQL.

@@ -21,6 +21,7 @@ from services.courses.schemas import (
     ReviewDecision,
     VersionDiff,
 )
+from services.courses.state import state
 
 PREFIX = "/api/v1/courses"
 
@@ -33,7 +34,7 @@ PREFIX = "/api/v1/courses"
 )
 async def list_courses(request: Request) -> Response:
     query = parse_query(request, CatalogueQuery)
-    settings = request.app.state.settings
+    settings = state(request).settings
     page = await read_only(request, service.catalogue, query)
     return cached_json(request, page, max_age=settings.catalogue_max_age)
 
@@ -77,7 +78,7 @@ async def get_answer_key(request: Request) -> Response:
 
 async def _draft_body(request: Request) -> CourseDraft:
     draft: CourseDraft = await read_json(request, CourseDraft)
-    settings = request.app.state.settings
+    settings = state(request).settings
     service.check_lessons(draft, max_bytes=settings.max_lesson_bytes, max_images=settings.max_lesson_images)
     return draft
 
@@ -201,7 +202,7 @@ async def list_frameworks(request: Request) -> Response:
 
 @api(summary="A competency framework as a 1EdTech CASE 1.1 CFPackage", tags=["frameworks"], public=True)
 async def export_framework(request: Request) -> Response:
-    base = request.app.state.settings.public_url.rstrip("/")
+    base = state(request).settings.public_url.rstrip("/")
     package = await read_only(request, case.export_package, request.path_params["code"], base)
     return cached_json(request, package, max_age=300)
 
@@ -249,7 +250,7 @@ async def _read_bytes(request: Request, limit: int) -> bytes:
 
 
 def _limits(request: Request) -> packages.Limits:
-    s = request.app.state.settings
+    s = state(request).settings
     return packages.Limits(
         max_lesson_bytes=s.max_lesson_bytes,
         max_images=s.max_lesson_images,
@@ -288,7 +289,7 @@ async def import_package(request: Request) -> Response:
     ctype = request.headers.get("content-type", "")
     if ctype not in ("application/zip", "application/octet-stream"):
         raise Unprocessable(f"expected an application/zip body, got {ctype!r}")
-    data = await _read_bytes(request, request.app.state.settings.max_package_bytes)
+    data = await _read_bytes(request, state(request).settings.max_package_bytes)
     view, warnings = await in_transaction(request, packages.import_zip, user, data, _limits(request))
     return json_response(
         {**view.model_dump(mode="json"), "warnings": warnings},
@@ -319,7 +320,7 @@ class PreviewBody(BaseModel):
 )
 async def preview(request: Request) -> Response:
     current_user(request, *service.EDITORS)
-    settings = request.app.state.settings
+    settings = state(request).settings
     body = await read_json(request, PreviewBody, max_bytes=settings.max_lesson_bytes + 1024)
     if len(body.markdown.encode()) > settings.max_lesson_bytes:
         raise PayloadTooLarge(f"The lesson is over {settings.max_lesson_bytes} bytes.")

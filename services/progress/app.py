@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from libs.state import typed_state
 from libs.web import create_app
 from services.progress.models import outbox
 from services.progress.routes import routes
 from services.progress.settings import ProgressSettings, get_settings
+from services.progress.state import ProgressState
 from services.progress.tasks import courses_client
 
 
-def start_clients(app: Starlette) -> Callable[[], Awaitable[Any]]:
-    app.state.courses = courses_client(app.state.settings)
-    return lambda: run_in_threadpool(app.state.courses.close)
+def start_clients(app: Starlette) -> Callable[[], Awaitable[None]]:
+    st = typed_state(app, ProgressState)
+    st.courses = courses = courses_client(st.settings)
+    return lambda: run_in_threadpool(courses.close)
 
 
 def build_app(settings: ProgressSettings | None = None) -> Starlette:
@@ -25,6 +27,7 @@ def build_app(settings: ProgressSettings | None = None) -> Starlette:
     return create_app(
         name="progress",
         settings=settings,
+        state=ProgressState,
         routes=routes,
         database_url=settings.database_url,
         outbox=outbox,

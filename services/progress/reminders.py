@@ -31,6 +31,7 @@ from sqlmodel import Session, col
 
 from libs.db import session_scope
 from libs.errors import BadRequest
+from services.certificates.schemas import CertificateIssued
 from services.progress import repository
 from services.progress.models import Delivery, Enrolment, Reminder, ReminderPreferences
 from services.progress.settings import ProgressSettings
@@ -260,18 +261,18 @@ def sweep(session: Session, settings: ProgressSettings, now: datetime) -> int:
 
 
 def certificate_ready(
-    session: Session, settings: ProgressSettings, now: datetime, payload: dict[str, Any]
+    session: Session, settings: ProgressSettings, now: datetime, payload: CertificateIssued
 ) -> Reminder | None:
-    enrolment: Enrolment | None = repository.enrolment_for(session, payload["user_id"], payload["course_id"])
-    prefs = session.get(ReminderPreferences, payload["user_id"])
+    enrolment: Enrolment | None = repository.enrolment_for(session, payload.user_id, payload.course_id)
+    prefs = session.get(ReminderPreferences, payload.user_id)
     return remind(
         session,
         settings,
         now,
         rule="certificate",
-        user_id=payload["user_id"],
-        course_id=payload["course_id"],
-        period=payload["certificate_id"],
+        user_id=payload.user_id,
+        course_id=payload.course_id,
+        period=payload.certificate_id,
         language=enrolment.language if enrolment else "en",
         prefs=prefs,
         values={"course": enrolment.course_title if enrolment else ""},

@@ -32,6 +32,7 @@ from sqlalchemy import Table, delete, func, insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from services.certificates.schemas import CertificateIssued
 from services.progress import competency, repository
 from services.progress.models import (
     AnswerKeyCache,
@@ -48,6 +49,7 @@ from services.progress.models import (
     TeacherFacts,
     TeacherRating,
 )
+from services.progress.schemas import CourseCompleted, EnrolmentCreated, EnrolmentStarted
 
 log = logging.getLogger("ustaz.progress.rollups")
 STAGES = ("enrolled", "started", "completed", "certified")
@@ -323,19 +325,19 @@ def refresh_enrolment_of(session: Session, user_id: str, course_id: str | None) 
     return refresh_enrolment(session, enrolment.id) if enrolment else False
 
 
-def record_certificate(session: Session, payload: dict[str, Any], issued_at: datetime) -> bool:
+def record_certificate(session: Session, payload: CertificateIssued, issued_at: datetime) -> bool:
     """Keep the raw fact of a `certificate.issued` event, then refresh its enrolment's cells."""
-    if session.get(CertificateFact, payload["certificate_id"]) is None:
+    if session.get(CertificateFact, payload.certificate_id) is None:
         session.add(
             CertificateFact(
-                certificate_id=payload["certificate_id"],
-                user_id=payload["user_id"],
-                course_id=payload["course_id"],
+                certificate_id=payload.certificate_id,
+                user_id=payload.user_id,
+                course_id=payload.course_id,
                 issued_at=issued_at,
             )
         )
         session.flush()
-    return refresh_enrolment_of(session, payload["user_id"], payload["course_id"])
+    return refresh_enrolment_of(session, payload.user_id, payload.course_id)
 
 
 def _teacher_path(session: Session, user_id: str) -> str | None:
@@ -595,25 +597,11 @@ def recompute(session: Session) -> int:
     return drift
 
 
-# -- the event consumers (the Celery tasks in tasks.py are these, in a transaction) -------------------
-
-CONSUMERS = ("progress.funnel_rollup", "progress.certificate_rollup", "progress.attainment_rollup")
+# -- the event consumers' effects (services/progress/tasks.py binds them to their topics) --------------
 
 
-def apply_event(session: Session, consumer: str, event: dict[str, Any]) -> bool:
-    """Handle one delivered event once (by its id); False for a redelivery or nothing to change."""
-    from libs.outbox import first_delivery
-    from services.progress.models import processed_events
-
-    if not first_delivery(session, processed_events, event["id"], consumer):
-        return False
-    payload = event["payload"]
-    if consumer == "progress.funnel_rollup":
-        if payload.get("enrolment_id"):
-            return refresh_enrolment(session, payload["enrolment_id"])
-        return refresh_enrolment_of(session, payload["user_id"], payload.get("course_id"))
-    if consumer == "progress.certificate_rollup":
-        return record_certificate(session, payload, datetime.fromisoformat(event["occurred_at"]))
-    if consumer == "progress.attainment_rollup":
-        return refresh_teacher(session, payload["user_id"])
-    raise ValueError(f"unknown rollup consumer {consumer!r}")
+def funnel_event(session: Session, payload: EnrolmentCreated | EnrolmentStarted | CourseCompleted) -> bool:
+    """Refresh the funnel cells of the enrolment an event is about."""
+    if isinstance(payload, EnrolmentCreated | CourseCompleted):
+        return refresh_enrolment(session, payload.enrolment_id)
+    return refresh_enrolment_of(session, payload.user_id, payload.course_id)

@@ -41,6 +41,7 @@ from services.progress.schemas import (
     TrendReport,
     Unsubscribed,
 )
+from services.progress.state import state
 from services.progress.xapi import Statement as StatementIn
 from services.progress.xapi import StatementQuery, StatementResult, StatementsStored
 
@@ -63,7 +64,7 @@ async def create_enrolment(request: Request) -> Response:
     body = await read_json(request, EnrolmentCreate)
     course = await published_course(request, body.course_id)
     enrolment, created = await in_transaction(
-        request, service.enrol, user, course, require_lessons=request.app.state.settings.require_lesson_views
+        request, service.enrol, user, course, require_lessons=state(request).settings.require_lesson_views
     )
     return json_response(EnrolmentPublic.model_validate(enrolment), status_code=201 if created else 200)
 
@@ -86,7 +87,7 @@ async def create_cohort(request: Request) -> Response:
 
 async def published_course(request: Request, course_id: str) -> dict[str, Any]:
     try:
-        return await run_in_threadpool(request.app.state.courses.get_json, f"/api/v1/courses/{course_id}")
+        return await run_in_threadpool(state(request).courses.get_json, f"/api/v1/courses/{course_id}")
     except BadGateway as exc:
         raise NotFound(f"No published course {course_id}.") from exc
 
@@ -109,8 +110,8 @@ async def get_my_progress(request: Request) -> Response:
         try:
             await run_in_threadpool(
                 service.ensure_answer_key,
-                request.app.state.engine,
-                request.app.state.courses,
+                state(request).engine,
+                state(request).courses,
                 enrolment.course_id,
                 enrolment.version,
             )
@@ -145,8 +146,8 @@ async def create_submission(request: Request) -> Response:
     except service.MissingAnswerKey as missing:  # the first submission of a version: fetch its key once
         await run_in_threadpool(
             service.ensure_answer_key,
-            request.app.state.engine,
-            request.app.state.courses,
+            state(request).engine,
+            state(request).courses,
             missing.course_id,
             missing.version,
         )
@@ -182,7 +183,7 @@ async def post_statements(request: Request) -> Response:
     batch = [raw] if isinstance(raw, dict) else raw
     if not isinstance(batch, list) or not batch:
         raise BadRequest("Send a statement object or a non-empty array of statements.")
-    limit = request.app.state.settings.statements_batch_max
+    limit = state(request).settings.statements_batch_max
     if len(batch) > limit:
         raise PayloadTooLarge(f"A batch holds at most {limit} statements; this one has {len(batch)}.")
     try:
@@ -224,9 +225,9 @@ async def get_statements(request: Request) -> Response:
 )
 async def my_competencies(request: Request) -> Response:
     user = current_user(request)
-    code = request.query_params.get("framework", request.app.state.settings.default_framework)
+    code = request.query_params.get("framework", state(request).settings.default_framework)
     framework, outlines = await run_in_threadpool(
-        competency.fetch_inputs, request.app.state.courses, code, user.lang
+        competency.fetch_inputs, state(request).courses, code, user.lang
     )
     profile = await read_only(request, service.competency_profile, user, framework, outlines)
     return json_response(profile, headers={"Cache-Control": "private, no-cache"})
@@ -288,7 +289,7 @@ async def read_message(request: Request) -> Response:
 async def unsubscribe(request: Request) -> Response:
     token = request.query_params.get("token", "")
     result = await in_transaction(
-        request, service.unsubscribe, request.app.state.settings.reminder_secret, token
+        request, service.unsubscribe, state(request).settings.reminder_secret, token
     )
     return json_response(result)
 
@@ -306,7 +307,7 @@ async def _report(request: Request, name: str, query: AnalyticsQuery | None = No
     query = query or parse_query(request, AnalyticsQuery)
     if overrides:
         query = query.model_copy(update=overrides)
-    return await read_only(request, analytics.REPORTS[name], user, query, request.app.state.settings)
+    return await read_only(request, analytics.REPORTS[name], user, query, state(request).settings)
 
 
 @api(
@@ -386,7 +387,7 @@ async def get_export(request: Request) -> Response:
     query = parse_query(request, AnalyticsQuery)
     report = await _report(request, query.table, query)
     header, rows = analytics.export_rows(query.table, report)
-    cap = request.app.state.settings.analytics_export_max_rows
+    cap = state(request).settings.analytics_export_max_rows
     if len(rows) > cap:
         raise PayloadTooLarge(
             f"The export has {len(rows)} rows; the most is {cap}. Narrow it: a smaller org unit, "

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from libs.events import EventPayload
 
 
 class EnrolmentCreate(BaseModel):
@@ -380,3 +382,58 @@ class BehindReport(BaseModel):
         description="Units not ranked because a count of theirs would be under the minimum cell"
     )
     min_cell: int
+
+
+# -- event payloads this service emits (libs/events.py: who consumes them) -------------------------
+
+
+class SubmissionReceived(EventPayload):
+    topic: ClassVar[str] = "submission.received"
+    submission_id: str
+    requeued: bool = False
+
+
+class SubmissionGraded(EventPayload):
+    topic: ClassVar[str] = "submission.graded"
+    submission_id: str
+    user_id: str
+    course_id: str
+    version: int
+    quiz_id: str
+    score: float
+    passed: bool
+    org_path: str
+    graded_at: datetime
+
+
+class EnrolmentCreated(EventPayload):
+    topic: ClassVar[str] = "enrolment.created"
+    enrolment_id: str
+    course_id: str
+    user_id: str
+    org_path: str
+    enrolled_by: str | None = None
+
+
+class EnrolmentStarted(EventPayload):
+    """The teacher's earliest learning record of a course (docs/analytics.md)."""
+
+    topic: ClassVar[str] = "enrolment.started"
+    user_id: str
+    course_id: str
+    stored: datetime
+
+
+class CourseCompleted(EventPayload):
+    topic: ClassVar[str] = "course.completed"
+    enrolment_id: str
+    user_id: str
+    user_name: str = ""
+    course_id: str
+    version: int
+    course_title: str
+    language: str
+    institute_id: str
+    org_path: str
+    indicators: list[str] = []
+    completed_at: datetime

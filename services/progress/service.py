@@ -35,15 +35,19 @@ from services.progress.schemas import (
     CohortProgress,
     CohortResult,
     CompetencyProfile,
+    CourseCompleted,
     CourseProgress,
     DeliveryPublic,
+    EnrolmentCreated,
     EnrolmentPublic,
     InboxItem,
     InboxPage,
     MyProgress,
     ReminderPreferencesIn,
     SubmissionCreate,
+    SubmissionGraded,
     SubmissionPublic,
+    SubmissionReceived,
     TeacherProgress,
     Unsubscribed,
 )
@@ -53,7 +57,7 @@ from services.progress.xapi import Statement as StatementIn
 GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 
-class MissingAnswerKey(LookupError):
+class MissingAnswerKey(Exception):
     """The pinned version's answer key is not cached yet: fetch it outside the transaction."""
 
     def __init__(self, course_id: str, version: int) -> None:
@@ -93,14 +97,13 @@ def _enrol(session: Session, course: dict[str, Any], **fields: Any) -> tuple[Enr
     emit(
         session,
         outbox,
-        "enrolment.created",
-        {
-            "enrolment_id": enrolment.id,
-            "course_id": enrolment.course_id,
-            "user_id": enrolment.user_id,
-            "org_path": enrolment.org_path,
-            "enrolled_by": enrolment.enrolled_by,
-        },
+        EnrolmentCreated(
+            enrolment_id=enrolment.id,
+            course_id=enrolment.course_id,
+            user_id=enrolment.user_id,
+            org_path=enrolment.org_path,
+            enrolled_by=enrolment.enrolled_by,
+        ),
     )
     return enrolment, True
 
@@ -147,7 +150,7 @@ def requeue_stale(session: Session, before: datetime, limit: int = 500) -> int:
     for submission in stale:
         submission.requeued_at = now
         session.add(submission)
-        emit(session, outbox, "submission.received", {"submission_id": submission.id, "requeued": True})
+        emit(session, outbox, SubmissionReceived(submission_id=submission.id, requeued=True))
     return len(stale)
 
 
@@ -197,7 +200,7 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
     )
     session.add(submission)
     session.flush()
-    emit(session, outbox, "submission.received", {"submission_id": submission.id})
+    emit(session, outbox, SubmissionReceived(submission_id=submission.id))
     return submission, True
 
 
@@ -292,18 +295,17 @@ def record_grading(session: Session, enrolment: Enrolment, submission: Submissio
     emit(
         session,
         outbox,
-        "submission.graded",
-        {
-            "submission_id": submission.id,
-            "user_id": enrolment.user_id,
-            "course_id": enrolment.course_id,
-            "version": enrolment.version,
-            "quiz_id": submission.quiz_id,
-            "score": submission.score,
-            "passed": submission.passed,
-            "org_path": enrolment.org_path,
-            "graded_at": submission.graded_at.isoformat(),
-        },
+        SubmissionGraded(
+            submission_id=submission.id,
+            user_id=enrolment.user_id,
+            course_id=enrolment.course_id,
+            version=enrolment.version,
+            quiz_id=submission.quiz_id,
+            score=submission.score,
+            passed=submission.passed,
+            org_path=enrolment.org_path,
+            graded_at=submission.graded_at,
+        ),
     )
 
 
@@ -372,20 +374,19 @@ def evaluate_completion(session: Session, enrolment: Enrolment, key: dict[str, A
     emit(
         session,
         outbox,
-        "course.completed",
-        {
-            "enrolment_id": enrolment.id,
-            "user_id": enrolment.user_id,
-            "user_name": enrolment.user_name,
-            "course_id": enrolment.course_id,
-            "version": enrolment.version,
-            "course_title": enrolment.course_title,
-            "language": enrolment.language,
-            "institute_id": enrolment.institute_id,
-            "org_path": enrolment.org_path,
-            "indicators": attained_indicators(session, enrolment.id, key),
-            "completed_at": now.isoformat(),
-        },
+        CourseCompleted(
+            enrolment_id=enrolment.id,
+            user_id=enrolment.user_id,
+            user_name=enrolment.user_name,
+            course_id=enrolment.course_id,
+            version=enrolment.version,
+            course_title=enrolment.course_title,
+            language=enrolment.language,
+            institute_id=enrolment.institute_id,
+            org_path=enrolment.org_path,
+            indicators=attained_indicators(session, enrolment.id, key),
+            completed_at=now,
+        ),
     )
     return completion
 

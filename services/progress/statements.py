@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from libs.outbox import emit_many
 from services.progress.models import Statement, outbox
+from services.progress.schemas import EnrolmentStarted
 from services.progress.settings import get_settings
 from services.progress.xapi import VERBS, VIEWED, Agent, StatementQuery, parse_activity
 from services.progress.xapi import Statement as StatementIn
@@ -119,30 +120,8 @@ def store(
         session.execute(insert(Statement.__table__), out.new)  # type: ignore[attr-defined]
     if voids:
         session.execute(update(Statement).where(col(Statement.id).in_(voids)).values(voided=True))
-    emit_many(
-        session,
-        outbox,
-        "statement.recorded",
-        [
-            {
-                "statement_id": row["id"],
-                "user_id": user_id,
-                "course_id": row["course_id"],
-                "verb": row["verb"],
-                "activity_id": row["activity_id"],
-                "org_path": org_path,
-                "stored": iso(now),
-            }
-            for row in out.new
-        ],
-    )
     # analytics: the enrolment's first record (docs/analytics.md)
-    emit_many(
-        session,
-        outbox,
-        "enrolment.started",
-        [{"user_id": user_id, "course_id": course_id, "stored": iso(now)} for course_id in starts],
-    )
+    emit_many(session, outbox, [EnrolmentStarted(user_id=user_id, course_id=c, stored=now) for c in starts])
     return out
 
 

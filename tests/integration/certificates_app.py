@@ -16,19 +16,17 @@ from sqlalchemy import Engine
 from libs.db import create_db_engine, session_scope
 from services.certificates import service
 from services.certificates.models import Certificate, Issuer
+from services.progress.schemas import CourseCompleted
 from tests.conftest import mint, serve, service_settings
 
 PUBLIC_URL = "https://ustaz.test"
 INSTITUTE, OTHER_INSTITUTE = "i1", "i2"
 
 
-def completion(**payload: Any) -> dict[str, Any]:
-    enrolment = str(uuid.uuid4())
-    return {
-        "id": str(uuid.uuid4()),
-        "topic": "course.completed",
-        "payload": {
-            "enrolment_id": enrolment,
+def completion(**payload: Any) -> CourseCompleted:
+    return CourseCompleted.model_validate(
+        {
+            "enrolment_id": str(uuid.uuid4()),
             "user_id": "teacher-1",
             "user_name": "Aigerim Nurlanovna",
             "course_id": "c1",
@@ -40,8 +38,8 @@ def completion(**payload: Any) -> dict[str, Any]:
             "indicators": ["II.KA.1", "III.TA.2"],
             "completed_at": "2026-11-24T10:00:00+00:00",
             **payload,
-        },
-    }
+        }
+    )
 
 
 @dataclass

@@ -13,6 +13,7 @@ from libs.db import create_db_engine, session_scope
 from libs.errors import Forbidden
 from services.certificates import repository, service
 from services.certificates.models import Issuer
+from services.progress.schemas import CourseCompleted
 
 BOX = service.fernet("test-key-encryption-key")
 EVENT = {
@@ -46,7 +47,9 @@ def engine(databases: Any) -> Any:
 
 def issue(engine: Any, event: dict[str, Any] = EVENT) -> Any:
     with session_scope(engine) as session:
-        return service.issue_certificate(session, event, BOX, "https://ustaz.test", "salt")
+        return service.issue_certificate(
+            session, CourseCompleted.model_validate(event["payload"]), BOX, "https://ustaz.test", "salt"
+        )
 
 
 def verdict(engine: Any, token: str) -> Any:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from libs.db import create_db_engine, session_scope
 from libs.outbox import OutboxRelay, emit, emit_many, first_delivery
 from services.progress.models import Enrolment, outbox, processed_events
+from services.progress.schemas import SubmissionReceived
 
 
 def celery_publisher(broker_url: str) -> Any:
@@ -59,7 +60,7 @@ def enrolment() -> Enrolment:
 def test_a_rolled_back_change_publishes_nothing(engine: Any, clean_queue: str) -> None:
     with pytest.raises(RuntimeError), session_scope(engine) as session:
         session.add(enrolment())
-        emit(session, outbox, "submission.received", {"submission_id": "s1"})
+        emit(session, outbox, SubmissionReceived(submission_id="s1"))
         raise RuntimeError("the request failed after the event was written")
     relay = OutboxRelay(engine, outbox, celery_publisher(clean_queue))
     assert relay.relay_once() == 0
@@ -71,7 +72,7 @@ def test_a_rolled_back_change_publishes_nothing(engine: Any, clean_queue: str) -
 def test_a_committed_event_is_published_once_with_its_id(engine: Any, clean_queue: str) -> None:
     with session_scope(engine) as session:
         session.add(enrolment())
-        event_id = emit(session, outbox, "submission.received", {"submission_id": "s1"})
+        event_id = emit(session, outbox, SubmissionReceived(submission_id="s1"))
     relay = OutboxRelay(engine, outbox, celery_publisher(clean_queue))
     assert relay.relay_once() == 1
     assert relay.relay_once() == 0  # already marked published
@@ -84,11 +85,9 @@ def test_a_committed_event_is_published_once_with_its_id(engine: Any, clean_queu
 
 def test_a_batch_of_events_is_one_insert_and_each_is_published(engine: Any, clean_queue: str) -> None:
     with session_scope(engine) as session:
-        assert emit_many(session, outbox, "submission.received", []) == []
+        assert emit_many(session, outbox, []) == []
         assert "outbox_emitted" not in session.info  # nothing to wake a relay for
-        ids = emit_many(
-            session, outbox, "submission.received", [{"submission_id": f"s{i}"} for i in range(5)]
-        )
+        ids = emit_many(session, outbox, [SubmissionReceived(submission_id=f"s{i}") for i in range(5)])
     assert len(set(ids)) == 5
     relay = OutboxRelay(engine, outbox, celery_publisher(clean_queue))
     assert relay.relay_once() == 5
@@ -101,7 +100,7 @@ def test_events_wait_out_a_broker_outage(engine: Any, clean_queue: str) -> None:
     from tests.servers import free_port
 
     with session_scope(engine) as session:
-        emit(session, outbox, "submission.received", {"submission_id": "s2"})
+        emit(session, outbox, SubmissionReceived(submission_id="s2"))
     down = OutboxRelay(engine, outbox, celery_publisher(f"redis://127.0.0.1:{free_port()}/0"))
     assert down.relay_once() == 0
     with session_scope(engine) as session:

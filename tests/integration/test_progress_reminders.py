@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from libs.db import session_scope
+from services.certificates.schemas import CertificateIssued
 from services.progress import reminders, service
 from services.progress.models import Delivery, Enrolment, Reminder, ReminderPreferences
 from services.progress.settings import ProgressSettings
@@ -236,7 +237,7 @@ def test_deadline_rule_and_opt_outs(teacher: Any, settings: ProgressSettings) ->
 def test_a_certificate_notice_is_created_once_per_certificate(
     teacher: Any, settings: ProgressSettings
 ) -> None:
-    payload = {"certificate_id": "cert-1", "user_id": TEACHER.id, "course_id": "c1"}
+    payload = CertificateIssued(certificate_id="cert-1", user_id=TEACHER.id, course_id="c1")
     for _ in range(2):
         with session_scope(teacher) as session:
             reminders.certificate_ready(session, settings, NOON, payload)
@@ -290,7 +291,7 @@ async def test_preferences_inbox_and_unsubscribe_over_http(progress_api: Progres
             session,
             api.app.state.settings,
             NOON,
-            {"certificate_id": "c-9", "user_id": TEACHER_ID, "course_id": "c1"},
+            CertificateIssued(certificate_id="c-9", user_id=TEACHER_ID, course_id="c1"),
         )
     inbox = (await api.client.get("/api/v1/progress/inbox", headers=api.token())).json()
     assert inbox["unread"] == 1 and inbox["items"][0]["rule"] == "certificate"
