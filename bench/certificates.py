@@ -28,6 +28,7 @@ import aiohttp
 import httpx
 
 from bench.common import load, table
+from libs.crypto import fernet
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "5"))
 N_ISSUE = int(os.environ.get("BENCH_ISSUE", "400"))
@@ -62,7 +63,7 @@ def issuance() -> str:
     from services.certificates import repository, service
     from services.certificates.models import Issuer
 
-    box = service.fernet("bench-key-encryption-key")
+    box = fernet("bench-key-encryption-key")
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'certificates.db'}"
         upgrade("certificates", url)

@@ -164,14 +164,24 @@ def build_openapi(routes: Sequence[BaseRoute], *, title: str, version: str = "1"
     }
 
 
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """Does the request's If-None-Match name `etag` (weak or strong, one of a list, or `*`)?"""
+    wanted = [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]
+    return etag in wanted or "*" in wanted
+
+
 def cached_json(request: Request, data: Any, *, max_age: int, private: bool = False) -> Response:
     """JSON with an ETag and Cache-Control; a matching If-None-Match gets 304 and no body, so a phone
     on a slow link re-downloads nothing unchanged."""
     response = json_response(data)
-    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    etag = etag_of(response.body)
     cache = f"{'private' if private else 'public'}, max-age={max_age}"
     headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization, Accept-Language"}
-    if etag in [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]:
+    if etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)
     return response

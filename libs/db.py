@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import registry
 from sqlmodel import Session
@@ -54,6 +54,28 @@ def table_registry() -> registry:
     """A registry with its own metadata for one service's tables: `class Base(SQLModel, registry=table_registry())`
     in each models.py (a real class, so the type checker sees every table)."""
     return registry(metadata=MetaData(naming_convention=NAMING))
+
+
+def as_utc(moment: Any) -> datetime:
+    """An aware UTC datetime from what a query returned: aggregates (min, max) bypass the column type on
+    SQLite, which hands back ISO text or naive datetimes."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):
+        raise TypeError(f"not a datetime: {moment!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def dialect_insert(session: OrmSession, table: Table) -> Any:
+    """INSERT for `table` in the session's dialect, with `on_conflict_do_nothing` / `on_conflict_do_update`
+    (PostgreSQL and SQLite spell them alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def driver_url(url: str) -> str:

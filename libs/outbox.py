@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from libs.db import UTCDateTime
+from libs.db import UTCDateTime, dialect_insert
 from libs.events import SUBSCRIPTIONS, EventPayload
 
 log = logging.getLogger("ustaz.outbox")
@@ -99,16 +99,8 @@ def _wake_relays(session: Session) -> None:
 
 def first_delivery(session: Session, processed: Table, event_id: str, consumer: str) -> bool:
     """Record that `consumer` handled `event_id`; False if it already had (then do nothing)."""
-    dialect = session.get_bind().dialect.name
     values = {"event_id": event_id, "consumer": consumer, "processed_at": utcnow()}
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(processed).values(**values).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(processed).values(**values).on_conflict_do_nothing()
+    stmt = dialect_insert(session, processed).values(**values).on_conflict_do_nothing()
     return session.execute(stmt.returning(processed.c.event_id)).first() is not None
 
 

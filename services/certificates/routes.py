@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.api import api, cached_json, json_response, read_json
+from libs.api import api, cached_json, etag_matches, etag_of, json_response, read_json
 from libs.auth import current_user
+from libs.crypto import fernet
 from libs.db import in_transaction, read_only
 from libs.errors import NotFound
 from services.certificates import repository, service
@@ -64,7 +64,7 @@ async def get_pdf(request: Request) -> Response:
         user,
         request.path_params["certificate_id"],
         request.query_params.get("lang"),
-        service.fernet(settings.key_encryption_key),
+        fernet(settings.key_encryption_key),
         settings.public_url,
         Path(settings.var_dir) / "certificate-pdfs",
     )
@@ -118,7 +118,7 @@ async def revoke_certificate(request: Request) -> Response:
         user,
         request.path_params["certificate_id"],
         body.reason,
-        service.fernet(settings.key_encryption_key),
+        fernet(settings.key_encryption_key),
         settings.public_url,
     )
     return json_response(CertificatePublic.model_validate(cert))
@@ -143,7 +143,7 @@ async def reissue_certificate(request: Request) -> Response:
         request.path_params["certificate_id"],
         body.recipient_name,
         body.reason,
-        service.fernet(settings.key_encryption_key),
+        fernet(settings.key_encryption_key),
         settings.public_url,
         settings.recipient_salt,
     )
@@ -163,9 +163,9 @@ async def get_status_list(request: Request) -> Response:
     row = await read_only(request, repository.status_list, request.path_params["institute_id"])
     if row is None or not row.credential_jwt:
         raise NotFound("This institute publishes no status list (it has issued no certificates).")
-    etag = '"' + hashlib.sha256(row.credential_jwt.encode()).hexdigest()[:32] + '"'
+    etag = etag_of(row.credential_jwt.encode())
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={STATUS_LIST_MAX_AGE}"}
-    if etag in [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]:
+    if etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
     return Response(row.credential_jwt, media_type="application/vc+jwt", headers=headers)
 
@@ -181,7 +181,7 @@ async def compromise_key(request: Request) -> Response:
         request,
         service.compromise_key,
         request.path_params["kid"],
-        service.fernet(settings.key_encryption_key),
+        fernet(settings.key_encryption_key),
         settings.public_url,
     )
     return json_response(
@@ -215,7 +215,7 @@ async def rotate_key(request: Request) -> Response:
         request,
         service.rotate_institute_key,
         request.path_params["institute_id"],
-        service.fernet(settings.key_encryption_key),
+        fernet(settings.key_encryption_key),
     )
     return json_response(
         {"kid": key.kid, "institute_id": key.institute_id, "public_jwk": key.public_jwk}, status_code=201

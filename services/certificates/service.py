@@ -3,7 +3,6 @@ key (docs/adr/0006), a Bitstring Status List for revocation (docs/adr/0010), key
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import secrets
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
 from libs.auth import Principal
+from libs.encoding import b64url_encode
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.events import NotYetAvailable
 from libs.outbox import emit, utcnow
@@ -32,14 +32,6 @@ VC_CONTEXT = [
 ]
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def fernet(secret: str) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()))
-
-
 def issuer_url(public_url: str, institute_id: str) -> str:
     return f"{public_url.rstrip('/')}/api/v1/certificates/issuers/{institute_id}"
 
@@ -47,8 +39,10 @@ def issuer_url(public_url: str, institute_id: str) -> str:
 def create_key(session: Session, institute_id: str, box: Fernet) -> IssuerKey:
     private = Ed25519PrivateKey.generate()
     raw_public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    jwk = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw_public)}
-    kid = _b64url(hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest())
+    jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(raw_public)}
+    kid = b64url_encode(
+        hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest()
+    )
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

@@ -16,6 +16,7 @@ import jwt
 from cryptography.fernet import Fernet
 from sqlmodel import Session, col, select
 
+from libs.encoding import b64url_encode
 from libs.outbox import utcnow
 from services.certificates.models import Certificate, IssuerKey, StatusList
 
@@ -31,7 +32,7 @@ class StatusListError(Exception):
 def encode_list(bits: bytes) -> str:
     """Multibase base64url (prefix `u`, no padding) of the GZIP-compressed bitstring."""
     packed = gzip.compress(bits, compresslevel=9, mtime=0)
-    return "u" + base64.urlsafe_b64encode(packed).rstrip(b"=").decode()
+    return "u" + b64url_encode(packed)
 
 
 def decode_list(encoded: str) -> bytes:

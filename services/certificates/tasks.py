@@ -7,6 +7,7 @@ import logging
 from sqlmodel import Session
 
 from libs.consumers import consumer
+from libs.crypto import fernet
 from libs.db import after_commit
 from libs.events import Event
 from services.certificates import service
@@ -30,7 +31,7 @@ def issue_certificate(session: Session, event: Event[CourseCompleted]) -> None:
     cert = service.issue_certificate(
         session,
         event.payload,
-        service.fernet(settings.key_encryption_key),
+        fernet(settings.key_encryption_key),
         settings.public_url,
         settings.recipient_salt,
     )

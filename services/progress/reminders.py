@@ -14,7 +14,6 @@ delivers e-mail (SMTP) and SMS (an HTTP webhook to a configurable gateway).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import logging
@@ -30,6 +29,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 from libs.db import session_scope
+from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest
 from services.certificates.schemas import CertificateIssued
 from services.progress import repository
@@ -112,14 +112,14 @@ def quiet_until(now: datetime, prefs: ReminderPreferences | None, default_zone: 
 def unsubscribe_token(secret: str, user_id: str, rule: str) -> str:
     message = f"{user_id}\n{rule}".encode()
     mac = hmac.new(secret.encode(), message, hashlib.sha256).digest()[:16]
-    return _b64(message) + "." + _b64(mac)
+    return b64url_encode(message) + "." + b64url_encode(mac)
 
 
 def read_unsubscribe_token(secret: str, token: str) -> tuple[str, str]:
     try:
         message_b64, mac_b64 = token.split(".")
-        message = base64.urlsafe_b64decode(message_b64 + "=" * (-len(message_b64) % 4))
-        mac = base64.urlsafe_b64decode(mac_b64 + "=" * (-len(mac_b64) % 4))
+        message = b64url_decode(message_b64)
+        mac = b64url_decode(mac_b64)
         user_id, rule = message.decode().split("\n")
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("This unsubscribe link is not valid.") from exc
@@ -127,10 +127,6 @@ def read_unsubscribe_token(secret: str, token: str) -> tuple[str, str]:
     if not hmac.compare_digest(mac, expected) or rule not in (*RULES, "all"):
         raise BadRequest("This unsubscribe link is not valid.")
     return user_id, rule
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def remind(

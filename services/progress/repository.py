@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from libs.db import as_utc
 from services.progress.models import (
     AnswerKeyCache,
     Completion,
@@ -143,18 +143,11 @@ def last_activity(session: Session) -> dict[tuple[str, str], datetime]:
         .group_by(Enrolment.user_id, Enrolment.course_id)
     )
     for user_id, course_id, moment in [*statements, *submissions]:
-        moment = _aware(moment)
+        moment = as_utc(moment)
         key = (user_id, course_id)
         if key not in latest or moment > latest[key]:
             latest[key] = moment
     return latest
-
-
-def _aware(moment: Any) -> datetime:
-    """Aggregates bypass the column type on SQLite, which hands back text or naive datetimes."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def reminder_exists(session: Session, user_id: str, rule: str, course_id: str, period: str) -> bool:

@@ -32,6 +32,7 @@ from sqlalchemy import Table, delete, func, insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from libs.db import as_utc, dialect_insert
 from services.certificates.schemas import CertificateIssued
 from services.progress import competency, repository
 from services.progress.models import (
@@ -69,11 +70,7 @@ FACT_FIELDS = ("org_path", "institute_id", "course_id", "language", *STAGES, "da
 
 
 def _aware(moment: Any) -> datetime | None:
-    if moment is None:
-        return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None if moment is None else as_utc(moment)
 
 
 def week_of(moment: datetime) -> date:
@@ -208,12 +205,7 @@ class Deltas:
 
 def _add_counts(session: Session, table: Table, key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     """count += delta per cell (an upsert; concurrent workers add safely on PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    stmt = dialect_insert(table)
+    stmt = dialect_insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(key), set_={"count": table.c.count + stmt.excluded.count}
     )

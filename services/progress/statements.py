@@ -8,7 +8,6 @@ content it is a 409; a batch naming one id twice is a 400; nothing of a rejected
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import uuid
@@ -19,6 +18,8 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, update
 from sqlmodel import Session, col, select
 
+from libs.db import as_utc
+from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from libs.outbox import emit_many
 from services.progress.models import Statement, outbox
@@ -139,13 +140,7 @@ def _earliest_for(session: Session, user_id: str, rows: list[dict[str, Any]], no
             .group_by(Statement.course_id)
         ).all()
     )
-    return [c for c in courses if c not in earliest or now < _aware(earliest[c])]
-
-
-def _aware(moment: Any) -> datetime:
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return [c for c in courses if c not in earliest or now < as_utc(earliest[c])]
 
 
 def _row(
@@ -204,14 +199,12 @@ def _check_voiding(
 
 
 def encode_cursor(row: Statement) -> str:
-    return (
-        base64.urlsafe_b64encode(json.dumps([row.stored.isoformat(), row.id]).encode()).decode().rstrip("=")
-    )
+    return b64url_encode(json.dumps([row.stored.isoformat(), row.id]).encode())
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        stored, statement_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        stored, statement_id = json.loads(b64url_decode(cursor))
         return datetime.fromisoformat(stored).astimezone(UTC), str(statement_id)
     except (ValueError, TypeError) as exc:
         raise BadRequest("The cursor is not one this server gave out.") from exc

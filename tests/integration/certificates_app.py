@@ -13,6 +13,7 @@ import httpx
 import pytest_asyncio
 from sqlalchemy import Engine
 
+from libs.crypto import fernet
 from libs.db import create_db_engine, session_scope
 from services.certificates import service
 from services.certificates.models import Certificate, Issuer
@@ -51,7 +52,7 @@ class CertificatesAPI:
 
     @property
     def box(self) -> Any:
-        return service.fernet(self.settings.key_encryption_key)
+        return fernet(self.settings.key_encryption_key)
 
     def issue(self, **payload: Any) -> Certificate:
         with session_scope(self.engine) as session:

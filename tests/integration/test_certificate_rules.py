@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from libs.auth import Principal
+from libs.crypto import fernet
 from libs.db import create_db_engine, session_scope
 from libs.errors import Forbidden
 from services.certificates import repository, service
 from services.certificates.models import Issuer
 from services.progress.schemas import CourseCompleted
 
-BOX = service.fernet("test-key-encryption-key")
+BOX = fernet("test-key-encryption-key")
 EVENT = {
     "id": "ev1",
     "topic": "course.completed",

@@ -16,6 +16,7 @@ import pytest_asyncio
 from sqlalchemy import Engine
 
 from libs.auth import Principal
+from libs.crypto import fernet
 from libs.db import create_db_engine, session_scope
 from services.certificates import service
 from services.certificates.models import Issuer
@@ -37,14 +38,14 @@ class Site:
             return service.issue_certificate(
                 session,
                 completion(user_id=user_id, **payload),
-                service.fernet(self.settings.key_encryption_key),
+                fernet(self.settings.key_encryption_key),
                 PUBLIC,
                 self.settings.recipient_salt,
             )
 
     def compact(self, cert: Any) -> str:
         with session_scope(self.engine, readonly=True) as session:
-            return service.compact_form(session, cert, service.fernet(self.settings.key_encryption_key)) or ""
+            return service.compact_form(session, cert, fernet(self.settings.key_encryption_key)) or ""
 
 
 @pytest_asyncio.fixture
@@ -162,7 +163,7 @@ async def test_the_verification_page_by_id_qr_paste_and_upload_without_javascrip
             Principal(id="a", roles=("institute_admin",), institute="i1"),
             cert.id,
             "issued in error",
-            service.fernet(site.settings.key_encryption_key),
+            fernet(site.settings.key_encryption_key),
             PUBLIC,
         )
     revoked = await client.get(f"/verify/{cert.id}")
