@@ -93,7 +93,7 @@ class Consumer:
         except policy.retry_on as exc:
             retries = task.request.retries
             if retries >= policy.max_retries:
-                log.error("consumer gave up", extra=self._ids(events, retries=retries), exc_info=True)
+                log.exception("consumer gave up", extra=self._ids(events, retries=retries))
                 raise
             countdown = get_exponential_backoff_interval(
                 factor=1, retries=retries, maximum=policy.backoff_max_seconds, full_jitter=True

@@ -167,7 +167,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", extra={"path": request.url.path})
+    log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
     return problem(
         500, "Internal server error", "The error was logged with the request id.", instance=request.url.path
     )

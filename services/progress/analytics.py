@@ -481,7 +481,7 @@ def _quantile(histogram: dict[int, int], q: float) -> float | None:
     return None
 
 
-def completion_time(
+def completion_time(  # noqa: C901 - TODO(house): split
     session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
 ) -> CompletionTimeReport:
     """Median and 75th percentile of days from enrolment to completion, by child unit or course.
