@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from libs.events import EventPayload
 
 
 class LoginRequest(BaseModel):
@@ -44,3 +48,24 @@ class OrgUnitPublic(BaseModel):
     name: str
     kind: str
     path: str
+
+
+# -- event payloads the gateway emits (libs/events.py: who consumes them) ---------------------------
+
+
+class AccountMessage(EventPayload):
+    """A message to one person about their account, sent through the progress service's delivery
+    channels to the address given (the registry's e-mail or phone for a teacher without an account yet).
+    `kind`: activation_code | reset_code | invite_code (`code` set, valid `minutes`), account_locked,
+    join_approved, join_rejected. `message_id` is unique per message (the delivery's idempotency key)."""
+
+    topic: ClassVar[str] = "account.message"
+    message_id: str
+    user_id: str  # the account, or the registry id an activated account will have
+    kind: str
+    channel: str  # email | sms
+    address: str
+    language: str
+    code: str | None = None
+    minutes: int | None = None
+    link: str = ""
