@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from gateway.keys import jwks, load_or_create_keys
+from gateway.models import outbox
 from gateway.proxy import client_session
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.routes import routes
@@ -41,6 +42,7 @@ def build_app(settings: GatewaySettings | None = None) -> Starlette:
         state=GatewayState,
         routes=routes,
         database_url=settings.database_url,
+        outbox=outbox,  # registry and account events (gateway/registry)
         on_startup=[start_identity, setup_web],
         extra_middleware=[
             Middleware(

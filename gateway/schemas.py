@@ -69,3 +69,10 @@ class AccountMessage(EventPayload):
     code: str | None = None
     minutes: int | None = None
     link: str = ""
+
+
+class RegistryImportRequested(EventPayload):
+    """A file was uploaded for an import too large to run in the request: the worker runs it."""
+
+    topic: ClassVar[str] = "registry.import_requested"
+    import_id: str

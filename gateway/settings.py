@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import field_validator, model_validator
@@ -45,9 +44,11 @@ class GatewaySettings(CommonSettings):
     login_lock_after: int = 10
     login_lock_minutes: int = 15
     login_client_lock_after: int = 50
+    # The EMIS-export client's secret (client id "emis"); empty: there is no such client.
+    emis_client_secret: str = ""
 
     def secret_fields(self) -> list[str]:
-        return [*super().secret_fields(), "national_id_key", "national_id_hash_key"]
+        return [*super().secret_fields(), "national_id_key", "national_id_hash_key", "emis_client_secret"]
 
     @model_validator(mode="after")
     def _national_id_rule(self) -> GatewaySettings:

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, update
+from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, cast, func, insert, or_, true, update
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.engine import Row
 from sqlmodel import Session, col, select
 
@@ -44,18 +45,24 @@ def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]
 
 
 def all_units(session: Session) -> list[OrgUnit]:
-    return list(session.exec(select(OrgUnit).order_by(col(OrgUnit.path))))  # type: ignore[call-overload]
+    return list(session.exec(select(OrgUnit).order_by(col(OrgUnit.path))))
+
+
+def schools(session: Session) -> list[Row[Any]]:
+    """(code, id, path, retired_at) of every school: what a teacher import checks each row against."""
+    u = UNITS.c
+    return list(session.execute(core_select(u.code, u.id, u.path, u.retired_at).where(u.kind == "school")))
 
 
 def unit_by_code(session: Session, code: str) -> OrgUnit | None:
-    return session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()  # type: ignore[call-overload,no-any-return]
+    return session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
 
 
 def units_by_ids(session: Session, ids: Iterable[str]) -> dict[str, OrgUnit]:
     wanted = list(set(ids))
     found: dict[str, OrgUnit] = {}
     for part in chunks(wanted):
-        for unit in session.exec(select(OrgUnit).where(col(OrgUnit.id).in_(part))):  # type: ignore[call-overload]
+        for unit in session.exec(select(OrgUnit).where(col(OrgUnit.id).in_(part))):
             found[unit.id] = unit
     return found
 
@@ -69,7 +76,7 @@ def search_units(session: Session, query: str, parent_id: str | None, limit: int
         stmt = stmt.where(OrgUnit.parent_id == parent_id)
     else:
         stmt = stmt.where(col(OrgUnit.parent_id).is_(None))
-    return list(session.exec(stmt.order_by(col(OrgUnit.path)).limit(limit)))  # type: ignore[call-overload]
+    return list(session.exec(stmt.order_by(col(OrgUnit.path)).limit(limit)))
 
 
 def insert_units(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -88,7 +95,7 @@ def update_units(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def unit_history(session: Session, unit_id: str, limit: int = 200) -> list[OrgUnitHistory]:
     return list(
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             select(OrgUnitHistory)
             .where(OrgUnitHistory.org_unit_id == unit_id)
             .order_by(col(OrgUnitHistory.at).desc())
@@ -104,7 +111,7 @@ def insert_unit_history(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def units_changed_since(session: Session, since: datetime, until: datetime, limit: int) -> list[OrgUnit]:
     return list(
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             select(OrgUnit)
             .where(col(OrgUnit.updated_at) >= since, col(OrgUnit.updated_at) < until)
             .order_by(col(OrgUnit.updated_at), col(OrgUnit.id))
@@ -116,6 +123,13 @@ def units_changed_since(session: Session, since: datetime, until: datetime, limi
 # -- teachers -----------------------------------------------------------------------------------------
 
 
+def _in(session: Session, column: Any, values: Sequence[str]) -> Any:
+    """`column IN values`; on PostgreSQL `= ANY(array)`: one parameter instead of thousands to bind."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(array(list(values)), ARRAY(String)))
+    return column.in_(values)
+
+
 def teacher_keys(session: Session, hashes: Sequence[str]) -> dict[str, Row[Any]]:
     """nid_hash -> (id, digest, user_id, school_id, status) for the hashes that exist: one query per
     2,000, the whole cost of recognising an unchanged row."""
@@ -124,7 +138,7 @@ def teacher_keys(session: Session, hashes: Sequence[str]) -> dict[str, Row[Any]]
     for part in chunks(hashes):
         for row in session.execute(
             core_select(t.nid_hash, t.id, t.digest, t.user_id, t.school_id, t.status).where(
-                t.nid_hash.in_(part)
+                _in(session, t.nid_hash, part)
             )
         ):
             found[row.nid_hash] = row
@@ -140,8 +154,18 @@ def teacher_rows(session: Session, ids: Sequence[str]) -> dict[str, Row[Any]]:
 
 
 def insert_teachers(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
+    """Multi-row INSERT; on PostgreSQL COPY in the same transaction (several times faster)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
         session.execute(insert(TEACHERS), rows)
+        return
+    columns = list(rows[0])
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {TEACHERS.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
 
 
 def update_teachers(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -179,16 +203,16 @@ def teacher(session: Session, teacher_id: str) -> RegistryTeacher | None:
 
 
 def teacher_by_hash(session: Session, nid_hash: str) -> RegistryTeacher | None:
-    return session.exec(select(RegistryTeacher).where(RegistryTeacher.nid_hash == nid_hash)).first()  # type: ignore[call-overload,no-any-return]
+    return session.exec(select(RegistryTeacher).where(RegistryTeacher.nid_hash == nid_hash)).first()
 
 
 def teacher_by_user(session: Session, user_id: str) -> RegistryTeacher | None:
-    return session.exec(select(RegistryTeacher).where(RegistryTeacher.user_id == user_id)).first()  # type: ignore[call-overload,no-any-return]
+    return session.exec(select(RegistryTeacher).where(RegistryTeacher.user_id == user_id)).first()
 
 
 def teacher_history(session: Session, teacher_id: str, limit: int = 200) -> list[TeacherHistory]:
     return list(
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             select(TeacherHistory)
             .where(TeacherHistory.teacher_id == teacher_id)
             .order_by(col(TeacherHistory.at).desc())
@@ -247,7 +271,7 @@ def teachers_page(session: Session, where: list[Any], after: str | None, limit: 
     stmt = (
         core_select(TEACHERS, UNITS.c.code.label("school_code"), UNITS.c.path.label("org_path"))
         .join(UNITS, UNITS.c.id == t.school_id)
-        .where(and_(*where) if where else True)
+        .where(and_(true(), *where))
     )
     if after:
         stmt = stmt.where(t.id > after)
@@ -266,13 +290,18 @@ def teachers_by_hashes_with_units(session: Session, hashes: Sequence[str]) -> li
     return out
 
 
-def teachers_changed_since(session: Session, since: datetime, until: datetime, limit: int) -> list[Row[Any]]:
+def teachers_changed_since(
+    session: Session, since: datetime, after_id: str, until: datetime, limit: int
+) -> list[Row[Any]]:
+    """Teachers with (updated_at, id) after (since, after_id) and updated_at before `until`."""
     t = TEACHERS.c
     return list(
         session.execute(
             core_select(TEACHERS, UNITS.c.code.label("school_code"), UNITS.c.path.label("org_path"))
             .join(UNITS, UNITS.c.id == t.school_id)
-            .where(t.updated_at >= since, t.updated_at < until)
+            .where(
+                or_(t.updated_at > since, and_(t.updated_at == since, t.id > after_id)), t.updated_at < until
+            )
             .order_by(t.updated_at, t.id)
             .limit(limit)
         )
@@ -347,11 +376,11 @@ def user(session: Session, user_id: str) -> User | None:
 
 
 def user_by_username(session: Session, username: str) -> User | None:
-    return session.exec(select(User).where(User.username == username)).first()  # type: ignore[call-overload,no-any-return]
+    return session.exec(select(User).where(User.username == username)).first()
 
 
 def user_by_email(session: Session, email: str) -> User | None:
-    return session.exec(select(User).where(func.lower(User.email) == email.lower())).first()  # type: ignore[call-overload,no-any-return]
+    return session.exec(select(User).where(func.lower(User.email) == email.lower())).first()
 
 
 def search_users(
@@ -369,7 +398,7 @@ def search_users(
         )
     if institute_id:
         stmt = stmt.where(User.institute_id == institute_id)
-    users = list(session.exec(stmt.order_by(col(User.username)).limit(limit * 4 if role else limit)))  # type: ignore[call-overload]
+    users = list(session.exec(stmt.order_by(col(User.username)).limit(limit * 4 if role else limit)))
     if role:  # roles is a JSON list: filtered here, not in SQL, to stay portable
         users = [u for u in users if role in u.roles][:limit]
     return users
@@ -379,7 +408,7 @@ def search_users(
 
 
 def institutes(session: Session) -> list[Institute]:
-    return list(session.exec(select(Institute).order_by(col(Institute.code))))  # type: ignore[call-overload]
+    return list(session.exec(select(Institute).order_by(col(Institute.code))))
 
 
 def institute(session: Session, institute_id: str) -> Institute | None:
@@ -387,7 +416,7 @@ def institute(session: Session, institute_id: str) -> Institute | None:
 
 
 def institute_by_code(session: Session, code: str) -> Institute | None:
-    return session.exec(select(Institute).where(Institute.code == code)).first()  # type: ignore[call-overload,no-any-return]
+    return session.exec(select(Institute).where(Institute.code == code)).first()
 
 
 # -- import runs --------------------------------------------------------------------------------------
@@ -401,7 +430,7 @@ def import_runs(session: Session, kind: str | None, limit: int) -> list[ImportRu
     stmt = select(ImportRun)
     if kind:
         stmt = stmt.where(ImportRun.kind == kind)
-    return list(session.exec(stmt.order_by(col(ImportRun.created_at).desc()).limit(limit)))  # type: ignore[call-overload]
+    return list(session.exec(stmt.order_by(col(ImportRun.created_at).desc()).limit(limit)))
 
 
 def import_file(session: Session, run_id: str) -> bytes | None:
@@ -420,7 +449,7 @@ def writing_since(session: Session) -> datetime | None:
     value = session.execute(
         core_select(func.min(ImportRun.writing_since)).where(col(ImportRun.writing_since).is_not(None))
     ).scalar_one_or_none()
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 # -- audit ----------------------------------------------------------------------------------------------
@@ -440,7 +469,7 @@ def audit_entries(
         stmt = stmt.where(AuditEntry.actor_id == actor)
     if before:
         stmt = stmt.where(col(AuditEntry.at) < before)
-    return list(session.exec(stmt.order_by(col(AuditEntry.at).desc()).limit(limit)))  # type: ignore[call-overload]
+    return list(session.exec(stmt.order_by(col(AuditEntry.at).desc()).limit(limit)))
 
 
 # -- accounts -----------------------------------------------------------------------------------------
@@ -448,7 +477,7 @@ def audit_entries(
 
 def open_codes(session: Session, purpose: str, subject: str) -> list[AccountCode]:
     return list(
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             select(AccountCode).where(
                 AccountCode.purpose == purpose,
                 AccountCode.subject == subject,
@@ -463,7 +492,7 @@ def codes_since(session: Session, subject: str, since: datetime) -> int:
         session.execute(
             core_select(func.count())
             .select_from(AccountCode)
-            .where(AccountCode.subject == subject, col(AccountCode.created_at) >= since)
+            .where(col(AccountCode.subject) == subject, col(AccountCode.created_at) >= since)
         ).scalar_one()
     )
 
@@ -485,7 +514,7 @@ def join_requests_under(session: Session, path: str, status: str | None, limit: 
 
 
 def pending_join_for(session: Session, nid_hash: str, school_id: str) -> JoinRequest | None:
-    return session.exec(  # type: ignore[call-overload,no-any-return]
+    return session.exec(
         select(JoinRequest).where(
             JoinRequest.nid_hash == nid_hash,
             JoinRequest.school_id == school_id,

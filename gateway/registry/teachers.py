@@ -198,7 +198,7 @@ class Seen:
 @dataclass
 class ChunkPlan:
     creates: list[TeacherRow] = field(default_factory=list)
-    updates: list[tuple[TeacherRow, Row[Any], str | None]] = field(default_factory=list)  # row, key, link
+    updates: list[tuple[TeacherRow, Any, str | None]] = field(default_factory=list)  # row, key (a Row), link
 
 
 def classify(
@@ -430,11 +430,7 @@ def _history(
 
 
 def load_schools(session: Session) -> dict[str, School]:
-    return {
-        u.code: School(u.id, u.path, u.retired_at is None)
-        for u in repository.all_units(session)
-        if u.kind == "school"
-    }
+    return {r.code: School(r.id, r.path, r.retired_at is None) for r in repository.schools(session)}
 
 
 def export_row(row: Any, ids: NationalIds) -> list[str]:
