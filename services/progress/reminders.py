@@ -28,11 +28,13 @@ import httpx
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
+from gateway.schemas import AccountMessage
 from libs.db import session_scope
 from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest
 from services.certificates.schemas import CertificateIssued
 from services.progress import repository
+from services.progress.account_texts import ACCOUNT_MESSAGES, ACCOUNT_RULES
 from services.progress.models import Delivery, Enrolment, Reminder, ReminderPreferences
 from services.progress.settings import ProgressSettings
 
@@ -290,7 +292,10 @@ def send_email(settings: ProgressSettings, delivery: Delivery, reminder: Reminde
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     footer = catalogue(reminder.language)["footer"][1].format(unsubscribe=unsubscribe)
-    message.set_content(f"{reminder.body}\n\n--\n{footer}\n")
+    if reminder.rule in ACCOUNT_RULES:  # about the account, not a reminder: nothing to unsubscribe from
+        del message["List-Unsubscribe"], message["List-Unsubscribe-Post"]
+        footer = ""
+    message.set_content(f"{reminder.body}\n" + (f"\n--\n{footer}\n" if footer else ""))
     message["Content-Language"] = reminder.language  # after set_content, which resets Content-* headers
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
         smtp.send_message(message)
@@ -333,8 +338,12 @@ def deliver_due(
             reminder = session.get(Reminder, delivery.reminder_id) if delivery else None
             if delivery is None or reminder is None:
                 continue
-            until = quiet_until(
-                now, session.get(ReminderPreferences, reminder.user_id), settings.default_time_zone
+            until = (
+                None  # a code is wanted now, quiet hours or not
+                if reminder.rule in ACCOUNT_RULES
+                else quiet_until(
+                    now, session.get(ReminderPreferences, reminder.user_id), settings.default_time_zone
+                )
             )
             if until is not None:
                 delivery.next_attempt_at = until
@@ -381,3 +390,42 @@ def deliver_due(
                 outcome["retry"] += 1
             session.add(row)
     return outcome
+
+
+# -- account messages from the gateway (gateway/registry: codes, notices) ---------------------------
+
+
+def account_message(session: Session, now: datetime, payload: AccountMessage) -> Reminder | None:
+    """The message and its one delivery, to the address the gateway gave (the registry's, for a teacher
+    without an account yet); once per message id. The inbox shows it once the account exists."""
+    period = payload.message_id[:40]
+    if payload.kind not in ACCOUNT_RULES or repository.reminder_exists(
+        session, payload.user_id, payload.kind, "", period
+    ):
+        return None
+    texts = (
+        ACCOUNT_MESSAGES.get(payload.language.split("_")[0])
+        or ACCOUNT_MESSAGES["ru" if FALLBACK.get(payload.language, "en") == "ru" else "en"]
+    )
+    subject, body = (
+        t.format(code=payload.code or "", minutes=payload.minutes or "", link=payload.link)
+        for t in texts[payload.kind]
+    )
+    reminder = Reminder(
+        user_id=payload.user_id,
+        rule=payload.kind,
+        period=period,
+        language=payload.language,
+        subject=subject,
+        body=body,
+        link=payload.link,
+        created_at=now,
+    )
+    session.add(reminder)
+    session.flush()
+    session.add(
+        Delivery(
+            reminder_id=reminder.id, channel=payload.channel, address=payload.address, next_attempt_at=now
+        )
+    )
+    return reminder

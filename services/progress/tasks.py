@@ -12,6 +12,7 @@ import redis
 from celery.schedules import crontab
 from sqlmodel import Session
 
+from gateway.schemas import AccountMessage
 from libs.celery_app import celery_app
 from libs.consumers import OutsideTransaction, consumer, periodic
 from libs.db import after_commit, cached_engine, session_scope
@@ -87,6 +88,15 @@ def grade_submission(session: Session, event: Event[SubmissionReceived]) -> None
 def deliver_certificate_ready(session: Session, event: Event[CertificateIssued]) -> None:
     """On `certificate.issued`: an inbox message and its deliveries, once per certificate."""
     if reminders.certificate_ready(session, get_settings(), utcnow(), event.payload) is not None:
+        after_commit(session, deliver_soon)
+
+
+@consumer(
+    "progress.deliver_account_message", AccountMessage, database_url=_database_url, processed=processed_events
+)
+def deliver_account_message(session: Session, event: Event[AccountMessage]) -> None:
+    """On account.message (the gateway's codes and notices): a message and its delivery, sent soon."""
+    if reminders.account_message(session, utcnow(), event.payload) is not None:
         after_commit(session, deliver_soon)
 
 
