@@ -192,8 +192,10 @@ def xapi_actor(request: Request, user: Principal) -> dict[str, Any]:
     }
 
 
-async def read_form(request: Request) -> dict[str, Any]:
-    form = await request.form(max_files=0, max_fields=200, max_part_size=FORM_LIMIT)
+async def read_form(request: Request, *, files: int = 0) -> dict[str, Any]:
+    """The submitted form's fields; with `files`, up to that many uploads (starlette UploadFile values,
+    the registry's import page)."""
+    form = await request.form(max_files=files, max_fields=200, max_part_size=FORM_LIMIT)
     return {k: form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k) for k in form.keys()}
 
 

@@ -11,8 +11,10 @@ from starlette.routing import Route
 
 from gateway import service
 from gateway.proxy import merged_openapi
+from gateway.registry.account_routes import throttled_login
 from gateway.state import state
-from gateway.web import analytics, certificates, courses, progress
+from gateway.web import accounts, admin, analytics, certificates, courses, progress, registry_admin
+from gateway.web.accounts import problem_text
 from gateway.web.app import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -29,7 +31,7 @@ from gateway.web.i18n import LANGUAGES
 from gateway.web.i18n import gettext as _
 from libs.auth import Principal
 from libs.db import in_transaction
-from libs.errors import Unauthorized
+from libs.errors import TooManyRequests, Unauthorized
 
 
 async def home(request: Request) -> Response:
@@ -38,7 +40,13 @@ async def home(request: Request) -> Response:
 
 async def login_form(request: Request) -> Response:
     page_lang(request)
-    return render(request, "login.html", next=request.query_params.get("next", "/courses"), error=None)
+    return render(
+        request,
+        "login.html",
+        next=request.query_params.get("next", "/courses"),
+        error=None,
+        reset=request.query_params.get("reset") == "1",
+    )
 
 
 async def login(request: Request) -> Response:
@@ -47,16 +55,8 @@ async def login(request: Request) -> Response:
     target = str(form.get("next") or "/courses")
     if not target.startswith("/") or target.startswith("//"):
         target = "/courses"
-    settings = state(request).settings
-    try:
-        pair = await in_transaction(
-            request,
-            service.login,
-            state(request).issuer,
-            str(form.get("username", "")),
-            str(form.get("password", "")),
-            settings.refresh_token_days,
-        )
+    try:  # throttled after failed attempts (gateway/registry/throttle.py)
+        pair = await throttled_login(request, str(form.get("username", "")), str(form.get("password", "")))
     except Unauthorized:
         return render(
             request,
@@ -65,6 +65,10 @@ async def login(request: Request) -> Response:
             next=target,
             error=_("The username or password is not correct."),
         )
+    except TooManyRequests as refused:
+        response = render(request, "login.html", status_code=429, next=target, error=problem_text(refused))
+        response.headers.update(refused.headers)
+        return response
     response = redirect(target)
     set_session(response, request, pair.access_token, pair.refresh_token)
     account = Principal.from_claims(await state(request).verifier.verify(pair.access_token))
@@ -136,6 +140,9 @@ routes = [
     *certificates.routes,
     *analytics.routes,
     *progress.routes,
+    *accounts.routes,  # activation, password reset, join requests, sessions (gateway/registry)
+    *registry_admin.routes,
+    *admin.routes,
     Route("/", home),
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
