@@ -242,7 +242,15 @@ def seed_registry(session: Session) -> None:
                 user_id=teacher_id if n == 0 else None,
                 digest=digest_for(values),
                 source="seed",
-                **{k: v for k, v in values.items() if k != "school_code"},
+                last_name=values["last_name"],
+                first_name=values["first_name"],
+                patronymic=values["patronymic"],
+                email=values["email"],
+                phone=values["phone"],
+                lang=values["lang"],
+                subjects=values["subjects"],
+                employment=values["employment"],
+                status=values["status"],
             )
         )
 

@@ -409,9 +409,8 @@ def seed_registry_large(
     rng = random.Random(seed + 11)
     progress = create_db_engine(progress_url)
     with progress.connect() as conn:
-        known = dict(
-            conn.execute(text("SELECT user_id, min(org_path) FROM enrolments GROUP BY user_id")).all()
-        )
+        query = text("SELECT user_id, min(org_path) FROM enrolments GROUP BY user_id")
+        known: dict[str, str] = {str(user_id): str(path) for user_id, path in conn.execute(query)}
     progress.dispose()
     schools = [code for code, _, kind, _ in units if kind == "school"]
     people = [(user_id, path.rsplit("/", 1)[-1]) for user_id, path in sorted(known.items())]

@@ -75,7 +75,7 @@ async def org_units(request: Request) -> Response:
             body = OrgUnitCreate(
                 code=field(form, "code"),
                 parent_code=field(form, "parent_code") or None,
-                kind=field(form, "kind"),  # type: ignore[arg-type]
+                kind=field(form, "kind"),
                 name=field(form, "name"),
                 names={lang: field(form, f"name_{lang}") for lang in NAME_LANGS},
             )
@@ -217,7 +217,7 @@ async def teachers(request: Request) -> Response:
     params = request.query_params
     flt = TeacherFilter(
         org=params.get("org") or None,
-        status=params.get("status") if params.get("status") in ("active", "left", "any") else "active",  # type: ignore[arg-type]
+        status=params.get("status") if params.get("status") in ("active", "left", "any") else "active",
     )
     error = None
     try:

@@ -66,9 +66,9 @@ async def login(request: Request) -> Response:
             error=_("The username or password is not correct."),
         )
     except TooManyRequests as refused:
-        response = render(request, "login.html", status_code=429, next=target, error=problem_text(refused))
-        response.headers.update(refused.headers)
-        return response
+        page = render(request, "login.html", status_code=429, next=target, error=problem_text(refused))
+        page.headers.update(refused.headers)
+        return page
     response = redirect(target)
     set_session(response, request, pair.access_token, pair.refresh_token)
     account = Principal.from_claims(await state(request).verifier.verify(pair.access_token))
