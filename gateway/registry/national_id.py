@@ -72,13 +72,15 @@ class NationalIdRule:
     country: str
     name: str
     check: Callable[[str], str | None]
-    digits: int | None = None  # digits-only rules: a spreadsheet's number cell lost its leading zeros
+    # An IIN of someone born in 2000-2009 begins with 0, which a spreadsheet's number cell drops; PINs
+    # and PINFLs begin with 1-6. The check digit still has to match after the zero is put back.
+    digits: int | None = None
 
     def normalize(self, raw: str) -> str:
         """Spaces and dashes dropped, letters upper-cased; a number cell from a spreadsheet padded back."""
         value = _SPACES.sub("", raw).upper()
-        if self.digits and value.isdigit() and len(value) < self.digits:
-            value = value.zfill(self.digits)
+        if self.digits and value.isdigit() and len(value) == self.digits - 1:
+            value = "0" + value
         return value
 
     def problem(self, normalized: str) -> str | None:
@@ -90,9 +92,9 @@ def rule_for(country: str, pattern: str = "") -> NationalIdRule:
     if country == "KZ":
         return NationalIdRule("KZ", "IIN", iin_problem, digits=12)
     if country == "KG":
-        return NationalIdRule("KG", "PIN", _digits_problem(14, "PIN"), digits=14)
+        return NationalIdRule("KG", "PIN", _digits_problem(14, "PIN"))
     if country == "UZ":
-        return NationalIdRule("UZ", "PINFL", _digits_problem(14, "PINFL"), digits=14)
+        return NationalIdRule("UZ", "PINFL", _digits_problem(14, "PINFL"))
     if country == "MN":
         return NationalIdRule("MN", "register number", _mn_problem)
     if country == "TJ":
