@@ -224,7 +224,7 @@ async def list_sessions(request: Request) -> Response:
     user = current_user(request)
     days = state(request).settings.refresh_token_days
     items = await read_only(request, sessions.list_sessions, user.id, days, None)
-    return json_response({"items": items}, headers=NO_STORE)
+    return json_response({"items": [s.model_dump(mode="json") for s in items]}, headers=NO_STORE)
 
 
 @api(summary="End one of your sessions", status=204, tags=["accounts"])

@@ -22,6 +22,7 @@ from gateway.registry.service import scope_path, within
 from gateway.schemas import AccountMessage
 from gateway.settings import GatewaySettings
 from libs.auth import Principal
+from libs.db import as_utc
 from libs.errors import Conflict, NotFound, Unprocessable
 from libs.outbox import emit, utcnow
 
@@ -103,7 +104,7 @@ def join_requests(
             "contact": mask_contact(r.email or r.phone),
             "status": r.status,
             "in_registry": repository.teacher_by_hash(session, r.nid_hash) is not None,
-            "created_at": r.created_at,
+            "created_at": as_utc(r.created_at).isoformat(),
         }
         for r in rows
     ]

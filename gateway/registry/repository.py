@@ -542,7 +542,7 @@ def sessions_of(session: Session, user_id: str) -> list[Row[Any]]:
                 func.max(s.user_agent).label("user_agent"),
                 func.min(s.created_at).label("created_at"),
             )
-            .outerjoin(s, s.family_id == r.family_id)
+            .outerjoin(LoginSession.__table__, s.family_id == r.family_id)  # type: ignore[attr-defined]
             .where(r.user_id == user_id)
             .group_by(r.family_id)
             .order_by(func.max(r.expires_at).desc())

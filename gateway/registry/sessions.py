@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel import Session
 
@@ -17,6 +16,7 @@ from gateway.registry import repository
 from gateway.registry.accounts import NO_EMAIL_DOMAIN, account_for, contact
 from gateway.registry.models import LoginSession
 from gateway.registry.national_id import NationalIds
+from gateway.registry.schemas import SessionView
 from gateway.schemas import AccountMessage, TokenPair
 from gateway.service import TokenIssuer
 from gateway.settings import GatewaySettings
@@ -81,23 +81,23 @@ def current_family(session: Session, refresh_token: str | None) -> str | None:
 
 def list_sessions(
     session: Session, user_id: str, refresh_days: int, current: str | None
-) -> list[dict[str, Any]]:
+) -> list[SessionView]:
     now = utcnow()
     days = timedelta(days=refresh_days)
-    out = []
+    out: list[SessionView] = []
     for row in repository.sessions_of(session, user_id):
         last_issued = as_utc(row.last_expiry) - days
         started = as_utc(row.created_at) if row.created_at else as_utc(row.first_expiry) - days
         alive = row.revoked == 0 and as_utc(row.last_expiry) > now
         out.append(
-            {
-                "id": row.family_id,
-                "started_at": started,
-                "last_used_at": last_issued,
-                "device": row.user_agent or "",
-                "active": alive,
-                "current": row.family_id == current,
-            }
+            SessionView(
+                id=row.family_id,
+                started_at=started,
+                last_used_at=last_issued,
+                device=row.user_agent or "",
+                active=alive,
+                current=row.family_id == current,
+            )
         )
     return out
 
