@@ -35,7 +35,9 @@ def fresh_throttle(redis_url: str) -> Iterator[None]:
     client.close()
 
 
-async def activate(client: httpx.AsyncClient, iin: str = DEMO_IIN, username: str = "new-teacher") -> httpx.Response:
+async def activate(
+    client: httpx.AsyncClient, iin: str = DEMO_IIN, username: str = "new-teacher"
+) -> httpx.Response:
     started = await client.post("/auth/activate", json={"national_id": iin, "channel": "sms"})
     assert started.status_code == 202, started.text
     code = last_account_message(client, "activation_code")["code"]
@@ -55,17 +57,32 @@ async def test_a_registry_teacher_activates_an_account(gateway_client: httpx.Asy
     assert message["code"] not in stored  # only a keyed hash is kept
     confirmed = await gateway_client.post(
         "/auth/activate/confirm",
-        json={"national_id": DEMO_IIN, "code": message["code"], "username": "new-teacher", "password": "a-long-password"},
+        json={
+            "national_id": DEMO_IIN,
+            "code": message["code"],
+            "username": "new-teacher",
+            "password": "a-long-password",
+        },
     )
     assert confirmed.status_code == 201, confirmed.text
     claims = jwt.decode(confirmed.json()["access_token"], options={"verify_signature": False})
-    registry_id = scalar(gateway_client, "SELECT id FROM registry_teachers WHERE user_id = :u", u=claims["sub"])
+    registry_id = scalar(
+        gateway_client, "SELECT id FROM registry_teachers WHERE user_id = :u", u=claims["sub"]
+    )
     assert registry_id == claims["sub"] == message["user_id"]  # the account's id is the registry id
     assert claims["roles"] == ["teacher"] and claims["org"][0] == "KZ" and len(claims["org"]) == 4
     assert DEMO_IIN not in confirmed.json()["access_token"] and "nid" not in str(claims)
     # Reused: 400, and nothing more is created.
     before = snapshot(gateway_client)
-    again = await gateway_client.post("/auth/activate/confirm", json={"national_id": DEMO_IIN, "code": message["code"], "username": "other", "password": "a-long-password"})
+    again = await gateway_client.post(
+        "/auth/activate/confirm",
+        json={
+            "national_id": DEMO_IIN,
+            "code": message["code"],
+            "username": "other",
+            "password": "a-long-password",
+        },
+    )
     assert_problem(again, 409)  # the national ID has its account now
     assert_problem(await gateway_client.post("/auth/activate", json={"national_id": DEMO_IIN}), 409)
     assert snapshot(gateway_client) == before
@@ -81,7 +98,10 @@ async def test_a_used_or_expired_code_is_a_400(gateway_client: httpx.AsyncClient
         conn.execute(text("UPDATE account_codes SET expires_at = created_at"))
     before = snapshot(gateway_client)
     body = assert_problem(
-        await gateway_client.post("/auth/activate/confirm", json={"national_id": iin, "code": code, "username": "late", "password": "a-long-password"}),
+        await gateway_client.post(
+            "/auth/activate/confirm",
+            json={"national_id": iin, "code": code, "username": "late", "password": "a-long-password"},
+        ),
         400,
     )
     assert "expired" in body["detail"] and snapshot(gateway_client) == before
@@ -103,53 +123,104 @@ async def test_wrong_codes_are_counted_then_refused(gateway_client: httpx.AsyncC
 
 async def test_activation_bad_input(gateway_client: httpx.AsyncClient) -> None:
     before = snapshot(gateway_client)
-    assert_problem(await gateway_client.post("/auth/activate", json={"national_id": "860904350505"}), 422)  # check digit
-    assert_problem(await gateway_client.post("/auth/activate", json={"national_id": "860904350504"}), 404)  # not in it
+    assert_problem(
+        await gateway_client.post("/auth/activate", json={"national_id": "860904350505"}), 422
+    )  # check digit
+    assert_problem(
+        await gateway_client.post("/auth/activate", json={"national_id": "860904350504"}), 404
+    )  # not in it
     assert snapshot(gateway_client) == before
 
 
 async def test_password_reset_with_a_code_ends_every_session(gateway_client: httpx.AsyncClient) -> None:
-    session = (await gateway_client.post("/auth/login", json={"username": "teacher", "password": "teacher-demo"})).json()
+    session = (
+        await gateway_client.post("/auth/login", json={"username": "teacher", "password": "teacher-demo"})
+    ).json()
     unknown = await gateway_client.post("/auth/password-reset", json={"login": "nobody-here"})
     assert unknown.status_code == 202  # the same answer: the form does not tell who has an account
     assert (await gateway_client.post("/auth/password-reset", json={"login": "teacher"})).status_code == 202
     message = last_account_message(gateway_client, "reset_code")
     assert message["address"] == "teacher@demo.ustaz.example"  # the registry's e-mail of the demo teacher
-    done = await gateway_client.post("/auth/password-reset/confirm", json={"login": "teacher", "code": message["code"], "password": "a-new-password"})
+    done = await gateway_client.post(
+        "/auth/password-reset/confirm",
+        json={"login": "teacher", "code": message["code"], "password": "a-new-password"},
+    )
     assert done.status_code == 204, done.text
-    assert_problem(await gateway_client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]}), 401)
-    assert (await gateway_client.post("/auth/login", json={"username": "teacher", "password": "a-new-password"})).status_code == 200
-    assert_problem(await gateway_client.post("/auth/password-reset/confirm", json={"login": "teacher", "code": message["code"], "password": "again-a-password"}), 400)
+    assert_problem(
+        await gateway_client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]}), 401
+    )
+    assert (
+        await gateway_client.post("/auth/login", json={"username": "teacher", "password": "a-new-password"})
+    ).status_code == 200
+    assert_problem(
+        await gateway_client.post(
+            "/auth/password-reset/confirm",
+            json={"login": "teacher", "code": message["code"], "password": "again-a-password"},
+        ),
+        400,
+    )
 
 
 async def test_join_request_approved_by_the_coordinator(gateway_client: httpx.AsyncClient) -> None:
     iin = "860904350504"
-    body = {"school_code": "KZ-ALM-TAL-S02", "national_id": iin, "last_name": "Серикова", "first_name": "Алия", "email": "aliya@school.kz"}
+    body = {
+        "school_code": "KZ-ALM-TAL-S02",
+        "national_id": iin,
+        "last_name": "Серикова",
+        "first_name": "Алия",
+        "email": "aliya@school.kz",
+    }
     created = await gateway_client.post("/auth/join", json=body)
     assert created.status_code == 201 and created.json()["status"] == "pending"
     # A coordinator of another district sees nothing of it and cannot decide it.
     admin = await token(gateway_client)
-    other = await gateway_client.post("/auth/login", json={"username": "coordinator", "password": "coordinator-demo"})
+    other = await gateway_client.post(
+        "/auth/login", json={"username": "coordinator", "password": "coordinator-demo"}
+    )
     coordinator = {"authorization": f"Bearer {other.json()['access_token']}"}
-    akm_user = (await gateway_client.get("/identity/users", params={"q": "analyst-akm"}, headers=admin)).json()["items"][0]
-    await gateway_client.patch(f"/identity/users/{akm_user['id']}", json={"roles": ["coordinator"]}, headers=admin)
+    akm_user = (
+        await gateway_client.get("/identity/users", params={"q": "analyst-akm"}, headers=admin)
+    ).json()["items"][0]
+    await gateway_client.patch(
+        f"/identity/users/{akm_user['id']}", json={"roles": ["coordinator"]}, headers=admin
+    )
     akm = await token(gateway_client, "analyst-akm", "analyst-demo")
     assert (await gateway_client.get("/registry/join-requests", headers=akm)).json()["items"] == []
-    assert_problem(await gateway_client.post(f"/registry/join-requests/{created.json()['id']}/approve", headers=akm), 404)
+    assert_problem(
+        await gateway_client.post(f"/registry/join-requests/{created.json()['id']}/approve", headers=akm), 404
+    )
     listed = (await gateway_client.get("/registry/join-requests", headers=coordinator)).json()["items"]
-    assert [r["school_code"] for r in listed] == ["KZ-ALM-TAL-S02"] and listed[0]["national_id"] == "••••••••0504"
-    approved = await gateway_client.post(f"/registry/join-requests/{created.json()['id']}/approve", headers=coordinator)
+    assert [r["school_code"] for r in listed] == ["KZ-ALM-TAL-S02"] and listed[0][
+        "national_id"
+    ] == "••••••••0504"
+    approved = await gateway_client.post(
+        f"/registry/join-requests/{created.json()['id']}/approve", headers=coordinator
+    )
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     assert last_account_message(gateway_client, "join_approved")["address"] == "aliya@school.kz"
-    assert scalar(gateway_client, "SELECT source FROM registry_teachers WHERE email = 'aliya@school.kz'") == "join"
-    assert_problem(await gateway_client.post(f"/registry/join-requests/{created.json()['id']}/approve", headers=coordinator), 409)
+    assert (
+        scalar(gateway_client, "SELECT source FROM registry_teachers WHERE email = 'aliya@school.kz'")
+        == "join"
+    )
+    assert_problem(
+        await gateway_client.post(
+            f"/registry/join-requests/{created.json()['id']}/approve", headers=coordinator
+        ),
+        409,
+    )
     # Now in the registry: the teacher activates like any other.
     assert (await activate(gateway_client, iin, "aliya")).status_code == 201
 
 
 async def test_join_for_an_unknown_school_is_a_404(gateway_client: httpx.AsyncClient) -> None:
     before = snapshot(gateway_client)
-    body = {"school_code": "KZ-NOWHERE", "national_id": "860904350504", "last_name": "A", "first_name": "B", "email": "a@b.kz"}
+    body = {
+        "school_code": "KZ-NOWHERE",
+        "national_id": "860904350504",
+        "last_name": "A",
+        "first_name": "B",
+        "email": "a@b.kz",
+    }
     assert_problem(await gateway_client.post("/auth/join", json=body), 404)
     body["school_code"] = "KZ-ALM-TAL"  # a district is not a school
     assert_problem(await gateway_client.post("/auth/join", json=body), 404)
@@ -179,14 +250,32 @@ async def test_failed_logins_are_delayed_then_locked_with_a_notice(gateway_clien
 
 
 async def test_people_see_and_end_their_sessions(gateway_client: httpx.AsyncClient) -> None:
-    first = (await gateway_client.post("/auth/login", json={"username": "author", "password": "author-demo"}, headers={"user-agent": "Phone A"})).json()
-    second = (await gateway_client.post("/auth/login", json={"username": "author", "password": "author-demo"}, headers={"user-agent": "Laptop B"})).json()
+    first = (
+        await gateway_client.post(
+            "/auth/login",
+            json={"username": "author", "password": "author-demo"},
+            headers={"user-agent": "Phone A"},
+        )
+    ).json()
+    second = (
+        await gateway_client.post(
+            "/auth/login",
+            json={"username": "author", "password": "author-demo"},
+            headers={"user-agent": "Laptop B"},
+        )
+    ).json()
     headers = {"authorization": f"Bearer {second['access_token']}"}
     items = (await gateway_client.get("/auth/sessions", headers=headers)).json()["items"]
     assert {s["device"] for s in items} == {"Phone A", "Laptop B"} and all(s["active"] for s in items)
     phone = next(s for s in items if s["device"] == "Phone A")
     assert (await gateway_client.delete(f"/auth/sessions/{phone['id']}", headers=headers)).status_code == 204
-    assert_problem(await gateway_client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}), 401)
-    assert (await gateway_client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})).status_code == 200
+    assert_problem(
+        await gateway_client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}), 401
+    )
+    assert (
+        await gateway_client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    ).status_code == 200
     teacher = await token(gateway_client, "teacher", "teacher-demo")
-    assert_problem(await gateway_client.delete(f"/auth/sessions/{phone['id']}", headers=teacher), 404)  # not theirs
+    assert_problem(
+        await gateway_client.delete(f"/auth/sessions/{phone['id']}", headers=teacher), 404
+    )  # not theirs

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 CSV = {"content-type": "text/csv"}
 
 
-async def token(client: httpx.AsyncClient, username: str = "admin", password: str = "admin-demo") -> dict[str, str]:
+async def token(
+    client: httpx.AsyncClient, username: str = "admin", password: str = "admin-demo"
+) -> dict[str, str]:
     response = await client.post("/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"authorization": f"Bearer {response.json()['access_token']}"}
@@ -35,7 +37,9 @@ async def upload(
     client: httpx.AsyncClient, kind: str, data: bytes, headers: dict[str, str], dry_run: bool = False
 ) -> httpx.Response:
     params = {"dry_run": "1"} if dry_run else {}
-    return await client.post(f"/registry/imports/{kind}", content=data, params=params, headers={**headers, **CSV})
+    return await client.post(
+        f"/registry/imports/{kind}", content=data, params=params, headers={**headers, **CSV}
+    )
 
 
 async def country(client: httpx.AsyncClient, headers: dict[str, str], teachers: int = 12) -> None:
@@ -44,7 +48,9 @@ async def country(client: httpx.AsyncClient, headers: dict[str, str], teachers: 
     assert response.status_code == 200, response.text
 
 
-async def test_two_files_stand_up_a_country_and_an_export_imports_unchanged(gateway_client: httpx.AsyncClient) -> None:
+async def test_two_files_stand_up_a_country_and_an_export_imports_unchanged(
+    gateway_client: httpx.AsyncClient,
+) -> None:
     admin = await token(gateway_client)
     first = await upload(gateway_client, "org-units", org_units_file(), admin)
     assert first.status_code == 200, first.text
@@ -61,11 +67,19 @@ async def test_two_files_stand_up_a_country_and_an_export_imports_unchanged(gate
         again = await upload(gateway_client, kind, exported.content, admin)
         assert again.status_code == 200, again.text
         body = again.json()
-        assert body["created"] == body["updated"] == body["rejected"] == 0 and body["unchanged"] == body["rows"] > 0
+        assert (
+            body["created"] == body["updated"] == body["rejected"] == 0
+            and body["unchanged"] == body["rows"] > 0
+        )
         assert snapshot(gateway_client) == before  # nothing written
     # The national ID is sealed at rest: the table never holds it in clear.
     iin = teacher_rows(1)[1][0]
-    assert scalar(gateway_client, "SELECT count(*) FROM registry_teachers WHERE nid_sealed LIKE :v", v=f"%{iin}%") == 0
+    assert (
+        scalar(
+            gateway_client, "SELECT count(*) FROM registry_teachers WHERE nid_sealed LIKE :v", v=f"%{iin}%"
+        )
+        == 0
+    )
 
 
 async def test_windows_1251_semicolons_and_xlsx_read_alike(gateway_client: httpx.AsyncClient) -> None:
@@ -104,18 +118,21 @@ async def test_transfers_and_leavers_keep_their_history(gateway_client: httpx.As
     rows[2][10] = "left"  # left teaching
     response = await upload(gateway_client, "teachers", csv_bytes(rows), admin)
     assert response.json()["summary"] == "created 0, updated 2, unchanged 4, rejected 0"
-    changes = dict(
-        tuple(r)
-        for r in [
-            (scalar(gateway_client, "SELECT change FROM registry_teacher_history h JOIN registry_teachers t ON t.id = h.teacher_id WHERE t.school_id = (SELECT id FROM org_units WHERE code = :s) AND t.first_name = :n", s=SCHOOLS[2], n=rows[1][2]), "transfer"),
-        ]
+    moved = scalar(
+        gateway_client,
+        "SELECT h.after FROM registry_teacher_history h WHERE h.change = 'transfer'",
     )
-    assert changes == {"transfer": "transfer"}
+    assert SCHOOLS[2] in str(moved) and SCHOOLS[1] not in str(moved)  # the history names the new school
+    assert (
+        scalar(gateway_client, "SELECT count(*) FROM registry_teacher_history WHERE change = 'transfer'") == 1
+    )
     assert scalar(gateway_client, "SELECT count(*) FROM registry_teacher_history WHERE change = 'left'") == 1
     assert scalar(gateway_client, "SELECT count(*) FROM registry_teachers WHERE status = 'left'") >= 1
 
 
-async def test_moving_a_unit_carries_its_schools_and_a_teachers_next_token(gateway_client: httpx.AsyncClient) -> None:
+async def test_moving_a_unit_carries_its_schools_and_a_teachers_next_token(
+    gateway_client: httpx.AsyncClient,
+) -> None:
     admin = await token(gateway_client)
     # The demo teacher's school moves to another district: the path of the school follows, and so does
     # the org claim of the teacher's next token.
@@ -124,23 +141,33 @@ async def test_moving_a_unit_carries_its_schools_and_a_teachers_next_token(gatew
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["path"] == "KZ/KZ-ALM/KZ-ALM-ESK/KZ-ALM-TAL-S01"
-    teacher = (await gateway_client.post("/auth/login", json={"username": "teacher", "password": "teacher-demo"})).json()
+    teacher = (
+        await gateway_client.post("/auth/login", json={"username": "teacher", "password": "teacher-demo"})
+    ).json()
     assert jwt.decode(teacher["access_token"], options={"verify_signature": False})["org"] == [
         "KZ", "KZ-ALM", "KZ-ALM-ESK", "KZ-ALM-TAL-S01"
     ]  # fmt: skip
     # A district moved to another region carries every school under it.
-    region = await gateway_client.patch("/registry/org-units/KZ-ALM-ESK", json={"parent_code": "KZ-AKM"}, headers=admin)
+    region = await gateway_client.patch(
+        "/registry/org-units/KZ-ALM-ESK", json={"parent_code": "KZ-AKM"}, headers=admin
+    )
     assert region.status_code == 200, region.text
-    paths = {u["code"]: u["path"] for u in (await gateway_client.get("/org-units", headers=admin)).json()["items"]}
+    paths = {
+        u["code"]: u["path"] for u in (await gateway_client.get("/org-units", headers=admin)).json()["items"]
+    }
     assert paths["KZ-ALM-TAL-S01"] == "KZ/KZ-AKM/KZ-ALM-ESK/KZ-ALM-TAL-S01"
     assert paths["KZ-ALM-ESK-S02"] == "KZ/KZ-AKM/KZ-ALM-ESK/KZ-ALM-ESK-S02"
     history = (await gateway_client.get("/registry/org-units/KZ-ALM-ESK", headers=admin)).json()["history"]
     assert history[0]["change"] == "moved" and history[0]["before"]["parent_code"] == "KZ-ALM"
     renamed = await gateway_client.patch(
-        "/registry/org-units/KZ-ALM-ESK", json={"name": "Eskeldi", "names": {"ru": "Ескельдинский район"}}, headers=admin
+        "/registry/org-units/KZ-ALM-ESK",
+        json={"name": "Eskeldi", "names": {"ru": "Ескельдинский район"}},
+        headers=admin,
     )
     assert renamed.json()["names"] == {"ru": "Ескельдинский район"}
-    audit = (await gateway_client.get("/identity/audit", params={"action": "org_unit."}, headers=admin)).json()["items"]
+    audit = (
+        await gateway_client.get("/identity/audit", params={"action": "org_unit."}, headers=admin)
+    ).json()["items"]
     assert [e["action"] for e in audit][:3] == ["org_unit.update"] * 3
 
 
@@ -148,7 +175,10 @@ async def test_retiring_a_school_with_teachers_is_refused(gateway_client: httpx.
     admin = await token(gateway_client)
     before = snapshot(gateway_client)
     body = assert_problem(
-        await gateway_client.patch("/registry/org-units/KZ-ALM-TAL-S01", json={"retired": True}, headers=admin), 409
+        await gateway_client.patch(
+            "/registry/org-units/KZ-ALM-TAL-S01", json={"retired": True}, headers=admin
+        ),
+        409,
     )
     assert "active teacher" in body["detail"] and snapshot(gateway_client) == before
 
@@ -159,9 +189,15 @@ async def test_retiring_a_school_with_teachers_is_refused(gateway_client: httpx.
 async def test_an_unknown_header_is_named(gateway_client: httpx.AsyncClient) -> None:
     admin = await token(gateway_client)
     before = snapshot(gateway_client)
-    data = csv_bytes([["national_id", "surname", "first_name", "school_code"], ["860904350504", "A", "B", "X"]])
+    data = csv_bytes(
+        [["national_id", "surname", "first_name", "school_code"], ["860904350504", "A", "B", "X"]]
+    )
     body = assert_problem(await upload(gateway_client, "teachers", data, admin), 422)
-    assert body["type"] == "/problems/unknown-header" and body["column"] == "surname" and "surname" in body["detail"]
+    assert (
+        body["type"] == "/problems/unknown-header"
+        and body["column"] == "surname"
+        and "surname" in body["detail"]
+    )
     assert snapshot(gateway_client) == before
 
 
@@ -183,7 +219,10 @@ async def test_bad_rows_are_reported_by_row_column_and_reason(gateway_client: ht
     run = (await gateway_client.get(f"/registry/imports/{body['import_id']}", headers=admin)).json()
     assert run["status"] == "rejected" and run["summary"] == "created 0, updated 0, unchanged 0, rejected 4"
     errors = await gateway_client.get(f"/registry/imports/{body['import_id']}/errors.csv", headers=admin)
-    assert errors.status_code == 200 and "4,school_code,KZ-NOWHERE is not a school in the registry" in errors.text
+    assert (
+        errors.status_code == 200
+        and "4,school_code,KZ-NOWHERE is not a school in the registry" in errors.text
+    )
 
 
 async def test_an_undecodable_file_is_refused(gateway_client: httpx.AsyncClient) -> None:
@@ -195,7 +234,9 @@ async def test_an_undecodable_file_is_refused(gateway_client: httpx.AsyncClient)
     assert snapshot(gateway_client) == before
 
 
-@pytest.mark.parametrize("who", [("teacher", "teacher-demo"), ("analyst", "analyst-demo"), ("coordinator", "coordinator-demo")])
+@pytest.mark.parametrize(
+    "who", [("teacher", "teacher-demo"), ("analyst", "analyst-demo"), ("coordinator", "coordinator-demo")]
+)
 async def test_only_platform_admins_import(gateway_client: httpx.AsyncClient, who: tuple[str, str]) -> None:
     headers = await token(gateway_client, *who)
     before = snapshot(gateway_client)
@@ -205,7 +246,9 @@ async def test_only_platform_admins_import(gateway_client: httpx.AsyncClient, wh
     assert snapshot(gateway_client) == before
 
 
-async def test_a_national_id_linked_to_another_account_is_a_409_naming_the_row(gateway_client: httpx.AsyncClient) -> None:
+async def test_a_national_id_linked_to_another_account_is_a_409_naming_the_row(
+    gateway_client: httpx.AsyncClient,
+) -> None:
     admin = await token(gateway_client)
     await upload(gateway_client, "org-units", org_units_file(), admin)
     rows = teacher_rows(3)
@@ -214,15 +257,18 @@ async def test_a_national_id_linked_to_another_account_is_a_409_naming_the_row(g
     rows[2].append("")
     rows[3].append("")
     linked = await upload(gateway_client, "teachers", csv_bytes(rows), admin)
-    assert linked.json().get("summary") == (
-        "created 3, updated 0, unchanged 0, rejected 0"
-    ), linked.text
+    assert linked.json().get("summary") == ("created 3, updated 0, unchanged 0, rejected 0"), linked.text
     before = snapshot(gateway_client)
     rows[1][-1] = "institute"  # the same national ID, now claimed for another account
     body = assert_problem(await upload(gateway_client, "teachers", csv_bytes(rows), admin), 409)
     assert body["type"] == "/problems/conflicting-rows"
     assert body["errors"] == [
-        {"row": 2, "column": "national_id", "reason": "this national ID is already linked to another account", "code": "conflict"}
+        {
+            "row": 2,
+            "column": "national_id",
+            "reason": "this national ID is already linked to another account",
+            "code": "conflict",
+        }
     ]
     rows[1][-1], rows[2][-1] = "", "author"  # an account already linked, claimed for another national ID
     body = assert_problem(await upload(gateway_client, "teachers", csv_bytes(rows), admin), 409)

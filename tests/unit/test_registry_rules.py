@@ -9,7 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.registry.audit import masked
-from gateway.registry.formats import FileRefused, UnknownHeader, detect_encoding, open_rows, parse_header, sniff_delimiter
+from gateway.registry.formats import (
+    FileRefused,
+    UnknownHeader,
+    detect_encoding,
+    open_rows,
+    parse_header,
+    sniff_delimiter,
+)
 from gateway.registry.national_id import NationalIds, iin_check_digit, mask, rule_for
 from gateway.settings import GatewaySettings
 
@@ -127,7 +134,9 @@ def test_undecodable_files_are_refused_with_a_reason(data: bytes, says: str) -> 
         detect_encoding(io.BytesIO(data))
 
 
-@pytest.mark.parametrize(("line", "delimiter"), [("a,b,c", ","), ("a;b;c", ";"), ("a\tb\tc", "\t"), ("a", ",")])
+@pytest.mark.parametrize(
+    ("line", "delimiter"), [("a,b,c", ","), ("a;b;c", ";"), ("a\tb\tc", "\t"), ("a", ",")]
+)
 def test_the_delimiter_is_sniffed_from_the_header(line: str, delimiter: str) -> None:
     assert sniff_delimiter(line) == delimiter
 
