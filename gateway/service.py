@@ -183,6 +183,9 @@ def org_units(session: Session) -> list[dict[str, Any]]:
             "kind": u.kind,
             "parent": codes.get(u.parent_id or ""),
             "path": u.path,
+            # The registry's additions (docs/registry.md); readers that do not know them ignore them.
+            "names": u.names or {},
+            "retired": u.retired_at is not None,
         }
         for u in sorted(units, key=lambda u: (u.path.count("/"), u.path))
     ]
