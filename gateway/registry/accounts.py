@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from gateway import repository as identity
 from gateway.models import User, outbox
-from gateway.registry import audit, repository
+from gateway.registry import accounts_repository, audit, repository
 from gateway.registry.audit import Actor, mask_contact
 from gateway.registry.models import AccountCode, RegistryTeacher
 from gateway.registry.national_id import NationalIds
@@ -87,9 +87,9 @@ def _issue_code(
     minutes: int,
 ) -> CodeSent:
     now = utcnow()
-    if repository.codes_since(session, subject, now - timedelta(hours=1)) >= CODES_PER_HOUR:
+    if accounts_repository.codes_since(session, subject, now - timedelta(hours=1)) >= CODES_PER_HOUR:
         raise TooManyRequests(3600, "Too many codes were asked for in the last hour. Try again later.")
-    earlier = repository.open_codes(session, purpose, subject)
+    earlier = accounts_repository.open_codes(session, purpose, subject)
     if any(now - c.created_at < CODE_INTERVAL for c in earlier):
         raise TooManyRequests(
             60, "A code was sent less than a minute ago. Wait for it, or try again in a minute."
@@ -139,7 +139,7 @@ def check_code(
     live = [
         c
         for purpose in purposes
-        for c in repository.open_codes(session, purpose, subject)
+        for c in accounts_repository.open_codes(session, purpose, subject)
         if c.expires_at > now
     ]
     if not live:
@@ -230,7 +230,9 @@ def confirm_activation(
     if problem:
         return Verdict(problem)
     email = (
-        teacher.email if teacher.email and repository.user_by_email(session, teacher.email) is None else ""
+        teacher.email
+        if teacher.email and accounts_repository.user_by_email(session, teacher.email) is None
+        else ""
     )
     user = User(
         id=teacher.id,
@@ -277,7 +279,7 @@ def account_for(session: Session, ids: NationalIds, login: str) -> tuple[User, R
         teacher = repository.teacher_by_hash(session, ids.lookup(nid))
         if teacher is None or teacher.user_id is None:
             return None
-        user = repository.user(session, teacher.user_id)
+        user = accounts_repository.user(session, teacher.user_id)
         return (user, teacher) if user else None
     user = identity.user_by_login(session, login)
     if user is None:
@@ -327,7 +329,7 @@ def confirm_reset(
     user.password_hash = hash_password(password)
     user.active = True
     session.add(user)
-    repository.revoke_user_families(session, user.id, utcnow())
+    accounts_repository.revoke_user_families(session, user.id, utcnow())
     audit.record(session, Actor(user.id, user.username), "account.password_reset", f"user:{user.id}")
     return Verdict(None, user.id)
 
@@ -354,7 +356,7 @@ def invite_staff(
     name = check_name(name, "name", 0, True, errors)
     if errors:
         raise Unprocessable(f"name: {errors[0].reason}.", field="name")
-    user = repository.user_by_email(session, email)
+    user = accounts_repository.user_by_email(session, email)
     before: dict[str, Any] = {}
     if user is not None:
         if user.institute_id not in (None, institute_id):
@@ -401,7 +403,7 @@ def _free_username(session: Session, email: str) -> str:
 
 
 def remove_staff(session: Session, actor: Actor, institute_id: str, user_id: str, role: str) -> None:
-    user = repository.user(session, user_id)
+    user = accounts_repository.user(session, user_id)
     if user is None or user.institute_id != institute_id or role not in user.roles or role not in STAFF_ROLES:
         raise NotFound("No such member of your institute's staff.")
     before = {"roles": list(user.roles), "active": user.active}
@@ -409,7 +411,7 @@ def remove_staff(session: Session, actor: Actor, institute_id: str, user_id: str
     if not user.roles:
         user.active = False
     session.add(user)
-    repository.revoke_user_families(session, user.id, utcnow())
+    accounts_repository.revoke_user_families(session, user.id, utcnow())
     audit.record(
         session,
         actor,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from gateway.models import Institute, User
-from gateway.registry import audit, repository
+from gateway.registry import accounts_repository, audit, repository
 from gateway.registry.audit import Actor
 from gateway.registry.rows import CODE
 from libs.auth import ROLES
@@ -37,7 +37,7 @@ def user_summary(user: User, units: dict[str, str] | None = None) -> dict[str, A
 def find_users(
     session: Session, query: str, role: str | None, institute_id: str | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
-    users = repository.search_users(session, query.strip(), role, institute_id, limit)
+    users = accounts_repository.search_users(session, query.strip(), role, institute_id, limit)
     units = repository.units_by_ids(session, [u.org_unit_id for u in users if u.org_unit_id])
     codes = {i: u.code for i, u in units.items()}
     return [user_summary(u, codes) for u in users]
@@ -56,7 +56,7 @@ def update_user(
 ) -> dict[str, Any]:
     """Roles, jurisdiction ("org:<code>", "institute:<id>", or "" for none), home unit, institute and
     whether the account may log in. Deactivating ends every session at once."""
-    user = repository.user(session, user_id)
+    user = accounts_repository.user(session, user_id)
     if user is None:
         raise NotFound("No such user.")
     before = _state(session, user)
@@ -70,13 +70,13 @@ def update_user(
             raise NotFound(f"No org unit {org_unit}.", field="org_unit")
         user.org_unit_id = unit.id if unit else None
     if institute_id is not None:
-        if institute_id and repository.institute(session, institute_id) is None:
+        if institute_id and accounts_repository.institute(session, institute_id) is None:
             raise NotFound("No such institute.", field="institute_id")
         user.institute_id = institute_id or None
     if active is not None:
         user.active = active
         if not active:
-            repository.revoke_user_families(session, user.id, utcnow())
+            accounts_repository.revoke_user_families(session, user.id, utcnow())
     session.add(user)
     after = _state(session, user)
     if after != before:
@@ -119,7 +119,7 @@ def institute_summary(institute: Institute, staff: int = 0) -> dict[str, Any]:
 
 
 def list_institutes(session: Session) -> list[dict[str, Any]]:
-    return [institute_summary(i) for i in repository.institutes(session)]
+    return [institute_summary(i) for i in accounts_repository.institutes(session)]
 
 
 def save_institute(
@@ -130,14 +130,14 @@ def save_institute(
         raise Unprocessable("code: up to 40 letters, digits, dots and dashes.", field="code")
     if not name or len(name) > 200:
         raise Unprocessable("name: required, up to 200 characters.", field="name")
-    other = repository.institute_by_code(session, code)
+    other = accounts_repository.institute_by_code(session, code)
     if institute_id is None:
         if other is not None:
             raise Conflict(f"There is already an institute {code}.", field="code")
         institute = Institute(code=code, name=name)
         before: dict[str, Any] = {}
     else:
-        found = repository.institute(session, institute_id)
+        found = accounts_repository.institute(session, institute_id)
         if found is None:
             raise NotFound("No such institute.")
         if other is not None and other.id != found.id:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from gateway.models import new_id
-from gateway.registry import repository
+from gateway.registry import accounts_repository
 from gateway.registry.models import AuditEntry
 from gateway.registry.national_id import mask
 from libs.logs import request_id_var
@@ -68,7 +68,7 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    repository.append_audit(
+    accounts_repository.append_audit(
         session,
         {
             "id": new_id(),
@@ -87,7 +87,7 @@ def record(
 def entries(
     session: Session, *, action: str | None, actor: str | None, before: datetime | None, limit: int
 ) -> list[AuditEntry]:
-    return repository.audit_entries(session, action, actor, before, limit)
+    return accounts_repository.audit_entries(session, action, actor, before, limit)
 
 
 def export_csv(rows: Iterable[AuditEntry]) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from gateway.models import new_id
-from gateway.registry import audit, repository
+from gateway.registry import accounts_repository, audit, repository
 from gateway.registry.audit import Actor
 from gateway.registry.models import RegistryTeacher
 from gateway.registry.national_id import NationalIds
@@ -171,7 +171,7 @@ def _assign(teacher: RegistryTeacher, values: dict[str, Any]) -> None:
 def _sync_account(session: Session, teacher: RegistryTeacher) -> None:
     if teacher.user_id is None:
         return
-    user = repository.user(session, teacher.user_id)
+    user = accounts_repository.user(session, teacher.user_id)
     if user is not None:
         user.org_unit_id = teacher.school_id
         user.display_name = display_name(teacher)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from gateway.models import outbox
-from gateway.registry import audit, repository
+from gateway.registry import accounts_repository, audit, repository
 from gateway.registry.accounts import contact
 from gateway.registry.audit import Actor, mask_contact
 from gateway.registry.entries import create_entry, update_entry
@@ -65,7 +65,7 @@ def request_join(session: Session, ids: NationalIds, details: JoinDetails) -> Jo
         raise Conflict(
             "You are in the registry at this school already: activate your account.", field="national_id"
         )
-    pending = repository.pending_join_for(session, nid_hash, school.id)
+    pending = accounts_repository.pending_join_for(session, nid_hash, school.id)
     if pending is not None:
         return pending
     join = JoinRequest(
@@ -91,9 +91,9 @@ def join_requests(
     session: Session, ids: NationalIds, user: Principal, status: str | None
 ) -> list[dict[str, Any]]:
     scope = scope_path(user) or ""
-    rows = repository.join_requests_under(session, scope, status, 200) if scope else []
+    rows = accounts_repository.join_requests_under(session, scope, status, 200) if scope else []
     if not scope:  # the whole country
-        rows = repository.join_requests_under(session, _root_path(session), status, 200)
+        rows = accounts_repository.join_requests_under(session, _root_path(session), status, 200)
     return [
         {
             "id": r.id,
@@ -126,7 +126,7 @@ def decide_join(
 ) -> JoinRequest:
     """A coordinator of the school or a unit above it approves (linking the registry entry of the same
     national ID, moved to this school, or creating one) or rejects; the teacher is told either way."""
-    join = repository.join_request(session, request_id)
+    join = accounts_repository.join_request(session, request_id)
     school = repository.units_by_ids(session, [join.school_id]).get(join.school_id) if join else None
     if join is None or school is None or not within(school.path, scope_path(user)):
         raise NotFound("No such join request in your jurisdiction.")

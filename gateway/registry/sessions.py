@@ -12,7 +12,7 @@ from sqlmodel import Session
 from gateway import repository as identity
 from gateway import service as identity_service
 from gateway.models import outbox
-from gateway.registry import repository
+from gateway.registry import accounts_repository
 from gateway.registry.accounts import NO_EMAIL_DOMAIN, account_for, contact
 from gateway.registry.models import LoginSession
 from gateway.registry.national_id import NationalIds
@@ -85,7 +85,7 @@ def list_sessions(
     now = utcnow()
     days = timedelta(days=refresh_days)
     out: list[SessionView] = []
-    for row in repository.sessions_of(session, user_id):
+    for row in accounts_repository.sessions_of(session, user_id):
         last_issued = as_utc(row.last_expiry) - days
         started = as_utc(row.created_at) if row.created_at else as_utc(row.first_expiry) - days
         alive = row.revoked == 0 and as_utc(row.last_expiry) > now
@@ -103,10 +103,10 @@ def list_sessions(
 
 
 def end_session(session: Session, user_id: str, family_id: str) -> None:
-    if repository.family_owner(session, family_id) != user_id:
+    if accounts_repository.family_owner(session, family_id) != user_id:
         raise NotFound("No such session of yours.")
     identity.revoke_family(session, family_id, utcnow())
 
 
 def end_other_sessions(session: Session, user_id: str, keep: str | None) -> None:
-    repository.revoke_user_families(session, user_id, utcnow(), keep=keep)
+    accounts_repository.revoke_user_families(session, user_id, utcnow(), keep=keep)

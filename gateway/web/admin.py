@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.registry import accounts, admin, audit, joins
+from gateway.registry import accounts, accounts_repository, admin, audit, joins
 from gateway.registry.uploads import actor_of, ids_of
 from gateway.state import state
 from gateway.web.accounts import field
@@ -159,7 +159,7 @@ async def user_page(request: Request) -> Response:
 def _user_by_id(session: Any, user_id: str) -> dict[str, Any]:
     from gateway.registry import repository
 
-    found = repository.user(session, user_id)
+    found = accounts_repository.user(session, user_id)
     if found is None:
         raise ApiError(404, {"title": _("Not found"), "detail": _("No such user.")})
     unit = (
