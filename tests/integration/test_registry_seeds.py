@@ -31,10 +31,14 @@ def test_the_large_registry_matches_progress(sqlite_databases: Any) -> None:
     from deploy.seed_large import seed_large, seed_registry_large, tree
 
     gateway, progress = sqlite_databases.fresh("gateway"), sqlite_databases.fresh("progress")
-    result = seed_large(teachers=120, seed=3, gateway_url=gateway, progress_url=progress, districts=20, schools=40)
+    result = seed_large(
+        teachers=120, seed=3, gateway_url=gateway, progress_url=progress, districts=20, schools=40
+    )
     assert result["registry_teachers_added"] == 120 + 60
     with create_db_engine(progress).connect() as conn:
-        enrolled = dict(conn.execute(text("SELECT user_id, min(org_path) FROM enrolments GROUP BY user_id")).all())
+        enrolled = dict(
+            conn.execute(text("SELECT user_id, min(org_path) FROM enrolments GROUP BY user_id")).all()
+        )
     engine = create_db_engine(gateway)
     with engine.connect() as conn:
         registry = dict(
