@@ -44,6 +44,12 @@ def all_units(session: Session) -> list[OrgUnit]:
     return list(session.exec(select(OrgUnit).order_by(col(OrgUnit.path))))
 
 
+def unit_rows(session: Session) -> list[Row[Any]]:
+    """(id, code, kind, path) of every unit, without building ORM objects (counts roll up over them)."""
+    u = UNITS.c
+    return list(session.execute(core_select(u.id, u.code, u.kind, u.path)))
+
+
 def schools(session: Session) -> list[Row[Any]]:
     """(code, id, path, retired_at) of every school: what a teacher import checks each row against."""
     u = UNITS.c

@@ -307,7 +307,7 @@ def counts(session: Session, user: Principal, flt: TeacherFilter) -> TeacherCoun
     scope = scope_path(user)
     where = filter_where(session, flt, scope)
     per_school = repository.counts_per_school(session, where)
-    units = repository.all_units(session)
+    units = repository.unit_rows(session)
     root = None
     if flt.org:
         root = next((u.path for u in units if u.code == flt.org), None)
