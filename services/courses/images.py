@@ -77,23 +77,39 @@ def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:
     return out.getvalue()
 
 
+def _best_quality(image: Image.Image, fmt: str, max_bytes: int) -> bytes | None:
+    """The highest of QUALITIES whose encoding fits `max_bytes` (a binary search), None if none does."""
+    lowest = _encode(image, fmt, QUALITIES[-1])
+    if len(lowest) > max_bytes:
+        return None
+    best, low, high = lowest, 0, len(QUALITIES) - 2  # QUALITIES[low..high] are untried, best first
+    while low <= high:
+        middle = (low + high) // 2
+        encoded = _encode(image, fmt, QUALITIES[middle])
+        if len(encoded) <= max_bytes:
+            best, high = encoded, middle - 1
+        else:
+            low = middle + 1
+    return best
+
+
 def reencode(
     data: bytes, *, max_width: int, max_bytes: int, fmt: Literal["webp", "jpeg"], max_pixels: int
 ) -> Encoded:
     """The smallest change that fits a phone: at most `max_width` wide, then the best quality under
-    `max_bytes`; narrower still if even the lowest quality is over."""
+    `max_bytes`; narrower (by the square root of the overshoot) if even the lowest quality is over."""
     image = _upright(_decode(data, max_pixels), fmt)
     width = min(image.width, max_width)
-    while width >= MIN_WIDTH or width == image.width:
+    while True:
         height = max(1, round(image.height * width / image.width))
         scaled = image if width == image.width else image.resize((width, height), Image.Resampling.LANCZOS)
-        for quality in QUALITIES:
-            encoded = _encode(scaled, fmt, quality)
-            if len(encoded) <= max_bytes:
-                return Encoded(encoded, f"image/{fmt}", width, height)
+        encoded = _best_quality(scaled, fmt, max_bytes)
+        if encoded is not None:
+            return Encoded(encoded, f"image/{fmt}", width, height)
         if width <= MIN_WIDTH:
             break
-        width = max(MIN_WIDTH, int(width * 0.75))
+        over = len(_encode(scaled, fmt, QUALITIES[-1])) / max_bytes
+        width = max(MIN_WIDTH, min(int(width * 0.9), int(width / over**0.5 * 0.95)))
     raise Unprocessable(
         f"The image cannot be made smaller than {max_bytes} bytes; use a simpler picture.",
         errors=[{"field": "file", "message": "over the byte budget", "code": "image_budget"}],
