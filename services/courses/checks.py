@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from libs.errors import PayloadTooLarge, Unprocessable
 from services.courses import repository
-from services.courses.markdown import markdown_problems
+from services.courses.markdown import markdown_issues
 from services.courses.schemas import CourseMeta, Lesson, Question, Quiz
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -44,7 +44,7 @@ def problem(
 
 def check_lessons(draft: CourseMeta, *, max_bytes: int, max_images: int) -> None:
     """413 for a lesson whose Markdown is larger than the cap; 422 naming lesson and line for Markdown
-    an author must fix (see `markdown_problems`)."""
+    an author must fix (see `markdown_issues`)."""
     errors = []
     for module in draft.modules:
         for item in module.items:
@@ -59,13 +59,13 @@ def check_lessons(draft: CourseMeta, *, max_bytes: int, max_images: int) -> None
                 {
                     "field": f"lesson {item.id} line {line}",
                     "message": message,
-                    "code": "markdown",
+                    "code": code,
                     "name": "markdown",
                     "item": item.id,
                     "question": None,
                     "line": line,
                 }
-                for line, message in markdown_problems(item.markdown, max_images=max_images)
+                for line, code, message in markdown_issues(item.markdown, max_images=max_images)
             ]
     if errors:
         raise Unprocessable(f"{len(errors)} problem(s) in lesson Markdown", errors=errors)

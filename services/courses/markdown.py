@@ -59,11 +59,11 @@ def render_markdown(source: str) -> str:
     )
 
 
-def markdown_problems(source: str, *, max_images: int) -> list[tuple[int, str]]:
-    """(line, message) for what an author must fix: an image without alt text (a teacher on a screen
-    reader or with images off must still get the point), an image that is not http(s), too many images
-    for a 2G phone. The same checks serve the draft API and package import."""
-    problems: list[tuple[int, str]] = []
+def markdown_issues(source: str, *, max_images: int) -> list[tuple[int, str, str]]:
+    """(line, code, message) for what an author must fix: an image without alt text (a teacher on a
+    screen reader or with images off must still get the point), an image that is not http(s), too many
+    images for a 2G phone. The same checks serve the draft API and package import."""
+    problems: list[tuple[int, str, str]] = []
     images = 0
     for token in _markdown.parse(source):
         line = (token.map[0] + 1) if token.map else 1
@@ -73,13 +73,24 @@ def markdown_problems(source: str, *, max_images: int) -> list[tuple[int, str]]:
             images += 1
             src = str(child.attrGet("src") or "")
             if not child.content.strip():
-                problems.append((line, f"image {src!r} has no alt text"))
+                problems.append((line, "image_no_alt", f"image {src!r} has no alt text"))
             first = src.split("/", 1)[0]
             if ":" in first and first.split(":", 1)[0].lower() not in ("http", "https"):
-                problems.append((line, f"image {src[:40]!r} must be an http(s) URL or a file of the package"))
+                problems.append(
+                    (
+                        line,
+                        "image_scheme",
+                        f"image {src[:40]!r} must be an http(s) URL or a file of the package",
+                    )
+                )
             if images == max_images + 1:
-                problems.append((line, f"more than {max_images} images in one lesson"))
+                problems.append((line, "too_many_images", f"more than {max_images} images in one lesson"))
     return problems
+
+
+def markdown_problems(source: str, *, max_images: int) -> list[tuple[int, str]]:
+    """(line, message) of `markdown_issues`."""
+    return [(line, message) for line, _code, message in markdown_issues(source, max_images=max_images)]
 
 
 def image_sources(source: str) -> list[tuple[str, str]]:

@@ -218,6 +218,7 @@ class PreviewImage(BaseModel):
 
 class MarkdownProblem(BaseModel):
     line: int
+    code: str  # image_no_alt | image_scheme | too_many_images
     message: str
 
 

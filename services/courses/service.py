@@ -13,7 +13,7 @@ from libs.errors import (
 )
 from libs.outbox import utcnow
 from services.courses import repository
-from services.courses.markdown import image_sources, markdown_problems, render_markdown, sha_of
+from services.courses.markdown import image_sources, markdown_issues, render_markdown, sha_of
 from services.courses.models import Course, CourseVersion, FrameworkItem
 from services.courses.schemas import (
     AnswerKeyDocument,
@@ -234,8 +234,8 @@ def lesson_preview(
     return LessonPreview(
         html=render_markdown(markdown),
         problems=[
-            MarkdownProblem(line=line, message=message)
-            for line, message in markdown_problems(markdown, max_images=max_images)
+            MarkdownProblem(line=line, code=code, message=message)
+            for line, code, message in markdown_issues(markdown, max_images=max_images)
         ],
         images=[PreviewImage(src=src, alt=alt, bytes=sizes.get(sha_of(src) or "")) for src, alt in sources],
         image_max_bytes=image_max_bytes,

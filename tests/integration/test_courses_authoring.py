@@ -209,7 +209,7 @@ async def test_bad_drafts_are_refused(courses_client: httpx.AsyncClient, author:
         {
             "field": f"lesson {lesson['id']} line 3",
             "message": "image 'https://example.org/chart.png' has no alt text",
-            "code": "markdown",
+            "code": "image_no_alt",
             "name": "markdown",
             "item": lesson["id"],
             "question": None,
