@@ -114,7 +114,10 @@ def test_a_choice_question_form_keeps_ids_adds_rows_and_drops_blank_ones() -> No
     df.apply_quiz(item, form, errors)
     (q,) = item["questions"]
     assert not errors and q["prompt"] == "Which?" and q["indicators"] == ["II.KA.1"]
-    assert q["options"] == [{"id": "b", "text": "B"}, {"id": "c", "text": "New"}]  # a removed id is not reused
+    assert q["options"] == [
+        {"id": "b", "text": "B"},
+        {"id": "c", "text": "New"},
+    ]  # a removed id is not reused
     assert q["answer"]["correct"] == ["c"] and q["answer"]["explanations"] == {"b": "Because."}
     assert [r["id"] for r in df.option_rows(q)] == ["b", "c", "", ""]
 

@@ -16,9 +16,12 @@
   var outline = form.querySelector('[data-outline]');
   if (!outline) return;
   var dragged = null;
+  outline.classList.add('dnd');
   outline.querySelectorAll('li[data-id]').forEach(function (li) {
     li.draggable = true;
     li.addEventListener('dragstart', function (e) {
+      var from = e.target.tagName;
+      if (from === 'INPUT' || from === 'TEXTAREA') return;
       e.stopPropagation(); dragged = li; li.classList.add('dragging');
       e.dataTransfer.effectAllowed = 'move'; e.dataTransfer.setData('text/plain', li.dataset.id);
     });
