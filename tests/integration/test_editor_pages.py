@@ -333,6 +333,7 @@ async def test_review_shows_keys_diff_and_comments_reach_the_author(web: Web) ->
     assert (await press(client, f"/author/courses/{COURSE_EN_ID}", "submit")).status_code == 303
 
     await login(client, "institute")
+    await client.post("/lang", data={"lang": "en"})  # the demo admin's account is in Russian
     review = await client.get(f"/review/courses/{COURSE_EN_ID}")
     assert review.status_code == 200
     text = review.text
