@@ -26,6 +26,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -153,7 +154,7 @@ class Writer:
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(
                         [
@@ -166,11 +167,17 @@ class Writer:
             raw.close()
 
 
+def _table(model: type[Any]) -> Table:
+    table = model.__table__  # SQLModel sets it on each table class; the checker cannot see it
+    assert isinstance(table, Table)
+    return table
+
+
 def seed_gateway_tree(url: str, units: list[tuple[str, str, str, str | None]]) -> int:
     from gateway.models import OrgUnit
 
     engine = create_db_engine(url)
-    table = OrgUnit.__table__  # type: ignore[attr-defined]
+    table = _table(OrgUnit)
     with engine.connect() as conn:
         existing = {row[0] for row in conn.execute(select(table.c.code))}
     paths = paths_of(units)
@@ -219,179 +226,257 @@ def answer_key(course_id: str) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def generate(  # noqa: C901 - TODO(house): split
-    progress_url: str,
-    units: list[tuple[str, str, str, str | None]],
-    teachers: int,
-    rng: random.Random,
-    now: datetime,
-) -> dict[str, int]:
-    """Enrolments, statements, submissions, completions and certificate facts into progress."""
-    from services.progress import analytics, service
-    from services.progress.models import (
-        CertificateFact,
-        Completion,
-        Enrolment,
-        Statement,
-        Submission,
-    )
+Unit = tuple[str, str, str, str | None]
+COURSE_COUNTS = (1, 1, 2, 2, 2, 3, 3, 4, 5)  # how many courses a teacher takes, drawn uniformly
+FLUSH_ROWS = 20_000
+HOMEPAGE = "https://ustaz.example"
 
-    engine = create_db_engine(progress_url)
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def store_reference_data(engine: Engine, units: list[Unit]) -> dict[str, Any]:
+    """The org-unit read model and every course's answer key in progress; returns the answer key."""
+    from services.progress import analytics, service
+
+    paths = paths_of(units)
     with session_scope(engine) as session:
-        rows = [
-            {"code": c, "name": n, "kind": k, "parent": p, "path": paths_of(units)[c]} for c, n, k, p in units
-        ]
+        rows = [{"code": c, "name": n, "kind": k, "parent": p, "path": paths[c]} for c, n, k, p in units]
         analytics.upsert_org_units(session, rows)
         key = answer_key("x")
         for course_id, *_ in COURSES:
             service.store_answer_key(session, course_id, 1, {**key, "course_id": course_id})
-    key = answer_key("x")
-    grade = {name: service.grade_quiz(key["quizzes"][0], answers) for name, answers in QUIZ_ANSWERS.items()}
-    lessons = key["lessons"]
-    paths = paths_of(units)
-    schools = [code for code, _, kind, _ in units if kind == "school"]
-    region_of = {code: paths[code].split("/")[1] for code in schools}
-    district_of = {code: paths[code].split("/")[2] for code in schools}
-    propensity = {code: rng.uniform(0.25, 0.85) for code, _ in REGIONS}
-    district_noise = {d: rng.uniform(-0.15, 0.15) for d in sorted(set(district_of.values()))}
-    school_weights = [rng.uniform(0.2, 3.0) for _ in schools]
-    institutes = {inst: str(uuid.uuid5(NS, f"institute:{inst}")) for inst in ("NDI", "ORLEU", "NIS")}
-    tables = {
-        name: model.__table__
-        for name, model in (  # type: ignore[attr-defined]
-            ("enrolments", Enrolment),
-            ("statements", Statement),
-            ("submissions", Submission),
-            ("completions", Completion),
-            ("certificates", CertificateFact),
+    return answer_key("x")
+
+
+@dataclass(frozen=True)
+class Population:
+    """Where the teachers work and how likely they are to complete: a propensity per region, noise per
+    district; `schools[n]` is teacher n's school."""
+
+    paths: dict[str, str]
+    schools: list[str]
+    propensity: dict[str, float]
+    district_noise: dict[str, float]
+    institutes: dict[str, str]
+
+    @classmethod
+    def draw(cls, units: list[Unit], teachers: int, rng: random.Random) -> Population:
+        paths = paths_of(units)
+        schools = [code for code, _, kind, _ in units if kind == "school"]
+        districts = sorted({paths[code].split("/")[2] for code in schools})
+        propensity = {code: rng.uniform(0.25, 0.85) for code, _ in REGIONS}
+        district_noise = {d: rng.uniform(-0.15, 0.15) for d in districts}
+        school_weights = [rng.uniform(0.2, 3.0) for _ in schools]
+        institutes = {inst: str(uuid.uuid5(NS, f"institute:{inst}")) for inst in ("NDI", "ORLEU", "NIS")}
+        picks = rng.choices(schools, weights=school_weights, k=teachers)
+        return cls(paths, picks, propensity, district_noise, institutes)
+
+    def p_complete(self, school: str) -> float:
+        _, region, district, *_ = self.paths[school].split("/")
+        return min(0.95, max(0.05, self.propensity[region] + self.district_noise[district]))
+
+
+class Batches:
+    """Rows per progress table, written all together (enrolments first: the others refer to them)."""
+
+    ORDER = ("enrolments", "completions", "submissions", "statements", "certificates")
+
+    def __init__(self, engine: Engine) -> None:
+        from services.progress.models import CertificateFact, Completion, Enrolment, Statement, Submission
+
+        models = (Enrolment, Completion, Submission, Statement, CertificateFact)
+        self.tables = {name: _table(model) for name, model in zip(self.ORDER, models, strict=True)}
+        self.writer = Writer(engine)
+        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in self.ORDER}
+        self.counts = dict.fromkeys(
+            ("enrolments", "statements", "submissions", "completions", "certificates"), 0
         )
-    }
-    writer = Writer(engine)
-    buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
-    counts = dict.fromkeys(tables, 0)
-    bar = Progress(teachers, "teachers")
-    homepage = "https://ustaz.example"
 
-    def flush(force: bool = False) -> None:
-        """All tables at once (enrolments first: the others refer to them) when any buffer is full."""
-        if not force and max(len(b) for b in buffers.values()) < 20_000:
+    def add(self, name: str, row: dict[str, Any]) -> None:
+        self.rows[name].append(row)
+
+    def flush(self, force: bool = False) -> None:
+        """Write when any table has FLUSH_ROWS waiting (or always, with `force`)."""
+        if not force and max(len(rows) for rows in self.rows.values()) < FLUSH_ROWS:
             return
-        for name in ("enrolments", "completions", "submissions", "statements", "certificates"):
-            if buffers[name]:
-                writer.write(tables[name], buffers[name])
-                counts[name] += len(buffers[name])
-                buffers[name] = []
+        for name in self.ORDER:
+            if self.rows[name]:
+                self.writer.write(self.tables[name], self.rows[name])
+                self.counts[name] += len(self.rows[name])
+                self.rows[name] = []
 
-    school_picks = rng.choices(schools, weights=school_weights, k=teachers)
-    for n in range(teachers):
-        school = school_picks[n]
-        path = paths[school]
-        user_id = f"teacher-{n:07d}"
-        p_complete = min(0.95, max(0.05, propensity[region_of[school]] + district_noise[district_of[school]]))
-        for course_id, title, lang, inst in rng.sample(COURSES, rng.choice((1, 1, 2, 2, 2, 3, 3, 4, 5))):
-            enrolment_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            enrolled_at = now - timedelta(days=rng.uniform(0, 365))
-            started = rng.random() < min(0.98, p_complete + 0.2)
-            completes = started and rng.random() < p_complete / min(0.98, p_complete + 0.2)
-            completed_at = enrolled_at + timedelta(days=rng.expovariate(1 / 21)) if completes else None
-            if completed_at and completed_at > now:
-                completed_at = now
-            buffers["enrolments"].append(
+
+@dataclass(frozen=True)
+class Course:
+    """One enrolment as drawn: `last` is the teacher's last activity in the course."""
+
+    enrolment_id: str
+    user_id: str
+    course_id: str
+    enrolled_at: datetime
+    completed_at: datetime | None
+    last: datetime
+
+
+class Teachers:
+    """Draws each teacher's enrolments, lesson views, quiz attempts, completions and certificates.
+    The order of the draws from `rng` is what makes a seed give the same population: keep it."""
+
+    def __init__(
+        self, population: Population, key: dict[str, Any], rng: random.Random, now: datetime
+    ) -> None:
+        from services.progress import service
+
+        self.population, self.rng, self.now = population, rng, now
+        self.lessons: list[str] = key["lessons"]
+        self.grade = {name: service.grade_quiz(key["quizzes"][0], a) for name, a in QUIZ_ANSWERS.items()}
+
+    def teacher(self, n: int, out: Batches) -> None:
+        school = self.population.schools[n]
+        p_complete = self.population.p_complete(school)
+        for course in self.rng.sample(COURSES, self.rng.choice(COURSE_COUNTS)):
+            self.enrol(f"teacher-{n:07d}", school, course, p_complete, out)
+
+    def enrol(
+        self, user_id: str, school: str, course: tuple[str, str, str, str], p_complete: float, out: Batches
+    ) -> None:
+        rng, now = self.rng, self.now
+        course_id, title, lang, inst = course
+        enrolment_id = _uuid(rng)
+        enrolled_at = now - timedelta(days=rng.uniform(0, 365))
+        p_start = min(0.98, p_complete + 0.2)
+        started = rng.random() < p_start
+        completes = started and rng.random() < p_complete / p_start
+        completed_at = min(now, enrolled_at + timedelta(days=rng.expovariate(1 / 21))) if completes else None
+        out.add(
+            "enrolments",
+            {
+                "id": enrolment_id,
+                "user_id": user_id,
+                "user_name": "",
+                "course_id": course_id,
+                "version": 1,
+                "course_title": title,
+                "language": lang,
+                "institute_id": self.population.institutes[inst],
+                "org_path": self.population.paths[school],
+                "status": "completed" if completes else "active",
+                "enrolled_at": enrolled_at,
+                "completed_at": completed_at,
+                "deadline": None,
+                "require_lessons": False,
+                "enrolled_by": None,
+            },
+        )
+        if not started:
+            return
+        last = completed_at or min(now, enrolled_at + timedelta(days=rng.uniform(0.1, 60)))
+        drawn = Course(enrolment_id, user_id, course_id, enrolled_at, completed_at, last)
+        self.lesson_views(drawn, out)
+        self.quiz_attempts(drawn, out)
+        if completed_at is not None:
+            self.completion(drawn, completed_at, self.population.paths[school], out)
+
+    def lesson_views(self, c: Course, out: Batches) -> None:
+        for lesson in self.lessons[: self.rng.randint(1, len(self.lessons))]:
+            moment = c.enrolled_at + (c.last - c.enrolled_at) * self.rng.random()
+            statement_id = _uuid(self.rng)
+            activity = f"urn:ustaz:course:{c.course_id}/item/{lesson}"
+            body = {
+                "id": statement_id,
+                "actor": {"account": {"homePage": HOMEPAGE, "name": c.user_id}},
+                "verb": {"id": EXPERIENCED},
+                "object": {"id": activity},
+            }
+            out.add(
+                "statements",
                 {
-                    "id": enrolment_id,
-                    "user_id": user_id,
-                    "user_name": "",
-                    "course_id": course_id,
-                    "version": 1,
-                    "course_title": title,
-                    "language": lang,
-                    "institute_id": institutes[inst],
-                    "org_path": path,
-                    "status": "completed" if completes else "active",
-                    "enrolled_at": enrolled_at,
-                    "completed_at": completed_at,
-                    "deadline": None,
-                    "require_lessons": False,
-                    "enrolled_by": None,
-                }
-            )
-            if not started:
-                continue
-            last = completed_at or min(now, enrolled_at + timedelta(days=rng.uniform(0.1, 60)))
-            for lesson in lessons[: rng.randint(1, len(lessons))]:
-                moment = enrolled_at + (last - enrolled_at) * rng.random()
-                statement_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-                activity = f"urn:ustaz:course:{course_id}/item/{lesson}"
-                body = {
                     "id": statement_id,
-                    "actor": {"account": {"homePage": homepage, "name": user_id}},
-                    "verb": {"id": EXPERIENCED},
-                    "object": {"id": activity},
-                }
-                buffers["statements"].append(
-                    {
-                        "id": statement_id,
-                        "user_id": user_id,
-                        "course_id": course_id,
-                        "verb": EXPERIENCED,
-                        "activity_id": activity,
-                        "body": body,
-                        "digest": hashlib.sha256(statement_id.encode()).hexdigest(),
-                        "timestamp": moment,
-                        "stored": moment,
-                        "future_timestamp": False,
-                        "voided": False,
-                        "voids": None,
-                    }
-                )
-            outcomes = (
-                (["wrong"] * rng.randint(0, 1) + ["right"]) if completes else [rng.choice(("half", "wrong"))]
+                    "user_id": c.user_id,
+                    "course_id": c.course_id,
+                    "verb": EXPERIENCED,
+                    "activity_id": activity,
+                    "body": body,
+                    "digest": hashlib.sha256(statement_id.encode()).hexdigest(),
+                    "timestamp": moment,
+                    "stored": moment,
+                    "future_timestamp": False,
+                    "voided": False,
+                    "voids": None,
+                },
             )
-            for attempt, outcome in enumerate(outcomes):
-                score, passed, results = grade[outcome]
-                submitted = last - timedelta(minutes=10 * (len(outcomes) - attempt))
-                buffers["submissions"].append(
-                    {
-                        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                        "enrolment_id": enrolment_id,
-                        "user_id": user_id,
-                        "quiz_id": "q1",
-                        "answers": QUIZ_ANSWERS[outcome],
-                        "status": "graded",
-                        "score": score,
-                        "passed": passed,
-                        "results": results,
-                        "submitted_at": submitted,
-                        "graded_at": submitted + timedelta(seconds=2),
-                        "requeued_at": None,
-                    }
-                )
-            if completed_at is not None:
-                buffers["completions"].append(
-                    {
-                        "enrolment_id": enrolment_id,
-                        "user_id": user_id,
-                        "course_id": course_id,
-                        "version": 1,
-                        "org_path": path,
-                        "completed_at": completed_at,
-                    }
-                )
-                if rng.random() < 0.9:
-                    buffers["certificates"].append(
-                        {
-                            "certificate_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                            "user_id": user_id,
-                            "course_id": course_id,
-                            "issued_at": completed_at + timedelta(minutes=1),
-                        }
-                    )
+
+    def quiz_attempts(self, c: Course, out: Batches) -> None:
+        """A completer passes, maybe after one wrong attempt; anyone else has one attempt that fails."""
+        if c.completed_at is not None:
+            outcomes = ["wrong"] * self.rng.randint(0, 1) + ["right"]
+        else:
+            outcomes = [self.rng.choice(("half", "wrong"))]
+        for attempt, outcome in enumerate(outcomes):
+            score, passed, results = self.grade[outcome]
+            submitted = c.last - timedelta(minutes=10 * (len(outcomes) - attempt))
+            out.add(
+                "submissions",
+                {
+                    "id": _uuid(self.rng),
+                    "enrolment_id": c.enrolment_id,
+                    "user_id": c.user_id,
+                    "quiz_id": "q1",
+                    "answers": QUIZ_ANSWERS[outcome],
+                    "status": "graded",
+                    "score": score,
+                    "passed": passed,
+                    "results": results,
+                    "submitted_at": submitted,
+                    "graded_at": submitted + timedelta(seconds=2),
+                    "requeued_at": None,
+                },
+            )
+
+    def completion(self, c: Course, completed_at: datetime, org_path: str, out: Batches) -> None:
+        """The completion and, for nine in ten, its certificate."""
+        out.add(
+            "completions",
+            {
+                "enrolment_id": c.enrolment_id,
+                "user_id": c.user_id,
+                "course_id": c.course_id,
+                "version": 1,
+                "org_path": org_path,
+                "completed_at": completed_at,
+            },
+        )
+        if self.rng.random() < 0.9:
+            out.add(
+                "certificates",
+                {
+                    "certificate_id": _uuid(self.rng),
+                    "user_id": c.user_id,
+                    "course_id": c.course_id,
+                    "issued_at": completed_at + timedelta(minutes=1),
+                },
+            )
+
+
+def generate(
+    progress_url: str, units: list[Unit], teachers: int, rng: random.Random, now: datetime
+) -> dict[str, int]:
+    """Enrolments, statements, submissions, completions and certificate facts into progress."""
+    engine = create_db_engine(progress_url)
+    key = store_reference_data(engine, units)
+    draw = Teachers(Population.draw(units, teachers, rng), key, rng, now)
+    out = Batches(engine)
+    bar = Progress(teachers, "teachers")
+    for n in range(teachers):
+        draw.teacher(n, out)
         bar.step()
         if n % 2000 == 1999:
-            flush()
-    flush(force=True)
+            out.flush()
+    out.flush(force=True)
     engine.dispose()
-    return counts
+    return out.counts
 
 
 def build_rollups(progress_url: str) -> float:

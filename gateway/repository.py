@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from gateway.models import Institute, OrgUnit, RefreshToken, User
 
@@ -32,7 +32,7 @@ def org_units_under(session: Session, path: str) -> list[OrgUnit]:
             .where((OrgUnit.path == path) | (OrgUnit.path.startswith(path + "/")))
             .order_by(OrgUnit.path)
         )
-    )  # type: ignore[union-attr]
+    )
 
 
 def institute_by_code(session: Session, code: str) -> Institute | None:
@@ -46,9 +46,6 @@ def refresh_token_by_hash(session: Session, token_hash: str) -> RefreshToken | N
 def revoke_family(session: Session, family_id: str, when: datetime) -> None:
     session.execute(
         update(RefreshToken)
-        .where(
-            RefreshToken.family_id == family_id,  # type: ignore[arg-type]
-            RefreshToken.revoked_at.is_(None),
-        )  # type: ignore[union-attr]
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=when)
     )

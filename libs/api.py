@@ -178,7 +178,7 @@ def cached_json(request: Request, data: Any, *, max_age: int, private: bool = Fa
     """JSON with an ETag and Cache-Control; a matching If-None-Match gets 304 and no body, so a phone
     on a slow link re-downloads nothing unchanged."""
     response = json_response(data)
-    etag = etag_of(response.body)
+    etag = etag_of(bytes(response.body))
     cache = f"{'private' if private else 'public'}, max-age={max_age}"
     headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization, Accept-Language"}
     if etag_matches(request, etag):

@@ -87,7 +87,7 @@ def trend_chart(points: list[dict[str, Any]], min_cell: int) -> dict[str, Any]:
     values = [p["counts"][s] or 0 for p in points for s in ("enrolled", "completed")]
     top = max(values or [1]) or 1
     step = (WIDTH - left - 10) / max(len(points) - 1, 1)
-    series = []
+    series: list[dict[str, Any]] = []
     for stage, dash in (("enrolled", ""), ("completed", "6 3")):
         marks = []
         for i, p in enumerate(points):
