@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select, update
 
-from gateway.models import Institute, OrgUnit, RefreshToken, User
+from gateway.models import OrgUnit, RefreshToken, User
 
 
 def user_by_login(session: Session, login: str) -> User | None:
@@ -23,20 +23,6 @@ def org_unit(session: Session, unit_id: str | None) -> OrgUnit | None:
 
 def org_unit_by_code(session: Session, code: str) -> OrgUnit | None:
     return session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
-
-
-def org_units_under(session: Session, path: str) -> list[OrgUnit]:
-    return list(
-        session.exec(
-            select(OrgUnit)
-            .where((OrgUnit.path == path) | (OrgUnit.path.startswith(path + "/")))
-            .order_by(OrgUnit.path)
-        )
-    )
-
-
-def institute_by_code(session: Session, code: str) -> Institute | None:
-    return session.exec(select(Institute).where(Institute.code == code)).first()
 
 
 def refresh_token_by_hash(session: Session, token_hash: str) -> RefreshToken | None:

@@ -34,10 +34,6 @@ def stage_names() -> dict[str, str]:
     }
 
 
-def rating_names() -> dict[str, str]:
-    return {"not_yet": _("Not yet"), "developing": _("Developing"), "proficient": _("Proficient")}
-
-
 def shown(value: int | None, min_cell: int) -> str:
     return f"<{min_cell}" if value is None else f"{value:,}".replace(",", "\u202f")
 
