@@ -217,7 +217,8 @@ def seed_framework(session: Session) -> None:
 
 
 def demo_course(lang: str) -> dict[str, Any]:
-    return json.loads((DATA / f"demo-course-{lang}.json").read_text(encoding="utf-8"))
+    course: dict[str, Any] = json.loads((DATA / f"demo-course-{lang}.json").read_text(encoding="utf-8"))
+    return course
 
 
 def seed_courses(session: Session) -> None:

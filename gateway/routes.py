@@ -25,6 +25,7 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     response=TokenPair,
     tags=["identity"],
     public=True,
+    errors={401: "the username or password is not correct, or the account is not active"},
 )
 async def login(request: Request) -> Response:
     body = await read_json(request, LoginRequest, max_bytes=SMALL)
@@ -46,6 +47,7 @@ async def login(request: Request) -> Response:
     response=TokenPair,
     tags=["identity"],
     public=True,
+    errors={401: "the refresh token is unknown, expired or already used (which revokes its session)"},
 )
 async def refresh(request: Request) -> Response:
     body = await read_json(request, RefreshRequest, max_bytes=SMALL)
@@ -77,6 +79,7 @@ async def logout(request: Request) -> Response:
     response=TokenPair,
     tags=["identity"],
     public=True,
+    errors={401: "the client is unknown or its secret is wrong", 403: "there is no such audience"},
 )
 async def service_token(request: Request) -> Response:
     body = await read_json(request, ServiceTokenRequest, max_bytes=SMALL)
@@ -90,7 +93,12 @@ async def service_token(request: Request) -> Response:
     return json_response(pair, headers={"Cache-Control": "no-store"})
 
 
-@api(summary="The signed-in user", response=UserPublic, tags=["identity"])
+@api(
+    summary="The signed-in user",
+    response=UserPublic,
+    tags=["identity"],
+    errors={401: "the account no longer exists", 403: None},
+)
 async def me(request: Request) -> Response:
     user = current_user(request)
     return json_response(await read_only(request, service.me, user.id))

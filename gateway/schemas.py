@@ -37,10 +37,3 @@ class UserPublic(BaseModel):
     scope: str | None
     institute_id: str | None
     lang: str
-
-
-class OrgUnitPublic(BaseModel):
-    code: str
-    name: str
-    kind: str
-    path: str

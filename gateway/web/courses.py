@@ -147,7 +147,7 @@ async def lesson_page(request: Request) -> Response:
     # script queues the view with the time it was read (static/sw-queue.js).
     record = user is not None and user.has("teacher") and SAVE_HEADER not in request.headers
     response = render(request, "lesson.html", user=user, lesson=lesson, activity=activity, recorded=record)
-    if record:
+    if record and user is not None:
         statement = {
             "id": str(uuid.uuid4()),
             "actor": xapi_actor(request, user),
@@ -265,15 +265,18 @@ async def author_home(request: Request) -> Response:
     return render(request, "author.html", user=user, courses=courses, licences=LICENCES)
 
 
-def _draft_from_form(view: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
+def _draft_from_form(
+    view: dict[str, Any], form: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
     draft = {k: v for k, v in (view["draft"] or {}).items() if k in DRAFT_FIELDS}
     draft.update(slug=view["slug"], language=view["language"], translation_of=view["translation_of"])
     for name in ("title", "summary", "level", "licence"):
         if name in form:
             draft[name] = str(form[name])
     for name, kind in (("estimated_minutes", int), ("pass_mark", float)):
+        value: Any = form.get(name, draft.get(name))  # None or junk: left for the API to refuse
         try:
-            draft[name] = kind(form.get(name, draft.get(name)))
+            draft[name] = kind(value)
         except (TypeError, ValueError):
             pass  # the API answers 422 for what is left invalid
     draft["audience"] = {

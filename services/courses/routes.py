@@ -31,6 +31,7 @@ PREFIX = "/api/v1/courses"
     response=CataloguePage,
     tags=["courses"],
     public=True,
+    errors={422: "a query parameter is not valid"},
 )
 async def list_courses(request: Request) -> Response:
     query = parse_query(request, CatalogueQuery)
@@ -89,6 +90,12 @@ async def _draft_body(request: Request) -> CourseDraft:
     response=AuthoringView,
     status=201,
     tags=["authoring"],
+    errors={
+        403: "the caller belongs to no institute",
+        409: "a course with this slug exists",
+        413: "a lesson is over the size limit",
+        422: "a lesson's Markdown has problems, or translation_of names no course or one in this language",
+    },
 )
 async def create_course(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
@@ -101,6 +108,7 @@ async def create_course(request: Request) -> Response:
     summary="The working copy and workflow state of a course (its institute only)",
     response=AuthoringView,
     tags=["authoring"],
+    errors={403: "the course belongs to another institute"},
 )
 async def get_draft(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
@@ -112,6 +120,12 @@ async def get_draft(request: Request) -> Response:
     body=CourseDraft,
     response=AuthoringView,
     tags=["authoring"],
+    errors={
+        403: "the course belongs to another institute",
+        409: "the course is in review or archived",
+        413: "a lesson is over the size limit",
+        422: "a lesson's Markdown has problems, or the draft changes slug, language or translation_of",
+    },
 )
 async def put_draft(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
@@ -121,7 +135,12 @@ async def put_draft(request: Request) -> Response:
     )
 
 
-@api(summary="Submit the draft for review by an institute admin", response=AuthoringView, tags=["authoring"])
+@api(
+    summary="Submit the draft for review by an institute admin",
+    response=AuthoringView,
+    tags=["authoring"],
+    errors={403: "the course belongs to another institute", 409: "the course is not a draft"},
+)
 async def submit(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
     return json_response(
@@ -134,6 +153,11 @@ async def submit(request: Request) -> Response:
     body=ReviewDecision,
     response=AuthoringView,
     tags=["authoring"],
+    errors={
+        403: "the course belongs to another institute",
+        409: "the course is not in review",
+        422: "a course sent back needs a comment",
+    },
 )
 async def review(request: Request) -> Response:
     user = current_user(request, "institute_admin")
@@ -147,6 +171,7 @@ async def review(request: Request) -> Response:
     summary="Archive a course: it leaves the catalogue; enrolled learners keep their version",
     response=AuthoringView,
     tags=["authoring"],
+    errors={403: "the course belongs to another institute", 409: "the course is already archived"},
 )
 async def archive(request: Request) -> Response:
     user = current_user(request, "institute_admin")
@@ -155,7 +180,11 @@ async def archive(request: Request) -> Response:
     )
 
 
-@api(summary="Published versions are immutable: any write is refused with 409", tags=["authoring"])
+@api(
+    summary="Published versions are immutable: any write is refused with 409",
+    tags=["authoring"],
+    errors={409: "the version is published and cannot change (always, for a version that exists)"},
+)
 async def edit_version(request: Request) -> Response:
     current_user(request, *service.EDITORS)
     p = request.path_params
@@ -174,6 +203,7 @@ class DiffQuery(BaseModel):
     response=VersionDiff,
     tags=["courses"],
     public=True,
+    errors={422: "from or to is missing or not a version number"},
 )
 async def diff(request: Request) -> Response:
     query = parse_query(request, DiffQuery)
@@ -211,6 +241,12 @@ async def export_framework(request: Request) -> Response:
     summary="Import a CASE 1.1 CFPackage (422 naming item and field; all or nothing)",
     status=201,
     tags=["frameworks"],
+    errors={
+        400: "the body is not valid JSON",
+        409: "the framework exists already",
+        413: "the body is too large",
+        422: "the package does not fit CASE 1.1 or its items do not hold together (each problem names item and field)",
+    },
 )
 async def import_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
@@ -228,6 +264,10 @@ async def import_framework(request: Request) -> Response:
     body=case.DeriveRequest,
     status=201,
     tags=["frameworks"],
+    errors={
+        409: "a framework with the new code exists already",
+        422: "an edit, retirement or addition names an item the source lacks, or a code it uses",
+    },
 )
 async def derive_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
@@ -283,6 +323,12 @@ async def export_package(request: Request) -> Response:
     response=AuthoringView,
     status=201,
     tags=["packages"],
+    errors={
+        403: "the caller belongs to no institute",
+        409: "a course with the package's slug exists",
+        413: "the package, a file in it or what it unpacks to is too large",
+        422: "the body is not application/zip, or the package has problems (each with file and line)",
+    },
 )
 async def import_package(request: Request) -> Response:
     user = current_user(request, *service.EDITORS)
@@ -317,6 +363,7 @@ class PreviewBody(BaseModel):
     summary="Render lesson Markdown as the reader will show it, with the problems an author must fix",
     body=PreviewBody,
     tags=["authoring"],
+    errors={413: "the lesson is over the size limit"},
 )
 async def preview(request: Request) -> Response:
     current_user(request, *service.EDITORS)
