@@ -5,8 +5,8 @@ delivers e-mail (SMTP) and SMS (an HTTP webhook to a configurable gateway).
 - At most one reminder per (teacher, rule, course, period): a unique key, so a re-run, a second
   beat or a redelivered event creates nothing new. The period of `inactive` is an N-day window,
   of `deadline` the deadline's date, of `certificate` the certificate id.
-- In the teacher's language (their preference, else the course's), falling back kk/ky/uz/tg/mn ->
-  ru -> en.
+- In the teacher's language (their preference, else the course's): every UI language has its own
+  texts in MESSAGES; another language falls back through FALLBACK, ending in English.
 - Deliveries wait out quiet hours in the teacher's time zone; each channel is its own row with
   its status, attempts and next attempt, so a failing channel retries with backoff on its own and
   never holds up the others. Sending happens outside any transaction, after a claim.
@@ -38,7 +38,9 @@ from services.progress.settings import ProgressSettings
 
 log = logging.getLogger("ustaz.progress.reminders")
 RULES = ("inactive", "deadline", "certificate")
-FALLBACK = {"kk": "ru", "ky": "ru", "uz": "ru", "tg": "ru", "mn": "ru", "ru": "en"}
+# Languages without texts of their own, and spellings of ours that are not MESSAGES keys (a course's
+# language is a BCP 47 tag: "uz-Cyrl").
+FALLBACK = {"uz-Cyrl": "uz_Cyrl", "kk": "ru", "ky": "ru", "uz": "ru", "tg": "ru", "mn": "ru", "ru": "en"}
 CLAIM_SECONDS = 300  # a delivery claimed by a worker that died is retried after this
 
 MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
@@ -68,6 +70,96 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Поздравляем! Сертификат за курс «{course}» готов: {link}",
         ),
         "footer": ("", "Отписаться от этих напоминаний: {unsubscribe}"),
+    },
+    "kk": {
+        "inactive": (
+            "Курсыңыз сізді күтуде: {course}",
+            "Сіз «{course}» курсын {days} күн бойы ашпадыңыз. Тоқтаған жеріңізден жалғастырыңыз: {link}",
+        ),
+        "deadline": (
+            "Мерзімі жақындады: {course}",
+            "«{course}» курсын аяқтау мерзімі — {deadline}. Уақытында үлгеріңіз: {link}",
+        ),
+        "certificate": (
+            "Сертификатыңыз дайын: {course}",
+            "Құттықтаймыз! «{course}» курсы бойынша сертификатыңыз дайын: {link}",
+        ),
+        "footer": ("", "Бұл еске салғыштардан бас тарту: {unsubscribe}"),
+    },
+    "ky": {
+        "inactive": (
+            "Курсуңуз сизди күтүп жатат: {course}",
+            "Сиз «{course}» курсун {days} күндөн бери ачкан жоксуз. Токтогон жериңизден улантыңыз: {link}",
+        ),
+        "deadline": (
+            "Мөөнөт жакындады: {course}",
+            "«{course}» курсун аяктоо мөөнөтү — {deadline}. Убагында үлгүрүңүз: {link}",
+        ),
+        "certificate": (
+            "Сертификатыңыз даяр: {course}",
+            "Куттуктайбыз! «{course}» курсу боюнча сертификатыңыз даяр: {link}",
+        ),
+        "footer": ("", "Бул эскертмелерден баш тартуу: {unsubscribe}"),
+    },
+    "uz": {
+        "inactive": (
+            "Kursingiz sizni kutmoqda: {course}",
+            "Siz «{course}» kursini {days} kundan beri ochmadingiz. Toʻxtagan joyingizdan davom eting: {link}",
+        ),
+        "deadline": (
+            "Muddat yaqin: {course}",
+            "«{course}» kursini yakunlash muddati — {deadline}. Vaqtida ulguring: {link}",
+        ),
+        "certificate": (
+            "Sertifikatingiz tayyor: {course}",
+            "Tabriklaymiz! «{course}» kursi boʻyicha sertifikatingiz tayyor: {link}",
+        ),
+        "footer": ("", "Ushbu eslatmalarga obunani bekor qilish: {unsubscribe}"),
+    },
+    "uz_Cyrl": {
+        "inactive": (
+            "Курсингиз сизни кутмоқда: {course}",
+            "Сиз «{course}» курсини {days} кундан бери очмадингиз. Тўхтаган жойингиздан давом этинг: {link}",
+        ),
+        "deadline": (
+            "Муддат яқин: {course}",
+            "«{course}» курсини якунлаш муддати — {deadline}. Вақтида улгуринг: {link}",
+        ),
+        "certificate": (
+            "Сертификатингиз тайёр: {course}",
+            "Табриклаймиз! «{course}» курси бўйича сертификатингиз тайёр: {link}",
+        ),
+        "footer": ("", "Ушбу эслатмаларга обунани бекор қилиш: {unsubscribe}"),
+    },
+    "tg": {
+        "inactive": (
+            "Курси шумо интизор аст: {course}",
+            "Курси «{course}» {days} рӯз боз кушода нашудааст. Аз ҳамон ҷое, ки монда будед, идома диҳед: {link}",
+        ),
+        "deadline": (
+            "Мӯҳлат наздик аст: {course}",
+            "Мӯҳлати анҷоми курси «{course}»: {deadline}. Сари вақт анҷом диҳед: {link}",
+        ),
+        "certificate": (
+            "Сертификати шумо тайёр аст: {course}",
+            "Табрик мегӯем! Сертификати шумо барои курси «{course}» тайёр аст: {link}",
+        ),
+        "footer": ("", "Бекор кардани обуна ба ин ёдраскуниҳо: {unsubscribe}"),
+    },
+    "mn": {
+        "inactive": (
+            "Таны сургалт хүлээж байна: {course}",
+            "Та «{course}» сургалтыг {days} хоног нээгээгүй байна. Зогссон газраасаа үргэлжлүүлнэ үү: {link}",
+        ),
+        "deadline": (
+            "Хугацаа дөхөж байна: {course}",
+            "«{course}» сургалтыг дуусгах эцсийн хугацаа: {deadline}. Цагтаа амжуулна уу: {link}",
+        ),
+        "certificate": (
+            "Таны гэрчилгээ бэлэн боллоо: {course}",
+            "Баяр хүргэе! «{course}» сургалтын гэрчилгээ тань бэлэн боллоо: {link}",
+        ),
+        "footer": ("", "Эдгээр сануулгаас татгалзах: {unsubscribe}"),
     },
 }
 
