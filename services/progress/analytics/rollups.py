@@ -22,7 +22,6 @@ from sqlmodel import Session
 from services.certificates.schemas import CertificateIssued
 from services.progress import competency
 from services.progress import repository as progress_repository
-from services.progress.analytics import repository
 from services.progress.analytics.cells import (
     FACT_FIELDS,
     KEYS,
@@ -38,6 +37,7 @@ from services.progress.analytics.cells import (
     teacher_totals,
     total_cells,
 )
+from services.progress.analytics.repository import rollup as repository
 from services.progress.analytics.schemas import STAGES
 from services.progress.models import CertificateFact, EnrolmentFacts, TeacherFacts, TeacherRating
 from services.progress.schemas import CourseCompleted, EnrolmentCreated, EnrolmentStarted

@@ -16,10 +16,11 @@ from gateway.schemas import OrgUnitNode
 from libs.auth import Principal
 from libs.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from libs.outbox import utcnow
-from services.progress.analytics import reports, repository
+from services.progress.analytics import reports
 from services.progress.analytics.cells import week_of
 from services.progress.analytics.privacy import Jurisdiction, jurisdiction
-from services.progress.analytics.repository import CellFilter
+from services.progress.analytics.repository import reads as repository
+from services.progress.analytics.repository.reads import CellFilter
 from services.progress.analytics.schemas import (
     AnalyticsQuery,
     AttainmentReport,
