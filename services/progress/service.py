@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import unicodedata
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -32,10 +31,8 @@ from services.progress.schemas import (
     SubmissionGraded,
     SubmissionReceived,
 )
-from services.progress.xapi import VERBS, VIEWED, course_activity
+from services.progress.xapi import VIEWED
 from services.progress.xapi import Statement as StatementIn
-
-GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 
 class MissingAnswerKey(Exception):
@@ -254,26 +251,7 @@ def record_grading(session: Session, enrolment: Enrolment, submission: Submissio
     """The graded result as a statement (its id derives from the submission's, so it is stored once)
     and a `submission.graded` event."""
     assert submission.graded_at is not None and submission.score is not None
-    statement = StatementIn.model_validate(
-        {
-            "id": str(uuid.uuid5(GRADING_NS, submission.id)),
-            "actor": statements.agent_of(enrolment.user_id, enrolment.user_name).model_dump(
-                exclude_none=True
-            ),
-            "verb": {"id": VERBS["passed" if submission.passed else "failed"]},
-            "object": {"id": course_activity(enrolment.course_id, submission.quiz_id)},
-            "result": {
-                "score": {"scaled": submission.score},
-                "success": bool(submission.passed),
-                "completion": True,
-            },
-            "context": {
-                "registration": enrolment.id,
-                "contextActivities": {"parent": [{"id": course_activity(enrolment.course_id)}]},
-            },
-            "timestamp": submission.submitted_at,
-        }
-    )
+    statement = statements.graded(enrolment, submission)
     statements.store(
         session,
         enrolment.user_id,

@@ -21,14 +21,15 @@ from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from libs.outbox import emit_many
 from services.progress import repository
-from services.progress.models import Statement, outbox
+from services.progress.models import Enrolment, Statement, Submission, outbox
 from services.progress.schemas import EnrolmentStarted
 from services.progress.settings import get_settings
-from services.progress.xapi import VERBS, Agent, StatementQuery, parse_activity
+from services.progress.xapi import VERBS, Agent, StatementQuery, course_activity, parse_activity
 from services.progress.xapi import Statement as StatementIn
 
 # A phone's clock may run a little fast; beyond this a timestamp is flagged as in the future.
 CLOCK_SKEW = timedelta(minutes=5)
+GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 
 @dataclass
@@ -66,6 +67,29 @@ def authority() -> dict[str, Any]:
 def agent_of(user_id: str, name: str = "") -> Agent:
     return Agent.model_validate(
         {"name": name or None, "account": {"homePage": get_settings().public_url, "name": user_id}}
+    )
+
+
+def graded(enrolment: Enrolment, submission: Submission) -> StatementIn:
+    """A graded submission as a `passed` or `failed` statement; its id derives from the submission's,
+    so it is stored once however often grading runs."""
+    return StatementIn.model_validate(
+        {
+            "id": str(uuid.uuid5(GRADING_NS, submission.id)),
+            "actor": agent_of(enrolment.user_id, enrolment.user_name).model_dump(exclude_none=True),
+            "verb": {"id": VERBS["passed" if submission.passed else "failed"]},
+            "object": {"id": course_activity(enrolment.course_id, submission.quiz_id)},
+            "result": {
+                "score": {"scaled": submission.score},
+                "success": bool(submission.passed),
+                "completion": True,
+            },
+            "context": {
+                "registration": enrolment.id,
+                "contextActivities": {"parent": [{"id": course_activity(enrolment.course_id)}]},
+            },
+            "timestamp": submission.submitted_at,
+        }
     )
 
 
