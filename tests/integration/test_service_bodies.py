@@ -68,3 +68,45 @@ async def test_course_detail_and_case_export_are_what_the_service_made(
     assert any("statusEndDate" in i for i in derived["CFItems"])  # retired: present...
     assert not all("statusEndDate" in i for i in derived["CFItems"])  # ...and absent, never null
     assert {a["associationType"] for a in derived["CFAssociations"]} == {"isChildOf", "isDerivedFrom"}
+
+
+def test_a_body_that_is_not_the_producers_model_is_a_bad_gateway(gateway_url: str) -> None:
+    """A peer that answers with another shape (a contract mismatch between two deployments) is refused
+    whole: `get_model` raises a 502 naming the fields, the consumer never half-reads it."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from gateway.schemas import OrgUnitTree
+    from libs.service_client import ServiceClient, UnexpectedBody
+    from tests.conftest import thread_server
+
+    tree = {"items": [{"code": "KZ", "name": "Kazakhstan", "kind": "country", "parent": None, "path": "KZ"}]}
+
+    async def good(_: Any) -> JSONResponse:
+        return JSONResponse(tree)
+
+    async def renamed(_: Any) -> JSONResponse:
+        return JSONResponse({"units": tree["items"]})
+
+    async def partial(_: Any) -> JSONResponse:
+        return JSONResponse({"items": [{"code": "KZ", "kind": "country", "path": "KZ"}]})
+
+    peer = Starlette(routes=[Route("/good", good), Route("/renamed", renamed), Route("/partial", partial)])
+    with thread_server(peer) as url:
+        client = ServiceClient(
+            gateway_url=gateway_url,
+            client_id="progress",
+            client_secret="test-service-secret",
+            target="gateway",
+            base_url=url,
+        )
+        try:
+            assert client.get_model("/good", OrgUnitTree).items[0].path == "KZ"
+            for path, fields in (("/renamed", {"items"}), ("/partial", {"items.0.name", "items.0.parent"})):
+                with pytest.raises(UnexpectedBody) as refused:
+                    client.get_model(path, OrgUnitTree)
+                assert refused.value.status == 502
+                assert {e["field"] for e in refused.value.extra["errors"]} == fields
+        finally:
+            client.close()
