@@ -15,12 +15,13 @@ from typing import Any
 
 import jwt
 from cryptography.fernet import Fernet
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from libs.encoding import b64url_encode
 from libs.outbox import utcnow
+from services.certificates import repository
 from services.certificates.keys import sign_jwt
-from services.certificates.models import Certificate, IssuerKey, StatusList
+from services.certificates.models import IssuerKey, StatusList
 from services.certificates.verification.model import TrustedKey
 
 LIST_LENGTH = 131_072  # bits: the spec's minimum, so one set bit says nothing about who it is
@@ -103,7 +104,7 @@ def status_list_credential(status: StatusList, issuer_id: str, public_url: str) 
 
 
 def get_or_create(session: Session, institute_id: str) -> StatusList:
-    status = session.get(StatusList, (institute_id, "revocation"))
+    status = repository.status_list(session, institute_id)
     if status is None:
         status = StatusList(institute_id=institute_id, length=LIST_LENGTH, bits=bytes(LIST_LENGTH // 8))
         session.add(status)
@@ -116,12 +117,7 @@ def allocate_index(session: Session, institute_id: str) -> int:
     status = get_or_create(session, institute_id)
     for _ in range(64):
         index = secrets.randbelow(status.length)
-        taken = session.exec(
-            select(Certificate.id).where(
-                Certificate.institute_id == institute_id, col(Certificate.status_index) == index
-            )
-        ).first()
-        if taken is None:
+        if not repository.status_index_taken(session, institute_id, index):
             return index
     raise RuntimeError(f"the status list of {institute_id} is nearly full")
 

@@ -129,8 +129,9 @@ class Record:
     superseded_by: str | None = None
 
     @property
-    def withdrawn(self) -> bool:
-        return self.revoked_at is not None or self.superseded_by is not None
+    def in_force(self) -> bool:
+        """Neither revoked nor superseded."""
+        return self.revoked_at is None and self.superseded_by is None
 
 
 StatusResult = Literal["not listed", "not checked", "not revoked", "revoked", "untrusted"]

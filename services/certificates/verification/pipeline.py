@@ -84,17 +84,18 @@ def verdict(
     dates: Finding | None,
     checks: dict[str, str],
 ) -> Outcome:
-    """What the checks add up to. An untrusted status list refuses the credential unless the registry
-    already says it is withdrawn; then the registry (revoked, superseded), the list's bit, the dates."""
+    """What the checks add up to. An untrusted status list refuses the credential, unless the registry
+    already says it is no longer in force; then, in order: the registry (revoked, superseded), the
+    list's bit, the dates."""
     checks = {**checks, "status_list": listed.result}
 
     def outcome(finding: Finding) -> Outcome:
         return Outcome(finding, checks, credential, record)
 
-    if listed.result == "untrusted" and not (record and record.withdrawn):
+    if listed.result == "untrusted" and (record is None or record.in_force):
         return outcome(Finding("status_untrusted", {"detail": listed.detail}))
     if record is not None:
-        checks["registry"] = "revoked" if record.withdrawn else "not revoked"
+        checks["registry"] = "not revoked" if record.in_force else "revoked"
         if record.revoked_at is not None:
             return outcome(Finding("revoked", {"on": record.revoked_at, "reason": record.revocation_reason}))
         if record.superseded_by is not None:
@@ -107,6 +108,7 @@ def verdict(
 
 
 def _status(credential: Credential, sources: Sources, institute_id: str) -> StatusCheck:
+    """The status step with what it reads: the issuer's list and keys, if the credential is listed."""
     if credential.status is None:
         return StatusCheck("not listed")
     list_jwt = sources.status_list(institute_id)
