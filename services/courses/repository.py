@@ -69,7 +69,7 @@ def with_ancestors(codes: set[str]) -> set[str]:
 
 def index_course(session: Session, course: Course, indicator_codes: set[str]) -> None:
     """Keep the catalogue's search index and competency filter in step with the latest version."""
-    session.exec(delete(CourseIndicator).where(col(CourseIndicator.course_id) == course.id))  # type: ignore[call-overload]
+    session.exec(delete(CourseIndicator).where(col(CourseIndicator.course_id) == course.id))
     session.add_all(
         CourseIndicator(course_id=course.id, code=code) for code in sorted(with_ancestors(indicator_codes))
     )
@@ -107,7 +107,7 @@ def framework_items(session: Session, framework_id: str) -> list[FrameworkItem]:
         session.exec(
             select(FrameworkItem)
             .where(FrameworkItem.framework_id == framework_id)
-            .order_by(FrameworkItem.position)
+            .order_by(col(FrameworkItem.position))
         )
     )
 

@@ -9,7 +9,7 @@ from libs.api import api, cached_json, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import PayloadTooLarge, Unprocessable
-from services.courses import case, packages, service
+from services.courses import case, case_import, packages, service
 from services.courses.schemas import (
     AnswerKeyDocument,
     AuthoringView,
@@ -261,7 +261,7 @@ async def export_framework(request: Request) -> Response:
 async def import_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
     package = case.parse_package(await read_json(request, dict))
-    framework = await in_transaction(request, case.import_package, package)
+    framework = await in_transaction(request, case_import.import_package, package)
     return json_response(
         {"id": framework.id, "code": framework.code},
         status_code=201,
