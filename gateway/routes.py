@@ -7,7 +7,14 @@ from starlette.routing import Route
 from gateway import service
 from gateway.keys import jwks
 from gateway.proxy import merged_openapi, proxy
-from gateway.schemas import LoginRequest, RefreshRequest, ServiceTokenRequest, TokenPair, UserPublic
+from gateway.schemas import (
+    LoginRequest,
+    OrgUnitTree,
+    RefreshRequest,
+    ServiceTokenRequest,
+    TokenPair,
+    UserPublic,
+)
 from gateway.state import state
 from gateway.web.routes import routes as web_routes
 from libs.api import api, json_response, read_json
@@ -25,6 +32,7 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     response=TokenPair,
     tags=["identity"],
     public=True,
+    errors={401: "the username or password is not correct, or the account is not active"},
 )
 async def login(request: Request) -> Response:
     body = await read_json(request, LoginRequest, max_bytes=SMALL)
@@ -46,6 +54,7 @@ async def login(request: Request) -> Response:
     response=TokenPair,
     tags=["identity"],
     public=True,
+    errors={401: "the refresh token is unknown, expired or already used (which revokes its session)"},
 )
 async def refresh(request: Request) -> Response:
     body = await read_json(request, RefreshRequest, max_bytes=SMALL)
@@ -77,6 +86,7 @@ async def logout(request: Request) -> Response:
     response=TokenPair,
     tags=["identity"],
     public=True,
+    errors={401: "the client is unknown or its secret is wrong", 403: "there is no such audience"},
 )
 async def service_token(request: Request) -> Response:
     body = await read_json(request, ServiceTokenRequest, max_bytes=SMALL)
@@ -90,17 +100,26 @@ async def service_token(request: Request) -> Response:
     return json_response(pair, headers={"Cache-Control": "no-store"})
 
 
-@api(summary="The signed-in user", response=UserPublic, tags=["identity"])
+@api(
+    summary="The signed-in user",
+    response=UserPublic,
+    tags=["identity"],
+    errors={401: "the account no longer exists", 403: None},
+)
 async def me(request: Request) -> Response:
     user = current_user(request)
     return json_response(await read_only(request, service.me, user.id))
 
 
-@api(summary="The org-unit tree (services copy it into their read models: ADR 0011)", tags=["identity"])
+@api(
+    summary="The org-unit tree (services copy it into their read models: ADR 0011)",
+    response=OrgUnitTree,
+    tags=["identity"],
+)
 async def org_units(request: Request) -> Response:
     current_user(request, "service", "analyst", "platform_admin")
     units = await read_only(request, service.org_units)
-    return json_response({"items": units}, headers={"Cache-Control": "private, max-age=60"})
+    return json_response(OrgUnitTree(items=units), headers={"Cache-Control": "private, max-age=60"})
 
 
 @api(summary="Public keys that verify access tokens (JWKS)", tags=["identity"], public=True)

@@ -71,15 +71,27 @@ def set_lang_cookie(response: Response, request: Request, lang: str) -> None:
 
 async def page_user(request: Request) -> Principal | None:
     """The signed-in person from the session cookies, refreshing an expired access token."""
+    user = await _access_cookie_user(request)
+    if user is None:
+        user = await _refreshed_user(request)
+    return user
+
+
+async def _access_cookie_user(request: Request) -> Principal | None:
     token = request.cookies.get(ACCESS_COOKIE)
-    if token:
-        try:
-            principal = Principal.from_claims(await state(request).verifier.verify(token))
-            user_id_var.set(principal.id)
-            request.state.token = token
-            return principal
-        except InvalidToken:
-            pass
+    if not token:
+        return None
+    try:
+        principal = Principal.from_claims(await state(request).verifier.verify(token))
+    except InvalidToken:
+        return None
+    user_id_var.set(principal.id)
+    request.state.token = token
+    return principal
+
+
+async def _refreshed_user(request: Request) -> Principal | None:
+    """Rotate the refresh cookie's token (the page's response sets the new pair: `render`)."""
     refresh = request.cookies.get(REFRESH_COOKIE)
     if not refresh:
         return None
@@ -90,7 +102,7 @@ async def page_user(request: Request) -> Principal | None:
         )
     except Unauthorized:
         return None
-    if pair is None:
+    if pair is None:  # a reused token: its whole session is revoked
         return None
     request.state.refreshed = pair
     request.state.token = pair.access_token

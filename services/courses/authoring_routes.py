@@ -64,6 +64,13 @@ async def _draft_body(request: Request) -> CourseDraft:
     response=AuthoringView,
     status=201,
     tags=["authoring"],
+    errors={
+        403: "the caller belongs to no institute",
+        409: "a course with this slug exists",
+        413: "a lesson is over the size limit",
+        422: "a lesson's Markdown has problems, the draft breaks a rule (ids, indicators, answer keys), or "
+        "translation_of names no course or one in this language",
+    },
 )
 async def create_course(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
@@ -76,6 +83,7 @@ async def create_course(request: Request) -> Response:
     summary="The working copy and workflow state of a course (its institute only), with its ETag",
     response=AuthoringView,
     tags=["authoring"],
+    errors={403: "the course belongs to another institute"},
 )
 async def get_draft(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
@@ -88,6 +96,15 @@ async def get_draft(request: Request) -> Response:
     body=CourseDraft,
     response=AuthoringView,
     tags=["authoring"],
+    errors={
+        403: "the course belongs to another institute",
+        409: "the course is in review or archived",
+        412: "the If-Match ETag names an older state of the draft (someone else saved)",
+        413: "a lesson is over the size limit",
+        422: "a lesson's Markdown has problems, the draft breaks a rule, or it changes slug, language or "
+        "translation_of",
+        428: "no If-Match",
+    },
 )
 async def put_draft(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
@@ -103,6 +120,12 @@ async def put_draft(request: Request) -> Response:
     summary="Submit the draft for review (422 if a module, lesson or quiz is empty; If-Match honoured)",
     response=AuthoringView,
     tags=["authoring"],
+    errors={
+        403: "the course belongs to another institute",
+        409: "the course is not a draft",
+        412: "the If-Match ETag names an older state of the draft",
+        422: "a module, lesson or quiz is empty, or the draft breaks a rule",
+    },
 )
 async def submit(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
@@ -119,6 +142,11 @@ async def submit(request: Request) -> Response:
     body=ReviewDecision,
     response=AuthoringView,
     tags=["authoring"],
+    errors={
+        403: "the course belongs to another institute",
+        409: "the course is not in review",
+        422: "a course sent back needs a comment, or a comment names an item the draft lacks",
+    },
 )
 async def review(request: Request) -> Response:
     user = current_user(request, "institute_admin")
@@ -131,6 +159,7 @@ async def review(request: Request) -> Response:
     summary="Archive a course: it leaves the catalogue; enrolled learners keep their version",
     response=AuthoringView,
     tags=["authoring"],
+    errors={403: "the course belongs to another institute", 409: "the course is already archived"},
 )
 async def archive(request: Request) -> Response:
     user = current_user(request, "institute_admin")
@@ -143,6 +172,7 @@ async def archive(request: Request) -> Response:
     summary="The draft against the latest published version, both sides of every change (its institute)",
     response=DraftDiff,
     tags=["authoring"],
+    errors={403: "the course belongs to another institute"},
 )
 async def draft_diff(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
@@ -154,6 +184,7 @@ async def draft_diff(request: Request) -> Response:
     "original a translation is made from",
     response=CourseContent,
     tags=["authoring"],
+    errors={403: "the course belongs to another institute", 404: "the course has no published version"},
 )
 async def source(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
@@ -168,6 +199,10 @@ async def source(request: Request) -> Response:
     response=AuthoringView,
     status=201,
     tags=["authoring"],
+    errors={
+        403: "the original belongs to another institute",
+        409: "the original is not published, its family has this language, or the slug is taken",
+    },
 )
 async def create_translation(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
@@ -199,6 +234,7 @@ class PreviewBody(BaseModel):
     body=PreviewBody,
     response=LessonPreview,
     tags=["authoring"],
+    errors={413: "the lesson is over the size limit"},
 )
 async def preview(request: Request) -> Response:
     current_user(request, *authoring.EDITORS)
@@ -222,6 +258,7 @@ async def preview(request: Request) -> Response:
     response=IndicatorList,
     tags=["frameworks"],
     public=True,
+    errors={404: "no such framework", 422: "a query parameter is not valid"},
 )
 async def search_indicators(request: Request) -> Response:
     query = parse_query(request, IndicatorQuery)
@@ -261,6 +298,13 @@ async def _upload(request: Request, limit: int) -> tuple[bytes, str | None]:
     response=ImageInfo,
     status=201,
     tags=["authoring"],
+    errors={
+        403: "the course belongs to another institute",
+        409: "the course is in review or archived",
+        413: "the file is over the upload cap, or the image has too many pixels",
+        415: "the body is not multipart/form-data, or the file is not a PNG, JPEG, WebP, GIF or BMP image",
+        422: "no file, no alt text (or over 300 characters), or an image that cannot fit the byte budget",
+    },
 )
 async def upload_image(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
@@ -281,7 +325,12 @@ async def upload_image(request: Request) -> Response:
     return json_response(stored, status_code=201, headers={"Location": stored.url})
 
 
-@api(summary="The images uploaded for a course (its institute)", response=list[ImageInfo], tags=["authoring"])
+@api(
+    summary="The images uploaded for a course (its institute)",
+    response=list[ImageInfo],
+    tags=["authoring"],
+    errors={403: "the course belongs to another institute"},
+)
 async def list_images(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
     return json_response(
@@ -289,7 +338,12 @@ async def list_images(request: Request) -> Response:
     )
 
 
-@api(summary="An image (immutable: cached for a year)", tags=["courses"], public=True)
+@api(
+    summary="An image (immutable: cached for a year)",
+    tags=["courses"],
+    public=True,
+    errors={404: "no such image"},
+)
 async def get_image(request: Request) -> Response:
     row = await read_only(request, images.served, request.path_params["name"])
     headers = {

@@ -9,13 +9,15 @@ from libs.api import api, cached_json, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import Unprocessable
-from services.courses import authoring, authoring_routes, case, diffs, packages, service
+from services.courses import authoring, authoring_routes, case, case_import, diffs, packages, service
 from services.courses.authoring_routes import read_body
 from services.courses.schemas import (
     AnswerKeyDocument,
     AuthoringView,
+    CaseExport,
     CataloguePage,
     CatalogueQuery,
+    CourseDetail,
     CourseSummary,
     LessonPage,
     VersionDiff,
@@ -30,6 +32,7 @@ PREFIX = "/api/v1/courses"
     response=CataloguePage,
     tags=["courses"],
     public=True,
+    errors={422: "a query parameter is not valid"},
 )
 async def list_courses(request: Request) -> Response:
     query = parse_query(request, CatalogueQuery)
@@ -40,6 +43,7 @@ async def list_courses(request: Request) -> Response:
 
 @api(
     summary="A published course with its latest version's outline (no answer keys)",
+    response=CourseDetail,
     tags=["courses"],
     public=True,
 )
@@ -75,7 +79,11 @@ async def get_answer_key(request: Request) -> Response:
     return cached_json(request, key, max_age=3600, private=True)
 
 
-@api(summary="Published versions are immutable: any write is refused with 409", tags=["authoring"])
+@api(
+    summary="Published versions are immutable: any write is refused with 409",
+    tags=["authoring"],
+    errors={409: "the version is published and cannot change (always, for a version that exists)"},
+)
 async def edit_version(request: Request) -> Response:
     current_user(request, *authoring.EDITORS)
     p = request.path_params
@@ -94,6 +102,7 @@ class DiffQuery(BaseModel):
     response=VersionDiff,
     tags=["courses"],
     public=True,
+    errors={422: "from or to is missing or not a version number"},
 )
 async def diff(request: Request) -> Response:
     query = parse_query(request, DiffQuery)
@@ -120,22 +129,35 @@ async def list_frameworks(request: Request) -> Response:
     return cached_json(request, rows, max_age=300)
 
 
-@api(summary="A competency framework as a 1EdTech CASE 1.1 CFPackage", tags=["frameworks"], public=True)
+@api(
+    summary="A competency framework as a 1EdTech CASE 1.1 CFPackage",
+    response=CaseExport,
+    tags=["frameworks"],
+    public=True,
+)
 async def export_framework(request: Request) -> Response:
     base = state(request).settings.public_url.rstrip("/")
-    package = await read_only(request, case.export_package, request.path_params["code"], base)
-    return cached_json(request, package, max_age=300)
+    package = CaseExport.model_validate(
+        await read_only(request, case.export_package, request.path_params["code"], base)
+    )
+    return cached_json(request, package.model_dump(mode="json", exclude_unset=True), max_age=300)
 
 
 @api(
     summary="Import a CASE 1.1 CFPackage (422 naming item and field; all or nothing)",
     status=201,
     tags=["frameworks"],
+    errors={
+        400: "the body is not valid JSON",
+        409: "the framework exists already",
+        413: "the body is too large",
+        422: "the package does not fit CASE 1.1 or its items do not hold together (each problem names item and field)",
+    },
 )
 async def import_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
     package = case.parse_package(await read_json(request, dict))
-    framework = await in_transaction(request, case.import_package, package)
+    framework = await in_transaction(request, case_import.import_package, package)
     return json_response(
         {"id": framework.id, "code": framework.code},
         status_code=201,
@@ -148,6 +170,10 @@ async def import_framework(request: Request) -> Response:
     body=case.DeriveRequest,
     status=201,
     tags=["frameworks"],
+    errors={
+        409: "a framework with the new code exists already",
+        422: "an edit, retirement or addition names an item the source lacks, or a code it uses",
+    },
 )
 async def derive_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
@@ -194,6 +220,12 @@ async def export_package(request: Request) -> Response:
     response=AuthoringView,
     status=201,
     tags=["packages"],
+    errors={
+        403: "the caller belongs to no institute",
+        409: "a course with the package's slug exists",
+        413: "the package, a file in it or what it unpacks to is too large",
+        422: "the body is not application/zip, or the package has problems (each with file and line)",
+    },
 )
 async def import_package(request: Request) -> Response:
     user = current_user(request, *authoring.EDITORS)
