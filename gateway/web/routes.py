@@ -12,7 +12,7 @@ from starlette.routing import Route
 from gateway import service
 from gateway.proxy import merged_openapi
 from gateway.state import state
-from gateway.web import analytics, certificates, courses, progress
+from gateway.web import analytics, authoring, certificates, courses, progress, review
 from gateway.web.app import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -117,6 +117,7 @@ SCRIPTS = {
     "offline.js": "public, max-age=86400",
     "sw-queue.js": "public, max-age=86400",
     "certificates.js": "public, max-age=86400",
+    "editor.js": "public, max-age=86400",
 }
 
 
@@ -133,6 +134,8 @@ async def script(request: Request) -> Response:
 
 routes = [
     *courses.routes,
+    *authoring.routes,
+    *review.routes,
     *certificates.routes,
     *analytics.routes,
     *progress.routes,
