@@ -11,7 +11,7 @@ help:
 	@echo "make test   run the whole test suite (real PostgreSQL, Redis, Celery, Chromium)"
 	@echo "make demo   walk one teacher's journey against the platform and print each step"
 	@echo "make bench  run the benchmarks (results go to docs/benchmarks.md by hand)"
-	@echo "make lint   ruff and the migration drift check"
+	@echo "make lint   ruff, ruff format --check, mypy --strict, the migration drift check"
 	@echo "make messages  extract UI strings, update every catalogue in gateway/web/locale (docs/i18n.md)"
 	@echo "make seed-large [TEACHERS=100000]  a national population for the dashboards (deploy/seed_large.py)"
 
@@ -36,15 +36,18 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
-	$(BIN)/python -m ruff check .
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) browser
 	$(BIN)/python -m bench
 
+# The gate every change passes (docs/adr/0012): ruff (incl. complexity and logging rules), one format,
+# mypy --strict over libs, gateway, services and deploy, and the migrations matching the models.
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m libs.migrate all check
 
 # UI strings: extract into the template, then update (or create) the catalogue of every language in

@@ -23,7 +23,7 @@ Say = Callable[[str], None]
 
 
 def _password(username: str) -> str:
-    return next(u["password"] for u in DEMO_USERS if u["username"] == username)
+    return next(str(u["password"]) for u in DEMO_USERS if u["username"] == username)
 
 
 def _poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, what: str) -> Any:

@@ -18,60 +18,20 @@ PostgreSQL). Run after `python -m libs.migrate all upgrade` (and, for the demo, 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import random
 import sys
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, Table, insert, select, text
 
-from deploy.seed import NS, fixed_id
+from deploy.population import COURSES, Population, Teachers, Unit, paths_of, tree
+from deploy.seed import fixed_id
 from libs.db import create_db_engine, session_scope
-
-REGIONS = [
-    ("KZ-AKM", "Akmola Region"),
-    ("KZ-AKT", "Aktobe Region"),
-    ("KZ-ALM", "Almaty Region"),
-    ("KZ-ATY", "Atyrau Region"),
-    ("KZ-VOS", "East Kazakhstan Region"),
-    ("KZ-ZHA", "Jambyl Region"),
-    ("KZ-ZAP", "West Kazakhstan Region"),
-    ("KZ-KAR", "Karaganda Region"),
-    ("KZ-KUS", "Kostanay Region"),
-    ("KZ-KZY", "Kyzylorda Region"),
-    ("KZ-MAN", "Mangystau Region"),
-    ("KZ-PAV", "Pavlodar Region"),
-    ("KZ-SEV", "North Kazakhstan Region"),
-    ("KZ-YUZ", "Turkistan Region"),
-]
-COURSES = [
-    (f"large-course-{i}", title, lang, inst)
-    for i, (title, lang, inst) in enumerate(
-        [
-            ("Formative assessment with digital tools", "en", "NDI"),
-            ("Формативное оценивание", "ru", "NDI"),
-            ("Цифрлық құралдармен бағалау", "kk", "NDI"),
-            ("Safe internet in school", "ru", "ORLEU"),
-            ("Data literacy for teachers", "en", "ORLEU"),
-            ("Жобалық оқыту", "kk", "ORLEU"),
-            ("Инклюзивное образование онлайн", "ru", "NIS"),
-            ("Coding in the classroom", "en", "NIS"),
-        ]
-    )
-]
-QUIZ_ANSWERS = {
-    "right": {"q1a": "b", "q1b": False, "q1c": 70},
-    "half": {"q1a": "b", "q1b": True, "q1c": 1},
-    "wrong": {"q1a": "a", "q1b": True, "q1c": 1},
-}
-EXPERIENCED = "http://adlnet.gov/expapi/verbs/experienced"
-PASSED, FAILED = "http://adlnet.gov/expapi/verbs/passed", "http://adlnet.gov/expapi/verbs/failed"
 
 
 class Progress:
@@ -92,43 +52,6 @@ class Progress:
             sys.stderr.flush()
             if self.done >= self.total:
                 sys.stderr.write("\n")
-
-
-def tree(rng: random.Random, districts: int, schools: int) -> list[tuple[str, str, str, str | None]]:
-    """(code, name, kind, parent code), country first; districts and schools spread unevenly."""
-    units: list[tuple[str, str, str, str | None]] = [("KZ", "Kazakhstan", "country", None)]
-    weights = [rng.uniform(0.5, 1.8) for _ in REGIONS]
-    per_region = _split(districts, weights, rng)
-    district_codes = []
-    for (code, name), count in zip(REGIONS, per_region, strict=True):
-        units.append((code, name, "region", "KZ"))
-        for d in range(1, count + 1):
-            district_codes.append(f"{code}-D{d:02d}")
-            units.append((f"{code}-D{d:02d}", f"{name.split()[0]} District {d}", "district", code))
-    per_district = _split(schools, [rng.uniform(0.3, 2.0) for _ in district_codes], rng)
-    for district, count in zip(district_codes, per_district, strict=True):
-        for s in range(1, count + 1):
-            units.append((f"{district}-S{s:03d}", f"School No. {s} ({district})", "school", district))
-    return units
-
-
-def _split(total: int, weights: list[float], rng: random.Random) -> list[int]:
-    scale = total / sum(weights)
-    counts = [max(1, int(w * scale)) for w in weights]
-    while sum(counts) < total:
-        counts[rng.randrange(len(counts))] += 1
-    while sum(counts) > total:
-        i = rng.randrange(len(counts))
-        if counts[i] > 1:
-            counts[i] -= 1
-    return counts
-
-
-def paths_of(units: list[tuple[str, str, str, str | None]]) -> dict[str, str]:
-    paths: dict[str, str] = {}
-    for code, _, _, parent in units:
-        paths[code] = f"{paths[parent]}/{code}" if parent else code
-    return paths
 
 
 # -- writing ----------------------------------------------------------------------------------------
@@ -153,7 +76,7 @@ class Writer:
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(
                         [
@@ -166,11 +89,17 @@ class Writer:
             raw.close()
 
 
-def seed_gateway_tree(url: str, units: list[tuple[str, str, str, str | None]]) -> int:
+def _table(model: type[Any]) -> Table:
+    table = model.__table__  # SQLModel sets it on each table class; the checker cannot see it
+    assert isinstance(table, Table)
+    return table
+
+
+def seed_gateway_tree(url: str, units: list[Unit]) -> int:
     from gateway.models import OrgUnit
 
     engine = create_db_engine(url)
-    table = OrgUnit.__table__  # type: ignore[attr-defined]
+    table = _table(OrgUnit)
     with engine.connect() as conn:
         existing = {row[0] for row in conn.execute(select(table.c.code))}
     paths = paths_of(units)
@@ -219,179 +148,74 @@ def answer_key(course_id: str) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def generate(  # noqa: C901 - TODO(house): split
-    progress_url: str,
-    units: list[tuple[str, str, str, str | None]],
-    teachers: int,
-    rng: random.Random,
-    now: datetime,
-) -> dict[str, int]:
-    """Enrolments, statements, submissions, completions and certificate facts into progress."""
-    from services.progress import analytics, service
-    from services.progress.models import (
-        CertificateFact,
-        Completion,
-        Enrolment,
-        Statement,
-        Submission,
-    )
+FLUSH_ROWS = 20_000
 
-    engine = create_db_engine(progress_url)
+
+def store_reference_data(engine: Engine, units: list[Unit]) -> dict[str, Any]:
+    """The org-unit read model and every course's answer key in progress; returns the answer key."""
+    from gateway.schemas import OrgUnitNode
+    from services.courses.schemas import AnswerKeyDocument
+    from services.progress import service
+    from services.progress.analytics.service import upsert_org_units
+
+    paths = paths_of(units)
     with session_scope(engine) as session:
-        rows = [
-            {"code": c, "name": n, "kind": k, "parent": p, "path": paths_of(units)[c]} for c, n, k, p in units
-        ]
-        analytics.upsert_org_units(session, rows)
+        nodes = [OrgUnitNode(code=c, name=n, kind=k, parent=p, path=paths[c]) for c, n, k, p in units]
+        upsert_org_units(session, nodes)
         key = answer_key("x")
         for course_id, *_ in COURSES:
-            service.store_answer_key(session, course_id, 1, {**key, "course_id": course_id})
-    key = answer_key("x")
-    grade = {name: service.grade_quiz(key["quizzes"][0], answers) for name, answers in QUIZ_ANSWERS.items()}
-    lessons = key["lessons"]
-    paths = paths_of(units)
-    schools = [code for code, _, kind, _ in units if kind == "school"]
-    region_of = {code: paths[code].split("/")[1] for code in schools}
-    district_of = {code: paths[code].split("/")[2] for code in schools}
-    propensity = {code: rng.uniform(0.25, 0.85) for code, _ in REGIONS}
-    district_noise = {d: rng.uniform(-0.15, 0.15) for d in sorted(set(district_of.values()))}
-    school_weights = [rng.uniform(0.2, 3.0) for _ in schools]
-    institutes = {inst: str(uuid.uuid5(NS, f"institute:{inst}")) for inst in ("NDI", "ORLEU", "NIS")}
-    tables = {
-        name: model.__table__
-        for name, model in (  # type: ignore[attr-defined]
-            ("enrolments", Enrolment),
-            ("statements", Statement),
-            ("submissions", Submission),
-            ("completions", Completion),
-            ("certificates", CertificateFact),
+            document = AnswerKeyDocument.model_validate({**key, "course_id": course_id})
+            service.store_answer_key(session, course_id, 1, document)
+    return answer_key("x")
+
+
+class Batches:
+    """Rows per progress table, written all together (enrolments first: the others refer to them)."""
+
+    ORDER = ("enrolments", "completions", "submissions", "statements", "certificates")
+
+    def __init__(self, engine: Engine) -> None:
+        from services.progress.models import CertificateFact, Completion, Enrolment, Statement, Submission
+
+        models = (Enrolment, Completion, Submission, Statement, CertificateFact)
+        self.tables = {name: _table(model) for name, model in zip(self.ORDER, models, strict=True)}
+        self.writer = Writer(engine)
+        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in self.ORDER}
+        self.counts = dict.fromkeys(
+            ("enrolments", "statements", "submissions", "completions", "certificates"), 0
         )
-    }
-    writer = Writer(engine)
-    buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
-    counts = dict.fromkeys(tables, 0)
-    bar = Progress(teachers, "teachers")
-    homepage = "https://ustaz.example"
 
-    def flush(force: bool = False) -> None:
-        """All tables at once (enrolments first: the others refer to them) when any buffer is full."""
-        if not force and max(len(b) for b in buffers.values()) < 20_000:
+    def add(self, name: str, row: dict[str, Any]) -> None:
+        self.rows[name].append(row)
+
+    def flush(self, force: bool = False) -> None:
+        """Write when any table has FLUSH_ROWS waiting (or always, with `force`)."""
+        if not force and max(len(rows) for rows in self.rows.values()) < FLUSH_ROWS:
             return
-        for name in ("enrolments", "completions", "submissions", "statements", "certificates"):
-            if buffers[name]:
-                writer.write(tables[name], buffers[name])
-                counts[name] += len(buffers[name])
-                buffers[name] = []
+        for name in self.ORDER:
+            if self.rows[name]:
+                self.writer.write(self.tables[name], self.rows[name])
+                self.counts[name] += len(self.rows[name])
+                self.rows[name] = []
 
-    school_picks = rng.choices(schools, weights=school_weights, k=teachers)
+
+def generate(
+    progress_url: str, units: list[Unit], teachers: int, rng: random.Random, now: datetime
+) -> dict[str, int]:
+    """Enrolments, statements, submissions, completions and certificate facts into progress."""
+    engine = create_db_engine(progress_url)
+    key = store_reference_data(engine, units)
+    draw = Teachers(Population.draw(units, teachers, rng), key, rng, now)
+    out = Batches(engine)
+    bar = Progress(teachers, "teachers")
     for n in range(teachers):
-        school = school_picks[n]
-        path = paths[school]
-        user_id = f"teacher-{n:07d}"
-        p_complete = min(0.95, max(0.05, propensity[region_of[school]] + district_noise[district_of[school]]))
-        for course_id, title, lang, inst in rng.sample(COURSES, rng.choice((1, 1, 2, 2, 2, 3, 3, 4, 5))):
-            enrolment_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            enrolled_at = now - timedelta(days=rng.uniform(0, 365))
-            started = rng.random() < min(0.98, p_complete + 0.2)
-            completes = started and rng.random() < p_complete / min(0.98, p_complete + 0.2)
-            completed_at = enrolled_at + timedelta(days=rng.expovariate(1 / 21)) if completes else None
-            if completed_at and completed_at > now:
-                completed_at = now
-            buffers["enrolments"].append(
-                {
-                    "id": enrolment_id,
-                    "user_id": user_id,
-                    "user_name": "",
-                    "course_id": course_id,
-                    "version": 1,
-                    "course_title": title,
-                    "language": lang,
-                    "institute_id": institutes[inst],
-                    "org_path": path,
-                    "status": "completed" if completes else "active",
-                    "enrolled_at": enrolled_at,
-                    "completed_at": completed_at,
-                    "deadline": None,
-                    "require_lessons": False,
-                    "enrolled_by": None,
-                }
-            )
-            if not started:
-                continue
-            last = completed_at or min(now, enrolled_at + timedelta(days=rng.uniform(0.1, 60)))
-            for lesson in lessons[: rng.randint(1, len(lessons))]:
-                moment = enrolled_at + (last - enrolled_at) * rng.random()
-                statement_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-                activity = f"urn:ustaz:course:{course_id}/item/{lesson}"
-                body = {
-                    "id": statement_id,
-                    "actor": {"account": {"homePage": homepage, "name": user_id}},
-                    "verb": {"id": EXPERIENCED},
-                    "object": {"id": activity},
-                }
-                buffers["statements"].append(
-                    {
-                        "id": statement_id,
-                        "user_id": user_id,
-                        "course_id": course_id,
-                        "verb": EXPERIENCED,
-                        "activity_id": activity,
-                        "body": body,
-                        "digest": hashlib.sha256(statement_id.encode()).hexdigest(),
-                        "timestamp": moment,
-                        "stored": moment,
-                        "future_timestamp": False,
-                        "voided": False,
-                        "voids": None,
-                    }
-                )
-            outcomes = (
-                (["wrong"] * rng.randint(0, 1) + ["right"]) if completes else [rng.choice(("half", "wrong"))]
-            )
-            for attempt, outcome in enumerate(outcomes):
-                score, passed, results = grade[outcome]
-                submitted = last - timedelta(minutes=10 * (len(outcomes) - attempt))
-                buffers["submissions"].append(
-                    {
-                        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                        "enrolment_id": enrolment_id,
-                        "user_id": user_id,
-                        "quiz_id": "q1",
-                        "answers": QUIZ_ANSWERS[outcome],
-                        "status": "graded",
-                        "score": score,
-                        "passed": passed,
-                        "results": results,
-                        "submitted_at": submitted,
-                        "graded_at": submitted + timedelta(seconds=2),
-                        "requeued_at": None,
-                    }
-                )
-            if completed_at is not None:
-                buffers["completions"].append(
-                    {
-                        "enrolment_id": enrolment_id,
-                        "user_id": user_id,
-                        "course_id": course_id,
-                        "version": 1,
-                        "org_path": path,
-                        "completed_at": completed_at,
-                    }
-                )
-                if rng.random() < 0.9:
-                    buffers["certificates"].append(
-                        {
-                            "certificate_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                            "user_id": user_id,
-                            "course_id": course_id,
-                            "issued_at": completed_at + timedelta(minutes=1),
-                        }
-                    )
+        draw.teacher(n, out)
         bar.step()
         if n % 2000 == 1999:
-            flush()
-    flush(force=True)
+            out.flush()
+    out.flush(force=True)
     engine.dispose()
-    return counts
+    return out.counts
 
 
 def seed_registry_large(
@@ -468,7 +292,7 @@ def seed_registry_large(
 
 
 def build_rollups(progress_url: str) -> float:
-    from services.progress import rollups
+    from services.progress.analytics import rollups
 
     engine = create_db_engine(progress_url)
     started = time.monotonic()

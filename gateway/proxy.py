@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from gateway.openapi import merge
 from gateway.state import state
 from libs.errors import BadGateway, GatewayTimeout, NotFound, PayloadTooLarge
 from libs.logs import request_id_var
@@ -104,28 +105,24 @@ async def proxy(request: Request) -> Response:
 
 
 async def merged_openapi(request: Request) -> dict[str, Any]:
-    """The gateway's own spec plus each service's, fetched and cached for a minute."""
-    cached = getattr(request.app.state, "merged_openapi", None)  # not built yet
+    """The gateway's own document plus each service's (gateway/openapi.py), fetched and cached for a
+    minute once every service answered."""
+    st = state(request)
+    cached: tuple[float, dict[str, Any]] | None = getattr(st, "merged_openapi", None)  # not built yet
     if cached and cached[0] > time.monotonic():
         return cached[1]
-    spec: dict[str, Any] = {**state(request).openapi, "info": {"title": "Ustaz API", "version": "1"}}
-    paths = dict(spec["paths"])
-    schemas = dict(spec["components"]["schemas"])
-    missing = []
-    for name, url in state(request).settings.upstreams.items():
-        try:
-            response = await state(request).http.get(f"{url}/openapi.json", timeout=3)
-            response.raise_for_status()
-        except Exception:
-            missing.append(name)
-            continue
-        part = response.json()
-        paths.update(part.get("paths", {}))
-        schemas.update(part.get("components", {}).get("schemas", {}))
-    spec["paths"] = dict(sorted(paths.items()))
-    spec["components"] = {**spec["components"], "schemas": schemas}
-    if missing:
-        spec["info"]["x-unavailable-services"] = missing
-    else:
-        state(request).merged_openapi = (time.monotonic() + 60, spec)
+    parts = {name: await _service_openapi(request, url) for name, url in st.settings.upstreams.items()}
+    spec = merge(st.openapi, parts)
+    if all(part is not None for part in parts.values()):
+        st.merged_openapi = (time.monotonic() + 60, spec)
     return spec
+
+
+async def _service_openapi(request: Request, url: str) -> dict[str, Any] | None:
+    try:
+        response = await state(request).http.get(f"{url}/openapi.json", timeout=3)
+        response.raise_for_status()
+        part: dict[str, Any] = response.json()
+    except Exception:  # down, slow or not answering JSON: the document names it unavailable
+        return None
+    return part

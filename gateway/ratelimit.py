@@ -13,6 +13,7 @@ from libs.errors import problem
 
 log = logging.getLogger("ustaz.ratelimit")
 WINDOW = 60
+LIMITED_PREFIXES = ("/api/", "/auth/")  # the JSON API; pages and static files are not limited
 _SCRIPT = """
 local out = {}
 for i, key in ipairs(KEYS) do
@@ -36,7 +37,7 @@ class RateLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not (path.startswith("/api/") or path.startswith("/auth/")):
+        if scope["type"] != "http" or not path.startswith(LIMITED_PREFIXES):
             await self.app(scope, receive, send)
             return
         window = int(time.time()) // WINDOW

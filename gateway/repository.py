@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
-from gateway.models import Institute, OrgUnit, RefreshToken, User
+from gateway.models import OrgUnit, RefreshToken, User
 
 
 def user_by_login(session: Session, login: str) -> User | None:
@@ -25,20 +25,6 @@ def org_unit_by_code(session: Session, code: str) -> OrgUnit | None:
     return session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
 
 
-def org_units_under(session: Session, path: str) -> list[OrgUnit]:
-    return list(
-        session.exec(
-            select(OrgUnit)
-            .where((OrgUnit.path == path) | (OrgUnit.path.startswith(path + "/")))
-            .order_by(OrgUnit.path)
-        )
-    )  # type: ignore[union-attr]
-
-
-def institute_by_code(session: Session, code: str) -> Institute | None:
-    return session.exec(select(Institute).where(Institute.code == code)).first()
-
-
 def refresh_token_by_hash(session: Session, token_hash: str) -> RefreshToken | None:
     return session.exec(select(RefreshToken).where(RefreshToken.token_hash == token_hash)).first()
 
@@ -46,9 +32,6 @@ def refresh_token_by_hash(session: Session, token_hash: str) -> RefreshToken | N
 def revoke_family(session: Session, family_id: str, when: datetime) -> None:
     session.execute(
         update(RefreshToken)
-        .where(
-            RefreshToken.family_id == family_id,  # type: ignore[arg-type]
-            RefreshToken.revoked_at.is_(None),
-        )  # type: ignore[union-attr]
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=when)
     )

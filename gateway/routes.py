@@ -11,7 +11,14 @@ from gateway.registry.account_routes import routes as account_routes
 from gateway.registry.account_routes import throttled_login
 from gateway.registry.clients import emis_token
 from gateway.registry.routes import routes as registry_routes
-from gateway.schemas import LoginRequest, RefreshRequest, ServiceTokenRequest, TokenPair, UserPublic
+from gateway.schemas import (
+    LoginRequest,
+    OrgUnitTree,
+    RefreshRequest,
+    ServiceTokenRequest,
+    TokenPair,
+    UserPublic,
+)
 from gateway.state import state
 from gateway.web.routes import routes as web_routes
 from libs.api import api, json_response, read_json
@@ -29,6 +36,7 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     response=TokenPair,
     tags=["identity"],
     public=True,
+    errors={401: "the username or password is not correct, or the account is not active"},
 )
 async def login(request: Request) -> Response:
     body = await read_json(request, LoginRequest, max_bytes=SMALL)
@@ -42,6 +50,7 @@ async def login(request: Request) -> Response:
     response=TokenPair,
     tags=["identity"],
     public=True,
+    errors={401: "the refresh token is unknown, expired or already used (which revokes its session)"},
 )
 async def refresh(request: Request) -> Response:
     body = await read_json(request, RefreshRequest, max_bytes=SMALL)
@@ -73,6 +82,7 @@ async def logout(request: Request) -> Response:
     response=TokenPair,
     tags=["identity"],
     public=True,
+    errors={401: "the client is unknown or its secret is wrong", 403: "there is no such audience"},
 )
 async def service_token(request: Request) -> Response:
     body = await read_json(request, ServiceTokenRequest, max_bytes=SMALL)
@@ -86,17 +96,26 @@ async def service_token(request: Request) -> Response:
     return json_response(pair, headers={"Cache-Control": "no-store"})
 
 
-@api(summary="The signed-in user", response=UserPublic, tags=["identity"])
+@api(
+    summary="The signed-in user",
+    response=UserPublic,
+    tags=["identity"],
+    errors={401: "the account no longer exists", 403: None},
+)
 async def me(request: Request) -> Response:
     user = current_user(request)
     return json_response(await read_only(request, service.me, user.id))
 
 
-@api(summary="The org-unit tree (services copy it into their read models: ADR 0011)", tags=["identity"])
+@api(
+    summary="The org-unit tree (services copy it into their read models: ADR 0011)",
+    response=OrgUnitTree,
+    tags=["identity"],
+)
 async def org_units(request: Request) -> Response:
     current_user(request, "service", "analyst", "platform_admin")
     units = await read_only(request, service.org_units)
-    return json_response({"items": units}, headers={"Cache-Control": "private, max-age=60"})
+    return json_response(OrgUnitTree(items=units), headers={"Cache-Control": "private, max-age=60"})
 
 
 @api(summary="Public keys that verify access tokens (JWKS)", tags=["identity"], public=True)

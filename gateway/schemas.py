@@ -43,11 +43,26 @@ class UserPublic(BaseModel):
     lang: str
 
 
-class OrgUnitPublic(BaseModel):
+# -- bodies other services read ----------------------------------------------------------------------
+# The gateway's route serialises through these; the consumer validates with
+# `libs.service_client.ServiceClient.get_model`.
+
+
+class OrgUnitNode(BaseModel):
     code: str
     name: str
-    kind: str
-    path: str
+    kind: str  # country | region | district | school
+    parent: str | None = Field(description="The parent's code; none for a country")
+    path: str = Field(description="Codes from the country down, joined by /")
+    # The registry's additions (docs/registry.md): names per language, retirement.
+    names: dict[str, str] = Field(default_factory=dict, description="The name per UI language")
+    retired: bool = Field(default=False, description="Retired units stay, with their history")
+
+
+class OrgUnitTree(BaseModel):
+    """GET /org-units: every org unit, country first (services copy it into their read models: ADR 0011)."""
+
+    items: list[OrgUnitNode]
 
 
 # -- event payloads the gateway emits (libs/events.py: who consumes them) ---------------------------

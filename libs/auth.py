@@ -8,10 +8,9 @@ per `refresh_interval`, so forged `kid`s cannot make us hammer the gateway).
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,18 +137,9 @@ class TokenVerifier:
         return claims
 
     async def _verify(self, token: str) -> dict[str, Any]:
+        key = await self.keys.get(key_id(token))
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError as exc:
-            raise InvalidToken("the token is malformed") from exc
-        if header.get("alg") not in ALGORITHMS:
-            raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
-        kid = header.get("kid")
-        if not isinstance(kid, str):
-            raise InvalidToken("the token has no key id (kid)")
-        key = await self.keys.get(kid)
-        try:
-            return jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=ALGORITHMS,
@@ -158,18 +148,40 @@ class TokenVerifier:
                 options={"require": REQUIRED_CLAIMS},
                 leeway=10,
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise InvalidToken("the token has expired") from exc
-        except jwt.InvalidAudienceError as exc:
-            raise InvalidToken("the token is not meant for this service (aud)") from exc
-        except jwt.InvalidIssuerError as exc:
-            raise InvalidToken("the token was not issued by this platform (iss)") from exc
-        except jwt.MissingRequiredClaimError as exc:
-            raise InvalidToken(f"the token lacks the required claim {exc.claim!r}") from exc
-        except jwt.InvalidSignatureError as exc:
-            raise InvalidToken("the token's signature is not valid") from exc
         except jwt.InvalidTokenError as exc:
-            raise InvalidToken(f"the token is not valid: {exc}") from exc
+            raise InvalidToken(refusal(exc)) from exc
+        return claims
+
+
+def key_id(token: str) -> str:
+    """The `kid` of a token whose header names an accepted algorithm (read before any key is looked up)."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError as exc:
+        raise InvalidToken("the token is malformed") from exc
+    if header.get("alg") not in ALGORITHMS:
+        raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise InvalidToken("the token has no key id (kid)")
+    return kid
+
+
+# Why a decoded token is refused, most specific first.
+REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.ExpiredSignatureError, "the token has expired"),
+    (jwt.InvalidAudienceError, "the token is not meant for this service (aud)"),
+    (jwt.InvalidIssuerError, "the token was not issued by this platform (iss)"),
+    (jwt.InvalidSignatureError, "the token's signature is not valid"),
+)
+
+
+def refusal(exc: jwt.InvalidTokenError) -> str:
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"the token lacks the required claim {exc.claim!r}"
+    return next(
+        (reason for kind, reason in REFUSALS if isinstance(exc, kind)), f"the token is not valid: {exc}"
+    )
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:
@@ -218,22 +230,3 @@ def current_user(request: Request, *roles: str) -> Principal:
     if roles and not user.has(*roles):
         raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
     return user
-
-
-def requires_role(
-    *roles: str,
-) -> Callable[[Callable[[Request], Awaitable[Response]]], Callable[[Request], Awaitable[Response]]]:
-    """Route decorator: 401 without a valid token, 403 without one of `roles`."""
-
-    def decorate(
-        handler: Callable[[Request], Awaitable[Response]],
-    ) -> Callable[[Request], Awaitable[Response]]:
-        @functools.wraps(handler)
-        async def wrapper(request: Request) -> Response:
-            current_user(request, *roles)
-            return await handler(request)
-
-        wrapper.__dict__.update(getattr(handler, "__dict__", {}))
-        return wrapper
-
-    return decorate

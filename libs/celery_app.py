@@ -29,6 +29,7 @@ def create_celery(settings: CommonSettings) -> Celery:
         include=[
             "services.courses.tasks",
             "services.progress.tasks",
+            "services.progress.analytics.tasks",
             "services.certificates.tasks",
             "gateway.registry.tasks",
         ],

@@ -34,10 +34,6 @@ def stage_names() -> dict[str, str]:
     }
 
 
-def rating_names() -> dict[str, str]:
-    return {"not_yet": _("Not yet"), "developing": _("Developing"), "proficient": _("Proficient")}
-
-
 def shown(value: int | None, min_cell: int) -> str:
     return f"<{min_cell}" if value is None else f"{value:,}".replace(",", "\u202f")
 
@@ -87,7 +83,7 @@ def trend_chart(points: list[dict[str, Any]], min_cell: int) -> dict[str, Any]:
     values = [p["counts"][s] or 0 for p in points for s in ("enrolled", "completed")]
     top = max(values or [1]) or 1
     step = (WIDTH - left - 10) / max(len(points) - 1, 1)
-    series = []
+    series: list[dict[str, Any]] = []
     for stage, dash in (("enrolled", ""), ("completed", "6 3")):
         marks = []
         for i, p in enumerate(points):

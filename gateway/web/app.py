@@ -71,15 +71,27 @@ def set_lang_cookie(response: Response, request: Request, lang: str) -> None:
 
 async def page_user(request: Request) -> Principal | None:
     """The signed-in person from the session cookies, refreshing an expired access token."""
+    user = await _access_cookie_user(request)
+    if user is None:
+        user = await _refreshed_user(request)
+    return user
+
+
+async def _access_cookie_user(request: Request) -> Principal | None:
     token = request.cookies.get(ACCESS_COOKIE)
-    if token:
-        try:
-            principal = Principal.from_claims(await state(request).verifier.verify(token))
-            user_id_var.set(principal.id)
-            request.state.token = token
-            return principal
-        except InvalidToken:
-            pass
+    if not token:
+        return None
+    try:
+        principal = Principal.from_claims(await state(request).verifier.verify(token))
+    except InvalidToken:
+        return None
+    user_id_var.set(principal.id)
+    request.state.token = token
+    return principal
+
+
+async def _refreshed_user(request: Request) -> Principal | None:
+    """Rotate the refresh cookie's token (the page's response sets the new pair: `render`)."""
     refresh = request.cookies.get(REFRESH_COOKIE)
     if not refresh:
         return None
@@ -90,7 +102,7 @@ async def page_user(request: Request) -> Principal | None:
         )
     except Unauthorized:
         return None
-    if pair is None:
+    if pair is None:  # a reused token: its whole session is revoked
         return None
     request.state.refreshed = pair
     request.state.token = pair.access_token
@@ -151,7 +163,7 @@ async def call_service(request: Request, method: str, path: str, **kwargs: Any) 
     service that does not answer is an ApiError, which pages show as an error page."""
     service_name = path.split("/")[3]
     base = state(request).settings.upstreams[service_name]
-    headers = {"x-request-id": request_id_var.get() or ""}
+    headers = {"x-request-id": request_id_var.get() or "", **kwargs.pop("headers", {})}
     token = getattr(request.state, "token", None)
     if token:
         headers["authorization"] = f"Bearer {token}"
@@ -192,10 +204,11 @@ def xapi_actor(request: Request, user: Principal) -> dict[str, Any]:
     }
 
 
-async def read_form(request: Request, *, files: int = 0) -> dict[str, Any]:
-    """The submitted form's fields; with `files`, up to that many uploads (starlette UploadFile values,
-    the registry's import page)."""
-    form = await request.form(max_files=files, max_fields=200, max_part_size=FORM_LIMIT)
+async def read_form(
+    request: Request, *, max_files: int = 0, max_fields: int = 200, max_part_size: int = FORM_LIMIT
+) -> dict[str, Any]:
+    """A submitted form: one value a name, or a list for a name sent several times (checkboxes)."""
+    form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
     return {k: form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k) for k in form.keys()}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -147,7 +146,7 @@ async def lesson_page(request: Request) -> Response:
     # script queues the view with the time it was read (static/sw-queue.js).
     record = user is not None and user.has("teacher") and SAVE_HEADER not in request.headers
     response = render(request, "lesson.html", user=user, lesson=lesson, activity=activity, recorded=record)
-    if record:
+    if record and user is not None:
         statement = {
             "id": str(uuid.uuid4()),
             "actor": xapi_actor(request, user),
@@ -230,172 +229,4 @@ routes = [
     Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", quiz_page, methods=["GET"]),
     Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", submit_quiz, methods=["POST"]),
     Route("/submissions/{submission_id}", submission_page),
-]
-
-
-# --- Authoring: the institute's courses, the editor with a phone-width preview, the review screen -----
-
-LICENCES = (
-    "CC-BY-4.0",
-    "CC-BY-SA-4.0",
-    "CC-BY-NC-4.0",
-    "CC-BY-NC-SA-4.0",
-    "CC-BY-ND-4.0",
-    "CC-BY-NC-ND-4.0",
-    "CC0-1.0",
-)
-LEVELS = ("Knowledge Acquisition", "Knowledge Deepening", "Knowledge Creation")
-DRAFT_FIELDS = (
-    "title",
-    "summary",
-    "framework",
-    "pass_mark",
-    "estimated_minutes",
-    "level",
-    "licence",
-    "audience",
-    "completion",
-    "modules",
-)
-
-
-async def author_home(request: Request) -> Response:
-    user = await signed_in(request)
-    courses = await call_api(request, "GET", "/api/v1/courses/authoring")
-    return render(request, "author.html", user=user, courses=courses, licences=LICENCES)
-
-
-def _draft_from_form(view: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
-    draft = {k: v for k, v in (view["draft"] or {}).items() if k in DRAFT_FIELDS}
-    draft.update(slug=view["slug"], language=view["language"], translation_of=view["translation_of"])
-    for name in ("title", "summary", "level", "licence"):
-        if name in form:
-            draft[name] = str(form[name])
-    for name, kind in (("estimated_minutes", int), ("pass_mark", float)):
-        try:
-            draft[name] = kind(form.get(name, draft.get(name)))
-        except (TypeError, ValueError):
-            pass  # the API answers 422 for what is left invalid
-    draft["audience"] = {
-        "stage": form.get("stage", "in-service"),
-        "subject": form.get("subject", ""),
-        "grade_band": form.get("grade_band", ""),
-    }
-    bad_json = []
-    for module in draft.get("modules", []):
-        for item in module["items"]:
-            if item["type"] == "lesson":
-                item["title"] = str(form.get(f"lesson.{item['id']}.title", item["title"]))
-                item["markdown"] = str(form.get(f"lesson.{item['id']}.markdown", item["markdown"])).replace(
-                    "\r\n", "\n"
-                )
-            elif f"quiz.{item['id']}.questions" in form:
-                item["title"] = str(form.get(f"quiz.{item['id']}.title", item["title"]))
-                try:
-                    item["questions"] = json.loads(str(form[f"quiz.{item['id']}.questions"]))
-                except ValueError as exc:
-                    bad_json.append(
-                        {"field": f"quiz {item['id']}", "message": _("not valid JSON") + f": {exc}"}
-                    )
-    return draft, bad_json
-
-
-async def _previews(request: Request, draft: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for module in draft.get("modules", []):
-        for item in module["items"]:
-            if item["type"] == "lesson":
-                out[item["id"]] = await call_api(
-                    request, "POST", "/api/v1/courses/authoring/preview", json={"markdown": item["markdown"]}
-                )
-    return out
-
-
-async def editor(request: Request) -> Response:
-    course_id = request.path_params["course_id"]
-    user = await signed_in(request)
-    problem = None
-    view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
-    if request.method == "POST":
-        form = await read_form(request)
-        draft, bad_json = _draft_from_form(view, form)
-        try:
-            if bad_json:
-                raise ApiError(
-                    422, {"title": _("The quiz questions are not valid JSON."), "errors": bad_json}
-                )
-            view = await call_api(request, "PUT", f"/api/v1/courses/{course_id}/draft", json=draft)
-            if form.get("action") == "submit":
-                await call_api(request, "POST", f"/api/v1/courses/{course_id}/submit")
-                return redirect("/author")
-        except ApiError as exc:
-            if exc.status not in (409, 413, 422):
-                raise
-            problem = exc.problem
-            view = {**view, "draft": draft}
-    previews = await _previews(request, view["draft"]) if view["draft"] else {}
-    return render(
-        request,
-        "editor.html",
-        status_code=422 if problem else 200,
-        user=user,
-        view=view,
-        draft=view["draft"] or {},
-        previews=previews,
-        problem=problem,
-        licences=LICENCES,
-        levels=LEVELS,
-    )
-
-
-async def new_course(request: Request) -> Response:
-    await signed_in(request, next_path="/author")
-    form = await read_form(request)
-    draft = {
-        "slug": form.get("slug", ""),
-        "language": form.get("language", "en"),
-        "title": form.get("title", ""),
-        "framework": "UNESCO-ICT-CFT-3",
-        "licence": form.get("licence", "CC-BY-4.0"),
-        "modules": [
-            {
-                "id": "m1",
-                "title": _("Module 1"),
-                "items": [
-                    {
-                        "type": "lesson",
-                        "id": "l1",
-                        "title": _("First lesson"),
-                        "markdown": _("Write the lesson here."),
-                    }
-                ],
-            }
-        ],
-    }
-    view = await call_api(request, "POST", "/api/v1/courses", json=draft)
-    return redirect(f"/author/courses/{quote(view['id'])}")
-
-
-async def review_page(request: Request) -> Response:
-    course_id = request.path_params["course_id"]
-    user = await signed_in(request)
-    if request.method == "POST":
-        form = await read_form(request)
-        await call_api(
-            request,
-            "POST",
-            f"/api/v1/courses/{course_id}/review",
-            json={"decision": form.get("decision"), "comment": form.get("comment", "")},
-        )
-        return redirect("/author")
-    view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
-    previews = await _previews(request, view["draft"]) if view["draft"] else {}
-    return render(request, "review.html", user=user, view=view, draft=view["draft"] or {}, previews=previews)
-
-
-routes += [
-    Route("/author", author_home),
-    Route("/author/new", new_course, methods=["POST"]),
-    Route("/author/courses/{course_id}", editor, methods=["GET", "POST"]),
-    Route("/review/courses/{course_id}", review_page, methods=["GET", "POST"]),
 ]

@@ -142,7 +142,7 @@ async def imports(request: Request) -> Response:
     user = await signed_in(request, ADMIN)
     error = None
     if request.method == "POST":
-        form = await read_form(request, files=1)
+        form = await read_form(request, max_files=1)
         upload, kind = form.get("file"), field(form, "kind")
         if not isinstance(upload, UploadFile) or not upload.filename or kind not in KINDS:
             error = _("Choose what the file holds and the file.")

@@ -13,7 +13,17 @@ from gateway import service
 from gateway.proxy import merged_openapi
 from gateway.registry.account_routes import throttled_login
 from gateway.state import state
-from gateway.web import accounts, admin, analytics, certificates, courses, progress, registry_admin
+from gateway.web import (
+    accounts,
+    admin,
+    analytics,
+    authoring,
+    certificates,
+    courses,
+    progress,
+    registry_admin,
+    review,
+)
 from gateway.web.accounts import problem_text
 from gateway.web.app import (
     ACCESS_COOKIE,
@@ -121,6 +131,7 @@ SCRIPTS = {
     "offline.js": "public, max-age=86400",
     "sw-queue.js": "public, max-age=86400",
     "certificates.js": "public, max-age=86400",
+    "editor.js": "public, max-age=86400",
 }
 
 
@@ -137,6 +148,8 @@ async def script(request: Request) -> Response:
 
 routes = [
     *courses.routes,
+    *authoring.routes,
+    *review.routes,
     *certificates.routes,
     *analytics.routes,
     *progress.routes,

@@ -15,14 +15,18 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import zxingcpp
 from PIL import Image
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVuSans"
@@ -48,7 +52,7 @@ LABELS: dict[str, dict[str, str]] = {
         "certifies": "Настоящим удостоверяется, что",
         "completed": "успешно завершил(а) курс",
         "competencies": "Освоенные компетенции",
-        "issuer": "Выдан",
+        "issuer": "Кем выдан",
         "date": "Дата выдачи",
         "number": "Сертификат №",
         "verify": "Проверить сертификат:",
@@ -57,7 +61,7 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "Сертификат",
         "subtitle": "біліктілікті арттыру туралы",
         "certifies": "Осы сертификат иесі",
-        "completed": "курсты сәтті аяқтады",
+        "completed": "төмендегі курсты сәтті аяқтады:",
         "competencies": "Меңгерілген құзыреттер",
         "issuer": "Берген ұйым",
         "date": "Берілген күні",
@@ -68,7 +72,7 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "Сертификат",
         "subtitle": "квалификацияны жогорулатуу жөнүндө",
         "certifies": "Бул сертификаттын ээси",
-        "completed": "курсту ийгиликтүү аяктады",
+        "completed": "төмөнкү курсту ийгиликтүү аяктады:",
         "competencies": "Өздөштүрүлгөн компетенциялар",
         "issuer": "Берген уюм",
         "date": "Берилген күнү",
@@ -79,8 +83,8 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "Sertifikat",
         "subtitle": "malaka oshirish toʻgʻrisida",
         "certifies": "Ushbu sertifikat egasi",
-        "completed": "kursni muvaffaqiyatli tamomladi",
-        "competencies": "Egallangan kompetensiyalar",
+        "completed": "quyidagi kursni muvaffaqiyatli tamomladi:",
+        "competencies": "Oʻzlashtirilgan kompetensiyalar",
         "issuer": "Beruvchi tashkilot",
         "date": "Berilgan sana",
         "number": "Sertifikat raqami",
@@ -90,8 +94,8 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "Сертификат",
         "subtitle": "малака ошириш тўғрисида",
         "certifies": "Ушбу сертификат эгаси",
-        "completed": "курсни муваффақиятли тамомлади",
-        "competencies": "Эгалланган компетенциялар",
+        "completed": "қуйидаги курсни муваффақиятли тамомлади:",
+        "competencies": "Ўзлаштирилган компетенциялар",
         "issuer": "Берувчи ташкилот",
         "date": "Берилган сана",
         "number": "Сертификат рақами",
@@ -101,9 +105,9 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "Сертификат",
         "subtitle": "дар бораи такмили ихтисос",
         "certifies": "Дорандаи ин сертификат",
-        "completed": "курсро бомуваффақият хатм кард",
+        "completed": "курси зеринро бомуваффақият хатм кард:",
         "competencies": "Салоҳиятҳои азхудкардашуда",
-        "issuer": "Додааст",
+        "issuer": "Ташкилоти диҳанда",
         "date": "Санаи додан",
         "number": "Рақами сертификат",
         "verify": "Санҷиши сертификат:",
@@ -112,7 +116,7 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "Гэрчилгээ",
         "subtitle": "мэргэжил дээшлүүлсэн тухай",
         "certifies": "Энэхүү гэрчилгээ эзэмшигч",
-        "completed": "сургалтыг амжилттай дүүргэв",
+        "completed": "дараах сургалтыг амжилттай дүүргэв:",
         "competencies": "Эзэмшсэн чадамж",
         "issuer": "Олгосон байгууллага",
         "date": "Олгосон огноо",
@@ -150,19 +154,24 @@ GLYPHS = (
 )
 
 
-class _CachingFace(TTFontFace):
-    _subsets: dict[tuple[int, ...], bytes]
+def _cache_subsets(face: Any) -> None:
+    """Remember the face's subsets (built from GLYPHS, so the same few on every page): reportlab calls
+    `face.makeSubset` for each document."""
+    make_subset = face.makeSubset
+    subsets: dict[tuple[int, ...], bytes] = {}
 
-    def makeSubset(self, subset: list[int]) -> bytes:  # noqa: N802 (reportlab's name)
+    def cached(subset: list[int]) -> bytes:
         key = tuple(subset)
-        data = self._subsets.get(key)
+        data = subsets.get(key)
         if data is None:
-            data = super().makeSubset(subset)
+            data = make_subset(subset)
             with _lock:  # pages render on several worker threads at once
-                self._subsets[key] = data
-                while len(self._subsets) > 64:
-                    self._subsets.pop(next(iter(self._subsets)))
+                subsets[key] = data
+                while len(subsets) > 64:
+                    subsets.pop(next(iter(subsets)))
         return data
+
+    face.makeSubset = cached
 
 
 _lock = threading.RLock()
@@ -192,10 +201,9 @@ def register_fonts() -> None:
         if _registered:
             return
         font = TTFont(FONT, str(FONTS / "DejaVuSans.ttf"))
-        font.face.__class__ = _CachingFace
-        font.face._subsets = {}
+        _cache_subsets(font.face)
         pdfmetrics.registerFont(font)
-        pdfdoc.PDFZCompress.encode = _compress  # type: ignore[method-assign]
+        pdfdoc.PDFZCompress.encode = _compress
         _registered = True
 
 
@@ -220,9 +228,9 @@ def qr_modules(data: str) -> tuple[bytes, ...]:
     standard's penalty rules: zxing-cpp's encoder (C++, ~1.5 ms for a ~530-character URL; a pure-Python
     encoder took 20-40 ms and dominated the page). Cached per payload: another language reuses it."""
     barcode = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
+    image = barcode.to_image(scale=1, add_quiet_zones=False)
     rows, cols = image.shape
-    pixels = image.tobytes()
+    pixels = memoryview(cast("Buffer", image)).tobytes()  # zxing-cpp's Image is a buffer; its stub omits it
     return tuple(pixels[r * cols : (r + 1) * cols] for r in range(rows))
 
 

@@ -25,7 +25,7 @@ from services.certificates.state import state
 PREFIX = "/api/v1/certificates"
 
 
-@api(summary="Your certificates", response=CertificateList, tags=["certificates"])
+@api(summary="Your certificates", response=CertificateList, tags=["certificates"], errors={403: None})
 async def list_certificates(request: Request) -> Response:
     user = current_user(request)
     rows = await read_only(request, repository.certificates_of, user.id)
@@ -36,7 +36,9 @@ async def list_certificates(request: Request) -> Response:
 
 
 @api(
-    summary="The signed credential of one of your certificates (VC-JWT), for a wallet", tags=["certificates"]
+    summary="The signed credential of one of your certificates (VC-JWT), for a wallet",
+    tags=["certificates"],
+    errors={403: None, 404: "no certificate of yours has this id"},
 )
 async def get_credential(request: Request) -> Response:
     user = current_user(request)
@@ -54,6 +56,7 @@ async def get_credential(request: Request) -> Response:
     summary="The printable certificate (PDF, A4 landscape): for its owner, in their language unless ?lang= "
     "says otherwise, or for an admin of the issuing institute",
     tags=["certificates"],
+    errors={403: None, 404: "no certificate with this id is yours or your institute's"},
 )
 async def get_pdf(request: Request) -> Response:
     user = current_user(request)
@@ -83,6 +86,7 @@ async def get_pdf(request: Request) -> Response:
     response=Verdict,
     tags=["verification"],
     public=True,
+    errors={404: None},  # an unknown id is a verdict too ("unknown")
 )
 async def verify_certificate(request: Request) -> Response:
     verdict = await read_only(request, service.verify_certificate, request.path_params["certificate_id"])
@@ -95,6 +99,7 @@ async def verify_certificate(request: Request) -> Response:
     response=Verdict,
     tags=["verification"],
     public=True,
+    errors={422: "the pasted text is neither a JWT nor JSON holding one"},
 )
 async def verify_pasted(request: Request) -> Response:
     body = await read_json(request, VerifyRequest)
@@ -107,6 +112,7 @@ async def verify_pasted(request: Request) -> Response:
     body=RevokeRequest,
     response=CertificatePublic,
     tags=["certificates"],
+    errors={403: "the caller is not an admin of the issuing institute"},
 )
 async def revoke_certificate(request: Request) -> Response:
     user = current_user(request, "institute_admin", "platform_admin")
@@ -131,6 +137,10 @@ async def revoke_certificate(request: Request) -> Response:
     response=CertificatePublic,
     status=201,
     tags=["certificates"],
+    errors={
+        403: "the caller is not an admin of the issuing institute",
+        409: "the certificate was already replaced, or is revoked",
+    },
 )
 async def reissue_certificate(request: Request) -> Response:
     user = current_user(request, "institute_admin", "platform_admin")
@@ -158,6 +168,7 @@ async def reissue_certificate(request: Request) -> Response:
     summary="An institute's signed revocation status list (BitstringStatusListCredential as VC-JWT) (public)",
     tags=["verification"],
     public=True,
+    errors={404: "the institute has issued no certificates, so it publishes no list"},
 )
 async def get_status_list(request: Request) -> Response:
     row = await read_only(request, repository.status_list, request.path_params["institute_id"])

@@ -3,6 +3,7 @@ process it started on Ctrl-C, and a second run keeps the data without duplicatin
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -74,9 +75,13 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         courses = httpx.get(
             f"http://127.0.0.1:{port}/api/v1/courses", headers={"authorization": f"Bearer {token}"}
         ).json()["items"]
+        served_openapi = httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()
     finally:
         survivors = interrupt(proc)
     assert survivors == [], "processes left running after Ctrl-C"
+    # The merged document every running service contributes to is the committed one.
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    assert served_openapi == committed, "regenerate: .venv/bin/python -m gateway.openapi > docs/openapi.json"
 
     # Again on the same data: nothing duplicated.
     proc, _ = start(tmp_path, port, redis_port)

@@ -104,3 +104,24 @@ async def test_openapi_merges_every_service(proxied: httpx.AsyncClient) -> None:
     assert spec["info"]["x-unavailable-services"] == ["progress", "certificates"]
     docs = await proxied.get("/docs")
     assert docs.status_code == 200 and "/api/v1/courses" in docs.text
+
+
+async def test_the_served_document_is_the_one_built_from_the_route_tables(proxied: httpx.AsyncClient) -> None:
+    """What the gateway merges from the services over HTTP is what gateway.openapi builds in-process
+    (and commits as docs/openapi.json) for the services that answer."""
+    from gateway.openapi import document
+
+    served = (await proxied.get("/openapi.json")).json()
+    built = document()
+    answering = {
+        p: ops
+        for p, ops in built["paths"].items()
+        if not p.startswith(("/api/v1/progress", "/api/v1/certificates"))
+    }
+    assert served["paths"] == answering
+    assert served["paths"]["/api/v1/courses/{course_id}/versions/{version}"]["get"]["parameters"][1] == {
+        "name": "version",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }

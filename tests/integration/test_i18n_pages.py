@@ -85,7 +85,7 @@ async def test_accept_language_chooses_the_page_language(web: Web) -> None:
 
         # Quality values count; a language we do not ship is skipped; scripts are matched.
         kazakh = await client.get("/login", headers={"accept-language": "de-DE, ru;q=0.4, kk-KZ;q=0.8"})
-        assert html_lang(kazakh) == "kk" and "Құпиясөз" in kazakh.text  # a draft: the form's label is done
+        assert html_lang(kazakh) == "kk" and "Құпиясөз" in kazakh.text
         cyrillic = await client.get("/login", headers={"accept-language": "uz-Cyrl-UZ"})
         assert html_lang(cyrillic) == "uz-Cyrl" and cyrillic.headers["content-language"] == "uz-Cyrl"
         other = await client.get("/login", headers={"accept-language": "fr-FR,fr;q=0.9"})
@@ -173,8 +173,10 @@ async def test_content_falls_back_along_the_chain_with_a_notice(web: Web) -> Non
 
         russian = await client.get(f"/courses/{COURSE_RU_ID}")
         assert html_lang(russian) == "ru"  # the content's language; the notice carries its own
-        # The Kazakh catalogue is a draft without this sentence, so it and the names are English.
-        assert note(russian) == 'lang="en">Shown in Russian: not yet translated into Kazakh.'
+        # In Kazakh, with the language names from CLDR in Kazakh.
+        assert note(russian) == (
+            'lang="kk">Курстың орыс тілі нұсқасы көрсетілді: қазақ тілі аудармасы әлі жоқ.'
+        )
 
         await client.post("/lang", data={"lang": "ru"})
         english = await client.get(f"/courses/{COURSE_EN_ID}")
@@ -199,7 +201,7 @@ async def test_the_fallback_chain_is_a_setting(web: Web) -> None:
             f"/courses/{COURSE_EN_ID}" in catalogue.text and f"/courses/{COURSE_RU_ID}" not in catalogue.text
         )
         assert note(await client.get(f"/courses/{COURSE_EN_ID}")) == (
-            'lang="en">Shown in English: not yet translated into Kazakh.'
+            'lang="kk">Курстың ағылшын тілі нұсқасы көрсетілді: қазақ тілі аудармасы әлі жоқ.'
         )
         await client.post("/lang", data={"lang": "ru"})  # languages the setting does not name keep theirs
         assert f"/courses/{COURSE_RU_ID}" in (await client.get("/courses")).text

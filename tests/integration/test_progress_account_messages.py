@@ -10,7 +10,7 @@ from typing import Any
 
 from gateway.schemas import AccountMessage
 from libs.db import session_scope
-from services.progress import reminders
+from services.progress import delivery, reminders
 from services.progress.models import Delivery, Reminder
 from services.progress.tasks import deliver_account_message
 from tests.integration.test_progress_reminders import (  # noqa: F401  (fixtures)
@@ -56,13 +56,13 @@ def test_codes_go_out_at_once_even_in_quiet_hours(
         assert reminders.account_message(session, QUIET_EVENING, sms) is None  # once per message id
     [code_sms, code_mail] = sorted(rows(engine, Reminder), key=lambda r: r.rule)
     assert code_sms.subject == "Код Ustaz 123456" and "15 мин" in code_sms.body  # kk falls back to ru
-    assert reminders.deliver_due(engine, settings, QUIET_EVENING)["sent"] == 2  # 22:00 in Almaty: sent anyway
+    assert delivery.deliver_due(engine, settings, QUIET_EVENING)["sent"] == 2  # 22:00 in Almaty: sent anyway
     assert receiver.received[0]["to"] == "+77011234567" and "123456" in receiver.received[0]["text"]
     [message] = sink.messages
     assert message["To"] == "a@school.kz" and "List-Unsubscribe" not in message
     assert "Unsubscribe" not in message.get_content() and "code is 123456" in message.get_content()
     assert {d.status for d in rows(engine, Delivery)} == {"sent"}
-    assert reminders.deliver_due(engine, settings, QUIET_EVENING + timedelta(minutes=1))["sent"] == 0
+    assert delivery.deliver_due(engine, settings, QUIET_EVENING + timedelta(minutes=1))["sent"] == 0
 
 
 def test_the_consumer_handles_each_event_once(engine: Any, redis_url: str) -> None:  # noqa: F811

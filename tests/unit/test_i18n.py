@@ -17,10 +17,12 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from gateway.web.i18n import LANGUAGES, LOCALE_DIR, language_name, negotiate, parse_fallback
+from gateway.web.i18n import LANGUAGES, LOCALE_DIR, html_lang, language_name, negotiate, parse_fallback
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPLETE = ("en", "ru")  # every msgid translated (en: the source language, msgstr empty = the msgid)
+# Every shipped language is complete: every msgid translated, no fuzzy entry, every plural form, the
+# msgid's placeholders (en is the source language: an empty msgstr shows the msgid).
+COMPLETE = tuple(LANGUAGES)
 NAMED = re.compile(r"%\((\w+)\)[-#0 +]?\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 BRACED = re.compile(r"\{\w*\}")  # placeholders a script fills in (data-* attributes)
 
@@ -237,3 +239,71 @@ def test_russian_plurals_use_the_three_forms() -> None:
         22: "Около 22 минут",
         25: "Около 25 минут",
     }
+
+
+# -- the other texts people read: reminders (e-mail, SMS) and the certificate PDF ------------------
+
+FIELDS = re.compile(r"\{(\w+)\}")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_reminder_texts_exist_for_every_ui_language(lang: str) -> None:
+    """Every UI language has its own reminder, SMS (the subject) and footer texts, with English's
+    placeholders, found both by the UI code (uz_Cyrl) and by the course's BCP 47 tag (uz-Cyrl)."""
+    from services.progress import reminder_texts as reminders
+
+    english = reminders.MESSAGES["en"]
+    texts = reminders.MESSAGES.get(lang)
+    assert texts is not None, f"no reminder texts for {lang} in services/progress/reminder_texts.py"
+    assert texts.keys() == english.keys(), (lang, set(texts) ^ set(english))
+    for rule, (subject, body) in english.items():
+        theirs = texts[rule]
+        for source, text in zip((subject, body), theirs, strict=True):
+            assert bool(text.strip()) == bool(source), (lang, rule, text)
+            assert sorted(FIELDS.findall(text)) == sorted(FIELDS.findall(source)), (lang, rule, text)
+    assert reminders.catalogue(lang) is texts
+    assert reminders.catalogue(html_lang(lang)) is texts
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_certificate_labels_exist_for_every_ui_language(lang: str) -> None:
+    """Every UI language has every PDF label, found by the UI code and the BCP 47 tag, and set in the
+    font subset every page shares (a character outside it still prints, but costs a subset per page)."""
+    from services.certificates import pdf
+
+    labels = pdf.LABELS.get(lang)
+    assert labels is not None, f"no certificate labels for {lang} in services/certificates/pdf.py"
+    assert labels.keys() == pdf.LABELS["en"].keys(), (lang, set(labels) ^ set(pdf.LABELS["en"]))
+    assert all(text.strip() for text in labels.values()), lang
+    assert pdf.labels(lang) is labels and pdf.labels(html_lang(lang)) is labels
+    outside = {c for text in labels.values() for c in text + text.upper() if c not in pdf.GLYPHS}
+    assert not outside, (lang, outside)
+
+
+FUNNEL_LABEL_WIDTH = (
+    80  # dashboard.html: the funnel's stage names at x=0, font-size 11; its bars start at x=80
+)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_funnel_stage_names_fit_beside_the_bars(lang: str) -> None:
+    """The stage names are drawn left of the bars in the SVG: measured in DejaVu Sans (wider than most
+    phones' fonts, and the one Chromium falls back to here), each fits, so none is hidden by a bar."""
+    from PIL import ImageFont
+
+    from gateway.web.analytics import stage_names
+    from gateway.web.i18n import current_lang, load_catalogues
+
+    font = ImageFont.truetype(str(ROOT / "services/certificates/fonts/DejaVuSans.ttf"), 110)
+    load_catalogues()
+    token = current_lang.set(lang)
+    try:
+        names = stage_names()
+    finally:
+        current_lang.reset(token)
+    too_wide = {
+        n: round(font.getlength(n) / 10)
+        for n in names.values()
+        if font.getlength(n) / 10 > FUNNEL_LABEL_WIDTH - 4
+    }
+    assert not too_wide, f"{lang}: stage names wider than the funnel's label column: {too_wide}"

@@ -1,0 +1,147 @@
+"""Every Celery task of the platform runs under the worker's own logging configuration (INFO, JSON),
+against real databases, fed the real events its producers wrote: a log call the worker's logging
+rejects (an `extra` key that is a LogRecord attribute, such as `created`) fails here, not in
+production after the task's commit. A task added without an entry in RUNS fails the last check."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from libs.celery_app import celery_app
+from libs.db import create_db_engine, session_scope
+from libs.outbox import envelope
+from tests.conftest import Databases
+
+PREFIXES = ("progress.", "certificates.", "courses.", "gateway.", "registry.")
+
+
+def our_tasks() -> set[str]:
+    celery_app.loader.import_default_modules()  # what the worker imports: the `include` list
+    return {name for name in celery_app.tasks if name.startswith(PREFIXES)}
+
+
+@pytest.fixture
+def worker_logging() -> Iterator[None]:
+    """Logging exactly as `celery worker` sets it up (the setup_logging signal handler)."""
+    from libs.celery_app import _configure_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    _configure_logging()
+    assert root.level == logging.INFO
+    yield
+    root.handlers[:], root.level = saved
+
+
+class Platform:
+    """Fresh progress and certificates databases wired into the services' settings, as a worker sees them."""
+
+    def __init__(self, databases: Databases, gateway_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        from services.certificates import settings as certificates_settings
+        from services.progress import settings as progress_settings
+
+        self.progress_url = databases.fresh("progress")
+        self.certificates_url = databases.fresh("certificates")
+        monkeypatch.setenv("USTAZ_PROGRESS_DATABASE_URL", self.progress_url)
+        monkeypatch.setenv("USTAZ_CERTIFICATES_DATABASE_URL", self.certificates_url)
+        monkeypatch.setenv("USTAZ_GATEWAY_URL", gateway_url)
+        monkeypatch.setenv("USTAZ_SMTP_PORT", "9")  # nothing listens: a delivery fails and is logged
+        for module in (progress_settings, certificates_settings):
+            module.get_settings.cache_clear()
+        self.ran: set[str] = set()
+
+    def events(self, url: str, topic: str) -> list[dict[str, Any]]:
+        from services.progress.models import outbox
+
+        engine = create_db_engine(url)
+        with session_scope(engine, readonly=True) as session:
+            rows = session.execute(select(outbox).where(outbox.c.topic == topic)).all()
+        engine.dispose()
+        return [envelope(row) for row in rows]
+
+    def run(self, name: str, *args: Any) -> None:
+        our_tasks()
+        result = celery_app.tasks[name].apply(args=list(args), throw=True)
+        assert result.successful(), (name, result.result)
+        self.ran.add(name)
+
+
+def seed_progress(url: str) -> str:
+    """A teacher enrolled in the demo course, its answer key cached, a passing submission received."""
+    from services.progress import service
+    from services.progress.schemas import SubmissionCreate
+    from tests.integration.test_progress_rules import COURSE, RIGHT, TEACHER, answer_key
+
+    engine = create_db_engine(url)
+    with session_scope(engine) as session:
+        service.enrol(session, TEACHER, COURSE)
+        service.store_answer_key(session, "c1", 1, answer_key())
+        submission, _ = service.submit(
+            session, TEACHER, SubmissionCreate(course_id="c1", quiz_id="q1", answers=RIGHT)
+        )
+    engine.dispose()
+    return submission.id
+
+
+def seed_certificates(url: str) -> None:
+    from services.certificates.models import Issuer
+
+    engine = create_db_engine(url)
+    with session_scope(engine) as session:
+        session.add(Issuer(institute_id="i1", name="Demo institute"))
+    engine.dispose()
+
+
+def by_topic(platform: Platform, url: str, topic: str, task: str) -> None:
+    events = platform.events(url, topic)
+    assert events, f"no {topic} event to feed {task}"
+    for event in events:
+        platform.run(task, event)
+
+
+def drive_everything(platform: Platform) -> None:
+    """The chain a passing submission causes, each consumer fed its producer's outbox rows, then every
+    periodic task."""
+    seed_progress(platform.progress_url)
+    seed_certificates(platform.certificates_url)
+    progress, certificates = platform.progress_url, platform.certificates_url
+    by_topic(platform, progress, "submission.received", "progress.grade_submission")
+    by_topic(platform, progress, "enrolment.created", "progress.funnel_rollup")
+    by_topic(platform, progress, "submission.graded", "progress.attainment_rollup")
+    by_topic(platform, progress, "course.completed", "progress.funnel_rollup")
+    by_topic(platform, progress, "course.completed", "certificates.issue_certificate")
+    by_topic(platform, certificates, "certificate.issued", "progress.deliver_certificate_ready")
+    by_topic(platform, certificates, "certificate.issued", "progress.certificate_rollup")
+    for name in PERIODIC:
+        platform.run(name)
+
+
+PERIODIC = (
+    "progress.purge_processed_events",
+    "progress.requeue_stale_submissions",
+    "progress.send_reminders",
+    "progress.deliver_messages",
+    "progress.recompute_rollups",
+    "progress.org_units_rollup",
+)
+Driver = Callable[[Platform], None]
+
+
+def test_every_task_runs_under_the_worker_logging(
+    databases: Databases,
+    gateway_url: str,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    worker_logging: None,
+) -> None:
+    platform = Platform(databases, gateway_url, monkeypatch)
+    drive_everything(platform)
+    missing = our_tasks() - platform.ran
+    assert not missing, (
+        f"tasks never run under the worker's logging (add them to this test): {sorted(missing)}"
+    )
