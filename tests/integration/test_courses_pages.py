@@ -215,3 +215,36 @@ async def test_editor_starts_from_the_published_version_and_edits_quizzes(
     # The published version is untouched until the edit is reviewed and approved.
     published = await client.get(f"/courses/{COURSE_EN_ID}/v/1/quizzes/{quiz['id']}")
     assert "Edited prompt?" not in published.text
+
+
+async def transferred(client: httpx.AsyncClient, path: str, accept: str) -> tuple[httpx.Response, int, int]:
+    """A response as sent on the wire for `Accept-Encoding: accept`: (response, wire bytes, raw bytes)."""
+    async with client.stream("GET", path, headers={"accept-encoding": accept}) as response:
+        wire = b"".join([chunk async for chunk in response.aiter_raw()])
+    decoded = httpx.Response(200, headers=response.headers, content=wire).content
+    return response, len(wire), len(decoded)
+
+
+@pytest.mark.parametrize("accept", ["br", "gzip", "gzip, deflate, br, zstd"])
+async def test_every_text_response_is_compressed(web: tuple[httpx.AsyncClient, str], accept: str) -> None:
+    client, _ = web
+    client.cookies.clear()
+    expected = {"br": "br", "gzip": "gzip", "gzip, deflate, br, zstd": "zstd"}[accept]
+    for path in (
+        f"/courses/{COURSE_RU_ID}/v/1/lessons/l1",
+        "/courses",
+        "/login",
+        "/sw.js",
+        "/api/v1/courses",
+    ):
+        response, wire, raw = await transferred(client, path, accept)
+        assert response.status_code == 200, path
+        assert response.headers.get("content-encoding") == expected, path
+        assert "accept-encoding" in response.headers.get("vary", "").lower(), path
+        assert wire < raw * 0.6, (path, wire, raw)
+        if "/lessons/" in path:
+            assert wire <= LESSON_BUDGET, wire
+    problem, wire, raw = await transferred(client, "/api/v1/courses/no-such-course", accept)
+    assert problem.status_code == 404 and problem.headers["content-type"].startswith("application/problem")
+    identity, wire, raw = await transferred(client, "/courses", "identity")
+    assert "content-encoding" not in identity.headers and wire == raw
