@@ -8,7 +8,7 @@ import json
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jwt
 from cryptography.fernet import Fernet
@@ -23,7 +23,14 @@ from libs.events import NotYetAvailable
 from libs.outbox import emit, utcnow
 from services.certificates import offline, repository, status
 from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList, outbox
-from services.certificates.schemas import CertificateIssued, Verdict
+from services.certificates.schemas import (
+    CertificateIssued,
+    CertificateStatusChanged,
+    IssuedCertificate,
+    IssuedList,
+    IssuedQuery,
+    Verdict,
+)
 from services.progress.schemas import CourseCompleted
 
 VC_CONTEXT = [
@@ -236,7 +243,23 @@ def revoke(
         cert.revocation_reason = reason
         session.add(cert)
         _set_revoked_bit(session, cert, box, public_url)
+        emit(session, outbox, _status_changed(cert, "revoked", reason))
     return cert
+
+
+def _status_changed(
+    cert: Certificate, change: Literal["revoked", "reissued"], reason: str, replacement: str | None = None
+) -> CertificateStatusChanged:
+    return CertificateStatusChanged(
+        certificate_id=cert.id,
+        change=change,
+        user_id=cert.user_id,
+        course_id=cert.course_id,
+        course_title=cert.course_title,
+        language=cert.language,
+        replacement_id=replacement,
+        reason=reason,
+    )
 
 
 def reissue(
@@ -283,6 +306,7 @@ def reissue(
     old.revocation_reason = f"Re-issued: {reason}"
     session.add(old)
     _set_revoked_bit(session, old, box, public_url)
+    emit(session, outbox, _status_changed(old, "reissued", reason, new.id))
     return new
 
 
@@ -494,6 +518,26 @@ def verify_token(session: Session, token: str) -> Verdict:  # noqa: C901 - TODO(
     return Verdict(
         status="valid", reason="Genuine, issued by the institute, and not revoked.", checks=checks, **summary
     )
+
+
+def verify_number(session: Session, number: str) -> Verdict:
+    """The verdict for the number printed on a certificate (`2026-D915EFAC`), as for its id."""
+    cert = repository.current_by_number(session, number.strip().upper())
+    if cert is None:
+        return Verdict(status="unknown", reason="There is no certificate with this number.")
+    return verify_token(session, cert.credential_jwt)
+
+
+def issued(session: Session, user: Principal, query: IssuedQuery) -> IssuedList:
+    """An institute's certificates for its admin (a platform admin: any institute's, or all)."""
+    if user.has("platform_admin"):
+        institute = query.institute
+    elif user.institute is None:
+        raise Forbidden("Only an admin of an institute sees its certificates.")
+    else:
+        institute = user.institute
+    rows = repository.issued_by(session, institute, query.q.strip(), query.limit, query.id)
+    return IssuedList(items=[IssuedCertificate.model_validate(c) for c in rows])
 
 
 def verify_certificate(session: Session, certificate_id: str) -> Verdict:

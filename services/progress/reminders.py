@@ -31,8 +31,9 @@ from sqlmodel import Session, col
 from libs.db import session_scope
 from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest
-from services.certificates.schemas import CertificateIssued
+from services.certificates.schemas import CertificateIssued, CertificateStatusChanged
 from services.progress import repository
+from services.progress.certificate_notices import CERTIFICATE_NOTICES
 from services.progress.models import Delivery, Enrolment, Reminder, ReminderPreferences
 from services.progress.settings import ProgressSettings
 
@@ -162,6 +163,9 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "footer": ("", "Эдгээр сануулгаас татгалзах: {unsubscribe}"),
     },
 }
+
+for _lang, _texts in CERTIFICATE_NOTICES.items():  # revoked / re-issued (certificate_notices.py)
+    MESSAGES[_lang].update(_texts)
 
 
 def catalogue(language: str) -> dict[str, tuple[str, str]]:
@@ -368,6 +372,25 @@ def certificate_ready(
     )
 
 
+def certificate_changed(
+    session: Session, settings: ProgressSettings, now: datetime, payload: CertificateStatusChanged
+) -> Reminder | None:
+    """The holder's message when their certificate is revoked or re-issued (once per certificate)."""
+    return remind(
+        session,
+        settings,
+        now,
+        rule=f"certificate_{payload.change}",
+        user_id=payload.user_id,
+        course_id=payload.course_id,
+        period=payload.certificate_id,
+        language=payload.language,
+        prefs=session.get(ReminderPreferences, payload.user_id),
+        values={"course": payload.course_title, "reason": payload.reason},
+        link=f"{settings.public_url}/me/certificates",
+    )
+
+
 # -- delivery --------------------------------------------------------------------------------------
 
 Sender = Callable[[ProgressSettings, Delivery, Reminder], None]
@@ -408,7 +431,8 @@ SENDERS: dict[str, Sender] = {"email": send_email, "sms": send_sms}
 
 
 def unsubscribe_link(settings: ProgressSettings, reminder: Reminder) -> str:
-    return f"{settings.public_url}/unsubscribe?token={unsubscribe_token(settings.reminder_secret, reminder.user_id, reminder.rule)}"
+    rule = reminder.rule if reminder.rule in RULES else "certificate"  # a notice about a certificate
+    return f"{settings.public_url}/unsubscribe?token={unsubscribe_token(settings.reminder_secret, reminder.user_id, rule)}"
 
 
 def deliver_due(
