@@ -185,3 +185,10 @@ def format_percent(share: float | None) -> str:
     if share is None:
         return ""
     return numbers.format_percent(share, locale=_locale())
+
+
+def format_month(value: str | date, form: str = "yMM") -> str:
+    """A month and year in the language: "yMM" for chart axes ("11/2026", "11.2026", "2026-11"),
+    "yMMM" for tables ("Nov 2026", "нояб. 2026 г.")."""
+    moment = _as_datetime(value) if isinstance(value, str) else value
+    return dates.format_skeleton(form, moment, locale=_locale())

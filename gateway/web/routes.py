@@ -12,7 +12,7 @@ from starlette.routing import Route
 from gateway import service
 from gateway.proxy import merged_openapi
 from gateway.state import state
-from gateway.web import analytics, certificates, courses, homes, institute, progress
+from gateway.web import analytics, certificates, courses, homes, institute, progress, quizzes
 from gateway.web.app import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -130,6 +130,7 @@ async def script(request: Request) -> Response:
 
 routes = [
     *courses.routes,
+    *quizzes.routes,
     *certificates.routes,
     *analytics.routes,
     *progress.routes,

@@ -291,6 +291,7 @@ def funnel(
                 name=names.get(key, key),
                 counts=counts,
                 suppressed=suppressed,
+                protected=[s for s in STAGES if key in hidden[s] and groups[key][s] >= threshold],
                 completion_rate=_rate(counts["completed"], counts["enrolled"]),
                 drillable=key in has_children
                 and counts["enrolled"] is not None

@@ -299,6 +299,12 @@ class FunnelRow(BaseModel):
     name: str
     counts: dict[str, int | None]
     suppressed: bool
+    protected: list[str] = Field(
+        default_factory=list,
+        description="stages hidden only so that a small group elsewhere cannot be worked out "
+        "(complementary suppression: the count itself is not small); the other hidden ones are under "
+        "the minimum cell",
+    )
     completion_rate: float | None = Field(description="completed / enrolled, when both are shown")
     drillable: bool = False
 

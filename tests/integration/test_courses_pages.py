@@ -69,7 +69,7 @@ async def test_lesson_page_fits_14_kb_gzip_with_inline_css(
         size = len(gzip.compress(response.content, 9))
         assert size <= LESSON_BUDGET, (lesson_id, size)
         print(f"lesson {lang}/{lesson_id}: {len(response.content)} B raw, {size} B gzip")
-        assert f'<html lang="{lang}">' in html and "<style>" in html
+        assert '<html lang="en">' in html and f'<article lang="{lang}"' in html and "<style>" in html
         assert not re.search(r"<link[^>]+stylesheet|<script[^>]+src=|@font-face|woff", html)
         assert "<table>" in html or "<ul>" in html or "<p>" in html
 
