@@ -19,6 +19,7 @@ from gateway.web.i18n import (
     current_lang,
     format_date,
     format_datetime,
+    format_month,
     format_number,
     format_percent,
     gettext,
@@ -55,6 +56,7 @@ def setup_web(app: Starlette) -> None:
         nav_roles=nav_roles,
         format_date=format_date,
         format_datetime=format_datetime,
+        format_month=format_month,
         format_number=format_number,
         format_percent=format_percent,
     )
