@@ -76,13 +76,14 @@ def raw_heat(engine: Any) -> dict[tuple[str, str, str], int]:
     from collections import Counter
 
     from libs.db import session_scope
-    from services.progress import rollups
+    from services.progress.analytics.cells import teacher_ratings
+    from services.progress.analytics.rollups import evidence_by_teacher
 
     counts: Counter[tuple[str, str, str]] = Counter()
     with session_scope(engine, readonly=True) as session:
-        for _, path, found in rollups._evidence_by_teacher(session):
+        for _, path, found in evidence_by_teacher(session):
             region = path.split("/")[1] if "/" in path else path
-            for (kind, code), rating in rollups.teacher_ratings(found).items():
+            for (kind, code), rating in teacher_ratings(found).items():
                 if kind == "competency":
                     counts[(region, code, rating)] += 1
     return counts
@@ -114,18 +115,21 @@ def probe_enrol(engine: Any, n: int) -> None:
     from deploy.seed import INSTITUTE_ID
     from libs.auth import Principal
     from libs.db import session_scope
+    from services.courses.schemas import CourseSummary
     from services.progress import service
 
     teacher = Principal(
         id=f"probe-{n}", roles=("teacher",), org=("KZ", "KZ-ALM", "KZ-ALM-TAL", "KZ-ALM-TAL-S01")
     )
-    course = {
-        "id": COURSE_RU_ID,
-        "latest_version": 1,
-        "title": "probe",
-        "language": "ru",
-        "institute_id": INSTITUTE_ID,
-    }
+    course = CourseSummary(
+        id=COURSE_RU_ID,
+        slug="probe",
+        title="probe",
+        summary="",
+        language="ru",
+        institute_id=INSTITUTE_ID,
+        latest_version=1,
+    )
     with session_scope(engine) as session:
         service.enrol(session, teacher, course)
 

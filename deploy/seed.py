@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from gateway.schemas import OrgUnitNode
 from libs.db import create_db_engine, session_scope
 
 NS = uuid.UUID("5b1d3c1e-2f0a-4c83-9a57-0c1e8a7b2d10")
@@ -256,20 +257,20 @@ def seed_certificates(session: Session) -> None:
         )
 
 
-def org_unit_rows(units: list[tuple[str, str, str, str | None]]) -> list[dict[str, Any]]:
-    """(code, name, kind, parent code) from the country down -> the read model's rows, with paths."""
+def org_unit_rows(units: list[tuple[str, str, str, str | None]]) -> list[OrgUnitNode]:
+    """(code, name, kind, parent code) from the country down -> the gateway's list, with paths."""
     paths: dict[str, str] = {}
     rows = []
     for code, name, kind, parent in units:
         paths[code] = f"{paths[parent]}/{code}" if parent else code
-        rows.append({"code": code, "name": name, "kind": kind, "parent": parent, "path": paths[code]})
+        rows.append(OrgUnitNode(code=code, name=name, kind=kind, parent=parent, path=paths[code]))
     return rows
 
 
 def seed_progress(session: Session) -> None:
     """The org-unit read model of the progress service (ADR 0011), so dashboards work before the
     first refresh from the gateway."""
-    from services.progress.analytics import upsert_org_units
+    from services.progress.analytics.service import upsert_org_units
 
     upsert_org_units(session, org_unit_rows(ORG_UNITS))
 

@@ -153,15 +153,19 @@ FLUSH_ROWS = 20_000
 
 def store_reference_data(engine: Engine, units: list[Unit]) -> dict[str, Any]:
     """The org-unit read model and every course's answer key in progress; returns the answer key."""
-    from services.progress import analytics, service
+    from gateway.schemas import OrgUnitNode
+    from services.courses.schemas import AnswerKeyDocument
+    from services.progress import service
+    from services.progress.analytics.service import upsert_org_units
 
     paths = paths_of(units)
     with session_scope(engine) as session:
-        rows = [{"code": c, "name": n, "kind": k, "parent": p, "path": paths[c]} for c, n, k, p in units]
-        analytics.upsert_org_units(session, rows)
+        nodes = [OrgUnitNode(code=c, name=n, kind=k, parent=p, path=paths[c]) for c, n, k, p in units]
+        upsert_org_units(session, nodes)
         key = answer_key("x")
         for course_id, *_ in COURSES:
-            service.store_answer_key(session, course_id, 1, {**key, "course_id": course_id})
+            document = AnswerKeyDocument.model_validate({**key, "course_id": course_id})
+            service.store_answer_key(session, course_id, 1, document)
     return answer_key("x")
 
 
@@ -215,7 +219,7 @@ def generate(
 
 
 def build_rollups(progress_url: str) -> float:
-    from services.progress import rollups
+    from services.progress.analytics import rollups
 
     engine = create_db_engine(progress_url)
     started = time.monotonic()

@@ -7,7 +7,14 @@ from starlette.routing import Route
 from gateway import service
 from gateway.keys import jwks
 from gateway.proxy import merged_openapi, proxy
-from gateway.schemas import LoginRequest, RefreshRequest, ServiceTokenRequest, TokenPair, UserPublic
+from gateway.schemas import (
+    LoginRequest,
+    OrgUnitTree,
+    RefreshRequest,
+    ServiceTokenRequest,
+    TokenPair,
+    UserPublic,
+)
 from gateway.state import state
 from gateway.web.routes import routes as web_routes
 from libs.api import api, json_response, read_json
@@ -104,11 +111,15 @@ async def me(request: Request) -> Response:
     return json_response(await read_only(request, service.me, user.id))
 
 
-@api(summary="The org-unit tree (services copy it into their read models: ADR 0011)", tags=["identity"])
+@api(
+    summary="The org-unit tree (services copy it into their read models: ADR 0011)",
+    response=OrgUnitTree,
+    tags=["identity"],
+)
 async def org_units(request: Request) -> Response:
     current_user(request, "service", "analyst", "platform_admin")
     units = await read_only(request, service.org_units)
-    return json_response({"items": units}, headers={"Cache-Control": "private, max-age=60"})
+    return json_response(OrgUnitTree(items=units), headers={"Cache-Control": "private, max-age=60"})
 
 
 @api(summary="Public keys that verify access tokens (JWKS)", tags=["identity"], public=True)

@@ -37,3 +37,22 @@ class UserPublic(BaseModel):
     scope: str | None
     institute_id: str | None
     lang: str
+
+
+# -- bodies other services read ----------------------------------------------------------------------
+# The gateway's route serialises through these; the consumer validates with
+# `libs.service_client.ServiceClient.get_model`.
+
+
+class OrgUnitNode(BaseModel):
+    code: str
+    name: str
+    kind: str  # country | region | district | school
+    parent: str | None = Field(description="The parent's code; none for a country")
+    path: str = Field(description="Codes from the country down, joined by /")
+
+
+class OrgUnitTree(BaseModel):
+    """GET /org-units: every org unit, country first (services copy it into their read models: ADR 0011)."""
+
+    items: list[OrgUnitNode]

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from gateway import repository
 from gateway.keys import SigningKey
 from gateway.models import OrgUnit, RefreshToken, User
-from gateway.schemas import TokenPair, UserPublic
+from gateway.schemas import OrgUnitNode, TokenPair, UserPublic
 from libs.auth import audience
 from libs.errors import Forbidden, Unauthorized
 
@@ -172,17 +172,11 @@ def me(session: Session, user_id: str) -> UserPublic:
     )
 
 
-def org_units(session: Session) -> list[dict[str, Any]]:
+def org_units(session: Session) -> list[OrgUnitNode]:
     """Every org unit with its parent's code, country first (the read model services copy)."""
     units = list(session.exec(select(OrgUnit)))
     codes = {u.id: u.code for u in units}
     return [
-        {
-            "code": u.code,
-            "name": u.name,
-            "kind": u.kind,
-            "parent": codes.get(u.parent_id or ""),
-            "path": u.path,
-        }
+        OrgUnitNode(code=u.code, name=u.name, kind=u.kind, parent=codes.get(u.parent_id or ""), path=u.path)
         for u in sorted(units, key=lambda u: (u.path.count("/"), u.path))
     ]

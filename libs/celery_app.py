@@ -26,7 +26,12 @@ def create_celery(settings: CommonSettings) -> Celery:
     app = Celery(
         "ustaz",
         broker=settings.redis_url,
-        include=["services.courses.tasks", "services.progress.tasks", "services.certificates.tasks"],
+        include=[
+            "services.courses.tasks",
+            "services.progress.tasks",
+            "services.progress.analytics.tasks",
+            "services.certificates.tasks",
+        ],
     )
     app.conf.update(
         task_serializer="json",

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
-from libs.errors import BadGateway
+from libs.errors import BadGateway, validation_errors
 from libs.settings import CommonSettings
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class UnexpectedBody(BadGateway):
+    """The other service answered 200 with a body that is not the model it promises (a contract
+    mismatch between two deployments: never retried, never half-read)."""
 
 
 class ServiceClient:
@@ -64,6 +72,18 @@ class ServiceClient:
         if response.status_code != 200:
             raise BadGateway(f"{self.target} answered {response.status_code} for {path}")
         return response.json()
+
+    def get_model(self, path: str, model: type[M], **params: Any) -> M:
+        """`get_json` validated against the body model the producing service owns (its schemas.py,
+        the one its route serialises through)."""
+        body = self.get_json(path, **params)
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            raise UnexpectedBody(
+                f"{self.target} answered {path} with a body that is not a {model.__name__}",
+                errors=validation_errors(exc),
+            ) from exc
 
     def close(self) -> None:
         self.http.close()

@@ -108,7 +108,9 @@ def trend_chart(points: list[dict[str, Any]], min_cell: int, interval: str = "mo
     step = (WIDTH - left - 10) / max(len(points) - 1, 1)
     series: list[dict[str, Any]] = []
     for stage, dash in (("enrolled", ""), ("completed", "6 3")):
-        marks, segments, run = [], [], []
+        marks: list[dict[str, Any]] = []
+        segments: list[list[str]] = []
+        run: list[str] = []
         for i, p in enumerate(points):
             value = p["counts"][stage]
             mark = {

@@ -13,8 +13,10 @@ from services.courses import case, packages, service
 from services.courses.schemas import (
     AnswerKeyDocument,
     AuthoringView,
+    CaseExport,
     CataloguePage,
     CatalogueQuery,
+    CourseDetail,
     CourseDraft,
     CourseSummary,
     LessonPage,
@@ -42,6 +44,7 @@ async def list_courses(request: Request) -> Response:
 
 @api(
     summary="A published course with its latest version's outline (no answer keys)",
+    response=CourseDetail,
     tags=["courses"],
     public=True,
 )
@@ -230,11 +233,18 @@ async def list_frameworks(request: Request) -> Response:
     return cached_json(request, rows, max_age=300)
 
 
-@api(summary="A competency framework as a 1EdTech CASE 1.1 CFPackage", tags=["frameworks"], public=True)
+@api(
+    summary="A competency framework as a 1EdTech CASE 1.1 CFPackage",
+    response=CaseExport,
+    tags=["frameworks"],
+    public=True,
+)
 async def export_framework(request: Request) -> Response:
     base = state(request).settings.public_url.rstrip("/")
-    package = await read_only(request, case.export_package, request.path_params["code"], base)
-    return cached_json(request, package, max_age=300)
+    package = CaseExport.model_validate(
+        await read_only(request, case.export_package, request.path_params["code"], base)
+    )
+    return cached_json(request, package.model_dump(mode="json", exclude_unset=True), max_age=300)
 
 
 @api(

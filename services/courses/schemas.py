@@ -220,3 +220,143 @@ def learner_view(content: CourseContent) -> dict[str, Any]:
             for question in item.get("questions", []):
                 question.pop("answer", None)
     return data
+
+
+# -- bodies other services read ----------------------------------------------------------------------
+# What another service receives from this one: the producing route serialises through these models and
+# the consumer validates with `libs.service_client.ServiceClient.get_model` (so do `AnswerKeyDocument`
+# and `CataloguePage` above). Unknown fields are ignored, so a field can be added here before every
+# consumer reads it.
+
+
+class OutlineQuestion(BaseModel):
+    """A question as learners see it: no answer key."""
+
+    id: str
+    kind: Literal["single", "multiple", "true_false", "numeric", "short_text"]
+    prompt: str
+    options: list[Option] = []
+    indicators: list[str] = []
+
+
+class OutlineLesson(BaseModel):
+    """A lesson as learners see it: rendered, without its Markdown source."""
+
+    type: Literal["lesson"] = "lesson"
+    id: str
+    title: str
+    html: str = ""
+    indicators: list[str] = []
+
+
+class OutlineQuiz(BaseModel):
+    type: Literal["quiz"] = "quiz"
+    id: str
+    title: str
+    questions: list[OutlineQuestion]
+
+
+OutlineItem = Annotated[OutlineLesson | OutlineQuiz, Field(discriminator="type")]
+
+
+class OutlineModule(BaseModel):
+    id: str
+    title: str
+    items: list[OutlineItem]
+
+
+class LearnerContent(BaseModel):
+    """A published version as `learner_view` gives it (the fields of `CourseContent`, same order)."""
+
+    title: str
+    summary: str = ""
+    framework: str
+    pass_mark: float
+    estimated_minutes: int
+    level: str
+    licence: Licence
+    audience: Audience
+    completion: CompletionRule
+    modules: list[OutlineModule]
+    course_id: str
+    version: int
+    language: str
+    institute_id: str
+
+
+class CourseDetail(CourseSummary):
+    """GET /courses/{id}: a published course and its latest version's outline. Progress enrols from
+    it and reads the indicators each course covers."""
+
+    content: LearnerContent
+
+
+class CaseLink(BaseModel):
+    """A CASE LinkURI."""
+
+    title: str
+    identifier: str
+    uri: str
+
+
+class CaseDocumentUstaz(BaseModel):
+    code: str
+    derivedFrom: str | None = None
+
+
+class CaseDocumentExtensions(BaseModel):
+    ustaz: CaseDocumentUstaz
+
+
+class CaseExportDocument(BaseModel):
+    identifier: str
+    uri: str
+    creator: str
+    title: str
+    lastChangeDateTime: str
+    language: str
+    notes: str | None = None
+    extensions: CaseDocumentExtensions
+
+
+class CaseItemUstaz(BaseModel):
+    level: str | None = None
+    position: int = 0
+
+
+class CaseItemExtensions(BaseModel):
+    ustaz: CaseItemUstaz
+
+
+class CaseExportItem(BaseModel):
+    identifier: str
+    uri: str
+    fullStatement: str
+    humanCodingScheme: str
+    CFItemType: Literal["Aspect", "Competency", "Indicator"]
+    language: str
+    lastChangeDateTime: str
+    CFDocumentURI: CaseLink
+    extensions: CaseItemExtensions
+    statusEndDate: str | None = None  # present (and only then) when the item is retired
+
+
+class CaseExportAssociation(BaseModel):
+    identifier: str
+    uri: str
+    associationType: Literal["isChildOf", "isDerivedFrom"]
+    originNodeURI: CaseLink
+    destinationNodeURI: CaseLink
+    lastChangeDateTime: str
+    sequenceNumber: int | None = None  # isChildOf only
+    CFDocumentURI: CaseLink
+
+
+class CaseExport(BaseModel):
+    """GET /courses/frameworks/{code}: a framework as a CASE 1.1 CFPackage, as this service writes it
+    (case.py's `CFPackage` is the wider shape it accepts on import). Progress rates teachers against it.
+    Dump it with `exclude_unset=True`: the optional fields are absent, not null, when they do not apply."""
+
+    CFDocument: CaseExportDocument
+    CFItems: list[CaseExportItem]
+    CFAssociations: list[CaseExportAssociation]

@@ -20,6 +20,7 @@ from services.courses.schemas import (
     CataloguePage,
     CatalogueQuery,
     CourseContent,
+    CourseDetail,
     CourseDraft,
     CourseSummary,
     ItemChange,
@@ -153,13 +154,15 @@ def published_content(session: Session, course_id: str, version: int) -> CourseC
     return _content(session, course_id, version)
 
 
-def course_detail(session: Session, course_id: str) -> dict[str, object]:
+def course_detail(session: Session, course_id: str) -> CourseDetail:
     course = _course(session, course_id)
     assert course.latest_version is not None
-    return {
-        **CourseSummary.model_validate(course).model_dump(),
-        "content": learner_view(_content(session, course_id, course.latest_version)),
-    }
+    return CourseDetail.model_validate(
+        {
+            **CourseSummary.model_validate(course).model_dump(),
+            "content": learner_view(_content(session, course_id, course.latest_version)),
+        }
+    )
 
 
 def version_for_learner(session: Session, course_id: str, version: int) -> dict[str, object]:

@@ -10,22 +10,43 @@ Evidence for an indicator is the teacher's latest graded answer to each question
 
 A competency is as strong as its weakest indicator. "What to take next" ranks published courses
 the teacher has not completed by how many of their not-yet-proficient indicators they cover.
-Pure functions over plain data, so the rule is tested without HTTP.
+Pure functions over plain data (`evidence_from`, `build_profile`, `framework_from_case`), so the rule
+is tested without HTTP; the courses service's bodies are its own models (services/courses/schemas.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypedDict
 
 from sqlmodel import Session
 
+from libs.auth import Principal
 from libs.errors import BadGateway, NotFound
-from libs.service_client import ServiceClient
+from libs.service_client import ServiceClient, UnexpectedBody
+from services.courses.schemas import CaseExport, CataloguePage, CourseDetail, OutlineLesson
 from services.progress import repository
+from services.progress.repository import Graded
 from services.progress.schemas import CompetencyProfile, IndicatorRating, NextCourse
 
 PROFICIENT_SHARE = 0.8
 ORDER = {"not_yet": 0, "developing": 1, "proficient": 2}
+AnswerKey = dict[str, Any]  # an AnswerKeyDocument as cached (services/progress/models.py: AnswerKeyCache)
+
+
+class FrameworkNode(TypedDict):
+    code: str
+    kind: str  # aspect | competency | indicator
+    title: str
+    parent: str | None  # the parent's code
+
+
+class Framework(TypedDict):
+    """A framework as `build_profile` reads it: its items by code with their parent's code."""
+
+    code: str
+    title: str
+    items: list[FrameworkNode]
 
 
 def rate(results: list[bool]) -> str:
@@ -35,19 +56,18 @@ def rate(results: list[bool]) -> str:
     return "developing" if correct else "not_yet"
 
 
-def evidence(session: Session, user_id: str) -> dict[str, list[bool]]:
-    """Indicator code -> the correctness of the latest graded answer to each question mapped to it."""
-    latest: dict[tuple[str, str], Any] = {}
-    for submission, enrolment in repository.graded_submissions_of(session, user_id):
-        latest[(enrolment.course_id, submission.quiz_id)] = (submission, enrolment)
-    keys: dict[tuple[str, int], dict[str, Any]] = {}
+def evidence_from(
+    graded: Iterable[Graded], key_of: Callable[[str, int], AnswerKey | None]
+) -> dict[str, list[bool]]:
+    """Indicator code -> the correctness of the latest graded answer to each question mapped to it.
+    `graded`: one teacher's graded submissions, oldest first; `key_of(course, version)`: its answer key."""
+    latest: dict[tuple[str, str], Graded] = {}
+    for submission in graded:
+        latest[(submission.course_id, submission.quiz_id)] = submission
     by_indicator: dict[str, list[bool]] = {}
-    for submission, enrolment in latest.values():
-        pinned = (enrolment.course_id, enrolment.version)
-        if pinned not in keys:
-            cached = repository.answer_key(session, *pinned)
-            keys[pinned] = cached.key if cached else {"quizzes": []}
-        quiz = next((q for q in keys[pinned]["quizzes"] if q["quiz_id"] == submission.quiz_id), None)
+    for submission in latest.values():
+        key = key_of(submission.course_id, submission.version) or {"quizzes": []}
+        quiz = next((q for q in key["quizzes"] if q["quiz_id"] == submission.quiz_id), None)
         correct = (submission.results or {}).get("correct", {})
         for question in quiz["questions"] if quiz else []:
             for code in question.get("indicators", []):
@@ -55,39 +75,54 @@ def evidence(session: Session, user_id: str) -> dict[str, list[bool]]:
     return by_indicator
 
 
-def course_indicators(course: dict[str, Any]) -> set[str]:
-    """Indicators a course covers, from its learner view (lessons and questions)."""
+def evidence(session: Session, user_id: str) -> dict[str, list[bool]]:
+    """A teacher's evidence from their graded submissions and the cached answer keys."""
+    keys: dict[tuple[str, int], AnswerKey | None] = {}
+
+    def key_of(course_id: str, version: int) -> AnswerKey | None:
+        if (course_id, version) not in keys:
+            cached = repository.answer_key(session, course_id, version)
+            keys[(course_id, version)] = cached.key if cached else None
+        return keys[(course_id, version)]
+
+    return evidence_from(repository.graded_of(session, user_id), key_of)
+
+
+def course_indicators(course: CourseDetail) -> set[str]:
+    """Indicators a course covers, from its outline (lessons and questions)."""
     found: set[str] = set()
-    for module in course.get("content", course).get("modules", []):
-        for item in module.get("items", []):
-            found.update(item.get("indicators", []))
-            for question in item.get("questions", []):
-                found.update(question.get("indicators", []))
+    for module in course.content.modules:
+        for item in module.items:
+            if isinstance(item, OutlineLesson):
+                found.update(item.indicators)
+            else:
+                for question in item.questions:
+                    found.update(question.indicators)
     return found
 
 
 def build_profile(
-    framework: dict[str, Any],
+    framework: Framework,
     found: dict[str, list[bool]],
-    courses: list[dict[str, Any]],
+    courses: Sequence[CourseDetail],
     completed: set[str],
     suggestions: int = 3,
 ) -> CompetencyProfile:
-    """`framework`: {code, title, items: [{code, kind: aspect|competency|indicator, title, parent}]}
-    (parent is the parent's code); `courses`: outlines of published courses (id, title, modules)."""
+    """The rating of every indicator of `framework`, its competencies' (the weakest indicator's), and
+    the published `courses` not yet completed that cover the most not-yet-proficient indicators."""
     items = {i["code"]: i for i in framework["items"]}
     indicators = []
     for item in framework["items"]:
         if item["kind"] != "indicator":
             continue
         results = found.get(item["code"], [])
-        competency = items.get(item.get("parent") or "")
+        competency = items.get(item["parent"] or "")
         indicators.append(
             IndicatorRating(
                 code=item["code"],
                 title=item["title"],
                 competency=competency["code"] if competency else None,
-                aspect=competency.get("parent") if competency else None,
+                aspect=competency["parent"] if competency else None,
                 rating=rate(results),
                 evidence=len(results),
                 correct=sum(results),
@@ -102,13 +137,13 @@ def build_profile(
     ranked = []
     for course in courses:
         covers = sorted(course_indicators(course) & gaps)
-        if covers and course["id"] not in completed:
-            ranked.append(NextCourse(course_id=course["id"], title=course.get("title", ""), covers=covers))
+        if covers and course.id not in completed:
+            ranked.append(NextCourse(course_id=course.id, title=course.title, covers=covers))
     ranked.sort(key=lambda c: (-len(c.covers), c.title))
     counts = {name: sum(1 for r in indicators if r.rating == name) for name in ORDER}
     return CompetencyProfile(
         framework=framework["code"],
-        title=framework.get("title", ""),
+        title=framework["title"],
         indicators=indicators,
         competencies=competencies,
         covered=sum(1 for r in indicators if r.evidence),
@@ -120,55 +155,61 @@ def build_profile(
     )
 
 
-def framework_from_case(package: dict[str, Any]) -> dict[str, Any]:
+def profile(
+    session: Session, user: Principal, framework: Framework, outlines: Sequence[CourseDetail]
+) -> CompetencyProfile:
+    """A teacher's profile against a framework (from `fetch_inputs`)."""
+    return build_profile(
+        framework, evidence(session, user.id), outlines, repository.completed_course_ids(session, user.id)
+    )
+
+
+def framework_from_case(package: CaseExport) -> Framework:
     """The courses service's CASE 1.1 CFPackage as the tree `build_profile` reads: items by human
     code with their parent's code (from `isChildOf`); retired items (with a `statusEndDate`) left out."""
-    by_id = {item["identifier"]: item for item in package["CFItems"]}
+    by_id = {item.identifier: item for item in package.CFItems}
     parents = {
-        a["originNodeURI"]["identifier"]: a["destinationNodeURI"]["identifier"]
-        for a in package["CFAssociations"]
-        if a["associationType"] == "isChildOf"
+        a.originNodeURI.identifier: a.destinationNodeURI.identifier
+        for a in package.CFAssociations
+        if a.associationType == "isChildOf"
     }
-    items = []
-    for item in package["CFItems"]:
-        if item.get("statusEndDate"):
+    items: list[FrameworkNode] = []
+    for item in package.CFItems:
+        if item.statusEndDate:
             continue
-        parent = by_id.get(parents.get(item["identifier"], ""))
+        parent = by_id.get(parents.get(item.identifier, ""))
         items.append(
             {
-                "code": item["humanCodingScheme"],
-                "kind": item["CFItemType"].lower(),
-                "title": item["fullStatement"],
-                "parent": parent["humanCodingScheme"] if parent else None,
+                "code": item.humanCodingScheme,
+                "kind": item.CFItemType.lower(),
+                "title": item.fullStatement,
+                "parent": parent.humanCodingScheme if parent else None,
             }
         )
-    document = package["CFDocument"]
-    return {
-        "code": document.get("extensions", {}).get("ustaz", {}).get("code", document["identifier"]),
-        "title": document["title"],
-        "items": items,
-    }
+    document = package.CFDocument
+    return {"code": document.extensions.ustaz.code, "title": document.title, "items": items}
 
 
 def fetch_inputs(
     courses: ServiceClient, framework_code: str, lang: str
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[Framework, list[CourseDetail]]:
     """The framework and the published courses in the teacher's language, from the courses service.
     Course outlines are cached by (course, version): published versions never change."""
     try:
-        framework = framework_from_case(courses.get_json(f"/api/v1/courses/frameworks/{framework_code}"))
+        package = courses.get_model(f"/api/v1/courses/frameworks/{framework_code}", CaseExport)
+    except UnexpectedBody:
+        raise
     except BadGateway as exc:
         raise NotFound(f"The courses service has no framework {framework_code!r}.") from exc
-    catalogue = courses.get_json("/api/v1/courses", lang=lang, limit=100)["items"]
     outlines = []
-    for course in catalogue:
-        if course.get("latest_version") is None:
+    for course in courses.get_model("/api/v1/courses", CataloguePage, lang=lang, limit=100).items:
+        if course.latest_version is None:
             continue
-        cache_key = (course["id"], course["latest_version"])
+        cache_key = (course.id, course.latest_version)
         if cache_key not in _OUTLINES:
-            _OUTLINES[cache_key] = courses.get_json(f"/api/v1/courses/{course['id']}")
+            _OUTLINES[cache_key] = courses.get_model(f"/api/v1/courses/{course.id}", CourseDetail)
         outlines.append(_OUTLINES[cache_key])
-    return framework, outlines
+    return framework_from_case(package), outlines
 
 
-_OUTLINES: dict[tuple[str, int], dict[str, Any]] = {}
+_OUTLINES: dict[tuple[str, int], CourseDetail] = {}

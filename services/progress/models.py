@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Index, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Column, Index, Table, UniqueConstraint, false, inspect
 from sqlmodel import Field, SQLModel
 
 from libs.db import UTCDateTime, table_registry
@@ -18,6 +18,13 @@ class Base(SQLModel, registry=table_registry()):
 
 
 outbox, processed_events = outbox_tables(Base.metadata)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a table class, for bulk statements (SQLModel hides `__table__` from the checker)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 def new_id() -> str:

@@ -1,183 +1,43 @@
-"""Reminders: rules that pick who to remind, the in-app inbox, and the message outbox that
-delivers e-mail (SMTP) and SMS (an HTTP webhook to a configurable gateway).
+"""Reminders: rules that pick who to remind, the in-app inbox and the teacher's settings; delivery.py
+sends them by e-mail (SMTP) and SMS (an HTTP webhook to a configurable gateway).
 
 - Rules: `inactive` (no record for N days), `deadline` (due within N days), `certificate` (issued).
 - At most one reminder per (teacher, rule, course, period): a unique key, so a re-run, a second
   beat or a redelivered event creates nothing new. The period of `inactive` is an N-day window,
   of `deadline` the deadline's date, of `certificate` the certificate id.
 - In the teacher's language (their preference, else the course's): every UI language has its own
-  texts in MESSAGES; another language falls back through FALLBACK, ending in English.
-- Deliveries wait out quiet hours in the teacher's time zone; each channel is its own row with
-  its status, attempts and next attempt, so a failing channel retries with backoff on its own and
-  never holds up the others. Sending happens outside any transaction, after a claim.
+  texts (reminder_texts.py); another language falls back through FALLBACK, ending in English.
+- A signed link unsubscribes without a login (`unsubscribe_token`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
-import smtplib
-from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
-from email.message import EmailMessage
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import httpx
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from libs.db import session_scope
+from libs.auth import Principal
 from libs.encoding import b64url_decode, b64url_encode
-from libs.errors import BadRequest
+from libs.errors import BadRequest, NotFound
+from libs.outbox import utcnow
 from services.certificates.schemas import CertificateIssued, CertificateStatusChanged
 from services.progress import repository
-from services.progress.certificate_notices import CERTIFICATE_NOTICES
 from services.progress.models import Delivery, Enrolment, Reminder, ReminderPreferences
+from services.progress.reminder_texts import render
+from services.progress.schemas import (
+    DeliveryPublic,
+    InboxItem,
+    InboxPage,
+    ReminderPreferencesIn,
+    Unsubscribed,
+)
 from services.progress.settings import ProgressSettings
 
-log = logging.getLogger("ustaz.progress.reminders")
 RULES = ("inactive", "deadline", "certificate")
-# Languages without texts of their own, and spellings of ours that are not MESSAGES keys (a course's
-# language is a BCP 47 tag: "uz-Cyrl").
-FALLBACK = {"uz-Cyrl": "uz_Cyrl", "kk": "ru", "ky": "ru", "uz": "ru", "tg": "ru", "mn": "ru", "ru": "en"}
-CLAIM_SECONDS = 300  # a delivery claimed by a worker that died is retried after this
-
-MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
-    "en": {
-        "inactive": (
-            "Your course is waiting: {course}",
-            "You have not opened “{course}” for {days} days. Continue where you left off: {link}",
-        ),
-        "deadline": ("Deadline soon: {course}", "“{course}” is due on {deadline}. Finish it in time: {link}"),
-        "certificate": (
-            "Your certificate is ready: {course}",
-            "Congratulations! Your certificate for “{course}” is ready: {link}",
-        ),
-        "footer": ("", "Unsubscribe from these reminders: {unsubscribe}"),
-    },
-    "ru": {
-        "inactive": (
-            "Курс ждёт вас: {course}",
-            "Вы не открывали курс «{course}» уже {days} дн. Продолжите с того места, где остановились: {link}",
-        ),
-        "deadline": (
-            "Скоро срок: {course}",
-            "Курс «{course}» нужно завершить до {deadline}. Успейте вовремя: {link}",
-        ),
-        "certificate": (
-            "Ваш сертификат готов: {course}",
-            "Поздравляем! Сертификат за курс «{course}» готов: {link}",
-        ),
-        "footer": ("", "Отписаться от этих напоминаний: {unsubscribe}"),
-    },
-    "kk": {
-        "inactive": (
-            "Курсыңыз сізді күтуде: {course}",
-            "Сіз «{course}» курсын {days} күн бойы ашпадыңыз. Тоқтаған жеріңізден жалғастырыңыз: {link}",
-        ),
-        "deadline": (
-            "Мерзімі жақындады: {course}",
-            "«{course}» курсын аяқтау мерзімі — {deadline}. Уақытында үлгеріңіз: {link}",
-        ),
-        "certificate": (
-            "Сертификатыңыз дайын: {course}",
-            "Құттықтаймыз! «{course}» курсы бойынша сертификатыңыз дайын: {link}",
-        ),
-        "footer": ("", "Бұл еске салғыштардан бас тарту: {unsubscribe}"),
-    },
-    "ky": {
-        "inactive": (
-            "Курсуңуз сизди күтүп жатат: {course}",
-            "Сиз «{course}» курсун {days} күндөн бери ачкан жоксуз. Токтогон жериңизден улантыңыз: {link}",
-        ),
-        "deadline": (
-            "Мөөнөт жакындады: {course}",
-            "«{course}» курсун аяктоо мөөнөтү — {deadline}. Убагында үлгүрүңүз: {link}",
-        ),
-        "certificate": (
-            "Сертификатыңыз даяр: {course}",
-            "Куттуктайбыз! «{course}» курсу боюнча сертификатыңыз даяр: {link}",
-        ),
-        "footer": ("", "Бул эскертмелерден баш тартуу: {unsubscribe}"),
-    },
-    "uz": {
-        "inactive": (
-            "Kursingiz sizni kutmoqda: {course}",
-            "Siz «{course}» kursini {days} kundan beri ochmadingiz. Toʻxtagan joyingizdan davom eting: {link}",
-        ),
-        "deadline": (
-            "Muddat yaqin: {course}",
-            "«{course}» kursini yakunlash muddati — {deadline}. Vaqtida ulguring: {link}",
-        ),
-        "certificate": (
-            "Sertifikatingiz tayyor: {course}",
-            "Tabriklaymiz! «{course}» kursi boʻyicha sertifikatingiz tayyor: {link}",
-        ),
-        "footer": ("", "Ushbu eslatmalarga obunani bekor qilish: {unsubscribe}"),
-    },
-    "uz_Cyrl": {
-        "inactive": (
-            "Курсингиз сизни кутмоқда: {course}",
-            "Сиз «{course}» курсини {days} кундан бери очмадингиз. Тўхтаган жойингиздан давом этинг: {link}",
-        ),
-        "deadline": (
-            "Муддат яқин: {course}",
-            "«{course}» курсини якунлаш муддати — {deadline}. Вақтида улгуринг: {link}",
-        ),
-        "certificate": (
-            "Сертификатингиз тайёр: {course}",
-            "Табриклаймиз! «{course}» курси бўйича сертификатингиз тайёр: {link}",
-        ),
-        "footer": ("", "Ушбу эслатмаларга обунани бекор қилиш: {unsubscribe}"),
-    },
-    "tg": {
-        "inactive": (
-            "Курси шумо интизор аст: {course}",
-            "Курси «{course}» {days} рӯз боз кушода нашудааст. Аз ҳамон ҷое, ки монда будед, идома диҳед: {link}",
-        ),
-        "deadline": (
-            "Мӯҳлат наздик аст: {course}",
-            "Мӯҳлати анҷоми курси «{course}»: {deadline}. Сари вақт анҷом диҳед: {link}",
-        ),
-        "certificate": (
-            "Сертификати шумо тайёр аст: {course}",
-            "Табрик мегӯем! Сертификати шумо барои курси «{course}» тайёр аст: {link}",
-        ),
-        "footer": ("", "Бекор кардани обуна ба ин ёдраскуниҳо: {unsubscribe}"),
-    },
-    "mn": {
-        "inactive": (
-            "Таны сургалт хүлээж байна: {course}",
-            "Та «{course}» сургалтыг {days} хоног нээгээгүй байна. Зогссон газраасаа үргэлжлүүлнэ үү: {link}",
-        ),
-        "deadline": (
-            "Хугацаа дөхөж байна: {course}",
-            "«{course}» сургалтыг дуусгах эцсийн хугацаа: {deadline}. Цагтаа амжуулна уу: {link}",
-        ),
-        "certificate": (
-            "Таны гэрчилгээ бэлэн боллоо: {course}",
-            "Баяр хүргэе! «{course}» сургалтын гэрчилгээ тань бэлэн боллоо: {link}",
-        ),
-        "footer": ("", "Эдгээр сануулгаас татгалзах: {unsubscribe}"),
-    },
-}
-
-for _lang, _texts in CERTIFICATE_NOTICES.items():  # revoked / re-issued (certificate_notices.py)
-    MESSAGES[_lang].update(_texts)
-
-
-def catalogue(language: str) -> dict[str, tuple[str, str]]:
-    lang = language
-    while lang not in MESSAGES:
-        lang = FALLBACK.get(lang.split("_")[0], "en")
-    return MESSAGES[lang]
-
-
-def render(rule: str, language: str, **values: Any) -> tuple[str, str]:
-    subject, body = catalogue(language)[rule]
-    return subject.format(**values), body.format(**values)
 
 
 def zone(name: str, default: str) -> ZoneInfo:
@@ -185,24 +45,6 @@ def zone(name: str, default: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(default)
-
-
-def quiet_until(now: datetime, prefs: ReminderPreferences | None, default_zone: str) -> datetime | None:
-    """When the teacher's quiet hours end, if `now` falls inside them (else None)."""
-    start_s, end_s = (prefs.quiet_start, prefs.quiet_end) if prefs else ("21:00", "08:00")
-    start, end = time.fromisoformat(start_s), time.fromisoformat(end_s)
-    if start == end:
-        return None
-    tz = zone(prefs.time_zone if prefs else default_zone, default_zone)
-    local = now.astimezone(tz)
-    clock = local.time().replace(tzinfo=None)
-    inside = start <= clock < end if start < end else (clock >= start or clock < end)
-    if not inside:
-        return None
-    ends = datetime.combine(local.date(), end, tzinfo=tz)
-    if ends <= local:
-        ends += timedelta(days=1)
-    return ends.astimezone(UTC)
 
 
 def unsubscribe_token(secret: str, user_id: str, rule: str) -> str:
@@ -288,6 +130,18 @@ def _addresses(settings: ProgressSettings, prefs: ReminderPreferences | None) ->
     return out
 
 
+class _Target(TypedDict):
+    """What a sweep's reminders of one enrolment share (`remind`'s keyword arguments)."""
+
+    user_id: str
+    course_id: str
+    prefs: ReminderPreferences | None
+    language: str
+    link: str
+    existing: set[tuple[str, str, str, str]]
+    collect: list[Delivery]
+
+
 def sweep(session: Session, settings: ProgressSettings, now: datetime) -> int:
     """Apply the `inactive` and `deadline` rules to every active enrolment; returns how many
     reminders were created."""
@@ -308,7 +162,7 @@ def sweep(session: Session, settings: ProgressSettings, now: datetime) -> int:
             enrolment.enrolled_at,
             last_seen.get((enrolment.user_id, enrolment.course_id), enrolment.enrolled_at),
         )
-        common = {
+        common: _Target = {
             "user_id": enrolment.user_id,
             "course_id": enrolment.course_id,
             "prefs": mine,
@@ -356,7 +210,7 @@ def certificate_ready(
     session: Session, settings: ProgressSettings, now: datetime, payload: CertificateIssued
 ) -> Reminder | None:
     enrolment: Enrolment | None = repository.enrolment_for(session, payload.user_id, payload.course_id)
-    prefs = session.get(ReminderPreferences, payload.user_id)
+    prefs = repository.reminder_preferences(session, payload.user_id)
     return remind(
         session,
         settings,
@@ -385,115 +239,62 @@ def certificate_changed(
         course_id=payload.course_id,
         period=payload.certificate_id,
         language=payload.language,
-        prefs=session.get(ReminderPreferences, payload.user_id),
+        prefs=repository.reminder_preferences(session, payload.user_id),
         values={"course": payload.course_title, "reason": payload.reason},
         link=f"{settings.public_url}/me/certificates",
     )
 
 
-# -- delivery --------------------------------------------------------------------------------------
-
-Sender = Callable[[ProgressSettings, Delivery, Reminder], None]
+# -- the teacher's side: settings, inbox, unsubscribe --------------------------------------------------
 
 
-def send_email(settings: ProgressSettings, delivery: Delivery, reminder: Reminder) -> None:
-    unsubscribe = unsubscribe_link(settings, reminder)
-    message = EmailMessage()
-    message["Subject"] = reminder.subject
-    message["From"] = settings.smtp_from
-    message["To"] = delivery.address
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    footer = catalogue(reminder.language)["footer"][1].format(unsubscribe=unsubscribe)
-    message.set_content(f"{reminder.body}\n\n--\n{footer}\n")
-    message["Content-Language"] = reminder.language  # after set_content, which resets Content-* headers
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
-        smtp.send_message(message)
+def save_preferences(session: Session, user: Principal, body: ReminderPreferencesIn) -> ReminderPreferences:
+    prefs = repository.reminder_preferences(session, user.id) or ReminderPreferences(user_id=user.id)
+    for name, value in body.model_dump().items():
+        setattr(prefs, name, value)
+    prefs.language = body.language or user.lang
+    prefs.updated_at = utcnow()
+    session.add(prefs)
+    return prefs
 
 
-def send_sms(settings: ProgressSettings, delivery: Delivery, reminder: Reminder) -> None:
-    headers = {"Authorization": f"Bearer {settings.sms_gateway_token}"} if settings.sms_gateway_token else {}
-    response = httpx.post(
-        settings.sms_gateway_url,
-        timeout=10,
-        headers=headers,
-        json={
-            "to": delivery.address,
-            "text": f"{reminder.subject}. {reminder.link}",
-            "reference": delivery.id,
-            "language": reminder.language,
-        },
-    )
-    response.raise_for_status()
+def inbox(session: Session, user: Principal) -> InboxPage:
+    rows = repository.inbox(session, user.id)
+    deliveries: dict[str, list[DeliveryPublic]] = {}
+    for d in repository.deliveries_of(session, [r.id for r in rows]):
+        deliveries.setdefault(d.reminder_id, []).append(DeliveryPublic.model_validate(d))
+    items = [
+        InboxItem(
+            id=r.id,
+            rule=r.rule,
+            course_id=r.course_id,
+            subject=r.subject,
+            body=r.body,
+            link=r.link,
+            created_at=r.created_at,
+            read_at=r.read_at,
+            deliveries=sorted(deliveries.get(r.id, []), key=lambda d: d.channel),
+        )
+        for r in rows
+    ]
+    return InboxPage(items=items, unread=sum(1 for r in rows if r.read_at is None))
 
 
-SENDERS: dict[str, Sender] = {"email": send_email, "sms": send_sms}
+def mark_read(session: Session, user: Principal, reminder_id: str) -> None:
+    reminder = repository.reminder(session, reminder_id)
+    if reminder is None or reminder.user_id != user.id:
+        raise NotFound("No such message in your inbox.")
+    if reminder.read_at is None:
+        reminder.read_at = utcnow()
+        session.add(reminder)
 
 
-def unsubscribe_link(settings: ProgressSettings, reminder: Reminder) -> str:
-    rule = reminder.rule if reminder.rule in RULES else "certificate"  # a notice about a certificate
-    return f"{settings.public_url}/unsubscribe?token={unsubscribe_token(settings.reminder_secret, reminder.user_id, rule)}"
-
-
-def deliver_due(
-    engine: Engine, settings: ProgressSettings, now: datetime, limit: int = 200
-) -> dict[str, int]:
-    """Send what is due, one delivery at a time: claim it (so no other worker sends it), send
-    outside any transaction, record the outcome. Returns counts by outcome."""
-    outcome = {"sent": 0, "deferred": 0, "retry": 0, "failed": 0}
-    with session_scope(engine, readonly=True) as session:
-        due = [(d.id, d.channel) for d in repository.due_deliveries(session, now, limit)]
-    for delivery_id, channel in due:
-        with session_scope(engine) as session:
-            delivery = session.get(Delivery, delivery_id)
-            reminder = session.get(Reminder, delivery.reminder_id) if delivery else None
-            if delivery is None or reminder is None:
-                continue
-            until = quiet_until(
-                now, session.get(ReminderPreferences, reminder.user_id), settings.default_time_zone
-            )
-            if until is not None:
-                delivery.next_attempt_at = until
-                session.add(delivery)
-                outcome["deferred"] += 1
-                continue
-            claimed = session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id == delivery_id,
-                    col(Delivery.status).in_(("pending", "sending")),
-                    Delivery.next_attempt_at <= now,
-                )
-                .values(
-                    status="sending",
-                    attempts=Delivery.attempts + 1,
-                    next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
-                )
-            )
-            if not claimed.rowcount:
-                continue
-        try:
-            SENDERS[channel](settings, delivery, reminder)
-            error = None
-        except Exception as exc:  # any failure of this channel is this channel's alone
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            log.warning(
-                "delivery failed", extra={"delivery": delivery_id, "channel": channel, "error": error}
-            )
-        with session_scope(engine) as session:
-            row = session.get(Delivery, delivery_id)
-            assert row is not None
-            if error is None:
-                row.status, row.sent_at, row.last_error = "sent", now, None
-                outcome["sent"] += 1
-            elif row.attempts >= settings.delivery_max_attempts:
-                row.status, row.last_error = "failed", error
-                outcome["failed"] += 1
-            else:
-                row.status, row.last_error = "pending", error
-                row.next_attempt_at = now + timedelta(
-                    seconds=settings.delivery_backoff_seconds * 2 ** (row.attempts - 1)
-                )
-                outcome["retry"] += 1
-            session.add(row)
-    return outcome
+def unsubscribe(session: Session, secret: str, token: str) -> Unsubscribed:
+    """Apply a signed unsubscribe link: no login needed, the signature names the teacher and rule."""
+    user_id, rule = read_unsubscribe_token(secret, token)
+    prefs = repository.reminder_preferences(session, user_id) or ReminderPreferences(user_id=user_id)
+    if rule not in prefs.unsubscribed:
+        prefs.unsubscribed = [*prefs.unsubscribed, rule]
+        prefs.updated_at = utcnow()
+        session.add(prefs)
+    return Unsubscribed(user_id=user_id, unsubscribed=prefs.unsubscribed)

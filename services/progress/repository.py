@@ -1,11 +1,13 @@
-"""All queries on the progress service's tables."""
+"""All queries on the progress service's tables but the analytics' (analytics/repository.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from libs.db import as_utc
@@ -19,7 +21,22 @@ from services.progress.models import (
     Statement,
     Submission,
     processed_events,
+    table_of,
 )
+from services.progress.xapi import VIEWED, StatementQuery
+
+
+class Graded(NamedTuple):
+    """A graded submission as the competency evidence reads it."""
+
+    course_id: str
+    version: int
+    quiz_id: str
+    results: dict[str, Any] | None
+
+
+def enrolment(session: Session, enrolment_id: str) -> Enrolment | None:
+    return session.get(Enrolment, enrolment_id)
 
 
 def enrolment_for(session: Session, user_id: str, course_id: str) -> Enrolment | None:
@@ -57,15 +74,17 @@ def stale_submissions(session: Session, before: datetime, limit: int) -> list[Su
     )
 
 
-def graded_submissions_of(session: Session, user_id: str) -> list[tuple[Submission, Enrolment]]:
-    """The user's graded submissions with their enrolments, oldest graded first."""
-    rows = session.exec(
-        select(Submission, Enrolment)
+def graded_of(session: Session, user_id: str) -> list[Graded]:
+    """The user's graded submissions with their enrolment's course and version, oldest graded first."""
+    rows = session.execute(
+        sa_select(
+            col(Enrolment.course_id), col(Enrolment.version), col(Submission.quiz_id), col(Submission.results)
+        )
         .join(Enrolment, col(Submission.enrolment_id) == Enrolment.id)
-        .where(Submission.user_id == user_id, Submission.status == "graded")
+        .where(col(Submission.user_id) == user_id, col(Submission.status) == "graded")
         .order_by(col(Submission.graded_at), col(Submission.id))
     )
-    return [(s, e) for s, e in rows]
+    return [Graded(*row) for row in rows]
 
 
 def completed_course_ids(session: Session, user_id: str) -> set[str]:
@@ -96,8 +115,97 @@ def completion(session: Session, enrolment_id: str) -> Completion | None:
 
 
 def purge_processed_events(session: Session, before: datetime) -> int:
-    result = session.execute(delete(processed_events).where(processed_events.c.processed_at < before))
+    result = session.connection().execute(
+        delete(processed_events).where(processed_events.c.processed_at < before)
+    )
     return int(result.rowcount or 0)
+
+
+# -- the learning record -----------------------------------------------------------------------------
+
+
+def statements_by_id(session: Session, ids: Sequence[str]) -> dict[str, Statement]:
+    if not ids:
+        return {}
+    return {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(ids)))}
+
+
+def first_stored_by_course(session: Session, user_id: str, course_ids: Sequence[str]) -> dict[str, datetime]:
+    """course -> the `stored` of the user's earliest statement about it (courses without one are absent)."""
+    rows = session.execute(
+        sa_select(col(Statement.course_id), func.min(Statement.stored))
+        .where(col(Statement.user_id) == user_id, col(Statement.course_id).in_(course_ids))
+        .group_by(col(Statement.course_id))
+    )
+    return {course_id: as_utc(stored) for course_id, stored in rows}
+
+
+def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT, not a unit of work per object."""
+    session.execute(insert(table_of(Statement)), rows)
+
+
+def void_statements(session: Session, ids: Sequence[str]) -> None:
+    session.execute(update(Statement).where(col(Statement.id).in_(ids)).values(voided=True))
+
+
+def statement(session: Session, user_id: str, statement_id: str, *, voided: bool) -> Statement | None:
+    return session.exec(
+        select(Statement).where(
+            Statement.user_id == user_id, Statement.id == statement_id, Statement.voided == voided
+        )
+    ).first()
+
+
+def statement_page(
+    session: Session, user_id: str, q: StatementQuery, after: tuple[datetime, str] | None
+) -> list[Statement]:
+    """Up to `q.limit + 1` of the user's unvoided statements matching `q`, in `stored` order (newest
+    first unless ascending), after the position `after` (stored, id) of the previous page's last."""
+    where: list[ColumnElement[bool]] = [col(Statement.user_id) == user_id, col(Statement.voided).is_(False)]
+    if q.verb:
+        where.append(col(Statement.verb) == q.verb)
+    if q.activity:
+        where.append(col(Statement.activity_id) == q.activity)
+    if q.since:
+        where.append(col(Statement.stored) > q.since.astimezone(UTC))
+    if q.until:
+        where.append(col(Statement.stored) <= q.until.astimezone(UTC))
+    if after is not None:
+        stored, last_id = after
+        if q.ascending:
+            where.append(
+                or_(
+                    col(Statement.stored) > stored,
+                    and_(col(Statement.stored) == stored, col(Statement.id) > last_id),
+                )
+            )
+        else:
+            where.append(
+                or_(
+                    col(Statement.stored) < stored,
+                    and_(col(Statement.stored) == stored, col(Statement.id) < last_id),
+                )
+            )
+    order = (col(Statement.stored), col(Statement.id))
+    stmt = select(Statement).where(*where).order_by(*(order if q.ascending else (o.desc() for o in order)))
+    return list(session.exec(stmt.limit(q.limit + 1)))
+
+
+def viewed_activities_of(session: Session, user_id: str, course_id: str) -> list[str]:
+    """Activity ids of a course the user has an unvoided `experienced` or `completed` statement for."""
+    return list(
+        session.exec(
+            select(Statement.activity_id)
+            .where(
+                Statement.user_id == user_id,
+                Statement.course_id == course_id,
+                col(Statement.voided).is_(False),
+                col(Statement.verb).in_(VIEWED),
+            )
+            .distinct()
+        )
+    )
 
 
 # -- reminders ---------------------------------------------------------------------------------------
@@ -125,6 +233,29 @@ def reminder_preferences(session: Session, user_id: str) -> ReminderPreferences 
     return session.get(ReminderPreferences, user_id)
 
 
+def reminder(session: Session, reminder_id: str) -> Reminder | None:
+    return session.get(Reminder, reminder_id)
+
+
+def delivery(session: Session, delivery_id: str) -> Delivery | None:
+    return session.get(Delivery, delivery_id)
+
+
+def claim_delivery(session: Session, delivery_id: str, now: datetime, hold: timedelta) -> bool:
+    """Mark a due delivery as being sent (one attempt more) and hide it from other workers for `hold`;
+    False if another worker claimed it first or it is not due."""
+    claimed = session.connection().execute(
+        update(Delivery)
+        .where(
+            col(Delivery.id) == delivery_id,
+            col(Delivery.status).in_(("pending", "sending")),
+            col(Delivery.next_attempt_at) <= now,
+        )
+        .values(status="sending", attempts=col(Delivery.attempts) + 1, next_attempt_at=now + hold)
+    )
+    return bool(claimed.rowcount)
+
+
 def all_reminder_preferences(session: Session) -> dict[str, ReminderPreferences]:
     return {p.user_id: p for p in session.exec(select(ReminderPreferences))}
 
@@ -132,15 +263,15 @@ def all_reminder_preferences(session: Session) -> dict[str, ReminderPreferences]
 def last_activity(session: Session) -> dict[tuple[str, str], datetime]:
     """(user, course) -> the latest `stored` of a statement or submission time."""
     latest: dict[tuple[str, str], datetime] = {}
-    statements = session.exec(
-        select(Statement.user_id, Statement.course_id, func.max(Statement.stored))
+    statements = session.execute(
+        sa_select(col(Statement.user_id), col(Statement.course_id), func.max(Statement.stored))
         .where(col(Statement.course_id).is_not(None))
-        .group_by(Statement.user_id, Statement.course_id)
+        .group_by(col(Statement.user_id), col(Statement.course_id))
     )
-    submissions = session.exec(
-        select(Enrolment.user_id, Enrolment.course_id, func.max(Submission.submitted_at))
+    submissions = session.execute(
+        sa_select(col(Enrolment.user_id), col(Enrolment.course_id), func.max(Submission.submitted_at))
         .join(Submission, col(Submission.enrolment_id) == Enrolment.id)
-        .group_by(Enrolment.user_id, Enrolment.course_id)
+        .group_by(col(Enrolment.user_id), col(Enrolment.course_id))
     )
     for user_id, course_id, moment in [*statements, *submissions]:
         moment = as_utc(moment)
@@ -226,12 +357,14 @@ def course_enrolments(session: Session, course_id: str, institute_id: str | None
 
 def viewed_activities(session: Session, course_id: str) -> dict[str, set[str]]:
     """user -> activity ids of a course they have an unvoided view statement for."""
-    from services.progress.xapi import VIEWED
-
     out: dict[str, set[str]] = {}
     rows = session.exec(
         select(Statement.user_id, Statement.activity_id)
-        .where(Statement.course_id == course_id, Statement.voided == False, col(Statement.verb).in_(VIEWED))  # noqa: E712
+        .where(
+            Statement.course_id == course_id,
+            col(Statement.voided).is_(False),
+            col(Statement.verb).in_(VIEWED),
+        )
         .distinct()
     )
     for user_id, activity in rows:

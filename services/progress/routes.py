@@ -17,28 +17,24 @@ from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
 from libs.idempotency import idempotent
-from services.progress import analytics, competency, repository, service, statements
+from libs.service_client import UnexpectedBody
+from services.courses.schemas import CourseDetail
+from services.progress import competency, overview, reminders, repository, service, statements
+from services.progress.analytics.routes import routes as analytics_routes
 from services.progress.schemas import (
-    AnalyticsQuery,
-    AttainmentReport,
-    BehindReport,
     CohortCreate,
     CohortProgress,
     CohortResult,
     CompetencyProfile,
-    CompletionTimeReport,
     EnrolmentCreate,
     EnrolmentList,
     EnrolmentPublic,
-    FunnelReport,
     InboxPage,
     MyProgress,
-    OrgUnitInfo,
     ReminderPreferencesIn,
     ReminderPreferencesPublic,
     SubmissionCreate,
     SubmissionPublic,
-    TrendReport,
     Unsubscribed,
 )
 from services.progress.state import state
@@ -85,9 +81,13 @@ async def create_cohort(request: Request) -> Response:
     return json_response(result, status_code=201)
 
 
-async def published_course(request: Request, course_id: str) -> dict[str, Any]:
+async def published_course(request: Request, course_id: str) -> CourseDetail:
     try:
-        return await run_in_threadpool(state(request).courses.get_json, f"/api/v1/courses/{course_id}")
+        return await run_in_threadpool(
+            state(request).courses.get_model, f"/api/v1/courses/{course_id}", CourseDetail
+        )
+    except UnexpectedBody:
+        raise
     except BadGateway as exc:
         raise NotFound(f"No published course {course_id}.") from exc
 
@@ -117,7 +117,7 @@ async def get_my_progress(request: Request) -> Response:
             )
         except (BadGateway, httpx.HTTPError):  # totals stay unknown (0) until the courses service answers
             log.warning("answer key unavailable", extra={"course": enrolment.course_id})
-    progress = await read_only(request, service.my_progress, user)
+    progress = await read_only(request, overview.my_progress, user)
     return json_response(progress, headers={"Cache-Control": "no-store"})
 
 
@@ -126,7 +126,7 @@ async def get_my_progress(request: Request) -> Response:
 )
 async def get_cohort_progress(request: Request) -> Response:
     admin = current_user(request, "institute_admin", "platform_admin")
-    report = await read_only(request, service.cohort_progress, admin, request.path_params["course_id"])
+    report = await read_only(request, overview.cohort_progress, admin, request.path_params["course_id"])
     return json_response(report, headers={"Cache-Control": "private, no-cache"})
 
 
@@ -229,7 +229,7 @@ async def my_competencies(request: Request) -> Response:
     framework, outlines = await run_in_threadpool(
         competency.fetch_inputs, state(request).courses, code, user.lang
     )
-    profile = await read_only(request, service.competency_profile, user, framework, outlines)
+    profile = await read_only(request, competency.profile, user, framework, outlines)
     return json_response(profile, headers={"Cache-Control": "private, no-cache"})
 
 
@@ -258,7 +258,7 @@ async def get_preferences(request: Request) -> Response:
 async def put_preferences(request: Request) -> Response:
     user = current_user(request)
     body = await read_json(request, ReminderPreferencesIn)
-    prefs = await in_transaction(request, service.save_preferences, user, body)
+    prefs = await in_transaction(request, reminders.save_preferences, user, body)
     return json_response(ReminderPreferencesPublic.model_validate(prefs))
 
 
@@ -269,14 +269,14 @@ async def put_preferences(request: Request) -> Response:
 )
 async def get_inbox(request: Request) -> Response:
     user = current_user(request)
-    page = await read_only(request, service.inbox, user)
+    page = await read_only(request, reminders.inbox, user)
     return json_response(page, headers={"Cache-Control": "no-store"})
 
 
 @api(summary="Mark an inbox message read", status=204, tags=["reminders"])
 async def read_message(request: Request) -> Response:
     user = current_user(request)
-    await in_transaction(request, service.mark_read, user, request.path_params["reminder_id"])
+    await in_transaction(request, reminders.mark_read, user, request.path_params["reminder_id"])
     return Response(status_code=204)
 
 
@@ -289,120 +289,9 @@ async def read_message(request: Request) -> Response:
 async def unsubscribe(request: Request) -> Response:
     token = request.query_params.get("token", "")
     result = await in_transaction(
-        request, service.unsubscribe, state(request).settings.reminder_secret, token
+        request, reminders.unsubscribe, state(request).settings.reminder_secret, token
     )
     return json_response(result)
-
-
-# -- analytics: every handler parses the query (422), checks the role, and runs one report in a
-# read-only transaction; the report applies the caller's jurisdiction and suppression (analytics.py).
-
-ANALYTICS = PREFIX + "/analytics"
-ANALYTICS_ROLES = ("analyst", "institute_admin", "platform_admin")
-ANALYTICS_CACHE = {"Cache-Control": "private, max-age=30", "Vary": "Authorization"}
-
-
-async def _report(request: Request, name: str, query: AnalyticsQuery | None = None, **overrides: Any) -> Any:
-    user = current_user(request, *ANALYTICS_ROLES)
-    query = query or parse_query(request, AnalyticsQuery)
-    if overrides:
-        query = query.model_copy(update=overrides)
-    return await read_only(request, analytics.REPORTS[name], user, query, state(request).settings)
-
-
-@api(
-    summary="Completion funnel (enrolled → started → completed → certified) by child org unit, or by course, "
-    "language or institute (group_by)",
-    response=FunnelReport,
-    tags=["analytics"],
-)
-async def get_funnel(request: Request) -> Response:
-    return json_response(await _report(request, "funnel"), headers=ANALYTICS_CACHE)
-
-
-@api(
-    summary="Cohort comparison: the funnel of one unit by course, language or institute",
-    response=FunnelReport,
-    tags=["analytics"],
-)
-async def get_compare(request: Request) -> Response:
-    if request.query_params.get("group_by", "course") == "org_unit":
-        raise Unprocessable(
-            "Compare cohorts by course, language or institute (group_by); org units are the funnel's."
-        )
-    overrides = {} if "group_by" in request.query_params else {"group_by": "course"}
-    return json_response(await _report(request, "funnel", **overrides), headers=ANALYTICS_CACHE)
-
-
-@api(
-    summary="Attainment distribution per indicator or competency by child org unit (heat table)",
-    response=AttainmentReport,
-    tags=["analytics"],
-)
-async def get_attainment(request: Request) -> Response:
-    return json_response(await _report(request, "attainment"), headers=ANALYTICS_CACHE)
-
-
-@api(summary="Counts per stage by week or month", response=TrendReport, tags=["analytics"])
-async def get_trends(request: Request) -> Response:
-    return json_response(await _report(request, "trends"), headers=ANALYTICS_CACHE)
-
-
-@api(
-    summary="Days from enrolment to completion: median and 75th percentile",
-    response=CompletionTimeReport,
-    tags=["analytics"],
-)
-async def get_completion_time(request: Request) -> Response:
-    return json_response(await _report(request, "completion_time"), headers=ANALYTICS_CACHE)
-
-
-@api(
-    summary="Org units furthest behind: lowest completion rate first",
-    response=BehindReport,
-    tags=["analytics"],
-)
-async def get_behind(request: Request) -> Response:
-    return json_response(await _report(request, "behind"), headers=ANALYTICS_CACHE)
-
-
-@api(
-    summary="An org unit in your jurisdiction: its ancestors (breadcrumbs) and children (drill-down)",
-    response=OrgUnitInfo,
-    tags=["analytics"],
-)
-async def get_unit(request: Request) -> Response:
-    user = current_user(request, *ANALYTICS_ROLES)
-    query = parse_query(request, AnalyticsQuery)
-    info = await read_only(request, analytics.unit_info, user, request.path_params.get("code") or query.org)
-    return json_response(info, headers=ANALYTICS_CACHE)
-
-
-@api(
-    summary="Any analytics table as CSV or XLSX (table=…, format=…), same scope and suppression; too many "
-    "rows is a 413 with a hint to narrow",
-    tags=["analytics"],
-)
-async def get_export(request: Request) -> Response:
-    query = parse_query(request, AnalyticsQuery)
-    report = await _report(request, query.table, query)
-    header, rows = analytics.export_rows(query.table, report)
-    cap = state(request).settings.analytics_export_max_rows
-    if len(rows) > cap:
-        raise PayloadTooLarge(
-            f"The export has {len(rows)} rows; the most is {cap}. Narrow it: a smaller org unit, "
-            "a course, a shorter date range or a lower limit.",
-            hint="narrow",
-            rows=len(rows),
-            cap=cap,
-        )
-    content, media_type = analytics.export_file(query.format, query.table, header, rows)
-    name = f"ustaz-{query.table}-{report.unit.code}.{query.format}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={**ANALYTICS_CACHE, "Content-Disposition": f'attachment; filename="{name}"'},
-    )
 
 
 routes = [
@@ -421,14 +310,5 @@ routes = [
     Route(PREFIX + "/reminders/unsubscribe", unsubscribe, methods=["POST"]),
     Route(PREFIX + "/inbox", get_inbox),
     Route(PREFIX + "/inbox/{reminder_id}/read", read_message, methods=["POST"]),
-    Route(ANALYTICS + "/funnel", get_funnel),
-    Route(ANALYTICS + "/compare", get_compare),
-    Route(ANALYTICS + "/drilldown", get_funnel),
-    Route(ANALYTICS + "/attainment", get_attainment),
-    Route(ANALYTICS + "/trends", get_trends),
-    Route(ANALYTICS + "/completion-time", get_completion_time),
-    Route(ANALYTICS + "/behind", get_behind),
-    Route(ANALYTICS + "/units", get_unit),
-    Route(ANALYTICS + "/units/{code}", get_unit),
-    Route(ANALYTICS + "/export", get_export),
+    *analytics_routes,
 ]

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from libs.events import EventPayload
 
@@ -138,6 +138,8 @@ class CompetencyProfile(BaseModel):
 
 
 Rule = Literal["inactive", "deadline", "certificate", "all"]
+Channel = Literal["email", "sms"]
+CHANNELS: tuple[Channel, ...] = ("email", "sms")
 
 
 class ReminderPreferencesIn(BaseModel):
@@ -148,7 +150,7 @@ class ReminderPreferencesIn(BaseModel):
     quiet_end: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(None, pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +77011234567")
-    channels: list[Literal["email", "sms"]] = Field(default_factory=lambda: ["email", "sms"], max_length=2)
+    channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS), max_length=2)
     unsubscribed: list[Rule] = Field(default_factory=list, max_length=4)
 
     @field_validator("time_zone")
@@ -230,164 +232,6 @@ class CohortProgress(BaseModel):
     lessons_total: int
     quizzes_total: int
     teachers: list[TeacherProgress]
-
-
-# -- analytics API (services/progress/analytics.py). A count that would identify fewer than 10 teachers
-# is `null` with `suppressed: true` (shown as "<10"); see analytics_privacy.py.
-
-EARLIEST = date(2000, 1, 1)
-LONGEST_RANGE = timedelta(days=366 * 10)
-Stage = Literal["enrolled", "started", "completed", "certified"]
-GroupBy = Literal["org_unit", "course", "language", "institute"]
-CODE = r"^[A-Za-z0-9._-]+$"
-
-
-class AnalyticsQuery(BaseModel):
-    """Filters every analytics endpoint takes. Unknown parameters are refused (422), so a typo in a
-    filter never silently widens an answer."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    org: str | None = Field(
-        None, max_length=40, pattern=CODE, description="Org-unit code (default: your scope's)"
-    )
-    course: str | None = Field(None, max_length=36)
-    language: str | None = Field(None, max_length=10)
-    institute: str | None = Field(None, max_length=36)
-    start: date | None = Field(None, alias="from", description="First day (whole ISO weeks are counted)")
-    end: date | None = Field(None, alias="to", description="Last day")
-    group_by: GroupBy = "org_unit"
-    interval: Literal["week", "month"] = "week"
-    kind: Literal["indicator", "competency"] = "competency"
-    level: Literal["region", "district", "school"] = "district"
-    limit: int = Field(20, ge=1, le=1_000_000)
-    table: Literal["funnel", "attainment", "trends", "completion_time", "behind"] = "funnel"
-    format: Literal["csv", "xlsx"] = "csv"
-
-    @model_validator(mode="after")
-    def _range(self) -> AnalyticsQuery:
-        latest = datetime.now(UTC).date() + timedelta(days=366)
-        for name, value in (("from", self.start), ("to", self.end)):
-            if value is not None and not EARLIEST <= value <= latest:
-                raise ValueError(f"'{name}' must be between {EARLIEST} and {latest}")
-        if self.start and self.end:
-            if self.end < self.start:
-                raise ValueError("the date range is inverted: 'to' is before 'from'")
-            if self.end - self.start > LONGEST_RANGE:
-                raise ValueError("the date range is longer than ten years")
-        return self
-
-
-class UnitRef(BaseModel):
-    code: str
-    name: str
-    kind: str
-    level: int
-
-
-class OrgUnitInfo(UnitRef):
-    path: str
-    parent: str | None
-    ancestors: list[UnitRef] = Field(description="From the top of your jurisdiction down to the parent")
-    children: list[UnitRef]
-
-
-class FunnelRow(BaseModel):
-    key: str = Field(
-        description="Child org-unit code, course id, language or institute id; '_direct' = in the "
-        "unit itself, not in a child unit"
-    )
-    name: str
-    counts: dict[str, int | None]
-    suppressed: bool
-    protected: list[str] = Field(
-        default_factory=list,
-        description="stages hidden only so that a small group elsewhere cannot be worked out "
-        "(complementary suppression: the count itself is not small); the other hidden ones are under "
-        "the minimum cell",
-    )
-    completion_rate: float | None = Field(description="completed / enrolled, when both are shown")
-    drillable: bool = False
-
-
-class FunnelReport(BaseModel):
-    unit: UnitRef
-    group_by: str
-    total: dict[str, int | None]
-    rows: list[FunnelRow]
-    min_cell: int
-
-
-class AttainmentCellOut(BaseModel):
-    org_unit: str
-    counts: dict[str, int | None]
-    total: int | None
-    proficient_share: float | None
-    suppressed: bool
-
-
-class AttainmentRow(BaseModel):
-    code: str
-    cells: list[AttainmentCellOut]
-    total: AttainmentCellOut
-
-
-class AttainmentReport(BaseModel):
-    unit: UnitRef
-    kind: str
-    units: list[UnitRef]
-    rows: list[AttainmentRow]
-    min_cell: int
-
-
-class TrendPoint(BaseModel):
-    period: date
-    counts: dict[str, int | None]
-
-
-class TrendReport(BaseModel):
-    unit: UnitRef
-    interval: str
-    start: date
-    end: date
-    points: list[TrendPoint]
-    suppressed: bool
-    min_cell: int
-
-
-class CompletionTimeRow(BaseModel):
-    key: str
-    name: str
-    completed: int | None
-    median_days: float | None
-    p75_days: float | None
-    suppressed: bool
-
-
-class CompletionTimeReport(BaseModel):
-    unit: UnitRef
-    group_by: str
-    total: CompletionTimeRow
-    rows: list[CompletionTimeRow]
-    min_cell: int
-
-
-class BehindRow(BaseModel):
-    unit: UnitRef
-    parent: str | None
-    enrolled: int
-    completed: int | None
-    completion_rate: float | None
-    not_completed: int | None
-
-
-class BehindReport(BaseModel):
-    unit: UnitRef
-    level: str
-    rows: list[BehindRow]
-    left_out: int = Field(
-        description="Units not ranked because a count of theirs would be under the minimum cell"
-    )
-    min_cell: int
 
 
 # -- event payloads this service emits (libs/events.py: who consumes them) -------------------------

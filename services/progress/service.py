@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import unicodedata
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -20,41 +19,20 @@ from libs.db import session_scope
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient
-from services.progress import competency, reminders, repository, statements
-from services.progress.models import (
-    AnswerKeyCache,
-    Completion,
-    Enrolment,
-    Reminder,
-    ReminderPreferences,
-    Submission,
-    outbox,
-)
+from services.courses.schemas import AnswerKeyDocument, CourseSummary
+from services.progress import repository, statements
+from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, new_id, outbox
 from services.progress.schemas import (
     CohortCreate,
-    CohortProgress,
     CohortResult,
-    CompetencyProfile,
     CourseCompleted,
-    CourseProgress,
-    DeliveryPublic,
     EnrolmentCreated,
-    EnrolmentPublic,
-    InboxItem,
-    InboxPage,
-    MyProgress,
-    ReminderPreferencesIn,
     SubmissionCreate,
     SubmissionGraded,
-    SubmissionPublic,
     SubmissionReceived,
-    TeacherProgress,
-    Unsubscribed,
 )
-from services.progress.xapi import VERBS, VIEWED, course_activity
+from services.progress.xapi import VIEWED
 from services.progress.xapi import Statement as StatementIn
-
-GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 
 class MissingAnswerKey(Exception):
@@ -66,7 +44,7 @@ class MissingAnswerKey(Exception):
 
 
 def enrol(
-    session: Session, user: Principal, course: dict[str, Any], *, require_lessons: bool = False
+    session: Session, user: Principal, course: CourseSummary, *, require_lessons: bool = False
 ) -> tuple[Enrolment, bool]:
     """Enrol `user` in the latest published version of `course` (as the courses service returned
     it). Enrolling again returns the existing enrolment: the version stays pinned."""
@@ -80,16 +58,16 @@ def enrol(
     )
 
 
-def _enrol(session: Session, course: dict[str, Any], **fields: Any) -> tuple[Enrolment, bool]:
-    existing = repository.enrolment_for(session, fields["user_id"], course["id"])
+def _enrol(session: Session, course: CourseSummary, **fields: Any) -> tuple[Enrolment, bool]:
+    existing = repository.enrolment_for(session, fields["user_id"], course.id)
     if existing is not None:
         return existing, False
     enrolment = Enrolment(
-        course_id=course["id"],
-        version=course["latest_version"],
-        course_title=course["title"],
-        language=course["language"],
-        institute_id=course["institute_id"],
+        course_id=course.id,
+        version=_published(course),
+        course_title=course.title,
+        language=course.language,
+        institute_id=course.institute_id,
         **fields,
     )
     session.add(enrolment)
@@ -108,17 +86,24 @@ def _enrol(session: Session, course: dict[str, Any], **fields: Any) -> tuple[Enr
     return enrolment, True
 
 
+def _published(course: CourseSummary) -> int:
+    if course.latest_version is None:
+        raise NotFound(f"No published course {course.id}.")
+    return course.latest_version
+
+
 def enrol_cohort(
-    session: Session, admin: Principal, course: dict[str, Any], body: CohortCreate
+    session: Session, admin: Principal, course: CourseSummary, body: CohortCreate
 ) -> CohortResult:
     """An institute admin enrols a list of teachers in their institute's course, all pinned to the
     same (latest) version, with an optional deadline. Teachers already enrolled keep their
     enrolment as it is; the whole list is stored or none of it."""
-    if admin.institute != course["institute_id"] and not admin.has("platform_admin"):
+    if admin.institute != course.institute_id and not admin.has("platform_admin"):
         raise Forbidden("You can enrol cohorts only in your own institute's courses.")
     if body.deadline is not None and body.deadline <= utcnow():
         raise Unprocessable("The deadline is in the past.")
-    enrolled, already = [], []
+    enrolled: list[str] = []
+    already: list[str] = []
     for teacher in body.teachers:
         _, created = _enrol(
             session,
@@ -132,8 +117,8 @@ def enrol_cohort(
         )
         (enrolled if created else already).append(teacher.user_id)
     return CohortResult(
-        course_id=course["id"],
-        version=course["latest_version"],
+        course_id=course.id,
+        version=_published(course),
         deadline=body.deadline,
         enrolled=enrolled,
         already_enrolled=already,
@@ -154,9 +139,10 @@ def requeue_stale(session: Session, before: datetime, limit: int = 500) -> int:
     return len(stale)
 
 
-def store_answer_key(session: Session, course_id: str, version: int, key: dict[str, Any]) -> None:
+def store_answer_key(session: Session, course_id: str, version: int, key: AnswerKeyDocument) -> None:
+    """Cache a version's answer key as the courses service sent it (its JSON: grading reads it as such)."""
     if repository.answer_key(session, course_id, version) is None:
-        session.add(AnswerKeyCache(course_id=course_id, version=version, key=key))
+        session.add(AnswerKeyCache(course_id=course_id, version=version, key=key.model_dump(mode="json")))
 
 
 def _quiz_key(key: dict[str, Any], quiz_id: str) -> dict[str, Any] | None:
@@ -192,11 +178,11 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
     if unknown:
         raise Unprocessable(f"These questions are not in quiz {body.quiz_id!r}: {', '.join(unknown)}.")
     submission = Submission(
+        id=body.id or new_id(),
         enrolment_id=enrolment.id,
         user_id=user.id,
         quiz_id=body.quiz_id,
         answers=body.answers,
-        **({"id": body.id} if body.id else {}),
     )
     session.add(submission)
     session.flush()
@@ -209,15 +195,16 @@ def _normalise(text: str) -> str:
 
 
 def is_correct(question: dict[str, Any], answer: Any) -> bool:
-    key = question.get("answer") or {}
+    key: dict[str, Any] = question.get("answer") or {}
+    correct: list[str] = key.get("correct", [])
     kind = question["kind"]
     if kind == "single":
-        return isinstance(answer, str) and [answer] == key.get("correct", [])
+        return isinstance(answer, str) and [answer] == correct
     if kind == "multiple":
-        return isinstance(answer, list) and sorted(set(answer)) == sorted(set(key.get("correct", [])))
+        return isinstance(answer, list) and sorted(set(answer)) == sorted(set(correct))
     if kind == "true_false":
         value = answer if isinstance(answer, bool) else str(answer).lower() == "true"
-        return [("true" if value else "false")] == key.get("correct", [])
+        return [("true" if value else "false")] == correct
     if kind == "numeric":
         try:
             number = float(answer)
@@ -243,7 +230,7 @@ def grade_submission(session: Session, submission_id: str) -> Submission | None:
     submission = repository.submission(session, submission_id, for_update=True)
     if submission is None or submission.status == "graded":
         return submission
-    enrolment = session.get(Enrolment, submission.enrolment_id)
+    enrolment = repository.enrolment(session, submission.enrolment_id)
     assert enrolment is not None
     cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
     if cached is None:
@@ -264,26 +251,7 @@ def record_grading(session: Session, enrolment: Enrolment, submission: Submissio
     """The graded result as a statement (its id derives from the submission's, so it is stored once)
     and a `submission.graded` event."""
     assert submission.graded_at is not None and submission.score is not None
-    statement = StatementIn.model_validate(
-        {
-            "id": str(uuid.uuid5(GRADING_NS, submission.id)),
-            "actor": statements.agent_of(enrolment.user_id, enrolment.user_name).model_dump(
-                exclude_none=True
-            ),
-            "verb": {"id": VERBS["passed" if submission.passed else "failed"]},
-            "object": {"id": course_activity(enrolment.course_id, submission.quiz_id)},
-            "result": {
-                "score": {"scaled": submission.score},
-                "success": bool(submission.passed),
-                "completion": True,
-            },
-            "context": {
-                "registration": enrolment.id,
-                "contextActivities": {"parent": [{"id": course_activity(enrolment.course_id)}]},
-            },
-            "timestamp": submission.submitted_at,
-        }
-    )
+    statement = statements.graded(enrolment, submission)
     statements.store(
         session,
         enrolment.user_id,
@@ -407,144 +375,6 @@ def ensure_answer_key(engine: Engine, courses: ServiceClient, course_id: str, ve
     with session_scope(engine, readonly=True) as session:
         if repository.answer_key(session, course_id, version) is not None:
             return
-    key = courses.get_json(f"/api/v1/courses/{course_id}/versions/{version}/answer-key")
+    key = courses.get_model(f"/api/v1/courses/{course_id}/versions/{version}/answer-key", AnswerKeyDocument)
     with session_scope(engine) as session:
         store_answer_key(session, course_id, version, key)
-
-
-def competency_profile(
-    session: Session, user: Principal, framework: dict[str, Any], outlines: list[dict[str, Any]]
-) -> CompetencyProfile:
-    return competency.build_profile(
-        framework,
-        competency.evidence(session, user.id),
-        outlines,
-        repository.completed_course_ids(session, user.id),
-    )
-
-
-# -- reminders: preferences, inbox, unsubscribe -------------------------------------------------------
-
-
-def save_preferences(session: Session, user: Principal, body: ReminderPreferencesIn) -> ReminderPreferences:
-    prefs = session.get(ReminderPreferences, user.id) or ReminderPreferences(user_id=user.id)
-    for name, value in body.model_dump().items():
-        setattr(prefs, name, value)
-    prefs.language = body.language or user.lang
-    prefs.updated_at = utcnow()
-    session.add(prefs)
-    return prefs
-
-
-def inbox(session: Session, user: Principal) -> InboxPage:
-    rows = repository.inbox(session, user.id)
-    deliveries: dict[str, list[DeliveryPublic]] = {}
-    for d in repository.deliveries_of(session, [r.id for r in rows]):
-        deliveries.setdefault(d.reminder_id, []).append(DeliveryPublic.model_validate(d))
-    items = [
-        InboxItem(
-            id=r.id,
-            rule=r.rule,
-            course_id=r.course_id,
-            subject=r.subject,
-            body=r.body,
-            link=r.link,
-            created_at=r.created_at,
-            read_at=r.read_at,
-            deliveries=sorted(deliveries.get(r.id, []), key=lambda d: d.channel),
-        )
-        for r in rows
-    ]
-    return InboxPage(items=items, unread=sum(1 for r in rows if r.read_at is None))
-
-
-def mark_read(session: Session, user: Principal, reminder_id: str) -> None:
-    reminder = session.get(Reminder, reminder_id)
-    if reminder is None or reminder.user_id != user.id:
-        raise NotFound("No such message in your inbox.")
-    if reminder.read_at is None:
-        reminder.read_at = utcnow()
-        session.add(reminder)
-
-
-def unsubscribe(session: Session, secret: str, token: str) -> Unsubscribed:
-    """Apply a signed unsubscribe link: no login needed, the signature names the teacher and rule."""
-    user_id, rule = reminders.read_unsubscribe_token(secret, token)
-    prefs = session.get(ReminderPreferences, user_id) or ReminderPreferences(user_id=user_id)
-    if rule not in prefs.unsubscribed:
-        prefs.unsubscribed = [*prefs.unsubscribed, rule]
-        prefs.updated_at = utcnow()
-        session.add(prefs)
-    return Unsubscribed(user_id=user_id, unsubscribed=prefs.unsubscribed)
-
-
-# -- progress views ----------------------------------------------------------------------------------
-
-
-def _percent(enrolment: Enrolment, done: int, total: int) -> int:
-    if enrolment.status == "completed":
-        return 100
-    return min(99, round(100 * done / total)) if total else 0
-
-
-def my_progress(session: Session, user: Principal) -> MyProgress:
-    items = []
-    for enrolment in repository.enrolments_of(session, user.id):
-        cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
-        lessons = set(cached.key["lessons"]) if cached else set()
-        quizzes = {q["quiz_id"] for q in cached.key["quizzes"]} if cached else set()
-        viewed = lessons & statements.viewed_items(session, user.id, enrolment.course_id)
-        passed = quizzes & repository.passed_quizzes(session, enrolment.id)
-        items.append(
-            CourseProgress(
-                enrolment=EnrolmentPublic.model_validate(enrolment),
-                lessons_total=len(lessons),
-                lessons_viewed=len(viewed),
-                quizzes_total=len(quizzes),
-                quizzes_passed=len(passed),
-                percent=_percent(enrolment, len(viewed) + len(passed), len(lessons) + len(quizzes)),
-                results=[
-                    SubmissionPublic.model_validate(s)
-                    for s in repository.submissions_of(session, enrolment.id)
-                ],
-            )
-        )
-    return MyProgress(items=items)
-
-
-def cohort_progress(session: Session, admin: Principal, course_id: str) -> CohortProgress:
-    """Every teacher of the admin's institute enrolled in the course, with their progress."""
-    institute = None if admin.has("platform_admin") else admin.institute
-    if institute is None and not admin.has("platform_admin"):
-        raise Forbidden("Your account is not an institute's admin.")
-    enrolments = repository.course_enrolments(session, course_id, institute)
-    versions = {e.version for e in enrolments}
-    keys = {v: repository.answer_key(session, course_id, v) for v in versions}
-    viewed = repository.viewed_activities(session, course_id)
-    passed = repository.passed_by_enrolment(session, [e.id for e in enrolments])
-    teachers = []
-    totals = (0, 0)
-    for enrolment in enrolments:
-        cached = keys.get(enrolment.version)
-        lessons = {course_activity(course_id, item) for item in cached.key["lessons"]} if cached else set()
-        quizzes = {q["quiz_id"] for q in cached.key["quizzes"]} if cached else set()
-        totals = (len(lessons), len(quizzes))
-        seen = lessons & viewed.get(enrolment.user_id, set())
-        done = quizzes & passed.get(enrolment.id, set())
-        teachers.append(
-            TeacherProgress(
-                user_id=enrolment.user_id,
-                name=enrolment.user_name,
-                org_path=enrolment.org_path,
-                status=enrolment.status,
-                percent=_percent(enrolment, len(seen) + len(done), len(lessons) + len(quizzes)),
-                lessons_viewed=len(seen),
-                quizzes_passed=len(done),
-                deadline=enrolment.deadline,
-                completed_at=enrolment.completed_at,
-                enrolled_by=enrolment.enrolled_by,
-            )
-        )
-    return CohortProgress(
-        course_id=course_id, lessons_total=totals[0], quizzes_total=totals[1], teachers=teachers
-    )

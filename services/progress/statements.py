@@ -15,21 +15,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from libs.db import as_utc
 from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from libs.outbox import emit_many
-from services.progress.models import Statement, outbox
+from services.progress import repository
+from services.progress.models import Enrolment, Statement, Submission, outbox
 from services.progress.schemas import EnrolmentStarted
 from services.progress.settings import get_settings
-from services.progress.xapi import VERBS, VIEWED, Agent, StatementQuery, parse_activity
+from services.progress.xapi import VERBS, Agent, StatementQuery, course_activity, parse_activity
 from services.progress.xapi import Statement as StatementIn
 
 # A phone's clock may run a little fast; beyond this a timestamp is flagged as in the future.
 CLOCK_SKEW = timedelta(minutes=5)
+GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 
 @dataclass
@@ -70,6 +70,29 @@ def agent_of(user_id: str, name: str = "") -> Agent:
     )
 
 
+def graded(enrolment: Enrolment, submission: Submission) -> StatementIn:
+    """A graded submission as a `passed` or `failed` statement; its id derives from the submission's,
+    so it is stored once however often grading runs."""
+    return StatementIn.model_validate(
+        {
+            "id": str(uuid.uuid5(GRADING_NS, submission.id)),
+            "actor": agent_of(enrolment.user_id, enrolment.user_name).model_dump(exclude_none=True),
+            "verb": {"id": VERBS["passed" if submission.passed else "failed"]},
+            "object": {"id": course_activity(enrolment.course_id, submission.quiz_id)},
+            "result": {
+                "score": {"scaled": submission.score},
+                "success": bool(submission.passed),
+                "completion": True,
+            },
+            "context": {
+                "registration": enrolment.id,
+                "contextActivities": {"parent": [{"id": course_activity(enrolment.course_id)}]},
+            },
+            "timestamp": submission.submitted_at,
+        }
+    )
+
+
 def store(
     session: Session,
     user_id: str,
@@ -90,11 +113,7 @@ def store(
             "You can only record statements about yourself (actor.account.name must be your user id).",
             ids=others,
         )
-    existing = (
-        {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(ids)))}
-        if ids
-        else {}
-    )
+    existing = repository.statements_by_id(session, ids)
     clashes = [
         i
         for i, s in ((str(s.id), s) for s in statements if s.id is not None)
@@ -117,10 +136,10 @@ def store(
         if row["future_timestamp"]:
             out.flagged.append(statement_id)
     starts = _earliest_for(session, user_id, out.new, now)
-    if out.new:  # one multi-row INSERT, not a unit of work per object
-        session.execute(insert(Statement.__table__), out.new)  # type: ignore[attr-defined]
+    if out.new:
+        repository.insert_statements(session, out.new)
     if voids:
-        session.execute(update(Statement).where(col(Statement.id).in_(voids)).values(voided=True))
+        repository.void_statements(session, voids)
     # analytics: the enrolment's first record (docs/analytics.md)
     emit_many(session, outbox, [EnrolmentStarted(user_id=user_id, course_id=c, stored=now) for c in starts])
     return out
@@ -133,14 +152,8 @@ def _earliest_for(session: Session, user_id: str, rows: list[dict[str, Any]], no
     courses = sorted({r["course_id"] for r in rows if r["course_id"]})
     if not courses:
         return []
-    earliest = dict(
-        session.exec(
-            select(Statement.course_id, func.min(Statement.stored))  # type: ignore[call-overload]
-            .where(Statement.user_id == user_id, col(Statement.course_id).in_(courses))
-            .group_by(Statement.course_id)
-        ).all()
-    )
-    return [c for c in courses if c not in earliest or now < as_utc(earliest[c])]
+    earliest = repository.first_stored_by_course(session, user_id, courses)
+    return [c for c in courses if c not in earliest or now < earliest[c]]
 
 
 def _row(
@@ -182,7 +195,7 @@ def _check_voiding(
     targets = [s.object.id for s in statements if s.verb.id == VERBS["voided"] and str(s.id) not in existing]
     if not targets:
         return []
-    found = {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(targets)))}
+    found = repository.statements_by_id(session, targets)
     for target in targets:
         row = found.get(target)
         if row is None:
@@ -219,49 +232,17 @@ def query(session: Session, user_id: str, q: StatementQuery) -> tuple[list[State
             raise BadRequest("The agent parameter must be the JSON of an Agent with an account.") from exc
         if agent.account.name != user_id:
             raise Forbidden("You can only read your own statements.")
-    base = select(Statement).where(Statement.user_id == user_id)
     single = q.statementId or q.voidedStatementId
     if single is not None:
-        row = session.exec(
-            base.where(Statement.id == str(single), Statement.voided == (q.voidedStatementId is not None))
-        ).first()
+        row = repository.statement(session, user_id, str(single), voided=q.voidedStatementId is not None)
         return ([row] if row else []), None
-    stmt = base.where(Statement.voided == False)  # noqa: E712
-    if q.verb:
-        stmt = stmt.where(Statement.verb == q.verb)
-    if q.activity:
-        stmt = stmt.where(Statement.activity_id == q.activity)
-    if q.since:
-        stmt = stmt.where(Statement.stored > q.since.astimezone(UTC))
-    if q.until:
-        stmt = stmt.where(Statement.stored <= q.until.astimezone(UTC))
-    if q.cursor:
-        stored, last_id = decode_cursor(q.cursor)
-        if q.ascending:
-            stmt = stmt.where(
-                or_(Statement.stored > stored, and_(Statement.stored == stored, Statement.id > last_id))
-            )
-        else:
-            stmt = stmt.where(
-                or_(Statement.stored < stored, and_(Statement.stored == stored, Statement.id < last_id))
-            )
-    order = (col(Statement.stored), col(Statement.id))
-    stmt = stmt.order_by(*(order if q.ascending else (o.desc() for o in order))).limit(q.limit + 1)
-    rows = list(session.exec(stmt))
+    after = decode_cursor(q.cursor) if q.cursor else None
+    rows = repository.statement_page(session, user_id, q, after)
     more = encode_cursor(rows[q.limit - 1]) if len(rows) > q.limit else None
     return rows[: q.limit], more
 
 
 def viewed_items(session: Session, user_id: str, course_id: str) -> set[str]:
     """Item ids of a course the user has an unvoided `experienced` or `completed` statement for."""
-    rows = session.exec(
-        select(Statement.activity_id)
-        .where(
-            Statement.user_id == user_id,
-            Statement.course_id == course_id,
-            Statement.voided == False,  # noqa: E712
-            col(Statement.verb).in_(VIEWED),
-        )
-        .distinct()
-    )
-    return {found[1] for found in map(parse_activity, rows) if found and found[1]}
+    found = map(parse_activity, repository.viewed_activities_of(session, user_id, course_id))
+    return {item[1] for item in found if item and item[1]}

@@ -1,33 +1,27 @@
 """Celery tasks of the progress service: event consumers (libs/consumers.py) and periodic sweeps.
-Each re-reads rows by id and is idempotent."""
+Each re-reads rows by id and is idempotent. The analytics' tasks are in analytics/tasks.py."""
 
 from __future__ import annotations
 
 import functools
 import logging
 from datetime import timedelta
-from typing import Any
 
 import redis
 from celery.schedules import crontab
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from libs.celery_app import celery_app
 from libs.consumers import OutsideTransaction, consumer, periodic
 from libs.db import after_commit, cached_engine, session_scope
-from libs.events import DB_CONTENTION, TRANSIENT_IO, Event
+from libs.events import DB_CONTENTION, Event
 from libs.outbox import utcnow
 from libs.service_client import ServiceClient, service_client
 from services.certificates.schemas import CertificateIssued, CertificateStatusChanged
-from services.progress import analytics, reminders, repository, rollups, service
+from services.progress import delivery, reminders, repository, service
 from services.progress.models import processed_events
-from services.progress.schemas import (
-    CourseCompleted,
-    EnrolmentCreated,
-    EnrolmentStarted,
-    SubmissionGraded,
-    SubmissionReceived,
-)
+from services.progress.schemas import SubmissionReceived
 from services.progress.settings import ProgressSettings, get_settings
 
 log = logging.getLogger("ustaz.progress.tasks")
@@ -41,19 +35,19 @@ def courses_client(settings: ProgressSettings | None = None) -> ServiceClient:
 worker_courses = functools.cache(courses_client)
 
 
-def _database_url() -> str:
+def database_url() -> str:
     return get_settings().database_url
 
 
-def _engine() -> Any:
-    return cached_engine(_database_url())
+def engine() -> Engine:
+    return cached_engine(database_url())
 
 
 # -- event consumers ---------------------------------------------------------------------------------
 
 
 @consumer(
-    "progress.grade_submission", SubmissionReceived, database_url=_database_url, processed=processed_events
+    "progress.grade_submission", SubmissionReceived, database_url=database_url, processed=processed_events
 )
 def grade_submission(session: Session, event: Event[SubmissionReceived]) -> None:
     """One transaction in the common case; a key not cached yet is fetched outside the transaction
@@ -65,7 +59,7 @@ def grade_submission(session: Session, event: Event[SubmissionReceived]) -> None
         course_id, version = missing.course_id, missing.version
 
         def fetch_key() -> None:
-            service.ensure_answer_key(_engine(), worker_courses(), course_id, version)
+            service.ensure_answer_key(engine(), worker_courses(), course_id, version)
 
         raise OutsideTransaction(fetch_key, str(missing)) from missing
     if graded is None:
@@ -81,7 +75,7 @@ def grade_submission(session: Session, event: Event[SubmissionReceived]) -> None
 @consumer(
     "progress.deliver_certificate_ready",
     CertificateIssued,
-    database_url=_database_url,
+    database_url=database_url,
     processed=processed_events,
 )
 def deliver_certificate_ready(session: Session, event: Event[CertificateIssued]) -> None:
@@ -93,7 +87,7 @@ def deliver_certificate_ready(session: Session, event: Event[CertificateIssued])
 @consumer(
     "progress.deliver_certificate_notice",
     CertificateStatusChanged,
-    database_url=_database_url,
+    database_url=database_url,
     processed=processed_events,
 )
 def deliver_certificate_notice(session: Session, event: Event[CertificateStatusChanged]) -> None:
@@ -102,47 +96,13 @@ def deliver_certificate_notice(session: Session, event: Event[CertificateStatusC
         after_commit(session, deliver_soon)
 
 
-# Analytics rollups (queue `analytics`).
-
-
-@consumer(
-    "progress.funnel_rollup",
-    EnrolmentCreated,
-    EnrolmentStarted,
-    CourseCompleted,
-    database_url=_database_url,
-    processed=processed_events,
-)
-def funnel_rollup(
-    session: Session, event: Event[EnrolmentCreated | EnrolmentStarted | CourseCompleted]
-) -> None:
-    """On enrolment.created, enrolment.started, course.completed: refresh that enrolment's funnel cells."""
-    rollups.funnel_event(session, event.payload)
-
-
-@consumer(
-    "progress.certificate_rollup", CertificateIssued, database_url=_database_url, processed=processed_events
-)
-def certificate_rollup(session: Session, event: Event[CertificateIssued]) -> None:
-    """On certificate.issued: keep the fact, refresh the enrolment's `certified` stage."""
-    rollups.record_certificate(session, event.payload, event.occurred_at)
-
-
-@consumer(
-    "progress.attainment_rollup", SubmissionGraded, database_url=_database_url, processed=processed_events
-)
-def attainment_rollup(session: Session, event: Event[SubmissionGraded]) -> None:
-    """On submission.graded: refresh the teacher's attainment cells."""
-    rollups.refresh_teacher(session, event.payload.user_id)
-
-
 # -- periodic tasks (beat) ---------------------------------------------------------------------------
 
 
 @periodic("progress.purge_processed_events", DB_CONTENTION)
 def purge_processed_events() -> None:
     settings = get_settings()
-    with session_scope(_engine()) as session:
+    with session_scope(engine()) as session:
         removed = repository.purge_processed_events(
             session, utcnow() - timedelta(days=settings.processed_events_days)
         )
@@ -153,7 +113,7 @@ def purge_processed_events() -> None:
 def requeue_stale_submissions() -> None:
     settings = get_settings()
     before = utcnow() - timedelta(seconds=settings.grading_stale_seconds)
-    with session_scope(_engine()) as session:
+    with session_scope(engine()) as session:
         count = service.requeue_stale(session, before)
     if count:
         log.warning("re-enqueued stale submissions", extra={"count": count})
@@ -163,7 +123,7 @@ def requeue_stale_submissions() -> None:
 def send_reminders() -> None:
     """Apply the reminder rules (beat); the deliveries go out with the next `deliver_messages`."""
     settings = get_settings()
-    with session_scope(_engine()) as session:
+    with session_scope(engine()) as session:
         created = reminders.sweep(session, settings, utcnow())
     log.info("reminder sweep", extra={"reminders": created})
     if created:
@@ -175,7 +135,7 @@ def deliver_messages() -> None:
     """Send due e-mails and SMS from the message outbox (beat, and soon after new messages)."""
     settings = get_settings()
     _redis().delete(DELIVERY_PENDING)  # before the scan: a message committed after it asks again
-    outcome = reminders.deliver_due(_engine(), settings, utcnow())
+    outcome = delivery.deliver_due(engine(), settings, utcnow())
     if any(outcome.values()):
         log.info("deliveries", extra=outcome)
 
@@ -193,28 +153,6 @@ def deliver_soon() -> None:
     completions made a thousand deliveries that each scanned the same table)."""
     if _redis().set(DELIVERY_PENDING, "1", nx=True, ex=30):
         deliver_messages.apply_async(countdown=1)
-
-
-@periodic("progress.recompute_rollups", DB_CONTENTION, time_limit=3 * 3600)
-def recompute_rollups() -> None:
-    """Nightly: rebuild every rollup from the raw tables; a non-zero drift is logged as a warning."""
-    with session_scope(_engine()) as session:
-        drift = rollups.recompute(session)
-    log.info("rollups recomputed", extra={"drift": drift})
-
-
-@periodic("progress.org_units_rollup", TRANSIENT_IO)
-def org_units_rollup() -> None:
-    """Copy the gateway's org-unit tree into the read model (beat; see ADR 0011)."""
-    settings = get_settings()
-    client = service_client(settings, "progress", "gateway")
-    try:
-        units = client.get_json("/org-units")["items"]
-    finally:
-        client.close()
-    with session_scope(_engine()) as session:
-        changed = analytics.replace_org_units(session, units)
-    log.info("org units refreshed", extra={"units": len(units), "changed": changed})
 
 
 # This service's periodic tasks (libs/celery_app.py: each service's tasks.py adds its own).
@@ -239,15 +177,6 @@ celery_app.conf.beat_schedule.update(
             "task": "progress.deliver_messages",
             "schedule": _settings.delivery_poll_seconds,
             "options": {"expires": _settings.delivery_poll_seconds},
-        },
-        "progress-recompute-rollups": {
-            "task": "progress.recompute_rollups",
-            "schedule": crontab(hour=2, minute=30),
-        },
-        "progress-org-units-rollup": {
-            "task": "progress.org_units_rollup",
-            "schedule": _settings.org_units_refresh_seconds,
-            "options": {"expires": _settings.org_units_refresh_seconds},
         },
     }
 )

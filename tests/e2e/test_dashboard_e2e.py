@@ -18,6 +18,7 @@ from deploy.seed import COURSE_RU_ID
 from libs.auth import Principal
 from libs.db import create_db_engine, session_scope
 from libs.service_client import ServiceClient
+from services.courses.schemas import CourseDetail
 from services.progress import service
 from services.progress.schemas import SubmissionCreate
 from tests.e2e.test_progress_pages import signed_in
@@ -39,8 +40,9 @@ def record_teachers(platform: Any) -> int:
         client_secret=os.environ["USTAZ_SERVICE_CLIENT_SECRET"],
         base_url=platform.urls["courses"],
     )
-    course = courses.get_json(f"/api/v1/courses/{COURSE_RU_ID}")
-    service.ensure_answer_key(engine, courses, COURSE_RU_ID, course["latest_version"])
+    course = courses.get_model(f"/api/v1/courses/{COURSE_RU_ID}", CourseDetail)
+    assert course.latest_version is not None
+    service.ensure_answer_key(engine, courses, COURSE_RU_ID, course.latest_version)
     courses.close()
     n = 0
     for path, (teachers, passing) in SCHOOLS.items():

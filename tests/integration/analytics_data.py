@@ -18,10 +18,12 @@ from typing import Any
 from deploy.seed import org_unit_rows
 from libs.auth import Principal
 from libs.db import session_scope
-from services.progress import analytics, rollups, service
+from services.progress import service
+from services.progress.analytics import rollups
+from services.progress.analytics.service import upsert_org_units
 from services.progress.schemas import SubmissionCreate
 from tests.integration.test_analytics_rollups import HALF, WRONG
-from tests.integration.test_progress_rules import RIGHT, answer_key
+from tests.integration.test_progress_rules import COURSE, RIGHT, answer_key
 
 TREE = [
     ("KZ", "Kazakhstan", "country", None),
@@ -42,15 +44,15 @@ SCHOOLS = {
     "KZ/KZ-ALM/KZ-ALM-KAP/KZ-ALM-KAP-S03": (3, 1),
     "KZ/KZ-AKM/KZ-AKM-KOK/KZ-AKM-KOK-S07": (20, 5),
 }
-COURSE = {"id": "c1", "latest_version": 1, "title": "Демо", "language": "ru", "institute_id": "i1"}
-COURSE2 = {"id": "c2", "latest_version": 1, "title": "Demo EN", "language": "en", "institute_id": "i2"}
+COURSE2 = COURSE.model_copy(update={"id": "c2", "title": "Demo EN", "language": "en", "institute_id": "i2"})
 
 
 def populate(engine: Any) -> None:
     with session_scope(engine) as session:
-        analytics.upsert_org_units(session, org_unit_rows(TREE))
+        upsert_org_units(session, org_unit_rows(TREE))
         for course in (COURSE, COURSE2):
-            service.store_answer_key(session, course["id"], 1, {**answer_key(), "course_id": course["id"]})
+            key = answer_key().model_copy(update={"course_id": course.id})
+            service.store_answer_key(session, course.id, 1, key)
     n = 0
     for path, (teachers, completing) in SCHOOLS.items():
         for i in range(teachers):
@@ -63,7 +65,7 @@ def populate(engine: Any) -> None:
                 course = COURSE if n % 4 else COURSE2
                 answers = RIGHT if i < completing else (HALF if i % 2 else WRONG)
                 submission, _ = service.submit(
-                    session, teacher, SubmissionCreate(course_id=course["id"], quiz_id="q1", answers=answers)
+                    session, teacher, SubmissionCreate(course_id=course.id, quiz_id="q1", answers=answers)
                 )
                 service.grade_submission(session, submission.id)
                 if path.endswith("S01") and i < 12:  # 12 teachers take both courses

@@ -14,7 +14,7 @@ import pytest_asyncio
 from openpyxl import load_workbook
 
 from libs.db import create_db_engine, session_scope
-from services.progress import rollups
+from services.progress.analytics import rollups
 from tests.conftest import mint, serve, service_settings
 from tests.integration.analytics_data import populate
 from tests.integration.test_gateway_identity import assert_problem

@@ -16,12 +16,15 @@ from libs.auth import Principal
 from libs.db import create_db_engine, session_scope
 from libs.events import SUBSCRIPTIONS
 from libs.outbox import envelope
-from services.progress import rollups, service, statements, tasks
+from services.courses.schemas import AnswerKeyDocument
+from services.progress import service, statements
+from services.progress.analytics import cells, rollups, tasks
+from services.progress.analytics.schemas import STAGES
 from services.progress.models import Enrolment, FunnelCell, outbox
 from services.progress.schemas import SubmissionCreate
 from services.progress.xapi import VERBS, course_activity
 from services.progress.xapi import Statement as StatementIn
-from tests.integration.test_progress_rules import RIGHT, answer_key
+from tests.integration.test_progress_rules import COURSE, RIGHT, answer_key
 
 # The analytics consumers, as the worker runs them (each handles an event once, in the caller's transaction).
 ROLLUPS = {c.spec.name: c for c in (tasks.funnel_rollup, tasks.certificate_rollup, tasks.attainment_rollup)}
@@ -33,16 +36,15 @@ PATHS = [
     "KZ/KZ-AKM",
 ]
 COURSES = [
-    {"id": "c1", "latest_version": 1, "title": "Демо", "language": "ru", "institute_id": "i1"},
-    {"id": "c2", "latest_version": 1, "title": "Demo", "language": "en", "institute_id": "i2"},
+    COURSE,
+    COURSE.model_copy(update={"id": "c2", "title": "Demo", "language": "en", "institute_id": "i2"}),
 ]
 WRONG = {"q1a": "a", "q1b": True, "q1c": 10}
 HALF = {"q1a": "b", "q1b": True, "q1c": 10}
 
 
-def key_for(course_id: str) -> dict[str, Any]:
-    key = answer_key()
-    return {**key, "course_id": course_id}
+def key_for(course_id: str) -> AnswerKeyDocument:
+    return answer_key().model_copy(update={"course_id": course_id})
 
 
 class World:
@@ -58,7 +60,7 @@ class World:
         self.seen: set[str] = set()
         with session_scope(engine) as session:
             for course in COURSES:
-                service.store_answer_key(session, course["id"], 1, key_for(course["id"]))
+                service.store_answer_key(session, course.id, 1, key_for(course.id))
 
     def pending(self) -> list[tuple[str, dict[str, Any]]]:
         with session_scope(self.engine, readonly=True) as session:
@@ -83,7 +85,7 @@ class World:
         action = rng.choice(["enrol", "enrol", "statement", "statement", "submit", "submit", "certificate"])
         with session_scope(self.engine) as session:
             enrolment = session.exec(
-                select(Enrolment).where(Enrolment.user_id == teacher.id, Enrolment.course_id == course["id"])
+                select(Enrolment).where(Enrolment.user_id == teacher.id, Enrolment.course_id == course.id)
             ).first()
             if action == "enrol" or enrolment is None:
                 enrolled, created = service.enrol(session, teacher, course)
@@ -98,15 +100,15 @@ class World:
                         "id": str(uuid.uuid4()),
                         "actor": {"account": {"homePage": "https://ustaz.example", "name": teacher.id}},
                         "verb": {"id": VERBS["experienced"]},
-                        "object": {"id": course_activity(course["id"], "l1")},
+                        "object": {"id": course_activity(course.id, "l1")},
                     }
                 )
                 moment = datetime.now(UTC) - timedelta(days=rng.randint(0, 30))
-                statements.store(session, teacher.id, [body], moment, enrolment.org_path, [course["id"]])
+                statements.store(session, teacher.id, [body], moment, enrolment.org_path, [course.id])
             elif action == "submit":
                 answers = rng.choice([RIGHT, WRONG, HALF])
                 submission, _ = service.submit(
-                    session, teacher, SubmissionCreate(course_id=course["id"], quiz_id="q1", answers=answers)
+                    session, teacher, SubmissionCreate(course_id=course.id, quiz_id="q1", answers=answers)
                 )
                 service.grade_submission(session, submission.id)
             elif enrolment.status == "completed":
@@ -119,7 +121,7 @@ class World:
                     CertificateIssued(
                         certificate_id=str(uuid.uuid4()),
                         user_id=teacher.id,
-                        course_id=course["id"],
+                        course_id=course.id,
                         org_path=enrolment.org_path,
                     ),
                 )
@@ -160,7 +162,7 @@ def test_incremental_rollups_equal_a_recomputation(databases: Any, seed: int) ->
         assert incremental == recomputed
         # The sequence exercised every stage and every table.
         stages = {key[5] for key in recomputed["funnel"]}
-        assert stages == set(rollups.STAGES), stages
+        assert stages == set(STAGES), stages
         assert recomputed["durations"] and recomputed["attainment"]
         # Every level of the tree has its cells; the country's enrolled count is each enrolment once.
         with session_scope(engine, readonly=True) as session:
@@ -197,9 +199,9 @@ def test_a_refresh_that_finds_nothing_new_writes_nothing(databases: Any) -> None
 
 
 def test_week_of_is_the_iso_monday() -> None:
-    assert rollups.week_of(datetime(2026, 11, 26, 23, 0, tzinfo=UTC)) == date(2026, 11, 23)
-    assert rollups.week_of(datetime(2026, 11, 23, 0, 0, tzinfo=UTC)) == date(2026, 11, 23)
-    assert rollups.units_of("KZ/KZ-ALM") == [("KZ", 0), ("KZ-ALM", 1)]
+    assert cells.week_of(datetime(2026, 11, 26, 23, 0, tzinfo=UTC)) == date(2026, 11, 23)
+    assert cells.week_of(datetime(2026, 11, 23, 0, 0, tzinfo=UTC)) == date(2026, 11, 23)
+    assert cells.units_of("KZ/KZ-ALM") == [("KZ", 0), ("KZ-ALM", 1)]
 
 
 def test_the_nightly_recompute_finds_and_repairs_drift(databases: Any) -> None:

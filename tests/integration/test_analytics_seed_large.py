@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from libs.db import create_db_engine, session_scope
 from libs.settings import ROOT
-from services.progress import rollups
+from services.progress.analytics import rollups
 
 
 def fingerprint(url: str) -> list[Any]:

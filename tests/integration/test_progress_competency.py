@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from deploy.seed import DATA, LEVEL_CODES, demo_course
 from libs.db import session_scope
-from services.progress import competency, service
+from services.courses.schemas import CaseExport, CourseContent, CourseDetail, learner_view
+from services.progress import competency
 from tests.conftest import Databases, mint, seed_courses_service, serve, service_settings, thread_server
-from tests.integration.test_progress_rules import RIGHT, TEACHER, engine, grade, submit  # noqa: F401
+from tests.integration.test_progress_rules import COURSE, RIGHT, TEACHER, engine, grade, submit  # noqa: F401
 
 
 def framework() -> dict[str, Any]:
@@ -30,9 +32,42 @@ def framework() -> dict[str, Any]:
     return {"code": "UNESCO-ICT-CFT-3", "title": outline["title"], "items": items}
 
 
-def profile(engine: Any, courses: list[dict[str, Any]] | None = None) -> Any:  # noqa: F811
+def profile(engine: Any, courses: list[CourseDetail] | None = None) -> Any:  # noqa: F811
     with session_scope(engine, readonly=True) as session:
-        return service.competency_profile(session, TEACHER, framework(), courses or [])
+        return competency.profile(session, TEACHER, framework(), courses or [])
+
+
+def outline(
+    course_id: str, title: str, lessons: Sequence[list[str]] = (), questions: Sequence[list[str]] = ()
+) -> CourseDetail:
+    """A published course as the courses service sends it: a lesson per indicator list in `lessons`,
+    and a quiz with a question per indicator list in `questions`."""
+    items: list[dict[str, Any]] = [
+        {"type": "lesson", "id": f"l{n}", "title": "", "indicators": codes} for n, codes in enumerate(lessons)
+    ]
+    if questions:
+        asked = [
+            {"id": f"x{n}", "kind": "single", "prompt": "", "indicators": codes}
+            for n, codes in enumerate(questions)
+        ]
+        items.append({"type": "quiz", "id": "q", "title": "", "questions": asked})
+    content = {
+        "title": title,
+        "framework": "UNESCO-ICT-CFT-3",
+        "pass_mark": 0.7,
+        "estimated_minutes": 30,
+        "level": "Knowledge Acquisition",
+        "licence": "CC-BY-4.0",
+        "audience": {},
+        "completion": {},
+        "modules": [{"id": "m", "title": "", "items": items}],
+        "course_id": course_id,
+        "version": 1,
+        "language": "ru",
+        "institute_id": "i1",
+    }
+    summary = {"slug": course_id, "summary": "", "language": "ru", "institute_id": "i1", "latest_version": 1}
+    return CourseDetail.model_validate({"id": course_id, "title": title, **summary, "content": content})
 
 
 def test_the_rating_rule() -> None:
@@ -67,26 +102,18 @@ def test_latest_answers_rate_indicators_against_the_whole_framework(engine: Any)
 
 def test_what_to_take_next_skips_completed_courses_and_ranks_by_gaps(engine: Any) -> None:  # noqa: F811
     demo = demo_course("ru")
-    wide = {
-        "id": "c-wide",
-        "title": "Wide",
-        "content": {"modules": [{"items": [{"id": "l1", "indicators": ["I.KA.1", "I.KA.2", "II.KA.2"]}]}]},
-    }
-    narrow = {
-        "id": "c-narrow",
-        "title": "Narrow",
-        "content": {
-            "modules": [{"items": [{"id": "q", "questions": [{"id": "x", "indicators": ["V.KA.1"]}]}]}]
-        },
-    }
-    covered = {
-        "id": "c-done",
-        "title": "Already strong",
-        "content": {"modules": [{"items": [{"id": "l1", "indicators": ["II.KA.1"]}]}]},
-    }
+    wide = outline("c-wide", "Wide", lessons=[["I.KA.1", "I.KA.2", "II.KA.2"]])
+    narrow = outline("c-narrow", "Narrow", questions=[["V.KA.1"]])
+    covered = outline("c-done", "Already strong", lessons=[["II.KA.1"]])
     submission, _ = submit(engine, RIGHT)
     grade(engine, submission.id)  # completes c1, proficient in II.KA.1, III.KA.1, IV.KA.1
-    courses = [narrow, covered, wide, {"id": "c1", "title": demo["title"], "content": demo}]
+    content = CourseContent.model_validate(
+        {**demo, "course_id": "c1", "version": 1, "institute_id": "i1", "language": "ru"}
+    )
+    c1 = CourseDetail.model_validate(
+        {**COURSE.model_dump(), "title": demo["title"], "content": learner_view(content)}
+    )
+    courses = [narrow, covered, wide, c1]
     suggested = profile(engine, courses).next
     assert [(c.course_id, c.covers) for c in suggested] == [
         ("c-wide", ["I.KA.1", "I.KA.2", "II.KA.2"]),
@@ -136,36 +163,57 @@ async def test_profile_through_the_services_reads_the_courses_case_export(
             )
 
 
+def link(identifier: str) -> dict[str, str]:
+    return {"title": identifier, "identifier": identifier, "uri": f"https://ustaz.example/case/{identifier}"}
+
+
+def case_item(identifier: str, code: str, kind: str, statement: str, **more: Any) -> dict[str, Any]:
+    """A CFItem as the courses service exports it."""
+    return {
+        "identifier": identifier,
+        "uri": link(identifier)["uri"],
+        "fullStatement": statement,
+        "humanCodingScheme": code,
+        "CFItemType": kind,
+        "language": "en",
+        "lastChangeDateTime": "2026-01-01T00:00:00+00:00",
+        "CFDocumentURI": link("d"),
+        "extensions": {"ustaz": {"level": None, "position": 0}},
+        **more,
+    }
+
+
 def test_a_retired_indicator_leaves_the_profile() -> None:
     package = {
-        "CFDocument": {"identifier": "d", "title": "F", "extensions": {"ustaz": {"code": "F"}}},
+        "CFDocument": {
+            "identifier": "d",
+            "uri": link("d")["uri"],
+            "creator": "Ustaz",
+            "title": "F",
+            "lastChangeDateTime": "2026-01-01T00:00:00+00:00",
+            "language": "en",
+            "extensions": {"ustaz": {"code": "F"}},
+        },
         "CFItems": [
-            {"identifier": "a", "humanCodingScheme": "I", "CFItemType": "Aspect", "fullStatement": "A"},
-            {"identifier": "c", "humanCodingScheme": "I.1", "CFItemType": "Competency", "fullStatement": "C"},
-            {
-                "identifier": "i1",
-                "humanCodingScheme": "I.1.1",
-                "CFItemType": "Indicator",
-                "fullStatement": "x",
-            },
-            {
-                "identifier": "i2",
-                "humanCodingScheme": "I.1.2",
-                "CFItemType": "Indicator",
-                "fullStatement": "y",
-                "statusEndDate": "2026-01-01",
-            },
+            case_item("a", "I", "Aspect", "A"),
+            case_item("c", "I.1", "Competency", "C"),
+            case_item("i1", "I.1.1", "Indicator", "x"),
+            case_item("i2", "I.1.2", "Indicator", "y", statusEndDate="2026-01-01"),
         ],
         "CFAssociations": [
             {
+                "identifier": f"{o}-{d}",
+                "uri": link(f"{o}-{d}")["uri"],
                 "associationType": "isChildOf",
-                "originNodeURI": {"identifier": o},
-                "destinationNodeURI": {"identifier": d},
+                "originNodeURI": link(o),
+                "destinationNodeURI": link(d),
+                "lastChangeDateTime": "2026-01-01T00:00:00+00:00",
+                "CFDocumentURI": link("d"),
             }
             for o, d in (("a", "d"), ("c", "a"), ("i1", "c"), ("i2", "c"))
         ],
     }
-    tree = competency.framework_from_case(package)
+    tree = competency.framework_from_case(CaseExport.model_validate(package))
     assert tree["code"] == "F"
     assert tree["items"] == [
         {"code": "I", "kind": "aspect", "title": "A", "parent": None},

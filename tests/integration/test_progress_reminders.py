@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from libs.db import session_scope
 from services.certificates.schemas import CertificateIssued
-from services.progress import reminders, service
+from services.progress import delivery, reminders
 from services.progress.models import Delivery, Enrolment, Reminder, ReminderPreferences
 from services.progress.settings import ProgressSettings
 from tests.integration import progress_app
@@ -146,9 +146,9 @@ def test_a_russian_reminder_waits_out_quiet_hours_then_arrives_by_email_and_sms(
     assert reminder.rule == "inactive" and reminder.language == "ru"
     assert reminder.subject == "Курс ждёт вас: Демо" and "10 дн." in reminder.body
 
-    assert reminders.deliver_due(teacher, settings, QUIET_EVENING)["deferred"] == 2
+    assert delivery.deliver_due(teacher, settings, QUIET_EVENING)["deferred"] == 2
     assert {d.next_attempt_at for d in rows(teacher, Delivery)} == {QUIET_ENDS}
-    assert reminders.deliver_due(teacher, settings, QUIET_ENDS - timedelta(minutes=1)) == {
+    assert delivery.deliver_due(teacher, settings, QUIET_ENDS - timedelta(minutes=1)) == {
         "sent": 0,
         "deferred": 0,
         "retry": 0,
@@ -156,7 +156,7 @@ def test_a_russian_reminder_waits_out_quiet_hours_then_arrives_by_email_and_sms(
     }
     assert sink.messages == [] and receiver.received == []  # nothing inside quiet hours
 
-    assert reminders.deliver_due(teacher, settings, QUIET_ENDS)["sent"] == 2
+    assert delivery.deliver_due(teacher, settings, QUIET_ENDS)["sent"] == 2
     [mail] = sink.messages
     assert mail["Subject"] == "Курс ждёт вас: Демо" and mail["To"] == "aigerim@school.kz"
     assert mail["Content-Language"] == "ru"
@@ -167,7 +167,7 @@ def test_a_russian_reminder_waits_out_quiet_hours_then_arrives_by_email_and_sms(
     assert sms["to"] == "+77011234567" and sms["text"].startswith("Курс ждёт вас: Демо")
     assert sms["auth"] == "Bearer sms-token" and sms["language"] == "ru"
     assert {d.status for d in rows(teacher, Delivery)} == {"sent"}
-    assert reminders.deliver_due(teacher, settings, NOON)["sent"] == 0  # sent once
+    assert delivery.deliver_due(teacher, settings, NOON)["sent"] == 0  # sent once
 
 
 def test_a_failing_sms_gateway_never_blocks_email_and_retries_with_backoff(
@@ -175,7 +175,7 @@ def test_a_failing_sms_gateway_never_blocks_email_and_retries_with_backoff(
 ) -> None:
     receiver.status = 500
     sweep(teacher, settings, NOON)
-    assert reminders.deliver_due(teacher, settings, NOON) == {
+    assert delivery.deliver_due(teacher, settings, NOON) == {
         "sent": 1,
         "deferred": 0,
         "retry": 1,
@@ -185,11 +185,11 @@ def test_a_failing_sms_gateway_never_blocks_email_and_retries_with_backoff(
     sms = next(d for d in rows(teacher, Delivery) if d.channel == "sms")
     assert (sms.status, sms.attempts, sms.next_attempt_at) == ("pending", 1, NOON + timedelta(seconds=60))
     assert "500" in sms.last_error
-    assert reminders.deliver_due(teacher, settings, NOON + timedelta(seconds=30))["retry"] == 0  # not yet due
-    assert reminders.deliver_due(teacher, settings, NOON + timedelta(seconds=60))["retry"] == 1
+    assert delivery.deliver_due(teacher, settings, NOON + timedelta(seconds=30))["retry"] == 0  # not yet due
+    assert delivery.deliver_due(teacher, settings, NOON + timedelta(seconds=60))["retry"] == 1
     sms = next(d for d in rows(teacher, Delivery) if d.channel == "sms")
     assert sms.next_attempt_at == NOON + timedelta(seconds=60 + 120)  # doubled
-    assert reminders.deliver_due(teacher, settings, NOON + timedelta(seconds=180))["failed"] == 1
+    assert delivery.deliver_due(teacher, settings, NOON + timedelta(seconds=180))["failed"] == 1
     assert len(receiver.received) == 3 and len(sink.messages) == 1
 
 
@@ -198,7 +198,7 @@ def test_an_unreachable_smtp_server_never_blocks_sms(
 ) -> None:
     sink.stop()
     sweep(teacher, settings, NOON)
-    assert reminders.deliver_due(teacher, settings, NOON) == {
+    assert delivery.deliver_due(teacher, settings, NOON) == {
         "sent": 1,
         "deferred": 0,
         "retry": 1,
@@ -208,7 +208,7 @@ def test_an_unreachable_smtp_server_never_blocks_sms(
     mail = next(d for d in rows(teacher, Delivery) if d.channel == "email")
     assert mail.status == "pending" and "ConnectionRefused" in mail.last_error
     sink.start()
-    assert reminders.deliver_due(teacher, settings, NOON + timedelta(minutes=1))["sent"] == 1
+    assert delivery.deliver_due(teacher, settings, NOON + timedelta(minutes=1))["sent"] == 1
     assert len(sink.messages) == 1
 
 
@@ -226,7 +226,7 @@ def test_deadline_rule_and_opt_outs(teacher: Any, settings: ProgressSettings) ->
     # A teacher who opted out of everything gets nothing, not even the in-app message.
     with session_scope(teacher) as session:
         token = reminders.unsubscribe_token(settings.reminder_secret, TEACHER.id, "all")
-        assert service.unsubscribe(session, settings.reminder_secret, token).unsubscribed == ["all"]
+        assert reminders.unsubscribe(session, settings.reminder_secret, token).unsubscribed == ["all"]
     with session_scope(teacher) as session:
         enrolment = session.exec(select(Enrolment)).one()
         enrolment.enrolled_at = NOON - timedelta(days=30)
@@ -251,14 +251,14 @@ def test_a_certificate_notice_is_created_once_per_certificate(
 
 def test_quiet_hours_across_midnight_and_in_the_afternoon() -> None:
     prefs = ReminderPreferences(user_id="x", time_zone="Asia/Almaty", quiet_start="21:00", quiet_end="08:00")
-    assert reminders.quiet_until(QUIET_EVENING, prefs, "UTC") == QUIET_ENDS
-    assert reminders.quiet_until(QUIET_ENDS - timedelta(hours=2), prefs, "UTC") == QUIET_ENDS  # 06:00 local
-    assert reminders.quiet_until(NOON, prefs, "UTC") is None
+    assert delivery.quiet_until(QUIET_EVENING, prefs, "UTC") == QUIET_ENDS
+    assert delivery.quiet_until(QUIET_ENDS - timedelta(hours=2), prefs, "UTC") == QUIET_ENDS  # 06:00 local
+    assert delivery.quiet_until(NOON, prefs, "UTC") is None
     siesta = ReminderPreferences(user_id="x", time_zone="Asia/Almaty", quiet_start="13:00", quiet_end="15:00")
-    assert reminders.quiet_until(NOON + timedelta(hours=1, minutes=30), siesta, "UTC") == NOON + timedelta(
+    assert delivery.quiet_until(NOON + timedelta(hours=1, minutes=30), siesta, "UTC") == NOON + timedelta(
         hours=3
     )
-    assert reminders.quiet_until(NOON, siesta, "UTC") is None
+    assert delivery.quiet_until(NOON, siesta, "UTC") is None
 
 
 @pytest.mark.asyncio

@@ -11,17 +11,19 @@ from deploy.seed import demo_course
 from libs.auth import Principal
 from libs.db import create_db_engine, session_scope
 from libs.errors import Conflict, Forbidden, Unprocessable
-from services.courses.schemas import AnswerKeyDocument, CourseContent, Lesson, Quiz, QuizKey
+from services.courses.schemas import AnswerKeyDocument, CourseContent, CourseSummary, Lesson, Quiz, QuizKey
 from services.progress import service
 from services.progress.models import Completion, outbox
 from services.progress.schemas import SubmissionCreate
 
 TEACHER = Principal(id="t1", roles=("teacher",), name="Aigerim", org=("KZ", "KZ-ALM", "KZ-ALM-TAL"))
-COURSE = {"id": "c1", "latest_version": 1, "title": "Демо", "language": "ru", "institute_id": "i1"}
+COURSE = CourseSummary(
+    id="c1", slug="demo", title="Демо", summary="", language="ru", institute_id="i1", latest_version=1
+)
 RIGHT = {"q1a": "b", "q1b": False, "q1c": 70}
 
 
-def answer_key() -> dict[str, Any]:
+def answer_key() -> AnswerKeyDocument:
     content = CourseContent.model_validate(
         {**demo_course("ru"), "course_id": "c1", "version": 1, "institute_id": "i1", "language": "ru"}
     )
@@ -36,7 +38,7 @@ def answer_key() -> dict[str, Any]:
             for i in items
             if isinstance(i, Quiz)
         ],
-    ).model_dump(mode="json")
+    )
 
 
 @pytest.fixture
@@ -68,7 +70,7 @@ def grade(engine: Any, submission_id: str) -> Any:
 
 def test_enrolling_twice_keeps_one_pinned_enrolment(engine: Any) -> None:
     with session_scope(engine) as session:
-        again, created = service.enrol(session, TEACHER, {**COURSE, "latest_version": 2})
+        again, created = service.enrol(session, TEACHER, COURSE.model_copy(update={"latest_version": 2}))
     assert not created and again.version == 1
 
 

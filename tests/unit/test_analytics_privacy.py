@@ -1,4 +1,4 @@
-"""The small-cell suppression rules (services/progress/analytics_privacy.py), case by case."""
+"""The small-cell suppression rules (services/progress/analytics/privacy.py), case by case."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from services.progress.analytics_privacy import hidden_cells, is_small, suppress, suppress_table
+from services.progress.analytics.privacy import hidden_cells, is_small, suppress, suppress_table
 
 
 def test_nothing_small_shows_everything() -> None:

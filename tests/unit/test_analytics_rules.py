@@ -9,9 +9,11 @@ from pydantic import ValidationError
 
 from libs.auth import Principal
 from libs.errors import Forbidden
-from services.progress.analytics import Jurisdiction, _period, _quantile, jurisdiction
-from services.progress.rollups import competency_of, teacher_ratings
-from services.progress.schemas import AnalyticsQuery
+from services.progress.analytics.cells import competency_of, teacher_ratings
+from services.progress.analytics.privacy import Jurisdiction, jurisdiction
+from services.progress.analytics.reports import period as _period
+from services.progress.analytics.reports import quantile as _quantile
+from services.progress.analytics.schemas import AnalyticsQuery
 
 
 def test_quantiles_of_a_histogram_of_days() -> None:

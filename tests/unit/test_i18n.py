@@ -250,11 +250,11 @@ FIELDS = re.compile(r"\{(\w+)\}")
 def test_reminder_texts_exist_for_every_ui_language(lang: str) -> None:
     """Every UI language has its own reminder, SMS (the subject) and footer texts, with English's
     placeholders, found both by the UI code (uz_Cyrl) and by the course's BCP 47 tag (uz-Cyrl)."""
-    from services.progress import reminders
+    from services.progress import reminder_texts as reminders
 
     english = reminders.MESSAGES["en"]
     texts = reminders.MESSAGES.get(lang)
-    assert texts is not None, f"no reminder texts for {lang} in services/progress/reminders.py"
+    assert texts is not None, f"no reminder texts for {lang} in services/progress/reminder_texts.py"
     assert texts.keys() == english.keys(), (lang, set(texts) ^ set(english))
     for rule, (subject, body) in english.items():
         theirs = texts[rule]

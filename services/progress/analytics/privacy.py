@@ -1,6 +1,10 @@
-"""Small-cell suppression for dashboards and exports (docs/analytics.md, "Privacy").
+"""What an analytics caller may see: their jurisdiction, and small cells suppressed (docs/analytics.md,
+"Privacy"). Pure functions, so every case is enumerated in unit tests.
 
-Pure functions over counts, so every case is enumerated in unit tests:
+`jurisdiction` is the one place a token's scope becomes what it may see; service.py's `resolve_unit`
+applies it to the org unit asked for (404 unknown, 403 outside), and every report starts with both.
+
+Small-cell suppression, for dashboards and exports alike:
 
 1. **Primary**: a cell counting 1–9 teachers (below `threshold`) is hidden. Zero is shown: it
    describes nobody.
@@ -20,12 +24,47 @@ an explicit "directly in this unit" sibling, so the children always add up to th
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from typing import TypeVar
+
+from libs.auth import Principal
+from libs.errors import Forbidden
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R", bound=Hashable)
 C = TypeVar("C", bound=Hashable)
 THRESHOLD = 10
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """What a principal may see: an org-unit subtree (its path; "" = the whole tree) and, for an
+    institute's admins, only that institute's enrolments."""
+
+    path: str
+    institute: str | None = None
+
+    def covers(self, unit_path: str) -> bool:
+        return not self.path or unit_path == self.path or unit_path.startswith(self.path + "/")
+
+    def institute_filter(self, asked: str | None) -> str | None:
+        """The institute a report counts: the caller's own if they are an institute's admin (asking
+        for another is a 403), else the one asked for."""
+        if self.institute and asked and asked != self.institute:
+            raise Forbidden("You can only see your own institute's teachers.")
+        return self.institute or asked
+
+
+def jurisdiction(user: Principal) -> Jurisdiction:
+    """The only mapping from a token to what it may read; every report and export goes through it."""
+    if not user.has("analyst", "institute_admin", "platform_admin"):
+        raise Forbidden("Analytics needs the analyst, institute admin or platform admin role.")
+    scope = user.scope or ""
+    if scope.startswith("org:") and len(scope) > 4:
+        return Jurisdiction(path=scope.removeprefix("org:"))
+    if scope.startswith("institute:") and len(scope) > 10 and user.has("institute_admin", "platform_admin"):
+        return Jurisdiction(path="", institute=scope.removeprefix("institute:"))
+    raise Forbidden("Your account has no analytics jurisdiction (scope).")
 
 
 def is_small(count: int, threshold: int = THRESHOLD) -> bool:
@@ -82,7 +121,7 @@ def suppress_table(
             group = {c: cells[(r, c)] for c in cs}
             hidden |= {(r, c) for c in hidden_cells(group, threshold, {c for c in cs if (r, c) in hidden})}
         for c, rs in cols.items():
-            group = {r: cells[(r, c)] for r in rs}
-            hidden |= {(r, c) for r in hidden_cells(group, threshold, {r for r in rs if (r, c) in hidden})}
+            column = {r: cells[(r, c)] for r in rs}
+            hidden |= {(r, c) for r in hidden_cells(column, threshold, {r for r in rs if (r, c) in hidden})}
         if len(hidden) == before:
             return hidden

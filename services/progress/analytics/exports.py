@@ -1,0 +1,120 @@
+"""Any report as a file: rows of plain values (a suppressed count is the text "<10"), written as CSV
+(UTF-8 with a BOM, so spreadsheet programs read Cyrillic) or XLSX. Pure functions of a report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from services.progress.analytics.schemas import (
+    RATINGS,
+    STAGES,
+    AttainmentReport,
+    BehindReport,
+    CompletionTimeReport,
+    FunnelReport,
+    Report,
+    TrendReport,
+)
+
+Rows = tuple[list[str], list[list[Any]]]  # header, rows
+
+
+def _shown(value: int | None, min_cell: int) -> int | str:
+    return f"<{min_cell}" if value is None else value
+
+
+def _blank(value: float | None) -> float | str:
+    return "" if value is None else value
+
+
+def funnel_rows(report: FunnelReport) -> Rows:
+    m = report.min_cell
+    rows = [
+        [r.key, r.name, *(_shown(r.counts[s], m) for s in STAGES), _blank(r.completion_rate)]
+        for r in report.rows
+    ]
+    rows.append(["total", report.unit.name, *(_shown(report.total[s], m) for s in STAGES), ""])
+    return ["key", "name", *STAGES, "completion_rate"], rows
+
+
+def attainment_rows(report: AttainmentReport) -> Rows:
+    m = report.min_cell
+    rows = [
+        [
+            r.code,
+            c.org_unit,
+            *(_shown(c.counts[x], m) for x in RATINGS),
+            _shown(c.total, m),
+            _blank(c.proficient_share),
+        ]
+        for r in report.rows
+        for c in [*r.cells, r.total]
+    ]
+    return ["code", "org_unit", *RATINGS, "total", "proficient_share"], rows
+
+
+def trend_rows(report: TrendReport) -> Rows:
+    m = report.min_cell
+    rows: list[list[Any]] = [
+        [p.period.isoformat(), *(_shown(p.counts[s], m) for s in STAGES)] for p in report.points
+    ]
+    return ["period", *STAGES], rows
+
+
+def completion_time_rows(report: CompletionTimeReport) -> Rows:
+    rows = [
+        [r.key, r.name, _shown(r.completed, report.min_cell), _blank(r.median_days), _blank(r.p75_days)]
+        for r in [*report.rows, report.total]
+    ]
+    return ["key", "name", "completed", "median_days", "p75_days"], rows
+
+
+def behind_rows(report: BehindReport) -> Rows:
+    rows: list[list[Any]] = [
+        [
+            r.unit.code,
+            r.unit.name,
+            r.parent or "",
+            r.enrolled,
+            r.completed,
+            r.not_completed,
+            r.completion_rate,
+        ]
+        for r in report.rows
+    ]
+    return ["code", "name", "parent", "enrolled", "completed", "not_completed", "completion_rate"], rows
+
+
+def export_rows(report: Report) -> Rows:
+    """A report as a header and rows of plain values."""
+    if isinstance(report, FunnelReport):
+        return funnel_rows(report)
+    if isinstance(report, AttainmentReport):
+        return attainment_rows(report)
+    if isinstance(report, TrendReport):
+        return trend_rows(report)
+    if isinstance(report, CompletionTimeReport):
+        return completion_time_rows(report)
+    return behind_rows(report)
+
+
+def export_file(fmt: str, title: str, header: list[str], rows: list[list[Any]]) -> tuple[bytes, str]:
+    """The rows as CSV or XLSX, and its media type."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    from openpyxl import Workbook  # loaded with the first XLSX export, not in every progress process
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
