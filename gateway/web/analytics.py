@@ -11,9 +11,6 @@ numbers were read ("data as of").
 from __future__ import annotations
 
 import asyncio
-import re
-from datetime import UTC, datetime
-from email.utils import format_datetime as format_datetime_http
 from typing import Any
 from urllib.parse import urlencode
 
@@ -101,24 +98,27 @@ def unit_bars(rows: list[dict[str, Any]], min_cell: int) -> dict[str, Any]:
 
 def trend_chart(points: list[dict[str, Any]], min_cell: int, interval: str = "month") -> dict[str, Any]:
     """Lines of enrolled and completed per period. A hidden value is a gap in its line (the line stops
-    and starts again), never a drop to zero; every shown point has a marker and its number."""
+    and starts again), never a drop to zero, with "<10" (a small group) or "*" (hidden only to protect
+    a small period elsewhere) printed in the gap; every shown point has a marker and its number."""
     height, left, bottom = 160, 30, 130
     values = [p["counts"][s] or 0 for p in points for s in ("enrolled", "completed")]
     top = max(values or [1]) or 1
     step = (WIDTH - left - 10) / max(len(points) - 1, 1)
     series: list[dict[str, Any]] = []
-    for stage, dash in (("enrolled", ""), ("completed", "6 3")):
+    for row, (stage, dash) in enumerate((("enrolled", ""), ("completed", "6 3"))):
         marks: list[dict[str, Any]] = []
         segments: list[list[str]] = []
         run: list[str] = []
         for i, p in enumerate(points):
             value = p["counts"][stage]
+            protected = stage in p.get("protected", [])
             mark = {
                 "x": round(left + i * step, 1),
                 "y": None if value is None else round(bottom - value / top * (bottom - 20), 1),
-                "text": shown(value, min_cell),
+                "text": shown(value, min_cell, protected),
                 "period": period_label(p["period"], interval),
                 "suppressed": value is None,
+                "protected": protected,
             }
             marks.append(mark)
             if value is None:
@@ -133,6 +133,7 @@ def trend_chart(points: list[dict[str, Any]], min_cell: int, interval: str = "mo
                 "dash": dash,
                 "marks": marks,
                 "segments": [" ".join(seg) for seg in segments],
+                "gap_y": bottom - 4 - 9 * row,  # where a hidden value's "<10" or "*" is printed
             }
         )
     labels = [{"x": m["x"], "text": m["period"]} for m in series[0]["marks"]][:: max(1, len(points) // 5)]
@@ -146,6 +147,13 @@ def trend_chart(points: list[dict[str, Any]], min_cell: int, interval: str = "mo
         "top": format_number(top),
         "gaps": gaps,
     }
+
+
+def as_of(report: dict[str, Any] | None) -> str | None:
+    """A report's "data as of" in the page's language (None when the report has none to say)."""
+    if not report or "as_of" not in report:
+        return None
+    return format_datetime(report["as_of"]) if report["as_of"] else ""
 
 
 def period_label(period: str, interval: str = "month") -> str:
@@ -228,7 +236,7 @@ async def dashboard(request: Request) -> Response:
     return render(
         request,
         "dashboard.html",
-        as_of=format_datetime(datetime.now(UTC)),
+        as_of=as_of,
         user=user,
         unit=unit,
         params=params,
@@ -288,7 +296,7 @@ async def summary(request: Request) -> Response:
     return render(
         request,
         "dashboard_print.html",
-        as_of=format_datetime(datetime.now(UTC)),
+        as_of=as_of,
         user=user,
         unit=unit,
         params=params,
@@ -301,21 +309,14 @@ async def summary(request: Request) -> Response:
 
 
 async def export(request: Request) -> Response:
-    """The service's CSV/XLSX export, passed through with the signed-in analyst's token."""
+    """The service's CSV/XLSX export, passed through with the signed-in analyst's token (its name,
+    first row and Last-Modified say the data's as-of time)."""
     await signed_in(request, *ROLES)
     upstream = await call_service(
         request, "GET", A + "/export", params=list(request.query_params.multi_items())
     )
-    keep = ("content-type", "content-disposition", "cache-control")
+    keep = ("content-type", "content-disposition", "cache-control", "last-modified")
     headers = {k: v for k, v in upstream.headers.items() if k in keep}
-    now = datetime.now(UTC)
-    # Data as of: in the file's name ("ustaz-funnel-KZ-2026-12-01T1130Z.csv") and its Last-Modified.
-    headers["content-disposition"] = re.sub(
-        r'filename="([^"]+?)(\.\w+)"',
-        rf'filename="\1-{now:%Y-%m-%dT%H%MZ}\2"',
-        headers.get("content-disposition", ""),
-    )
-    headers["last-modified"] = format_datetime_http(now, usegmt=True)
     return Response(upstream.content, status_code=200, headers=headers)
 
 

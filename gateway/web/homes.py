@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.web.app import ApiError, call_api, page_user, redirect, render, signed_in
+from gateway.web.app import ApiError, call_api, page_lang, page_user, redirect, render, signed_in
 from gateway.web.journey import EXPERIENCED, continue_at, item_url, last_course, outline, quiz_states
 from gateway.web.journey import viewed_items as viewed_in
 from gateway.web.roles import home_of
@@ -77,7 +77,16 @@ async def teacher_home(request: Request) -> Response:
     )
 
 
+async def saved_offline(request: Request) -> Response:
+    """The start page for offline: the courses saved on this phone, listed by the page's script from
+    the service worker's caches (static/saved.js). The worker keeps a copy and shows it for any page
+    that was not saved (the catalogue, my courses) when there is no network."""
+    page_lang(request, await page_user(request))
+    return render(request, "offline.html")
+
+
 routes = [
     Route("/", root),
     Route("/me", teacher_home),
+    Route("/offline", saved_offline),
 ]

@@ -114,6 +114,7 @@ SCRIPTS = {
     "offline.js": "public, max-age=86400",
     "sw-queue.js": "public, max-age=86400",
     "certificates.js": "public, max-age=86400",
+    "saved.js": "public, max-age=86400",
 }
 
 

@@ -144,6 +144,49 @@ async def test_author_writes_previews_submits_and_admin_publishes(web: tuple[htt
     assert page.status_code == 200 and "Phones in class" in page.text and "CC-BY-SA-4.0" in page.text
 
 
+def section(html: str, key: str) -> str:
+    """The author home's section `key` (drafts, sent-back, in-review) as HTML."""
+    return html.split(f'data-section="{key}"', 1)[1].split("</section>", 1)[0]
+
+
+async def test_the_author_home_sorts_drafts_sent_back_and_in_review(
+    web: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, _ = web
+    await login(client, "author")
+    created = await client.post(
+        "/author/new", data={"title": "Pupils' phones", "slug": "pupils-phones", "language": "en"}
+    )
+    course_id = created.headers["location"].rsplit("/", 1)[1]
+    home = (await client.get("/author")).text
+    assert course_id in section(home, "drafts") and course_id not in section(home, "in-review")
+    submitted = await client.post(
+        created.headers["location"],
+        data={
+            "action": "submit",
+            "title": "Pupils' phones",
+            "lesson.l1.title": "Start",
+            "lesson.l1.markdown": "Hi",
+        },
+    )
+    assert submitted.status_code == 303
+    assert course_id in section((await client.get("/author")).text, "in-review")
+
+    await login(client, "institute")
+    queue = section((await client.get("/author")).text, "in-review")
+    assert f'href="/review/courses/{course_id}"' in queue  # the admin's review queue links the review
+    sent = await client.post(
+        f"/review/courses/{course_id}", data={"decision": "send_back", "comment": "Add a second lesson."}
+    )
+    assert sent.status_code == 303
+
+    await login(client, "author")
+    home = (await client.get("/author")).text
+    back = section(home, "sent-back")
+    assert course_id in back and "Add a second lesson." in back
+    assert course_id not in section(home, "drafts") and course_id not in section(home, "in-review")
+
+
 async def test_author_of_another_institute_gets_403_page(web: tuple[httpx.AsyncClient, str]) -> None:
     client, _ = web
     await login(client, "teacher")
@@ -183,6 +226,12 @@ async def test_service_worker_is_served_small_from_the_root(web: tuple[httpx.Asy
     assert "importScripts('/static/sw-queue.js')" in sw.text
     queue = await client.get("/static/sw-queue.js")
     assert queue.status_code == 200 and "UstazQueue" in queue.text
+    # The start page for offline: a page the worker keeps, listing what is saved from its caches.
+    saved = await client.get("/static/saved.js")
+    assert saved.status_code == 200 and "/offline/manifest.json" in saved.text
+    start = await client.get("/offline")
+    assert start.status_code == 200 and 'id="saved"' in start.text and "/static/saved.js" in start.text
+    assert "'/static/saved.js'" in sw.text and "START = '/offline'" in sw.text
     assert (await client.get("/static/../app.py")).status_code == 404
     assert (await client.get("/static/other.js")).status_code == 404
 

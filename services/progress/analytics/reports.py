@@ -256,7 +256,11 @@ def trends(
     periods = trend_periods(by_week, start, end, interval)
     hidden = hidden_stages({p.isoformat(): c for p, c in periods.items()}, threshold, inherited)
     points = [
-        TrendPoint(period=p, counts={s: None if p.isoformat() in hidden[s] else c[s] for s in c})
+        TrendPoint(
+            period=p,
+            counts={s: None if p.isoformat() in hidden[s] else c[s] for s in c},
+            protected=[s for s in STAGES if p.isoformat() in hidden[s] and c[s] >= threshold],
+        )
         for p, c in sorted(periods.items())
     ]
     return TrendReport(
