@@ -36,8 +36,7 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
-	$(BIN)/python -m ruff check .
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) browser

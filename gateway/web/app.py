@@ -183,7 +183,7 @@ async def call_service(request: Request, method: str, path: str, **kwargs: Any) 
     service that does not answer is an ApiError, which pages show as an error page."""
     service_name = path.split("/")[3]
     base = state(request).settings.upstreams[service_name]
-    headers = {"x-request-id": request_id_var.get() or ""}
+    headers = {"x-request-id": request_id_var.get() or "", **kwargs.pop("headers", {})}
     token = getattr(request.state, "token", None)
     if token:
         headers["authorization"] = f"Bearer {token}"
@@ -224,8 +224,11 @@ def xapi_actor(request: Request, user: Principal) -> dict[str, Any]:
     }
 
 
-async def read_form(request: Request) -> dict[str, Any]:
-    form = await request.form(max_files=0, max_fields=200, max_part_size=FORM_LIMIT)
+async def read_form(
+    request: Request, *, max_files: int = 0, max_fields: int = 200, max_part_size: int = FORM_LIMIT
+) -> dict[str, Any]:
+    """A submitted form: one value a name, or a list for a name sent several times (checkboxes)."""
+    form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
     return {k: form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k) for k in form.keys()}
 
 

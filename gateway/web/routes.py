@@ -12,7 +12,17 @@ from starlette.routing import Route
 from gateway import service
 from gateway.proxy import merged_openapi
 from gateway.state import state
-from gateway.web import analytics, certificates, courses, homes, institute, progress, quizzes
+from gateway.web import (
+    analytics,
+    authoring,
+    certificates,
+    courses,
+    homes,
+    institute,
+    progress,
+    quizzes,
+    review,
+)
 from gateway.web.app import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -115,6 +125,7 @@ SCRIPTS = {
     "sw-queue.js": "public, max-age=86400",
     "certificates.js": "public, max-age=86400",
     "saved.js": "public, max-age=86400",
+    "editor.js": "public, max-age=86400",
 }
 
 
@@ -132,6 +143,8 @@ async def script(request: Request) -> Response:
 routes = [
     *courses.routes,
     *quizzes.routes,
+    *authoring.routes,
+    *review.routes,
     *certificates.routes,
     *analytics.routes,
     *progress.routes,

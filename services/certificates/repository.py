@@ -86,3 +86,14 @@ def issued_by(
 
 def status_list(session: Session, institute_id: str) -> StatusList | None:
     return session.get(StatusList, (institute_id, "revocation"))
+
+
+def status_index_taken(session: Session, institute_id: str, index: int) -> bool:
+    return (
+        session.exec(
+            select(Certificate.id).where(
+                Certificate.institute_id == institute_id, col(Certificate.status_index) == index
+            )
+        ).first()
+        is not None
+    )

@@ -1,10 +1,10 @@
 """Course pages through the gateway (in-process) and a real courses service over HTTP, on SQLite and
-PostgreSQL: author editor with preview, review screen, and a lesson reader within 14 KB gzip."""
+PostgreSQL: the lesson reader within 14 KB gzip, fallbacks, the service worker (the editor and review
+pages: test_editor_pages.py)."""
 
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -74,119 +74,6 @@ async def test_lesson_page_fits_14_kb_gzip_with_inline_css(
         assert "<table>" in html or "<ul>" in html or "<p>" in html
 
 
-async def test_author_writes_previews_submits_and_admin_publishes(web: tuple[httpx.AsyncClient, str]) -> None:
-    client, _ = web
-    await login(client, "author")
-    home = await client.get("/author")
-    assert home.status_code == 200 and "formative-assessment-with-digital-tools" in home.text
-    created = await client.post(
-        "/author/new", data={"title": "Phones in class", "slug": "phones-in-class", "language": "en"}
-    )
-    assert created.status_code == 303
-    editor_url = created.headers["location"]
-    course_id = editor_url.rsplit("/", 1)[1]
-
-    bad = await client.post(
-        editor_url,
-        data={
-            "action": "save",
-            "title": "Phones in class",
-            "lesson.l1.title": "Start",
-            "estimated_minutes": "15",
-            "pass_mark": "0.6",
-            "level": "Knowledge Acquisition",
-            "licence": "CC-BY-SA-4.0",
-            "lesson.l1.markdown": "Intro\n\n![](https://example.org/p.png)",
-        },
-    )
-    assert bad.status_code == 422 and "no alt text" in bad.text and "line 3" in bad.text
-    good = await client.post(
-        editor_url,
-        data={
-            "action": "save",
-            "title": "Phones in class",
-            "summary": "Using one phone with thirty pupils.",
-            "estimated_minutes": "15",
-            "pass_mark": "0.6",
-            "level": "Knowledge Acquisition",
-            "licence": "CC-BY-SA-4.0",
-            "stage": "pre-service",
-            "subject": "Maths",
-            "grade_band": "5-9",
-            "lesson.l1.title": "Start",
-            "lesson.l1.markdown": "## One phone\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>\n\n"
-            "[x](javascript:alert(1))",
-        },
-    )
-    assert good.status_code == 200
-    preview = good.text.split('class="phone"', 1)[1]
-    assert "<h2>One phone</h2>" in preview and "<table>" in preview
-    assert "<script>alert" not in good.text and 'href="javascript' not in good.text
-    submitted = await client.post(
-        editor_url,
-        data={
-            "action": "submit",
-            "title": "Phones in class",
-            "lesson.l1.title": "Start",
-            "lesson.l1.markdown": "## One phone",
-        },
-    )
-    assert submitted.status_code == 303 and submitted.headers["location"] == "/author"
-
-    await login(client, "institute")
-    listing = await client.get("/author")
-    assert f"/review/courses/{course_id}" in listing.text
-    review = await client.get(f"/review/courses/{course_id}")
-    assert review.status_code == 200 and "One phone" in review.text and 'name="decision"' in review.text
-    decided = await client.post(f"/review/courses/{course_id}", data={"decision": "approve", "comment": ""})
-    assert decided.status_code == 303
-    page = await client.get(f"/courses/{course_id}")
-    assert page.status_code == 200 and "Phones in class" in page.text and "CC-BY-SA-4.0" in page.text
-
-
-def section(html: str, key: str) -> str:
-    """The author home's section `key` (drafts, sent-back, in-review) as HTML."""
-    return html.split(f'data-section="{key}"', 1)[1].split("</section>", 1)[0]
-
-
-async def test_the_author_home_sorts_drafts_sent_back_and_in_review(
-    web: tuple[httpx.AsyncClient, str],
-) -> None:
-    client, _ = web
-    await login(client, "author")
-    created = await client.post(
-        "/author/new", data={"title": "Pupils' phones", "slug": "pupils-phones", "language": "en"}
-    )
-    course_id = created.headers["location"].rsplit("/", 1)[1]
-    home = (await client.get("/author")).text
-    assert course_id in section(home, "drafts") and course_id not in section(home, "in-review")
-    submitted = await client.post(
-        created.headers["location"],
-        data={
-            "action": "submit",
-            "title": "Pupils' phones",
-            "lesson.l1.title": "Start",
-            "lesson.l1.markdown": "Hi",
-        },
-    )
-    assert submitted.status_code == 303
-    assert course_id in section((await client.get("/author")).text, "in-review")
-
-    await login(client, "institute")
-    queue = section((await client.get("/author")).text, "in-review")
-    assert f'href="/review/courses/{course_id}"' in queue  # the admin's review queue links the review
-    sent = await client.post(
-        f"/review/courses/{course_id}", data={"decision": "send_back", "comment": "Add a second lesson."}
-    )
-    assert sent.status_code == 303
-
-    await login(client, "author")
-    home = (await client.get("/author")).text
-    back = section(home, "sent-back")
-    assert course_id in back and "Add a second lesson." in back
-    assert course_id not in section(home, "drafts") and course_id not in section(home, "in-review")
-
-
 async def test_author_of_another_institute_gets_403_page(web: tuple[httpx.AsyncClient, str]) -> None:
     client, _ = web
     await login(client, "teacher")
@@ -234,36 +121,6 @@ async def test_service_worker_is_served_small_from_the_root(web: tuple[httpx.Asy
     assert "'/static/saved.js'" in sw.text and "START = '/offline'" in sw.text
     assert (await client.get("/static/../app.py")).status_code == 404
     assert (await client.get("/static/other.js")).status_code == 404
-
-
-async def test_editor_starts_from_the_published_version_and_edits_quizzes(
-    web: tuple[httpx.AsyncClient, str],
-) -> None:
-    client, _ = web
-    await login(client, "author")
-    editor_url = f"/author/courses/{COURSE_EN_ID}"
-    page = await client.get(editor_url)
-    quiz = next(i for m in demo_course("en")["modules"] for i in m["items"] if i["type"] == "quiz")
-    field = f"quiz.{quiz['id']}.questions"
-    assert (
-        page.status_code == 200
-        and f'name="{field}"' in page.text
-        and 'name="lesson.l1.markdown"' in page.text
-    )
-
-    broken = await client.post(
-        editor_url, data={"action": "save", "title": "Formative assessment", field: "[{"}
-    )
-    assert broken.status_code == 422 and "not valid JSON" in broken.text
-    questions = [{**quiz["questions"][0], "prompt": "Edited prompt?"}]
-    saved = await client.post(
-        editor_url, data={"action": "save", "title": "Formative assessment", field: json.dumps(questions)}
-    )
-    assert saved.status_code == 200 and "Edited prompt?" in saved.text
-    assert "draft" in (await client.get("/author")).text
-    # The published version is untouched until the edit is reviewed and approved.
-    published = await client.get(f"/courses/{COURSE_EN_ID}/v/1/quizzes/{quiz['id']}")
-    assert "Edited prompt?" not in published.text
 
 
 async def transferred(client: httpx.AsyncClient, path: str, accept: str) -> tuple[httpx.Response, int, int]:
