@@ -41,6 +41,8 @@ from services.courses.case import (
 from services.courses.models import Framework, FrameworkAssociation, FrameworkItem
 
 UNPLACED = 10**9  # the position of an item without extensions.ustaz.position: after every placed one
+# Text fields 1EdTech's schema requires of definitions (CFItemType, CFConcept, CFSubject, CFLicense).
+REQUIRED_TEXT = frozenset({"title", "description", "hierarchyCode", "licenseText"})
 NAIVE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$")
 
 
@@ -97,7 +99,7 @@ def framework_code(doc: CFDocument) -> str:
 
 
 def _code(item: CFItem) -> str:
-    return item.humanCodingScheme or item.identifier[:8]
+    return item.humanCodingScheme or item.identifier
 
 
 def check_items(items: list[CFItem]) -> list[Problem]:
@@ -185,6 +187,9 @@ class Kept:
         for key, value in data.items():
             if allowed is not None and key not in allowed:
                 self.warnings[(f"{where}.{key}", "not in the CASE 1.1 package schema; not kept")] += 1
+            elif value is None and where.startswith("CFDefinitions") and key in REQUIRED_TEXT:
+                self.warnings[(f"{where}.{key}", "null; written as an empty string (the schema requires it)")] += 1
+                kept[key] = ""
             elif value is None:
                 self.warnings[(f"{where}.{key}", "null; not kept")] += 1
             elif key in ("lastChangeDateTime",) and isinstance(value, str) and NAIVE.match(value):

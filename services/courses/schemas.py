@@ -467,9 +467,9 @@ class CaseExportItem(BaseModel):
 
     @property
     def code(self) -> str:
-        """The item's code on Ustaz (what courses name): its humanCodingScheme, else the start of its
-        identifier (services/courses/case_import.py)."""
-        return self.humanCodingScheme or self.identifier[:8]
+        """The item's code on Ustaz (what courses name): its humanCodingScheme, else its identifier
+        (services/courses/case_import.py)."""
+        return self.humanCodingScheme or self.identifier
 
 
 class CaseExportAssociation(BaseModel):

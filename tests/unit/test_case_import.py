@@ -104,23 +104,6 @@ def test_a_framework_becomes_its_rows_parents_first() -> None:
             id="duplicate code",
         ),
         pytest.param(
-            [item("abcdefgh-1"), item("abcdefgh-2")],
-            [],
-            [
-                (
-                    "CFItems.0.humanCodingScheme",
-                    "abcdefgh-1",
-                    "code 'abcdefgh' is used by more than one item",
-                ),
-                (
-                    "CFItems.1.humanCodingScheme",
-                    "abcdefgh-2",
-                    "code 'abcdefgh' is used by more than one item",
-                ),
-            ],
-            id="duplicate code made from identifiers",
-        ),
-        pytest.param(
             [item("a", "A")],
             [child("ghost")],
             [("CFAssociations.0.originNodeURI", f"isChildOf:ghost:{DOC}", "no CFItem ghost in the package")],
@@ -230,7 +213,9 @@ def test_any_item_type_and_long_statements_are_kept() -> None:
 
 
 def test_fields_outside_the_package_schema_nulls_and_naive_dates_are_warnings() -> None:
-    items = [item("a", "A", CFDocumentURI={"title": "d", "identifier": DOC, "uri": "u:doc"}) | {"notes": None}]
+    items = [
+        item("a", "A", CFDocumentURI={"title": "d", "identifier": DOC, "uri": "u:doc"}) | {"notes": None}
+    ]
     plan = plan_import(
         package(items, [child("a")], CFPackageURI="u:pkg", lastChangeDateTime="2017-05-25T18:05:33"),
         stored=False,
@@ -266,6 +251,11 @@ def test_a_stored_framework_is_a_conflict_after_the_problems_and_before_cycles()
     assert isinstance(plan_import(package([item("a", "A"), item("a", "B")], []), stored=True), Refused)
     cyclic = package([item("a", "A")], [child("a", "a")])
     assert isinstance(plan_import(cyclic, stored=True), Exists)
+
+
+def test_an_item_without_a_code_is_named_by_its_identifier() -> None:
+    plan = plan_import(package([item("abcdefgh-1"), item("abcdefgh-2")], []), stored=False)
+    assert [row[3] for row in rows(plan)] == ["abcdefgh-1", "abcdefgh-2"]
 
 
 def test_kinds_come_from_the_depth_without_a_type() -> None:

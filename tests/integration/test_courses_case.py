@@ -1,0 +1,278 @@
+"""CASE 1.1 fidelity on SQLite and PostgreSQL, judged by 1EdTech's own JSON Schemas
+(tests/data/standards/case-v1p1) and by real published frameworks (OpenSALT's, tests/data/case):
+exports validate with 0 errors, published frameworks round-trip unchanged, every URI of an export
+resolves through the CASE REST API, and the CASE shapes of the API validate too."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from jsonschema import Draft201909Validator
+
+from tests.conftest import Databases, mint, serve, service_settings
+from tests.integration.test_gateway_identity import assert_problem
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+DATA = Path(__file__).parents[1] / "data"
+SCHEMAS = DATA / "standards" / "case-v1p1"
+OPENSALT = DATA / "case" / "opensalt"
+BASE = "/api/v1/courses/frameworks"
+API = "/ims/case/v1p1"
+CFT = "UNESCO-ICT-CFT-3"
+PUBLIC = "http://127.0.0.1:8000"
+# Fields OpenSALT writes in a package that 1EdTech's CASE 1.1 package schema does not allow: each
+# record's link to its own document (the package's), and the document's link to its package.
+OUTSIDE = {"CFDocument": {"CFPackageURI"}, "CFItems": {"CFDocumentURI"}, "CFAssociations": {"CFDocumentURI"}}
+EXACT = [
+    "act-holistic-math.json",
+    "ItemTypeTestFramework.json",
+    "SequenceNumberFramework.json",
+    "SmartLevelFramework.json",
+    "Utf8TestFramework.json",
+    "MarkdownFramework.json",
+    "AdoptedTestFramework.json",
+]
+
+
+def validator(entity: str) -> Draft201909Validator:
+    schema = json.loads((SCHEMAS / f"case_v1p1_{entity}-jsonschema1.json").read_text())
+    return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
+
+
+def errors(entity: str, document: Any) -> list[str]:
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(entity).iter_errors(document)
+    ]
+
+
+def published(name: str) -> dict[str, Any]:
+    return dict(json.loads((OPENSALT / name).read_text(encoding="utf-8")))
+
+
+def within_schema(package: dict[str, Any]) -> dict[str, Any]:
+    """A published package without the fields the CASE 1.1 package schema does not allow."""
+    out = copy.deepcopy(package)
+    for key in OUTSIDE["CFDocument"]:
+        out["CFDocument"].pop(key, None)
+    for part in ("CFItems", "CFAssociations"):
+        for record in out.get(part, []):
+            for key in OUTSIDE[part]:
+                record.pop(key, None)
+    return out
+
+
+@pytest.fixture
+def admin(issuer: Any) -> dict[str, str]:
+    return {"authorization": f"Bearer {mint(issuer, roles=('platform_admin',))}"}
+
+
+@pytest_asyncio.fixture
+async def empty_courses(databases: Databases, gateway_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    from services.courses.app import build_app
+
+    app = build_app(service_settings("courses", databases.fresh("courses"), gateway_url=gateway_url))
+    async with serve(app) as client:
+        yield client
+
+
+async def get_json(client: httpx.AsyncClient, path: str) -> dict[str, Any]:
+    response = await client.get(path)
+    assert response.status_code == 200, (path, response.text)
+    return dict(response.json())
+
+
+async def import_(
+    client: httpx.AsyncClient, package: dict[str, Any], admin: dict[str, str]
+) -> dict[str, Any]:
+    response = await client.post(BASE, json=package, headers=admin)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_exports_pass_1edtechs_case_schema(
+    courses_client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    assert errors("cfpackage", await get_json(courses_client, f"{BASE}/{CFT}")) == []
+    body = {
+        "code": "KZ-1",
+        "title": "KZ",
+        "edit": [{"code": "II.KA.1", "title": "Edited"}],
+        "retire": ["I.KA.1"],
+    }
+    assert (await courses_client.post(f"{BASE}/{CFT}/derive", json=body, headers=admin)).status_code == 201
+    derived = await get_json(courses_client, f"{BASE}/KZ-1")
+    assert errors("cfpackage", derived) == []
+    kinds = {a["associationType"] for a in derived["CFAssociations"]}
+    assert kinds == {"isChildOf", "exactMatchOf", "isRelatedTo"}  # derivation as CASE has it
+    edited = next(i for i in derived["CFItems"] if i["humanCodingScheme"] == "II.KA.1")
+    link = next(
+        a
+        for a in derived["CFAssociations"]
+        if a["originNodeURI"]["identifier"] == edited["identifier"] and a["associationType"] != "isChildOf"
+    )
+    assert link["associationType"] == "isRelatedTo"
+    assert derived["CFDocument"]["extensions"]["ustaz"]["derivedFrom"]
+
+
+@pytest.mark.parametrize("name", EXACT)
+async def test_a_published_framework_round_trips_unchanged(
+    empty_courses: httpx.AsyncClient, admin: dict[str, str], name: str
+) -> None:
+    original = published(name)
+    created = await import_(empty_courses, original, admin)
+    exported = await get_json(empty_courses, f"{BASE}/{created['code']}")
+    assert errors("cfpackage", exported) == []
+    assert exported == within_schema(original)
+    dropped = {w["field"].split(".")[0] + "." + w["field"].split(".")[-1] for w in created["warnings"]}
+    assert dropped <= {"CFDocument.CFPackageURI", "CFItems.CFDocumentURI", "CFAssociations.CFDocumentURI"}
+
+
+async def test_the_act_framework_keeps_everything(
+    empty_courses: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    original = published("act-holistic-math.json")
+    created = await import_(empty_courses, original, admin)
+    exported = await get_json(empty_courses, f"{BASE}/{created['code']}")
+    doc = exported["CFDocument"]
+    assert (doc["creator"], doc["lastChangeDateTime"], doc["description"]) == (
+        original["CFDocument"]["creator"],
+        original["CFDocument"]["lastChangeDateTime"],
+        original["CFDocument"]["description"],
+    )
+    assert [a["identifier"] for a in exported["CFAssociations"]] == [
+        a["identifier"] for a in original["CFAssociations"]
+    ]
+    assert sum("notes" in i for i in exported["CFItems"]) == 11
+    assert sum("abbreviatedStatement" in i for i in exported["CFItems"]) == 4
+    assert [i["lastChangeDateTime"] for i in exported["CFItems"]] == [
+        i["lastChangeDateTime"] for i in original["CFItems"]
+    ]
+    # The same package twice is a conflict, not a duplicate.
+    assert_problem(await empty_courses.post(BASE, json=original, headers=admin), 409)
+
+
+async def test_an_older_opensalt_export_imports_with_warnings_and_exports_valid(
+    empty_courses: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    original = published("what-standards-could-be.json")
+    assert len(errors("cfpackage", original)) == 120  # CASE 1.0-era fields, dates without a zone
+    created = await import_(empty_courses, original, admin)
+    fields = {w["field"] for w in created["warnings"]}
+    assert {
+        "CFItems.0.CFItemAssociationURI",
+        "CFItems.0.educationalLevel",
+        "CFItems.0.lastChangeDateTime",
+    } <= fields
+    exported = await get_json(empty_courses, f"{BASE}/{created['code']}")
+    assert errors("cfpackage", exported) == []
+    kinds = sorted(a["associationType"] for a in exported["CFAssociations"])
+    assert kinds == sorted(a["associationType"] for a in original["CFAssociations"])  # none dropped
+    assert {i["CFItemType"] for i in exported["CFItems"]} == {"Cluster", "Standard", "Component"}
+    assert [i["identifier"] for i in exported["CFItems"]] == [i["identifier"] for i in original["CFItems"]]
+
+
+async def test_an_export_reimported_elsewhere_exports_the_same(
+    courses_client: httpx.AsyncClient, empty_courses: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    original = await get_json(courses_client, f"{BASE}/{CFT}")
+    created = await import_(empty_courses, original, admin)
+    assert created["warnings"] == []
+    assert await get_json(empty_courses, f"{BASE}/{CFT}") == original
+
+
+def uris(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "uri" and isinstance(inner, str):
+                yield inner
+            else:
+                yield from uris(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from uris(inner)
+
+
+SCHEMA_OF = {
+    "CFDocuments": "cfdocument",
+    "CFItems": "cfitem",
+    "CFAssociations": "cfassociation",
+    "CFPackages": "cfpackage",
+}
+
+
+async def test_every_uri_of_an_export_resolves_to_a_valid_case_record(
+    courses_client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    body = {
+        "code": "KZ-2",
+        "title": "KZ",
+        "add": [{"code": "II.KA.3", "parent_code": "II.KA", "title": "New"}],
+    }
+    assert (await courses_client.post(f"{BASE}/{CFT}/derive", json=body, headers=admin)).status_code == 201
+    walked = 0
+    for code in (CFT, "KZ-2"):
+        package = await get_json(courses_client, f"{BASE}/{code}")
+        for uri in sorted(set(uris(package))):
+            assert uri.startswith(PUBLIC + API + "/"), uri
+            record = await get_json(courses_client, uri.removeprefix(PUBLIC))
+            kind = uri.removeprefix(PUBLIC + API + "/").split("/")[0]
+            assert errors(SCHEMA_OF[kind], record) == [], uri
+            walked += 1
+        doc = package["CFDocument"]["identifier"]
+        assert await get_json(courses_client, f"{API}/CFPackages/{doc}") == package
+    assert walked > 2 * (60 + 60)  # every item, association and document of both frameworks
+    listing = await courses_client.get(f"{API}/CFDocuments")
+    assert errors("cfdocumentset", listing.json()) == [] and listing.headers["x-total-count"] == "2"
+    item = package["CFItems"][5]["identifier"]
+    links = await get_json(courses_client, f"{API}/CFItemAssociations/{item}")
+    assert errors("cfassociationset", links) == []
+    assert {a["associationType"] for a in links["CFAssociations"]} == {"isChildOf", "exactMatchOf"}
+    missing = assert_problem(
+        await courses_client.get(f"{API}/CFItems/00000000-0000-4000-8000-000000000000"), 404
+    )
+    assert (missing["imsx_codeMajor"], missing["imsx_severity"]) == ("failure", "error")
+
+
+async def test_definitions_of_an_imported_framework_are_served(
+    empty_courses: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    original = published("ItemTypeTestFramework.json")
+    await import_(empty_courses, original, admin)
+    item_type = original["CFDefinitions"]["CFItemTypes"][0]
+    served = await get_json(empty_courses, f"{API}/CFItemTypes/{item_type['identifier']}")
+    assert served == {"CFItemTypes": [item_type]} and errors("cfitemtypeset", served) == []
+    item = await get_json(empty_courses, f"{API}/CFItems/{original['CFItems'][0]['identifier']}")
+    assert errors("cfitem", item) == [] and item["CFItemType"] == "Standard"
+    assert_problem(await empty_courses.get(f"{API}/CFLicenses/{item_type['identifier']}"), 404)
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"extensions": {"ustaz": "not an object"}}, "CFDocument.extensions.ustaz"),
+        ({"extensions": {"ustaz": {"code": "C" * 61}}}, "CFDocument.extensions.ustaz.code"),
+        (
+            {"extensions": {"ustaz": {"code": "OK-1", "derivedFrom": 12345}}},
+            "CFDocument.extensions.ustaz.derivedFrom",
+        ),
+    ],
+)
+async def test_the_former_500s_are_422s_naming_the_field(
+    courses_client: httpx.AsyncClient,
+    empty_courses: httpx.AsyncClient,
+    admin: dict[str, str],
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    package = await get_json(courses_client, f"{BASE}/{CFT}")
+    package["CFDocument"] |= change
+    body = assert_problem(await empty_courses.post(BASE, json=package, headers=admin), 422)
+    assert field in [e["field"] for e in body["errors"]]
+    assert (await empty_courses.get(BASE)).json() == []  # nothing stored
