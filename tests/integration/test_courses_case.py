@@ -276,3 +276,39 @@ async def test_the_former_500s_are_422s_naming_the_field(
     body = assert_problem(await empty_courses.post(BASE, json=package, headers=admin), 422)
     assert field in [e["field"] for e in body["errors"]]
     assert (await empty_courses.get(BASE)).json() == []  # nothing stored
+
+
+async def test_the_gateway_serves_the_case_api_at_the_public_url_and_a_page_for_people(
+    databases: Databases, gateway_url: str, key_dir: Path
+) -> None:
+    from gateway.app import build_app as gateway_app
+    from services.courses.app import build_app as courses_app
+    from tests.conftest import seed_courses_service, thread_server
+
+    courses = courses_app(
+        service_settings("courses", databases.fresh("courses", seed_courses_service), gateway_url=gateway_url)
+    )
+    with thread_server(courses) as courses_url:
+        gateway = gateway_app(
+            service_settings(
+                "gateway", databases.fresh("gateway"), signing_key_dir=key_dir, courses_url=courses_url
+            )
+        )
+        async with serve(gateway) as client:
+            package = await get_json(client, f"{BASE}/{CFT}")
+            item = next(i for i in package["CFItems"] if i["humanCodingScheme"] == "II.KA.1")
+            path = item["uri"].removeprefix(PUBLIC)
+            machine = await client.get(path, headers={"accept": "application/json"})
+            assert machine.status_code == 200 and machine.json()["identifier"] == item["identifier"]
+            assert errors("cfitem", machine.json()) == [] and machine.headers["vary"] == "Accept"
+            assert (await client.get(path)).json() == machine.json()  # no Accept: a machine
+            page = await client.get(path, headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+            assert item["fullStatement"] in page.text and "isChildOf" in page.text
+            document = await client.get(
+                f"{API}/CFDocuments/{package['CFDocument']['identifier']}", headers={"accept": "text/html"}
+            )
+            assert package["CFDocument"]["title"] in document.text
+            assert (
+                await client.get(f"{API}/CFItems/nope", headers={"accept": "text/html"})
+            ).status_code == 404
