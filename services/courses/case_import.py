@@ -188,7 +188,9 @@ class Kept:
             if allowed is not None and key not in allowed:
                 self.warnings[(f"{where}.{key}", "not in the CASE 1.1 package schema; not kept")] += 1
             elif value is None and where.startswith("CFDefinitions") and key in REQUIRED_TEXT:
-                self.warnings[(f"{where}.{key}", "null; written as an empty string (the schema requires it)")] += 1
+                self.warnings[
+                    (f"{where}.{key}", "null; written as an empty string (the schema requires it)")
+                ] += 1
                 kept[key] = ""
             elif value is None:
                 self.warnings[(f"{where}.{key}", "null; not kept")] += 1

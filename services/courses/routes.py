@@ -12,6 +12,7 @@ from libs.errors import Unprocessable
 from services.courses import (
     authoring,
     authoring_routes,
+    cartridge_routes,
     case,
     case_derive,
     case_export,
@@ -257,6 +258,7 @@ async def import_package(request: Request) -> Response:
 routes = [
     *authoring_routes.routes,
     *case_routes.routes,
+    *cartridge_routes.routes,
     Route(PREFIX + "/packages", import_package, methods=["POST"]),
     Route(PREFIX + "/{course_id}/versions/{version:int}/package", export_package, methods=["GET"]),
     Route(PREFIX + "/frameworks", list_frameworks, methods=["GET"]),
