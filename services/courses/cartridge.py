@@ -155,7 +155,7 @@ def build(content: CourseContent, guids: dict[str, str], images: dict[str, bytes
                 _el(resource, CP, "file", href=href)
     ET.indent(root)
     return {
-        "imsmanifest.xml": ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=CP),
+        "imsmanifest.xml": qti.default_namespace(ET.tostring(root, encoding="utf-8", xml_declaration=True)),
         **files,
     }
 

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 BLOCKS = {"p", "div", "section", "article", "table", "tr", "header", "footer", "figure"}
 SKIP = {"script", "style", "head", "title", "noscript", "template"}
-INLINE = {"br": "  \n", "strong": "**", "b": "**", "em": "*", "i": "*", "code": "`", "blockquote": "\n\n> "}
+INLINE = {"br": "\\\n", "strong": "**", "b": "**", "em": "*", "i": "*", "code": "`", "blockquote": "\n\n> "}
 
 
 class _Converter(HTMLParser):
