@@ -8,6 +8,7 @@ a broken manifest, an unsafe path or an unreadable file is a 422 naming the file
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import posixpath
 import re
@@ -20,7 +21,7 @@ from urllib.parse import unquote
 from sqlmodel import Session
 
 from libs.auth import Principal
-from libs.errors import PayloadTooLarge, Unprocessable
+from libs.errors import PayloadTooLarge, ProblemError, Unprocessable
 from services.courses import authoring, images, qti, repository
 from services.courses.html_markdown import to_markdown
 from services.courses.markdown import IMAGE_URL_PREFIX
@@ -130,31 +131,53 @@ class Reader:
         self.framework = chosen.code
         self.codes = {i.id: i.code for i in items.values() if i.framework_id == chosen.id}
 
-    def _image(self, html_name: str, src: str) -> str | None:
-        path = (
-            unquote(src.split("?")[0])
-            .replace("$IMS-CC-FILEBASE$", "web_resources")
-            .replace("%24IMS_CC_FILEBASE%24", "web_resources")
-        )
-        name = (
-            posixpath.normpath(posixpath.join(posixpath.dirname(html_name), path))
-            if not path.startswith("web_resources")
-            else path
-        )
-        data = self.files.get(name)
-        if data is None:
+    def _file(self, html_name: str, src: str) -> str | None:
+        """The cartridge's file a page's `src` names: relative to the page, or under the cartridge's
+        file base (Canvas writes `$IMS-CC-FILEBASE$/…` and `%24IMS_CC_FILEBASE%24/files/…`, the latter
+        for files that sit in web_resources/ itself); None for an outside address."""
+        path = unquote(src.split("?")[0].split("#")[0])
+        base = re.match(r"^\$IMS[-_]CC[-_]FILEBASE\$/", path)
+        if base:
+            path = "web_resources/" + path[base.end() :]
+        elif "://" in path or path.startswith(("/", "data:")):
             return None
+        else:
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(html_name), path))
+        if path in self.files:
+            return path
+        if base and path.startswith("web_resources/files/"):
+            alias = "web_resources/" + path[len("web_resources/files/") :]
+            return alias if alias in self.files else None
+        return None
+
+    def _image(self, html_name: str, src: str) -> str:
+        """The platform URL of a picture of the cartridge, the `src` itself for an outside address, or
+        "" (a warning: the picture is left out) for a file that is missing or not a readable image."""
+        if re.match(r"^https?://", src, re.I):
+            return src
+        name = self._file(html_name, src)
+        if name is None:
+            self._warn(html_name, f"picture {src[:80]!r} is not in the cartridge; left out")
+            return ""
         s = self.settings
-        encoded = images.reencode(
-            data,
-            max_width=s.max_width,
-            max_bytes=s.max_image_bytes,
-            fmt=s.image_format,
-            max_pixels=s.max_pixels,
-        )
-        url = f"{IMAGE_URL_PREFIX}{hashlib.sha256(encoded.data).hexdigest()}.{images.EXTENSIONS[encoded.media_type]}"
+        try:
+            encoded = images.reencode(
+                self.files[name],
+                max_width=s.max_width,
+                max_bytes=s.max_image_bytes,
+                fmt=s.image_format,
+                max_pixels=s.max_pixels,
+            )
+        except ProblemError as exc:
+            self._warn(name, f"{exc.detail}; the picture is left out")
+            return ""
+        sha = hashlib.sha256(encoded.data).hexdigest()
+        url = f"{IMAGE_URL_PREFIX}{sha}.{images.EXTENSIONS[encoded.media_type]}"
         self.read.images[url] = (encoded, posixpath.basename(name))
         return url
+
+    def _warn(self, file: str, message: str) -> None:
+        self.read.warnings.append({"file": file, "line": None, "message": message})
 
     def lesson(self, identifier: str, title: str, resource: ET.Element) -> dict[str, Any] | None:
         href = resource.get("href") or next((f.get("href") for f in _children(resource, "file")), None)
@@ -168,7 +191,10 @@ class Reader:
             markdown = self.files[source].decode("utf-8", "replace")
         elif href.lower().endswith((".html", ".htm")):
             text = self.files[href].decode("utf-8", "replace")
-            mapped = {src: url for src in IMG.findall(text) if (url := self._image(href, src))}
+            mapped = {
+                src: self._image(href, src)
+                for src in dict.fromkeys(html.unescape(s) for s in IMG.findall(text))
+            }
             markdown = to_markdown(text, mapped)
             markdown = (
                 re.sub(r"^# .*\n+", "", markdown, count=1) if markdown.startswith(f"# {title}") else markdown
@@ -288,7 +314,6 @@ def import_cartridge(
     except Exception as exc:  # pydantic's ValidationError: the manifest's content does not fit a course
         raise _problem(MANIFEST, f"the course does not fit Ustaz: {exc}") from exc
     view = authoring.create_draft(session, user, draft)
-    for url, (encoded, alt) in read.images.items():
+    for encoded, alt in read.images.values():
         images.store(session, user, view.id, encoded, images.check_alt(alt))
-        assert url.endswith(images.EXTENSIONS[encoded.media_type])
     return view, read.warnings

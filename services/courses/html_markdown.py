@@ -54,6 +54,8 @@ class _Converter(HTMLParser):
             self.out.append("[")
         elif tag == "img":
             src = self.image.get(a.get("src", ""), a.get("src", ""))
+            if not src:  # a picture the importer left out
+                return
             alt = " ".join(a.get("alt", "").split()) or "image"
             self.out.append(f"![{alt.replace('[', '(').replace(']', ')')}]({src})")
 
