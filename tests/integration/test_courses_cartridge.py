@@ -43,6 +43,14 @@ async def framework_only(databases: Databases, gateway_url: str) -> AsyncIterato
         yield client
 
 
+QUIZ_ONLY = (
+    b'<manifest xmlns="http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1" identifier="m"><organizations>'
+    b'<organization identifier="o"><item identifier="r"><item identifier="i" identifierref="q"><title>Q'
+    b'</title></item></item></organization></organizations><resources><resource identifier="q" '
+    b'type="imsqti_xmlv1p2/imscc_xmlv1p3/assessment"><file href="quiz.xml"/></resource></resources></manifest>'
+)
+
+
 def unzip(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
@@ -112,6 +120,8 @@ async def test_cartridges_exported_by_canvas_import(
     canvas = directory(CANVAS / "all-question-types")
     # Canvas writes CC 1.1 resource types into a CC 1.3 manifest, which 1EdTech's 1.3 schema refuses.
     assert any("imscc_xmlv1p1" in p for p in problems(MANIFEST, canvas["imsmanifest.xml"]))
+    # Its CC assessment is valid CC QTI: the schema the exports pass judges others' files the same way.
+    assert problems(QTI, canvas["iaa8f9f400b29e514ea8d28fd7ed067f4/assessment_qti.xml"]) == []
     created = await framework_only.post(IMPORT, content=zipped(canvas), headers={**author, **ZIP})
     assert created.status_code == 201, created.text
     body = created.json()
@@ -140,6 +150,9 @@ async def test_cartridges_exported_by_canvas_import(
         ({"imsmanifest.xml": b"<manifest><resources>"}, "imsmanifest.xml"),
         ({"lessons/a.html": b"<p>x</p>"}, "imsmanifest.xml"),
         ({"imsmanifest.xml": b"<manifest/>", "../evil.html": b"x"}, "../evil.html"),
+        ({"imsmanifest.xml": QUIZ_ONLY}, "quiz.xml"),  # the assessment's file is missing
+        ({"imsmanifest.xml": QUIZ_ONLY, "quiz.xml": b"<questestinterop><item>"}, "quiz.xml"),
+        ({"imsmanifest.xml": b"<manifest><resources/></manifest>"}, "imsmanifest.xml"),  # nothing to carry
     ],
 )
 async def test_broken_cartridges_are_refused_naming_the_file(
@@ -150,6 +163,20 @@ async def test_broken_cartridges_are_refused_naming_the_file(
     )
     assert body["errors"][0]["file"] == file
     assert (await framework_only.get("/api/v1/courses/authoring", headers=author)).json() == []
+
+
+async def test_the_same_cartridge_twice_is_a_conflict(
+    framework_only: httpx.AsyncClient, author: dict[str, str]
+) -> None:
+    canvas = zipped(directory(CANVAS / "rich-content-cc-file"))
+    assert (await framework_only.post(IMPORT, content=canvas, headers={**author, **ZIP})).status_code == 201
+    before = (await framework_only.get("/api/v1/courses/authoring", headers=author)).json()
+    assert_problem(await framework_only.post(IMPORT, content=canvas, headers={**author, **ZIP}), 409)
+    assert (await framework_only.get("/api/v1/courses/authoring", headers=author)).json() == before
+    assert_problem(
+        await framework_only.post(IMPORT, content=canvas, headers={**author, "content-type": "text/plain"}),
+        422,
+    )
 
 
 async def test_oversize_cartridges_are_413(framework_only: httpx.AsyncClient, author: dict[str, str]) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from services.courses import cartridge, qti
 from services.courses.html_markdown import to_markdown
 from services.courses.schemas import CourseContent
@@ -96,12 +98,35 @@ def test_an_export_passes_the_cc_13_schemas() -> None:
     assert '<file href="web_resources/images/' in manifest
 
 
-def test_a_broken_manifest_fails_the_schema() -> None:
-    files = cartridge.build(content(), {}, {})
-    broken = files["imsmanifest.xml"].replace(
-        b'type="webcontent"', b'type="imsqti_xmlv1p2/imscc_xmlv1p1/assessment"'
-    )
-    assert any("type" in p for p in problems(MANIFEST, broken))  # the schema does catch mistakes
+@pytest.mark.parametrize(
+    "part,before,after,message",
+    [
+        (MANIFEST, b'type="webcontent"', b'type="imsqti_xmlv1p2/imscc_xmlv1p1/assessment"', "type"),
+        (MANIFEST, b"csmd:labelledGUID", b"csmd:labelGUID", "labelGUID"),  # alignment metadata is checked
+        (MANIFEST, b"lomimscc:language", b"lomimscc:lang", "lang"),  # and the LOM metadata
+        (QTI, b'rcardinality="Single"', b'rcardinality="One"', "rcardinality"),
+        (QTI, b"<decvar ", b"<decvarx ", "decvarx"),
+    ],
+)
+def test_the_schemas_do_catch_mistakes_in_every_part(
+    part: str, before: bytes, after: bytes, message: str
+) -> None:
+    files = cartridge.build(content(), {"I.1": "guid-1"}, {})
+    name = "imsmanifest.xml" if part == MANIFEST else "quizzes/q1/assessment.xml"
+    assert before in files[name]
+    assert any(message in p for p in problems(part, files[name].replace(before, after)))
+
+
+def test_every_file_is_in_the_manifest_and_every_file_it_names_is_there() -> None:
+    files = cartridge.build(content(), {"I.1": "guid-1"}, {f"{SHA}.webp": b"webp"})
+    manifest = ET.fromstring(files["imsmanifest.xml"])
+    named = {f.get("href") for f in manifest.iter(f"{{{cartridge.CP}}}file")}
+    assert named == set(files) - {"imsmanifest.xml"}
+    resources = {r.get("identifier") for r in manifest.iter(f"{{{cartridge.CP}}}resource")}
+    refs = {
+        i.get("identifierref") for i in manifest.iter(f"{{{cartridge.CP}}}item") if i.get("identifierref")
+    }
+    assert refs == resources
 
 
 def test_the_qti_items_read_back_as_the_questions() -> None:
