@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from libs.auth import Principal
@@ -25,7 +26,7 @@ from libs.errors import PayloadTooLarge, ProblemError, Unprocessable
 from services.courses import authoring, images, qti, repository
 from services.courses.html_markdown import to_markdown
 from services.courses.markdown import IMAGE_URL_PREFIX
-from services.courses.schemas import LANGUAGES, AuthoringView, CourseDraft
+from services.courses.schemas import LANGUAGES, LICENCES, AuthoringView, CourseDraft
 
 MANIFEST = "imsmanifest.xml"
 ASSESSMENT = re.compile(r"^imsqti_xmlv1p2/imscc_xmlv1p[0-3]/assessment$")
@@ -285,10 +286,10 @@ class Reader:
                 )
         return modules
 
-    def course(self, language: str | None) -> Read:
+    def course(self) -> Read:
         self._framework()
         title = _first_text(self.manifest, "title", "string") or "Imported course"
-        lang = language or _first_text(self.manifest, "language", "language")[:2]
+        rights = _first_text(self.manifest, "rights", "string")
         identifier = self.manifest.get("identifier", "") or title
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80] or "course"
         modules = self.modules()
@@ -298,21 +299,33 @@ class Reader:
             "slug": f"{slug}-{hashlib.sha256(identifier.encode()).hexdigest()[:8]}",
             "title": title[:300],
             "summary": _first_text(self.manifest, "description", "string")[:2000],
-            "language": lang if lang in LANGUAGES else "en",
+            "language": language(_first_text(self.manifest, "language", "language")),
+            "licence": rights if rights in LICENCES else "CC-BY-4.0",
             "framework": self.framework,
             "modules": modules,
         }
         return self.read
 
 
+def language(tag: str) -> str:
+    """The course language of a LOM language tag: `uz-Cyrl-UZ` is uz-Cyrl, `ru-RU` ru, others en."""
+    known = {code.lower(): code for code in LANGUAGES}
+    parts = tag.strip().replace("_", "-").lower().split("-")
+    return next((known[c] for c in ("-".join(parts[:2]), parts[0]) if c in known), "en")
+
+
 def import_cartridge(
     session: Session, user: Principal, data: bytes, settings: Settings
 ) -> tuple[AuthoringView, list[dict[str, Any]]]:
-    read = Reader(session, unpack(data, settings.max_unpacked_bytes), settings).course(None)
+    read = Reader(session, unpack(data, settings.max_unpacked_bytes), settings).course()
     try:
         draft = CourseDraft.model_validate(read.draft)
-    except Exception as exc:  # pydantic's ValidationError: the manifest's content does not fit a course
-        raise _problem(MANIFEST, f"the course does not fit Ustaz: {exc}") from exc
+    except ValidationError as exc:  # the cartridge's content does not fit a course (too long, too many)
+        errors = [
+            {"file": MANIFEST, "line": None, "field": ".".join(map(str, e["loc"])), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        raise Unprocessable(f"{MANIFEST}: the course does not fit Ustaz", errors=errors) from exc
     view = authoring.create_draft(session, user, draft)
     for encoded, alt in read.images.values():
         images.store(session, user, view.id, encoded, images.check_alt(alt))

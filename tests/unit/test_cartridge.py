@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from services.courses import cartridge, qti
+from services.courses.cartridge_import import language
 from services.courses.html_markdown import to_markdown
 from services.courses.schemas import CourseContent
 from tests.cc_schemas import MANIFEST, QTI, problems
@@ -164,3 +165,12 @@ def test_lesson_html_from_other_tools_becomes_markdown() -> None:
         "## Plan\n\nUse **one** [phone](https://example.org).\\\nThen\n\n- ask\n- wait\n\n1. one\n\n"
         "![A (chart)](/img/a.webp)\n"
     )
+
+
+@pytest.mark.parametrize(
+    "tag,expected",
+    [("ru", "ru"), ("ru-RU", "ru"), ("uz-Cyrl", "uz-Cyrl"), ("uz_Cyrl_UZ", "uz-Cyrl"), ("UZ", "uz")]
+    + [("mn-MN", "mn"), ("de", "en"), ("", "en"), ("x-klingon", "en")],
+)
+def test_a_lom_language_tag_becomes_a_course_language(tag: str, expected: str) -> None:
+    assert language(tag) == expected
