@@ -1,4 +1,4 @@
-"""The CASE 1.1 REST API at the public URL (docs/adr/0016): `/ims/case/v1p1/...` goes to the courses
+"""The CASE 1.1 REST API at the public URL (docs/adr/0018): `/ims/case/v1p1/...` goes to the courses
 service as it is, except that a person's browser (Accept: text/html before any JSON type) gets a page
 for a framework item or document: the same URI serves both, which is what a certificate's competency
 alignment links to."""

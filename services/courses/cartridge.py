@@ -1,4 +1,4 @@
-"""A published course version as an IMS Common Cartridge 1.3 (docs/adr/0017), for Moodle, Canvas and
+"""A published course version as an IMS Common Cartridge 1.3 (docs/adr/0018), for Moodle, Canvas and
 other LMSs; the own zip (packages.py) stays the format of full fidelity.
 
     imsmanifest.xml                  CC 1.3 manifest: LOM metadata, the outline as organization items,

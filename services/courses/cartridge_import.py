@@ -1,5 +1,5 @@
 """An IMS Common Cartridge (1.3, and the 1.1/1.2 resource types Canvas writes) as a new draft of the
-importer's institute (docs/adr/0017): the organization's items become modules, web content lessons
+importer's institute (docs/adr/0018): the organization's items become modules, web content lessons
 (their Markdown when Ustaz wrote it, else their HTML as Markdown, their pictures re-encoded), CC QTI
 assessments quizzes, curriculum standards GUIDs competencies. Everything is read and checked first;
 a broken manifest, an unsafe path or an unreadable file is a 422 naming the file, a package too big a

@@ -1,4 +1,4 @@
-"""Competency frameworks as 1EdTech CASE 1.1 (docs/adr/0008, docs/adr/0016): the CASE vocabulary Ustaz
+"""Competency frameworks as 1EdTech CASE 1.1 (docs/adr/0008, docs/adr/0018): the CASE vocabulary Ustaz
 reads and writes, in one place, the URI scheme of the CASE REST API, and the shape an imported package
 must have (`parse_package`, 422 per field). Building CASE JSON from rows is case_export.py, importing
 case_import.py, deriving a national framework case_derive.py.

@@ -1,4 +1,4 @@
-"""The CASE 1.1 REST API, provider side, read-only (CASE Service 1.1 REST binding; docs/adr/0016): every
+"""The CASE 1.1 REST API, provider side, read-only (CASE Service 1.1 REST binding; docs/adr/0018): every
 record of every framework by its identifier, in the JSON shapes of 1EdTech's schemas. Public: the
 frameworks are open, and every URI a CASE export names resolves here."""
 

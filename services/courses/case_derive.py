@@ -1,4 +1,4 @@
-"""A national framework derived from an international one (docs/adr/0008, docs/adr/0016): copy
+"""A national framework derived from an international one (docs/adr/0008, docs/adr/0018): copy
 everything, then edit, add and retire indicators. Each copy keeps a CASE association to its original
 item: `exactMatchOf` when its statement is unchanged, `isRelatedTo` when it was edited (CASE 1.1 has
 no derivation type); the document names its source in `extensions.ustaz.derivedFrom` and `notes`."""

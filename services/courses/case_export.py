@@ -1,4 +1,4 @@
-"""CASE 1.1 JSON from the stored rows (docs/adr/0016), for the package export and the CASE REST API.
+"""CASE 1.1 JSON from the stored rows (docs/adr/0018), for the package export and the CASE REST API.
 
 Records of an imported package are written back as they came (the fields 1EdTech's schema allows, in
 the package's order); records made here are built from their columns, with URIs of this platform's

@@ -1,4 +1,4 @@
-"""Importing a competency framework from a CASE 1.1 package (docs/adr/0008, docs/adr/0016): a pure
+"""Importing a competency framework from a CASE 1.1 package (docs/adr/0008, docs/adr/0018): a pure
 plan, which makes every check and either refuses the package (every problem, by field and item) or
 lists the rows to write, and a thin apply that writes them. All or nothing: a refused package changes
 nothing.

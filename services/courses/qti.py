@@ -1,4 +1,4 @@
-"""Quiz questions as QTI 1.2 items of Common Cartridge 1.3's QTI profile (docs/adr/0017), both ways.
+"""Quiz questions as QTI 1.2 items of Common Cartridge 1.3's QTI profile (docs/adr/0018), both ways.
 
 | Ustaz | cc_profile | how |
 |---|---|---|
