@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.courses import case
 from libs.errors import Unprocessable
+from services.courses import case
 from services.courses.case_import import Exists, Plan, Refused, framework_code, plan_import
 
 DOC = "d0000000-0000-4000-8000-000000000000"
