@@ -17,32 +17,61 @@ import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlmodel import Session
 
 from services.courses import qti, repository, service
 from services.courses.markdown import sha_of
-from services.courses.schemas import CourseContent, Lesson
+from services.courses.schemas import CourseContent, Lesson, Quiz
 
-CP = "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1"
-LOMM = "http://ltsc.ieee.org/xsd/imsccv1p3/LOM/manifest"
-LOMR = "http://ltsc.ieee.org/xsd/imsccv1p3/LOM/resource"
-CSMD = "http://www.imsglobal.org/xsd/imsccv1p3/imscsmd_v1p0"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-PROFILE = "http://www.imsglobal.org/profile/cc/ccv1p3"
-SCHEMA_LOCATION = " ".join(
-    [
-        CP,
-        f"{PROFILE}/ccv1p3_imscp_v1p2_v1p0.xsd",
-        LOMM,
-        f"{PROFILE}/LOM/ccv1p3_lommanifest_v1p0.xsd",
-        LOMR,
-        f"{PROFILE}/LOM/ccv1p3_lomresource_v1p0.xsd",
-        CSMD,
-        f"{PROFILE}/ccv1p3_imscsmd_v1p0.xsd",
-    ]
-)
-ASSESSMENT = "imsqti_xmlv1p2/imscc_xmlv1p3/assessment"
+Version = Literal["1.3", "1.1"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What differs between the Common Cartridge versions written: namespaces, schema locations, the
+    assessment type, and whether competencies can travel (curriculum standards metadata came in 1.2)."""
+
+    cp: str
+    lom_manifest: str
+    lom_resource: str
+    csmd: str | None
+    schemas: tuple[tuple[str, str], ...]
+    schemaversion: str
+    assessment: str
+    qti_schema: str
+
+
+def _profile(v: str, schemas: dict[str, str], csmd: str | None) -> Profile:
+    base = f"http://www.imsglobal.org/profile/cc/ccv1p{v}"
+    return Profile(
+        cp=f"http://www.imsglobal.org/xsd/imsccv1p{v}/imscp_v1p1",
+        lom_manifest=f"http://ltsc.ieee.org/xsd/imsccv1p{v}/LOM/manifest",
+        lom_resource=f"http://ltsc.ieee.org/xsd/imsccv1p{v}/LOM/resource",
+        csmd=csmd,
+        schemas=tuple(
+            (ns.replace("{v}", v), f"{base}/{path}".replace("{v}", v)) for ns, path in schemas.items()
+        ),
+        schemaversion=f"1.{v}.0",
+        assessment=f"imsqti_xmlv1p2/imscc_xmlv1p{v}/assessment",
+        qti_schema=f"{base}/ccv1p{v}_qtiasiv1p2p1_v1p0.xsd",
+    )
+
+
+_SCHEMAS = {
+    "http://www.imsglobal.org/xsd/imsccv1p{v}/imscp_v1p1": "ccv1p{v}_imscp_v1p2_v1p0.xsd",
+    "http://ltsc.ieee.org/xsd/imsccv1p{v}/LOM/manifest": "LOM/ccv1p{v}_lommanifest_v1p0.xsd",
+    "http://ltsc.ieee.org/xsd/imsccv1p{v}/LOM/resource": "LOM/ccv1p{v}_lomresource_v1p0.xsd",
+}
+CSMD = "http://www.imsglobal.org/xsd/imsccv1p3/imscsmd_v1p0"
+PROFILES: dict[str, Profile] = {
+    "1.3": _profile("3", {**_SCHEMAS, CSMD: "ccv1p3_imscsmd_v1p0.xsd"}, CSMD),
+    "1.1": _profile("1", _SCHEMAS, None),  # what Moodle imports (it reads CC 1.0 and 1.1 only)
+}
+CP = PROFILES["1.3"].cp
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 IMAGE = re.compile(r'src="(/api/v1/courses/images/([0-9a-f]{64})\.(webp|jpg))"')
 
@@ -63,18 +92,18 @@ def ident(kind: str, value: str) -> str:
     return f"{kind}_{re.sub(r'[^A-Za-z0-9_.-]', '_', value)}"
 
 
-def _standards(metadata: ET.Element, codes: list[str], guids: dict[str, str]) -> None:
+def _standards(metadata: ET.Element, codes: list[str], guids: dict[str, str], csmd: str) -> None:
     """The competencies of a resource as CC curriculum standards metadata: CASE GUIDs of the items."""
     known = [c for c in codes if c in guids]
     if not known:
         return
-    meta_set = _el(metadata, CSMD, "curriculumStandardsMetadataSet")
-    meta = _el(meta_set, CSMD, "curriculumStandardsMetadata", providerId="CASE")
-    guid_set = _el(meta, CSMD, "setOfGUIDs")
+    meta_set = _el(metadata, csmd, "curriculumStandardsMetadataSet")
+    meta = _el(meta_set, csmd, "curriculumStandardsMetadata", providerId="CASE")
+    guid_set = _el(meta, csmd, "setOfGUIDs")
     for code in known:
-        labelled = _el(guid_set, CSMD, "labelledGUID")
-        _el(labelled, CSMD, "label", code)
-        _el(labelled, CSMD, "GUID", guids[code])
+        labelled = _el(guid_set, csmd, "labelledGUID")
+        _el(labelled, csmd, "label", code)
+        _el(labelled, csmd, "GUID", guids[code])
 
 
 def _lesson_html(lesson: Lesson, language: str) -> str:
@@ -86,73 +115,85 @@ def _lesson_html(lesson: Lesson, language: str) -> str:
     )
 
 
-def _metadata(root: ET.Element, content: CourseContent) -> None:
-    metadata = _el(root, CP, "metadata")
-    _el(metadata, CP, "schema", "IMS Common Cartridge")
-    _el(metadata, CP, "schemaversion", "1.3.0")
-    lom = _el(metadata, LOMM, "lom")
-    general = _el(lom, LOMM, "general")
-    _lang_string(general, LOMM, "title", content.title, content.language)
-    _el(general, LOMM, "language", content.language)
+def _metadata(root: ET.Element, content: CourseContent, p: Profile) -> None:
+    metadata = _el(root, p.cp, "metadata")
+    _el(metadata, p.cp, "schema", "IMS Common Cartridge")
+    _el(metadata, p.cp, "schemaversion", p.schemaversion)
+    lom = _el(metadata, p.lom_manifest, "lom")
+    general = _el(lom, p.lom_manifest, "general")
+    _lang_string(general, p.lom_manifest, "title", content.title, content.language)
+    _el(general, p.lom_manifest, "language", content.language)
     if content.summary:
-        _lang_string(general, LOMM, "description", content.summary, content.language)
-    rights = _el(lom, LOMM, "rights")
-    _el(_el(rights, LOMM, "copyrightAndOtherRestrictions"), LOMM, "value", "yes")
-    _lang_string(rights, LOMM, "description", content.licence, "en")
+        _lang_string(general, p.lom_manifest, "description", content.summary, content.language)
+    rights = _el(lom, p.lom_manifest, "rights")
+    _el(_el(rights, p.lom_manifest, "copyrightAndOtherRestrictions"), p.lom_manifest, "value", "yes")
+    _lang_string(rights, p.lom_manifest, "description", content.licence, "en")
 
 
-def build(content: CourseContent, guids: dict[str, str], images: dict[str, bytes]) -> dict[str, bytes]:
+def _resource(
+    resources: ET.Element, entry: Lesson | Quiz, ref: str, content: CourseContent, p: Profile
+) -> tuple[ET.Element, list[str], dict[str, bytes]]:
+    """The resource of a lesson or quiz, its competency codes and its files."""
+    files: dict[str, bytes] = {}
+    if isinstance(entry, Lesson):
+        hrefs = [f"lessons/{entry.id}.html", f"lessons/{entry.id}.md"]
+        files[hrefs[0]] = _lesson_html(entry, content.language).encode()
+        files[hrefs[1]] = entry.markdown.encode()
+        resource = _el(resources, p.cp, "resource", identifier=ref, type="webcontent", href=hrefs[0])
+        return resource, entry.indicators, files
+    name = f"quizzes/{entry.id}/assessment.xml"
+    files[name] = qti.assessment(
+        ident("quiz", entry.id), entry.title, entry.questions, content.language, schema=p.qti_schema
+    )
+    resource = _el(resources, p.cp, "resource", identifier=ref, type=p.assessment)
+    return resource, sorted({c for question in entry.questions for c in question.indicators}), files
+
+
+def build(
+    content: CourseContent, guids: dict[str, str], images: dict[str, bytes], version: Version = "1.3"
+) -> dict[str, bytes]:
     """The cartridge's files (pure: the version, CASE GUIDs by indicator code, image bytes by name)."""
-    for prefix, ns in (("lomimscc", LOMM), ("lom", LOMR), ("csmd", CSMD), ("xsi", XSI)):
+    p = PROFILES[version]
+    for prefix, ns in (("lomimscc", p.lom_manifest), ("lom", p.lom_resource), ("csmd", CSMD), ("xsi", XSI)):
         ET.register_namespace(prefix, ns)
     root = ET.Element(
-        f"{{{CP}}}manifest",
+        f"{{{p.cp}}}manifest",
         {
             "identifier": ident("course", f"{content.course_id}_v{content.version}"),
-            f"{{{XSI}}}schemaLocation": SCHEMA_LOCATION,
+            f"{{{XSI}}}schemaLocation": " ".join(part for pair in p.schemas for part in pair),
         },
     )
-    _metadata(root, content)
+    _metadata(root, content, p)
     organization = _el(
-        _el(root, CP, "organizations"),
-        CP,
+        _el(root, p.cp, "organizations"),
+        p.cp,
         "organization",
         identifier="organization",
         structure="rooted-hierarchy",
     )
-    top = _el(organization, CP, "item", identifier="root")
-    resources = _el(root, CP, "resources")
+    top = _el(organization, p.cp, "item", identifier="root")
+    resources = _el(root, p.cp, "resources")
     files: dict[str, bytes] = {}
     for module in content.modules:
-        module_item = _el(top, CP, "item", identifier=ident("module", module.id))
-        _el(module_item, CP, "title", module.title)
+        module_item = _el(top, p.cp, "item", identifier=ident("module", module.id))
+        _el(module_item, p.cp, "title", module.title)
         for entry in module.items:
             ref = ident("resource", entry.id)
-            leaf = _el(module_item, CP, "item", identifier=ident("item", entry.id), identifierref=ref)
-            _el(leaf, CP, "title", entry.title)
+            leaf = _el(module_item, p.cp, "item", identifier=ident("item", entry.id), identifierref=ref)
+            _el(leaf, p.cp, "title", entry.title)
+            resource, codes, own = _resource(resources, entry, ref, content, p)
             if isinstance(entry, Lesson):
-                codes, hrefs = entry.indicators, [f"lessons/{entry.id}.html", f"lessons/{entry.id}.md"]
-                files[hrefs[0]] = _lesson_html(entry, content.language).encode()
-                files[hrefs[1]] = entry.markdown.encode()
                 for _src, sha, ext in IMAGE.findall(entry.html):
-                    name = f"web_resources/images/{sha}.{ext}"
                     if f"{sha}.{ext}" in images:
-                        files[name] = images[f"{sha}.{ext}"]
-                        hrefs.append(name)
-                resource = _el(resources, CP, "resource", identifier=ref, type="webcontent", href=hrefs[0])
-            else:
-                codes = sorted({c for question in entry.questions for c in question.indicators})
-                hrefs = [f"quizzes/{entry.id}/assessment.xml"]
-                files[hrefs[0]] = qti.assessment(
-                    ident("quiz", entry.id), entry.title, entry.questions, content.language
-                )
-                resource = _el(resources, CP, "resource", identifier=ref, type=ASSESSMENT)
-            metadata = _el(resource, CP, "metadata")
-            _standards(metadata, codes, guids)
-            if not len(metadata):
-                resource.remove(metadata)
-            for href in dict.fromkeys(hrefs):
-                _el(resource, CP, "file", href=href)
+                        own[f"web_resources/images/{sha}.{ext}"] = images[f"{sha}.{ext}"]
+            files |= own
+            if p.csmd is not None:
+                metadata = _el(resource, p.cp, "metadata")
+                _standards(metadata, codes, guids, p.csmd)
+                if not len(metadata):
+                    resource.remove(metadata)
+            for href in own:
+                _el(resource, p.cp, "file", href=href)
     ET.indent(root)
     return {
         "imsmanifest.xml": qti.default_namespace(ET.tostring(root, encoding="utf-8", xml_declaration=True)),
@@ -168,7 +209,7 @@ def zipped(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def export_cartridge(session: Session, course_id: str, version: int) -> bytes:
+def export_cartridge(session: Session, course_id: str, version: int, cc_version: Version = "1.3") -> bytes:
     content = service.published_content(session, course_id, version)
     framework = repository.framework_by_code(session, content.framework)
     items = repository.framework_items(session, framework.id) if framework else []
@@ -180,4 +221,4 @@ def export_cartridge(session: Session, course_id: str, version: int) -> bytes:
                 row = repository.image(session, sha_of(src) or sha)
                 if row is not None:
                     images[f"{sha}.{ext}"] = row.data
-    return zipped(build(content, guids, images))
+    return zipped(build(content, guids, images, cc_version))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.api import api, json_response
+from libs.api import api, json_response, parse_query
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import Unprocessable
@@ -18,20 +19,29 @@ from services.courses.state import state
 PREFIX = "/api/v1/courses"
 
 
+class CartridgeQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: cartridge.Version = "1.3"  # 1.1 for Moodle, which imports Common Cartridge 1.0 and 1.1 only
+
+
 @api(
-    summary="A published version as an IMS Common Cartridge 1.3 (.imscc: web content lessons, CC QTI 1.2 "
-    "quizzes with answer keys, competencies as CASE GUIDs; authors and admins only)",
+    summary="A published version as an IMS Common Cartridge (.imscc: web content lessons, CC QTI 1.2 "
+    "quizzes with answer keys; authors and admins only). `version=1.3` (default; competencies as CASE "
+    "GUIDs) or `version=1.1` (for Moodle; 1.1 has no place for competencies)",
     tags=["packages"],
+    errors={422: "version is not 1.3 or 1.1"},
 )
 async def export_cartridge(request: Request) -> Response:
     current_user(request, "author", "institute_admin", "platform_admin")
+    query = parse_query(request, CartridgeQuery)
     p = request.path_params
-    data = await read_only(request, cartridge.export_cartridge, p["course_id"], p["version"])
+    data = await read_only(request, cartridge.export_cartridge, p["course_id"], p["version"], query.version)
     return Response(
         data,
         media_type="application/zip",
         headers={
-            "Content-Disposition": f'attachment; filename="course-{p["course_id"]}-v{p["version"]}.imscc"',
+            "Content-Disposition": f'attachment; filename="course-{p["course_id"]}-v{p["version"]}'
+            f'-cc{query.version.replace(".", "")}.imscc"',
             "Cache-Control": "private, max-age=3600",
         },
     )

@@ -139,10 +139,12 @@ def _feedback(item: ET.Element, ident: str, text: str) -> None:
     _material(flow, text)
 
 
-def assessment(ident: str, title: str, questions: list[Question], language: str) -> bytes:
-    """A quiz as a CC QTI assessment document (cc.exam.v0p1)."""
+def assessment(
+    ident: str, title: str, questions: list[Question], language: str, *, schema: str = SCHEMA
+) -> bytes:
+    """A quiz as a CC QTI assessment document (cc.exam.v0p1); `schema`: the profile's XSD location."""
     ET.register_namespace("xsi", XSI)
-    root = ET.Element(q("questestinterop"), {f"{{{XSI}}}schemaLocation": f"{NS} {SCHEMA}"})
+    root = ET.Element(q("questestinterop"), {f"{{{XSI}}}schemaLocation": f"{NS} {schema}"})
     test = _sub(root, "assessment", ident=ident, title=title)
     test.set("{http://www.w3.org/XML/1998/namespace}lang", language)
     _fields(

@@ -1,6 +1,7 @@
 """The standards against the real processes, through the gateway at its public URL: every URI of a
 CASE export is a record that 1EdTech's CASE 1.1 schema accepts (and a page for people); a course's
-Common Cartridge passes 1EdTech's CC 1.3 XSDs and imports back, as does a cartridge Canvas wrote."""
+Common Cartridge passes 1EdTech's CC 1.3 XSDs (and as 1.1, the schemas Moodle checks) and imports
+back, as does a cartridge Canvas wrote."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from jsonschema import Draft201909Validator
 
 from deploy.demo import login
 from deploy.seed import COURSE_EN_ID
-from tests.cc_schemas import MANIFEST, QTI, problems
+from tests.cc_schemas import MANIFEST, MANIFEST_11, QTI, moodle_detects, problems
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).parents[1] / "data"
@@ -92,6 +93,12 @@ def test_a_common_cartridge_through_the_gateway(platform: Any) -> None:
         assert problems(MANIFEST, files["imsmanifest.xml"]) == []
         quizzes = [name for name in files if name.endswith("assessment.xml")]
         assert quizzes and all(problems(QTI, files[name]) == [] for name in quizzes)
+
+        moodle = client.get(
+            f"/api/v1/courses/{COURSE_EN_ID}/versions/1/cartridge", params={"version": "1.1"}, headers=author
+        )
+        manifest = unzip(moodle.content)["imsmanifest.xml"]
+        assert problems(MANIFEST_11, manifest) == [] and moodle_detects(manifest)
 
         zip_type = {"content-type": "application/zip"}
         created = client.post(

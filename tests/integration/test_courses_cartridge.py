@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from deploy.seed import COURSE_EN_ID, seed_framework
-from tests.cc_schemas import MANIFEST, QTI, problems
+from tests.cc_schemas import MANIFEST, MANIFEST_11, QTI, moodle_detects, problems
 from tests.conftest import Databases, serve, service_settings
 from tests.integration.test_courses_authoring import admin, author  # noqa: F401 (fixtures)
 from tests.integration.test_gateway_identity import assert_problem
@@ -113,6 +113,27 @@ async def test_an_export_passes_the_schemas_and_reimports_as_the_same_course(
     assert [(q["id"], q["prompt"]) for q in questions] == [(q["id"], q["prompt"]) for q in before]
     # CC carries competencies per resource: every question of a quiz comes back with the quiz's.
     assert {c for q in questions for c in q["indicators"]} == {c for q in before for c in q["indicators"]}
+
+
+async def test_a_cc_11_export_for_moodle_passes_its_schemas_and_reimports(
+    courses_client: httpx.AsyncClient, framework_only: httpx.AsyncClient, author: dict[str, str]
+) -> None:
+    path = f"/api/v1/courses/{COURSE_EN_ID}/versions/1/cartridge"
+    response = await courses_client.get(path, params={"version": "1.1"}, headers=author)
+    assert response.status_code == 200 and "-cc11.imscc" in response.headers["content-disposition"]
+    files = unzip(response.content)
+    assert problems(MANIFEST_11, files["imsmanifest.xml"]) == [] and moodle_detects(files["imsmanifest.xml"])
+    quizzes = [name for name in files if name.endswith("assessment.xml")]
+    assert quizzes and all(problems(QTI, files[name]) == [] for name in quizzes)
+    created = await framework_only.post(IMPORT, content=response.content, headers={**author, **ZIP})
+    assert created.status_code == 201, created.text
+    original = (await courses_client.get(f"/api/v1/courses/{COURSE_EN_ID}/source", headers=author)).json()
+    draft = created.json()["draft"]
+    assert [[i["title"] for i in m["items"]] for m in draft["modules"]] == [
+        [i["title"] for i in m["items"]] for m in original["modules"]
+    ]
+    bad = await courses_client.get(path, params={"version": "1.2"}, headers=author)
+    assert assert_problem(bad, 422)["errors"][0]["field"] == "version"
 
 
 async def test_cartridges_exported_by_canvas_import(

@@ -12,7 +12,7 @@ from services.courses import cartridge, qti
 from services.courses.cartridge_import import language
 from services.courses.html_markdown import to_markdown
 from services.courses.schemas import CourseContent
-from tests.cc_schemas import MANIFEST, QTI, problems
+from tests.cc_schemas import MANIFEST, MANIFEST_11, QTI, moodle_detects, problems
 
 SHA = "a" * 64
 IMAGE = f"/api/v1/courses/images/{SHA}.webp"
@@ -97,6 +97,19 @@ def test_an_export_passes_the_cc_13_schemas() -> None:
     )  # unknown codes not invented
     assert f'src="../web_resources/images/{SHA}.webp"' in files["lessons/1l.html"].decode()
     assert '<file href="web_resources/images/' in manifest
+
+
+def test_a_cc_11_export_passes_the_schemas_moodle_validates_with() -> None:
+    files = cartridge.build(content(), {"I.1": "guid-1"}, {f"{SHA}.webp": b"webp"}, "1.1")
+    manifest = files["imsmanifest.xml"]
+    assert problems(MANIFEST_11, manifest) == [] and moodle_detects(manifest)
+    assert problems(QTI, files["quizzes/q1/assessment.xml"]) == []
+    assert b"imsqti_xmlv1p2/imscc_xmlv1p1/assessment" in manifest and b"<schemaversion>1.1.0<" in manifest
+    assert b"GUID" not in manifest  # CC 1.1 has no curriculum standards metadata
+    assert not moodle_detects(cartridge.build(content(), {}, {})["imsmanifest.xml"])  # 1.3 is not 1.1
+    assert problems(MANIFEST, manifest) and problems(
+        MANIFEST_11, cartridge.build(content(), {}, {})["imsmanifest.xml"]
+    )
 
 
 @pytest.mark.parametrize(
