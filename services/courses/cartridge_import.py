@@ -31,6 +31,7 @@ from services.courses.schemas import LANGUAGES, LICENCES, AuthoringView, CourseD
 MANIFEST = "imsmanifest.xml"
 ASSESSMENT = re.compile(r"^imsqti_xmlv1p2/imscc_xmlv1p[0-3]/assessment$")
 IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"', re.I)
+TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
 @dataclass
@@ -190,8 +191,11 @@ class Reader:
         source = href[: -len(".html")] + ".md" if href.endswith(".html") else ""
         if source in self.files:
             markdown = self.files[source].decode("utf-8", "replace")
+            title = title or identifier
         elif href.lower().endswith((".html", ".htm")):
             text = self.files[href].decode("utf-8", "replace")
+            named = TITLE.search(text)
+            title = title or (" ".join(html.unescape(named.group(1)).split()) if named else "") or identifier
             mapped = {
                 src: self._image(href, src)
                 for src in dict.fromkeys(html.unescape(s) for s in IMG.findall(text))
@@ -211,6 +215,8 @@ class Reader:
         if name not in self.files:
             raise _problem(name or MANIFEST, f"the assessment {identifier} names no file of the cartridge")
         root = _parse(self.files, name)
+        assessment = root.find(qti.q("assessment"))
+        title = title or (assessment.get("title", "") if assessment is not None else "") or identifier
         questions = []
         for item in root.iter(qti.q("item")):
             question, why = qti.read_item(item)
@@ -235,7 +241,7 @@ class Reader:
     def entry(self, item: ET.Element, n: int) -> dict[str, Any] | None:
         ref = item.get("identifierref", "")
         resource = self.resources.get(ref)
-        title = _first_text(item, "title", "title") or ref
+        title = _first_text(item, "title", "title")  # else the page's or the assessment's own title
         identifier = re.sub(
             r"[^A-Za-z0-9_-]", "-", re.sub(r"^(item|resource)_", "", item.get("identifier", f"i{n}"))
         )[:60]

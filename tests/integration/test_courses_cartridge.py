@@ -158,6 +158,7 @@ async def test_cartridges_exported_by_canvas_import(
     assert created.status_code == 201, created.text
     lesson = created.json()["draft"]["modules"][0]["items"][0]
     assert lesson["type"] == "lesson" and lesson["markdown"].count("/api/v1/courses/images/") == 2
+    assert lesson["title"] == "Front Page!"  # no outline: the page's own title
     stored = await framework_only.get(f"/api/v1/courses/{created.json()['id']}/images", headers=author)
     assert len(stored.json()) == 2 and all(i["width"] <= 640 for i in stored.json())
 
