@@ -326,3 +326,80 @@ async def test_the_gateway_serves_the_case_api_at_the_public_url_and_a_page_for_
                 walked.add(kind)
                 found |= set(uris(response.json()))
             assert walked == {"CFDocuments", "CFItems", "CFAssociations", "CFPackages"}
+
+
+def issue_package() -> dict[str, Any]:
+    """What issue 16 found refused or dropped: item types of other frameworks, a statement over 500
+    characters, isTranslationOf, ext: types, exactMatchOf, precedes, isRelatedTo, in a valid package."""
+    server = "https://frameworks.example.org/ims/case/v1p1"
+    doc = "e0000000-0000-4000-8000-000000000000"
+
+    def node(kind: str, identifier: str) -> dict[str, str]:
+        return {"title": identifier, "identifier": identifier, "uri": f"{server}/{kind}/{identifier}"}
+
+    items = [
+        {
+            **node("CFItems", f"e0000000-0000-4000-8000-00000000000{n}"),
+            "CFItemType": kind,
+            "fullStatement": text,
+        }
+        for n, kind, text in [
+            (1, "Standard", "Uses digital tools"),
+            (2, "Benchmark", "x" * 1200),
+            (3, "Learning Target", "Utilise des outils numériques"),
+        ]
+    ]
+    for item in items:
+        del item["title"]
+        item["lastChangeDateTime"] = "2024-03-01T10:00:00+00:00"
+    ids = [i["identifier"] for i in items]
+    links = [
+        ("isChildOf", ids[0], node("CFDocuments", doc)),
+        ("isChildOf", ids[1], node("CFItems", ids[0])),
+        ("isChildOf", ids[2], node("CFItems", ids[0])),
+        ("isTranslationOf", ids[2], node("CFItems", ids[1])),
+        ("ext:isTaughtWith", ids[1], node("CFItems", ids[2])),
+        ("exactMatchOf", ids[1], {"title": "t", "identifier": "elsewhere-1", "uri": "https://x.example/1"}),
+        ("precedes", ids[1], node("CFItems", ids[2])),
+        ("isRelatedTo", ids[0], {"title": "t", "identifier": "elsewhere-2", "uri": "https://x.example/2"}),
+    ]
+    associations = [
+        {
+            **node("CFAssociations", f"e1000000-0000-4000-8000-00000000000{n}"),
+            "associationType": kind,
+            "originNodeURI": node("CFItems", origin),
+            "destinationNodeURI": destination,
+            "lastChangeDateTime": "2024-03-01T10:00:00+00:00",
+        }
+        for n, (kind, origin, destination) in enumerate(links)
+    ]
+    for association in associations:
+        del association["title"]
+    document = {
+        **node("CFDocuments", doc),
+        "creator": "A ministry",
+        "lastChangeDateTime": "2024-03-01T10:00:00+00:00",
+        "language": "fr",
+    }
+    return {"CFDocument": document, "CFItems": items, "CFAssociations": associations}
+
+
+async def test_what_the_issue_found_refused_or_dropped_is_imported_and_kept(
+    empty_courses: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    original = issue_package()
+    assert errors("cfpackage", original) == []  # valid CASE 1.1, as 1EdTech's schema says
+    created = await import_(empty_courses, original, admin)
+    assert created["warnings"] == []
+    exported = await get_json(empty_courses, f"{BASE}/{created['code']}")
+    assert exported == original and errors("cfpackage", exported) == []
+    item = await get_json(empty_courses, f"{API}/CFItems/{original['CFItems'][1]['identifier']}")
+    assert item["fullStatement"] == "x" * 1200 and item["CFItemType"] == "Benchmark"
+    links = await get_json(empty_courses, f"{API}/CFItemAssociations/{original['CFItems'][1]['identifier']}")
+    assert {a["associationType"] for a in links["CFAssociations"]} == {
+        "isChildOf",
+        "isTranslationOf",
+        "ext:isTaughtWith",
+        "exactMatchOf",
+        "precedes",
+    }
