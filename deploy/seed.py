@@ -261,6 +261,8 @@ LEVEL_CODES = {"Knowledge Acquisition": "KA", "Knowledge Deepening": "KD", "Know
 
 def seed_framework(session: Session) -> None:
     from services.courses import repository
+    from services.courses.case import EPOCH
+    from services.courses.case_derive import tree_associations
     from services.courses.models import Framework, FrameworkItem
 
     if repository.framework_by_code(session, "UNESCO-ICT-CFT-3") is not None:
@@ -271,19 +273,24 @@ def seed_framework(session: Session) -> None:
         code="UNESCO-ICT-CFT-3",
         title=outline["title"],
         note="Indicators are illustrative wording of the Ustaz demo, not UNESCO's text.",
+        last_change=EPOCH,
     )
     session.add(framework)
     session.flush()
     position = 0
+    rows: list[FrameworkItem] = []
     for aspect in outline["aspects"]:
         aspect_item = FrameworkItem(
             id=fixed_id(f"cft:{aspect['code']}"),
             framework_id=framework.id,
             kind="aspect",
+            item_type="Aspect",
             code=aspect["code"],
             title=aspect["name"],
             position=position,
+            last_change=EPOCH,
         )
+        rows.append(aspect_item)
         session.add(aspect_item)
         position += 1
         for level, name in zip(outline["levels"], aspect["competencies"], strict=True):
@@ -292,12 +299,15 @@ def seed_framework(session: Session) -> None:
                 id=fixed_id(f"cft:{code}"),
                 framework_id=framework.id,
                 kind="competency",
+                item_type="Competency",
+                last_change=EPOCH,
                 parent_id=aspect_item.id,
                 code=code,
                 title=name,
                 level=level,
                 position=position,
             )
+            rows.append(competency)
             session.add(competency)
             position += 1
             for n, wording in enumerate(
@@ -307,20 +317,24 @@ def seed_framework(session: Session) -> None:
                 ),
                 start=1,
             ):
-                session.add(
-                    FrameworkItem(
-                        id=fixed_id(f"cft:{code}.{n}"),
-                        framework_id=framework.id,
-                        kind="indicator",
-                        parent_id=competency.id,
-                        code=f"{code}.{n}",
-                        title=f"{wording} (illustrative)",
-                        level=level,
-                        position=position,
-                    )
+                indicator = FrameworkItem(
+                    id=fixed_id(f"cft:{code}.{n}"),
+                    framework_id=framework.id,
+                    kind="indicator",
+                    item_type="Indicator",
+                    parent_id=competency.id,
+                    code=f"{code}.{n}",
+                    title=f"{wording} (illustrative)",
+                    level=level,
+                    position=position,
+                    last_change=EPOCH,
                 )
+                rows.append(indicator)
+                session.add(indicator)
                 position += 1
         session.flush()
+    session.add_all(tree_associations(framework, rows))
+    session.flush()
 
 
 def demo_course(lang: str) -> dict[str, Any]:

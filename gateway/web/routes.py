@@ -18,6 +18,7 @@ from gateway.web import (
     admin,
     analytics,
     authoring,
+    case,
     certificates,
     courses,
     homes,
@@ -148,6 +149,7 @@ async def script(request: Request) -> Response:
 
 
 routes = [
+    *case.routes,
     *courses.routes,
     *quizzes.routes,
     *authoring.routes,

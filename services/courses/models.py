@@ -28,32 +28,66 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def case_now() -> str:
+    """A CASE lastChangeDateTime (RFC 3339, UTC, seconds) for a record made now."""
+    return utcnow().strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
 class Framework(Base, table=True):
+    """A competency framework (CASE CFDocument). `case_package` is what an imported package said about
+    itself, verbatim (CFDocument, CFDefinitions, CFRubrics, extensions); None for frameworks made here."""
+
     __tablename__ = "frameworks"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     code: str = Field(unique=True, max_length=60)
-    title: str = Field(max_length=300)
+    title: str
     language: str = Field(default="en", max_length=10)
     derived_from_id: str | None = Field(default=None, foreign_key="frameworks.id", max_length=36)
     note: str = ""
+    last_change: str = Field(default_factory=case_now, max_length=40)  # lastChangeDateTime, as given
+    case_package: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class FrameworkItem(Base, table=True):
-    """Aspect, competency or indicator (CASE CFItem). Competencies sit under an aspect at a level."""
+    """Aspect, competency or indicator (CASE CFItem). Competencies sit under an aspect at a level.
+    `kind` is Ustaz's reading (from a CFItemType of ours, else the depth); `item_type` the CFItemType
+    as given (free text in CASE, None when the package had none). `case_item` is the CFItem of an
+    imported package verbatim; None for items made here."""
 
     __tablename__ = "framework_items"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     framework_id: str = Field(foreign_key="frameworks.id", index=True, max_length=36)
     parent_id: str | None = Field(default=None, foreign_key="framework_items.id", index=True, max_length=36)
     kind: str = Field(max_length=20)  # aspect | competency | indicator
-    code: str = Field(max_length=40)
-    title: str = Field(max_length=500)
+    code: str = Field(max_length=120)
+    title: str
     level: str | None = Field(default=None, max_length=60)
     position: int = 0
     retired: bool = False
     derived_from_id: str | None = Field(default=None, max_length=36)
+    item_type: str | None = Field(default=None, max_length=200)
+    last_change: str = Field(default_factory=case_now, max_length=40)
+    package_order: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    case_item: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
     __table_args__ = (UniqueConstraint("framework_id", "code"),)
+
+
+class FrameworkAssociation(Base, table=True):
+    """A CASE CFAssociation of a framework: the tree (isChildOf, also kept as parent_id), derivation
+    (exactMatchOf / isRelatedTo to the original item) and every other type, `ext:` ones included.
+    `case_association` is the association of an imported package verbatim; None for ones made here."""
+
+    __tablename__ = "framework_associations"
+    id: str = Field(primary_key=True, max_length=255)
+    framework_id: str = Field(foreign_key="frameworks.id", index=True, max_length=36)
+    association_type: str = Field(max_length=100)
+    origin_id: str = Field(index=True, max_length=255)
+    destination_id: str = Field(index=True, max_length=255)
+    sequence_number: int | None = None
+    package_order: int = 0
+    last_change: str = Field(default_factory=case_now, max_length=40)
+    case_association: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Course(Base, table=True):
@@ -92,7 +126,7 @@ class CourseIndicator(Base, table=True):
 
     __tablename__ = "course_indicators"
     course_id: str = Field(foreign_key="courses.id", primary_key=True, max_length=36)
-    code: str = Field(primary_key=True, max_length=40, index=True)
+    code: str = Field(primary_key=True, max_length=120, index=True)
 
 
 class CourseComment(Base, table=True):

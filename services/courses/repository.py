@@ -14,6 +14,7 @@ from services.courses.models import (
     CourseIndicator,
     CourseVersion,
     Framework,
+    FrameworkAssociation,
     FrameworkItem,
     Image,
 )
@@ -140,6 +141,54 @@ def framework_items_by_ids(session: Session, ids: list[str]) -> dict[str, Framew
     if not ids:
         return {}
     return {i.id: i for i in session.exec(select(FrameworkItem).where(col(FrameworkItem.id).in_(ids)))}
+
+
+def framework_item(session: Session, item_id: str) -> FrameworkItem | None:
+    return session.get(FrameworkItem, item_id)
+
+
+def framework_association(session: Session, association_id: str) -> FrameworkAssociation | None:
+    return session.get(FrameworkAssociation, association_id)
+
+
+def framework_associations(session: Session, framework_id: str) -> list[FrameworkAssociation]:
+    return list(
+        session.exec(
+            select(FrameworkAssociation)
+            .where(FrameworkAssociation.framework_id == framework_id)
+            .order_by(col(FrameworkAssociation.package_order))
+        )
+    )
+
+
+def item_associations(session: Session, item_id: str) -> list[FrameworkAssociation]:
+    """Every association an item is the origin or the destination of, in any framework."""
+    return list(
+        session.exec(
+            select(FrameworkAssociation)
+            .where(
+                (FrameworkAssociation.origin_id == item_id) | (FrameworkAssociation.destination_id == item_id)
+            )
+            .order_by(col(FrameworkAssociation.framework_id), col(FrameworkAssociation.package_order))
+        )
+    )
+
+
+def taken_case_ids(session: Session, ids: list[str]) -> set[str]:
+    """Which of these item or association identifiers are stored already."""
+    taken: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        taken |= set(session.exec(select(FrameworkItem.id).where(col(FrameworkItem.id).in_(chunk))))
+        taken |= set(
+            session.exec(select(FrameworkAssociation.id).where(col(FrameworkAssociation.id).in_(chunk)))
+        )
+    return taken
+
+
+def imported_frameworks(session: Session) -> list[Framework]:
+    """Frameworks that came from a CASE package (their definitions and rubrics are stored with them)."""
+    return [f for f in frameworks(session) if f.case_package]
 
 
 def institute_courses(session: Session, institute_id: str) -> list[Course]:

@@ -9,7 +9,19 @@ from libs.api import api, cached_json, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import Unprocessable
-from services.courses import authoring, authoring_routes, case, case_import, diffs, packages, service
+from services.courses import (
+    authoring,
+    authoring_routes,
+    cartridge_routes,
+    case,
+    case_derive,
+    case_export,
+    case_import,
+    case_routes,
+    diffs,
+    packages,
+    service,
+)
 from services.courses.authoring_routes import read_body
 from services.courses.schemas import (
     AnswerKeyDocument,
@@ -138,18 +150,19 @@ async def list_frameworks(request: Request) -> Response:
 async def export_framework(request: Request) -> Response:
     base = state(request).settings.public_url.rstrip("/")
     package = CaseExport.model_validate(
-        await read_only(request, case.export_package, request.path_params["code"], base)
+        await read_only(request, case_export.export_package, request.path_params["code"], base)
     )
     return cached_json(request, package.model_dump(mode="json", exclude_unset=True), max_age=300)
 
 
 @api(
-    summary="Import a CASE 1.1 CFPackage (422 naming item and field; all or nothing)",
+    summary="Import a CASE 1.1 CFPackage (422 naming item and field; all or nothing); `warnings` name what "
+    "was not kept (fields outside the CASE 1.1 package schema, nulls) or read differently",
     status=201,
     tags=["frameworks"],
     errors={
         400: "the body is not valid JSON",
-        409: "the framework exists already",
+        409: "the framework exists already, or some of its items or associations belong to another framework",
         413: "the body is too large",
         422: "the package does not fit CASE 1.1 or its items do not hold together (each problem names item and field)",
     },
@@ -157,17 +170,18 @@ async def export_framework(request: Request) -> Response:
 async def import_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
     package = case.parse_package(await read_json(request, dict))
-    framework = await in_transaction(request, case_import.import_package, package)
+    framework, warnings = await in_transaction(request, case_import.import_package, package)
     return json_response(
-        {"id": framework.id, "code": framework.code},
+        {"id": framework.id, "code": framework.code, "warnings": warnings},
         status_code=201,
         headers={"Location": f"{PREFIX}/frameworks/{framework.code}"},
     )
 
 
 @api(
-    summary="Derive a national framework: copy, edit, add and retire indicators (isDerivedFrom kept)",
-    body=case.DeriveRequest,
+    summary="Derive a national framework: copy, edit, add and retire indicators (each copy exactMatchOf its "
+    "original, or isRelatedTo it when edited)",
+    body=case_derive.DeriveRequest,
     status=201,
     tags=["frameworks"],
     errors={
@@ -177,8 +191,8 @@ async def import_framework(request: Request) -> Response:
 )
 async def derive_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
-    body = await read_json(request, case.DeriveRequest)
-    framework = await in_transaction(request, case.derive, request.path_params["code"], body)
+    body = await read_json(request, case_derive.DeriveRequest)
+    framework = await in_transaction(request, case_derive.derive, request.path_params["code"], body)
     return json_response(
         {"id": framework.id, "code": framework.code},
         status_code=201,
@@ -243,6 +257,8 @@ async def import_package(request: Request) -> Response:
 
 routes = [
     *authoring_routes.routes,
+    *case_routes.routes,
+    *cartridge_routes.routes,
     Route(PREFIX + "/packages", import_package, methods=["POST"]),
     Route(PREFIX + "/{course_id}/versions/{version:int}/package", export_package, methods=["GET"]),
     Route(PREFIX + "/frameworks", list_frameworks, methods=["GET"]),

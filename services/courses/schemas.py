@@ -411,71 +411,88 @@ class CourseDetail(CourseSummary):
 
 
 class CaseLink(BaseModel):
-    """A CASE LinkURI."""
+    """A CASE LinkURI / LinkGenURI."""
 
+    model_config = ConfigDict(extra="allow")
     title: str
     identifier: str
     uri: str
 
 
 class CaseDocumentUstaz(BaseModel):
-    code: str
+    model_config = ConfigDict(extra="allow")
+    code: str | None = None
     derivedFrom: str | None = None
 
 
 class CaseDocumentExtensions(BaseModel):
-    ustaz: CaseDocumentUstaz
+    model_config = ConfigDict(extra="allow")
+    ustaz: CaseDocumentUstaz | None = None
 
 
 class CaseExportDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
     identifier: str
     uri: str
     creator: str
     title: str
     lastChangeDateTime: str
-    language: str
+    language: str | None = None
     notes: str | None = None
-    extensions: CaseDocumentExtensions
+    extensions: CaseDocumentExtensions | None = None
 
 
 class CaseItemUstaz(BaseModel):
+    model_config = ConfigDict(extra="allow")
     level: str | None = None
     position: int = 0
 
 
 class CaseItemExtensions(BaseModel):
-    ustaz: CaseItemUstaz
+    model_config = ConfigDict(extra="allow")
+    ustaz: CaseItemUstaz | None = None
 
 
 class CaseExportItem(BaseModel):
+    """A CFItem as exported: ours carry humanCodingScheme, CFItemType and extensions.ustaz; an imported
+    one is what its package said (CFItemType free text, or none)."""
+
+    model_config = ConfigDict(extra="allow")
     identifier: str
     uri: str
     fullStatement: str
-    humanCodingScheme: str
-    CFItemType: Literal["Aspect", "Competency", "Indicator"]
-    language: str
+    humanCodingScheme: str | None = None
+    CFItemType: str | None = None
+    language: str | None = None
     lastChangeDateTime: str
-    CFDocumentURI: CaseLink
-    extensions: CaseItemExtensions
+    extensions: CaseItemExtensions | None = None
     statusEndDate: str | None = None  # present (and only then) when the item is retired
+
+    @property
+    def code(self) -> str:
+        """The item's code on Ustaz (what courses name): its humanCodingScheme, else its identifier
+        (services/courses/case_import.py)."""
+        return self.humanCodingScheme or self.identifier
 
 
 class CaseExportAssociation(BaseModel):
+    model_config = ConfigDict(extra="allow")
     identifier: str
     uri: str
-    associationType: Literal["isChildOf", "isDerivedFrom"]
+    associationType: str  # every CASE 1.1 type and ext: ones
     originNodeURI: CaseLink
     destinationNodeURI: CaseLink
     lastChangeDateTime: str
-    sequenceNumber: int | None = None  # isChildOf only
-    CFDocumentURI: CaseLink
+    sequenceNumber: int | None = None
 
 
 class CaseExport(BaseModel):
-    """GET /courses/frameworks/{code}: a framework as a CASE 1.1 CFPackage, as this service writes it
-    (case.py's `CFPackage` is the wider shape it accepts on import). Progress rates teachers against it.
-    Dump it with `exclude_unset=True`: the optional fields are absent, not null, when they do not apply."""
+    """GET /courses/frameworks/{code}: a framework as a CASE 1.1 CFPackage, valid against 1EdTech's
+    package schema (case_export.py; case.py's `CFPackage` is the shape it accepts on import). Progress
+    rates teachers against it. Dump it with `exclude_unset=True`: optional fields are absent, not
+    null, when they do not apply."""
 
+    model_config = ConfigDict(extra="allow")
     CFDocument: CaseExportDocument
     CFItems: list[CaseExportItem]
     CFAssociations: list[CaseExportAssociation]

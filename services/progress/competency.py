@@ -34,6 +34,9 @@ ORDER = {"not_yet": 0, "developing": 1, "proficient": 2}
 AnswerKey = dict[str, Any]  # an AnswerKeyDocument as cached (services/progress/models.py: AnswerKeyCache)
 
 
+KINDS = ("aspect", "competency", "indicator")
+
+
 class FrameworkNode(TypedDict):
     code: str
     kind: str  # aspect | competency | indicator
@@ -164,30 +167,41 @@ def profile(
     )
 
 
-def framework_from_case(package: CaseExport) -> Framework:
-    """The courses service's CASE 1.1 CFPackage as the tree `build_profile` reads: items by human
-    code with their parent's code (from `isChildOf`); retired items (with a `statusEndDate`) left out."""
+def framework_from_case(package: CaseExport, code: str) -> Framework:
+    """The courses service's CASE 1.1 CFPackage as the tree `build_profile` reads: items by their code
+    on Ustaz with their parent's code (from `isChildOf`); retired items (with a `statusEndDate`) left
+    out. The kind is the CFItemType when it is one of ours (Aspect, Competency, Indicator), else the
+    depth in the tree (0 aspect, 1 competency, deeper indicator), as the courses service reads it."""
     by_id = {item.identifier: item for item in package.CFItems}
     parents = {
         a.originNodeURI.identifier: a.destinationNodeURI.identifier
         for a in package.CFAssociations
         if a.associationType == "isChildOf"
     }
+
+    def depth(identifier: str) -> int:
+        seen: set[str] = set()
+        while (up := parents.get(identifier)) in by_id and up not in seen:
+            seen.add(up)
+            identifier = up
+        return len(seen)
+
     items: list[FrameworkNode] = []
     for item in package.CFItems:
         if item.statusEndDate:
             continue
         parent = by_id.get(parents.get(item.identifier, ""))
+        typed = (item.CFItemType or "").lower()
+        kind = typed if typed in KINDS else KINDS[min(depth(item.identifier), 2)]
         items.append(
             {
-                "code": item.humanCodingScheme,
-                "kind": item.CFItemType.lower(),
+                "code": item.code,
+                "kind": kind,
                 "title": item.fullStatement,
-                "parent": parent.humanCodingScheme if parent else None,
+                "parent": parent.code if parent else None,
             }
         )
-    document = package.CFDocument
-    return {"code": document.extensions.ustaz.code, "title": document.title, "items": items}
+    return {"code": code, "title": package.CFDocument.title, "items": items}
 
 
 def fetch_inputs(
@@ -209,7 +223,7 @@ def fetch_inputs(
         if cache_key not in _OUTLINES:
             _OUTLINES[cache_key] = courses.get_model(f"/api/v1/courses/{course.id}", CourseDetail)
         outlines.append(_OUTLINES[cache_key])
-    return framework_from_case(package), outlines
+    return framework_from_case(package, framework_code), outlines
 
 
 _OUTLINES: dict[tuple[str, int], CourseDetail] = {}

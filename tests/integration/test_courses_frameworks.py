@@ -1,5 +1,7 @@
 """Competency frameworks as CASE 1.1 on SQLite and PostgreSQL: export, import round trip, broken packages
-(422 naming item and field, nothing stored), and a derived national framework with isDerivedFrom."""
+(422 naming item and field, nothing stored), and a derived national framework whose items are
+exactMatchOf their originals (isRelatedTo where edited). Fidelity against 1EdTech's schemas and
+published frameworks: test_courses_case.py."""
 
 from __future__ import annotations
 
@@ -76,9 +78,9 @@ def broken(package: dict[str, Any], how: str) -> tuple[dict[str, Any], str, str]
     if how == "missing statement":
         del item["fullStatement"]
         return bad, item["identifier"], "CFItems.3.fullStatement"
-    if how == "bad type":
-        item["CFItemType"] = "Galaxy"
-        return bad, item["identifier"], "CFItems.3.CFItemType"
+    if how == "empty statement":
+        item["fullStatement"] = ""
+        return bad, item["identifier"], "CFItems.3.fullStatement"
     if how == "duplicate code":
         item["humanCodingScheme"] = bad["CFItems"][4]["humanCodingScheme"]
         return bad, item["identifier"], "CFItems.3.humanCodingScheme"
@@ -95,7 +97,13 @@ def broken(package: dict[str, Any], how: str) -> tuple[dict[str, Any], str, str]
 
 @pytest.mark.parametrize(
     "how",
-    ["missing statement", "bad type", "duplicate code", "dangling association", "unknown association type"],
+    [
+        "missing statement",
+        "empty statement",
+        "duplicate code",
+        "dangling association",
+        "unknown association type",
+    ],
 )
 async def test_broken_case_is_refused_naming_item_and_field(
     courses_client: httpx.AsyncClient, empty_courses: httpx.AsyncClient, admin: dict[str, str], how: str
@@ -142,8 +150,10 @@ async def test_derived_national_framework(
     links = {
         a["originNodeURI"]["identifier"]: a["destinationNodeURI"]["identifier"]
         for a in derived["CFAssociations"]
-        if a["associationType"] == "isDerivedFrom"
+        if a["associationType"] in ("exactMatchOf", "isRelatedTo")
     }
+    edited = [a for a in derived["CFAssociations"] if a["associationType"] == "isRelatedTo"]
+    assert [a["originNodeURI"]["identifier"] for a in edited] == [items["II.KA.1"]["identifier"]]
     assert len(links) == len(original)  # every copied item, not the new one
     assert items["II.KA.3"]["identifier"] not in links
     assert original[links[items["II.KA.1"]["identifier"]]]["humanCodingScheme"] == "II.KA.1"
@@ -155,10 +165,10 @@ async def test_derived_national_framework(
     )
     assert parent["destinationNodeURI"]["identifier"] == items["II.KA"]["identifier"]
 
-    # The derived framework round-trips too, keeping its isDerivedFrom links and retirements.
+    # The derived framework round-trips too, keeping its derivation links and retirements.
     assert (await empty_courses.post(BASE, json=derived, headers=admin)).status_code == 201
     again = await export(empty_courses, "KZ-ICT-2026")
-    assert again["CFItems"] == derived["CFItems"]
+    assert again == derived
 
     def shape(package: dict[str, Any]) -> set[tuple[str, str, str, str]]:
         return {

@@ -213,7 +213,7 @@ def test_a_retired_indicator_leaves_the_profile() -> None:
             for o, d in (("a", "d"), ("c", "a"), ("i1", "c"), ("i2", "c"))
         ],
     }
-    tree = competency.framework_from_case(CaseExport.model_validate(package))
+    tree = competency.framework_from_case(CaseExport.model_validate(package), "F")
     assert tree["code"] == "F"
     assert tree["items"] == [
         {"code": "I", "kind": "aspect", "title": "A", "parent": None},

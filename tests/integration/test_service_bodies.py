@@ -10,7 +10,7 @@ import pytest
 
 from deploy.seed import COURSE_RU_ID
 from libs.db import create_db_engine, session_scope
-from services.courses import case, repository
+from services.courses import case_export, repository
 from services.courses.schemas import CaseExport, CourseContent, CourseDetail, CourseSummary, learner_view
 from tests.conftest import Databases, mint, seed_courses_service, serve, service_settings
 
@@ -55,7 +55,7 @@ async def test_course_detail_and_case_export_are_what_the_service_made(
                 **CourseSummary.model_validate(course).model_dump(mode="json"),
                 "content": learner_view(CourseContent.model_validate(version.content)),
             }
-            packages = {code: case.export_package(session, code, base) for code in exports}
+            packages = {code: case_export.export_package(session, code, base) for code in exports}
     finally:
         engine.dispose()
     assert detail == made
@@ -67,7 +67,8 @@ async def test_course_detail_and_case_export_are_what_the_service_made(
     derived = exports["KZ-ICT-2026"]
     assert any("statusEndDate" in i for i in derived["CFItems"])  # retired: present...
     assert not all("statusEndDate" in i for i in derived["CFItems"])  # ...and absent, never null
-    assert {a["associationType"] for a in derived["CFAssociations"]} == {"isChildOf", "isDerivedFrom"}
+    # Derivation as CASE 1.1 has it (docs/adr/0018): unchanged copies are exactMatchOf their originals.
+    assert {a["associationType"] for a in derived["CFAssociations"]} == {"isChildOf", "exactMatchOf"}
 
 
 def test_a_body_that_is_not_the_producers_model_is_a_bad_gateway(gateway_url: str) -> None:

@@ -1,0 +1,89 @@
+"""The CASE 1.1 REST API at the public URL (docs/adr/0018): `/ims/case/v1p1/...` goes to the courses
+service as it is, except that a person's browser (Accept: text/html before any JSON type) gets a page
+for a framework item or document: the same URI serves both, which is what a certificate's competency
+alignment links to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.proxy import proxy
+from gateway.state import state
+from gateway.web.app import ApiError, page_lang, page_user, render
+from libs.logs import request_id_var
+
+ROOT = "/ims/case/v1p1"
+PAGES = {"CFItems": "item", "CFDocuments": "document"}
+JSON_TYPES = ("application/json", "application/ld+json")
+
+
+def _quality(accept: str) -> dict[str, float]:
+    wanted: dict[str, float] = {}
+    for part in accept.split(","):
+        media, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        key = media.strip().lower()
+        wanted[key] = max(q, wanted.get(key, 0.0))
+    return wanted
+
+
+def wants_page(accept: str) -> bool:
+    """A browser: text/html at least as wanted as any JSON type (no Accept, or */*, is a machine)."""
+    wanted = _quality(accept)
+    html = wanted.get("text/html", 0.0)
+    return html > 0 and html >= max(wanted.get(t, 0.0) for t in JSON_TYPES)
+
+
+async def case_api(request: Request) -> Response:
+    kind, _, identifier = request.path_params["path"].partition("/")
+    if request.method == "GET" and kind in PAGES and identifier and "/" not in identifier:
+        if wants_page(request.headers.get("accept", "")):
+            return await _page(request, kind, identifier)
+    request.scope["path_params"] = {**request.path_params, "service": "courses"}
+    response = await proxy(request)
+    response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+async def _record(request: Request, path: str) -> Any:
+    """The courses service's CASE JSON (public: no token); an error answer is an ApiError (error page)."""
+    url = state(request).settings.upstreams["courses"] + ROOT + path
+    response = await state(request).http.get(url, headers={"x-request-id": request_id_var.get() or ""})
+    if response.status_code >= 400:
+        raise ApiError(response.status_code, response.json())
+    return response.json()
+
+
+async def _page(request: Request, kind: str, identifier: str) -> Response:
+    user = await page_user(request)
+    page_lang(request, user)
+    record: dict[str, Any] = await _record(request, f"/{kind}/{identifier}")
+    associations: list[dict[str, Any]] = []
+    if kind == "CFItems":
+        associations = (await _record(request, f"/CFItemAssociations/{identifier}"))["CFAssociations"]
+    response = render(
+        request,
+        "case_record.html",
+        kind=PAGES[kind],
+        record=record,
+        associations=associations,
+        identifier=identifier,
+        root=ROOT,
+    )
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    return response
+
+
+routes = [Route(ROOT + "/{path:path}", case_api, methods=["GET", "HEAD"])]
