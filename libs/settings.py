@@ -36,6 +36,9 @@ class CommonSettings(BaseSettings):
     # Port for /healthz, /readyz and /metrics of a Celery worker or beat process.
     probe_port: int = 0
     probe_host: str = "127.0.0.1"  # 0.0.0.0 in containers, where the kubelet probes from outside
+    # A delivery its consumer has not confirmed by then is sent again (doubling per attempt, at most
+    # an hour): what a message the broker lost costs (libs/outbox.py, ADR 0012).
+    outbox_ack_seconds: float = 120.0
 
     def secret_fields(self) -> list[str]:
         return ["service_client_secret"]

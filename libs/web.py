@@ -159,18 +159,10 @@ def create_app(
             keys = KeySet(settings.gateway_url.rstrip("/") + "/.well-known/jwks.json", st.http)
             st.verifier = TokenVerifier(keys, settings.jwt_issuer, audience(name))
             if outbox is not None:
-                from libs.celery_app import celery_app
-                from libs.outbox import OutboxRelay
+                from libs.outbox import OutboxRelay, RelayTiming, celery_publish
 
-                def publish(task: str, event: dict[str, Any], task_id: str) -> None:
-                    celery_app.send_task(
-                        task,
-                        args=[event],
-                        task_id=task_id,
-                        retry_policy={"max_retries": 1, "interval_start": 0.2},
-                    )
-
-                st.relay = OutboxRelay(st.engine, outbox, publish)
+                timing = RelayTiming(ack_timeout=settings.outbox_ack_seconds)
+                st.relay = OutboxRelay(st.engine, outbox, celery_publish, timing=timing)
                 st.relay.start()
                 stack.callback(st.relay.stop)
             for hook in on_startup or []:  # a hook may return an async cleanup callable
