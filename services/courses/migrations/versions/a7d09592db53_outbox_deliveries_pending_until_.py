@@ -8,7 +8,6 @@ Create Date: 2026-12-01 10:54:26.314808
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 
 import libs.db
 from alembic import op

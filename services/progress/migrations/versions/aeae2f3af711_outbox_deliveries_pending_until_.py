@@ -8,7 +8,6 @@ Create Date: 2026-12-01 10:54:19.715138
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 
 import libs.db
 from alembic import op
