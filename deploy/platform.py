@@ -57,9 +57,11 @@ class Platform:
         extra_env: dict[str, str] | None = None,
         log_dir: Path | None = None,
         reuse_redis: bool = False,
-        procfile: Path = PROCFILE,
+        procfile: Path | None = None,
+        root: Path = ROOT,
     ) -> None:
-        self.procfile = procfile
+        self.root = root  # another checkout's code (a benchmark's baseline) runs from its own root
+        self.procfile = procfile or root / "deploy" / "Procfile"
         self.var_dir = Path(var_dir)
         self.ports = {name: base_port + i for i, name in enumerate(HTTP_PROCESSES)}
         self.ports.update({name: probe_base + i for i, name in enumerate(PROBED_PROCESSES)})
@@ -112,7 +114,7 @@ class Platform:
         subprocess.run(
             [sys.executable, "-m", "libs.migrate", "all", "upgrade"],
             env=self.env(),
-            cwd=ROOT,
+            cwd=self.root,
             check=True,
             stdout=self._log("migrate"),
             stderr=subprocess.STDOUT,
@@ -120,7 +122,7 @@ class Platform:
         subprocess.run(
             [sys.executable, "-m", "deploy.seed"],
             env=self.env(),
-            cwd=ROOT,
+            cwd=self.root,
             check=True,
             stdout=self._log("seed"),
             stderr=subprocess.STDOUT,
@@ -166,7 +168,7 @@ class Platform:
         self.procs[name] = subprocess.Popen(
             self.command(name),
             env=env,
-            cwd=ROOT,
+            cwd=self.root,
             stdout=self._log(name),
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -46,12 +46,15 @@ def free_block(size: int) -> int:
     raise RuntimeError("no block of free ports")
 
 
-def platform_on_free_ports(var_dir: Path, *, extra_env: dict[str, str] | None = None) -> Any:
+def platform_on_free_ports(
+    var_dir: Path, *, extra_env: dict[str, str] | None = None, root: Path | None = None
+) -> Any:
     """The processes `make run` starts (deploy.platform.Platform, not started yet) on free ports, with
-    their logs in var_dir/logs: for end-to-end tests and benchmarks."""
-    from deploy.platform import Platform
+    their logs in var_dir/logs: for end-to-end tests and benchmarks (`root`: another checkout's code)."""
+    from deploy.platform import ROOT, Platform
 
     return Platform(
+        root=root or ROOT,
         var_dir=var_dir,
         base_port=free_block(4),
         redis_port=free_port(),
