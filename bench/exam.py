@@ -303,7 +303,7 @@ def floor(platform: Any, outcome: Outcome) -> None:
             )
     wait(lambda: client.llen("floor") >= count, 300, "the no-op round trips")
     after = cpu_seconds(platform)
-    done = [tuple(map(float, m.decode().split(","))) for m in client.lrange("floor", 0, -1)]
+    done = [tuple(map(float, str(m, "ascii").split(","))) for m in client.lrange("floor", 0, -1)]  # type: ignore[arg-type]
     floor_outcome = Outcome("floor (no-op Celery round trip)", outcome.database, FLOOR_SECONDS)
     floor_outcome.accepted = floor_outcome.graded = len(done)
     floor_outcome.waits = [d - s for s, d in done]

@@ -103,6 +103,8 @@ class Platform:
         # Console scripts of the running interpreter's environment, so no activated venv is needed.
         if argv[0] in ("uvicorn", "celery"):
             argv = [sys.executable, "-m", argv[0], *argv[1:]]
+        elif argv[0] == "python":
+            argv = [sys.executable, *argv[1:]]
         return argv
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -160,14 +162,17 @@ class Platform:
             start_new_session=True,
         )
 
-    def start_process(self, name: str) -> None:
+    def process_env(self, name: str) -> dict[str, str]:
         env = self.env()
         if name in PROBED_PROCESSES:
             env["USTAZ_PROBE_PORT"] = str(self.ports[name])
+        return env
+
+    def start_process(self, name: str) -> None:
         self._started_at[name] = time.monotonic()
         self.procs[name] = subprocess.Popen(
             self.command(name),
-            env=env,
+            env=self.process_env(name),
             cwd=self.root,
             stdout=self._log(name),
             stderr=subprocess.STDOUT,

@@ -32,11 +32,15 @@ def banner(platform: Platform) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`make run`; with --lite (`make run-lite`), the all-in-one process of deploy/lite.py."""
+    from deploy.lite import Lite
+
+    lite = "--lite" in (sys.argv[1:] if argv is None else argv)
     settings = CommonSettings()
     port = int(os.environ.get("USTAZ_PORT", "8000"))
-    platform = Platform(
-        var_dir=settings.var_dir,
+    platform = (Lite if lite else Platform)(
+        settings.var_dir,
         base_port=port,
         probe_base=port + 1101,
         redis_port=int(os.environ.get("USTAZ_REDIS_PORT", "6379")),
