@@ -258,7 +258,7 @@ def platform_for(workdir: Path, progress_url: str | None, root: Path) -> Iterato
 def run_design(
     design: str, database: str, workdir: Path, progress_url: str | None, root: Path, seconds: float
 ) -> Outcome:
-    from bench.progress import teacher_tokens
+    from tests.servers import teacher_tokens
 
     outcome = Outcome(design, database, seconds)
     with platform_for(workdir, progress_url, root) as platform:

@@ -40,7 +40,7 @@ from sqlalchemy import insert, make_url, text
 from bench.common import percentile, table
 from deploy.platform import Platform
 from deploy.seed import COURSE_RU_ID
-from tests.servers import platform_on_free_ports, postgres_server
+from tests.servers import platform_on_free_ports, postgres_server, teacher_tokens
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
 PARTS = set(os.environ.get("BENCH_PARTS", "ingest,exam,sweep").split(","))
@@ -129,29 +129,6 @@ def cpu_seconds(platform: Platform) -> dict[str, float]:
                 total += c.user + c.system
         spent[name] = total
     return spent
-
-
-def teacher_tokens(key_dir: Path, count: int) -> list[dict[str, str]]:
-    """Access tokens for `count` teachers, signed with the platform's gateway key as a login would."""
-    from gateway.keys import load_or_create_keys
-    from gateway.service import TokenIssuer
-    from libs.auth import audience
-    from libs.settings import CommonSettings
-
-    issuer = TokenIssuer(
-        load_or_create_keys(key_dir, create=False), CommonSettings().jwt_issuer, timedelta(hours=2)
-    )
-    return [
-        {
-            "authorization": "Bearer "
-            + issuer.sign(
-                f"bench-teacher-{n}",
-                [audience(s) for s in ("gateway", "courses", "progress", "certificates")],
-                {"name": f"Teacher {n}", "roles": ["teacher"], "org": ["KZ", "KZ-ALM"], "lang": "ru"},
-            )
-        }
-        for n in range(count)
-    ]
 
 
 async def enrol_all(base: str, teachers: list[dict[str, str]]) -> None:
