@@ -252,40 +252,41 @@ def test_submitting_stays_fast_while_redis_is_down(crashable: Any) -> None:
     """The relay publishes with no database transaction open and backs off while the broker is down,
     so a Redis outage does not stall SQLite writes (before: p99 4.6-6.6 s during a 6 s outage)."""
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
     from tests.servers import redis_answers
 
-    with httpx.Client(base_url=crashable.urls["gateway"], timeout=30) as client:
-        teachers = Teachers(crashable, client, "outage", 4)
+    with httpx.Client(
+        base_url=crashable.urls["gateway"], timeout=30, limits=httpx.Limits(max_connections=8)
+    ) as client:
+        teachers = Teachers(crashable, client, "outage", 8)
 
-        def timed() -> list[float]:
-            spent = []
-            for headers in teachers.tokens:
-                started = time.perf_counter()
-                response = client.post(
-                    "/api/v1/progress/submissions",
-                    headers=headers,
-                    json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT},
-                )
-                spent.append(time.perf_counter() - started)
-                assert response.status_code == 202, response.text
-            return spent
+        def one(headers: dict[str, str]) -> float:
+            started = time.perf_counter()
+            response = client.post(
+                "/api/v1/progress/submissions",
+                headers=headers,
+                json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT},
+            )
+            assert response.status_code == 202, response.text
+            return time.perf_counter() - started
 
-        crashable.kill("redis")
-        assert not redis_answers(crashable.redis_url)
-        during: list[float] = []
-        outage_ends = time.monotonic() + 6  # the fault: six seconds without Redis
-        while time.monotonic() < outage_ends:
-            during += timed()
-        crashable.restart("redis")
-        after = timed()
+        with ThreadPoolExecutor(8) as pool:  # eight teachers submitting at once, again and again
+            crashable.kill("redis")
+            assert not redis_answers(crashable.redis_url)
+            during: list[float] = []
+            outage_ends = time.monotonic() + 6  # the fault: six seconds without Redis
+            while time.monotonic() < outage_ends:
+                during += pool.map(one, teachers.tokens)
+            crashable.restart("redis")
+            after = list(pool.map(one, teachers.tokens))
     during.sort()
-    assert len(during) >= 8
+    assert len(during) >= 16
     assert during[int(0.99 * (len(during) - 1))] < 1.0, f"slowest during the outage: {during[-5:]}"
     assert max(after) < 2.0
     _poll(
         lambda: effects(crashable, "outage"),
-        lambda e: e["pending"] == 0 and e["completions"] == 4,
+        lambda e: e["pending"] == 0 and e["completions"] == len(teachers.tokens),
         120,
         "every submission of the outage graded and its effects done",
     )
