@@ -202,6 +202,7 @@ class OutboxRelay:
         interval: float = 0.5,
         batch: int = 500,
         per_message: int = 100,
+        linger: float = 0.05,
         timing: RelayTiming | None = None,
     ) -> None:
         self.engine = engine
@@ -211,6 +212,7 @@ class OutboxRelay:
         self.interval = interval
         self.batch = batch
         self.per_message = per_message
+        self.linger = linger  # after a commit woke it: let the commits of the next moment join the batch
         self.timing = timing or RelayTiming()
         self.backoff = 0.0  # > 0 while the broker is failing
         self._wake = threading.Event()
@@ -329,8 +331,8 @@ class OutboxRelay:
                 self.backoff = min(self.timing.backoff_max, max(self.timing.backoff_start, self.backoff * 2))
             if self.backoff:
                 self._stop.wait(self.backoff)  # a commit does not shorten a back-off
-            else:
-                self._wake.wait(self.interval)
+            elif self._wake.wait(self.interval) and self.linger:
+                self._stop.wait(self.linger)
             self._wake.clear()
 
     def start(self) -> None:

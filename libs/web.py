@@ -162,7 +162,9 @@ def create_app(
                 from libs.outbox import OutboxRelay, RelayTiming, celery_publish
 
                 timing = RelayTiming(ack_timeout=settings.outbox_ack_seconds)
-                st.relay = OutboxRelay(st.engine, outbox, celery_publish, timing=timing)
+                st.relay = OutboxRelay(
+                    st.engine, outbox, celery_publish, linger=settings.outbox_linger_seconds, timing=timing
+                )
                 st.relay.start()
                 stack.callback(st.relay.stop)
             for hook in on_startup or []:  # a hook may return an async cleanup callable
