@@ -42,7 +42,8 @@ class Lite(Platform):
 
     def __init__(self, var_dir: Path, **kwargs: Any) -> None:
         super().__init__(var_dir, procfile=LITE_PROCFILE, **kwargs)
-        self.ports.pop("beat")  # beat runs inside the one process; its health is the worker's probe
+        # The worker (and beat, inside the one process) answer on the probe port.
+        self.ports["worker"] = kwargs.get("probe_base", 9101)
 
     def process_env(self, name: str) -> dict[str, str]:
         env = super().process_env(name)

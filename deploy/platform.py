@@ -64,7 +64,8 @@ class Platform:
         self.procfile = procfile or root / "deploy" / "Procfile"
         self.var_dir = Path(var_dir)
         self.ports = {name: base_port + i for i, name in enumerate(HTTP_PROCESSES)}
-        self.ports.update({name: probe_base + i for i, name in enumerate(PROBED_PROCESSES)})
+        listed = read_procfile(self.procfile)
+        self.ports.update({name: probe_base + i for i, name in enumerate(PROBED_PROCESSES) if name in listed})
         self.redis_port = redis_port
         self.redis_url = f"redis://127.0.0.1:{redis_port}/0"
         self.extra_env = extra_env or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 from libs.events import TASK_QUEUES
 from libs.settings import CommonSettings
@@ -90,6 +90,40 @@ def create_celery(settings: CommonSettings) -> Celery:
 
 patch_kombu_redis_detached_transport()
 celery_app = create_celery(CommonSettings())
+
+
+class EmbeddedBeat(bootsteps.StartStopStep):
+    """`celery worker --embed-beat`: beat as a thread of the worker's main process, for `make run`
+    (one process and ~100 MB fewer). Production runs exactly one beat of its own (deploy/k8s)."""
+
+    def __init__(self, parent: Any, embed_beat: bool = False, **options: Any) -> None:
+        self.enabled = bool(embed_beat)
+        self.service: Any = None
+        super().__init__(parent, **options)
+
+    def start(self, parent: Any) -> None:
+        from celery.beat import EmbeddedService
+
+        self.service = EmbeddedService(parent.app, thread=True)
+        self.service.start()
+
+    def stop(self, parent: Any) -> None:
+        if self.service is not None:
+            self.service.stop()
+
+
+def _worker_options() -> None:
+    import click
+
+    celery_app.steps["worker"].add(EmbeddedBeat)
+    celery_app.user_options["worker"].add(
+        click.Option(
+            ["--embed-beat"], is_flag=True, default=False, help="Run beat as a thread of this worker."
+        )
+    )
+
+
+_worker_options()
 
 
 @celery_app.task(name="ustaz.ping", ignore_result=True, acks_late=True)
