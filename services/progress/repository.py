@@ -35,8 +35,8 @@ class Graded(NamedTuple):
     results: dict[str, Any] | None
 
 
-def enrolment(session: Session, enrolment_id: str) -> Enrolment | None:
-    return session.get(Enrolment, enrolment_id)
+def enrolment(session: Session, enrolment_id: str, *, for_update: bool = False) -> Enrolment | None:
+    return session.get(Enrolment, enrolment_id, with_for_update=for_update)
 
 
 def enrolment_for(session: Session, user_id: str, course_id: str) -> Enrolment | None:

@@ -226,11 +226,13 @@ def grade_quiz(quiz: dict[str, Any], answers: dict[str, Any]) -> tuple[float, bo
 
 def grade_submission(session: Session, submission_id: str) -> Submission | None:
     """Grade once: the row lock (PostgreSQL; SQLite's write lock serialises anyway) makes a second
-    grader wait and then find it graded, so redelivery or a re-enqueue never counts twice."""
+    grader wait and then find it graded, so redelivery or a re-enqueue never counts twice. The
+    enrolment's lock makes graders of two submissions of one enrolment take turns, so the second
+    finds the completion the first committed (else both inserted it: a unique violation)."""
     submission = repository.submission(session, submission_id, for_update=True)
     if submission is None or submission.status == "graded":
         return submission
-    enrolment = repository.enrolment(session, submission.enrolment_id)
+    enrolment = repository.enrolment(session, submission.enrolment_id, for_update=True)
     assert enrolment is not None
     cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
     if cached is None:

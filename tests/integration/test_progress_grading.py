@@ -55,3 +55,40 @@ def test_concurrent_graders_grade_once(engine: Any) -> None:  # noqa: F811
     assert len(events(engine, "course.completed")) == 1
     with session_scope(engine) as session:
         assert len(session.exec(select(Statement)).all()) == 1
+
+
+def test_two_passing_submissions_of_one_teacher_graded_at_once_complete_once(engine: Any) -> None:  # noqa: F811
+    """Issue 15, item 8: on PostgreSQL two graders of two passing submissions of one enrolment both
+    found it not completed and both inserted its completion (unique violation, the task failed, the
+    sweeper regraded minutes later). Ten teachers, two submissions each, graded in pairs at once."""
+    from libs.auth import Principal
+    from services.progress.schemas import SubmissionCreate
+    from tests.integration.test_progress_rules import COURSE
+
+    pairs = []
+    for n in range(10):
+        teacher = Principal(id=f"race-{n}", roles=("teacher",), name="T", org=("KZ", "KZ-ALM"))
+        with session_scope(engine) as session:
+            service.enrol(session, teacher, COURSE)
+        with session_scope(engine) as session:
+            body = SubmissionCreate(course_id="c1", quiz_id="q1", answers=RIGHT)
+            pairs.append([service.submit(session, teacher, body)[0].id for _ in range(2)])
+    errors: list[BaseException] = []
+
+    def grader(barrier: threading.Barrier, submission_id: str) -> None:
+        try:
+            barrier.wait()
+            grade(engine, submission_id)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    for pair in pairs:
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=grader, args=(barrier, s)) for s in pair]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert errors == []
+    completed = [e.payload["user_id"] for e in events(engine, "course.completed")]
+    assert sorted(completed) == sorted(f"race-{n}" for n in range(10))
