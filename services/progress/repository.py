@@ -53,8 +53,24 @@ def enrolments_of(session: Session, user_id: str) -> list[Enrolment]:
     )
 
 
+# A published version is immutable, and so is its answer key: once read, each process keeps it (a
+# few KB per version in use; emptied past 1,024), so grading and submitting skip the lookup and the
+# JSON decoding of the key.
+# (Per database: a test process opens many.)
+_ANSWER_KEYS: dict[tuple[str, str, int], dict[str, Any]] = {}
+
+
 def answer_key(session: Session, course_id: str, version: int) -> AnswerKeyCache | None:
-    return session.get(AnswerKeyCache, (course_id, version))
+    where = (str(session.get_bind().url), course_id, version)
+    known = _ANSWER_KEYS.get(where)
+    if known is not None:
+        return AnswerKeyCache(course_id=course_id, version=version, key=known)
+    row = session.get(AnswerKeyCache, (course_id, version))
+    if row is not None:
+        if len(_ANSWER_KEYS) >= 1024:
+            _ANSWER_KEYS.clear()
+        _ANSWER_KEYS[where] = row.key
+    return row
 
 
 def submission(session: Session, submission_id: str, *, for_update: bool = False) -> Submission | None:
