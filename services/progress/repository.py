@@ -61,7 +61,7 @@ _ANSWER_KEYS: dict[tuple[str, str, int], dict[str, Any]] = {}
 
 
 def answer_key(session: Session, course_id: str, version: int) -> AnswerKeyCache | None:
-    where = (str(session.get_bind().url), course_id, version)
+    where = (str(session.get_bind().engine.url), course_id, version)
     known = _ANSWER_KEYS.get(where)
     if known is not None:
         return AnswerKeyCache(course_id=course_id, version=version, key=known)
