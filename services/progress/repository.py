@@ -77,6 +77,25 @@ def submission(session: Session, submission_id: str, *, for_update: bool = False
     return session.get(Submission, submission_id, with_for_update=for_update)
 
 
+def to_grade(session: Session, submission_ids: Sequence[str]) -> list[Submission]:
+    """The ungraded ones among these submissions, locked in id order (PostgreSQL), so concurrent
+    graders of overlapping batches take turns and never deadlock."""
+    rows = select(Submission).where(col(Submission.id).in_(sorted(set(submission_ids))))
+    locked = session.exec(rows.order_by(col(Submission.id)).with_for_update())
+    return [s for s in locked if s.status != "graded"]
+
+
+def enrolments_locked(session: Session, enrolment_ids: set[str]) -> dict[str, Enrolment]:
+    """These enrolments, locked in id order (the order every rollup refresh locks them in too)."""
+    rows = select(Enrolment).where(col(Enrolment.id).in_(sorted(enrolment_ids)))
+    return {e.id: e for e in session.exec(rows.order_by(col(Enrolment.id)).with_for_update())}
+
+
+def completed_among(session: Session, enrolment_ids: set[str]) -> set[str]:
+    rows = select(Completion.enrolment_id).where(col(Completion.enrolment_id).in_(sorted(enrolment_ids)))
+    return set(session.exec(rows))
+
+
 def stale_submissions(session: Session, before: datetime, limit: int) -> list[Submission]:
     """Ungraded submissions last enqueued before `before`."""
     last_enqueued = func.coalesce(Submission.requeued_at, Submission.submitted_at)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from gateway.schemas import OrgUnitTree
 from libs.celery_app import celery_app
-from libs.consumers import consumer, periodic
+from libs.consumers import batch_consumer, consumer, periodic
 from libs.db import session_scope
 from libs.events import DB_CONTENTION, TRANSIENT_IO, Event
 from libs.service_client import service_client
@@ -24,7 +24,7 @@ from services.progress.tasks import database_url, engine
 log = logging.getLogger("ustaz.progress.analytics")
 
 
-@consumer(
+@batch_consumer(
     "progress.funnel_rollup",
     EnrolmentCreated,
     EnrolmentStarted,
@@ -33,10 +33,21 @@ log = logging.getLogger("ustaz.progress.analytics")
     processed=processed_events,
 )
 def funnel_rollup(
-    session: Session, event: Event[EnrolmentCreated | EnrolmentStarted | CourseCompleted]
+    session: Session, events: list[Event[EnrolmentCreated | EnrolmentStarted | CourseCompleted]]
 ) -> None:
-    """On enrolment.created, enrolment.started, course.completed: refresh that enrolment's funnel cells."""
-    rollups.funnel_event(session, event.payload)
+    """On enrolment.created, enrolment.started, course.completed: refresh the funnel cells of each
+    enrolment the batch is about, once per enrolment however many of its events the batch holds."""
+    seen: set[tuple[str, ...]] = set()
+    for event in events:
+        p = event.payload
+        about = (
+            (p.enrolment_id,)
+            if isinstance(p, EnrolmentCreated | CourseCompleted)
+            else (p.user_id, p.course_id)
+        )
+        if about not in seen:
+            seen.add(about)
+            rollups.funnel_event(session, p)
 
 
 @consumer(
@@ -47,12 +58,14 @@ def certificate_rollup(session: Session, event: Event[CertificateIssued]) -> Non
     rollups.record_certificate(session, event.payload, event.occurred_at)
 
 
-@consumer(
+@batch_consumer(
     "progress.attainment_rollup", SubmissionGraded, database_url=database_url, processed=processed_events
 )
-def attainment_rollup(session: Session, event: Event[SubmissionGraded]) -> None:
-    """On submission.graded: refresh the teacher's attainment cells."""
-    rollups.refresh_teacher(session, event.payload.user_id)
+def attainment_rollup(session: Session, events: list[Event[SubmissionGraded]]) -> None:
+    """On submission.graded: refresh the attainment cells of each teacher of the batch once (in id
+    order: the locks every refresh takes come in the same order)."""
+    for user_id in sorted({event.payload.user_id for event in events}):
+        rollups.refresh_teacher(session, user_id)
 
 
 @periodic("progress.recompute_rollups", DB_CONTENTION, time_limit=3 * 3600)
