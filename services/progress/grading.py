@@ -52,19 +52,8 @@ def grade_submissions(session: Session, submission_ids: Sequence[str]) -> list[S
 def _record(session: Session, graded: list[Submission], enrolments: dict[str, Enrolment]) -> None:
     """Each result as a statement (its id derives from the submission's, so it is stored once) and
     the batch's `submission.graded` events in one INSERT."""
-    by_enrolment: dict[str, list[Submission]] = {}
-    for submission in graded:
-        by_enrolment.setdefault(submission.enrolment_id, []).append(submission)
-    for enrolment_id, theirs in by_enrolment.items():
-        enrolment = enrolments[enrolment_id]
-        statements.store(
-            session,
-            enrolment.user_id,
-            [statements.graded(enrolment, s) for s in theirs],
-            theirs[0].graded_at or utcnow(),
-            enrolment.org_path,
-            [enrolment.course_id] * len(theirs),
-        )
+    graded_at = graded[0].graded_at or utcnow()
+    statements.store_graded(session, [(enrolments[s.enrolment_id], s) for s in graded], graded_at)
     emit_many(
         session,
         outbox,

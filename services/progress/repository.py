@@ -175,6 +175,20 @@ def first_stored_by_course(session: Session, user_id: str, course_ids: Sequence[
     return {course_id: as_utc(stored) for course_id, stored in rows}
 
 
+def first_stored_of(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+    """(user, course) -> the `stored` of the user's earliest statement about the course, for many
+    pairs in one query (pairs without one are absent)."""
+    if not pairs:
+        return {}
+    users, courses = sorted({u for u, _ in pairs}), sorted({c for _, c in pairs})
+    rows = session.execute(
+        sa_select(col(Statement.user_id), col(Statement.course_id), func.min(Statement.stored))
+        .where(col(Statement.user_id).in_(users), col(Statement.course_id).in_(courses))
+        .group_by(col(Statement.user_id), col(Statement.course_id))
+    )
+    return {(u, c): as_utc(stored) for u, c, stored in rows if (u, c) in pairs}
+
+
 def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
     """One multi-row INSERT, not a unit of work per object."""
     session.execute(insert(table_of(Statement)), rows)
