@@ -92,3 +92,29 @@ def test_two_passing_submissions_of_one_teacher_graded_at_once_complete_once(eng
     assert errors == []
     completed = [e.payload["user_id"] for e in events(engine, "course.completed")]
     assert sorted(completed) == sorted(f"race-{n}" for n in range(10))
+
+
+def test_a_batch_grades_each_pending_submission_once_and_completes_once(engine: Any) -> None:  # noqa: F811
+    """One message's submissions in one transaction (services/progress/grading.py): two passing
+    submissions of one enrolment, one graded before, one repeated in the batch, one unknown id."""
+    from services.progress import grading
+
+    first, _ = submit(engine, RIGHT)
+    second, _ = submit(engine, RIGHT)
+    wrong, _ = submit(engine, {"q1a": "a", "q1b": True, "q1c": 1})
+    before, _ = submit(engine, RIGHT)
+    grade(engine, before.id)  # graded (and completed) by an earlier message
+    with session_scope(engine) as session:
+        graded = grading.grade_submissions(
+            session, [first.id, second.id, wrong.id, first.id, before.id, "nope"]
+        )
+    assert sorted(s.id for s in graded) == sorted([first.id, second.id, wrong.id])
+    assert {s.id: s.passed for s in graded} == {first.id: True, second.id: True, wrong.id: False}
+    graded_events = sorted(e.payload["submission_id"] for e in events(engine, "submission.graded"))
+    assert graded_events == sorted([first.id, second.id, wrong.id, before.id])
+    assert len(events(engine, "course.completed")) == 1
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Statement)).all()) == 4  # one result statement per graded submission
+    with session_scope(engine) as session:  # the same batch again: nothing changes
+        assert grading.grade_submissions(session, [first.id, second.id, wrong.id]) == []
+    assert len(events(engine, "submission.graded")) == 4
