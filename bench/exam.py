@@ -66,6 +66,7 @@ class Outcome:
     duplicated: dict[str, int] = field(default_factory=dict)
     cpu_ms: dict[str, float] = field(default_factory=dict)
     pings: int = 0
+    refusals: dict[str, int] = field(default_factory=dict)
 
 
 # -- load -------------------------------------------------------------------------------------------
@@ -81,12 +82,17 @@ async def submit_all(base: str, tokens: list[dict[str, str]], seconds: float, ou
     async with aiohttp.ClientSession(base, connector=connector, timeout=aiohttp.ClientTimeout(60)) as http:
 
         async def one(headers: dict[str, str]) -> None:
-            async with http.post("/api/v1/progress/submissions", json=body, headers=headers) as answer:
-                await answer.read()
-                if answer.status == 202:
-                    outcome.accepted += 1
-                else:
-                    outcome.refused += 1
+            try:
+                async with http.post("/api/v1/progress/submissions", json=body, headers=headers) as answer:
+                    await answer.read()
+                    status = str(answer.status)
+            except (TimeoutError, aiohttp.ClientError) as failed:  # a finding, not a crash
+                status = type(failed).__name__
+            if status == "202":
+                outcome.accepted += 1
+            else:
+                outcome.refused += 1
+                outcome.refusals[status] = outcome.refusals.get(status, 0) + 1
 
         started = time.perf_counter()
         pending: set[asyncio.Task[None]] = set()
@@ -417,6 +423,8 @@ def main() -> str:
                 outcomes.extend(FLOORS)
                 FLOORS.clear()
     for o in outcomes:
+        if o.refusals:
+            print(f"{o.design} on {o.database}: refused {o.refusals}", file=sys.stderr)
         problems = {k: v for k, v in {**o.lost, **o.duplicated}.items() if v}
         if problems:
             print(f"{o.design} on {o.database}: {problems}", file=sys.stderr)
