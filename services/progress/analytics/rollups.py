@@ -165,31 +165,53 @@ def record_certificate(session: Session, payload: CertificateIssued, issued_at: 
 
 def refresh_teacher(session: Session, user_id: str) -> bool:
     """Bring the attainment cells up to date for one teacher (after a graded submission)."""
-    repository.lock_teacher(session, user_id)  # take turns with other refreshes of this teacher
-    org_path = repository.teacher_path(session, user_id)
-    want = teacher_ratings(competency.evidence(session, user_id)) if org_path else {}
-    stored = {(r.kind, r.code): r for r in repository.counted_ratings(session, user_id)}
-    have_path = next(iter(stored.values())).org_path if stored else None
-    have = {k: r.rating for k, r in stored.items()}
-    if have == want and (not want or have_path == org_path):
-        return False
+    return refresh_teachers(session, [user_id]) > 0
+
+
+def refresh_teachers(session: Session, user_ids: Sequence[str]) -> int:
+    """Bring the attainment cells up to date for several teachers at once (a batch of graded
+    submissions): their enrolments locked, their evidence and what was counted read with one query
+    each, one upsert per cell table. Returns how many teachers' counts changed."""
+    users = sorted(set(user_ids))
+    repository.lock_teachers(session, users)  # take turns with other refreshes of these teachers
+    graded = repository.graded_with_paths(session, users)
+    counted = repository.counted_ratings_of(session, users)
+    keys: dict[tuple[str, int], Any] = {}
+
+    def key_of(course_id: str, version: int) -> Any:
+        if (course_id, version) not in keys:
+            cached = progress_repository.answer_key(session, course_id, version)
+            keys[(course_id, version)] = cached.key if cached else None
+        return keys[(course_id, version)]
+
     deltas = Deltas()
-    if have_path:
-        deltas.add("attainment", attainment_cells(have_path, have), -1)
-    if org_path:
-        deltas.add("attainment", attainment_cells(org_path, want), +1)
-    apply(session, deltas)
-    for key, row in stored.items():
-        if key not in want:
-            session.delete(row)
-    for (kind, code), rating in want.items():
-        row = stored.get((kind, code)) or TeacherRating(
-            user_id=user_id, kind=kind, code=code, org_path="", rating=""
-        )
-        row.org_path, row.rating = org_path or "", rating
-        session.add(row)
-    session.flush()
-    return True
+    changed = 0
+    for user_id in users:
+        rows, org_path = graded.get(user_id, ([], None))
+        want = teacher_ratings(competency.evidence_from(rows, key_of)) if org_path else {}
+        stored = {(r.kind, r.code): r for r in counted.get(user_id, [])}
+        have_path = next(iter(stored.values())).org_path if stored else None
+        have = {k: r.rating for k, r in stored.items()}
+        if have == want and (not want or have_path == org_path):
+            continue
+        changed += 1
+        if have_path:
+            deltas.add("attainment", attainment_cells(have_path, have), -1)
+        if org_path:
+            deltas.add("attainment", attainment_cells(org_path, want), +1)
+        for key, row in stored.items():
+            if key not in want:
+                session.delete(row)
+        for (kind, code), rating in want.items():
+            row = stored.get((kind, code)) or TeacherRating(
+                user_id=user_id, kind=kind, code=code, org_path="", rating=""
+            )
+            row.org_path, row.rating = org_path or "", rating
+            session.add(row)
+    if changed:
+        apply(session, deltas)
+        session.flush()
+    return changed
 
 
 def funnel_event(session: Session, payload: EnrolmentCreated | EnrolmentStarted | CourseCompleted) -> bool:

@@ -62,10 +62,9 @@ def certificate_rollup(session: Session, event: Event[CertificateIssued]) -> Non
     "progress.attainment_rollup", SubmissionGraded, database_url=database_url, processed=processed_events
 )
 def attainment_rollup(session: Session, events: list[Event[SubmissionGraded]]) -> None:
-    """On submission.graded: refresh the attainment cells of each teacher of the batch once (in id
-    order: the locks every refresh takes come in the same order)."""
-    for user_id in sorted({event.payload.user_id for event in events}):
-        rollups.refresh_teacher(session, user_id)
+    """On submission.graded: refresh the attainment cells of the batch's teachers, each once, with one
+    query per table for all of them (rollups.refresh_teachers)."""
+    rollups.refresh_teachers(session, [event.payload.user_id for event in events])
 
 
 @periodic("progress.recompute_rollups", DB_CONTENTION, time_limit=3 * 3600)
