@@ -396,6 +396,13 @@ def rows(outcomes: list[Outcome]) -> tuple[list[list[Any]], list[list[Any]], lis
     return latency, effects, cpu
 
 
+def _progress(outcomes: list[Outcome]) -> None:
+    """Each design's figures on stderr as soon as they exist (a long run may be cut short)."""
+    for line in rows(outcomes[-2:] if outcomes[-1].design.startswith("floor") else outcomes[-1:]):
+        for row in line:
+            print(" | ".join(str(c) for c in row), file=sys.stderr, flush=True)
+
+
 def main() -> str:
     from bench.common import table
     from bench.progress import backends
@@ -406,6 +413,12 @@ def main() -> str:
             for name, new_database in dbs:
                 if name not in DATABASES:
                     continue
+                outcomes.append(
+                    run_design("now", name, Path(tmp) / f"{name}-now", new_database("now"), ROOT, SECONDS)
+                )
+                outcomes.extend(FLOORS)
+                FLOORS.clear()
+                _progress(outcomes)
                 if baseline is not None:
                     outcomes.append(
                         run_design(
@@ -417,11 +430,7 @@ def main() -> str:
                             BASELINE_SECONDS,
                         )
                     )
-                outcomes.append(
-                    run_design("now", name, Path(tmp) / f"{name}-now", new_database("now"), ROOT, SECONDS)
-                )
-                outcomes.extend(FLOORS)
-                FLOORS.clear()
+                    _progress(outcomes)
     for o in outcomes:
         if o.refusals:
             print(f"{o.design} on {o.database}: refused {o.refusals}", file=sys.stderr)
