@@ -1,7 +1,7 @@
 """outbox deliveries pending until confirmed
 
 Revision ID: a7d09592db53
-Revises: c4d2b3e5f6a7
+Revises: 247742296c75
 Create Date: 2026-12-01 10:54:26.314808
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = "a7d09592db53"
-down_revision: str | None = "c4d2b3e5f6a7"
+down_revision: str | None = "247742296c75"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
