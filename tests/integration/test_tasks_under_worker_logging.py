@@ -112,6 +112,30 @@ def pending(url: str) -> set[tuple[str, str]]:
     return {(r.topic, r.consumer) for r in rows}
 
 
+def revoke_the_certificate(url: str) -> None:
+    """The institute's admin revokes the certificate just issued (certificate.status_changed)."""
+    from libs.auth import Principal
+    from libs.crypto import fernet
+    from services.certificates import service
+    from services.certificates.models import Certificate
+    from services.certificates.settings import get_settings
+
+    admin = Principal(id="admin-1", roles=("institute_admin",), institute="i1")
+    engine = create_db_engine(url)
+    with session_scope(engine) as session:
+        cert = session.execute(select(Certificate)).scalars().one()
+        settings = get_settings()
+        service.revoke(
+            session,
+            admin,
+            cert.id,
+            "issued in error",
+            fernet(settings.key_encryption_key),
+            settings.public_url,
+        )
+    engine.dispose()
+
+
 def by_topic(platform: Platform, url: str, topic: str, task: str) -> None:
     events = platform.events(url, topic)
     assert events, f"no {topic} event to feed {task}"
@@ -133,18 +157,23 @@ def drive_everything(platform: Platform) -> None:
     by_topic(platform, progress, "course.completed", "certificates.issue_certificate")
     by_topic(platform, certificates, "certificate.issued", "progress.deliver_certificate_ready")
     by_topic(platform, certificates, "certificate.issued", "progress.certificate_rollup")
+    revoke_the_certificate(certificates)
+    by_topic(platform, certificates, "certificate.status_changed", "progress.deliver_certificate_notice")
     # The consumers in the producing service confirmed in their transactions; the others confirm by
     # message to the producer (libs/outbox.py): after those, nothing is pending anywhere.
     assert pending(progress) == {("course.completed", "certificates.issue_certificate")}
     assert pending(certificates) == {
         ("certificate.issued", "progress.certificate_rollup"),
         ("certificate.issued", "progress.deliver_certificate_ready"),
+        ("certificate.status_changed", "progress.deliver_certificate_notice"),
     }
     completed = [e["id"] for e in platform.events(progress, "course.completed")]
     platform.run("progress.confirm_deliveries", "certificates.issue_certificate", completed)
     issued = [e["id"] for e in platform.events(certificates, "certificate.issued")]
     for consumer in ("progress.deliver_certificate_ready", "progress.certificate_rollup"):
         platform.run("certificates.confirm_deliveries", consumer, issued)
+    changed = [e["id"] for e in platform.events(certificates, "certificate.status_changed")]
+    platform.run("certificates.confirm_deliveries", "progress.deliver_certificate_notice", changed)
     assert pending(progress) == pending(certificates) == set()
     for name in PERIODIC:
         platform.run(name)

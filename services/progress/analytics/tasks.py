@@ -48,6 +48,7 @@ def funnel_rollup(
         if about not in seen:
             seen.add(about)
             rollups.funnel_event(session, p)
+    rollups.mark_fresh(session, "funnel", max(event.occurred_at for event in events))
 
 
 @consumer(
@@ -56,6 +57,7 @@ def funnel_rollup(
 def certificate_rollup(session: Session, event: Event[CertificateIssued]) -> None:
     """On certificate.issued: keep the fact, refresh the enrolment's `certified` stage."""
     rollups.record_certificate(session, event.payload, event.occurred_at)
+    rollups.mark_fresh(session, "funnel", event.occurred_at)
 
 
 @batch_consumer(
@@ -65,6 +67,7 @@ def attainment_rollup(session: Session, events: list[Event[SubmissionGraded]]) -
     """On submission.graded: refresh the attainment cells of the batch's teachers, each once, with one
     query per table for all of them (rollups.refresh_teachers)."""
     rollups.refresh_teachers(session, [event.payload.user_id for event in events])
+    rollups.mark_fresh(session, "attainment", max(event.occurred_at for event in events))
 
 
 @periodic("progress.recompute_rollups", DB_CONTENTION, time_limit=3 * 3600)

@@ -1,7 +1,7 @@
 """outbox deliveries pending until confirmed
 
 Revision ID: aeae2f3af711
-Revises: c4193430c28a
+Revises: d28c1722f88a
 Create Date: 2026-12-01 10:54:19.715138
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = "aeae2f3af711"
-down_revision: str | None = "c4193430c28a"
+down_revision: str | None = "d28c1722f88a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
