@@ -408,7 +408,9 @@ def main() -> str:
     from bench.progress import backends
 
     outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory(prefix="bench-exam-") as tmp, backends(Path(tmp)) as dbs:
+    keep = os.environ.get("BENCH_EXAM_KEEP")  # a directory kept after the run: the processes' logs
+    scratch = contextlib.nullcontext(keep) if keep else tempfile.TemporaryDirectory(prefix="bench-exam-")
+    with scratch as tmp, backends(Path(tmp)) as dbs:
         with baseline_checkout(Path(tmp)) as baseline:
             for name, new_database in dbs:
                 if name not in DATABASES:

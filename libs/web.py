@@ -151,7 +151,9 @@ def create_app(
             st.settings = settings
             st.http = httpx.AsyncClient(timeout=10)
             stack.push_async_callback(st.http.aclose)
-            st.redis = aioredis.from_url(settings.redis_url)
+            # Sub-second: a Redis that hangs (not one that refuses) must not hold requests for long;
+            # the rate limiter lets a request through when Redis does not answer in time.
+            st.redis = aioredis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
             stack.push_async_callback(st.redis.aclose)
             if database_url:
                 st.engine = create_db_engine(database_url)
