@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from gateway.schemas import OrgUnitTree
 from libs.celery_app import celery_app
-from libs.consumers import batch_consumer, consumer, periodic
+from libs.consumers import batch_consumer, periodic
 from libs.db import session_scope
 from libs.events import DB_CONTENTION, TRANSIENT_IO, Event
 from libs.service_client import service_client
@@ -36,28 +36,19 @@ def funnel_rollup(
     session: Session, events: list[Event[EnrolmentCreated | EnrolmentStarted | CourseCompleted]]
 ) -> None:
     """On enrolment.created, enrolment.started, course.completed: refresh the funnel cells of each
-    enrolment the batch is about, once per enrolment however many of its events the batch holds."""
-    seen: set[tuple[str, ...]] = set()
-    for event in events:
-        p = event.payload
-        about = (
-            (p.enrolment_id,)
-            if isinstance(p, EnrolmentCreated | CourseCompleted)
-            else (p.user_id, p.course_id)
-        )
-        if about not in seen:
-            seen.add(about)
-            rollups.funnel_event(session, p)
+    enrolment the batch is about, once per enrolment however many of its events the batch holds,
+    the cells' changes written together (rollups.funnel_events)."""
+    rollups.funnel_events(session, [event.payload for event in events])
     rollups.mark_fresh(session, "funnel", max(event.occurred_at for event in events))
 
 
-@consumer(
+@batch_consumer(
     "progress.certificate_rollup", CertificateIssued, database_url=database_url, processed=processed_events
 )
-def certificate_rollup(session: Session, event: Event[CertificateIssued]) -> None:
-    """On certificate.issued: keep the fact, refresh the enrolment's `certified` stage."""
-    rollups.record_certificate(session, event.payload, event.occurred_at)
-    rollups.mark_fresh(session, "funnel", event.occurred_at)
+def certificate_rollup(session: Session, events: list[Event[CertificateIssued]]) -> None:
+    """On certificate.issued: keep the facts, refresh the enrolments' `certified` stage together."""
+    rollups.record_certificates(session, [(event.payload, event.occurred_at) for event in events])
+    rollups.mark_fresh(session, "funnel", max(event.occurred_at for event in events))
 
 
 @batch_consumer(
