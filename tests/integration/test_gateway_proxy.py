@@ -100,6 +100,56 @@ async def test_rate_limit_answers_429_with_retry_after(
     redis.Redis.from_url(redis_url).flushdb()
 
 
+async def test_gateway_replicas_share_their_counts_through_redis(
+    sqlite_databases: Databases, key_dir: Path, courses_url: str, redis_url: str
+) -> None:
+    """Each process counts without a round trip per request and adds its counts to Redis every
+    SHARE_SECONDS: a second replica refuses once the first one's requests have reached Redis."""
+    import asyncio
+    import time
+
+    import redis
+
+    from deploy.seed import seed_gateway
+    from gateway.app import build_app
+    from gateway.ratelimit import WINDOW
+
+    ip = "10.9.8.7"  # a client of its own: no other test's counts in its key
+    client = redis.Redis.from_url(redis_url)
+    key = f"rl:ip:{ip}:{int(time.time()) // WINDOW}"
+    client.delete(key)
+
+    @contextlib.asynccontextmanager
+    async def replica() -> AsyncIterator[httpx.AsyncClient]:
+        settings = service_settings(
+            "gateway",
+            sqlite_databases.fresh("gateway", seed_gateway),
+            signing_key_dir=key_dir,
+            courses_url=courses_url,
+            rate_limit_per_ip=3,
+        )
+        app = build_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=(ip, 4321))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                yield http
+
+    async def total_reaches(n: int) -> None:
+        deadline = time.monotonic() + 5
+        while int(client.get(key) or 0) < n:
+            assert time.monotonic() < deadline, f"{n} requests never reached Redis"
+            await asyncio.sleep(0.02)
+
+    async with replica() as first, replica() as second:
+        assert [(await first.get("/api/v1/courses")).status_code for _ in range(2)] == [200, 200]
+        await total_reaches(2)
+        assert (await second.get("/api/v1/courses")).status_code == 200  # 3 of 3, 1 of them its own
+        await total_reaches(3)  # its share, which reads the total back
+        limited = await second.get("/api/v1/courses")  # counting alone it would be at 2 of 3
+    assert_problem(limited, 429)
+    client.delete(key)
+
+
 async def test_openapi_merges_every_service(proxied: httpx.AsyncClient) -> None:
     spec = (await proxied.get("/openapi.json")).json()
     assert "/auth/login" in spec["paths"] and "/api/v1/courses" in spec["paths"]
