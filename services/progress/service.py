@@ -150,7 +150,7 @@ def quiz_key(key: dict[str, Any], quiz_id: str) -> dict[str, Any] | None:
 
 def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[Submission, bool]:
     """Store a quiz submission and its `submission.received` event; grading happens in a worker."""
-    enrolment = repository.enrolment_for(session, user.id, body.course_id)
+    enrolment = repository.enrolment_ref(session, user.id, body.course_id)
     if enrolment is None:
         raise Forbidden("You are not enrolled in this course.")
     if body.id:
@@ -183,8 +183,7 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
         quiz_id=body.quiz_id,
         answers=body.answers,
     )
-    session.add(submission)
-    session.flush()
+    repository.insert_submission(session, submission)
     emit(session, outbox, SubmissionReceived(submission_id=submission.id))
     return submission, True
 
