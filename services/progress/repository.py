@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from libs.db import as_utc
+from libs.db import as_utc, dialect_insert
 from services.progress.models import (
     AnswerKeyCache,
     Completion,
@@ -72,6 +72,13 @@ def enrolment_ref(session: Session, user_id: str, course_id: str) -> EnrolmentRe
         _ENROLMENTS.clear()
     ref = _ENROLMENTS[where] = EnrolmentRef(row[0], row[1], row[2])
     return ref
+
+
+def insert_answer_key(session: Session, course_id: str, version: int, key: dict[str, Any]) -> None:
+    """Keep a version's answer key; a copy another request stored meanwhile wins (same content: the
+    version is immutable), so the first submissions of a version may all fetch it at once."""
+    row = {"course_id": course_id, "version": version, "key": key}
+    session.execute(dialect_insert(session, AnswerKeyCache.__table__).values(row).on_conflict_do_nothing())  # type: ignore[attr-defined]
 
 
 def insert_submission(session: Session, submission: Submission) -> None:

@@ -21,7 +21,7 @@ from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient
 from services.courses.schemas import AnswerKeyDocument, CourseSummary
 from services.progress import repository, statements
-from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, new_id, outbox
+from services.progress.models import Completion, Enrolment, Submission, new_id, outbox
 from services.progress.schemas import (
     CohortCreate,
     CohortResult,
@@ -141,7 +141,7 @@ def requeue_stale(session: Session, before: datetime, limit: int = 500) -> int:
 def store_answer_key(session: Session, course_id: str, version: int, key: AnswerKeyDocument) -> None:
     """Cache a version's answer key as the courses service sent it (its JSON: grading reads it as such)."""
     if repository.answer_key(session, course_id, version) is None:
-        session.add(AnswerKeyCache(course_id=course_id, version=version, key=key.model_dump(mode="json")))
+        repository.insert_answer_key(session, course_id, version, key.model_dump(mode="json"))
 
 
 def quiz_key(key: dict[str, Any], quiz_id: str) -> dict[str, Any] | None:
