@@ -33,7 +33,7 @@ HOP_BY_HOP = {
 BUFFER_LIMIT = 256 * 1024  # bodies up to this size are read whole; larger ones stream through
 # uvicorn closes a connection idle for 5 s (--timeout-keep-alive); a pooled connection kept longer
 # races that close and the request fails with ServerDisconnectedError (a 502). Ours expire first.
-KEEPALIVE_SECONDS = 4.0
+KEEPALIVE_SECONDS = 4.0  # the services run with --timeout-keep-alive 75 (deploy/Procfile): far apart
 log = logging.getLogger("ustaz.gateway.proxy")
 
 
