@@ -4,10 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test demo bench lint lock browser node seed-large clean help messages
+.PHONY: run run-lite test demo bench lint lock browser node seed-large clean help messages
 
 help:
 	@echo "make run    start the whole platform on SQLite + a local Redis, with demo data"
+	@echo "make run-lite  the same platform as one process (apps, threaded worker, beat) for a small school server"
 	@echo "make test   run the whole test suite (real PostgreSQL, Redis, Celery, Chromium)"
 	@echo "make demo   walk one teacher's journey against the platform and print each step"
 	@echo "make bench  run the benchmarks (results go to docs/benchmarks.md by hand)"
@@ -24,6 +25,9 @@ $(STAMP): requirements.lock requirements-dev.lock
 
 run: $(STAMP)
 	$(BIN)/python -m deploy.run
+
+run-lite: $(STAMP)
+	$(BIN)/python -m deploy.run --lite
 
 demo: $(STAMP)
 	$(BIN)/python -m deploy.demo

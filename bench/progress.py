@@ -11,8 +11,12 @@
 3. Reminder sweep over 100,000 active enrolments (a tenth inactive, a tenth near a deadline):
    seconds per `reminders.sweep`, on SQLite and PostgreSQL, run in-process.
 
+4. Exam day (issue 13, bench/exam.py): 2,500 teachers, 250 submissions/s for 5 minutes, the floor
+   (a no-op Celery round trip) and the design before issue 13 in the same run and table.
+
 BENCH_SECONDS (default 10; the issue asks 60 for grading), BENCH_CLIENTS (default 8) and
-BENCH_PARTS (default "ingest,grading,sweep").
+BENCH_PARTS (default "ingest,exam,sweep"; "grading" is issue 4's 100/s run; bench/exam.py has its own
+BENCH_EXAM_* settings).
 """
 
 from __future__ import annotations
@@ -36,10 +40,10 @@ from sqlalchemy import insert, make_url, text
 from bench.common import percentile, table
 from deploy.platform import Platform
 from deploy.seed import COURSE_RU_ID
-from tests.servers import platform_on_free_ports, postgres_server
+from tests.servers import platform_on_free_ports, postgres_server, teacher_tokens
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
-PARTS = set(os.environ.get("BENCH_PARTS", "ingest,grading,sweep").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "ingest,exam,sweep").split(","))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SUBMIT_RATE = 100
 TEACHERS = 1000
@@ -125,29 +129,6 @@ def cpu_seconds(platform: Platform) -> dict[str, float]:
                 total += c.user + c.system
         spent[name] = total
     return spent
-
-
-def teacher_tokens(key_dir: Path, count: int) -> list[dict[str, str]]:
-    """Access tokens for `count` teachers, signed with the platform's gateway key as a login would."""
-    from gateway.keys import load_or_create_keys
-    from gateway.service import TokenIssuer
-    from libs.auth import audience
-    from libs.settings import CommonSettings
-
-    issuer = TokenIssuer(
-        load_or_create_keys(key_dir, create=False), CommonSettings().jwt_issuer, timedelta(hours=2)
-    )
-    return [
-        {
-            "authorization": "Bearer "
-            + issuer.sign(
-                f"bench-teacher-{n}",
-                [audience(s) for s in ("gateway", "courses", "progress", "certificates")],
-                {"name": f"Teacher {n}", "roles": ["teacher"], "org": ["KZ", "KZ-ALM"], "lang": "ru"},
-            )
-        }
-        for n in range(count)
-    ]
 
 
 async def enrol_all(base: str, teachers: list[dict[str, str]]) -> None:
@@ -277,8 +258,14 @@ def main() -> str:
             if "sweep" in PARTS:
                 seconds, created = sweep_seconds(new_database("sweep") or "")
                 sweep_rows.append([name, 100_000, created, seconds])
+    exam = ""
+    if "exam" in PARTS:
+        from bench import exam as exam_day
+
+        exam = exam_day.main()
     return "\n".join(
         [
+            exam,
             "Statement ingest through the gateway (batches of 50)\n\n"
             + table(["progress database", "clients", "batch", "statements/s"], ingest_rows),
             "Grading: submit to graded (server clocks)\n\n"

@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "deploy" / "Procfile"
 HTTP_PROCESSES = ("gateway", "courses", "progress", "certificates")
 PROBED_PROCESSES = ("worker", "beat")
+RESTART_FIRST_SECONDS = 1.0
+RESTART_MAX_SECONDS = 30.0
+STABLE_SECONDS = 60.0  # a process that ran this long before dying starts its back-off afresh
 
 
 def redis_binary() -> str:
@@ -54,10 +57,15 @@ class Platform:
         extra_env: dict[str, str] | None = None,
         log_dir: Path | None = None,
         reuse_redis: bool = False,
+        procfile: Path | None = None,
+        root: Path = ROOT,
     ) -> None:
+        self.root = root  # another checkout's code (a benchmark's baseline) runs from its own root
+        self.procfile = procfile or root / "deploy" / "Procfile"
         self.var_dir = Path(var_dir)
         self.ports = {name: base_port + i for i, name in enumerate(HTTP_PROCESSES)}
-        self.ports.update({name: probe_base + i for i, name in enumerate(PROBED_PROCESSES)})
+        listed = read_procfile(self.procfile)
+        self.ports.update({name: probe_base + i for i, name in enumerate(PROBED_PROCESSES) if name in listed})
         self.redis_port = redis_port
         self.redis_url = f"redis://127.0.0.1:{redis_port}/0"
         self.extra_env = extra_env or {}
@@ -65,6 +73,9 @@ class Platform:
         self.reuse_redis = reuse_redis
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[IO[bytes]] = []
+        self._started_at: dict[str, float] = {}
+        self._failures: dict[str, int] = {}  # consecutive quick deaths, for the back-off
+        self._restart_at: dict[str, float] = {}
 
     @property
     def urls(self) -> dict[str, str]:
@@ -87,12 +98,14 @@ class Platform:
         return env
 
     def command(self, name: str) -> list[str]:
-        line = read_procfile()[name].replace("$PORT", str(self.ports.get(name, 0)))
+        line = read_procfile(self.procfile)[name].replace("$PORT", str(self.ports.get(name, 0)))
         line = line.replace("$USTAZ_VAR_DIR", str(self.var_dir))
         argv = shlex.split(line)
         # Console scripts of the running interpreter's environment, so no activated venv is needed.
         if argv[0] in ("uvicorn", "celery"):
             argv = [sys.executable, "-m", argv[0], *argv[1:]]
+        elif argv[0] == "python":
+            argv = [sys.executable, *argv[1:]]
         return argv
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -104,7 +117,7 @@ class Platform:
         subprocess.run(
             [sys.executable, "-m", "libs.migrate", "all", "upgrade"],
             env=self.env(),
-            cwd=ROOT,
+            cwd=self.root,
             check=True,
             stdout=self._log("migrate"),
             stderr=subprocess.STDOUT,
@@ -112,18 +125,19 @@ class Platform:
         subprocess.run(
             [sys.executable, "-m", "deploy.seed"],
             env=self.env(),
-            cwd=ROOT,
+            cwd=self.root,
             check=True,
             stdout=self._log("seed"),
             stderr=subprocess.STDOUT,
         )
-        for name in read_procfile():
+        for name in read_procfile(self.procfile):
             self.start_process(name)
         self.wait_ready(timeout)
 
     def start_redis(self) -> None:
         if self.reuse_redis and self._redis_answers():
             return
+        self._started_at["redis"] = time.monotonic()
         data = self.var_dir / "redis"
         data.mkdir(parents=True, exist_ok=True)
         self.procs["redis"] = subprocess.Popen(
@@ -149,14 +163,18 @@ class Platform:
             start_new_session=True,
         )
 
-    def start_process(self, name: str) -> None:
+    def process_env(self, name: str) -> dict[str, str]:
         env = self.env()
         if name in PROBED_PROCESSES:
             env["USTAZ_PROBE_PORT"] = str(self.ports[name])
+        return env
+
+    def start_process(self, name: str) -> None:
+        self._started_at[name] = time.monotonic()
         self.procs[name] = subprocess.Popen(
             self.command(name),
-            env=env,
-            cwd=ROOT,
+            env=self.process_env(name),
+            cwd=self.root,
             stdout=self._log(name),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -186,6 +204,33 @@ class Platform:
         self.start_process(name)
         if name in self.ports:
             self._wait(lambda: self._ready(self.urls[name]), timeout, name)
+
+    def supervise(self, now: float | None = None) -> list[str]:
+        """Restart every process that died, after a back-off (1 s doubling to 30 s for a process
+        that keeps dying within a minute of its start); returns what happened, one line each."""
+        now = time.monotonic() if now is None else now
+        lines = []
+        for name, proc in list(self.procs.items()):
+            if proc.poll() is None:
+                continue
+            if name not in self._restart_at:
+                ran = now - self._started_at.get(name, now)
+                failures = 0 if ran > STABLE_SECONDS else self._failures.get(name, 0)
+                self._failures[name] = failures + 1
+                delay = min(RESTART_MAX_SECONDS, RESTART_FIRST_SECONDS * 2**failures)
+                self._restart_at[name] = now + delay
+                lines.append(
+                    f"{name} exited with code {proc.returncode} after {ran:.0f} s; "
+                    f"restarting it in {delay:.0f} s (logs: {self.log_dir})"
+                )
+            elif now >= self._restart_at[name]:
+                del self._restart_at[name]
+                if name == "redis":
+                    self.start_redis()
+                else:
+                    self.start_process(name)
+                lines.append(f"{name} restarted (restart {self._failures[name]} in a row)")
+        return lines
 
     def pids(self, name: str) -> list[int]:
         """The process and its children (for memory figures)."""

@@ -1,5 +1,6 @@
 """`make run`: the whole platform on its embedded defaults (SQLite files and a local Redis under
-var/, demo data), in the foreground. Ctrl-C stops every process it started.
+var/, demo data), in the foreground. Ctrl-C stops every process it started; a process that dies is
+restarted after a back-off (1 s, doubling to 30 s while it keeps dying), with a line on stderr.
 
 USTAZ_* variables are passed through, so `USTAZ_VAR_DIR=/tmp/x make run` or a PostgreSQL
 `USTAZ_PROGRESS_DATABASE_URL` work as they do in production.
@@ -31,11 +32,15 @@ def banner(platform: Platform) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`make run`; with --lite (`make run-lite`), the all-in-one process of deploy/lite.py."""
+    from deploy.lite import Lite
+
+    lite = "--lite" in (sys.argv[1:] if argv is None else argv)
     settings = CommonSettings()
     port = int(os.environ.get("USTAZ_PORT", "8000"))
-    platform = Platform(
-        var_dir=settings.var_dir,
+    platform = (Lite if lite else Platform)(
+        settings.var_dir,
         base_port=port,
         probe_base=port + 1101,
         redis_port=int(os.environ.get("USTAZ_REDIS_PORT", "6379")),
@@ -55,10 +60,8 @@ def main() -> int:
             platform.start(timeout=120)
             print(banner(platform), flush=True)
             while not stop:
-                died = [n for n, p in platform.procs.items() if p.poll() is not None]
-                if died:
-                    print(f"{', '.join(died)} stopped unexpectedly; see {platform.log_dir}", file=sys.stderr)
-                    return 1
+                for line in platform.supervise():
+                    print(line, file=sys.stderr, flush=True)
                 time.sleep(0.5)
     except KeyboardInterrupt:
         pass

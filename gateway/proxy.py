@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -30,10 +31,14 @@ HOP_BY_HOP = {
     "content-length",
 }
 BUFFER_LIMIT = 256 * 1024  # bodies up to this size are read whole; larger ones stream through
+# uvicorn closes a connection idle for 5 s (--timeout-keep-alive); a pooled connection kept longer
+# races that close and the request fails with ServerDisconnectedError (a 502). Ours expire first.
+KEEPALIVE_SECONDS = 4.0  # the services run with --timeout-keep-alive 75 (deploy/Procfile): far apart
+log = logging.getLogger("ustaz.gateway.proxy")
 
 
 def client_session(timeout: float) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(limit=200, keepalive_timeout=30, ttl_dns_cache=300)
+    connector = aiohttp.TCPConnector(limit=200, keepalive_timeout=KEEPALIVE_SECONDS, ttl_dns_cache=300)
     return aiohttp.ClientSession(
         connector=connector,
         auto_decompress=False,
@@ -51,6 +56,21 @@ async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
+async def _body(request: Request, limit: int) -> bytes | AsyncIterator[bytes]:
+    """A body of a known size up to BUFFER_LIMIT read whole (it can be sent again); others stream."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) <= min(limit, BUFFER_LIMIT):
+        return await request.body()
+    return _limited(request, limit)
+
+
+async def _send(
+    request: Request, url: str, headers: dict[str, str], payload: bytes | AsyncIterator[bytes] | None
+) -> aiohttp.ClientResponse:
+    session: aiohttp.ClientSession = state(request).proxy_session
+    return await session.request(request.method, url, headers=headers, allow_redirects=False, data=payload)
+
+
 async def proxy(request: Request) -> Response:
     settings = state(request).settings
     service = request.path_params["service"]
@@ -66,23 +86,38 @@ async def proxy(request: Request) -> Response:
     has_body = request.method not in ("GET", "HEAD", "OPTIONS") and (
         request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
     )
-    session: aiohttp.ClientSession = state(request).proxy_session
+    payload = await _body(request, settings.max_body_bytes) if has_body else None
+    # aiohttp sends an idempotent request (RFC 9110 9.2.2) again once when the connection closes
+    # under it; a POST or PATCH may be repeated only with an Idempotency-Key, and only if we still
+    # hold its body.
+    again = (
+        request.method not in aiohttp.client.IDEMPOTENT_METHODS
+        and "idempotency-key" in request.headers
+        and isinstance(payload, bytes)
+    )
     try:
-        upstream_response = await session.request(
-            request.method,
-            url,
-            headers=headers,
-            allow_redirects=False,
-            data=_limited(request, settings.max_body_bytes) if has_body else None,
-        )
+        try:
+            upstream_response = await _send(request, url, headers, payload)
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as stale:
+            if not again:
+                raise
+            log.info(
+                "upstream connection closed; sent again", extra={"service": service, "cause": repr(stale)}
+            )
+            upstream_response = await _send(request, url, headers, payload)
     except PayloadTooLarge:
         raise
     except TimeoutError as exc:
+        log.warning("upstream timed out", extra={"service": service, "path": request.url.path})
         raise GatewayTimeout(f"{service} did not answer within {settings.proxy_timeout_seconds:g} s") from exc
     except aiohttp.ClientError as exc:
         cause = exc.__cause__ if isinstance(exc.__cause__, PayloadTooLarge) else None
         if cause:
             raise cause from exc
+        log.warning(
+            "upstream failed: 502",
+            extra={"service": service, "path": request.url.path, "cause": repr(exc)[:300]},
+        )
         raise BadGateway(f"{service} is not reachable") from exc
     # The request id goes back once, added by the gateway's own middleware.
     out_headers = {

@@ -1,9 +1,19 @@
-"""Per-IP and per-user request limits kept in Redis: one round trip, fixed one-minute windows."""
+"""Per-IP and per-user request limits shared through Redis, fixed one-minute windows.
+
+Each gateway process counts its requests itself and adds its counts to Redis every SHARE_SECONDS
+(one pipeline for every key of that moment), reading back the windows' totals; a request is refused
+when the total it last read plus what this process counted since exceeds the limit. So a request
+costs no Redis round trip (at 250 requests/s the round trip was a quarter of the gateway's CPU);
+the price is that replicas see each other's requests up to SHARE_SECONDS late, so a client spread
+over several replicas may pass its limit by what it sends in that moment.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import Counter
 
 import redis.asyncio as aioredis
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -13,16 +23,48 @@ from libs.errors import problem
 
 log = logging.getLogger("ustaz.ratelimit")
 WINDOW = 60
+SHARE_SECONDS = 0.1
 LIMITED_PREFIXES = ("/api/", "/auth/")  # the JSON API; pages and static files are not limited
-_SCRIPT = """
-local out = {}
-for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  if n == 1 then redis.call('EXPIRE', key, ARGV[1]) end
-  out[#out + 1] = n
-end
-return out
-"""
+
+
+class SharedCounts:
+    """This process's counts per key, added to Redis every SHARE_SECONDS."""
+
+    def __init__(self) -> None:
+        self.unsent: Counter[str] = Counter()
+        self.totals: dict[str, int] = {}  # as Redis last answered, this process's sent counts included
+        self.window = 0
+        self._sharing: asyncio.Task[None] | None = None
+
+    def count(self, keys: list[str], window: int) -> list[int]:
+        """Count one request under each key; each key's count so far in this window."""
+        if window != self.window:  # a new window: the old one's totals are of no more use
+            self.window, self.totals = window, {}
+        for key in keys:
+            self.unsent[key] += 1
+        return [self.totals.get(key, 0) + self.unsent[key] for key in keys]
+
+    def share_soon(self, redis: aioredis.Redis) -> None:
+        if self._sharing is None or self._sharing.done():
+            self._sharing = asyncio.get_running_loop().create_task(self._share(redis))
+
+    async def _share(self, redis: aioredis.Redis) -> None:
+        await asyncio.sleep(SHARE_SECONDS)
+        sending, self.unsent = self.unsent, Counter()
+        if not sending:
+            return
+        try:
+            async with redis.pipeline(transaction=False) as pipe:
+                for key, n in sending.items():
+                    pipe.incrby(key, n)
+                    pipe.expire(key, WINDOW + 1)
+                answers = await pipe.execute()
+        except Exception:  # counts of this moment are lost: requests were let through (fail open)
+            log.warning("rate limiter unavailable; requests allowed", exc_info=True)
+            return
+        for key, total in zip(sending, answers[::2], strict=True):
+            if key.endswith(f":{self.window}"):
+                self.totals[key] = int(total)
 
 
 class RateLimitMiddleware:
@@ -33,7 +75,7 @@ class RateLimitMiddleware:
         self.app = app
         self.per_ip = per_ip
         self.per_user = per_user
-        self._script: object | None = None
+        self.counts = SharedCounts()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -48,15 +90,8 @@ class RateLimitMiddleware:
         if isinstance(user, Principal):
             keys.append(f"rl:user:{user.id}:{window}")
             limits.append(self.per_user)
-        redis: aioredis.Redis = scope["app"].state.redis
-        try:
-            if self._script is None:
-                self._script = redis.register_script(_SCRIPT)
-            counts = await self._script(keys=keys, args=[WINDOW + 1])  # type: ignore[operator]
-        except Exception:
-            log.warning("rate limiter unavailable; request allowed", exc_info=True)
-            await self.app(scope, receive, send)
-            return
+        counts = self.counts.count(keys, window)
+        self.counts.share_soon(scope["app"].state.redis)
         for count, limit, key in zip(counts, limits, keys, strict=True):
             if count > limit:
                 retry_after = WINDOW - int(time.time()) % WINDOW

@@ -6,8 +6,12 @@ route (through a worker thread, `in_transaction`) and in a Celery task (`session
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
+import os
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -84,18 +88,76 @@ def driver_url(url: str) -> str:
     return url
 
 
+_HELD = threading.local()  # the SQLite write locks this thread holds (paths)
+
+
+class _WriterQueue(sqlite3.Connection):
+    """A SQLite connection whose write transactions queue on an flock of `<database>.writelock`
+    before BEGIN IMMEDIATE, released when the transaction ends.
+
+    SQLite's own busy handler is a sleep-and-retry loop (sleeps growing to 100 ms): under load a
+    waiter keeps missing the moments the lock is free, while a process that just released it takes
+    it again, so some writers waited out the 30 s busy timeout. A blocked flock sleeps in the kernel
+    and is woken the moment the holder releases it: the processes' writers take turns instead of
+    racing (ADR 0015). Readers (WAL) take no lock."""
+
+    writelock: str = ""
+    _fd: int | None = None
+
+    def take_write_lock(self) -> None:
+        held: set[str] = _HELD.__dict__.setdefault("paths", set())
+        if not self.writelock or self.writelock in held:  # this thread's outer transaction has it
+            return
+        fd = os.open(self.writelock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        held.add(self.writelock)
+
+    def release_write_lock(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            _HELD.__dict__.setdefault("paths", set()).discard(self.writelock)
+            os.close(fd)  # closing the descriptor releases its flock
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.release_write_lock()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.release_write_lock()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.release_write_lock()
+
+
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = driver_url(url)
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False, "factory": _WriterQueue}
+        )
+        writelock = f"{path}.writelock" if path and path != ":memory:" else ""
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             # Let SQLAlchemy issue BEGIN itself so BEGIN IMMEDIATE below takes the write lock up front.
             dbapi_conn.isolation_level = None
+            dbapi_conn.writelock = writelock
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -107,8 +169,16 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         def _begin(conn: Any) -> None:
             # Writers take the lock up front and queue on it, instead of failing with
             # "database is locked" when a read transaction upgrades; readers never wait (WAL).
-            readonly = conn.get_execution_options().get("ustaz_readonly")
-            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            if conn.get_execution_options().get("ustaz_readonly"):
+                conn.exec_driver_sql("BEGIN")
+                return
+            raw = conn.connection.dbapi_connection
+            raw.take_write_lock()
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                raw.release_write_lock()
+                raise
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

@@ -116,6 +116,8 @@ for _spec in CONSUMERS:
 # queues come from CONSUMERS. Patterns are fnmatch-style.
 TASK_QUEUES: dict[str, str] = {
     **{c.name: c.queue for c in CONSUMERS},
+    "*.confirm_deliveries": "analytics",
+    "ustaz.ping": "grading",  # the no-op round trip (libs/celery_app.py): the floor of a grading message  # a consumer in another service confirms (libs/outbox.py)
     "progress.requeue_stale_submissions": "grading",
     "certificates.*": "certificates",
     "progress.send_reminders": "reminders",

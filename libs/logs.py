@@ -44,7 +44,16 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
-def configure_logging(process: str, level: str = "INFO") -> None:
+_FIXED: list[str] = []  # set by an all-in-one process (deploy/lite.py): one configuration for all its apps
+
+
+def configure_logging(process: str, level: str = "INFO", *, fixed: bool = False) -> None:
+    """JSON lines on stdout naming `process`. With `fixed`, later calls (each app's start-up in an
+    all-in-one process) keep this configuration."""
+    if _FIXED:
+        return
+    if fixed:
+        _FIXED.append(process)
     handler = _StdoutHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(process))
     root = logging.getLogger()

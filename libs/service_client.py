@@ -17,6 +17,9 @@ from libs.errors import BadGateway, validation_errors
 from libs.settings import CommonSettings
 
 M = TypeVar("M", bound=BaseModel)
+# uvicorn closes a connection idle for 5 s (--timeout-keep-alive): a pooled one kept as long races
+# that close and fails "Server disconnected without sending a response". Ours expire well before.
+KEEPALIVE_SECONDS = 2.0
 
 
 class UnexpectedBody(BadGateway):
@@ -39,7 +42,9 @@ class ServiceClient:
         self.client_id = client_id
         self.client_secret = client_secret
         self.target = target
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        self.http = httpx.Client(
+            base_url=base_url, timeout=timeout, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
+        )
         self._token: str | None = None
         self._expires = 0.0
         self._lock = threading.Lock()
@@ -64,9 +69,11 @@ class ServiceClient:
             return self._token
 
     def get_json(self, path: str, **params: Any) -> Any:
-        response = self.http.get(
-            path, params=params or None, headers={"Authorization": f"Bearer {self.token()}"}
-        )
+        headers = {"Authorization": f"Bearer {self.token()}"}
+        try:
+            response = self.http.get(path, params=params or None, headers=headers)
+        except httpx.RemoteProtocolError:  # a pooled connection the server had just closed: once more
+            response = self.http.get(path, params=params or None, headers=headers)
         if response.status_code >= 500:
             response.raise_for_status()
         if response.status_code != 200:

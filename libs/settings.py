@@ -36,6 +36,12 @@ class CommonSettings(BaseSettings):
     # Port for /healthz, /readyz and /metrics of a Celery worker or beat process.
     probe_port: int = 0
     probe_host: str = "127.0.0.1"  # 0.0.0.0 in containers, where the kubelet probes from outside
+    # A delivery its consumer has not confirmed by then is sent again (doubling per attempt, at most
+    # an hour): what a message the broker lost costs (libs/outbox.py, ADR 0012).
+    outbox_ack_seconds: float = 120.0
+    # After a commit wakes the relay, it waits this long so the events committed meanwhile travel in
+    # the same message (one message per consumer per batch): latency traded for fewer messages.
+    outbox_linger_seconds: float = 0.05
 
     def secret_fields(self) -> list[str]:
         return ["service_client_secret"]

@@ -151,7 +151,9 @@ def create_app(
             st.settings = settings
             st.http = httpx.AsyncClient(timeout=10)
             stack.push_async_callback(st.http.aclose)
-            st.redis = aioredis.from_url(settings.redis_url)
+            # Sub-second: a Redis that hangs (not one that refuses) must not hold requests for long;
+            # the rate limiter lets a request through when Redis does not answer in time.
+            st.redis = aioredis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
             stack.push_async_callback(st.redis.aclose)
             if database_url:
                 st.engine = create_db_engine(database_url)
@@ -159,18 +161,12 @@ def create_app(
             keys = KeySet(settings.gateway_url.rstrip("/") + "/.well-known/jwks.json", st.http)
             st.verifier = TokenVerifier(keys, settings.jwt_issuer, audience(name))
             if outbox is not None:
-                from libs.celery_app import celery_app
-                from libs.outbox import OutboxRelay
+                from libs.outbox import OutboxRelay, RelayTiming, celery_publish
 
-                def publish(task: str, event: dict[str, Any], task_id: str) -> None:
-                    celery_app.send_task(
-                        task,
-                        args=[event],
-                        task_id=task_id,
-                        retry_policy={"max_retries": 1, "interval_start": 0.2},
-                    )
-
-                st.relay = OutboxRelay(st.engine, outbox, publish)
+                timing = RelayTiming(ack_timeout=settings.outbox_ack_seconds)
+                st.relay = OutboxRelay(
+                    st.engine, outbox, celery_publish, linger=settings.outbox_linger_seconds, timing=timing
+                )
                 st.relay.start()
                 stack.callback(st.relay.stop)
             for hook in on_startup or []:  # a hook may return an async cleanup callable

@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,15 @@ def free_block(size: int) -> int:
     raise RuntimeError("no block of free ports")
 
 
-def platform_on_free_ports(var_dir: Path, *, extra_env: dict[str, str] | None = None) -> Any:
+def platform_on_free_ports(
+    var_dir: Path, *, extra_env: dict[str, str] | None = None, root: Path | None = None
+) -> Any:
     """The processes `make run` starts (deploy.platform.Platform, not started yet) on free ports, with
-    their logs in var_dir/logs: for end-to-end tests and benchmarks."""
-    from deploy.platform import Platform
+    their logs in var_dir/logs: for end-to-end tests and benchmarks (`root`: another checkout's code)."""
+    from deploy.platform import ROOT, Platform
 
     return Platform(
+        root=root or ROOT,
         var_dir=var_dir,
         base_port=free_block(4),
         redis_port=free_port(),
@@ -59,6 +63,30 @@ def platform_on_free_ports(var_dir: Path, *, extra_env: dict[str, str] | None = 
         extra_env=extra_env,
         log_dir=var_dir / "logs",
     )
+
+
+def teacher_tokens(key_dir: Path, count: int, prefix: str = "bench-teacher") -> list[dict[str, str]]:
+    """Access tokens for `count` teachers `<prefix>-<n>`, signed with a platform's gateway key (its
+    var_dir/gateway-keys) as a login would: many teachers without a login each."""
+    from gateway.keys import load_or_create_keys
+    from gateway.service import TokenIssuer
+    from libs.auth import audience
+    from libs.settings import CommonSettings
+
+    issuer = TokenIssuer(
+        load_or_create_keys(key_dir, create=False), CommonSettings().jwt_issuer, timedelta(hours=2)
+    )
+    return [
+        {
+            "authorization": "Bearer "
+            + issuer.sign(
+                f"{prefix}-{n}",
+                [audience(s) for s in ("gateway", "courses", "progress", "certificates")],
+                {"name": f"Teacher {n}", "roles": ["teacher"], "org": ["KZ", "KZ-ALM"], "lang": "ru"},
+            )
+        }
+        for n in range(count)
+    ]
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

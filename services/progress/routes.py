@@ -16,6 +16,7 @@ from libs.api import api, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
+from libs.group_commit import in_group_transaction
 from libs.idempotency import idempotent
 from libs.service_client import UnexpectedBody
 from services.courses.schemas import CourseDetail
@@ -142,7 +143,7 @@ async def create_submission(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, SubmissionCreate)
     try:
-        submission, _ = await in_transaction(request, service.submit, user, body)
+        submission, _ = await in_group_transaction(request, service.submit, user, body)
     except service.MissingAnswerKey as missing:  # the first submission of a version: fetch its key once
         await run_in_threadpool(
             service.ensure_answer_key,

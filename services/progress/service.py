@@ -21,14 +21,13 @@ from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient
 from services.courses.schemas import AnswerKeyDocument, CourseSummary
 from services.progress import repository, statements
-from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, new_id, outbox
+from services.progress.models import Completion, Enrolment, Submission, new_id, outbox
 from services.progress.schemas import (
     CohortCreate,
     CohortResult,
     CourseCompleted,
     EnrolmentCreated,
     SubmissionCreate,
-    SubmissionGraded,
     SubmissionReceived,
 )
 from services.progress.xapi import VIEWED
@@ -142,16 +141,16 @@ def requeue_stale(session: Session, before: datetime, limit: int = 500) -> int:
 def store_answer_key(session: Session, course_id: str, version: int, key: AnswerKeyDocument) -> None:
     """Cache a version's answer key as the courses service sent it (its JSON: grading reads it as such)."""
     if repository.answer_key(session, course_id, version) is None:
-        session.add(AnswerKeyCache(course_id=course_id, version=version, key=key.model_dump(mode="json")))
+        repository.insert_answer_key(session, course_id, version, key.model_dump(mode="json"))
 
 
-def _quiz_key(key: dict[str, Any], quiz_id: str) -> dict[str, Any] | None:
+def quiz_key(key: dict[str, Any], quiz_id: str) -> dict[str, Any] | None:
     return next((q for q in key["quizzes"] if q["quiz_id"] == quiz_id), None)
 
 
 def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[Submission, bool]:
     """Store a quiz submission and its `submission.received` event; grading happens in a worker."""
-    enrolment = repository.enrolment_for(session, user.id, body.course_id)
+    enrolment = repository.enrolment_ref(session, user.id, body.course_id)
     if enrolment is None:
         raise Forbidden("You are not enrolled in this course.")
     if body.id:
@@ -168,7 +167,7 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
     cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
     if cached is None:
         raise MissingAnswerKey(enrolment.course_id, enrolment.version)
-    quiz = _quiz_key(cached.key, body.quiz_id)
+    quiz = quiz_key(cached.key, body.quiz_id)
     if quiz is None:
         raise Unprocessable(
             f"Quiz {body.quiz_id!r} is not part of version {enrolment.version} of this course."
@@ -184,8 +183,7 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
         quiz_id=body.quiz_id,
         answers=body.answers,
     )
-    session.add(submission)
-    session.flush()
+    repository.insert_submission(session, submission)
     emit(session, outbox, SubmissionReceived(submission_id=submission.id))
     return submission, True
 
@@ -225,56 +223,12 @@ def grade_quiz(quiz: dict[str, Any], answers: dict[str, Any]) -> tuple[float, bo
 
 
 def grade_submission(session: Session, submission_id: str) -> Submission | None:
-    """Grade once: the row lock (PostgreSQL; SQLite's write lock serialises anyway) makes a second
-    grader wait and then find it graded, so redelivery or a re-enqueue never counts twice."""
-    submission = repository.submission(session, submission_id, for_update=True)
-    if submission is None or submission.status == "graded":
-        return submission
-    enrolment = repository.enrolment(session, submission.enrolment_id)
-    assert enrolment is not None
-    cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
-    if cached is None:
-        raise MissingAnswerKey(enrolment.course_id, enrolment.version)
-    quiz = _quiz_key(cached.key, submission.quiz_id)
-    assert quiz is not None, "submit() validated the quiz against this key"
-    submission.score, submission.passed, submission.results = grade_quiz(quiz, submission.answers)
-    submission.status = "graded"
-    submission.graded_at = utcnow()
-    session.add(submission)
-    session.flush()
-    record_grading(session, enrolment, submission)
-    evaluate_completion(session, enrolment, cached.key)
-    return submission
+    """Grade one submission once: the batch grader (services/progress/grading.py) with a batch of
+    one; a submission graded before is returned as it is."""
+    from services.progress.grading import grade_submissions
 
-
-def record_grading(session: Session, enrolment: Enrolment, submission: Submission) -> None:
-    """The graded result as a statement (its id derives from the submission's, so it is stored once)
-    and a `submission.graded` event."""
-    assert submission.graded_at is not None and submission.score is not None
-    statement = statements.graded(enrolment, submission)
-    statements.store(
-        session,
-        enrolment.user_id,
-        [statement],
-        submission.graded_at,
-        enrolment.org_path,
-        [enrolment.course_id],
-    )
-    emit(
-        session,
-        outbox,
-        SubmissionGraded(
-            submission_id=submission.id,
-            user_id=enrolment.user_id,
-            course_id=enrolment.course_id,
-            version=enrolment.version,
-            quiz_id=submission.quiz_id,
-            score=submission.score,
-            passed=submission.passed,
-            org_path=enrolment.org_path,
-            graded_at=submission.graded_at,
-        ),
-    )
+    graded = grade_submissions(session, [submission_id])
+    return graded[0] if graded else repository.submission(session, submission_id)
 
 
 def record_statements(session: Session, user: Principal, batch: list[StatementIn]) -> statements.Stored:

@@ -145,6 +145,24 @@ def store(
     return out
 
 
+def store_graded(session: Session, results: list[tuple[Enrolment, Submission]], now: datetime) -> None:
+    """A batch's graded results as statements, in one INSERT: built here, so their ids (derived from
+    the submissions') and actors (their teachers) need none of `store`'s checks; one stored before
+    is skipped. An enrolment's first record is an `enrolment.started` event, as in `store`."""
+    rows = [
+        _row(s, str(s.id), e.user_id, now, e.course_id) for s, e in ((graded(e, s), e) for e, s in results)
+    ]
+    known = repository.statements_by_id(session, [r["id"] for r in rows])
+    new = [r for r in rows if r["id"] not in known]
+    if not new:
+        return
+    pairs = {(r["user_id"], r["course_id"]) for r in new}
+    earliest = repository.first_stored_of(session, pairs)
+    repository.insert_statements(session, new)
+    starts = sorted(p for p in pairs if p not in earliest or now < earliest[p])
+    emit_many(session, outbox, [EnrolmentStarted(user_id=u, course_id=c, stored=now) for u, c in starts])
+
+
 def _earliest_for(session: Session, user_id: str, rows: list[dict[str, Any]], now: datetime) -> list[str]:
     """Courses for which these new rows are the teacher's earliest record (none stored yet, or all
     stored later): each is an `enrolment.started` event, so the analytics never has to look at

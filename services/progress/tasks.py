@@ -14,13 +14,13 @@ from sqlmodel import Session
 
 from gateway.schemas import AccountMessage
 from libs.celery_app import celery_app
-from libs.consumers import OutsideTransaction, consumer, periodic
+from libs.consumers import OutsideTransaction, batch_consumer, consumer, periodic
 from libs.db import after_commit, cached_engine, session_scope
 from libs.events import DB_CONTENTION, Event
 from libs.outbox import utcnow
 from libs.service_client import ServiceClient, service_client
 from services.certificates.schemas import CertificateIssued, CertificateStatusChanged
-from services.progress import delivery, reminders, repository, service
+from services.progress import delivery, grading, reminders, repository, service
 from services.progress.models import processed_events
 from services.progress.schemas import SubmissionReceived
 from services.progress.settings import ProgressSettings, get_settings
@@ -47,15 +47,16 @@ def engine() -> Engine:
 # -- event consumers ---------------------------------------------------------------------------------
 
 
-@consumer(
+@batch_consumer(
     "progress.grade_submission", SubmissionReceived, database_url=database_url, processed=processed_events
 )
-def grade_submission(session: Session, event: Event[SubmissionReceived]) -> None:
-    """One transaction in the common case; a key not cached yet is fetched outside the transaction
-    and the grading runs once more (a second miss is retried with back-off)."""
-    submission_id = event.payload.submission_id
+def grade_submission(session: Session, events: list[Event[SubmissionReceived]]) -> None:
+    """Every pending submission of the message in one transaction (services/progress/grading.py); a
+    key not cached yet is fetched outside the transaction and the batch graded once more (a second
+    miss is retried with back-off)."""
+    ids = [event.payload.submission_id for event in events]
     try:
-        graded = service.grade_submission(session, submission_id)
+        graded = grading.grade_submissions(session, ids)
     except service.MissingAnswerKey as missing:
         course_id, version = missing.course_id, missing.version
 
@@ -63,14 +64,8 @@ def grade_submission(session: Session, event: Event[SubmissionReceived]) -> None
             service.ensure_answer_key(engine(), worker_courses(), course_id, version)
 
         raise OutsideTransaction(fetch_key, str(missing)) from missing
-    if graded is None:
-        log.warning("submission not found", extra={"submission": submission_id})
-        return
-    score, passed = graded.score, graded.passed
-    after_commit(
-        session,
-        lambda: log.info("graded", extra={"submission": submission_id, "score": score, "passed": passed}),
-    )
+    done = {"submissions": [s.id for s in graded], "passed": sum(1 for s in graded if s.passed)}
+    after_commit(session, lambda: log.info("graded", extra=done))
 
 
 @consumer(

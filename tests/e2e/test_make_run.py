@@ -1,5 +1,6 @@
-"""`make run` itself: it brings every process up, prints the URL and the demo logins, stops every
-process it started on Ctrl-C, and a second run keeps the data without duplicating the seed."""
+"""`make run` itself: it brings every process up, prints the URL and the demo logins, restarts a
+process that dies (with a line saying so), stops every process it started on Ctrl-C, and a second
+run keeps the data without duplicating the seed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -22,7 +24,10 @@ from tests.servers import free_block, free_port
 pytestmark = pytest.mark.e2e
 
 
-def start(var_dir: Path, port: int, redis_port: int) -> tuple[subprocess.Popen[str], str]:
+def start(
+    var_dir: Path, port: int, redis_port: int, more: list[str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """Start `make run`; the banner, then every later line goes to `more` (read by a thread)."""
     env = {
         **os.environ,
         "USTAZ_VAR_DIR": str(var_dir),
@@ -47,9 +52,19 @@ def start(var_dir: Path, port: int, redis_port: int) -> tuple[subprocess.Popen[s
             break
         seen.append(line)
         if line.startswith("Data and logs:"):
+            if more is not None:
+                lines = iter(proc.stdout.readline, "")
+                threading.Thread(target=more.extend, args=(lines,), daemon=True).start()
             return proc, "".join(seen)
     proc.kill()
     raise AssertionError("make run did not finish starting:\n" + "".join(seen))
+
+
+def ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def interrupt(proc: subprocess.Popen[str]) -> list[int]:
@@ -61,8 +76,9 @@ def interrupt(proc: subprocess.Popen[str]) -> list[int]:
 
 def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
     port, redis_port = free_block(4), free_port()
-    probe_ports = (port + 1101, port + 1102)
-    proc, banner = start(tmp_path, port, redis_port)
+    probe_ports = (port + 1101,)  # the worker (beat is one of its threads)
+    later: list[str] = []
+    proc, banner = start(tmp_path, port, redis_port, later)
     try:
         assert f"Ustaz is running at http://127.0.0.1:{port}" in banner
         for user in DEMO_USERS:
@@ -76,6 +92,25 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             f"http://127.0.0.1:{port}/api/v1/courses", headers={"authorization": f"Bearer {token}"}
         ).json()["items"]
         served_openapi = httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()
+
+        # A process that dies is restarted, and `make run` says so; the others keep running.
+        worker = next(c for c in psutil.Process(proc.pid).children() if "worker" in " ".join(c.cmdline()))
+        progress_pid = next(
+            c.pid for c in psutil.Process(proc.pid).children() if "progress" in " ".join(c.cmdline())
+        )
+        os.killpg(worker.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not any("worker restarted" in line for line in later):
+            assert time.monotonic() < deadline, "the worker was not restarted:\n" + "".join(later)
+            time.sleep(0.1)
+        assert any(
+            line.startswith("worker exited with code -9") and "restarting it in 1 s" in line for line in later
+        )
+        while not ready(f"http://127.0.0.1:{probe_ports[0]}"):
+            assert time.monotonic() < deadline, "the restarted worker never became ready"
+            time.sleep(0.1)
+        assert psutil.pid_exists(progress_pid)
+        assert httpx.get(f"http://127.0.0.1:{port + 2}/readyz").status_code == 200
     finally:
         survivors = interrupt(proc)
     assert survivors == [], "processes left running after Ctrl-C"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,56 @@ async def test_rate_limit_answers_429_with_retry_after(
     redis.Redis.from_url(redis_url).flushdb()
 
 
+async def test_gateway_replicas_share_their_counts_through_redis(
+    sqlite_databases: Databases, key_dir: Path, courses_url: str, redis_url: str
+) -> None:
+    """Each process counts without a round trip per request and adds its counts to Redis every
+    SHARE_SECONDS: a second replica refuses once the first one's requests have reached Redis."""
+    import asyncio
+    import time
+
+    import redis
+
+    from deploy.seed import seed_gateway
+    from gateway.app import build_app
+    from gateway.ratelimit import WINDOW
+
+    ip = "10.9.8.7"  # a client of its own: no other test's counts in its key
+    client = redis.Redis.from_url(redis_url)
+    key = f"rl:ip:{ip}:{int(time.time()) // WINDOW}"
+    client.delete(key)
+
+    @contextlib.asynccontextmanager
+    async def replica() -> AsyncIterator[httpx.AsyncClient]:
+        settings = service_settings(
+            "gateway",
+            sqlite_databases.fresh("gateway", seed_gateway),
+            signing_key_dir=key_dir,
+            courses_url=courses_url,
+            rate_limit_per_ip=3,
+        )
+        app = build_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=(ip, 4321))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                yield http
+
+    async def total_reaches(n: int) -> None:
+        deadline = time.monotonic() + 5
+        while int(client.get(key) or 0) < n:
+            assert time.monotonic() < deadline, f"{n} requests never reached Redis"
+            await asyncio.sleep(0.02)
+
+    async with replica() as first, replica() as second:
+        assert [(await first.get("/api/v1/courses")).status_code for _ in range(2)] == [200, 200]
+        await total_reaches(2)
+        assert (await second.get("/api/v1/courses")).status_code == 200  # 3 of 3, 1 of them its own
+        await total_reaches(3)  # its share, which reads the total back
+        limited = await second.get("/api/v1/courses")  # counting alone it would be at 2 of 3
+    assert_problem(limited, 429)
+    client.delete(key)
+
+
 async def test_openapi_merges_every_service(proxied: httpx.AsyncClient) -> None:
     spec = (await proxied.get("/openapi.json")).json()
     assert "/auth/login" in spec["paths"] and "/api/v1/courses" in spec["paths"]
@@ -125,3 +177,101 @@ async def test_the_served_document_is_the_one_built_from_the_route_tables(proxie
         "required": True,
         "schema": {"type": "integer", "minimum": 0},
     }
+
+
+class DroppingUpstream:
+    """An HTTP/1.1 upstream that closes the connection without answering the next `drop` requests
+    (as uvicorn does to a keep-alive connection that idled past --timeout-keep-alive the moment a
+    request arrives on it), then answers 200 with how many requests it has read."""
+
+    def __init__(self) -> None:
+        self.drop = 0
+        self.seen: list[str] = []
+
+    async def handle(self, reader: Any, writer: Any) -> None:
+        import asyncio
+
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+                length = next(
+                    (
+                        int(line.split(":", 1)[1])
+                        for line in head.split("\r\n")
+                        if line.lower().startswith("content-length:")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                self.seen.append(head.split(" ", 2)[0])
+                if self.drop:
+                    self.drop -= 1
+                    writer.close()
+                    return
+                body = f'{{"seen": {len(self.seen)}}}'.encode()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    + f"content-length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+        writer.close()
+
+
+@pytest_asyncio.fixture
+async def dropping(
+    sqlite_databases: Databases, key_dir: Path, courses_url: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, DroppingUpstream]]:
+    import asyncio
+
+    from deploy.seed import seed_gateway
+    from gateway.app import build_app
+
+    upstream = DroppingUpstream()
+    server = await asyncio.start_server(upstream.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = service_settings(
+        "gateway",
+        sqlite_databases.fresh("gateway", seed_gateway),
+        signing_key_dir=key_dir,
+        courses_url=courses_url,
+        progress_url=f"http://127.0.0.1:{port}",
+    )
+    async with server, serve(build_app(settings)) as client:
+        yield client, upstream
+
+
+async def test_a_repeatable_request_is_sent_again_once_when_the_connection_closes(
+    dropping: tuple[httpx.AsyncClient, DroppingUpstream],
+) -> None:
+    client, upstream = dropping
+    upstream.drop = 1
+    answer = await client.get("/api/v1/progress/enrolments")
+    assert answer.status_code == 200 and upstream.seen == ["GET", "GET"]
+    upstream.drop = 1
+    keyed = await client.post(
+        "/api/v1/progress/submissions", json={"quiz_id": "q1"}, headers={"Idempotency-Key": "k-1"}
+    )
+    assert keyed.status_code == 200 and upstream.seen[2:] == ["POST", "POST"]
+
+
+async def test_a_post_without_idempotency_key_is_not_repeated_and_the_502_names_its_cause(
+    dropping: tuple[httpx.AsyncClient, DroppingUpstream], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, upstream = dropping
+    upstream.drop = 1
+    with caplog.at_level(logging.WARNING, logger="ustaz.gateway.proxy"):
+        answer = await client.post("/api/v1/progress/submissions", json={"quiz_id": "q1"})
+    assert_problem(answer, 502)
+    assert upstream.seen == ["POST"]  # the service may have acted on it: never sent twice
+    (line,) = [r for r in caplog.records if r.name == "ustaz.gateway.proxy"]
+    assert line.__dict__["service"] == "progress" and "ServerDisconnected" in line.__dict__["cause"]
+    upstream.drop = 2  # a repeatable request is sent twice at most
+    assert_problem(await client.get("/api/v1/progress/enrolments"), 502)
+    assert upstream.seen == ["POST", "GET", "GET"]
+    upstream.drop = 2
+    keyed = await client.post(
+        "/api/v1/progress/submissions", json={"quiz_id": "q1"}, headers={"Idempotency-Key": "k-2"}
+    )
+    assert_problem(keyed, 502)
+    assert upstream.seen == ["POST", "GET", "GET", "POST", "POST"]

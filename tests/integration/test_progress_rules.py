@@ -122,3 +122,17 @@ def test_not_enrolled_is_403(engine: Any) -> None:
     stranger = Principal(id="t2", roles=("teacher",))
     with pytest.raises(Forbidden), session_scope(engine) as session:
         service.submit(session, stranger, SubmissionCreate(course_id="c1", quiz_id="q1", answers=RIGHT))
+
+
+def test_an_answer_key_stored_meanwhile_by_another_request_is_kept_without_an_error(engine: Any) -> None:
+    """The first submissions of a version all find no key and fetch it at once (exam day on
+    PostgreSQL: 500s, unique violation on the answer keys); the copy stored first stays."""
+    from services.progress import repository
+    from services.progress.models import AnswerKeyCache
+
+    with session_scope(engine) as session:  # the check found no key; another request stored it since
+        repository.insert_answer_key(session, "c1", 1, {"course_id": "c1", "quizzes": []})
+    with session_scope(engine, readonly=True) as session:
+        kept = session.execute(select(AnswerKeyCache)).scalars().all()
+    assert len(kept) == 1 and kept[0].key["quizzes"]  # the first copy, not the empty one
+    assert submit(engine, RIGHT)[1]  # and submitting goes on

@@ -100,6 +100,21 @@ def seed_certificates(url: str) -> None:
     engine.dispose()
 
 
+def pending(url: str) -> set[tuple[str, str]]:
+    """(topic, consumer) of every delivery still pending in a service's outbox."""
+    from libs.outbox import deliveries_table
+    from services.progress.models import outbox
+
+    deliveries = deliveries_table(outbox)
+    engine = create_db_engine(url)
+    with session_scope(engine, readonly=True) as session:
+        rows = session.execute(
+            select(outbox.c.topic, deliveries.c.consumer).join(outbox, outbox.c.id == deliveries.c.event_id)
+        ).all()
+    engine.dispose()
+    return {(r.topic, r.consumer) for r in rows}
+
+
 def revoke_the_certificate(url: str) -> None:
     """The institute's admin revokes the certificate just issued (certificate.status_changed)."""
     from libs.auth import Principal
@@ -172,6 +187,9 @@ def drive_the_registry(platform: Platform, gateway_db: str) -> None:
     platform.run("gateway.registry.sweep_imports")
     for event in events["account.message"]:
         platform.run("progress.deliver_account_message", event)
+    # progress confirms the account messages to the gateway, their producer, by message (libs/outbox.py)
+    messages = [e["id"] for e in events["account.message"]]
+    platform.run("gateway.confirm_deliveries", "progress.deliver_account_message", messages)
 
 
 def drive_everything(platform: Platform) -> None:
@@ -183,12 +201,29 @@ def drive_everything(platform: Platform) -> None:
     by_topic(platform, progress, "submission.received", "progress.grade_submission")
     by_topic(platform, progress, "enrolment.created", "progress.funnel_rollup")
     by_topic(platform, progress, "submission.graded", "progress.attainment_rollup")
+    by_topic(platform, progress, "enrolment.started", "progress.funnel_rollup")
     by_topic(platform, progress, "course.completed", "progress.funnel_rollup")
     by_topic(platform, progress, "course.completed", "certificates.issue_certificate")
     by_topic(platform, certificates, "certificate.issued", "progress.deliver_certificate_ready")
     by_topic(platform, certificates, "certificate.issued", "progress.certificate_rollup")
     revoke_the_certificate(certificates)
     by_topic(platform, certificates, "certificate.status_changed", "progress.deliver_certificate_notice")
+    # The consumers in the producing service confirmed in their transactions; the others confirm by
+    # message to the producer (libs/outbox.py): after those, nothing is pending anywhere.
+    assert pending(progress) == {("course.completed", "certificates.issue_certificate")}
+    assert pending(certificates) == {
+        ("certificate.issued", "progress.certificate_rollup"),
+        ("certificate.issued", "progress.deliver_certificate_ready"),
+        ("certificate.status_changed", "progress.deliver_certificate_notice"),
+    }
+    completed = [e["id"] for e in platform.events(progress, "course.completed")]
+    platform.run("progress.confirm_deliveries", "certificates.issue_certificate", completed)
+    issued = [e["id"] for e in platform.events(certificates, "certificate.issued")]
+    for consumer in ("progress.deliver_certificate_ready", "progress.certificate_rollup"):
+        platform.run("certificates.confirm_deliveries", consumer, issued)
+    changed = [e["id"] for e in platform.events(certificates, "certificate.status_changed")]
+    platform.run("certificates.confirm_deliveries", "progress.deliver_certificate_notice", changed)
+    assert pending(progress) == pending(certificates) == set()
     drive_the_registry(platform, platform.gateway_db)
     for name in PERIODIC:
         platform.run(name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +89,19 @@ def _totals_of(stored: TeacherFacts) -> TeacherTotals:
 def refresh_enrolment(session: Session, enrolment_id: str) -> bool:
     """Bring the funnel, duration and totals cells up to date for one enrolment and its teacher;
     True if anything changed."""
+    return refresh_enrolments(session, [enrolment_id]) > 0
+
+
+def refresh_enrolments(session: Session, enrolment_ids: Iterable[str]) -> int:
+    """`refresh_enrolment` for each of these enrolments (each once), their cells' changes summed
+    and written with one upsert per cell table; how many enrolments changed anything."""
+    deltas = Deltas()
+    changed = sum(_refresh_one(session, e, deltas) for e in sorted(set(enrolment_ids)))
+    apply(session, deltas)
+    return changed
+
+
+def _refresh_one(session: Session, enrolment_id: str, deltas: Deltas) -> bool:
     found = progress_repository.enrolment(session, enrolment_id)
     if found is None:
         return False
@@ -103,7 +116,6 @@ def refresh_enrolment(session: Session, enrolment_id: str) -> bool:
     )
     stored = repository.counted_facts(session, enrolment_id)
     have = _facts_of(stored) if stored else None
-    deltas = Deltas()
     if have != want:
         if have is not None:
             deltas.add("funnel", funnel_cells(have), -1)
@@ -116,7 +128,6 @@ def refresh_enrolment(session: Session, enrolment_id: str) -> bool:
         session.add(row)
         session.flush()
     changed = _refresh_teacher_totals(session, enrolment.user_id, enrolments, deltas)
-    apply(session, deltas)
     return have != want or changed
 
 
@@ -143,15 +154,23 @@ def _refresh_teacher_totals(
     return True
 
 
-def refresh_enrolment_of(session: Session, user_id: str, course_id: str | None) -> bool:
-    if not course_id:
-        return False
-    enrolment = progress_repository.enrolment_for(session, user_id, course_id)
-    return refresh_enrolment(session, enrolment.id) if enrolment else False
+def record_certificates(session: Session, issued: Sequence[tuple[CertificateIssued, datetime]]) -> int:
+    """Keep the raw facts of `certificate.issued` events, then refresh their enrolments' cells
+    together (`refresh_enrolments`)."""
+    for payload, issued_at in issued:
+        _keep_certificate_fact(session, payload, issued_at)
+    return refresh_enrolments(
+        session, enrolment_ids_of(session, [(p.user_id, p.course_id) for p, _ in issued])
+    )
 
 
-def record_certificate(session: Session, payload: CertificateIssued, issued_at: datetime) -> bool:
-    """Keep the raw fact of a `certificate.issued` event, then refresh its enrolment's cells."""
+def enrolment_ids_of(session: Session, pairs: Iterable[tuple[str, str | None]]) -> list[str]:
+    """The enrolments of these (teacher, course) pairs that exist."""
+    found = (progress_repository.enrolment_for(session, u, c) for u, c in set(pairs) if c)
+    return [e.id for e in found if e is not None]
+
+
+def _keep_certificate_fact(session: Session, payload: CertificateIssued, issued_at: datetime) -> None:
     if repository.certificate_fact(session, payload.certificate_id) is None:
         session.add(
             CertificateFact(
@@ -162,36 +181,57 @@ def record_certificate(session: Session, payload: CertificateIssued, issued_at: 
             )
         )
         session.flush()
-    return refresh_enrolment_of(session, payload.user_id, payload.course_id)
 
 
 def refresh_teacher(session: Session, user_id: str) -> bool:
     """Bring the attainment cells up to date for one teacher (after a graded submission)."""
-    repository.lock_teacher(session, user_id)  # take turns with other refreshes of this teacher
-    org_path = repository.teacher_path(session, user_id)
-    want = teacher_ratings(competency.evidence(session, user_id)) if org_path else {}
-    stored = {(r.kind, r.code): r for r in repository.counted_ratings(session, user_id)}
-    have_path = next(iter(stored.values())).org_path if stored else None
-    have = {k: r.rating for k, r in stored.items()}
-    if have == want and (not want or have_path == org_path):
-        return False
+    return refresh_teachers(session, [user_id]) > 0
+
+
+def refresh_teachers(session: Session, user_ids: Sequence[str]) -> int:
+    """Bring the attainment cells up to date for several teachers at once (a batch of graded
+    submissions): their enrolments locked, their evidence and what was counted read with one query
+    each, one upsert per cell table. Returns how many teachers' counts changed."""
+    users = sorted(set(user_ids))
+    repository.lock_teachers(session, users)  # take turns with other refreshes of these teachers
+    graded = repository.graded_with_paths(session, users)
+    counted = repository.counted_ratings_of(session, users)
+    keys: dict[tuple[str, int], Any] = {}
+
+    def key_of(course_id: str, version: int) -> Any:
+        if (course_id, version) not in keys:
+            cached = progress_repository.answer_key(session, course_id, version)
+            keys[(course_id, version)] = cached.key if cached else None
+        return keys[(course_id, version)]
+
     deltas = Deltas()
-    if have_path:
-        deltas.add("attainment", attainment_cells(have_path, have), -1)
-    if org_path:
-        deltas.add("attainment", attainment_cells(org_path, want), +1)
-    apply(session, deltas)
-    for key, row in stored.items():
-        if key not in want:
-            session.delete(row)
-    for (kind, code), rating in want.items():
-        row = stored.get((kind, code)) or TeacherRating(
-            user_id=user_id, kind=kind, code=code, org_path="", rating=""
-        )
-        row.org_path, row.rating = org_path or "", rating
-        session.add(row)
-    session.flush()
-    return True
+    changed = 0
+    for user_id in users:
+        rows, org_path = graded.get(user_id, ([], None))
+        want = teacher_ratings(competency.evidence_from(rows, key_of)) if org_path else {}
+        stored = {(r.kind, r.code): r for r in counted.get(user_id, [])}
+        have_path = next(iter(stored.values())).org_path if stored else None
+        have = {k: r.rating for k, r in stored.items()}
+        if have == want and (not want or have_path == org_path):
+            continue
+        changed += 1
+        if have_path:
+            deltas.add("attainment", attainment_cells(have_path, have), -1)
+        if org_path:
+            deltas.add("attainment", attainment_cells(org_path, want), +1)
+        for key, row in stored.items():
+            if key not in want:
+                session.delete(row)
+        for (kind, code), rating in want.items():
+            row = stored.get((kind, code)) or TeacherRating(
+                user_id=user_id, kind=kind, code=code, org_path="", rating=""
+            )
+            row.org_path, row.rating = org_path or "", rating
+            session.add(row)
+    if changed:
+        apply(session, deltas)
+        session.flush()
+    return changed
 
 
 def mark_fresh(session: Session, tables: str, at: datetime) -> None:
@@ -199,11 +239,13 @@ def mark_fresh(session: Session, tables: str, at: datetime) -> None:
     repository.advance_watermark(session, tables, at)
 
 
-def funnel_event(session: Session, payload: EnrolmentCreated | EnrolmentStarted | CourseCompleted) -> bool:
-    """Refresh the funnel cells of the enrolment an event is about."""
-    if isinstance(payload, EnrolmentCreated | CourseCompleted):
-        return refresh_enrolment(session, payload.enrolment_id)
-    return refresh_enrolment_of(session, payload.user_id, payload.course_id)
+def funnel_events(
+    session: Session, payloads: Sequence[EnrolmentCreated | EnrolmentStarted | CourseCompleted]
+) -> int:
+    """Refresh the funnel cells of the enrolments these events are about, each once, together."""
+    ids = [p.enrolment_id for p in payloads if isinstance(p, EnrolmentCreated | CourseCompleted)]
+    pairs = [(p.user_id, p.course_id) for p in payloads if isinstance(p, EnrolmentStarted)]
+    return refresh_enrolments(session, [*ids, *enrolment_ids_of(session, pairs)])
 
 
 # -- recompute from the raw tables ------------------------------------------------------------------

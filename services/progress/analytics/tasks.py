@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from gateway.schemas import OrgUnitTree
 from libs.celery_app import celery_app
-from libs.consumers import consumer, periodic
+from libs.consumers import batch_consumer, periodic
 from libs.db import session_scope
 from libs.events import DB_CONTENTION, TRANSIENT_IO, Event
 from libs.service_client import service_client
@@ -24,7 +24,7 @@ from services.progress.tasks import database_url, engine
 log = logging.getLogger("ustaz.progress.analytics")
 
 
-@consumer(
+@batch_consumer(
     "progress.funnel_rollup",
     EnrolmentCreated,
     EnrolmentStarted,
@@ -33,29 +33,32 @@ log = logging.getLogger("ustaz.progress.analytics")
     processed=processed_events,
 )
 def funnel_rollup(
-    session: Session, event: Event[EnrolmentCreated | EnrolmentStarted | CourseCompleted]
+    session: Session, events: list[Event[EnrolmentCreated | EnrolmentStarted | CourseCompleted]]
 ) -> None:
-    """On enrolment.created, enrolment.started, course.completed: refresh that enrolment's funnel cells."""
-    rollups.funnel_event(session, event.payload)
-    rollups.mark_fresh(session, "funnel", event.occurred_at)
+    """On enrolment.created, enrolment.started, course.completed: refresh the funnel cells of each
+    enrolment the batch is about, once per enrolment however many of its events the batch holds,
+    the cells' changes written together (rollups.funnel_events)."""
+    rollups.funnel_events(session, [event.payload for event in events])
+    rollups.mark_fresh(session, "funnel", max(event.occurred_at for event in events))
 
 
-@consumer(
+@batch_consumer(
     "progress.certificate_rollup", CertificateIssued, database_url=database_url, processed=processed_events
 )
-def certificate_rollup(session: Session, event: Event[CertificateIssued]) -> None:
-    """On certificate.issued: keep the fact, refresh the enrolment's `certified` stage."""
-    rollups.record_certificate(session, event.payload, event.occurred_at)
-    rollups.mark_fresh(session, "funnel", event.occurred_at)
+def certificate_rollup(session: Session, events: list[Event[CertificateIssued]]) -> None:
+    """On certificate.issued: keep the facts, refresh the enrolments' `certified` stage together."""
+    rollups.record_certificates(session, [(event.payload, event.occurred_at) for event in events])
+    rollups.mark_fresh(session, "funnel", max(event.occurred_at for event in events))
 
 
-@consumer(
+@batch_consumer(
     "progress.attainment_rollup", SubmissionGraded, database_url=database_url, processed=processed_events
 )
-def attainment_rollup(session: Session, event: Event[SubmissionGraded]) -> None:
-    """On submission.graded: refresh the teacher's attainment cells."""
-    rollups.refresh_teacher(session, event.payload.user_id)
-    rollups.mark_fresh(session, "attainment", event.occurred_at)
+def attainment_rollup(session: Session, events: list[Event[SubmissionGraded]]) -> None:
+    """On submission.graded: refresh the attainment cells of the batch's teachers, each once, with one
+    query per table for all of them (rollups.refresh_teachers)."""
+    rollups.refresh_teachers(session, [event.payload.user_id for event in events])
+    rollups.mark_fresh(session, "attainment", max(event.occurred_at for event in events))
 
 
 @periodic("progress.recompute_rollups", DB_CONTENTION, time_limit=3 * 3600)

@@ -93,6 +93,49 @@ def lock_teacher(session: Session, user_id: str) -> list[Enrolment]:
     )
 
 
+def lock_teachers(session: Session, user_ids: Sequence[str]) -> None:
+    """Lock the enrolments of several teachers in id order (one query; the same order as `lock_teacher`)."""
+    session.exec(
+        select(Enrolment.id)
+        .where(col(Enrolment.user_id).in_(sorted(set(user_ids))))
+        .order_by(col(Enrolment.id))
+        .with_for_update()
+    ).all()
+
+
+def graded_with_paths(session: Session, user_ids: Sequence[str]) -> dict[str, tuple[list[Graded], str]]:
+    """Per teacher: their graded submissions, oldest graded first (the competency evidence), and the
+    org path of the enrolment of the latest one (`teacher_path`), in one query for all of them."""
+    rows = session.execute(
+        sa_select(
+            col(Submission.user_id),
+            col(Enrolment.course_id),
+            col(Enrolment.version),
+            col(Submission.quiz_id),
+            col(Submission.results),
+            col(Enrolment.org_path),
+        )
+        .join(Enrolment, col(Submission.enrolment_id) == Enrolment.id)
+        .where(col(Submission.user_id).in_(sorted(set(user_ids))), col(Submission.status) == "graded")
+        .order_by(col(Submission.user_id), col(Submission.graded_at), col(Submission.id))
+    )
+    out: dict[str, tuple[list[Graded], str]] = {}
+    for user_id, course_id, version, quiz_id, results, org_path in rows:
+        graded = out[user_id][0] if user_id in out else []
+        graded.append(Graded(course_id, version, quiz_id, results))
+        out[user_id] = (graded, org_path)
+    return out
+
+
+def counted_ratings_of(session: Session, user_ids: Sequence[str]) -> dict[str, list[TeacherRating]]:
+    out: dict[str, list[TeacherRating]] = {}
+    for row in session.exec(
+        select(TeacherRating).where(col(TeacherRating.user_id).in_(sorted(set(user_ids))))
+    ):
+        out.setdefault(row.user_id, []).append(row)
+    return out
+
+
 def certificate_fact(session: Session, certificate_id: str) -> CertificateFact | None:
     return session.get(CertificateFact, certificate_id)
 
