@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,7 +13,7 @@ from starlette.routing import Route
 
 from libs.api import api, json_response, parse_query, read_json
 from libs.auth import current_user
-from libs.db import in_transaction, read_only
+from libs.db import get_or_create, in_transaction, read_only
 from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
 from libs.idempotency import idempotent
 from libs.service_client import UnexpectedBody
@@ -59,7 +58,7 @@ async def create_enrolment(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, EnrolmentCreate)
     course = await published_course(request, body.course_id)
-    enrolment, created = await in_transaction(
+    enrolment, created = await get_or_create(
         request, service.enrol, user, course, require_lessons=state(request).settings.require_lesson_views
     )
     return json_response(EnrolmentPublic.model_validate(enrolment), status_code=201 if created else 200)
@@ -77,7 +76,7 @@ async def create_cohort(request: Request) -> Response:
     admin = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, CohortCreate)
     course = await published_course(request, body.course_id)
-    result = await in_transaction(request, service.enrol_cohort, admin, course, body)
+    result = await get_or_create(request, service.enrol_cohort, admin, course, body)
     return json_response(result, status_code=201)
 
 
@@ -142,7 +141,7 @@ async def create_submission(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, SubmissionCreate)
     try:
-        submission, _ = await in_transaction(request, service.submit, user, body)
+        submission, _ = await get_or_create(request, service.submit, user, body)
     except service.MissingAnswerKey as missing:  # the first submission of a version: fetch its key once
         await run_in_threadpool(
             service.ensure_answer_key,
@@ -151,7 +150,7 @@ async def create_submission(request: Request) -> Response:
             missing.course_id,
             missing.version,
         )
-        submission, _ = await in_transaction(request, service.submit, user, body)
+        submission, _ = await get_or_create(request, service.submit, user, body)
     location = f"{PREFIX}/submissions/{submission.id}"
     return json_response(
         SubmissionPublic.model_validate(submission), status_code=202, headers={"Location": location}
@@ -192,10 +191,8 @@ async def post_statements(request: Request) -> Response:
         raise Unprocessable(
             f"{exc.error_count()} field(s) failed validation", errors=validation_errors(exc)
         ) from exc
-    try:
-        stored = await in_transaction(request, service.record_statements, user, parsed)
-    except IntegrityError:  # the same ids arrived concurrently: the second pass sees them stored
-        stored = await in_transaction(request, service.record_statements, user, parsed)
+    # The same ids arriving concurrently: the second pass sees them stored.
+    stored = await get_or_create(request, service.record_statements, user, parsed)
     return json_response(StatementsStored(ids=stored.ids, flagged=stored.flagged), headers=XAPI_HEADERS)
 
 

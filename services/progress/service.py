@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from libs.auth import Principal
@@ -376,5 +377,8 @@ def ensure_answer_key(engine: Engine, courses: ServiceClient, course_id: str, ve
         if repository.answer_key(session, course_id, version) is not None:
             return
     key = courses.get_model(f"/api/v1/courses/{course_id}/versions/{version}/answer-key", AnswerKeyDocument)
-    with session_scope(engine) as session:
-        store_answer_key(session, course_id, version, key)
+    try:
+        with session_scope(engine) as session:
+            store_answer_key(session, course_id, version, key)
+    except IntegrityError:  # a concurrent request stored it first: versions are immutable, so it is this one
+        pass
