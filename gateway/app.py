@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from gateway.keys import jwks, load_or_create_keys
-from gateway.proxy import client_session
+from gateway.proxy import client_sessions
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.routes import routes
 from gateway.service import TokenIssuer
@@ -29,8 +29,13 @@ def start_identity(app: Starlette) -> Callable[[], Awaitable[None]]:
     keyset = KeySet("", st.http, refresh_interval=float("inf"))
     keyset.load(jwks(st.keys))
     st.verifier = TokenVerifier(keyset, settings.jwt_issuer, audience("gateway"))
-    st.proxy_session = client_session(settings.proxy_timeout_seconds)
-    return st.proxy_session.close
+    st.proxy_sessions = client_sessions(settings)
+
+    async def close() -> None:
+        for session in st.proxy_sessions.values():
+            await session.close()
+
+    return close
 
 
 def build_app(settings: GatewaySettings | None = None) -> Starlette:

@@ -18,6 +18,12 @@ class GatewaySettings(CommonSettings):
     rate_limit_per_user: int = 600  # requests per minute
     rate_limit_per_ip: int = 1200
     proxy_timeout_seconds: float = 30.0
+    # Connections per upstream service (each has its own pool), and how long an idle one is kept:
+    # below the services' uvicorn --timeout-keep-alive (15 s in deploy/Procfile, k8s, compose).
+    upstream_pool_size: int = 100
+    upstream_keepalive_seconds: float = 10.0
+    # Requests one client (a signed-in user, else an IP address) may have in flight at once (429 above).
+    max_concurrent_per_client: int = 32
     # Largest body the gateway forwards (course packages); its own JSON endpoints take far less.
     max_body_bytes: int = 25 * 1024 * 1024
     cookie_secure: bool = False

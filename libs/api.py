@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from libs import jsontext
 from libs.errors import PROBLEM_JSON, BadRequest, PayloadTooLarge, Unprocessable, validation_errors
 from libs.idempotency import HEADER as IDEMPOTENCY_HEADER
 from libs.state import base_state
@@ -23,7 +23,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 async def read_json(request: Request, model: type[M] | Any, *, max_bytes: int | None = None) -> Any:
-    """Parse and validate a JSON body: 400 if it is not JSON, 413 if too big, 422 if it does not fit."""
+    """Parse and validate a JSON body: 400 if it is not JSON (or nests deeper than `jsontext.MAX_DEPTH`),
+    413 if too big, 422 if it does not fit."""
     ctype = request.headers.get("content-type", "")
     if ctype and "json" not in ctype:
         raise Unprocessable(f"expected a JSON body, got content-type {ctype!r}")
@@ -34,8 +35,8 @@ async def read_json(request: Request, model: type[M] | Any, *, max_bytes: int | 
         if len(body) > limit:
             raise PayloadTooLarge(f"the body exceeds {limit} bytes")
     try:
-        data = json.loads(body or b"null")
-    except ValueError as exc:
+        data = jsontext.loads(body or b"null")
+    except ValueError as exc:  # not JSON, or nested deeper than any real document (jsontext.MAX_DEPTH)
         raise BadRequest(f"the body is not valid JSON: {exc}") from exc
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
@@ -112,7 +113,7 @@ def inferred_errors(op: Operation, *, path_params: bool, idempotent: bool) -> Pr
     authentication middleware and `current_user`), path parameters, an `Idempotency-Key` (libs.idempotency)."""
     problems: Problems = {}
     if op.body is not None:
-        add_problem(problems, 400, "the body is not valid JSON")
+        add_problem(problems, 400, "the body is not valid JSON, or nests deeper than 32 levels")
         add_problem(problems, 413, "the body is too large")
         add_problem(problems, 422, "the body is not JSON by its Content-Type, or does not fit the schema")
     if op.public:

@@ -52,6 +52,20 @@ class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
 
 
+class RequestTimeout(ProblemError):
+    status, slug, title = 408, "request-timeout", "Request timeout"
+
+
+class BodyTimeout(RequestTimeout):
+    """The client sent its body too slowly (libs.web.BodyDeadline); the connection is closed after."""
+
+    slug = "body-timeout"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"Connection": "close"}
+
+
 class Conflict(ProblemError):
     status, slug, title = 409, "conflict", "Conflict"
 
@@ -68,6 +82,16 @@ class BadGateway(ProblemError):
     status, slug, title = 502, "bad-gateway", "Upstream service failed"
 
 
+class ServiceUnavailable(ProblemError):
+    """A dependency the request needs is down; `Retry-After` says when to try again."""
+
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class GatewayTimeout(ProblemError):
     status, slug, title = 504, "gateway-timeout", "Upstream service timed out"
 
@@ -78,11 +102,13 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     413: "Payload too large",
     422: "The request is not valid",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 

@@ -4,7 +4,6 @@ All of it works with JavaScript off; the offline statement queue (static/sw-queu
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ from gateway.web.app import (
     signed_in,
     xapi_actor,
 )
+from libs import jsontext
 from libs.errors import PROBLEM_JSON, problem
 
 RATINGS = ("not_yet", "developing", "proficient")
@@ -124,7 +124,7 @@ async def sync_statements(request: Request) -> Response:
     if "json" not in request.headers.get("content-type", "") or (origin and origin != own):
         return problem(403, "Forbidden", "Same-origin JSON only.", instance=request.url.path)
     try:
-        batch = json.loads(await request.body())
+        batch = jsontext.loads(await request.body())
     except ValueError:
         return problem(400, "Bad request", "The body is not JSON.", instance=request.url.path)
     if isinstance(batch, list):  # the queue leaves the actor out: the session says who it is

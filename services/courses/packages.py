@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from libs import jsontext
 from libs.auth import Principal
 from libs.errors import PayloadTooLarge, Unprocessable
 from services.courses import repository, service
@@ -120,9 +121,10 @@ def parse_package(session: Session, data: bytes, limits: Limits) -> tuple[Course
             report.fatal(MANIFEST, None, "the package has no manifest.json")
         return None, report
     try:
-        manifest = json.loads(manifest_text)
-    except json.JSONDecodeError as exc:
-        report.fatal(MANIFEST, exc.lineno, f"not valid JSON: {exc.msg}")
+        manifest = jsontext.loads(manifest_text)
+    except ValueError as exc:  # not JSON, or nested deeper than any real manifest (jsontext.TooDeep)
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        report.fatal(MANIFEST, line, f"not valid JSON: {getattr(exc, 'msg', exc)}")
         return None, report
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         report.fatal(MANIFEST, _line_of(manifest_text, '"format"'), f'"format" must be "{FORMAT}"')

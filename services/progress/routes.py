@@ -16,7 +16,8 @@ from libs.auth import current_user
 from libs.db import get_or_create, in_transaction, read_only
 from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
 from libs.idempotency import idempotent
-from libs.service_client import UnexpectedBody
+from libs.ids import identifier
+from libs.service_client import UnexpectedBody, service_path
 from services.courses.schemas import CourseDetail
 from services.progress import competency, overview, reminders, repository, service, statements
 from services.progress.analytics.routes import routes as analytics_routes
@@ -83,7 +84,7 @@ async def create_cohort(request: Request) -> Response:
 async def published_course(request: Request, course_id: str) -> CourseDetail:
     try:
         return await run_in_threadpool(
-            state(request).courses.get_model, f"/api/v1/courses/{course_id}", CourseDetail
+            state(request).courses.get_model, service_path("api", "v1", "courses", course_id), CourseDetail
         )
     except UnexpectedBody:
         raise
@@ -222,7 +223,9 @@ async def get_statements(request: Request) -> Response:
 )
 async def my_competencies(request: Request) -> Response:
     user = current_user(request)
-    code = request.query_params.get("framework", state(request).settings.default_framework)
+    code = identifier(
+        request.query_params.get("framework", state(request).settings.default_framework), "framework"
+    )
     framework, outlines = await run_in_threadpool(
         competency.fetch_inputs, state(request).courses, code, user.lang
     )

@@ -19,7 +19,7 @@ from libs.auth import Principal
 from libs.db import session_scope
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.outbox import emit, utcnow
-from libs.service_client import ServiceClient
+from libs.service_client import ServiceClient, service_path
 from services.courses.schemas import AnswerKeyDocument, CourseSummary
 from services.progress import repository, statements
 from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, new_id, outbox
@@ -376,7 +376,9 @@ def ensure_answer_key(engine: Engine, courses: ServiceClient, course_id: str, ve
     with session_scope(engine, readonly=True) as session:
         if repository.answer_key(session, course_id, version) is not None:
             return
-    key = courses.get_model(f"/api/v1/courses/{course_id}/versions/{version}/answer-key", AnswerKeyDocument)
+    key = courses.get_model(
+        service_path("api", "v1", "courses", course_id, "versions", version, "answer-key"), AnswerKeyDocument
+    )
     try:
         with session_scope(engine) as session:
             store_answer_key(session, course_id, version, key)
