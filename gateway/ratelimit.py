@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 import time
 
-import redis.asyncio as aioredis
+from prometheus_client import Counter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from libs.auth import Principal
 from libs.errors import problem
+from libs.redis_guard import RedisUnavailable
+from libs.state import ServiceState
 
 log = logging.getLogger("ustaz.ratelimit")
+UNLIMITED = Counter(
+    "ratelimit_unlimited_requests_total",
+    "Requests let through without a rate limit because Redis did not answer",
+)
 WINDOW = 60
 LIMITED_PREFIXES = ("/api/", "/auth/")  # the JSON API; pages and static files are not limited
 _SCRIPT = """
@@ -26,14 +32,16 @@ return out
 
 
 class RateLimitMiddleware:
-    """Limits /api/ and /auth/ requests. If Redis is unreachable it lets requests through (and logs):
-    a limiter must not take the platform down with it."""
+    """Limits /api/ and /auth/ requests. If Redis does not answer (libs.redis_guard: sub-second, then
+    skipped for a few seconds) it lets requests through: a limiter must not take the platform down
+    with it. That is logged once per outage and counted (`ratelimit_unlimited_requests_total`)."""
 
     def __init__(self, app: ASGIApp, per_ip: int, per_user: int) -> None:
         self.app = app
         self.per_ip = per_ip
         self.per_user = per_user
         self._script: object | None = None
+        self._open = False  # letting requests through since Redis stopped answering
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -48,15 +56,21 @@ class RateLimitMiddleware:
         if isinstance(user, Principal):
             keys.append(f"rl:user:{user.id}:{window}")
             limits.append(self.per_user)
-        redis: aioredis.Redis = scope["app"].state.redis
+        st: ServiceState = scope["app"].state
+        if self._script is None:
+            self._script = st.redis.register_script(_SCRIPT)
         try:
-            if self._script is None:
-                self._script = redis.register_script(_SCRIPT)
-            counts = await self._script(keys=keys, args=[WINDOW + 1])  # type: ignore[operator]
-        except Exception:
-            log.warning("rate limiter unavailable; request allowed", exc_info=True)
+            counts = await st.redis_guard.run(lambda: self._script(keys=keys, args=[WINDOW + 1]))  # type: ignore[misc,operator]
+        except RedisUnavailable:
+            UNLIMITED.inc()
+            if not self._open:
+                self._open = True
+                log.warning("rate limiter unavailable: requests are let through until Redis answers")
             await self.app(scope, receive, send)
             return
+        if self._open:
+            self._open = False
+            log.info("rate limiter working again")
         for count, limit, key in zip(counts, limits, keys, strict=True):
             if count > limit:
                 retry_after = WINDOW - int(time.time()) % WINDOW

@@ -114,6 +114,7 @@ def inferred_errors(op: Operation, *, path_params: bool, idempotent: bool) -> Pr
     problems: Problems = {}
     if op.body is not None:
         add_problem(problems, 400, "the body is not valid JSON, or nests deeper than 32 levels")
+        add_problem(problems, 408, "the body came too slowly (libs.web.BodyDeadline)")
         add_problem(problems, 413, "the body is too large")
         add_problem(problems, 422, "the body is not JSON by its Content-Type, or does not fit the schema")
     if op.public:
@@ -129,6 +130,9 @@ def inferred_errors(op: Operation, *, path_params: bool, idempotent: bool) -> Pr
         )
         add_problem(problems, 409, f"a request with this {IDEMPOTENCY_HEADER} is still being processed")
         add_problem(problems, 422, f"this {IDEMPOTENCY_HEADER} was used for a different request")
+        add_problem(
+            problems, 503, f"Redis, which checks the {IDEMPOTENCY_HEADER}, is not answering (see Retry-After)"
+        )
     return problems
 
 

@@ -12,7 +12,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import Table
 from starlette.applications import Starlette
@@ -30,6 +29,7 @@ from libs.db import create_db_engine, ping
 from libs.errors import BodyTimeout, exception_handlers, problem
 from libs.ids import has_control_characters
 from libs.logs import configure_logging, request_id_var, user_id_var
+from libs.redis_guard import RedisGuard, request_redis
 from libs.settings import CommonSettings
 from libs.state import ServiceState, base_state, typed_state
 
@@ -200,7 +200,8 @@ def create_app(
             st.settings = settings
             st.http = httpx.AsyncClient(timeout=10)
             stack.push_async_callback(st.http.aclose)
-            st.redis = aioredis.from_url(settings.redis_url)
+            st.redis = request_redis(settings.redis_url, settings.redis_timeout_seconds)
+            st.redis_guard = RedisGuard(settings.redis_retry_seconds)
             stack.push_async_callback(st.redis.aclose)
             if database_url:
                 st.engine = create_db_engine(database_url)
