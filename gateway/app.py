@@ -8,6 +8,7 @@ from datetime import timedelta
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from gateway.edge import ConcurrencyLimitMiddleware, SecurityHeadersMiddleware
 from gateway.keys import jwks, load_or_create_keys
 from gateway.proxy import client_sessions
 from gateway.ratelimit import RateLimitMiddleware
@@ -16,6 +17,7 @@ from gateway.service import TokenIssuer
 from gateway.settings import GatewaySettings, get_settings
 from gateway.state import GatewayState, app_state
 from gateway.web.app import PAGE_EXCEPTION_HANDLERS, setup_web
+from gateway.web.csrf import SameOriginMiddleware
 from libs.auth import KeySet, TokenVerifier, audience
 from libs.web import create_app
 
@@ -48,9 +50,12 @@ def build_app(settings: GatewaySettings | None = None) -> Starlette:
         database_url=settings.database_url,
         on_startup=[start_identity, setup_web],
         extra_middleware=[
+            Middleware(SecurityHeadersMiddleware, hsts=settings.hsts),
+            Middleware(SameOriginMiddleware),
+            Middleware(ConcurrencyLimitMiddleware, per_client=settings.max_concurrent_per_client),
             Middleware(
                 RateLimitMiddleware, per_ip=settings.rate_limit_per_ip, per_user=settings.rate_limit_per_user
-            )
+            ),
         ],
     )
     for exc_class, handler in PAGE_EXCEPTION_HANDLERS.items():

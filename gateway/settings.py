@@ -44,6 +44,11 @@ class GatewaySettings(CommonSettings):
         return self.gateway_database_url or self.sqlite_url("gateway")
 
     @property
+    def hsts(self) -> bool:
+        """Send Strict-Transport-Security: the public URL is HTTPS, or this is production."""
+        return self.public_url.startswith("https://") or self.env == "production"
+
+    @property
     def key_dir(self) -> Path:
         return self.signing_key_dir or self.var_dir / "gateway-keys"
 

@@ -130,6 +130,7 @@ async def course_page(request: Request) -> Response:
 async def enrol(request: Request) -> Response:
     course_id = request.path_params["course_id"]
     await signed_in(request, next_path=f"/courses/{course_id}")
+    await read_form(request)  # the CSRF check: nothing else is posted
     await call_api(request, "POST", "/api/v1/progress/enrolments", json={"course_id": course_id})
     return redirect(f"/courses/{quote(course_id)}")
 

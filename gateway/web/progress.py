@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.web import csrf
 from gateway.web.app import (
     ApiError,
     call_api,
@@ -51,6 +52,7 @@ async def inbox(request: Request) -> Response:
 
 async def mark_read(request: Request) -> Response:
     await signed_in(request, next_path="/me/inbox")
+    await read_form(request)  # the CSRF check: nothing else is posted
     await call_api(
         request, "POST", f"/api/v1/progress/inbox/{quote(request.path_params['reminder_id'])}/read"
     )
@@ -119,9 +121,11 @@ async def sync_statements(request: Request) -> Response:
             slug="unauthorized",
             instance=request.url.path,
         )
-    origin = request.headers.get("origin")
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    if "json" not in request.headers.get("content-type", "") or (origin and origin != own):
+    try:
+        csrf.check_origin(request)  # and JSON only, which a form on another site cannot send
+        if "json" not in request.headers.get("content-type", ""):
+            raise csrf.CsrfRefused("not JSON")
+    except csrf.CsrfRefused:
         return problem(403, "Forbidden", "Same-origin JSON only.", instance=request.url.path)
     try:
         batch = jsontext.loads(await request.body())

@@ -16,6 +16,7 @@ import pytest_asyncio
 
 from deploy.seed import COURSE_EN_ID, COURSE_RU_ID, demo_course, seed_gateway
 from tests.conftest import Databases, seed_courses_service, serve, service_settings, thread_server
+from tests.forms import post_form
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 LESSON_BUDGET = 14 * 1024
@@ -47,8 +48,8 @@ async def web(databases: Databases, gateway_url: str, key_dir: Path) -> AsyncIte
 
 async def login(client: httpx.AsyncClient, username: str) -> None:
     client.cookies.clear()
-    response = await client.post(
-        "/login", data={"username": username, "password": f"{username}-demo", "next": "/author"}
+    response = await post_form(
+        client, "/login", data={"username": username, "password": f"{username}-demo", "next": "/author"}
     )
     assert response.status_code == 303, response.text
 
@@ -79,14 +80,15 @@ async def test_author_writes_previews_submits_and_admin_publishes(web: tuple[htt
     await login(client, "author")
     home = await client.get("/author")
     assert home.status_code == 200 and "formative-assessment-with-digital-tools" in home.text
-    created = await client.post(
-        "/author/new", data={"title": "Phones in class", "slug": "phones-in-class", "language": "en"}
+    created = await post_form(
+        client, "/author/new", data={"title": "Phones in class", "slug": "phones-in-class", "language": "en"}
     )
     assert created.status_code == 303
     editor_url = created.headers["location"]
     course_id = editor_url.rsplit("/", 1)[1]
 
-    bad = await client.post(
+    bad = await post_form(
+        client,
         editor_url,
         data={
             "action": "save",
@@ -100,7 +102,8 @@ async def test_author_writes_previews_submits_and_admin_publishes(web: tuple[htt
         },
     )
     assert bad.status_code == 422 and "no alt text" in bad.text and "line 3" in bad.text
-    good = await client.post(
+    good = await post_form(
+        client,
         editor_url,
         data={
             "action": "save",
@@ -122,7 +125,8 @@ async def test_author_writes_previews_submits_and_admin_publishes(web: tuple[htt
     preview = good.text.split('class="phone"', 1)[1]
     assert "<h2>One phone</h2>" in preview and "<table>" in preview
     assert "<script>alert" not in good.text and 'href="javascript' not in good.text
-    submitted = await client.post(
+    submitted = await post_form(
+        client,
         editor_url,
         data={
             "action": "submit",
@@ -138,7 +142,9 @@ async def test_author_writes_previews_submits_and_admin_publishes(web: tuple[htt
     assert f"/review/courses/{course_id}" in listing.text
     review = await client.get(f"/review/courses/{course_id}")
     assert review.status_code == 200 and "One phone" in review.text and 'name="decision"' in review.text
-    decided = await client.post(f"/review/courses/{course_id}", data={"decision": "approve", "comment": ""})
+    decided = await post_form(
+        client, f"/review/courses/{course_id}", data={"decision": "approve", "comment": ""}
+    )
     assert decided.status_code == 303
     page = await client.get(f"/courses/{course_id}")
     assert page.status_code == 200 and "Phones in class" in page.text and "CC-BY-SA-4.0" in page.text
@@ -157,7 +163,7 @@ async def test_content_falls_back_along_the_language_chain(web: tuple[httpx.Asyn
     english = await client.get("/courses")
     assert english.text.count('<article class="card"') == 1 and f"/courses/{COURSE_EN_ID}" in english.text
 
-    await client.post("/lang", data={"lang": "kk"})  # Kazakh UI: kk -> ru -> en
+    await post_form(client, "/lang", data={"lang": "kk"})  # Kazakh UI: kk -> ru -> en
     kazakh = await client.get("/courses")
     assert kazakh.text.count('<article class="card"') == 1 and f"/courses/{COURSE_RU_ID}" in kazakh.text
     assert 'lang="ru"' in kazakh.text and '<span lang="kk">' in kazakh.text  # "not yet in your language"
@@ -166,7 +172,7 @@ async def test_content_falls_back_along_the_language_chain(web: tuple[httpx.Asyn
     assert f'<a href="/courses/{COURSE_RU_ID}" lang="ru">Русский</a>' in page.text
     assert f"/courses/{COURSE_EN_ID}" in (await client.get("/courses", params={"lang": "en"})).text
 
-    await client.post("/lang", data={"lang": "ru"})
+    await post_form(client, "/lang", data={"lang": "ru"})
     page = await client.get(f"/courses/{COURSE_RU_ID}")
     assert 'role="note"' not in page.text
 
@@ -202,13 +208,15 @@ async def test_editor_starts_from_the_published_version_and_edits_quizzes(
         and 'name="lesson.l1.markdown"' in page.text
     )
 
-    broken = await client.post(
-        editor_url, data={"action": "save", "title": "Formative assessment", field: "[{"}
+    broken = await post_form(
+        client, editor_url, data={"action": "save", "title": "Formative assessment", field: "[{"}
     )
     assert broken.status_code == 422 and "not valid JSON" in broken.text
     questions = [{**quiz["questions"][0], "prompt": "Edited prompt?"}]
-    saved = await client.post(
-        editor_url, data={"action": "save", "title": "Formative assessment", field: json.dumps(questions)}
+    saved = await post_form(
+        client,
+        editor_url,
+        data={"action": "save", "title": "Formative assessment", field: json.dumps(questions)},
     )
     assert saved.status_code == 200 and "Edited prompt?" in saved.text
     assert "draft" in (await client.get("/author")).text
