@@ -1,4 +1,4 @@
-"""CSRF protection for every HTML form, by construction (docs/adr/0013).
+"""CSRF protection for every HTML form, by construction (docs/adr/0014).
 
 - A signed double-submit token: a random nonce and its HMAC (a key derived from the gateway's signing
   keys, so every replica agrees and no new secret is needed), kept in a cookie (`__Host-` prefixed when
