@@ -12,7 +12,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from libs.auth import Principal
 from libs.errors import problem
 
-UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics")
+# Probes, and the key set every service fetches (cheap, and a service on the same host as an abusive
+# client must still be able to verify tokens).
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics", "/.well-known/jwks.json")
 REFUSED = Metric("concurrency_refused_total", "Requests refused because their client had too many in flight")
 
 

@@ -74,6 +74,7 @@ class Operation:
     tags: tuple[str, ...]
     public: bool
     errors: Mapping[int, str | None]
+    query: type[BaseModel] | None = None
 
 
 def api(
@@ -85,16 +86,18 @@ def api(
     tags: list[str] | None = None,
     public: bool = False,
     errors: Mapping[int, str | None] | None = None,
+    query: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach OpenAPI metadata to a handler; `build_openapi` reads it.
 
     The problem statuses every operation of its kind answers are inferred (`inferred_errors`); `errors`
     adds the ones this handler, or the service functions it calls, raise besides, each saying when
-    (`{409: "the course is in review"}`), and `None` drops an inferred one it never answers."""
+    (`{409: "the course is in review"}`), and `None` drops an inferred one it never answers. `query` is
+    the model the handler reads its query parameters with (`parse_query`): each field is documented."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__dict__["openapi"] = Operation(
-            summary, body, response, status, tuple(tags or ()), public, errors or {}
+            summary, body, response, status, tuple(tags or ()), public, errors or {}, query
         )
         return fn
 
@@ -124,6 +127,8 @@ def inferred_errors(op: Operation, *, path_params: bool, idempotent: bool) -> Pr
         add_problem(problems, 403, "the token's roles do not allow this")
     if path_params:
         add_problem(problems, 404, "nothing at this path (an unknown id)")
+    if op.query is not None:
+        add_problem(problems, 422, "the query parameters are not valid")
     if idempotent:
         add_problem(
             problems, 400, f"the {IDEMPOTENCY_HEADER} header is not 1 to 255 printable ASCII characters"
@@ -258,6 +263,7 @@ def _operation(route: Route, op: Operation, op_id: str, components: _Components)
         {"name": name, "in": "path", "required": True, "schema": param_schema(convertor)}
         for name, convertor in route.param_convertors.items()
     ]
+    params += query_parameters(op.query)
     if idempotent:
         params.append(
             {
@@ -271,6 +277,24 @@ def _operation(route: Route, op: Operation, op_id: str, components: _Components)
     if params:
         out["parameters"] = params
     return out
+
+
+def query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
+    """OpenAPI query parameters, one per field of `model` (by its alias), with the field's schema."""
+    if model is None:
+        return []
+    schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    required = set(schema.get("required", []))
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            **({"description": prop.pop("description")} if "description" in prop else {}),
+            "schema": prop,
+        }
+        for name, prop in schema.get("properties", {}).items()
+    ]
 
 
 def _operation_id(method: str, path: str, route: Route, taken: set[str]) -> str:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from libs.logs import request_id_var
 
@@ -165,7 +166,22 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     title = _TITLES.get(exc.status_code, "Error")
     detail = exc.detail if exc.detail and exc.detail != title else None
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:  # Starlette names the first route's methods; a path may have several routes
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return problem(exc.status_code, title, detail, instance=request.url.path, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the routes at the request's path answer: those spelled out literally when there
+    are any (`/courses/packages`, not `/courses/{course_id}` that would also match it)."""
+    scope = {**request.scope, "method": "GET"}
+    matching = [r for r in request.app.router.routes if r.matches(scope)[0] != Match.NONE]
+    fewest = min((len(getattr(r, "param_convertors", {})) for r in matching), default=0)
+    methods: set[str] = set()
+    for route in matching:
+        if len(getattr(route, "param_convertors", {})) == fewest:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

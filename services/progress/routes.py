@@ -36,6 +36,7 @@ from services.progress.schemas import (
     SubmissionCreate,
     SubmissionPublic,
     Unsubscribed,
+    UnsubscribeQuery,
 )
 from services.progress.state import state
 from services.progress.xapi import Statement as StatementIn
@@ -201,6 +202,7 @@ async def post_statements(request: Request) -> Response:
     summary="Your statements, newest first: filter by agent, verb, activity, since/until; page by cursor",
     response=StatementResult,
     tags=["xapi"],
+    query=StatementQuery,
 )
 async def get_statements(request: Request) -> Response:
     user = current_user(request)
@@ -285,11 +287,12 @@ async def read_message(request: Request) -> Response:
     response=Unsubscribed,
     tags=["reminders"],
     public=True,
+    query=UnsubscribeQuery,
 )
 async def unsubscribe(request: Request) -> Response:
-    token = request.query_params.get("token", "")
+    query = parse_query(request, UnsubscribeQuery)
     result = await in_transaction(
-        request, reminders.unsubscribe, state(request).settings.reminder_secret, token
+        request, reminders.unsubscribe, state(request).settings.reminder_secret, query.token
     )
     return json_response(result)
 

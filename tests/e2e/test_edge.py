@@ -108,6 +108,8 @@ def timed(call: Any) -> tuple[float, httpx.Response]:
 def test_trickled_bodies_do_not_stall_the_api(edge: Any) -> None:
     """Before issue 15, 210 such connections took the 200-connection upstream pool for 30 s and every
     proxied call from anyone waited, then failed with 504."""
+    with httpx.Client(base_url=edge.urls["gateway"], timeout=10) as same_address:
+        headers = login(same_address, "teacher")  # before: while they trickle, the address has no slot left
     with Tricklers(edge, TRICKLERS) as tricklers:
         deadline = time.monotonic() + 10
         while len(tricklers.answers) < TRICKLERS - 32 and time.monotonic() < deadline:
@@ -120,10 +122,12 @@ def test_trickled_bodies_do_not_stall_the_api(edge: Any) -> None:
             )
             assert verify.status_code < 500 and took < 2, (took, verify.text)
         with httpx.Client(base_url=edge.urls["gateway"], timeout=10) as same_address:
-            headers = login(same_address, "teacher")  # a signed-in user has a budget of their own
+            # From the trickling address: a signed-in user has a budget of their own.
             took, mine = timed(lambda: same_address.get("/api/v1/progress/enrolments", headers=headers))
             assert mine.status_code == 200 and took < 2, (took, mine.text)
-        print(f"\nwhile {TRICKLERS} connections trickle: a catalogue call took {took:.3f} s")
+            anonymous = same_address.get("/api/v1/courses")
+            assert anonymous.status_code == 429 and anonymous.headers["retry-after"] == "1"
+        print(f"\nwhile {TRICKLERS} connections trickle: another client's calls took {took:.3f} s")
         # The cap refused what was over 32 at once; the body deadline (10 s grace, 1 KB/s) ends the rest.
         deadline = time.monotonic() + 30
         while len(tricklers.answers) < TRICKLERS and time.monotonic() < deadline:
