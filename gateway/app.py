@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette_compress import CompressMiddleware, add_compress_type
 
 from gateway.edge import ConcurrencyLimitMiddleware, SecurityHeadersMiddleware
 from gateway.keys import jwks, load_or_create_keys
@@ -40,6 +41,13 @@ def start_identity(app: Starlette) -> Callable[[], Awaitable[None]]:
     return close
 
 
+# Every text response leaves the gateway compressed (zstd, brotli or gzip, whichever the client accepts
+# first in that order): pages, scripts, JSON and problems, CSV exports. PDFs, images and XLSX are
+# compressed already. Teachers pay for every byte on 2G (docs/benchmarks.md, "Transferred bytes").
+for _media_type in ("application/problem+json", "text/csv", "application/vc+jwt"):
+    add_compress_type(_media_type)
+
+
 def build_app(settings: GatewaySettings | None = None) -> Starlette:
     settings = settings or get_settings()
     app = create_app(
@@ -53,6 +61,7 @@ def build_app(settings: GatewaySettings | None = None) -> Starlette:
             Middleware(SecurityHeadersMiddleware, hsts=settings.hsts),
             Middleware(SameOriginMiddleware),
             Middleware(ConcurrencyLimitMiddleware, per_client=settings.max_concurrent_per_client),
+            Middleware(CompressMiddleware, minimum_size=500),
             Middleware(
                 RateLimitMiddleware, per_ip=settings.rate_limit_per_ip, per_user=settings.rate_limit_per_user
             ),
