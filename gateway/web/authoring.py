@@ -350,10 +350,11 @@ async def render_outline(
 async def outline(request: Request) -> Response:
     course_id = request.path_params["course_id"]
     await _me(request)
+    posted = await read_form(request, **EDITOR_FORM) if request.method == "POST" else None
     view = await _view(request, course_id)
-    if request.method == "GET":
+    if posted is None:
         return await render_outline(request, view, df.working_copy(view))
-    form = await read_form(request, **EDITOR_FORM)
+    form = posted
     op = df.text(form, "op", "save")
     if op == "overwrite":
         return await overwrite(request, view, form, f"/author/courses/{quote(course_id)}")
@@ -648,13 +649,14 @@ async def _apply_item(
 async def item_page(request: Request) -> Response:
     course_id, item_id = request.path_params["course_id"], request.path_params["item_id"]
     await _me(request)
+    posted = await read_form(request, **EDITOR_FORM) if request.method == "POST" else None
     view = await _view(request, course_id)
     draft = df.working_copy(view)
     back = f"/author/courses/{quote(course_id)}/items/{quote(item_id)}"
     item = df.find_item(draft, item_id)
-    if request.method == "GET" or item is None:
+    if posted is None or item is None:
         return await render_item(request, view, draft, item_id)
-    form = await read_form(request, **EDITOR_FORM)
+    form = posted
     op = df.text(form, "op", "save")
     if op == "overwrite":
         return await overwrite(request, view, form, back)

@@ -132,3 +132,36 @@ async def test_hsts_when_the_public_url_is_https(databases: object, key_dir: obj
     async with serve(build_app(settings)) as client:
         response = await client.get("/login")
     assert response.headers["strict-transport-security"] == "max-age=31536000"
+
+
+async def test_every_page_post_without_the_token_is_refused_before_it_changes_anything(
+    gateway_client: httpx.AsyncClient,
+) -> None:
+    """Each page POST route, signed in as each kind of person, from the browser's own origin, without the
+    form's token: the answer is the 'form cannot be accepted' page (403) for everyone the route lets in,
+    and a refusal (403) or a sign-in redirect for the others; the handlers read the form before they call
+    any service, so nothing can change first (no services run behind this gateway: a handler that
+    called one before checking the token would answer 502, not 403)."""
+    refused: dict[str, set[str]] = {}
+    for username in ("teacher", "author", "institute", "admin"):
+        gateway_client.cookies.clear()
+        signed_in = await post_form(
+            gateway_client, "/login", data={"username": username, "password": f"{username}-demo"}
+        )
+        assert signed_in.status_code == 303
+        session = {c: gateway_client.cookies[c] for c in SESSION}
+        gateway_client.cookies.set("ustaz_lang", "en")  # the page's words below are English
+        for path in page_post_routes():
+            if path in NO_TOKEN:
+                continue
+            response = await gateway_client.post(
+                concrete(path.replace("{action:str}", "revoke")),
+                data={"title": "x", "op": "save", "decision": "approve"},
+                headers={"sec-fetch-site": "same-origin"},
+            )
+            assert response.status_code in (303, 403), (path, username, response.status_code)
+            if "This form cannot be accepted" in response.text:
+                refused.setdefault(path, set()).add(username)
+            assert "ustaz_lang" not in response.headers.get("set-cookie", ""), path
+        assert {c: gateway_client.cookies[c] for c in SESSION} == session
+    assert set(refused) == set(page_post_routes()) - set(NO_TOKEN), refused
