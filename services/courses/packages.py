@@ -38,7 +38,13 @@ def export_zip(session: Session, course_id: str, version: int) -> bytes:
     course = repository.course(session, course_id)
     assert course is not None
     manifest = content.model_dump(mode="json", exclude={"course_id", "version", "institute_id"})
-    manifest = {"format": FORMAT, "slug": course.slug, "translation_of": course.translation_of, **manifest}
+    manifest = {
+        "format": FORMAT,
+        "slug": course.slug,
+        "translation_of": course.translation_of,
+        "adapted_from": course.adapted_from,
+        **manifest,
+    }
     files: dict[str, str] = {}
     for module in manifest["modules"]:
         for item in module["items"]:
