@@ -530,7 +530,12 @@ async def overwrite(request: Request, view: dict[str, Any], form: Form, back: st
         ) from exc
     if not isinstance(mine, dict):
         raise ApiError(400, {"title": _("Bad request"), "detail": _("The form was damaged; reload it.")})
-    mine.update(slug=view["slug"], language=view["language"], translation_of=view["translation_of"], adapted_from=view.get("adapted_from"))
+    mine.update(
+        slug=view["slug"],
+        language=view["language"],
+        translation_of=view["translation_of"],
+        adapted_from=view.get("adapted_from"),
+    )
     saved = await _save(request, view["id"], mine, df.text(form, "etag"))
     if saved.error is not None:
         page = request.path_params.get("item_id")

@@ -24,6 +24,7 @@ from tests.integration.test_courses_authoring import (  # noqa: F401 (fixtures)
     draft_body,
     publish,
 )
+from tests.integration.test_courses_pages import web  # noqa: F401 (fixture)
 from tests.integration.test_gateway_identity import assert_problem
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -158,3 +159,33 @@ async def test_an_adaptation_the_licence_does_not_allow_is_refused(
     problem = assert_problem(await c.post("/api/v1/courses", json=body, headers=y_author), status)
     assert field in {e["field"] for e in problem["errors"]}
     assert (await c.get("/api/v1/courses/authoring", headers=y_author)).json() == []
+
+
+async def test_the_catalogue_and_course_page_show_an_adaptation_as_such(
+    web: tuple[httpx.AsyncClient, str], y_author: dict[str, str], y_admin: dict[str, str]
+) -> None:
+    """Institute Y's Russian adaptation of X's course: its page and its catalogue card credit the
+    original (title, X's name, licence); the Russian catalogue still shows X's own course for X's."""
+    client, courses_url = web
+    async with httpx.AsyncClient(base_url=courses_url) as c:
+        original = (await c.get(f"/api/v1/courses/{COURSE_RU_ID}")).json()
+        view = await create(c, y_author, slug="y-page-adaptation", language="ru", adapted_from=COURSE_RU_ID)
+        await publish(c, view["id"], y_author, y_admin)
+    client.cookies.set("ustaz_lang", "en")
+    page = await client.get(f"/courses/{view['id']}")
+    assert page.status_code == 200
+    note = page.text.split("data-attribution", 1)[1].split("</p>", 1)[0]
+    assert "Adapted from" in note and f'href="/courses/{COURSE_RU_ID}"' in note
+    assert original["title"] in note and "National Institute for Teacher Development (demo)" in note
+    assert original["content"]["licence"] in note
+    assert "data-attribution" not in (await client.get(f"/courses/{COURSE_RU_ID}")).text
+    catalogue = (await client.get("/courses", params={"lang": "ru"})).text
+    cards = catalogue.split('<article class="card"')[1:]
+    own = next(card for card in cards if f'href="/courses/{COURSE_RU_ID}"' in card)
+    adapted = next(card for card in cards if f'href="/courses/{view["id"]}"' in card)
+    assert "data-attribution" not in own
+    assert "Adapted from" in adapted and "National Institute for Teacher Development (demo)" in adapted
+    # The catalogue in Russian, one course per family: X's course is still X's.
+    client.cookies.set("ustaz_lang", "ru")
+    best = (await client.get("/courses")).text
+    assert f'href="/courses/{COURSE_RU_ID}"' in best and f'href="/courses/{view["id"]}"' in best
