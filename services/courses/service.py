@@ -52,9 +52,17 @@ def attribution(session: Session, course: Course) -> Attribution | None:
     )
 
 
+def family_of(session: Session, course: Course) -> str | None:
+    """The original a course translates, when that link holds: a link to another institute's course
+    (made before the rule, docs/courses.md) puts nothing in that course's family."""
+    original = repository.course(session, course.translation_of) if course.translation_of else None
+    return original.id if original is not None and original.institute_id == course.institute_id else None
+
+
 def summary(session: Session, course: Course) -> CourseSummary:
-    fields = {k: getattr(course, k) for k in CourseSummary.model_fields if k != "adapted_from"}
-    return CourseSummary.model_validate({**fields, "adapted_from": attribution(session, course)})
+    fields = {k: getattr(course, k) for k in CourseSummary.model_fields}
+    fields.update(adapted_from=attribution(session, course), translation_of=family_of(session, course))
+    return CourseSummary.model_validate(fields)
 
 
 def catalogue(session: Session, query: CatalogueQuery) -> CataloguePage:
@@ -205,7 +213,7 @@ def translations(session: Session, course_id: str) -> list[CourseSummary]:
     course = repository.course(session, course_id)
     if course is None:
         raise NotFound(f"No course {course_id}.")
-    root = course.translation_of or course.id
+    root = family_of(session, course) or course.id
     return [
         summary(session, c)
         for c in repository.translation_family(session, root)

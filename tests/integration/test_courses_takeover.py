@@ -189,3 +189,30 @@ async def test_the_catalogue_and_course_page_show_an_adaptation_as_such(
     client.cookies.set("ustaz_lang", "ru")
     best = (await client.get("/courses")).text
     assert f'href="/courses/{COURSE_RU_ID}"' in best and f'href="/courses/{view["id"]}"' in best
+
+
+async def test_a_link_stored_before_the_rule_puts_nothing_in_the_family(
+    courses_db: tuple[httpx.AsyncClient, str], y_author: dict[str, str], y_admin: dict[str, str]
+) -> None:
+    """A course of Y already published and linked to X's course (as the old code allowed): it is not in
+    X's family, and the catalogue lists it as a course of its own, so X's Russian course keeps its place."""
+    c, url = courses_db
+    view = await create(c, y_author, slug="y-old-link-kk", language="kk")
+    await publish(c, view["id"], y_author, y_admin)
+    engine = create_engine(url)
+    with Session(engine) as session:
+        from services.courses.models import Course
+
+        row = session.get(Course, view["id"])
+        assert row is not None
+        row.translation_of = COURSE_EN_ID
+        session.add(row)
+        session.commit()
+    engine.dispose()
+    assert view["id"] not in await family(c)
+    assert COURSE_EN_ID not in {
+        t["id"] for t in (await c.get(f"/api/v1/courses/{view['id']}/translations")).json()
+    }
+    listed = {i["id"]: i for i in (await c.get("/api/v1/courses", params={"limit": 100})).json()["items"]}
+    assert listed[view["id"]]["translation_of"] is None
+    assert listed[COURSE_RU_ID]["translation_of"] == COURSE_EN_ID
