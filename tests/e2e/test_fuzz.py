@@ -3,7 +3,7 @@ the real processes `make run` starts, every check (tests/e2e/schemathesis.toml s
 narrowings and why), as a teacher, an author, an institute admin and an analyst at once: no 5xx, no
 answer that breaks its documented schema, status, content type or headers.
 
-In the suite each role has USTAZ_FUZZ_SECONDS (45) of generation; `make fuzz` runs it longer."""
+In the suite each role has USTAZ_FUZZ_SECONDS (90) of generation; `make fuzz` runs it longer."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def schemathesis(gateway: str, token: str, report: Path) -> list[str]:
-    seconds = os.environ.get("USTAZ_FUZZ_SECONDS", "45")
+    seconds = os.environ.get("USTAZ_FUZZ_SECONDS", "90")
     return [
         str(Path(sys.executable).with_name("schemathesis")),
         "--config-file",
@@ -60,6 +60,9 @@ def schemathesis(gateway: str, token: str, report: Path) -> list[str]:
         seconds,
         "--workers",
         "1",
+        # Login hashes a password on purpose slowly; on a loaded machine four runs at once wait for it.
+        "--request-timeout",
+        "30",
         "--seed",
         os.environ.get("USTAZ_FUZZ_SEED", "15"),
         "--no-color",
