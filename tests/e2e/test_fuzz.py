@@ -60,8 +60,11 @@ def schemathesis(gateway: str, token: str, report: Path) -> list[str]:
         seconds,
         "--workers",
         "1",
-        # Login hashes a password on purpose slowly; on a loaded machine four runs at once wait for it.
+        # Login hashes a password on purpose slowly; on a loaded machine four runs at once wait for it:
+        # an answer may take up to 30 s (the suite's machine is shared), not longer.
         "--request-timeout",
+        "30",
+        "--max-response-time",
         "30",
         "--seed",
         os.environ.get("USTAZ_FUZZ_SEED", "15"),
