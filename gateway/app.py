@@ -11,6 +11,7 @@ from starlette_compress import CompressMiddleware, add_compress_type
 
 from gateway.edge import ConcurrencyLimitMiddleware, SecurityHeadersMiddleware
 from gateway.keys import jwks, load_or_create_keys
+from gateway.models import outbox
 from gateway.proxy import client_sessions
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.routes import routes
@@ -56,6 +57,7 @@ def build_app(settings: GatewaySettings | None = None) -> Starlette:
         state=GatewayState,
         routes=routes,
         database_url=settings.database_url,
+        outbox=outbox,  # registry and account events (gateway/registry)
         on_startup=[start_identity, setup_web],
         extra_middleware=[
             Middleware(SecurityHeadersMiddleware, hsts=settings.hsts),
