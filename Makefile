@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run run-lite test demo bench lint lock browser node seed-large clean help messages
+.PHONY: run run-lite test demo bench lint lock browser node seed-large clean help messages fuzz
 
 help:
 	@echo "make run    start the whole platform on SQLite + a local Redis, with demo data"
@@ -12,6 +12,7 @@ help:
 	@echo "make test   run the whole test suite (real PostgreSQL, Redis, Celery, Chromium)"
 	@echo "make demo   walk one teacher's journey against the platform and print each step"
 	@echo "make bench  run the benchmarks (results go to docs/benchmarks.md by hand)"
+	@echo "make fuzz [FUZZ_SECONDS=300]  a longer schemathesis run than the suite's, every role (tests/e2e/test_fuzz.py)"
 	@echo "make lint   ruff, ruff format --check, mypy --strict, the migration drift check"
 	@echo "make messages  extract UI strings, update every catalogue in gateway/web/locale (docs/i18n.md)"
 	@echo "make seed-large [TEACHERS=100000]  a national population for the dashboards (deploy/seed_large.py)"
@@ -56,6 +57,11 @@ node: $(NODE_STAMPS)
 
 test: $(STAMP) browser node lint
 	$(BIN)/python -m pytest
+
+# The suite's fuzz test (tests/e2e/test_fuzz.py) with more time and examples per role.
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	USTAZ_FUZZ_SECONDS=$(FUZZ_SECONDS) USTAZ_FUZZ_EXAMPLES=20 $(BIN)/python -m pytest tests/e2e/test_fuzz.py -s
 
 bench: $(STAMP) browser
 	$(BIN)/python -m bench

@@ -55,7 +55,7 @@ class Lite(Platform):
 
 
 def lite_on_free_ports(var_dir: Path, *, extra_env: dict[str, str] | None = None) -> Lite:
-    from tests.servers import free_block, free_port
+    from deploy.ports import free_block, free_port
 
     return Lite(
         var_dir,

@@ -9,15 +9,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette_compress import CompressMiddleware, add_compress_type
 
+from gateway.edge import ConcurrencyLimitMiddleware, SecurityHeadersMiddleware
 from gateway.keys import jwks, load_or_create_keys
 from gateway.models import outbox
-from gateway.proxy import client_session
+from gateway.proxy import client_sessions
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.routes import routes
 from gateway.service import TokenIssuer
 from gateway.settings import GatewaySettings, get_settings
 from gateway.state import GatewayState, app_state
 from gateway.web.app import PAGE_EXCEPTION_HANDLERS, setup_web
+from gateway.web.csrf import SameOriginMiddleware
 from libs.auth import KeySet, TokenVerifier, audience
 from libs.web import create_app
 
@@ -31,8 +33,13 @@ def start_identity(app: Starlette) -> Callable[[], Awaitable[None]]:
     keyset = KeySet("", st.http, refresh_interval=float("inf"))
     keyset.load(jwks(st.keys))
     st.verifier = TokenVerifier(keyset, settings.jwt_issuer, audience("gateway"))
-    st.proxy_session = client_session(settings.proxy_timeout_seconds)
-    return st.proxy_session.close
+    st.proxy_sessions = client_sessions(settings)
+
+    async def close() -> None:
+        for session in st.proxy_sessions.values():
+            await session.close()
+
+    return close
 
 
 # Every text response leaves the gateway compressed (zstd, brotli or gzip, whichever the client accepts
@@ -53,6 +60,9 @@ def build_app(settings: GatewaySettings | None = None) -> Starlette:
         outbox=outbox,  # registry and account events (gateway/registry)
         on_startup=[start_identity, setup_web],
         extra_middleware=[
+            Middleware(SecurityHeadersMiddleware, hsts=settings.hsts),
+            Middleware(SameOriginMiddleware),
+            Middleware(ConcurrencyLimitMiddleware, per_client=settings.max_concurrent_per_client),
             Middleware(CompressMiddleware, minimum_size=500),
             Middleware(
                 RateLimitMiddleware, per_ip=settings.rate_limit_per_ip, per_user=settings.rate_limit_per_user

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from starlette.background import BackgroundTask
@@ -13,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.openapi import merge
+from gateway.settings import GatewaySettings
 from gateway.state import state
-from libs.errors import BadGateway, GatewayTimeout, NotFound, PayloadTooLarge
+from libs.errors import BadGateway, BodyTimeout, GatewayTimeout, NotFound, PayloadTooLarge
 from libs.logs import request_id_var
 
 HOP_BY_HOP = {
@@ -31,25 +33,36 @@ HOP_BY_HOP = {
     "content-length",
 }
 BUFFER_LIMIT = 256 * 1024  # bodies up to this size are read whole; larger ones stream through
-# uvicorn closes a connection idle for 5 s (--timeout-keep-alive); a pooled connection kept longer
-# races that close and the request fails with ServerDisconnectedError (a 502). Ours expire first.
-KEEPALIVE_SECONDS = 4.0  # the services run with --timeout-keep-alive 75 (deploy/Procfile): far apart
-log = logging.getLogger("ustaz.gateway.proxy")
+log = logging.getLogger("ustaz.proxy")
 
 
-def client_session(timeout: float) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(limit=200, keepalive_timeout=KEEPALIVE_SECONDS, ttl_dns_cache=300)
+def client_session(settings: GatewaySettings) -> aiohttp.ClientSession:
+    """One upstream's connection pool. Idle connections are closed before the service would close
+    them (its uvicorn `--timeout-keep-alive`), so a request is never written to a connection the
+    service is closing: aiohttp does not retry a POST, and that was a 502."""
+    connector = aiohttp.TCPConnector(
+        limit=settings.upstream_pool_size,
+        keepalive_timeout=settings.upstream_keepalive_seconds,
+        ttl_dns_cache=300,
+    )
     return aiohttp.ClientSession(
         connector=connector,
         auto_decompress=False,
         skip_auto_headers=("User-Agent",),
-        timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=3),
+        timeout=aiohttp.ClientTimeout(total=settings.proxy_timeout_seconds, sock_connect=3),
     )
 
 
-async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
-    seen = 0
-    async for chunk in request.stream():
+def client_sessions(settings: GatewaySettings) -> dict[str, aiohttp.ClientSession]:
+    """A pool per service, so requests held by one (slow, hung, or fed slowly) cannot take the
+    connections every other route needs."""
+    return {name: client_session(settings) for name in settings.upstreams}
+
+
+async def _limited(head: bytes, rest: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    seen = len(head)
+    yield head
+    async for chunk in rest:
         seen += len(chunk)
         if seen > limit:
             raise PayloadTooLarge(f"the body exceeds {limit} bytes")
@@ -57,17 +70,49 @@ async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 
 async def _body(request: Request, limit: int) -> bytes | AsyncIterator[bytes]:
-    """A body of a known size up to BUFFER_LIMIT read whole (it can be sent again); others stream."""
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) <= min(limit, BUFFER_LIMIT):
-        return await request.body()
-    return _limited(request, limit)
+    """The request body read at the edge, before an upstream connection is taken: whole when it is
+    up to BUFFER_LIMIT (every JSON call), so a client sending slowly holds only its own request (and
+    meets the body deadline, libs.web.BodyDeadline); a larger one (a course package) streams on
+    after its first BUFFER_LIMIT bytes."""
+    head = b""
+    stream = request.stream()
+    async for chunk in stream:
+        head += chunk
+        if len(head) > limit:
+            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+        if len(head) > BUFFER_LIMIT:
+            return _limited(head, stream, limit)
+    return head
+
+
+def public_location(location: str, settings: GatewaySettings) -> str:
+    """A redirect a service answers must not name its internal address: one to any internal origin
+    is rewritten to the public URL (the path and query kept); relative ones and others pass."""
+    target = urlsplit(location)
+    if not target.scheme or not target.netloc:
+        return location
+    internal = {urlsplit(u).netloc for u in (*settings.upstreams.values(), settings.gateway_url)}
+    if target.netloc not in internal:
+        return location
+    public = urlsplit(settings.public_url)
+    return target._replace(scheme=public.scheme, netloc=public.netloc).geturl()
+
+
+def _out_headers(headers: Mapping[str, str], settings: GatewaySettings) -> dict[str, str]:
+    # The request id goes back once, added by the gateway's own middleware.
+    out = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"}
+    for name in [k for k in out if k.lower() == "location"]:
+        out[name] = public_location(out[name], settings)
+    return out
 
 
 async def _send(
-    request: Request, url: str, headers: dict[str, str], payload: bytes | AsyncIterator[bytes] | None
+    session: aiohttp.ClientSession,
+    request: Request,
+    url: str,
+    headers: dict[str, str],
+    payload: bytes | AsyncIterator[bytes] | None,
 ) -> aiohttp.ClientResponse:
-    session: aiohttp.ClientSession = state(request).proxy_session
     return await session.request(request.method, url, headers=headers, allow_redirects=False, data=payload)
 
 
@@ -87,6 +132,7 @@ async def proxy(request: Request) -> Response:
         request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
     )
     payload = await _body(request, settings.max_body_bytes) if has_body else None
+    session: aiohttp.ClientSession = state(request).proxy_sessions[service]
     # aiohttp sends an idempotent request (RFC 9110 9.2.2) again once when the connection closes
     # under it; a POST or PATCH may be repeated only with an Idempotency-Key, and only if we still
     # hold its body.
@@ -97,34 +143,26 @@ async def proxy(request: Request) -> Response:
     )
     try:
         try:
-            upstream_response = await _send(request, url, headers, payload)
+            upstream_response = await _send(session, request, url, headers, payload)
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as stale:
             if not again:
                 raise
             log.info(
-                "upstream connection closed; sent again", extra={"service": service, "cause": repr(stale)}
+                "upstream connection closed; sent again", extra={"upstream": service, "cause": repr(stale)}
             )
-            upstream_response = await _send(request, url, headers, payload)
-    except PayloadTooLarge:
+            upstream_response = await _send(session, request, url, headers, payload)
+    except (PayloadTooLarge, BodyTimeout):
         raise
     except TimeoutError as exc:
-        log.warning("upstream timed out", extra={"service": service, "path": request.url.path})
+        _log_failure(request, service, exc, 504)
         raise GatewayTimeout(f"{service} did not answer within {settings.proxy_timeout_seconds:g} s") from exc
     except aiohttp.ClientError as exc:
-        cause = exc.__cause__ if isinstance(exc.__cause__, PayloadTooLarge) else None
+        cause = exc.__cause__ if isinstance(exc.__cause__, PayloadTooLarge | BodyTimeout) else None
         if cause:
             raise cause from exc
-        log.warning(
-            "upstream failed: 502",
-            extra={"service": service, "path": request.url.path, "cause": repr(exc)[:300]},
-        )
+        _log_failure(request, service, exc, 502)
         raise BadGateway(f"{service} is not reachable") from exc
-    # The request id goes back once, added by the gateway's own middleware.
-    out_headers = {
-        k: v
-        for k, v in upstream_response.headers.items()
-        if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
-    }
+    out_headers = _out_headers(upstream_response.headers, settings)
     if upstream_response.content_length is not None and upstream_response.content_length <= BUFFER_LIMIT:
         try:
             body = await upstream_response.read()
@@ -136,6 +174,23 @@ async def proxy(request: Request) -> Response:
         status_code=upstream_response.status,
         headers=out_headers,
         background=BackgroundTask(upstream_response.release),
+    )
+
+
+def _log_failure(request: Request, service: str, exc: BaseException, status: int) -> None:
+    """Every 502 and 504 the gateway answers itself says why, with the request id the problem body
+    carries."""
+    log.warning(
+        "upstream failed",
+        extra={
+            "request_id": request_id_var.get(),
+            "upstream": service,
+            "status": status,
+            "error": type(exc).__name__,
+            "cause": str(exc)[:300],
+            "method": request.method,
+            "path": request.url.path,
+        },
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select, update
 
-from gateway.models import OrgUnit, RefreshToken, User
+from gateway.models import Institute, OrgUnit, RefreshToken, User
 
 
 def user_by_login(session: Session, login: str) -> User | None:
@@ -23,6 +23,12 @@ def org_unit(session: Session, unit_id: str | None) -> OrgUnit | None:
 
 def org_unit_by_code(session: Session, code: str) -> OrgUnit | None:
     return session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
+
+
+def institute_names(session: Session, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return {i.id: i.name for i in session.exec(select(Institute).where(col(Institute.id).in_(ids)))}
 
 
 def refresh_token_by_hash(session: Session, token_hash: str) -> RefreshToken | None:

@@ -24,6 +24,9 @@ from libs.errors import Forbidden, Unauthorized
 SERVICES = ("gateway", "courses", "progress", "certificates")
 hasher = PasswordHasher()
 _DUMMY_HASH = hasher.hash("not-a-password")
+# How long after its rotation a refresh token still rotates (into the same family) instead of
+# counting as a replay: long enough for concurrent requests of one browser, short for a thief.
+REUSE_GRACE = timedelta(seconds=20)
 
 
 def hash_password(password: str) -> str:
@@ -112,12 +115,15 @@ def login(
 
 def refresh(session: Session, issuer: TokenIssuer, token: str, refresh_days: int) -> TokenPair | None:
     """Rotate a refresh token. Presenting one that was already used revokes its whole family
-    (it was stolen or replayed) and returns None, which the caller turns into 401 after commit."""
+    (it was stolen or replayed) and returns None, which the caller turns into 401 after commit;
+    except within REUSE_GRACE of its rotation, when it is two requests of one browser racing (two
+    tabs, a page and its retry, both with an expired access token): that one gets a fresh pair of
+    the same family, so neither is logged out, and a replay after the window still revokes it all."""
     now = datetime.now(UTC)
     stored = repository.refresh_token_by_hash(session, _sha256(token))
     if stored is None:
         raise Unauthorized("The refresh token is not known.")
-    if stored.used_at is not None or stored.revoked_at is not None:
+    if stored.revoked_at is not None or (stored.used_at is not None and not _in_grace(stored.used_at, now)):
         repository.revoke_family(session, stored.family_id, now)
         return None
     if stored.expires_at.replace(tzinfo=stored.expires_at.tzinfo or UTC) < now:
@@ -125,9 +131,14 @@ def refresh(session: Session, issuer: TokenIssuer, token: str, refresh_days: int
     user = repository.user_by_id(session, stored.user_id)
     if user is None or not user.active:
         raise Unauthorized("The account is not active.")
-    stored.used_at = now
-    session.add(stored)
+    if stored.used_at is None:
+        stored.used_at = now
+        session.add(stored)
     return _issue_pair(session, issuer, user, stored.family_id, refresh_days)
+
+
+def _in_grace(used_at: datetime, now: datetime) -> bool:
+    return now - used_at.replace(tzinfo=used_at.tzinfo or UTC) <= REUSE_GRACE
 
 
 def logout(session: Session, token: str) -> None:

@@ -19,6 +19,12 @@ class GatewaySettings(CommonSettings):
     rate_limit_per_user: int = 600  # requests per minute
     rate_limit_per_ip: int = 1200
     proxy_timeout_seconds: float = 30.0
+    # Connections per upstream service (each has its own pool), and how long an idle one is kept:
+    # below the services' uvicorn --timeout-keep-alive (15 s in deploy/Procfile, k8s, compose).
+    upstream_pool_size: int = 100
+    upstream_keepalive_seconds: float = 10.0
+    # Requests one client (a signed-in user, else an IP address) may have in flight at once (429 above).
+    max_concurrent_per_client: int = 32
     # Largest body the gateway forwards (course packages); its own JSON endpoints take far less.
     max_body_bytes: int = 25 * 1024 * 1024
     cookie_secure: bool = False
@@ -71,6 +77,11 @@ class GatewaySettings(CommonSettings):
     @property
     def database_url(self) -> str:
         return self.gateway_database_url or self.sqlite_url("gateway")
+
+    @property
+    def hsts(self) -> bool:
+        """Send Strict-Transport-Security: the public URL is HTTPS, or this is production."""
+        return self.public_url.startswith("https://") or self.env == "production"
 
     @property
     def key_dir(self) -> Path:

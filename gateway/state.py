@@ -20,7 +20,7 @@ class GatewayState(ServiceState):
     settings: GatewaySettings
     keys: list[SigningKey]
     issuer: TokenIssuer
-    proxy_session: aiohttp.ClientSession
+    proxy_sessions: dict[str, aiohttp.ClientSession]  # one pool per upstream service
     templates: Environment
     content_fallback: dict[str, list[str]]
     merged_openapi: tuple[float, dict[str, Any]]  # (expires at, spec): the services' merged document

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from libs import jsontext
 from libs.errors import PROBLEM_JSON, BadRequest, PayloadTooLarge, Unprocessable, validation_errors
 from libs.idempotency import HEADER as IDEMPOTENCY_HEADER
 from libs.state import base_state
@@ -23,7 +23,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 async def read_json(request: Request, model: type[M] | Any, *, max_bytes: int | None = None) -> Any:
-    """Parse and validate a JSON body: 400 if it is not JSON, 413 if too big, 422 if it does not fit."""
+    """Parse and validate a JSON body: 400 if it is not JSON (or nests deeper than `jsontext.MAX_DEPTH`),
+    413 if too big, 422 if it does not fit."""
     ctype = request.headers.get("content-type", "")
     if ctype and "json" not in ctype:
         raise Unprocessable(f"expected a JSON body, got content-type {ctype!r}")
@@ -34,8 +35,8 @@ async def read_json(request: Request, model: type[M] | Any, *, max_bytes: int | 
         if len(body) > limit:
             raise PayloadTooLarge(f"the body exceeds {limit} bytes")
     try:
-        data = json.loads(body or b"null")
-    except ValueError as exc:
+        data = jsontext.loads(body or b"null")
+    except ValueError as exc:  # not JSON, or nested deeper than any real document (jsontext.MAX_DEPTH)
         raise BadRequest(f"the body is not valid JSON: {exc}") from exc
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
@@ -73,6 +74,7 @@ class Operation:
     tags: tuple[str, ...]
     public: bool
     errors: Mapping[int, str | None]
+    query: type[BaseModel] | None = None
 
 
 def api(
@@ -84,16 +86,18 @@ def api(
     tags: list[str] | None = None,
     public: bool = False,
     errors: Mapping[int, str | None] | None = None,
+    query: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach OpenAPI metadata to a handler; `build_openapi` reads it.
 
     The problem statuses every operation of its kind answers are inferred (`inferred_errors`); `errors`
     adds the ones this handler, or the service functions it calls, raise besides, each saying when
-    (`{409: "the course is in review"}`), and `None` drops an inferred one it never answers."""
+    (`{409: "the course is in review"}`), and `None` drops an inferred one it never answers. `query` is
+    the model the handler reads its query parameters with (`parse_query`): each field is documented."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__dict__["openapi"] = Operation(
-            summary, body, response, status, tuple(tags or ()), public, errors or {}
+            summary, body, response, status, tuple(tags or ()), public, errors or {}, query
         )
         return fn
 
@@ -112,7 +116,8 @@ def inferred_errors(op: Operation, *, path_params: bool, idempotent: bool) -> Pr
     authentication middleware and `current_user`), path parameters, an `Idempotency-Key` (libs.idempotency)."""
     problems: Problems = {}
     if op.body is not None:
-        add_problem(problems, 400, "the body is not valid JSON")
+        add_problem(problems, 400, "the body is not valid JSON, or nests deeper than 32 levels")
+        add_problem(problems, 408, "the body came too slowly (libs.web.BodyDeadline)")
         add_problem(problems, 413, "the body is too large")
         add_problem(problems, 422, "the body is not JSON by its Content-Type, or does not fit the schema")
     if op.public:
@@ -122,12 +127,17 @@ def inferred_errors(op: Operation, *, path_params: bool, idempotent: bool) -> Pr
         add_problem(problems, 403, "the token's roles do not allow this")
     if path_params:
         add_problem(problems, 404, "nothing at this path (an unknown id)")
+    if op.query is not None:
+        add_problem(problems, 422, "the query parameters are not valid")
     if idempotent:
         add_problem(
             problems, 400, f"the {IDEMPOTENCY_HEADER} header is not 1 to 255 printable ASCII characters"
         )
         add_problem(problems, 409, f"a request with this {IDEMPOTENCY_HEADER} is still being processed")
         add_problem(problems, 422, f"this {IDEMPOTENCY_HEADER} was used for a different request")
+        add_problem(
+            problems, 503, f"Redis, which checks the {IDEMPOTENCY_HEADER}, is not answering (see Retry-After)"
+        )
     return problems
 
 
@@ -253,6 +263,7 @@ def _operation(route: Route, op: Operation, op_id: str, components: _Components)
         {"name": name, "in": "path", "required": True, "schema": param_schema(convertor)}
         for name, convertor in route.param_convertors.items()
     ]
+    params += query_parameters(op.query)
     if idempotent:
         params.append(
             {
@@ -266,6 +277,24 @@ def _operation(route: Route, op: Operation, op_id: str, components: _Components)
     if params:
         out["parameters"] = params
     return out
+
+
+def query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
+    """OpenAPI query parameters, one per field of `model` (by its alias), with the field's schema."""
+    if model is None:
+        return []
+    schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    required = set(schema.get("required", []))
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            **({"description": prop.pop("description")} if "description" in prop else {}),
+            "schema": prop,
+        }
+        for name, prop in schema.get("properties", {}).items()
+    ]
 
 
 def _operation_id(method: str, path: str, route: Route, taken: set[str]) -> str:

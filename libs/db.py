@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import registry
 from sqlmodel import Session
@@ -196,6 +197,16 @@ def session_scope(engine: Engine, *, readonly: bool = False) -> Iterator[Session
 async def in_transaction(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run `fn(session, *args, **kwargs)` in one write transaction on a worker thread."""
     return await _run(_engine(request), False, fn, args, kwargs)
+
+
+async def get_or_create(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`in_transaction` for a business function that finds a row or creates it (an enrolment, a
+    submission with a client-made id): when a concurrent request created the same row first, this
+    one's INSERT is a unique violation; it runs once more and the second pass finds that row."""
+    try:
+        return await in_transaction(request, fn, *args, **kwargs)
+    except IntegrityError:
+        return await in_transaction(request, fn, *args, **kwargs)
 
 
 async def read_only(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from libs.logs import request_id_var
 
@@ -50,6 +51,20 @@ class Forbidden(ProblemError):
 
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
+
+
+class RequestTimeout(ProblemError):
+    status, slug, title = 408, "request-timeout", "Request timeout"
+
+
+class BodyTimeout(RequestTimeout):
+    """The client sent its body too slowly (libs.web.BodyDeadline); the connection is closed after."""
+
+    slug = "body-timeout"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"Connection": "close"}
 
 
 class Conflict(ProblemError):
@@ -94,6 +109,16 @@ class BadGateway(ProblemError):
     status, slug, title = 502, "bad-gateway", "Upstream service failed"
 
 
+class ServiceUnavailable(ProblemError):
+    """A dependency the request needs is down; `Retry-After` says when to try again."""
+
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class GatewayTimeout(ProblemError):
     status, slug, title = 504, "gateway-timeout", "Upstream service timed out"
 
@@ -104,6 +129,7 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     412: "Precondition failed",
     413: "Payload too large",
@@ -112,6 +138,7 @@ _TITLES = {
     428: "Precondition required",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -168,7 +195,22 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     title = _TITLES.get(exc.status_code, "Error")
     detail = exc.detail if exc.detail and exc.detail != title else None
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:  # Starlette names the first route's methods; a path may have several routes
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return problem(exc.status_code, title, detail, instance=request.url.path, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the routes at the request's path answer: those spelled out literally when there
+    are any (`/courses/packages`, not `/courses/{course_id}` that would also match it)."""
+    scope = {**request.scope, "method": "GET"}
+    matching = [r for r in request.app.router.routes if r.matches(scope)[0] != Match.NONE]
+    fewest = min((len(getattr(r, "param_convertors", {})) for r in matching), default=0)
+    methods: set[str] = set()
+    for route in matching:
+        if len(getattr(route, "param_convertors", {})) == fewest:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

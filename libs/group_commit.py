@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.requests import Request
 
@@ -148,3 +149,12 @@ async def in_group_transaction(request: Request, fn: Callable[..., T], *args: An
     if engine.dialect.name != "sqlite":
         return await in_transaction(request, fn, *args, **kwargs)
     return await writer_for(engine).run(fn, *args, **kwargs)
+
+
+async def get_or_create_grouped(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`libs.db.get_or_create` in the group commit: a concurrent request that created the same row
+    first makes this one's INSERT a unique violation; it runs once more and finds that row."""
+    try:
+        return await in_group_transaction(request, fn, *args, **kwargs)
+    except IntegrityError:
+        return await in_group_transaction(request, fn, *args, **kwargs)

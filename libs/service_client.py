@@ -9,11 +9,13 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from libs.errors import BadGateway, validation_errors
+from libs.ids import identifier
 from libs.settings import CommonSettings
 
 M = TypeVar("M", bound=BaseModel)
@@ -25,6 +27,20 @@ KEEPALIVE_SECONDS = 2.0
 class UnexpectedBody(BadGateway):
     """The other service answered 200 with a body that is not the model it promises (a contract
     mismatch between two deployments: never retried, never half-read)."""
+
+
+class ServicePath(str):
+    """A path this module built from typed parts (`service_path`): the client sends nothing else, so
+    no value from a request can add segments, a `..`, a query or a fragment to it."""
+
+    __slots__ = ()
+
+
+def service_path(*parts: str | int) -> ServicePath:
+    """`/part/part/...`, each part an identifier (libs.ids; an invalid one is a 404 problem: nothing
+    can be at such a path) or an int, percent-quoted as one segment."""
+    segments = [str(p) if isinstance(p, int) else quote(identifier(p), safe="") for p in parts]
+    return ServicePath("/" + "/".join(segments))
 
 
 class ServiceClient:
@@ -68,7 +84,10 @@ class ServiceClient:
                 self._expires = time.monotonic() + body["expires_in"]
             return self._token
 
-    def get_json(self, path: str, **params: Any) -> Any:
+    def get_json(self, path: ServicePath, **params: Any) -> Any:
+        """GET `path` (built by `service_path`; any other string is refused) with query `params`."""
+        if not isinstance(path, ServicePath):
+            raise TypeError("ServiceClient paths are built with service_path(...), not formatted strings")
         headers = {"Authorization": f"Bearer {self.token()}"}
         try:
             response = self.http.get(path, params=params or None, headers=headers)
@@ -80,7 +99,7 @@ class ServiceClient:
             raise BadGateway(f"{self.target} answered {response.status_code} for {path}")
         return response.json()
 
-    def get_model(self, path: str, model: type[M], **params: Any) -> M:
+    def get_model(self, path: ServicePath, model: type[M], **params: Any) -> M:
         """`get_json` validated against the body model the producing service owns (its schemas.py,
         the one its route serialises through)."""
         body = self.get_json(path, **params)

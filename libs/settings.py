@@ -33,6 +33,15 @@ class CommonSettings(BaseSettings):
     # Client-credentials secret a service presents to the gateway for a service token.
     service_client_secret: str = "dev-change-me-service-secret"
     max_body_bytes: int = 1_048_576
+    # A request body must arrive within body_timeout_seconds and, after body_grace_seconds, at no less
+    # than body_min_rate bytes a second on average (2G sends ~5,000): else 408 and the connection closes.
+    body_timeout_seconds: float = 120.0
+    body_grace_seconds: float = 10.0
+    body_min_rate: int = 1024
+    # Redis on the request path (rate limits, Idempotency-Key, login throttle): a call that takes longer
+    # fails; after a failure Redis is not asked again for redis_retry_seconds (docs/operations.md).
+    redis_timeout_seconds: float = 0.5
+    redis_retry_seconds: float = 5.0
     # Port for /healthz, /readyz and /metrics of a Celery worker or beat process.
     probe_port: int = 0
     probe_host: str = "127.0.0.1"  # 0.0.0.0 in containers, where the kubelet probes from outside

@@ -12,6 +12,7 @@ from starlette.datastructures import State
 from starlette.requests import Request
 
 from libs.auth import TokenVerifier
+from libs.redis_guard import RedisGuard
 from libs.settings import CommonSettings
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ class ServiceState(State):
     settings: CommonSettings
     openapi: dict[str, Any]
     http: httpx.AsyncClient
-    redis: aioredis.Redis
+    redis: aioredis.Redis  # sub-second timeouts, no retries: use it through redis_guard.run
+    redis_guard: RedisGuard
     verifier: TokenVerifier
     engine: Engine  # only in a process with a database
     relay: OutboxRelay

@@ -3,6 +3,7 @@ problem+json errors, token verification, health and readiness, and the outbox re
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -11,7 +12,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import Table
 from starlette.applications import Starlette
@@ -26,8 +26,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from libs.api import build_openapi
 from libs.auth import JWTBackend, KeySet, TokenVerifier, audience, auth_error
 from libs.db import create_db_engine, ping
-from libs.errors import exception_handlers, problem
+from libs.errors import BodyTimeout, exception_handlers, problem
+from libs.ids import has_control_characters
 from libs.logs import configure_logging, request_id_var, user_id_var
+from libs.redis_guard import RedisGuard, request_redis
 from libs.settings import CommonSettings
 from libs.state import ServiceState, base_state, typed_state
 
@@ -42,12 +44,48 @@ LATENCY = Histogram(
 Hook = Callable[[Starlette], Any]
 
 
-class RequestContextMiddleware:
-    """Request id in and out, body-size limit, one JSON access line and metrics per request."""
+class BodyDeadline:
+    """`receive` with a deadline for the request body: all of it within `timeout` seconds and, after
+    `grace` seconds, at least `min_rate` bytes a second on average; else BodyTimeout (408, and the
+    connection closes). A client trickling a body holds its own request only as long as that. Once the
+    body is complete, later calls (waiting for a disconnect) are not timed."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, receive: Receive, timeout: float, grace: float, min_rate: int) -> None:
+        self.receive = receive
+        self.timeout, self.grace, self.min_rate = timeout, grace, min_rate
+        self.started = time.monotonic()
+        self.received = 0
+        self.complete = False
+
+    async def __call__(self) -> Message:
+        if self.complete:
+            return await self.receive()
+        due = min(self.timeout, self.grace + self.received / self.min_rate)
+        left = self.started + due - time.monotonic()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            message = await asyncio.wait_for(self.receive(), left)
+        except TimeoutError:
+            raise BodyTimeout(
+                f"the body came too slowly: {self.received} bytes in {time.monotonic() - self.started:.0f} s "
+                f"(send it within {self.timeout:g} s, at {self.min_rate} bytes/s or more)"
+            ) from None
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
+        else:
+            self.complete = True
+        return message
+
+
+class RequestContextMiddleware:
+    """Request id in and out, body-size limit and deadline, one JSON access line and metrics per request."""
+
+    def __init__(self, app: ASGIApp, settings: CommonSettings) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.settings = settings
+        self.max_body_bytes = settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,18 +106,13 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        length = headers.get(b"content-length")
-        if length and length.isdigit() and int(length) > self.max_body_bytes:
-            response = problem(
-                413,
-                "Payload too large",
-                f"the body exceeds {self.max_body_bytes} bytes",
-                slug="payload-too-large",
-                instance=scope["path"],
-            )
-            await response(scope, receive, send_with_id)
+        refusal = self.refusal(scope, headers)
+        if refusal is not None:
+            await refusal(scope, receive, send_with_id)
         else:
-            await self.app(scope, receive, send_with_id)
+            s = self.settings
+            timed = BodyDeadline(receive, s.body_timeout_seconds, s.body_grace_seconds, s.body_min_rate)
+            await self.app(scope, timed, send_with_id)
         elapsed = time.perf_counter() - started
         route = scope.get("route")
         template = getattr(route, "path", "unmatched")
@@ -94,6 +127,22 @@ class RequestContextMiddleware:
                 "ms": round(elapsed * 1000, 2),
             },
         )
+
+    def refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> Response | None:
+        """What is refused before any route sees it: a path with control characters (no id holds one:
+        404) and a declared body above the limit (413)."""
+        if has_control_characters(scope["path"]):
+            return problem(404, "Not found", "No path holds control characters.", slug="not-found")
+        length = headers.get(b"content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            return problem(
+                413,
+                "Payload too large",
+                f"the body exceeds {self.max_body_bytes} bytes",
+                slug="payload-too-large",
+                instance=scope["path"],
+            )
+        return None
 
 
 async def healthz(request: Request) -> Response:
@@ -151,9 +200,8 @@ def create_app(
             st.settings = settings
             st.http = httpx.AsyncClient(timeout=10)
             stack.push_async_callback(st.http.aclose)
-            # Sub-second: a Redis that hangs (not one that refuses) must not hold requests for long;
-            # the rate limiter lets a request through when Redis does not answer in time.
-            st.redis = aioredis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            st.redis = request_redis(settings.redis_url, settings.redis_timeout_seconds)
+            st.redis_guard = RedisGuard(settings.redis_retry_seconds)
             stack.push_async_callback(st.redis.aclose)
             if database_url:
                 st.engine = create_db_engine(database_url)
@@ -185,7 +233,7 @@ def create_app(
         Route("/openapi.json", openapi, include_in_schema=False),
     ]
     middleware = [
-        Middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes),
+        Middleware(RequestContextMiddleware, settings=settings),
         Middleware(
             AuthenticationMiddleware,
             backend=JWTBackend(lambda: typed_state(app, ServiceState).verifier),
@@ -196,6 +244,10 @@ def create_app(
     app = Starlette(
         routes=all_routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers
     )
+    # A service never redirects: Starlette's redirect to the other spelling of a path would name the
+    # service's internal address (Location: http://127.0.0.1:8001/...), which the gateway must not pass on.
+    # The gateway keeps it for its pages, where the address is the public one.
+    app.router.redirect_slashes = name == "gateway"
     app.state = st = state()
     st.settings = settings
     st.openapi = build_openapi(routes, title=f"Ustaz {name}")

@@ -6,7 +6,6 @@ TEST_DATABASE_URL / TEST_REDIS_URL point the suite at existing servers instead.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,33 +17,7 @@ from typing import Any
 import redis
 
 from deploy.platform import redis_binary
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def free_block(size: int) -> int:
-    """The first port of `size` consecutive free ports."""
-    for _ in range(50):
-        base = free_port()
-        if base + size > 65000:
-            continue
-        try:
-            sockets = []
-            for port in range(base, base + size):
-                s = socket.socket()
-                s.bind(("127.0.0.1", port))
-                sockets.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no block of free ports")
+from deploy.ports import free_block, free_port
 
 
 def platform_on_free_ports(

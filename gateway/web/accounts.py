@@ -226,12 +226,14 @@ async def my_sessions(request: Request) -> Response:
 
 async def end_session(request: Request) -> Response:
     user = await signed_in(request, next_path="/me/sessions")
+    await read_form(request)  # the CSRF check: nothing else is posted
     await in_transaction(request, sessions.end_session, user.id, request.path_params["family_id"])
     return redirect("/me/sessions?ended=1")
 
 
 async def end_other_sessions(request: Request) -> Response:
     user = await signed_in(request, next_path="/me/sessions")
+    await read_form(request)  # the CSRF check: nothing else is posted
     current = await read_only(request, sessions.current_family, request.cookies.get(REFRESH_COOKIE))
     await in_transaction(request, sessions.end_other_sessions, user.id, current)
     return redirect("/me/sessions?ended=all")

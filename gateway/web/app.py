@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import service
 from gateway.state import app_state, state
+from gateway.web import csrf
 from gateway.web.i18n import (
     LANGUAGES,
     current_lang,
@@ -36,6 +38,7 @@ from libs.errors import Unauthorized
 from libs.logs import request_id_var, user_id_var
 
 TEMPLATES = Path(__file__).parent / "templates"
+log = logging.getLogger("ustaz.web")
 ACCESS_COOKIE, REFRESH_COOKIE, LANG_COOKIE = "ustaz_at", "ustaz_rt", "ustaz_lang"
 
 
@@ -44,7 +47,7 @@ def setup_web(app: Starlette) -> None:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "svg", "xml"]),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", csrf.FormTokens],
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -155,6 +158,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
             "Content-Security-Policy": CSP,
         },
     )
+    csrf.set_cookie(response, request)  # when this page's forms got a new token
     pair = getattr(request.state, "refreshed", None)
     if pair is not None:
         set_session(response, request, pair.access_token, pair.refresh_token)
@@ -227,8 +231,11 @@ def xapi_actor(request: Request, user: Principal) -> dict[str, Any]:
 async def read_form(
     request: Request, *, max_files: int = 0, max_fields: int = 200, max_part_size: int = FORM_LIMIT
 ) -> dict[str, Any]:
-    """A submitted form: one value a name, or a list for a name sent several times (checkboxes)."""
+    """A posted form from one of this site's pages: its CSRF token and origin are checked
+    (gateway/web/csrf.py: every POST form carries the token), else the page is a 403. One value a
+    name, or a list for a name sent several times (checkboxes)."""
     form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
+    csrf.check(request, form)
     return {k: form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k) for k in form.keys()}
 
 
@@ -268,4 +275,20 @@ async def sign_in_redirect(request: Request, exc: Exception) -> Response:
     return redirect(f"/login?next={quote(exc.next_path)}")
 
 
-PAGE_EXCEPTION_HANDLERS = {ApiError: api_error_page, SignInRequired: sign_in_redirect}
+async def csrf_refused_page(request: Request, exc: Exception) -> Response:
+    """A forged (or very stale) form POST changes nothing; the page says how to send it properly."""
+    assert isinstance(exc, csrf.CsrfRefused)
+    log.warning("form refused", extra={"path": request.url.path, "reason": str(exc)})
+    page_lang(request)
+    problem = {
+        "title": gettext("This form cannot be accepted"),
+        "detail": gettext("Open the page again and send the form from there."),
+    }
+    return error_page(request, ApiError(403, problem))
+
+
+PAGE_EXCEPTION_HANDLERS = {
+    ApiError: api_error_page,
+    SignInRequired: sign_in_redirect,
+    csrf.CsrfRefused: csrf_refused_page,
+}

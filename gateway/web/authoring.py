@@ -139,10 +139,11 @@ async def render_outline(
 async def outline(request: Request) -> Response:
     course_id = request.path_params["course_id"]
     await editor(request)
+    posted = await read_form(request, **EDITOR_FORM) if request.method == "POST" else None
     view = await draft_view(request, course_id)
-    if request.method == "GET":
+    if posted is None:
         return await render_outline(request, view, df.working_copy(view))
-    form = await read_form(request, **EDITOR_FORM)
+    form = posted
     op = df.text(form, "op", "save")
     if op == "overwrite":
         return await overwrite(request, view, form, f"/author/courses/{quote(course_id)}")
@@ -257,7 +258,12 @@ async def overwrite(request: Request, view: dict[str, Any], form: Form, back: st
         ) from exc
     if not isinstance(mine, dict):
         raise ApiError(400, {"title": _("Bad request"), "detail": _("The form was damaged; reload it.")})
-    mine.update(slug=view["slug"], language=view["language"], translation_of=view["translation_of"])
+    mine.update(
+        slug=view["slug"],
+        language=view["language"],
+        translation_of=view["translation_of"],
+        adapted_from=view.get("adapted_from"),
+    )
     saved = await save_draft(request, view["id"], mine, df.text(form, "etag"))
     if saved.error is not None:
         page = request.path_params.get("item_id")
@@ -376,13 +382,14 @@ async def _apply_item(
 async def item_page(request: Request) -> Response:
     course_id, item_id = request.path_params["course_id"], request.path_params["item_id"]
     await editor(request)
+    posted = await read_form(request, **EDITOR_FORM) if request.method == "POST" else None
     view = await draft_view(request, course_id)
     draft = df.working_copy(view)
     back = f"/author/courses/{quote(course_id)}/items/{quote(item_id)}"
     item = df.find_item(draft, item_id)
-    if request.method == "GET" or item is None:
+    if posted is None or item is None:
         return await render_item(request, view, draft, item_id)
-    form = await read_form(request, **EDITOR_FORM)
+    form = posted
     op = df.text(form, "op", "save")
     if op == "overwrite":
         return await overwrite(request, view, form, back)

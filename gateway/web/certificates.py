@@ -15,7 +15,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.state import state
-from gateway.web.app import ApiError, call_api, call_service, page_lang, page_user, render, signed_in
+from gateway.web.app import (
+    ApiError,
+    call_api,
+    call_service,
+    page_lang,
+    page_user,
+    read_form,
+    render,
+    signed_in,
+)
+from gateway.web.csrf import CsrfRefused
 from gateway.web.i18n import gettext
 
 UPLOAD_LIMIT = 100_000  # bytes: a credential is a few KB
@@ -140,7 +150,9 @@ async def verify_submitted(request: Request) -> Response:
     user = await page_user(request)
     page_lang(request, user)
     try:
-        form = await request.form(max_files=1, max_fields=5, max_part_size=UPLOAD_LIMIT)
+        form = await read_form(request, max_files=1, max_part_size=UPLOAD_LIMIT)
+    except CsrfRefused:
+        raise
     except Exception:  # a malformed multipart body is the visitor's problem, not a 500
         return await _verdict_page(
             request, None, error=gettext("The form could not be read."), status_code=400

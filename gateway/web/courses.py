@@ -14,12 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway import repository
 from gateway.state import state
 from gateway.web.app import (
     ApiError,
     call_api,
     page_lang,
     page_user,
+    read_form,
     redirect,
     render,
     signed_in,
@@ -29,6 +31,7 @@ from gateway.web.homes import lesson_views
 from gateway.web.i18n import LANGUAGES, code, html_lang, language_name, text_lang
 from gateway.web.i18n import gettext as _
 from gateway.web.journey import continue_at, outline, quiz_states, viewed_items
+from libs.db import read_only
 
 log = logging.getLogger("ustaz.web")
 SAVE_HEADER = "x-ustaz-save"  # sent by the service worker when it saves a course for offline reading
@@ -54,7 +57,7 @@ async def catalogue(request: Request) -> Response:
         request,
         "catalogue.html",
         user=user,
-        courses=courses,
+        courses=await credited(request, courses),
         q=params.get("q", ""),
         content_lang=params.get("lang", ""),
         ui_lang=lang,
@@ -85,6 +88,19 @@ def best_per_family(courses: list[dict[str, Any]], chain: list[str]) -> list[dic
             best[family] = c
     keep = {c["id"] for c in best.values()}
     return [c for c in courses if c["id"] in keep]
+
+
+async def credited(request: Request, courses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Adaptations name the institute of the course they adapt (the licence's attribution): the gateway
+    holds institutes' names, the courses service their ids."""
+    ids = sorted({c["adapted_from"]["institute_id"] for c in courses if c.get("adapted_from")})
+    names = await read_only(request, repository.institute_names, ids) if ids else {}
+    return [
+        {**c, "adapted_from": {**a, "institute": names.get(a["institute_id"], "")}}
+        if (a := c.get("adapted_from"))
+        else c
+        for c in courses
+    ]
 
 
 FALLBACK_NOTICE = "Shown in %(shown)s: not yet translated into %(wanted)s."  # the msgid in course.html
@@ -129,7 +145,7 @@ async def course_page(request: Request) -> Response:
         request,
         "course.html",
         user=user,
-        course=course,
+        course=(await credited(request, [course]))[0],
         content=content,
         enrolment=enrolment,
         progress=mine,
@@ -143,6 +159,7 @@ async def course_page(request: Request) -> Response:
 async def enrol(request: Request) -> Response:
     course_id = request.path_params["course_id"]
     await signed_in(request, next_path=f"/courses/{course_id}")
+    await read_form(request)  # the CSRF check: nothing else is posted
     await call_api(request, "POST", "/api/v1/progress/enrolments", json={"course_id": course_id})
     return redirect(f"/courses/{quote(course_id)}")
 

@@ -69,7 +69,12 @@ def working_copy(view: dict[str, Any]) -> Draft:
     """The saved draft as a body for PUT: what the service returned plus the fixed fields."""
     draft = {k: copy.deepcopy(v) for k, v in (view.get("draft") or {}).items() if k in META_FIELDS}
     draft.setdefault("modules", [])
-    draft.update(slug=view["slug"], language=view["language"], translation_of=view["translation_of"])
+    draft.update(
+        slug=view["slug"],
+        language=view["language"],
+        translation_of=view["translation_of"],
+        adapted_from=view.get("adapted_from"),
+    )
     return draft
 
 

@@ -56,12 +56,13 @@ async def change_certificate(request: Request) -> Response:
     user = await signed_in(request, *ADMINS)
     if action not in ("revoke", "reissue"):
         raise ApiError(404, {"title": _("Not found"), "detail": _("There is no such page.")})
+    posted = await read_form(request) if request.method == "POST" else None
     cert_id = request.path_params["certificate_id"]
     cert = await _certificate(request, cert_id)
     form: dict[str, Any] = {"reason": "", "recipient_name": cert["recipient_name"]}
     problem = None
-    if request.method == "POST":
-        form.update({k: str(v).strip() for k, v in (await read_form(request)).items() if isinstance(v, str)})
+    if posted is not None:
+        form.update({k: str(v).strip() for k, v in posted.items() if isinstance(v, str)})
         body = {"reason": form["reason"]}
         if action == "reissue":
             body["recipient_name"] = form["recipient_name"]

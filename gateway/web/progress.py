@@ -4,7 +4,6 @@ All of it works with JavaScript off; the offline statement queue (static/sw-queu
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.web import csrf
 from gateway.web.app import (
     ApiError,
     call_api,
@@ -23,6 +23,7 @@ from gateway.web.app import (
     signed_in,
     xapi_actor,
 )
+from libs import jsontext
 from libs.errors import PROBLEM_JSON, problem
 
 RATINGS = ("not_yet", "developing", "proficient")
@@ -51,6 +52,7 @@ async def inbox(request: Request) -> Response:
 
 async def mark_read(request: Request) -> Response:
     await signed_in(request, next_path="/me/inbox")
+    await read_form(request)  # the CSRF check: nothing else is posted
     await call_api(
         request, "POST", f"/api/v1/progress/inbox/{quote(request.path_params['reminder_id'])}/read"
     )
@@ -119,12 +121,14 @@ async def sync_statements(request: Request) -> Response:
             slug="unauthorized",
             instance=request.url.path,
         )
-    origin = request.headers.get("origin")
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    if "json" not in request.headers.get("content-type", "") or (origin and origin != own):
+    try:
+        csrf.check_origin(request)  # and JSON only, which a form on another site cannot send
+        if "json" not in request.headers.get("content-type", ""):
+            raise csrf.CsrfRefused("not JSON")
+    except csrf.CsrfRefused:
         return problem(403, "Forbidden", "Same-origin JSON only.", instance=request.url.path)
     try:
-        batch = json.loads(await request.body())
+        batch = jsontext.loads(await request.body())
     except ValueError:
         return problem(400, "Bad request", "The body is not JSON.", instance=request.url.path)
     if isinstance(batch, list):  # the queue leaves the actor out: the session says who it is

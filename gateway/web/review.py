@@ -85,11 +85,12 @@ def rendered_diff(diff: dict[str, Any]) -> dict[str, Any]:
 async def review_page(request: Request) -> Response:
     course_id = request.path_params["course_id"]
     user = await signed_in(request, "institute_admin")
+    posted = await read_form(request, max_fields=1000) if request.method == "POST" else None
     view = await call_api(request, "GET", f"/api/v1/courses/{quote(course_id)}/draft")
     draft = df.working_copy(view)
     problem, kept = None, {}
-    if request.method == "POST":
-        form = await read_form(request, max_fields=1000)
+    if posted is not None:
+        form = posted
         kept = {k: df.text(form, k) for k in form if k.startswith("comment")}
         body = {
             "decision": df.text(form, "decision"),

@@ -89,6 +89,7 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    await read_form(request)  # the CSRF check: nothing else is posted
     refresh = request.cookies.get(REFRESH_COOKIE)
     if refresh:
         await in_transaction(request, service.logout, refresh)

@@ -5,7 +5,6 @@ verification (the pipeline in verification/, over this service's own records).""
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from typing import Any, Literal
 from cryptography.fernet import Fernet
 from sqlmodel import Session
 
+from libs import jsontext
 from libs.auth import Principal
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.events import NotYetAvailable
@@ -355,7 +355,7 @@ def parse_pasted(text: str) -> str:
     text = text.strip()
     if text.startswith("{"):
         try:
-            doc = json.loads(text)
+            doc = jsontext.loads(text)
         except ValueError as exc:
             raise Unprocessable("The pasted text is neither a JWT nor valid JSON.") from exc
         token = None

@@ -44,7 +44,7 @@ def own_course(session: Session, course_id: str, user: Principal) -> Course:
 
 
 def _draft_json(draft: CourseDraft) -> dict[str, Any]:
-    return draft.model_dump(mode="json", exclude={"slug", "language", "translation_of"})
+    return draft.model_dump(mode="json", exclude={"slug", "language", "translation_of", "adapted_from"})
 
 
 def draft_etag(course: Course) -> str:
@@ -82,6 +82,7 @@ def authoring_view(course: Course, comments: list[CourseComment] | None = None) 
         language=course.language,
         institute_id=course.institute_id,
         translation_of=course.translation_of,
+        adapted_from=course.adapted_from,
         latest_version=course.latest_version,
         review_comment=course.review_comment,
         draft=course.draft,
@@ -99,23 +100,88 @@ def authoring_view(course: Course, comments: list[CourseComment] | None = None) 
     )
 
 
+# Licences under which another institute may publish an adaptation, and the ones whose adaptations must
+# keep the same licence (ShareAlike). No-derivatives licences allow none.
+ADAPTABLE = ("CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-SA-4.0", "CC0-1.0")
+SHARE_ALIKE = ("CC-BY-SA-4.0", "CC-BY-NC-SA-4.0")
+
+
+def _licence(session: Session, course: Course) -> str:
+    if course.latest_version is None:
+        return ""
+    return published_content(session, course.id, course.latest_version).licence
+
+
+def check_translation_link(session: Session, institute: str, original_id: str, language: str) -> Course:
+    """The original a translation links to: only its own institute links translations to a course
+    (403 for anyone else: an institute cannot put its course in another's family and take its place
+    in a language), one course per language in a family (409), and never the original's language."""
+    original = repository.course(session, original_id)
+    if original is None:
+        raise Unprocessable(
+            "translation_of names no course.",
+            errors=[{"field": "translation_of", "message": "no such course"}],
+        )
+    if original.institute_id != institute:
+        raise Forbidden(
+            "Only the institute that owns a course links translations to it. To publish your own "
+            "version of another institute's course, create it with adapted_from (as its licence allows)."
+        )
+    root = repository.course(session, original.translation_of) if original.translation_of else original
+    assert root is not None
+    if root.language == language or original.language == language:
+        raise Unprocessable(
+            "A translation must be in another language than its original.",
+            errors=[{"field": "language", "message": "same language as the original"}],
+        )
+    if language in {c.language for c in repository.translation_family(session, root.id)}:
+        raise Conflict(f"This course already has a version in {language}.", language=language)
+    return root
+
+
+def check_adaptation(session: Session, draft: CourseDraft) -> Course:
+    """The original an adaptation credits: a published course whose licence allows adaptations; under
+    ShareAlike the adaptation keeps the original's licence."""
+    original = repository.course(session, draft.adapted_from or "")
+    if original is None or original.latest_version is None:
+        raise Unprocessable(
+            "adapted_from names no published course.",
+            errors=[{"field": "adapted_from", "message": "no such published course"}],
+        )
+    licence = _licence(session, original)
+    if licence not in ADAPTABLE:
+        raise Unprocessable(
+            f"The original's licence ({licence}) allows no adaptations.",
+            errors=[{"field": "adapted_from", "message": f"{licence} allows no adaptations"}],
+        )
+    if licence in SHARE_ALIKE and draft.licence != licence:
+        raise Unprocessable(
+            f"An adaptation of a {licence} course keeps that licence.",
+            errors=[{"field": "licence", "message": f"must be {licence}, as the original's"}],
+        )
+    return original
+
+
+def check_links(session: Session, institute: str, draft: CourseDraft) -> str | None:
+    """The translation link to store (the family's original), after the link rules; adaptations' rules."""
+    if draft.translation_of is not None and draft.adapted_from is not None:
+        raise Unprocessable(
+            "A course is a translation or an adaptation, not both.",
+            errors=[{"field": "adapted_from", "message": "not with translation_of"}],
+        )
+    if draft.adapted_from is not None:
+        check_adaptation(session, draft)
+    if draft.translation_of is None:
+        return None
+    return check_translation_link(session, institute, draft.translation_of, draft.language).id
+
+
 def create_draft(session: Session, user: Principal, draft: CourseDraft) -> AuthoringView:
     if not user.institute:
         raise Forbidden("Only members of an institute can author courses.")
     if repository.course_by_slug(session, draft.slug) is not None:
         raise Conflict(f"A course with the slug {draft.slug!r} already exists.")
-    if draft.translation_of is not None:
-        original = repository.course(session, draft.translation_of)
-        if original is None:
-            raise Unprocessable(
-                "translation_of names no course.",
-                errors=[{"field": "translation_of", "message": "no such course"}],
-            )
-        if original.language == draft.language:
-            raise Unprocessable(
-                "A translation must be in another language than its original.",
-                errors=[{"field": "language", "message": "same language as the original"}],
-            )
+    translation_of = check_links(session, user.institute, draft)
     checks.check_draft(session, draft)
     course = Course(
         slug=draft.slug,
@@ -123,7 +189,8 @@ def create_draft(session: Session, user: Principal, draft: CourseDraft) -> Autho
         summary=draft.summary,
         language=draft.language,
         institute_id=user.institute,
-        translation_of=draft.translation_of,
+        translation_of=translation_of,
+        adapted_from=draft.adapted_from,
         status="draft",
         draft=_draft_json(draft),
         author_id=user.id,
@@ -188,9 +255,10 @@ def update_draft(
         draft.slug != course.slug
         or draft.language != course.language
         or draft.translation_of != course.translation_of
+        or draft.adapted_from != course.adapted_from
     ):
         raise Unprocessable(
-            "slug, language and translation_of cannot change.",
+            "slug, language, translation_of and adapted_from cannot change.",
             errors=[{"field": "slug", "message": "fixed once the course exists"}],
         )
     checks.check_draft(session, draft)
@@ -245,12 +313,27 @@ def _review_comments(course: Course, user: Principal, decision: ReviewDecision) 
     ]
 
 
+def check_family(session: Session, course: Course) -> None:
+    """Before a translation is published: its original is still its own institute's (403 otherwise,
+    whatever let the link in), so the catalogue never shows another institute's course in its place."""
+    if course.translation_of is None:
+        return
+    original = repository.course(session, course.translation_of)
+    if original is None or original.institute_id != course.institute_id:
+        raise Forbidden(
+            "This course is linked as a translation of another institute's course; only that institute "
+            "links translations. Publish it as an adaptation (adapted_from) instead."
+        )
+
+
 def review(session: Session, user: Principal, course_id: str, decision: ReviewDecision) -> AuthoringView:
     """An institute admin approves (which publishes the next version) or sends back with comments, on
     the whole course and on single lessons and quizzes; the author sees them until the next submission."""
     course = own_course(session, course_id, user)
     if course.status != "in_review":
         raise Conflict(f"The course is not in review; it is {course.status}.")
+    if decision.decision == "approve":
+        check_family(session, course)
     comments = _review_comments(course, user, decision)
     session.add_all(comments)
     _touch(course)

@@ -100,6 +100,9 @@ class Course(Base, table=True):
     institute_id: str = Field(max_length=36, index=True)
     status: str = Field(default="draft", max_length=20)  # draft | in_review | published | archived
     translation_of: str | None = Field(default=None, foreign_key="courses.id", max_length=36)
+    # Another institute's course this one adapts (its own course, never a translation of the original:
+    # only the original's institute links translations). Shown with the original's attribution.
+    adapted_from: str | None = Field(default=None, foreign_key="courses.id", max_length=36)
     latest_version: int | None = None
     level: str = Field(default="", max_length=60, index=True)  # of the latest version, for the catalogue
     # The editable working copy (a CourseDraft as JSON); published versions are never edited.

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from libs import jsontext
 from libs.auth import Principal
 from libs.errors import PayloadTooLarge, Unprocessable
 from services.courses import authoring, checks, repository, service
@@ -37,7 +38,13 @@ def export_zip(session: Session, course_id: str, version: int) -> bytes:
     course = repository.course(session, course_id)
     assert course is not None
     manifest = content.model_dump(mode="json", exclude={"course_id", "version", "institute_id"})
-    manifest = {"format": FORMAT, "slug": course.slug, "translation_of": course.translation_of, **manifest}
+    manifest = {
+        "format": FORMAT,
+        "slug": course.slug,
+        "translation_of": course.translation_of,
+        "adapted_from": course.adapted_from,
+        **manifest,
+    }
     files: dict[str, str] = {}
     for module in manifest["modules"]:
         for item in module["items"]:
@@ -121,9 +128,10 @@ def parse_package(session: Session, data: bytes, limits: Limits) -> tuple[Course
             report.fatal(MANIFEST, None, "the package has no manifest.json")
         return None, report
     try:
-        manifest = json.loads(manifest_text)
-    except json.JSONDecodeError as exc:
-        report.fatal(MANIFEST, exc.lineno, f"not valid JSON: {exc.msg}")
+        manifest = jsontext.loads(manifest_text)
+    except ValueError as exc:  # not JSON, or nested deeper than any real manifest (jsontext.TooDeep)
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        report.fatal(MANIFEST, line, f"not valid JSON: {getattr(exc, 'msg', exc)}")
         return None, report
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         report.fatal(MANIFEST, _line_of(manifest_text, '"format"'), f'"format" must be "{FORMAT}"')

@@ -123,11 +123,18 @@ def framework_items(session: Session, framework_id: str) -> list[FrameworkItem]:
 
 
 def translation_family(session: Session, root_id: str) -> list[Course]:
-    """A course and every translation of it (translations link to the original, never to each other)."""
+    """A course and every translation of it (translations link to the original, never to each other)
+    of the original's own institute: a link to another institute's course counts for nothing."""
+    root = session.get(Course, root_id)
+    if root is None:
+        return []
     return list(
         session.exec(
             select(Course)
-            .where((Course.id == root_id) | (Course.translation_of == root_id))
+            .where(
+                (Course.id == root_id)
+                | ((Course.translation_of == root_id) & (Course.institute_id == root.institute_id))
+            )
             .order_by(Course.language)
         )
     )

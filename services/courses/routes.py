@@ -45,6 +45,7 @@ PREFIX = "/api/v1/courses"
     tags=["courses"],
     public=True,
     errors={422: "a query parameter is not valid"},
+    query=CatalogueQuery,
 )
 async def list_courses(request: Request) -> Response:
     query = parse_query(request, CatalogueQuery)
@@ -115,6 +116,7 @@ class DiffQuery(BaseModel):
     tags=["courses"],
     public=True,
     errors={422: "from or to is missing or not a version number"},
+    query=DiffQuery,
 )
 async def diff(request: Request) -> Response:
     query = parse_query(request, DiffQuery)

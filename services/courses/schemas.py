@@ -116,7 +116,15 @@ class CourseDraft(CourseMeta):
     model_config = ConfigDict(extra="forbid")
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,118}$")
     language: Language
-    translation_of: str | None = Field(None, max_length=36)
+    translation_of: str | None = Field(
+        None, max_length=36, description="a course of the author's own institute this one translates"
+    )
+    adapted_from: str | None = Field(
+        None,
+        max_length=36,
+        description="a published course (of any institute) this one adapts, as its licence allows: the "
+        "adaptation is a course of its own, shown with the original's attribution",
+    )
 
 
 class ItemComment(BaseModel):
@@ -154,6 +162,7 @@ class AuthoringView(BaseModel):
     language: str
     institute_id: str
     translation_of: str | None
+    adapted_from: str | None = None
     latest_version: int | None
     review_comment: str | None
     draft: dict[str, Any] | None
@@ -269,6 +278,17 @@ class VersionDiff(BaseModel):
     questions: list[ItemChange]
 
 
+class Attribution(BaseModel):
+    """What an adaptation credits (the licence's attribution): the original's title, institute (by id:
+    the gateway names institutes), licence and language."""
+
+    course_id: str
+    title: str
+    institute_id: str
+    licence: str
+    language: str
+
+
 class CourseSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
@@ -280,6 +300,9 @@ class CourseSummary(BaseModel):
     latest_version: int | None
     level: str = ""
     translation_of: str | None = None
+    adapted_from: Attribution | None = Field(
+        None, description="the course this one adapts, as its licence asks to credit it; null for others"
+    )
 
 
 class CataloguePage(BaseModel):

@@ -17,6 +17,7 @@ from services.courses.markdown import image_sources, markdown_issues, render_mar
 from services.courses.models import Course, CourseVersion, FrameworkItem
 from services.courses.schemas import (
     AnswerKeyDocument,
+    Attribution,
     CataloguePage,
     CatalogueQuery,
     CourseContent,
@@ -36,6 +37,34 @@ from services.courses.schemas import (
 )
 
 
+def attribution(session: Session, course: Course) -> Attribution | None:
+    """What an adaptation credits: the original's title, institute and licence (of its latest version)."""
+    original = repository.course(session, course.adapted_from) if course.adapted_from else None
+    if original is None or original.latest_version is None:
+        return None
+    content = _content(session, original.id, original.latest_version)
+    return Attribution(
+        course_id=original.id,
+        title=original.title,
+        institute_id=original.institute_id,
+        licence=content.licence,
+        language=original.language,
+    )
+
+
+def family_of(session: Session, course: Course) -> str | None:
+    """The original a course translates, when that link holds: a link to another institute's course
+    (made before the rule, docs/courses.md) puts nothing in that course's family."""
+    original = repository.course(session, course.translation_of) if course.translation_of else None
+    return original.id if original is not None and original.institute_id == course.institute_id else None
+
+
+def summary(session: Session, course: Course) -> CourseSummary:
+    fields = {k: getattr(course, k) for k in CourseSummary.model_fields}
+    fields.update(adapted_from=attribution(session, course), translation_of=family_of(session, course))
+    return CourseSummary.model_validate(fields)
+
+
 def catalogue(session: Session, query: CatalogueQuery) -> CataloguePage:
     rows = repository.published_courses(
         session,
@@ -50,9 +79,7 @@ def catalogue(session: Session, query: CatalogueQuery) -> CataloguePage:
     limit = query.limit
     more = len(rows) > limit
     rows = rows[:limit]
-    return CataloguePage(
-        items=[CourseSummary.model_validate(c) for c in rows], next_cursor=rows[-1].id if more else None
-    )
+    return CataloguePage(items=[summary(session, c) for c in rows], next_cursor=rows[-1].id if more else None)
 
 
 def framework_list(session: Session) -> list[dict[str, Any]]:
@@ -91,7 +118,7 @@ def course_detail(session: Session, course_id: str) -> CourseDetail:
     assert course.latest_version is not None
     return CourseDetail.model_validate(
         {
-            **CourseSummary.model_validate(course).model_dump(),
+            **summary(session, course).model_dump(),
             "content": learner_view(_content(session, course_id, course.latest_version)),
         }
     )
@@ -186,9 +213,9 @@ def translations(session: Session, course_id: str) -> list[CourseSummary]:
     course = repository.course(session, course_id)
     if course is None:
         raise NotFound(f"No course {course_id}.")
-    root = course.translation_of or course.id
+    root = family_of(session, course) or course.id
     return [
-        CourseSummary.model_validate(c)
+        summary(session, c)
         for c in repository.translation_family(session, root)
         if c.id != course.id and c.latest_version is not None and c.status != "archived"
     ]

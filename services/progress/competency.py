@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from libs.auth import Principal
 from libs.errors import BadGateway, NotFound
-from libs.service_client import ServiceClient, UnexpectedBody
+from libs.service_client import ServiceClient, UnexpectedBody, service_path
 from services.courses.schemas import CaseExport, CataloguePage, CourseDetail, OutlineLesson
 from services.progress import repository
 from services.progress.repository import Graded
@@ -210,18 +210,24 @@ def fetch_inputs(
     """The framework and the published courses in the teacher's language, from the courses service.
     Course outlines are cached by (course, version): published versions never change."""
     try:
-        package = courses.get_model(f"/api/v1/courses/frameworks/{framework_code}", CaseExport)
+        package = courses.get_model(
+            service_path("api", "v1", "courses", "frameworks", framework_code), CaseExport
+        )
     except UnexpectedBody:
         raise
     except BadGateway as exc:
         raise NotFound(f"The courses service has no framework {framework_code!r}.") from exc
     outlines = []
-    for course in courses.get_model("/api/v1/courses", CataloguePage, lang=lang, limit=100).items:
+    for course in courses.get_model(
+        service_path("api", "v1", "courses"), CataloguePage, lang=lang, limit=100
+    ).items:
         if course.latest_version is None:
             continue
         cache_key = (course.id, course.latest_version)
         if cache_key not in _OUTLINES:
-            _OUTLINES[cache_key] = courses.get_model(f"/api/v1/courses/{course.id}", CourseDetail)
+            _OUTLINES[cache_key] = courses.get_model(
+                service_path("api", "v1", "courses", course.id), CourseDetail
+            )
         outlines.append(_OUTLINES[cache_key])
     return framework_from_case(package, framework_code), outlines
 

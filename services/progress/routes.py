@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,11 +13,12 @@ from starlette.routing import Route
 
 from libs.api import api, json_response, parse_query, read_json
 from libs.auth import current_user
-from libs.db import in_transaction, read_only
+from libs.db import get_or_create, in_transaction, read_only
 from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
-from libs.group_commit import in_group_transaction
+from libs.group_commit import get_or_create_grouped
 from libs.idempotency import idempotent
-from libs.service_client import UnexpectedBody
+from libs.ids import identifier
+from libs.service_client import UnexpectedBody, service_path
 from services.courses.schemas import CourseDetail
 from services.progress import competency, overview, reminders, repository, service, statements
 from services.progress.analytics.routes import routes as analytics_routes
@@ -37,6 +37,7 @@ from services.progress.schemas import (
     SubmissionCreate,
     SubmissionPublic,
     Unsubscribed,
+    UnsubscribeQuery,
 )
 from services.progress.state import state
 from services.progress.xapi import Statement as StatementIn
@@ -60,7 +61,7 @@ async def create_enrolment(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, EnrolmentCreate)
     course = await published_course(request, body.course_id)
-    enrolment, created = await in_transaction(
+    enrolment, created = await get_or_create(
         request, service.enrol, user, course, require_lessons=state(request).settings.require_lesson_views
     )
     return json_response(EnrolmentPublic.model_validate(enrolment), status_code=201 if created else 200)
@@ -78,14 +79,14 @@ async def create_cohort(request: Request) -> Response:
     admin = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, CohortCreate)
     course = await published_course(request, body.course_id)
-    result = await in_transaction(request, service.enrol_cohort, admin, course, body)
+    result = await get_or_create(request, service.enrol_cohort, admin, course, body)
     return json_response(result, status_code=201)
 
 
 async def published_course(request: Request, course_id: str) -> CourseDetail:
     try:
         return await run_in_threadpool(
-            state(request).courses.get_model, f"/api/v1/courses/{course_id}", CourseDetail
+            state(request).courses.get_model, service_path("api", "v1", "courses", course_id), CourseDetail
         )
     except UnexpectedBody:
         raise
@@ -143,7 +144,7 @@ async def create_submission(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, SubmissionCreate)
     try:
-        submission, _ = await in_group_transaction(request, service.submit, user, body)
+        submission, _ = await get_or_create_grouped(request, service.submit, user, body)
     except service.MissingAnswerKey as missing:  # the first submission of a version: fetch its key once
         await run_in_threadpool(
             service.ensure_answer_key,
@@ -152,7 +153,7 @@ async def create_submission(request: Request) -> Response:
             missing.course_id,
             missing.version,
         )
-        submission, _ = await in_transaction(request, service.submit, user, body)
+        submission, _ = await get_or_create(request, service.submit, user, body)
     location = f"{PREFIX}/submissions/{submission.id}"
     return json_response(
         SubmissionPublic.model_validate(submission), status_code=202, headers={"Location": location}
@@ -193,10 +194,8 @@ async def post_statements(request: Request) -> Response:
         raise Unprocessable(
             f"{exc.error_count()} field(s) failed validation", errors=validation_errors(exc)
         ) from exc
-    try:
-        stored = await in_transaction(request, service.record_statements, user, parsed)
-    except IntegrityError:  # the same ids arrived concurrently: the second pass sees them stored
-        stored = await in_transaction(request, service.record_statements, user, parsed)
+    # The same ids arriving concurrently: the second pass sees them stored.
+    stored = await get_or_create(request, service.record_statements, user, parsed)
     return json_response(StatementsStored(ids=stored.ids, flagged=stored.flagged), headers=XAPI_HEADERS)
 
 
@@ -204,6 +203,7 @@ async def post_statements(request: Request) -> Response:
     summary="Your statements, newest first: filter by agent, verb, activity, since/until; page by cursor",
     response=StatementResult,
     tags=["xapi"],
+    query=StatementQuery,
 )
 async def get_statements(request: Request) -> Response:
     user = current_user(request)
@@ -226,7 +226,9 @@ async def get_statements(request: Request) -> Response:
 )
 async def my_competencies(request: Request) -> Response:
     user = current_user(request)
-    code = request.query_params.get("framework", state(request).settings.default_framework)
+    code = identifier(
+        request.query_params.get("framework", state(request).settings.default_framework), "framework"
+    )
     framework, outlines = await run_in_threadpool(
         competency.fetch_inputs, state(request).courses, code, user.lang
     )
@@ -286,11 +288,12 @@ async def read_message(request: Request) -> Response:
     response=Unsubscribed,
     tags=["reminders"],
     public=True,
+    query=UnsubscribeQuery,
 )
 async def unsubscribe(request: Request) -> Response:
-    token = request.query_params.get("token", "")
+    query = parse_query(request, UnsubscribeQuery)
     result = await in_transaction(
-        request, reminders.unsubscribe, state(request).settings.reminder_secret, token
+        request, reminders.unsubscribe, state(request).settings.reminder_secret, query.token
     )
     return json_response(result)
 

@@ -85,7 +85,7 @@ class SubmissionCreate(BaseModel):
     )
     course_id: str = Field(min_length=1, max_length=36)
     quiz_id: str = Field(min_length=1, max_length=80)
-    answers: dict[str, Answer] = Field(max_length=200)
+    answers: dict[str, Answer] = Field(min_length=1, max_length=200)
 
     @field_validator("answers")
     @classmethod
@@ -193,6 +193,10 @@ class InboxItem(BaseModel):
 class InboxPage(BaseModel):
     items: list[InboxItem]
     unread: int
+
+
+class UnsubscribeQuery(BaseModel):
+    token: str = Field(min_length=1, max_length=2000, description="The signed token of the reminder's link")
 
 
 class Unsubscribed(BaseModel):

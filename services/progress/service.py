@@ -12,13 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from libs.auth import Principal
 from libs.db import session_scope
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.outbox import emit, utcnow
-from libs.service_client import ServiceClient
+from libs.service_client import ServiceClient, service_path
 from services.courses.schemas import AnswerKeyDocument, CourseSummary
 from services.progress import repository, statements
 from services.progress.models import Completion, Enrolment, Submission, new_id, outbox
@@ -329,6 +330,11 @@ def ensure_answer_key(engine: Engine, courses: ServiceClient, course_id: str, ve
     with session_scope(engine, readonly=True) as session:
         if repository.answer_key(session, course_id, version) is not None:
             return
-    key = courses.get_model(f"/api/v1/courses/{course_id}/versions/{version}/answer-key", AnswerKeyDocument)
-    with session_scope(engine) as session:
-        store_answer_key(session, course_id, version, key)
+    key = courses.get_model(
+        service_path("api", "v1", "courses", course_id, "versions", version, "answer-key"), AnswerKeyDocument
+    )
+    try:
+        with session_scope(engine) as session:
+            store_answer_key(session, course_id, version, key)
+    except IntegrityError:  # a concurrent request stored it first: versions are immutable, so it is this one
+        pass

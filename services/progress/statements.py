@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from libs import jsontext
 from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from libs.outbox import emit_many
@@ -235,7 +236,7 @@ def encode_cursor(row: Statement) -> str:
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        stored, statement_id = json.loads(b64url_decode(cursor))
+        stored, statement_id = jsontext.loads(b64url_decode(cursor))
         return datetime.fromisoformat(stored).astimezone(UTC), str(statement_id)
     except (ValueError, TypeError) as exc:
         raise BadRequest("The cursor is not one this server gave out.") from exc

@@ -18,7 +18,7 @@ import pytest
 from deploy.seed import COURSE_RU_ID
 from libs.auth import Principal
 from libs.db import create_db_engine, session_scope
-from libs.service_client import ServiceClient
+from libs.service_client import ServiceClient, service_path
 from services.courses.schemas import CourseDetail
 from services.progress import service
 from services.progress.schemas import SubmissionCreate
@@ -41,7 +41,7 @@ def record_teachers(platform: Any) -> int:
         client_secret=os.environ["USTAZ_SERVICE_CLIENT_SECRET"],
         base_url=platform.urls["courses"],
     )
-    course = courses.get_model(f"/api/v1/courses/{COURSE_RU_ID}", CourseDetail)
+    course = courses.get_model(service_path("api", "v1", "courses", COURSE_RU_ID), CourseDetail)
     assert course.latest_version is not None
     service.ensure_answer_key(engine, courses, COURSE_RU_ID, course.latest_version)
     courses.close()

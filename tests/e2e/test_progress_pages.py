@@ -81,7 +81,9 @@ def test_the_offline_queue_endpoint_stores_the_teachers_statements(platform: Any
     import jwt
 
     user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
-    context.request.post(f"/courses/{COURSE_RU_ID}/enrol")
+    csrf = [c for c in context.cookies() if c["name"] == "ustaz_csrf"][0]["value"]  # set by the login page
+    enrolled = context.request.post(f"/courses/{COURSE_RU_ID}/enrol", form={"csrf_token": csrf})
+    assert enrolled.ok, enrolled.text()
     batch = [
         {
             "id": str(uuid.uuid4()),

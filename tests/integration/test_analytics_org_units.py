@@ -13,7 +13,7 @@ from sqlmodel import select
 from deploy.seed import ORG_UNITS, seed_gateway
 from gateway.schemas import OrgUnitTree
 from libs.db import create_db_engine, session_scope
-from libs.service_client import service_client
+from libs.service_client import service_client, service_path
 from services.progress.analytics import service as analytics
 from services.progress.models import OrgUnitView
 from tests.conftest import mint, service_settings, thread_server
@@ -37,7 +37,7 @@ def test_the_read_model_is_refreshed_from_the_gateway(
 
             settings = service_settings("progress", "sqlite://", gateway_url=url)
             client = service_client(settings, "progress", "gateway")
-            units = client.get_model("/org-units", OrgUnitTree).items
+            units = client.get_model(service_path("org-units"), OrgUnitTree).items
             client.close()
             assert [u.code for u in units][0] == "KZ" and len(units) == len(ORG_UNITS)
             with session_scope(engine) as session:

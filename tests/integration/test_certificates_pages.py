@@ -21,6 +21,7 @@ from libs.db import create_db_engine, session_scope
 from services.certificates import service
 from services.certificates.models import Issuer
 from tests.conftest import Databases, serve, service_settings, thread_server
+from tests.forms import post_form
 from tests.integration.certificates_app import completion
 
 pytestmark = pytest.mark.asyncio
@@ -78,7 +79,7 @@ async def site(
 
 
 async def sign_in(client: httpx.AsyncClient, username: str = "teacher") -> str:
-    response = await client.post("/login", data={"username": username, "password": f"{username}-demo"})
+    response = await post_form(client, "/login", data={"username": username, "password": f"{username}-demo"})
     assert response.status_code == 303, response.text
     return jwt.decode(client.cookies["ustaz_at"], options={"verify_signature": False})["sub"]
 
@@ -133,9 +134,10 @@ async def test_the_verification_page_by_id_qr_paste_and_upload_without_javascrip
     qr = await client.get(f"/verify/c/{site.compact(cert)}")
     assert qr.status_code == 200 and status_of(qr.text) == "valid" and cert.number in qr.text
 
-    pasted = await client.post("/verify", data={"credential": cert.credential_jwt})
+    pasted = await post_form(client, "/verify", data={"credential": cert.credential_jwt})
     assert pasted.status_code == 200 and status_of(pasted.text) == "valid"
-    uploaded = await client.post(
+    uploaded = await post_form(
+        client,
         "/verify",
         data={"credential": ""},
         files={"file": ("certificate.jwt", cert.credential_jwt.encode(), "application/octet-stream")},
@@ -143,17 +145,21 @@ async def test_the_verification_page_by_id_qr_paste_and_upload_without_javascrip
     assert uploaded.status_code == 200 and status_of(uploaded.text) == "valid"
 
     header, payload, signature = cert.credential_jwt.split(".")
-    tampered = await client.post("/verify", data={"credential": f"{header}.{payload[:-3]}AAA.{signature}"})
+    tampered = await post_form(
+        client, "/verify", data={"credential": f"{header}.{payload[:-3]}AAA.{signature}"}
+    )
     assert status_of(tampered.text) == "signature_invalid" and "altered or forged" in tampered.text
 
     for data, code in (({"credential": ""}, 422), ({"credential": "{broken"}, 422)):
-        response = await client.post("/verify", data=data)
+        response = await post_form(client, "/verify", data=data)
         assert (
             response.status_code == code
             and 'role="alert"' in response.text
             and "data-status" not in response.text
         )
-    huge = await client.post("/verify", files={"file": ("big.json", b"x" * 100_001, "application/json")})
+    huge = await post_form(
+        client, "/verify", files={"file": ("big.json", b"x" * 100_001, "application/json")}
+    )
     assert huge.status_code in (400, 413) and "data-status" not in huge.text
 
     # Revoked: the page says so, with the reason.

@@ -16,6 +16,7 @@ import pytest_asyncio
 
 from deploy.seed import COURSE_EN_ID, COURSE_RU_ID, demo_course, seed_gateway
 from tests.conftest import Databases, seed_courses_service, serve, service_settings, thread_server
+from tests.forms import post_form
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 LESSON_BUDGET = 14 * 1024
@@ -47,8 +48,8 @@ async def web(databases: Databases, gateway_url: str, key_dir: Path) -> AsyncIte
 
 async def login(client: httpx.AsyncClient, username: str) -> None:
     client.cookies.clear()
-    response = await client.post(
-        "/login", data={"username": username, "password": f"{username}-demo", "next": "/author"}
+    response = await post_form(
+        client, "/login", data={"username": username, "password": f"{username}-demo", "next": "/author"}
     )
     assert response.status_code == 303, response.text
 
@@ -87,7 +88,7 @@ async def test_content_falls_back_along_the_language_chain(web: tuple[httpx.Asyn
     english = await client.get("/courses")
     assert english.text.count('<article class="card"') == 1 and f"/courses/{COURSE_EN_ID}" in english.text
 
-    await client.post("/lang", data={"lang": "kk"})  # Kazakh UI: kk -> ru -> en
+    await post_form(client, "/lang", data={"lang": "kk"})  # Kazakh UI: kk -> ru -> en
     kazakh = await client.get("/courses")
     assert kazakh.text.count('<article class="card"') == 1 and f"/courses/{COURSE_RU_ID}" in kazakh.text
     assert 'lang="ru"' in kazakh.text and '<span lang="kk">' in kazakh.text  # "not yet in your language"
@@ -96,7 +97,7 @@ async def test_content_falls_back_along_the_language_chain(web: tuple[httpx.Asyn
     assert f'<a href="/courses/{COURSE_RU_ID}" lang="ru">Русский</a>' in page.text
     assert f"/courses/{COURSE_EN_ID}" in (await client.get("/courses", params={"lang": "en"})).text
 
-    await client.post("/lang", data={"lang": "ru"})
+    await post_form(client, "/lang", data={"lang": "ru"})
     page = await client.get(f"/courses/{COURSE_RU_ID}")
     assert 'role="note"' not in page.text
 

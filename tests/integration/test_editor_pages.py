@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from deploy.seed import COURSE_EN_ID, demo_course
+from tests.forms import post_form
 from tests.integration.test_courses_pages import login, web  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -118,8 +119,8 @@ def ids_in_order(html: str, pattern: str) -> list[str]:
 
 
 async def new_course(client: httpx.AsyncClient, slug: str) -> str:
-    created = await client.post(
-        "/author/new", data={"title": "Phones in class", "slug": slug, "language": "en"}
+    created = await post_form(
+        client, "/author/new", data={"title": "Phones in class", "slug": slug, "language": "en"}
     )
     assert created.status_code == 303
     return str(created.headers["location"])
@@ -333,7 +334,7 @@ async def test_review_shows_keys_diff_and_comments_reach_the_author(web: Web) ->
     assert (await press(client, f"/author/courses/{COURSE_EN_ID}", "submit")).status_code == 303
 
     await login(client, "institute")
-    await client.post("/lang", data={"lang": "en"})  # the demo admin's account is in Russian
+    await post_form(client, "/lang", data={"lang": "en"})  # the demo admin's account is in Russian
     review = await client.get(f"/review/courses/{COURSE_EN_ID}")
     assert review.status_code == 200
     text = review.text
@@ -344,11 +345,12 @@ async def test_review_shows_keys_diff_and_comments_reach_the_author(web: Web) ->
     )
     assert '<ins><span class="vh">added: </span>+ A new line for grade 5.</ins>' in text
     assert "tolerance: 0.5" in text and "tolerance: 1" in text
-    nothing = await client.post(
-        f"/review/courses/{COURSE_EN_ID}", data={"decision": "send_back", "comment": ""}
+    nothing = await post_form(
+        client, f"/review/courses/{COURSE_EN_ID}", data={"decision": "send_back", "comment": ""}
     )
     assert nothing.status_code == 422
-    back = await client.post(
+    back = await post_form(
+        client,
         f"/review/courses/{COURSE_EN_ID}",
         data={"decision": "send_back", "comment": "", "comment.l2": "Say which grade the example is for."},
     )
@@ -364,8 +366,10 @@ async def test_a_translation_is_edited_beside_its_original(web: Web) -> None:
     client, _ = web
     await login(client, "author")
     page = await client.get(f"/author/courses/{COURSE_EN_ID}")
-    made = await client.post(
-        f"/author/courses/{COURSE_EN_ID}", data={"op": "translate", "language": "kk", "slug": "assessment-kk"}
+    made = await post_form(
+        client,
+        f"/author/courses/{COURSE_EN_ID}",
+        data={"op": "translate", "language": "kk", "slug": "assessment-kk"},
     )
     assert made.status_code == 303, made.text
     kk = made.headers["location"]
@@ -376,7 +380,8 @@ async def test_a_translation_is_edited_beside_its_original(web: Web) -> None:
     quiz_id = next(i["id"] for m in demo_course("en")["modules"] for i in m["items"] if i["type"] == "quiz")
     quiz = await client.get(f"{kk}/items/{quiz_id}")
     assert "What is the main purpose of formative assessment?" in quiz.text.split('class="original"', 2)[2]
-    again = await client.post(
+    again = await post_form(
+        client,
         f"/author/courses/{COURSE_EN_ID}",
         data={"op": "translate", "language": "kk", "slug": "assessment-kk2"},
     )
@@ -406,8 +411,10 @@ async def test_the_author_home_sorts_drafts_sent_back_and_in_review(
     await login(client, "institute")
     queue = section((await client.get("/author")).text, "in-review")
     assert f'href="/review/courses/{course_id}"' in queue  # the admin's review queue links the review
-    sent = await client.post(
-        f"/review/courses/{course_id}", data={"decision": "send_back", "comment": "Add a second lesson."}
+    sent = await post_form(
+        client,
+        f"/review/courses/{course_id}",
+        data={"decision": "send_back", "comment": "Add a second lesson."},
     )
     assert sent.status_code == 303
 
@@ -420,8 +427,9 @@ async def test_the_author_home_sorts_drafts_sent_back_and_in_review(
     # Sent back again with a comment on one item only: still "sent back", saying how many comments.
     assert (await press(client, url, "submit")).status_code == 303
     await login(client, "institute")
-    await client.post("/lang", data={"lang": "en"})  # the demo admin's account is in Russian
-    sent = await client.post(
+    await post_form(client, "/lang", data={"lang": "en"})  # the demo admin's account is in Russian
+    sent = await post_form(
+        client,
         f"/review/courses/{course_id}",
         data={"decision": "send_back", "comment": "", "comment.l1": "Shorter."},
     )

@@ -66,12 +66,59 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(gateway_client: http
     assert rotated.status_code == 200
     second = rotated.json()["refresh_token"]
     assert second != first
-    # The old token is replayed (stolen?): refused, and the whole family dies with it.
+    # The old token is replayed (stolen?) after the grace window: refused, and the whole family dies.
+    used_long_ago(gateway_client, first)
     assert_problem(await gateway_client.post("/auth/refresh", json={"refresh_token": first}), 401)
     assert_problem(await gateway_client.post("/auth/refresh", json={"refresh_token": second}), 401)
     # A separate login is a separate family and still works.
     other = (await login(gateway_client)).json()["refresh_token"]
     assert (await gateway_client.post("/auth/refresh", json={"refresh_token": other})).status_code == 200
+
+
+def used_long_ago(client: httpx.AsyncClient, token: str, seconds: int = 3600) -> None:
+    """As if `token` had been rotated `seconds` ago (past the reuse grace window)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from gateway.models import RefreshToken
+    from gateway.service import _sha256
+    from libs.db import session_scope
+
+    with session_scope(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == _sha256(token))  # type: ignore[arg-type]
+            .values(used_at=datetime.now(UTC) - timedelta(seconds=seconds))
+        )
+
+
+async def test_a_just_rotated_refresh_token_has_a_grace_window(gateway_client: httpx.AsyncClient) -> None:
+    """Two tabs (or a page and its retry) with an expired access token send the same refresh cookie:
+    the second, seconds after the first rotated it, gets a fresh pair of the same session instead of
+    a logout; both new tokens work, and once the window has passed reuse still revokes the session."""
+    import asyncio
+
+    first = (await login(gateway_client)).json()["refresh_token"]
+    both = await asyncio.gather(
+        *(gateway_client.post("/auth/refresh", json={"refresh_token": first}) for _ in range(2))
+    )
+    assert [r.status_code for r in both] == [200, 200], [r.text for r in both]
+    late = await gateway_client.post("/auth/refresh", json={"refresh_token": first})
+    assert late.status_code == 200, late.text
+    pairs = [r.json() for r in (*both, late)]
+    assert len({p["refresh_token"] for p in pairs}) == 3 and first not in {p["refresh_token"] for p in pairs}
+    for pair in pairs[:2]:
+        me = await gateway_client.get("/auth/me", headers={"authorization": f"Bearer {pair['access_token']}"})
+        assert me.status_code == 200
+    again = await gateway_client.post("/auth/refresh", json={"refresh_token": pairs[0]["refresh_token"]})
+    assert again.status_code == 200
+    # Past the window the old token is a replay: the whole family is revoked, the new ones too.
+    used_long_ago(gateway_client, first)
+    assert_problem(await gateway_client.post("/auth/refresh", json={"refresh_token": first}), 401)
+    assert_problem(
+        await gateway_client.post("/auth/refresh", json={"refresh_token": pairs[1]["refresh_token"]}), 401
+    )
 
 
 async def test_logout_revokes_the_refresh_token(gateway_client: httpx.AsyncClient) -> None:

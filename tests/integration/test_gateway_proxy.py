@@ -88,12 +88,18 @@ async def test_oversize_bodies_are_refused_before_the_service(proxied: httpx.Asy
 async def test_rate_limit_answers_429_with_retry_after(
     sqlite_databases: Databases, key_dir: Path, courses_url: str, redis_url: str
 ) -> None:
+    import time
+
     import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
-    async with await gateway(sqlite_databases, key_dir, courses_url, rate_limit_per_ip=3) as client:
-        statuses = [(await client.get("/api/v1/courses")).status_code for _ in range(3)]
-        limited = await client.get("/api/v1/courses")
+    for _attempt in range(2):  # fixed one-minute windows: four requests across a boundary start anew
+        redis.Redis.from_url(redis_url).flushdb()
+        window = int(time.time()) // 60
+        async with await gateway(sqlite_databases, key_dir, courses_url, rate_limit_per_ip=3) as client:
+            statuses = [(await client.get("/api/v1/courses")).status_code for _ in range(3)]
+            limited = await client.get("/api/v1/courses")
+        if int(time.time()) // 60 == window:
+            break
     assert statuses == [200, 200, 200]
     assert_problem(limited, 429)
     assert 0 < int(limited.headers["retry-after"]) <= 60
@@ -260,12 +266,12 @@ async def test_a_post_without_idempotency_key_is_not_repeated_and_the_502_names_
 ) -> None:
     client, upstream = dropping
     upstream.drop = 1
-    with caplog.at_level(logging.WARNING, logger="ustaz.gateway.proxy"):
+    with caplog.at_level(logging.WARNING, logger="ustaz.proxy"):
         answer = await client.post("/api/v1/progress/submissions", json={"quiz_id": "q1"})
     assert_problem(answer, 502)
     assert upstream.seen == ["POST"]  # the service may have acted on it: never sent twice
-    (line,) = [r for r in caplog.records if r.name == "ustaz.gateway.proxy"]
-    assert line.__dict__["service"] == "progress" and "ServerDisconnected" in line.__dict__["cause"]
+    (line,) = [r for r in caplog.records if r.name == "ustaz.proxy"]
+    assert line.__dict__["upstream"] == "progress" and line.__dict__["error"] == "ServerDisconnectedError"
     upstream.drop = 2  # a repeatable request is sent twice at most
     assert_problem(await client.get("/api/v1/progress/enrolments"), 502)
     assert upstream.seen == ["POST", "GET", "GET"]
@@ -275,3 +281,83 @@ async def test_a_post_without_idempotency_key_is_not_repeated_and_the_502_names_
     )
     assert_problem(keyed, 502)
     assert upstream.seen == ["POST", "GET", "GET", "POST", "POST"]
+
+
+async def test_every_502_logs_its_cause_with_the_request_id(
+    proxied: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="ustaz.proxy")
+    response = await proxied.get("/api/v1/progress/enrolments", headers={"x-request-id": "req-502"})
+    assert_problem(response, 502)
+    [line] = [r for r in caplog.records if r.name == "ustaz.proxy"]
+    assert line.msg == "upstream failed" and line.upstream == "progress" and line.status == 502  # type: ignore[attr-defined]
+    assert line.error == "ClientConnectorError" and line.cause  # type: ignore[attr-defined]
+    assert line.request_id == "req-502"  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def redirecting_courses_url(sqlite_databases: Databases, gateway_url: str) -> Iterator[str]:
+    """The courses service as it was before issue 15: Starlette's redirect_slashes on, so
+    `/api/v1/courses/` answers 307 with its own internal address."""
+    from services.courses.app import build_app
+
+    app = build_app(
+        service_settings(
+            "courses", sqlite_databases.fresh("courses", seed_courses_service), gateway_url=gateway_url
+        )
+    )
+    app.router.redirect_slashes = True
+    with thread_server(app) as url:
+        yield url
+
+
+async def test_an_upstream_redirect_never_names_an_internal_address(
+    sqlite_databases: Databases, key_dir: Path, redirecting_courses_url: str
+) -> None:
+    public = "https://ustaz.example.org"
+    async with await gateway(sqlite_databases, key_dir, redirecting_courses_url, public_url=public) as client:
+        response = await client.get("/api/v1/courses/", params={"lang": "en"})
+    assert response.status_code == 307
+    assert response.headers["location"] == f"{public}/api/v1/courses?lang=en"
+
+
+def test_internal_locations_are_rewritten_and_others_pass() -> None:
+    from gateway.proxy import public_location
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings(public_url="https://ustaz.kz", courses_url="http://courses:8000")
+    assert public_location("http://courses:8000/api/v1/x?a=1", settings) == "https://ustaz.kz/api/v1/x?a=1"
+    assert public_location("http://127.0.0.1:8000/y", settings) == "https://ustaz.kz/y"  # the gateway's own
+    assert public_location("/api/v1/x", settings) == "/api/v1/x"
+    assert public_location("https://example.org/z", settings) == "https://example.org/z"
+
+
+async def test_a_body_sent_too_slowly_is_a_408_and_reaches_no_service(
+    sqlite_databases: Databases, key_dir: Path, courses_url: str
+) -> None:
+    import asyncio
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"credential": "'
+        for _ in range(20):
+            await asyncio.sleep(0.1)
+            yield b"x"
+
+    async with await gateway(
+        sqlite_databases, key_dir, courses_url, body_grace_seconds=0.3, body_min_rate=1000
+    ) as client:
+        response = await client.post(
+            "/api/v1/courses", content=trickle(), headers={"content-type": "application/json"}
+        )
+    body = assert_problem(response, 408)
+    assert body["type"] == "/problems/body-timeout" and response.headers["connection"] == "close"
+
+
+async def test_each_service_has_its_own_upstream_pool(
+    sqlite_databases: Databases, key_dir: Path, courses_url: str
+) -> None:
+    async with await gateway(sqlite_databases, key_dir, courses_url, upstream_pool_size=7) as client:
+        sessions = client._transport.app.state.proxy_sessions  # type: ignore[attr-defined]
+        assert set(sessions) == {"courses", "progress", "certificates"}
+        assert len({id(s.connector) for s in sessions.values()}) == 3
+        assert {s.connector.limit for s in sessions.values()} == {7}

@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from deploy.seed import COURSE_EN_ID, COURSE_RU_ID, seed_gateway
 from tests.conftest import Databases, seed_courses_service, serve, service_settings, thread_server
+from tests.forms import post_form
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 Web = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -52,8 +53,8 @@ async def web(databases: Databases, gateway_url: str, key_dir: Path) -> AsyncIte
 
 
 async def login(client: httpx.AsyncClient, username: str) -> None:
-    response = await client.post(
-        "/login", data={"username": username, "password": f"{username}-demo", "next": "/courses"}
+    response = await post_form(
+        client, "/login", data={"username": username, "password": f"{username}-demo", "next": "/courses"}
     )
     assert response.status_code == 303, response.text
 
@@ -91,7 +92,9 @@ async def test_accept_language_chooses_the_page_language(web: Web) -> None:
         other = await client.get("/login", headers={"accept-language": "fr-FR,fr;q=0.9"})
         assert html_lang(other) == "en" and "Password" in other.text
         assert html_lang(await client.get("/login")) == "en"
-        assert not client.cookies  # negotiation remembers nothing
+        assert (
+            "ustaz_lang" not in client.cookies
+        )  # negotiation remembers nothing (the CSRF cookie is no choice)
 
 
 async def test_the_switcher_is_a_form_on_every_page(web: Web) -> None:
@@ -107,7 +110,7 @@ async def test_the_switcher_is_a_form_on_every_page(web: Web) -> None:
 
 async def test_anonymous_choice_is_remembered_on_the_device(web: Web) -> None:
     async with web() as client:
-        switched = await client.post("/lang", data={"lang": "kk", "next": "/courses?q=phone"})
+        switched = await post_form(client, "/lang", data={"lang": "kk", "next": "/courses?q=phone"})
         assert switched.status_code == 303 and switched.headers["location"] == "/courses?q=phone"
         assert client.cookies["ustaz_lang"] == "kk"
         page = await client.get("/courses", headers={"accept-language": "ru"})  # the choice beats the header
@@ -119,12 +122,12 @@ async def test_a_teachers_choice_persists_across_logout_and_login(web: Web) -> N
         await login(client, "teacher")  # seeded with Russian
         assert html_lang(await client.get("/courses")) == "ru"
 
-        switched = await client.post("/lang", data={"lang": "kk", "next": "/courses"})
+        switched = await post_form(client, "/lang", data={"lang": "kk", "next": "/courses"})
         assert switched.status_code == 303
         page = await client.get("/courses")
         assert html_lang(page) == "kk" and "Шығу" in page.text  # "Log out"
 
-        assert (await client.post("/logout")).status_code == 303
+        assert (await post_form(client, "/logout")).status_code == 303
         login_page = await client.get("/login")
         assert html_lang(login_page) == "kk"  # this device still speaks Kazakh
 
@@ -136,12 +139,12 @@ async def test_a_teachers_choice_persists_across_logout_and_login(web: Web) -> N
 
         # The account's language wins at login over what the device showed before.
         client.cookies.clear()
-        await client.post("/lang", data={"lang": "en"})
+        await post_form(client, "/lang", data={"lang": "en"})
         await login(client, "teacher")
         assert html_lang(await client.get("/courses")) == "kk"
 
         # Switching again while signed in (the access token still says kk) is saved too.
-        await client.post("/lang", data={"lang": "ky"})
+        await post_form(client, "/lang", data={"lang": "ky"})
         client.cookies.clear()
         await login(client, "teacher")
         assert html_lang(await client.get("/courses")) == "ky"
@@ -151,7 +154,7 @@ async def test_an_unknown_language_is_refused_and_changes_nothing(web: Web) -> N
     async with web() as client:
         await login(client, "teacher")
         for bad in ({"lang": "xx"}, {"lang": ""}, {"lang": "kk\r\nSet-Cookie: a=b"}, {}):
-            refused = await client.post("/lang", data=bad, headers={"accept-language": "ru"})
+            refused = await post_form(client, "/lang", data=bad, headers={"accept-language": "ru"})
             assert refused.status_code == 400 and "Неизвестный язык" in refused.text, bad
             assert client.cookies["ustaz_lang"] == "ru" and "set-cookie" not in refused.headers
         client.cookies.clear()
@@ -159,13 +162,13 @@ async def test_an_unknown_language_is_refused_and_changes_nothing(web: Web) -> N
         assert client.cookies["ustaz_lang"] == "ru"  # the account is unchanged
         # Only paths on this site are followed back.
         for target in ("//evil.example/x", "https://evil.example/", "javascript:alert(1)"):
-            switched = await client.post("/lang", data={"lang": "ru", "next": target})
+            switched = await post_form(client, "/lang", data={"lang": "ru", "next": target})
             assert switched.status_code == 303 and switched.headers["location"] == "/", target
 
 
 async def test_content_falls_back_along_the_chain_with_a_notice(web: Web) -> None:
     async with web() as client:
-        await client.post("/lang", data={"lang": "kk"})  # default chain kk -> ru -> en
+        await post_form(client, "/lang", data={"lang": "kk"})  # default chain kk -> ru -> en
         catalogue = await client.get("/courses")
         assert (
             f"/courses/{COURSE_RU_ID}" in catalogue.text and f"/courses/{COURSE_EN_ID}" not in catalogue.text
@@ -179,7 +182,7 @@ async def test_content_falls_back_along_the_chain_with_a_notice(web: Web) -> Non
             'lang="kk">Курстың орыс тілі нұсқасы көрсетілді: қазақ тілі аудармасы әлі жоқ.'
         )
 
-        await client.post("/lang", data={"lang": "ru"})
+        await post_form(client, "/lang", data={"lang": "ru"})
         english = await client.get(f"/courses/{COURSE_EN_ID}")
         assert note(english) == (
             'lang="ru">Показано на языке «английский»: перевода на язык «русский» пока нет.'
@@ -187,7 +190,7 @@ async def test_content_falls_back_along_the_chain_with_a_notice(web: Web) -> Non
         assert f'<a href="/courses/{COURSE_RU_ID}" lang="ru">Русский</a>' in english.text  # the better one
         assert note(await client.get(f"/courses/{COURSE_RU_ID}")) is None
 
-        await client.post("/lang", data={"lang": "en"})
+        await post_form(client, "/lang", data={"lang": "en"})
         assert note(await client.get(f"/courses/{COURSE_EN_ID}")) is None
         assert note(await client.get(f"/courses/{COURSE_RU_ID}")) == (
             'lang="en">Shown in Russian: not yet translated into English.'
@@ -196,7 +199,7 @@ async def test_content_falls_back_along_the_chain_with_a_notice(web: Web) -> Non
 
 async def test_the_fallback_chain_is_a_setting(web: Web) -> None:
     async with web(content_fallback="kk:en,ru") as client:
-        await client.post("/lang", data={"lang": "kk"})
+        await post_form(client, "/lang", data={"lang": "kk"})
         catalogue = await client.get("/courses")
         assert (
             f"/courses/{COURSE_EN_ID}" in catalogue.text and f"/courses/{COURSE_RU_ID}" not in catalogue.text
@@ -204,7 +207,9 @@ async def test_the_fallback_chain_is_a_setting(web: Web) -> None:
         assert note(await client.get(f"/courses/{COURSE_EN_ID}")) == (
             'lang="kk">Курстың ағылшын тілі нұсқасы көрсетілді: қазақ тілі аудармасы әлі жоқ.'
         )
-        await client.post("/lang", data={"lang": "ru"})  # languages the setting does not name keep theirs
+        await post_form(
+            client, "/lang", data={"lang": "ru"}
+        )  # languages the setting does not name keep theirs
         assert f"/courses/{COURSE_RU_ID}" in (await client.get("/courses")).text
 
     with pytest.raises(ValueError, match="content fallback"):

@@ -79,7 +79,7 @@ def test_a_body_that_is_not_the_producers_model_is_a_bad_gateway(gateway_url: st
     from starlette.routing import Route
 
     from gateway.schemas import OrgUnitTree
-    from libs.service_client import ServiceClient, UnexpectedBody
+    from libs.service_client import ServiceClient, UnexpectedBody, service_path
     from tests.conftest import thread_server
 
     tree = {"items": [{"code": "KZ", "name": "Kazakhstan", "kind": "country", "parent": None, "path": "KZ"}]}
@@ -103,10 +103,10 @@ def test_a_body_that_is_not_the_producers_model_is_a_bad_gateway(gateway_url: st
             base_url=url,
         )
         try:
-            assert client.get_model("/good", OrgUnitTree).items[0].path == "KZ"
+            assert client.get_model(service_path("good"), OrgUnitTree).items[0].path == "KZ"
             for path, fields in (("/renamed", {"items"}), ("/partial", {"items.0.name", "items.0.parent"})):
                 with pytest.raises(UnexpectedBody) as refused:
-                    client.get_model(path, OrgUnitTree)
+                    client.get_model(service_path(path.strip("/")), OrgUnitTree)
                 assert refused.value.status == 502
                 assert {e["field"] for e in refused.value.extra["errors"]} == fields
         finally:

@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import Databases, serve, service_settings
+from tests.forms import post_form
 from tests.servers import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -35,7 +36,7 @@ async def pages(databases: Databases, redis_url: str, key_dir: Path) -> AsyncIte
 
 
 async def sign_in(client: httpx.AsyncClient, username: str) -> None:
-    response = await client.post("/login", data={"username": username, "password": f"{username}-demo"})
+    response = await post_form(client, "/login", data={"username": username, "password": f"{username}-demo"})
     assert response.status_code == 303, response.text
 
 

@@ -83,8 +83,8 @@ def test_operation_ids_are_unique(merged: dict[str, Any]) -> None:
     ("method", "path", "expected"),
     [
         # the gateway's own operations: rate-limited under /auth/, not proxied
-        ("post", "/auth/login", {"200", "400", "401", "413", "422", "429"}),
-        ("post", "/auth/service-token", {"200", "400", "401", "403", "413", "422", "429"}),
+        ("post", "/auth/login", {"200", "400", "401", "408", "413", "422", "429"}),
+        ("post", "/auth/service-token", {"200", "400", "401", "403", "408", "413", "422", "429"}),
         ("get", "/auth/me", {"200", "401", "429"}),
         ("get", "/org-units", {"200", "401", "403"}),
         ("get", "/.well-known/jwks.json", {"200", "401"}),
@@ -105,13 +105,13 @@ def test_operation_ids_are_unique(merged: dict[str, Any]) -> None:
         (
             "post",
             "/api/v1/certificates/{certificate_id}/reissue",
-            {"201", "400", "401", "403", "404", "409", "413", "422", *PROXIED},
+            {"201", "400", "401", "403", "404", "408", "409", "413", "422", *PROXIED},
         ),
         # inference only: a JSON body, a token, an Idempotency-Key
         (
             "post",
             "/api/v1/progress/enrolments",
-            {"201", "400", "401", "403", "409", "413", "422", *PROXIED},
+            {"201", "400", "401", "403", "408", "409", "413", "422", "503", *PROXIED},
         ),
     ],
 )
@@ -177,7 +177,7 @@ def test_convertors_become_typed_parameters() -> None:
     [
         ({}, {"200", "401", "403", "404"}),
         ({"public": True}, {"200", "401", "404"}),
-        ({"body": dict[str, int], "public": True}, {"200", "400", "401", "404", "413", "422"}),
+        ({"body": dict[str, int], "public": True}, {"200", "400", "401", "404", "408", "413", "422"}),
         ({"status": 201, "errors": {409: "it exists"}}, {"201", "401", "403", "404", "409"}),
         ({"errors": {403: None, 404: None}}, {"200", "401"}),
     ],
@@ -194,7 +194,7 @@ def test_an_idempotent_handler_gets_409_and_the_header_whichever_decorator_is_ou
         idempotent(api(summary="s", public=True)(handler)),
     ):
         op = only_op(build_openapi([Route("/x", decorated, methods=["POST"])], title="t"))
-        assert set(op["responses"]) - {"default"} == {"200", "400", "401", "409", "422"}
+        assert set(op["responses"]) - {"default"} == {"200", "400", "401", "409", "422", "503"}
         assert [p["name"] for p in op["parameters"]] == ["Idempotency-Key"]
 
 

@@ -19,6 +19,7 @@ from services.progress.analytics.schemas import (
     AnalyticsQuery,
     AttainmentReport,
     BehindReport,
+    CompareQuery,
     CompletionTimeReport,
     FunnelReport,
     GroupBy,
@@ -50,6 +51,7 @@ async def _report(
     "language or institute (group_by)",
     response=FunnelReport,
     tags=["analytics"],
+    query=AnalyticsQuery,
 )
 async def get_funnel(request: Request) -> Response:
     return json_response(await _report(request, "funnel"), headers=ANALYTICS_CACHE)
@@ -59,6 +61,7 @@ async def get_funnel(request: Request) -> Response:
     summary="Cohort comparison: the funnel of one unit by course, language or institute",
     response=FunnelReport,
     tags=["analytics"],
+    query=CompareQuery,
 )
 async def get_compare(request: Request) -> Response:
     if request.query_params.get("group_by", "course") == "org_unit":
@@ -73,12 +76,18 @@ async def get_compare(request: Request) -> Response:
     summary="Attainment distribution per indicator or competency by child org unit (heat table)",
     response=AttainmentReport,
     tags=["analytics"],
+    query=AnalyticsQuery,
 )
 async def get_attainment(request: Request) -> Response:
     return json_response(await _report(request, "attainment"), headers=ANALYTICS_CACHE)
 
 
-@api(summary="Counts per stage by week or month", response=TrendReport, tags=["analytics"])
+@api(
+    summary="Counts per stage by week or month",
+    response=TrendReport,
+    tags=["analytics"],
+    query=AnalyticsQuery,
+)
 async def get_trends(request: Request) -> Response:
     return json_response(await _report(request, "trends"), headers=ANALYTICS_CACHE)
 
@@ -87,6 +96,7 @@ async def get_trends(request: Request) -> Response:
     summary="Days from enrolment to completion: median and 75th percentile",
     response=CompletionTimeReport,
     tags=["analytics"],
+    query=AnalyticsQuery,
 )
 async def get_completion_time(request: Request) -> Response:
     return json_response(await _report(request, "completion_time"), headers=ANALYTICS_CACHE)
@@ -96,6 +106,7 @@ async def get_completion_time(request: Request) -> Response:
     summary="Org units furthest behind: lowest completion rate first",
     response=BehindReport,
     tags=["analytics"],
+    query=AnalyticsQuery,
 )
 async def get_behind(request: Request) -> Response:
     return json_response(await _report(request, "behind"), headers=ANALYTICS_CACHE)
@@ -105,6 +116,7 @@ async def get_behind(request: Request) -> Response:
     summary="An org unit in your jurisdiction: its ancestors (breadcrumbs) and children (drill-down)",
     response=OrgUnitInfo,
     tags=["analytics"],
+    query=AnalyticsQuery,
 )
 async def get_unit(request: Request) -> Response:
     user = current_user(request, *ANALYTICS_ROLES)
@@ -117,6 +129,7 @@ async def get_unit(request: Request) -> Response:
     summary="Any analytics table as CSV or XLSX (table=…, format=…), same scope and suppression; too many "
     "rows is a 413 with a hint to narrow",
     tags=["analytics"],
+    query=AnalyticsQuery,
 )
 async def get_export(request: Request) -> Response:
     query = parse_query(request, AnalyticsQuery)

@@ -54,6 +54,12 @@ class AnalyticsQuery(BaseModel):
         return self
 
 
+class CompareQuery(AnalyticsQuery):
+    """The comparison's filters: the funnel's, grouped by anything but org units (the funnel's own)."""
+
+    group_by: Literal["course", "language", "institute"] = "course"
+
+
 class Dated(BaseModel):
     """What every report says about its freshness."""
 

@@ -13,7 +13,7 @@ from libs.celery_app import celery_app
 from libs.consumers import batch_consumer, periodic
 from libs.db import session_scope
 from libs.events import DB_CONTENTION, TRANSIENT_IO, Event
-from libs.service_client import service_client
+from libs.service_client import service_client, service_path
 from services.certificates.schemas import CertificateIssued
 from services.progress.analytics import rollups, service
 from services.progress.models import processed_events
@@ -74,7 +74,7 @@ def org_units_rollup() -> None:
     """Copy the gateway's org-unit tree into the read model (beat; see ADR 0011)."""
     client = service_client(get_settings(), "progress", "gateway")
     try:
-        units = client.get_model("/org-units", OrgUnitTree).items
+        units = client.get_model(service_path("org-units"), OrgUnitTree).items
     finally:
         client.close()
     with session_scope(engine()) as session:

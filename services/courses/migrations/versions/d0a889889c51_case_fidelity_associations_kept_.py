@@ -7,7 +7,7 @@ none). Frameworks made here before this revision get their tree and derivation l
 the identifiers their exports had (UUIDv5 of type and item), and the dates those exports showed.
 
 Revision ID: d0a889889c51
-Revises: 247742296c75
+Revises: a7d09592db53
 Create Date: 2026-12-01 13:02:28.511084
 """
 
@@ -20,7 +20,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "d0a889889c51"
-down_revision: str | None = "247742296c75"
+down_revision: str | None = "a7d09592db53"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
