@@ -16,13 +16,14 @@ from cryptography.fernet import Fernet
 from sqlmodel import Session
 
 from libs.auth import Principal
+from libs.crypto import fernet
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.events import NotYetAvailable
 from libs.outbox import emit, utcnow
-from services.certificates import credentials, keys, repository, status
-from services.certificates.credentials import issuer_url
+from services.certificates import credentials, dids, keys, repository, secured, status
 from services.certificates.models import Certificate, Issuer, IssuerKey, outbox
 from services.certificates.schemas import CertificateIssued, Verdict
+from services.certificates.settings import CertificatesSettings
 from services.certificates.verification import formats, pipeline, reasons
 from services.certificates.verification.model import Decoded, Outcome, Record, TrustedKey
 from services.progress.schemas import CourseCompleted
@@ -34,9 +35,34 @@ def rotate_institute_key(session: Session, institute_id: str, box: Fernet) -> Is
     return keys.rotate_key(session, institute_id, box)
 
 
-def _new_certificate(
-    session: Session, issuer: Issuer, key: IssuerKey, box: Fernet, public_url: str, salt: str, **fields: Any
-) -> Certificate:
+def issuer_of(public_url: str, key: IssuerKey) -> str:
+    """The issuer id that what `key` signs names (dids.issuer_id: did:web on HTTPS, else its did:key)."""
+    return dids.issuer_id(public_url, key.institute_id, key.public_jwk)
+
+
+def holder(session: Session, user_id: str, name: str, name_by_default: bool) -> credentials.Holder:
+    """The recipient as the next credential names them: a fresh salt for the hash of their id, and
+    their name if they allow it (their choice, else the deployment's policy)."""
+    choice = repository.holder_preference(session, user_id)
+    allowed = choice.name_in_credential if choice is not None else name_by_default
+    return credentials.Holder(user_id, credentials.new_salt(), name if allowed and name else None)
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """What issuing needs besides the certificate: the key box, the public URL its URLs use, and the
+    deployment's policy for the holder's name."""
+
+    box: Fernet
+    public_url: str
+    name_by_default: bool = False
+
+
+def issuance(settings: CertificatesSettings) -> Issuance:
+    return Issuance(fernet(settings.key_encryption_key), settings.public_url, settings.holder_name_in_credential)
+
+
+def _new_certificate(session: Session, issuer: Issuer, key: IssuerKey, how: Issuance, **fields: Any) -> Certificate:
     cert = Certificate(
         **fields,
         institute_id=issuer.institute_id,
@@ -44,35 +70,34 @@ def _new_certificate(
         kid=key.kid,
         status_index=status.allocate_index(session, issuer.institute_id),
     )
-    cert.credential_jwt = credentials.sign(
-        credentials.build_credential(cert, issuer, public_url, salt), key, box
+    issuer_id = issuer_of(how.public_url, key)
+    recipient = holder(session, cert.user_id, cert.recipient_name, how.name_by_default)
+    signed = secured.sign(
+        credentials.build_credential(cert, issuer, how.public_url, issuer_id, recipient), key, how.box
     )
+    cert.credential_jwt, cert.credential_ld = signed.jwt, signed.linked_data
     session.add(cert)
     session.flush()
     status_list = status.get_or_create(session, issuer.institute_id)
-    if not status_list.credential_jwt or status_list.kid != key.kid:
-        status.sign_list(status_list, key, box, issuer_url(public_url, issuer.institute_id), public_url)
+    if not status_list.credential_ld or status_list.kid != key.kid:
+        status.sign_list(status_list, key, how.box, issuer_id, how.public_url)
         session.add(status_list)
     return cert
 
 
-def issue_certificate(
-    session: Session, payload: CourseCompleted, box: Fernet, public_url: str, salt: str
-) -> Certificate | None:
+def issue_certificate(session: Session, payload: CourseCompleted, how: Issuance) -> Certificate | None:
     """Issue the certificate for a `course.completed` event. One per enrolment, ever."""
     if repository.current_certificate_for(session, payload.enrolment_id) is not None:
         return None
     issuer = repository.issuer(session, payload.institute_id)
     if issuer is None:
         raise NotYetAvailable(f"no issuer profile for institute {payload.institute_id}")
-    key = keys.signing_key(session, issuer.institute_id, box)
+    key = keys.signing_key(session, issuer.institute_id, how.box)
     cert = _new_certificate(
         session,
         issuer,
         key,
-        box,
-        public_url,
-        salt,
+        how,
         number=f"{utcnow():%Y}-{secrets.token_hex(4).upper()}",
         enrolment_id=payload.enrolment_id,
         user_id=payload.user_id,
@@ -81,6 +106,7 @@ def issue_certificate(
         version=payload.version,
         course_title=payload.course_title,
         language=payload.language,
+        framework=payload.framework,
         indicators=payload.indicators,
     )
     emit(
@@ -106,15 +132,7 @@ def _set_revoked_bit(session: Session, cert: Certificate, box: Fernet, public_ur
     if cert.status_index is None:
         return
     key = keys.signing_key(session, cert.institute_id, box)
-    status.flip(
-        session,
-        cert.institute_id,
-        cert.status_index,
-        key,
-        box,
-        issuer_url(public_url, cert.institute_id),
-        public_url,
-    )
+    status.flip(session, cert.institute_id, cert.status_index, key, box, issuer_of(public_url, key), public_url)
 
 
 def revoke(
@@ -136,9 +154,7 @@ def reissue(
     certificate_id: str,
     recipient_name: str,
     reason: str,
-    box: Fernet,
-    public_url: str,
-    salt: str,
+    how: Issuance,
 ) -> Certificate:
     """A corrected certificate (e.g. a misspelt name) with the same number; the old one is superseded,
     its status-list bit set, and its verdict names the replacement."""
@@ -149,14 +165,12 @@ def reissue(
         raise Conflict("A revoked certificate cannot be re-issued.")
     issuer = repository.issuer(session, old.institute_id)
     assert issuer is not None  # certificates.institute_id is a foreign key
-    key = keys.signing_key(session, issuer.institute_id, box)
+    key = keys.signing_key(session, issuer.institute_id, how.box)
     new = _new_certificate(
         session,
         issuer,
         key,
-        box,
-        public_url,
-        salt,
+        how,
         number=old.number,
         enrolment_id=old.enrolment_id,
         user_id=old.user_id,
@@ -165,13 +179,14 @@ def reissue(
         version=old.version,
         course_title=old.course_title,
         language=old.language,
+        framework=old.framework,
         indicators=list(old.indicators),
         issued_at=old.issued_at,
     )
     old.superseded_by = new.id
     old.revocation_reason = f"Re-issued: {reason}"
     session.add(old)
-    _set_revoked_bit(session, old, box, public_url)
+    _set_revoked_bit(session, old, how.box, how.public_url)
     return new
 
 
@@ -188,7 +203,7 @@ def compromise_key(session: Session, kid: str, box: Fernet, public_url: str) -> 
         session.flush()
     current = keys.signing_key(session, key.institute_id, box)
     status_list = status.get_or_create(session, key.institute_id)
-    status.sign_list(status_list, current, box, issuer_url(public_url, key.institute_id), public_url)
+    status.sign_list(status_list, current, box, issuer_of(public_url, current), public_url)
     session.add(status_list)
     return key
 
@@ -258,6 +273,7 @@ def _verdict(outcome: Outcome) -> Verdict:
             "course_title": record.course_title,
             "issuer": record.issuer_name,
             "issued_at": record.issued_at,
+            "holder_name": credentials.holder_name(credential.claims),
             "credential": credential.claims,
         }
         if outcome.finding.code == "superseded":
@@ -271,9 +287,18 @@ def _verdict(outcome: Outcome) -> Verdict:
 
 
 def verify_token(session: Session, token: str) -> Verdict:
-    """Check a VC-JWT (or the compact QR form): its key, its signature, then the certificate's status
-    in our records and in the institute's signed status list (verification/pipeline.py)."""
+    """Check a credential (JSON-LD with a Data Integrity proof, a VC-JWT, or the compact QR form): its
+    key, its signature, then the certificate's status in our records and in the institute's signed
+    status list (verification/pipeline.py)."""
     return _verdict(pipeline.verify(token, _Registry(session), now=datetime.now(UTC)))
+
+
+def verify_pasted(session: Session, text: str) -> Verdict:
+    """As verify_token; a JSON document that is not a credential at all is refused (422), not judged."""
+    outcome = pipeline.verify(text, _Registry(session), now=datetime.now(UTC))
+    if outcome.finding.code == "malformed" and text.lstrip().startswith("{"):
+        raise Unprocessable(reasons.reason(reasons.ONLINE, outcome.finding))
+    return _verdict(outcome)
 
 
 def verify_certificate(session: Session, certificate_id: str) -> Verdict:
@@ -283,31 +308,10 @@ def verify_certificate(session: Session, certificate_id: str) -> Verdict:
     return verify_token(session, cert.credential_jwt)
 
 
-def issuer_document(session: Session, institute_id: str) -> dict[str, Any]:
-    issuer = repository.issuer(session, institute_id)
-    if issuer is None:
-        raise NotFound(f"No issuer {institute_id}.")
-    published = repository.issuer_keys(session, institute_id)
-    return {
-        "id": institute_id,
-        "type": ["Profile"],
-        "name": issuer.name,
-        "country": issuer.country,
-        "keys": [
-            {
-                **k.public_jwk,
-                "status": "compromised" if k.compromised_at else "retired" if k.retired_at else "active",
-            }
-            for k in published
-            if not k.compromised_at
-        ],
-        "withdrawn_keys": [k.kid for k in published if k.compromised_at],
-    }
-
-
 def parse_pasted(text: str) -> str:
-    """A verifier pastes a JWT, the QR code's URL (`…/verify/c/<compact>`), or a JSON document holding a
-    JWT (`{"credential": "..."}`, `{"jwt": "..."}` or `{"proof": {"jwt": "..."}}`)."""
+    """A verifier pastes a JWT, the QR code's URL (`…/verify/c/<compact>`), a JSON-LD credential with its
+    Data Integrity proof, or a JSON document holding either (`{"credential": ...}`, `{"jwt": "..."}` or
+    `{"proof": {"jwt": "..."}}`)."""
     text = text.strip()
     if text.startswith("{"):
         try:
@@ -316,9 +320,13 @@ def parse_pasted(text: str) -> str:
             raise Unprocessable("The pasted text is neither a JWT nor valid JSON.") from exc
         token = None
         if isinstance(doc, dict):
-            proof = doc.get("proof")
+            proof, inner = doc.get("proof"), doc.get("credential")
+            if "@context" in doc and isinstance(proof, dict | list) and not (isinstance(proof, dict) and "jwt" in proof):
+                return text  # a JSON-LD credential with an embedded proof
+            if isinstance(inner, dict):
+                return json.dumps(inner, ensure_ascii=False)
             token = (
-                doc.get("credential")
+                inner
                 or doc.get("jwt")
                 or (proof.get("jwt") if isinstance(proof, dict) else None)
             )

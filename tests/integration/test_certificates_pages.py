@@ -36,11 +36,7 @@ class Site:
     def issue(self, user_id: str, **payload: Any) -> Any:
         with session_scope(self.engine) as session:
             return service.issue_certificate(
-                session,
-                completion(user_id=user_id, **payload),
-                fernet(self.settings.key_encryption_key),
-                PUBLIC,
-                self.settings.recipient_salt,
+                session, completion(user_id=user_id, **payload), service.issuance(self.settings)
             )
 
     def compact(self, cert: Any) -> str:
