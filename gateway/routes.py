@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from gateway import service
 from gateway.keys import jwks
-from gateway.proxy import merged_openapi, proxy
+from gateway.proxy import merged_openapi, proxy, route_to
 from gateway.schemas import (
     LoginRequest,
     OrgUnitTree,
@@ -23,6 +23,7 @@ from libs.db import in_transaction, read_only
 from libs.errors import Unauthorized
 
 SMALL = 16 * 1024
+CERTS = "/api/v1/certificates"
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -139,6 +140,14 @@ routes = [
     Route("/auth/me", me),
     Route("/org-units", org_units),
     Route("/.well-known/jwks.json", jwks_document),
+    # Certificate issuers as DIDs and JWT VC issuers (docs/adr/0015): public documents of the
+    # certificates service at the addresses the standards say.
+    Route("/institutes/{institute_id}/did.json", route_to("certificates", CERTS + "/issuers/{institute_id}/did.json")),
+    Route("/.well-known/jwt-vc-issuer", route_to("certificates", CERTS + "/jwt-vc-issuer")),
+    Route(
+        "/.well-known/jwt-vc-issuer/institutes/{institute_id}",
+        route_to("certificates", CERTS + "/jwt-vc-issuer/institutes/{institute_id}"),
+    ),
     Route("/openapi.json", openapi),
     Route("/api/v1/{service}", proxy, methods=PROXY_METHODS),
     Route("/api/v1/{service}/{path:path}", proxy, methods=PROXY_METHODS),

@@ -12,11 +12,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.state import state
-from gateway.web.app import ApiError, call_api, call_service, page_lang, page_user, render, signed_in
+from gateway.web.app import (
+    ApiError,
+    call_api,
+    call_service,
+    page_lang,
+    page_user,
+    read_form,
+    redirect,
+    render,
+    signed_in,
+)
 from gateway.web.i18n import gettext
 
 UPLOAD_LIMIT = 100_000  # bytes: a credential is a few KB
 CERTS = "/api/v1/certificates"
+HOLDER = CERTS + "/holder-preferences"
 
 
 def _public_url(request: Request) -> str:
@@ -26,18 +37,32 @@ def _public_url(request: Request) -> str:
 async def my_certificates(request: Request) -> Response:
     user = await signed_in(request)
     certificates = await call_api(request, "GET", CERTS)
+    holder = await call_api(request, "GET", HOLDER) if user.has("teacher") else None
     return render(
         request,
         "certificates.html",
         user=user,
         certificates=certificates["items"],
+        holder=holder,
+        saved=request.query_params.get("saved") == "1",
         public_url=_public_url(request),
     )
 
 
-async def _download(request: Request, path: str, media_type: str) -> Response:
+async def holder_setting(request: Request) -> Response:
+    """The teacher's choice: their name inside the certificates issued to them from now on (a form that
+    works without JavaScript; the service keeps the choice)."""
+    await signed_in(request, "teacher")
+    form = await read_form(request)
+    wanted = form.get("name_in_credential") == "yes"
+    await call_api(request, "PUT", HOLDER, json={"name_in_credential": wanted})
+    return redirect("/me/certificates?saved=1")
+
+
+async def _download(request: Request, path: str, media_type: str, accept: str | None = None) -> Response:
     """A file from the certificates service, fetched as the teacher `signed_in` found."""
-    response = await call_service(request, "GET", path, timeout=30)
+    headers = {"accept": accept} if accept else {}
+    response = await call_service(request, "GET", path, headers=headers, timeout=30)
     return Response(
         response.content,
         media_type=media_type,
@@ -60,7 +85,15 @@ async def certificate_pdf(request: Request) -> Response:
 async def certificate_jwt(request: Request) -> Response:
     await signed_in(request)
     cert_id = quote(request.path_params["certificate_id"], safe="")
-    return await _download(request, f"{CERTS}/{cert_id}/credential", "application/vc+jwt")
+    return await _download(request, f"{CERTS}/{cert_id}/credential", "application/vc+jwt", "application/vc+jwt")
+
+
+async def certificate_json_ld(request: Request) -> Response:
+    """The credential as JSON-LD with its Data Integrity proof: what a learner wallet imports."""
+    await signed_in(request)
+    cert_id = quote(request.path_params["certificate_id"], safe="")
+    ld = "application/vc+ld+json"
+    return await _download(request, f"{CERTS}/{cert_id}/credential", ld, ld)
 
 
 async def _owns(request: Request, user: Any, cert_id: str | None) -> bool:
@@ -158,7 +191,9 @@ async def _check(request: Request, text: str) -> Response:
 routes = [
     Route("/me/certificates", my_certificates),
     Route("/me/certificates/{certificate_id}/certificate.pdf", certificate_pdf),
+    Route("/me/certificates/holder", holder_setting, methods=["POST"]),
     Route("/me/certificates/{certificate_id}/credential.jwt", certificate_jwt),
+    Route("/me/certificates/{certificate_id}/credential.json", certificate_json_ld),
     Route("/verify", verify_form, methods=["GET"]),
     Route("/verify", verify_submitted, methods=["POST"]),
     Route("/verify/c/{compact}", verify_compact_page),

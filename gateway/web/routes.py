@@ -12,7 +12,7 @@ from starlette.routing import Route
 from gateway import service
 from gateway.proxy import merged_openapi
 from gateway.state import state
-from gateway.web import analytics, authoring, certificates, courses, progress, review
+from gateway.web import achievements, analytics, authoring, certificates, courses, progress, review
 from gateway.web.app import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -133,6 +133,7 @@ async def script(request: Request) -> Response:
 
 
 routes = [
+    *achievements.routes,
     *courses.routes,
     *authoring.routes,
     *review.routes,
