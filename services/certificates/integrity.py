@@ -68,7 +68,8 @@ def add_proof(
     timing: list[Timing] | None = None,
 ) -> dict[str, Any]:
     """The document with an `eddsa-rdfc-2022` DataIntegrityProof (proofPurpose assertionMethod) made
-    with the key that `verification_method` names."""
+    with the key that `verification_method` names. `proof` is a list of that one proof: VC 2.0 allows
+    an object or a list, 1EdTech's OB 3.0 JSON schema only a list."""
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     proof = {
         "type": PROOF_TYPE,
@@ -83,7 +84,7 @@ def add_proof(
     signature = private_key.sign(data)
     if timing is not None:
         timing.append(Timing(canonicalized - started, time.perf_counter() - canonicalized))
-    return {**unsecured, "proof": {**proof, "proofValue": "z" + b58btc_encode(signature)}}
+    return {**unsecured, "proof": [{**proof, "proofValue": "z" + b58btc_encode(signature)}]}
 
 
 def proof_of(document: Mapping[str, Any]) -> Mapping[str, Any]:

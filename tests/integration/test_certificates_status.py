@@ -92,8 +92,8 @@ async def test_the_signed_status_list_is_served_with_short_caching_and_revocatio
     assert linked.headers["content-type"].startswith("application/vc+ld+json")
     assert linked.headers["etag"] != etag and "Accept" in linked.headers["vary"]
     document = linked.json()
-    assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
-    assert document["proof"]["verificationMethod"] == header["kid"]
+    assert document["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert document["proof"][0]["verificationMethod"] == header["kid"]
     assert integrity.verify_proof(document, b64url_decode(jwk["x"]))
     assert document["credentialSubject"]["encodedList"] == listed["credentialSubject"]["encodedList"]
 
