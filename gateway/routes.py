@@ -142,7 +142,10 @@ routes = [
     Route("/.well-known/jwks.json", jwks_document),
     # Certificate issuers as DIDs and JWT VC issuers (docs/adr/0015): public documents of the
     # certificates service at the addresses the standards say.
-    Route("/institutes/{institute_id}/did.json", route_to("certificates", CERTS + "/issuers/{institute_id}/did.json")),
+    Route(
+        "/institutes/{institute_id}/did.json",
+        route_to("certificates", CERTS + "/issuers/{institute_id}/did.json"),
+    ),
     Route("/.well-known/jwt-vc-issuer", route_to("certificates", CERTS + "/jwt-vc-issuer")),
     Route(
         "/.well-known/jwt-vc-issuer/institutes/{institute_id}",

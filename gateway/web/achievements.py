@@ -50,7 +50,11 @@ async def _json_ld(request: Request, path: str) -> Response:
     return Response(
         response.content,
         media_type="application/ld+json",
-        headers={"Cache-Control": "public, max-age=300", "Vary": "Accept", "Access-Control-Allow-Origin": "*"},
+        headers={
+            "Cache-Control": "public, max-age=300",
+            "Vary": "Accept",
+            "Access-Control-Allow-Origin": "*",
+        },
     )
 
 
@@ -81,7 +85,11 @@ async def criteria(request: Request) -> Response:
 async def framework_item(request: Request) -> Response:
     code = quote(request.path_params["item_code"], safe="")
     framework = request.path_params.get("framework")
-    path = f"{COURSES}/frameworks/{quote(framework, safe='')}/items/{code}" if framework else f"{COURSES}/frameworks/items/{code}"
+    path = (
+        f"{COURSES}/frameworks/{quote(framework, safe='')}/items/{code}"
+        if framework
+        else f"{COURSES}/frameworks/items/{code}"
+    )
     return await _negotiated(request, path, "item")
 
 

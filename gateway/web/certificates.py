@@ -85,7 +85,9 @@ async def certificate_pdf(request: Request) -> Response:
 async def certificate_jwt(request: Request) -> Response:
     await signed_in(request)
     cert_id = quote(request.path_params["certificate_id"], safe="")
-    return await _download(request, f"{CERTS}/{cert_id}/credential", "application/vc+jwt", "application/vc+jwt")
+    return await _download(
+        request, f"{CERTS}/{cert_id}/credential", "application/vc+jwt", "application/vc+jwt"
+    )
 
 
 async def certificate_json_ld(request: Request) -> Response:

@@ -90,7 +90,9 @@ def holder_name(credential: dict[str, Any]) -> str | None:
     return None
 
 
-def build_credential(cert: Certificate, issuer: Issuer, public_url: str, issuer_id: str, holder: Holder) -> dict[str, Any]:
+def build_credential(
+    cert: Certificate, issuer: Issuer, public_url: str, issuer_id: str, holder: Holder
+) -> dict[str, Any]:
     """The Open Badges 3.0 OpenBadgeCredential. Every term is one the VC 2.0 and OB 3.0 contexts define
     (a Data Integrity proof signs only what JSON-LD reads), and every URL in it resolves."""
     identifiers = [recipient(holder.user_id, holder.salt)]

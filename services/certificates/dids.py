@@ -27,7 +27,9 @@ def did_web(public_url: str, institute_id: str) -> str:
     colon-separated, as the did:web method says)."""
     parts = urlsplit(public_url)
     segments = [quote(s, safe="") for s in parts.path.split("/") if s]
-    return ":".join(["did:web", quote(parts.netloc, safe=""), *segments, "institutes", quote(institute_id, safe="")])
+    return ":".join(
+        ["did:web", quote(parts.netloc, safe=""), *segments, "institutes", quote(institute_id, safe="")]
+    )
 
 
 def did_key(public_jwk: dict[str, Any]) -> str:

@@ -37,7 +37,9 @@ def issuer_document(session: Session, institute_id: str, public_url: str) -> dic
     did = _current_id(session, institute_id, public_url, published)
 
     def method(key: IssuerKey) -> str:
-        return dids.verification_method(dids.issuer_id(public_url, institute_id, key.public_jwk), key.kid, key.public_jwk)
+        return dids.verification_method(
+            dids.issuer_id(public_url, institute_id, key.public_jwk), key.kid, key.public_jwk
+        )
 
     return {
         "id": did,
@@ -74,7 +76,9 @@ def jwt_vc_issuer(session: Session, public_url: str, institute_id: str | None) -
     if institute_id is not None and repository.issuer(session, institute_id) is None:
         raise NotFound(f"No issuer {institute_id}.")
     published = (
-        repository.issuer_keys(session, institute_id) if institute_id is not None else repository.all_issuer_keys(session)
+        repository.issuer_keys(session, institute_id)
+        if institute_id is not None
+        else repository.all_issuer_keys(session)
     )
     return {
         "issuer": f"{base}/institutes/{institute_id}" if institute_id is not None else base,
@@ -112,5 +116,3 @@ def set_holder_preferences(
     session.add(choice)
     session.flush()
     return holder_preferences(session, user_id, policy_default)
-
-

@@ -23,7 +23,9 @@ from services.certificates.models import IssuerKey
 def thumbprint(x: str) -> str:
     """The RFC 7638 thumbprint of an Ed25519 public key (`x`: its raw bytes, base64url): our kid."""
     jwk = {"crv": "Ed25519", "kty": "OKP", "x": x}
-    return b64url_encode(hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest())
+    return b64url_encode(
+        hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest()
+    )
 
 
 def create_key(session: Session, institute_id: str, box: Fernet) -> IssuerKey:

@@ -76,8 +76,14 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     holds a reference to the local context so its id() cannot be reused."""
 
     def _process_context(  # type: ignore[no-untyped-def]
-        self, active_ctx, local_ctx, options, override_protected=False, propagate=True,
-        validate_scoped=True, cycles=None,
+        self,
+        active_ctx,
+        local_ctx,
+        options,
+        override_protected=False,
+        propagate=True,
+        validate_scoped=True,
+        cycles=None,
     ):
         uuid = active_ctx.get("_uuid") if isinstance(active_ctx, dict | frozendict) else None
         if uuid is None or isinstance(local_ctx, str):

@@ -71,7 +71,9 @@ def status_index_taken(session: Session, institute_id: str, index: int) -> bool:
 
 
 def all_issuer_keys(session: Session) -> list[IssuerKey]:
-    return list(session.exec(select(IssuerKey).order_by(col(IssuerKey.institute_id), col(IssuerKey.created_at))))
+    return list(
+        session.exec(select(IssuerKey).order_by(col(IssuerKey.institute_id), col(IssuerKey.created_at)))
+    )
 
 
 def holder_preference(session: Session, user_id: str) -> HolderPreference | None:

@@ -75,7 +75,9 @@ async def get_credential(request: Request) -> Response:
     vary = {"Vary": "Accept, Authorization"}
     if prefers_linked_data(request):
         if not cert.credential_ld:
-            raise NotFound("This certificate was issued before credentials were signed as JSON-LD; it has only the VC-JWT.")
+            raise NotFound(
+                "This certificate was issued before credentials were signed as JSON-LD; it has only the VC-JWT."
+            )
         return Response(
             cert.credential_ld,
             media_type="application/vc+ld+json",
@@ -211,7 +213,11 @@ async def get_status_list(request: Request) -> Response:
     if row is None or not row.credential_jwt:
         raise NotFound("This institute publishes no status list (it has issued no certificates).")
     linked = prefers_linked_data(request) and bool(row.credential_ld)
-    body, media = (row.credential_ld, "application/vc+ld+json") if linked else (row.credential_jwt, "application/vc+jwt")
+    body, media = (
+        (row.credential_ld, "application/vc+ld+json")
+        if linked
+        else (row.credential_jwt, "application/vc+jwt")
+    )
     etag = etag_of(body.encode())
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={STATUS_LIST_MAX_AGE}", "Vary": "Accept"}
     if etag_matches(request, etag):

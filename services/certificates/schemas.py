@@ -39,7 +39,9 @@ class Verdict(BaseModel):
     course_title: str | None = None
     issuer: str | None = None
     issued_at: datetime | None = None
-    holder_name: str | None = Field(None, description="the holder's name, if the signed credential carries it")
+    holder_name: str | None = Field(
+        None, description="the holder's name, if the signed credential carries it"
+    )
     superseded_by: str | None = None
     # What was checked and what each check found (signature, status_list, registry, form).
     checks: dict[str, str] = Field(default_factory=dict)

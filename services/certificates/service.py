@@ -59,10 +59,14 @@ class Issuance:
 
 
 def issuance(settings: CertificatesSettings) -> Issuance:
-    return Issuance(fernet(settings.key_encryption_key), settings.public_url, settings.holder_name_in_credential)
+    return Issuance(
+        fernet(settings.key_encryption_key), settings.public_url, settings.holder_name_in_credential
+    )
 
 
-def _new_certificate(session: Session, issuer: Issuer, key: IssuerKey, how: Issuance, **fields: Any) -> Certificate:
+def _new_certificate(
+    session: Session, issuer: Issuer, key: IssuerKey, how: Issuance, **fields: Any
+) -> Certificate:
     cert = Certificate(
         **fields,
         institute_id=issuer.institute_id,
@@ -132,7 +136,9 @@ def _set_revoked_bit(session: Session, cert: Certificate, box: Fernet, public_ur
     if cert.status_index is None:
         return
     key = keys.signing_key(session, cert.institute_id, box)
-    status.flip(session, cert.institute_id, cert.status_index, key, box, issuer_of(public_url, key), public_url)
+    status.flip(
+        session, cert.institute_id, cert.status_index, key, box, issuer_of(public_url, key), public_url
+    )
 
 
 def revoke(
@@ -321,15 +327,15 @@ def parse_pasted(text: str) -> str:
         token = None
         if isinstance(doc, dict):
             proof, inner = doc.get("proof"), doc.get("credential")
-            if "@context" in doc and isinstance(proof, dict | list) and not (isinstance(proof, dict) and "jwt" in proof):
+            if (
+                "@context" in doc
+                and isinstance(proof, dict | list)
+                and not (isinstance(proof, dict) and "jwt" in proof)
+            ):
                 return text  # a JSON-LD credential with an embedded proof
             if isinstance(inner, dict):
                 return json.dumps(inner, ensure_ascii=False)
-            token = (
-                inner
-                or doc.get("jwt")
-                or (proof.get("jwt") if isinstance(proof, dict) else None)
-            )
+            token = inner or doc.get("jwt") or (proof.get("jwt") if isinstance(proof, dict) else None)
         if not isinstance(token, str):
             raise Unprocessable(
                 "The JSON does not hold a signed credential under 'credential', 'jwt' or 'proof.jwt'; "

@@ -185,7 +185,10 @@ def _verified_list(list_jwt: str, public_x: str) -> tuple[dict[str, Any], bytes]
 
 
 def check(
-    list_jwt: str, entry: Mapping[str, Any], names_issuer: Callable[[object], bool], keys: Mapping[str, TrustedKey]
+    list_jwt: str,
+    entry: Mapping[str, Any],
+    names_issuer: Callable[[object], bool],
+    keys: Mapping[str, TrustedKey],
 ) -> bool:
     """True if the entry's bit is set (revoked). Raises StatusListError if the list cannot be trusted:
     it must be signed by a published, uncompromised key of the credential's own issuer, name that issuer

@@ -37,7 +37,9 @@ def item_url(base: str, framework: str, code: str) -> str:
 def _indicators(session: Session, course_id: str, version: int) -> list[str]:
     content = published_content(session, course_id, version)
     codes = {c for item in content.items() if isinstance(item, Lesson) for c in item.indicators}
-    codes |= {c for item in content.items() if isinstance(item, Quiz) for q in item.questions for c in q.indicators}
+    codes |= {
+        c for item in content.items() if isinstance(item, Quiz) for q in item.questions for c in q.indicators
+    }
     return sorted(codes)
 
 
@@ -63,7 +65,10 @@ def achievement(session: Session, course_id: str, version: int, base: str) -> di
         "achievementType": "Course",
         "name": content.title,
         "description": content.summary or f"Completed version {version} of the course.",
-        "criteria": {"id": criteria_url(base, course_id, version), "narrative": CRITERIA.format(mark=content.pass_mark)},
+        "criteria": {
+            "id": criteria_url(base, course_id, version),
+            "narrative": CRITERIA.format(mark=content.pass_mark),
+        },
         "inLanguage": content.language,
         "version": str(version),
         "alignment": [
@@ -89,7 +94,9 @@ def _find(session: Session, framework_code: str | None, code: str) -> tuple[Fram
             raise NotFound(f"No framework {framework_code}.")
         candidates = [framework]
     else:
-        candidates = sorted(repository.frameworks(session), key=lambda f: (f.derived_from_id is not None, f.code))
+        candidates = sorted(
+            repository.frameworks(session), key=lambda f: (f.derived_from_id is not None, f.code)
+        )
     for framework in candidates:
         item = repository.framework_item_by_code(session, framework.id, code)
         if item is not None:
@@ -121,7 +128,12 @@ def framework_item(session: Session, framework_code: str | None, code: str, base
     if item.level:
         document["educationalLevel"] = item.level
     if parent is not None:
-        document["isPartOf"] = {"id": item_url(base, framework.code, parent.code), "type": "DefinedTerm", "termCode": parent.code, "name": parent.title}
+        document["isPartOf"] = {
+            "id": item_url(base, framework.code, parent.code),
+            "type": "DefinedTerm",
+            "termCode": parent.code,
+            "name": parent.title,
+        }
     if item.retired:
         document["expires"] = "2026-01-01"
     return document

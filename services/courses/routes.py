@@ -154,7 +154,9 @@ def _linked(request: Request, document: dict[str, object]) -> Response:
 )
 async def get_achievement(request: Request) -> Response:
     p, base = request.path_params, state(request).settings.public_url.rstrip("/")
-    return _linked(request, await read_only(request, achievements.achievement, p["course_id"], p["version"], base))
+    return _linked(
+        request, await read_only(request, achievements.achievement, p["course_id"], p["version"], base)
+    )
 
 
 @api(
@@ -166,7 +168,9 @@ async def get_achievement(request: Request) -> Response:
 )
 async def get_criteria(request: Request) -> Response:
     p, base = request.path_params, state(request).settings.public_url.rstrip("/")
-    return _linked(request, await read_only(request, achievements.criteria, p["course_id"], p["version"], base))
+    return _linked(
+        request, await read_only(request, achievements.criteria, p["course_id"], p["version"], base)
+    )
 
 
 @api(

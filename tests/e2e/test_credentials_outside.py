@@ -34,20 +34,27 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTSIDE = ROOT / "tests" / "outside"
 PUBLIC_HTTPS = "https://ustaz.test"
 # 1EdTech's published OB 3.0 schema: verifier-core fetches it by this URL (served from the local copy).
-OB_SCHEMA_URL = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+OB_SCHEMA_URL = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+)
 
 
 def ob_schema_dir() -> Path | None:
     """1EdTech's OB 3.0 JSON schema files (ob_v3p0_achievementcredential_schema.json and the files it
     refers to), if this machine has them: USTAZ_OB3_SCHEMA_DIR, else shared/ beside the checkout."""
-    for candidate in (os.environ.get("USTAZ_OB3_SCHEMA_DIR"), ROOT.parent / "shared" / "data" / "ob_v3p0_schema"):
+    for candidate in (
+        os.environ.get("USTAZ_OB3_SCHEMA_DIR"),
+        ROOT.parent / "shared" / "data" / "ob_v3p0_schema",
+    ):
         if candidate and (Path(candidate) / "ob_v3p0_achievementcredential_schema.json").exists():
             return Path(candidate)
     return None
 
 
 @pytest.fixture(scope="module", params=["https", "http"])
-def issued(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def issued(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """A platform of its own and the demo teacher's certificate on it, in both forms."""
     https = request.param == "https"
     extra = {"USTAZ_PUBLIC_URL": PUBLIC_HTTPS} if https else None
@@ -83,7 +90,8 @@ def verifier_core(credential: dict[str, Any], issued: dict[str, Any]) -> dict[st
     schemas = ob_schema_dir()
     if schemas is not None:
         files = {
-            f"https://purl.imsglobal.org/spec/ob/v3p0/schema/json/{p.name}": str(p) for p in schemas.glob("*.json")
+            f"https://purl.imsglobal.org/spec/ob/v3p0/schema/json/{p.name}": str(p)
+            for p in schemas.glob("*.json")
         }
     payload = {"credential": credential, "origins": {issued["public"]: issued["base"]}, "files": files}
     done = subprocess.run(
@@ -113,10 +121,15 @@ def test_verifier_core_says_valid_then_revoked(issued: dict[str, Any]) -> None:
     assert log["expiration"]["valid"] is True
     # It resolved our issuer and our status list, and reached nothing else but 1EdTech's schema.
     public = issued["public"]
-    assert all(url.startswith(public) or url.startswith("https://purl.imsglobal.org/") for url in answer["requested"])
+    assert all(
+        url.startswith(public) or url.startswith("https://purl.imsglobal.org/") for url in answer["requested"]
+    )
     assert any("/status-lists/" in url for url in answer["requested"])
     if issued["https"]:
-        assert issued["credential"]["issuer"]["id"] == f"did:web:ustaz.test:institutes:{issued['cert']['institute_id']}"
+        assert (
+            issued["credential"]["issuer"]["id"]
+            == f"did:web:ustaz.test:institutes:{issued['cert']['institute_id']}"
+        )
         assert f"{public}/institutes/{issued['cert']['institute_id']}/did.json" in answer["requested"]
     else:
         assert issued["credential"]["issuer"]["id"].startswith("did:key:z6Mk")
@@ -134,7 +147,9 @@ def test_verifier_core_says_valid_then_revoked(issued: dict[str, Any]) -> None:
     with httpx.Client(base_url=issued["base"], timeout=30) as client:
         admin = login(client, "institute")
         revoked = client.post(
-            f"/api/v1/certificates/{issued['cert']['id']}/revoke", headers=admin, json={"reason": "outside check"}
+            f"/api/v1/certificates/{issued['cert']['id']}/revoke",
+            headers=admin,
+            json={"reason": "outside check"},
         )
         assert revoked.status_code == 200, revoked.text
     log = steps(verifier_core(issued["credential"], issued)["result"])
@@ -197,7 +212,11 @@ def test_no_uri_in_the_credential_is_dead(issued: dict[str, Any]) -> None:
                 kinds["status"] += 1
         # People get pages and machines JSON-LD, from the same address.
         achievement = credential["credentialSubject"]["achievement"]
-        for uri in (achievement["id"], achievement["criteria"]["id"], achievement["alignment"][0]["targetUrl"]):
+        for uri in (
+            achievement["id"],
+            achievement["criteria"]["id"],
+            achievement["alignment"][0]["targetUrl"],
+        ):
             path = uri.removeprefix(public)
             page = client.get(path, headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
             assert page.headers["content-type"].startswith("text/html") and "<h1" in page.text
@@ -206,7 +225,10 @@ def test_no_uri_in_the_credential_is_dead(issued: dict[str, Any]) -> None:
             document = machine.json()
             assert document["id"] == uri
             linked_data.canonize(document)  # JSON-LD that expands with no term left out
-        assert client.get("/frameworks/NOPE/items/X", headers={"accept": "application/ld+json"}).status_code == 404
+        assert (
+            client.get("/frameworks/NOPE/items/X", headers={"accept": "application/ld+json"}).status_code
+            == 404
+        )
     assert kinds["achievement"] and kinds["criteria"] and kinds["alignment"] and kinds["status"]
     assert kinds["did"] == (2 if issued["https"] else 0)  # the issuer and the key (twice: JWT kid, proof)
 
@@ -223,7 +245,10 @@ def test_the_credential_passes_1edtechs_schema(issued: dict[str, Any]) -> None:
 
     loaded = {p.name: json.loads(p.read_text("utf-8")) for p in schemas.glob("*.json")}
     registry: Registry[Any] = Registry().with_resources(
-        (doc.get("$id", f"https://purl.imsglobal.org/spec/ob/v3p0/schema/json/{name}"), Resource.from_contents(doc))
+        (
+            doc.get("$id", f"https://purl.imsglobal.org/spec/ob/v3p0/schema/json/{name}"),
+            Resource.from_contents(doc),
+        )
         for name, doc in loaded.items()
     )
     validator = Draft201909Validator(loaded["ob_v3p0_achievementcredential_schema.json"], registry=registry)

@@ -49,7 +49,9 @@ def engine(databases: Any) -> Any:
 def issue(engine: Any, event: dict[str, Any] = EVENT) -> Any:
     with session_scope(engine) as session:
         return service.issue_certificate(
-            session, CourseCompleted.model_validate(event["payload"]), service.Issuance(BOX, "https://ustaz.test")
+            session,
+            CourseCompleted.model_validate(event["payload"]),
+            service.Issuance(BOX, "https://ustaz.test"),
         )
 
 

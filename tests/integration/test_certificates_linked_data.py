@@ -55,18 +55,31 @@ def key_of(api: CertificatesAPI, kid: str) -> IssuerKey:
         return key
 
 
-async def test_the_credential_is_served_as_json_ld_with_a_proof_and_verifies(certificates_api: CertificatesAPI) -> None:
+async def test_the_credential_is_served_as_json_ld_with_a_proof_and_verifies(
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     cert = api.issue()
     path = f"/api/v1/certificates/{cert.id}/credential"
-    for accept in ("application/vc+ld+json", "application/ld+json", "application/ld+json, application/json;q=0.5"):
+    for accept in (
+        "application/vc+ld+json",
+        "application/ld+json",
+        "application/ld+json, application/json;q=0.5",
+    ):
         served = await api.client.get(path, headers={**api.token(), "accept": accept})
-        assert served.status_code == 200 and served.headers["content-type"].startswith("application/vc+ld+json")
-        assert served.headers["content-disposition"] == f'attachment; filename="certificate-{cert.number}.json"'
+        assert served.status_code == 200 and served.headers["content-type"].startswith(
+            "application/vc+ld+json"
+        )
+        assert (
+            served.headers["content-disposition"] == f'attachment; filename="certificate-{cert.number}.json"'
+        )
         assert served.json() == document(cert)
     for accept in ("application/vc+jwt", "*/*", "application/vc+jwt, application/ld+json;q=0.5"):
         served = await api.client.get(path, headers={**api.token(), "accept": accept})
-        assert served.headers["content-type"].startswith("application/vc+jwt") and served.text == cert.credential_jwt
+        assert (
+            served.headers["content-type"].startswith("application/vc+jwt")
+            and served.text == cert.credential_jwt
+        )
     stranger = await api.client.get(path, headers={**api.token(sub="teacher-2"), **LD})
     assert stranger.status_code == 404
 
@@ -129,11 +142,16 @@ async def test_a_tampered_json_ld_credential_is_signature_invalid(certificates_a
     assert (await verify(api, credential))["status"] == "valid"
 
 
-async def test_an_unknown_verification_method_is_unknown_issuer_key(certificates_api: CertificatesAPI) -> None:
+async def test_an_unknown_verification_method_is_unknown_issuer_key(
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     credential = {k: v for k, v in document(api.issue()).items() if k != "proof"}
     stranger = Ed25519PrivateKey.generate()
-    for method in (f"{DID}#not-a-key-of-ours", "did:key:" + integrity.multikey(integrity.raw_from_private(stranger))):
+    for method in (
+        f"{DID}#not-a-key-of-ours",
+        "did:key:" + integrity.multikey(integrity.raw_from_private(stranger)),
+    ):
         if method.startswith("did:key:"):
             method = f"{method}#{method.removeprefix('did:key:')}"
         forged = integrity.add_proof(credential, stranger, method, credential["validFrom"])
@@ -160,7 +178,10 @@ async def test_a_malformed_json_ld_document_is_not_a_certificate(certificates_ap
     api = certificates_api
     credential = document(api.issue())
     before = snapshot(api)
-    unknown_context = {**credential, "@context": ["https://www.w3.org/ns/credentials/v2", "https://evil.test/ctx"]}
+    unknown_context = {
+        **credential,
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://evil.test/ctx"],
+    }
     undefined_term = {**credential, "secretNote": "not covered by the signature"}
     bad_context = {**credential, "@context": 5}
     for bad in (unknown_context, undefined_term, bad_context):
@@ -174,10 +195,14 @@ async def test_a_malformed_json_ld_document_is_not_a_certificate(certificates_ap
     assert snapshot(api) == before
 
 
-async def test_keys_rotate_without_breaking_old_json_ld_credentials(certificates_api: CertificatesAPI) -> None:
+async def test_keys_rotate_without_breaking_old_json_ld_credentials(
+    certificates_api: CertificatesAPI,
+) -> None:
     api = certificates_api
     old = api.issue()
-    rotated = await api.client.post(f"/api/v1/certificates/issuers/{INSTITUTE}/keys", headers=api.platform_admin())
+    rotated = await api.client.post(
+        f"/api/v1/certificates/issuers/{INSTITUTE}/keys", headers=api.platform_admin()
+    )
     assert rotated.status_code == 201
     new = api.issue()
     assert new.kid != old.kid
@@ -195,7 +220,9 @@ async def test_keys_rotate_without_breaking_old_json_ld_credentials(certificates
         raw = b64url_decode(key_of(api, cert.kid).public_jwk["x"])
         assert method["publicKeyMultibase"] == integrity.multikey(raw)
 
-    compromised = await api.client.post(f"/api/v1/certificates/keys/{old.kid}/compromise", headers=api.platform_admin())
+    compromised = await api.client.post(
+        f"/api/v1/certificates/keys/{old.kid}/compromise", headers=api.platform_admin()
+    )
     assert compromised.status_code == 200
     verdict = await verify(api, document(old))
     assert verdict["status"] == "unknown_issuer_key" and "withdrawn as compromised" in verdict["reason"]
@@ -275,7 +302,12 @@ async def test_the_holder_name_goes_in_when_the_teacher_allows_it(certificates_a
     }
     named = api.issue(institute_id="i2")
     identities = document(named)["credentialSubject"]["identifier"]
-    assert {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": "Aigerim Nurlanovna"} in identities
+    assert {
+        "type": "IdentityObject",
+        "identityType": "name",
+        "hashed": False,
+        "identityHash": "Aigerim Nurlanovna",
+    } in identities
     verdict = await verify(api, document(named))
     assert verdict["status"] == "valid" and verdict["holder_name"] == "Aigerim Nurlanovna"
     assert (await verify(api, document(without)))["holder_name"] is None
@@ -299,7 +331,9 @@ async def test_the_deployment_policy_puts_names_in_until_the_teacher_says_no(dat
     from services.certificates.schemas import HolderPreferences
 
     with session_scope(engine) as session:
-        issuers.set_holder_preferences(session, "teacher-1", HolderPreferences(name_in_credential=False), True)
+        issuers.set_holder_preferences(
+            session, "teacher-1", HolderPreferences(name_in_credential=False), True
+        )
     with session_scope(engine) as session:
         cert = service.issue_certificate(session, completion(), how)
         assert cert is not None and "Aigerim" not in cert.credential_ld
@@ -326,7 +360,9 @@ async def test_on_plain_http_the_issuer_is_the_did_key_of_its_key(databases: Any
     credential = json.loads(old.credential_ld)
     assert credential["issuer"]["id"] == did and did.startswith("did:key:z6Mk")
     assert credential["proof"][0]["verificationMethod"] == f"{did}#{did.removeprefix('did:key:')}"
-    assert jwt.get_unverified_header(old.credential_jwt)["kid"] == credential["proof"][0]["verificationMethod"]
+    assert (
+        jwt.get_unverified_header(old.credential_jwt)["kid"] == credential["proof"][0]["verificationMethod"]
+    )
     with session_scope(engine) as session:
         keys.rotate_key(session, INSTITUTE, box)
     with session_scope(engine) as session:
@@ -336,8 +372,7 @@ async def test_on_plain_http_the_issuer_is_the_did_key_of_its_key(databases: Any
         for cert in (old, new):
             for form in (cert.credential_ld, cert.credential_jwt):
                 verdict = service.verify_token(session, form)
-                assert verdict.status == "valid" and verdict.checks["status_list"] == "not revoked", verdict.reason
+                assert verdict.status == "valid" and verdict.checks["status_list"] == "not revoked", (
+                    verdict.reason
+                )
     engine.dispose()
-
-
-

@@ -81,7 +81,9 @@ async def test_the_signed_status_list_is_served_with_short_caching_and_revocatio
     public = jwt.PyJWK({k: v for k, v in jwk.items() if k in ("kty", "crv", "x")}, algorithm="EdDSA").key
     listed = jwt.decode(first.text, public, algorithms=["EdDSA"])
     assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
-    assert listed["issuer"] == listed["iss"] == issuer_doc["id"] == f"did:web:ustaz.test:institutes:{INSTITUTE}"
+    assert (
+        listed["issuer"] == listed["iss"] == issuer_doc["id"] == f"did:web:ustaz.test:institutes:{INSTITUTE}"
+    )
     assert listed["credentialSubject"]["statusPurpose"] == "revocation"
     bits = bits_of(first.text)
     assert len(bits) * 8 >= 131_072 and not any(bits)

@@ -384,7 +384,10 @@ def did_key_vc() -> str:
         (vc(iss="https://elsewhere.test/i1"), "inconsistent"),  # iss is not the issuer's id
         (vc(sub="urn:uuid:someone-else"), "inconsistent"),
         (vc(nbf=0), "inconsistent"),
-        (vc(issuer={"id": "did:web:ustaz.test:institutes:i2"}, iss="did:web:ustaz.test:institutes:i2"), "issuer_mismatch"),
+        (
+            vc(issuer={"id": "did:web:ustaz.test:institutes:i2"}, iss="did:web:ustaz.test:institutes:i2"),
+            "issuer_mismatch",
+        ),
         (compact(), "i1"),
     ],
 )

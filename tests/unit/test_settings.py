@@ -7,9 +7,7 @@ from services.certificates.settings import CertificatesSettings
 
 
 def test_placeholder_secrets_are_refused_in_production() -> None:
-    with pytest.raises(
-        ValidationError, match="USTAZ_SERVICE_CLIENT_SECRET, USTAZ_KEY_ENCRYPTION_KEY"
-    ):
+    with pytest.raises(ValidationError, match="USTAZ_SERVICE_CLIENT_SECRET, USTAZ_KEY_ENCRYPTION_KEY"):
         CertificatesSettings(env="production", service_client_secret="dev-change-me-service-secret")
 
 

@@ -80,7 +80,9 @@ def _jwt_consistent(claims: Mapping[str, Any]) -> bool:
         return False
     if "nbf" in claims:
         try:
-            return datetime.fromtimestamp(claims["nbf"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == claims.get("validFrom")
+            return datetime.fromtimestamp(claims["nbf"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == claims.get(
+                "validFrom"
+            )
         except (TypeError, ValueError, OverflowError):
             return False
     return True
