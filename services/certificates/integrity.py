@@ -7,6 +7,8 @@ functions of their inputs."""
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,9 +45,33 @@ def raw_public_key(multibase: str) -> bytes:
     return data[2:]
 
 
+_CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_SENTINEL = "1970-01-01T00:00:00Z"
+_CONFIGS: dict[str, str] = {}  # canonical proof options with the sentinel `created`, by their other members
+
+
+def _canonical_config(config: Mapping[str, Any]) -> str:
+    """The proof options' canonical N-Quads. They differ between credentials only in `created`; with a
+    single blank node (the proof) and one `created` quad, its value changes neither the labels nor the
+    order of the lines, so the options are canonicalized once with a sentinel date and the date is put
+    in its place (checked: the sentinel occurs exactly once). Any other shape is canonicalized whole."""
+    created = config.get("created")
+    if not isinstance(created, str) or not _CREATED.fullmatch(created):
+        return linked_data.canonize(config)
+    key = json.dumps({k: v for k, v in config.items() if k != "created"}, sort_keys=True)
+    template = _CONFIGS.get(key)
+    if template is None:
+        template = linked_data.canonize({**config, "created": _SENTINEL})
+        if template.count(_SENTINEL) != 1 or template.count("_:") != template.count("_:c14n0"):
+            return linked_data.canonize(config)
+        if len(_CONFIGS) < 256:
+            _CONFIGS[key] = template
+    return template.replace(_SENTINEL, created)
+
+
 def _hash_data(document: Mapping[str, Any], config: Mapping[str, Any]) -> bytes:
     try:
-        config_hash = hashlib.sha256(linked_data.canonize(config).encode()).digest()
+        config_hash = hashlib.sha256(_canonical_config(config).encode()).digest()
         document_hash = hashlib.sha256(linked_data.canonize(document).encode()).digest()
     except linked_data.NotLinkedData as exc:
         raise ProofError(str(exc)) from exc
@@ -54,7 +80,7 @@ def _hash_data(document: Mapping[str, Any], config: Mapping[str, Any]) -> bytes:
 
 @dataclass(frozen=True)
 class Timing:
-    """Where a proof's time went (the benchmark reports the share of canonicalization)."""
+    """Where a proof's CPU time went (the benchmark reports the share of canonicalization)."""
 
     canonicalize: float = 0.0
     sign: float = 0.0
@@ -78,12 +104,12 @@ def add_proof(
         "verificationMethod": verification_method,
         "proofPurpose": "assertionMethod",
     }
-    started = time.perf_counter()
+    started = time.process_time()
     data = _hash_data(unsecured, {"@context": unsecured["@context"], **proof})
-    canonicalized = time.perf_counter()
+    canonicalized = time.process_time()
     signature = private_key.sign(data)
     if timing is not None:
-        timing.append(Timing(canonicalized - started, time.perf_counter() - canonicalized))
+        timing.append(Timing(canonicalized - started, time.process_time() - canonicalized))
     return {**unsecured, "proof": [{**proof, "proofValue": "z" + b58btc_encode(signature)}]}
 
 

@@ -188,7 +188,7 @@ async def test_a_wallet_gets_json_ld_and_the_teacher_chooses_whether_their_name_
     named = site.issue(user_id, enrolment_id="e-named", user_name="Айгерим Нурлановна")
     assert "Айгерим Нурлановна" in named.credential_ld
     shown = await site.client.get(f"/verify/{named.id}")
-    assert '<td data-holder>Айгерим Нурлановна</td>' in shown.text
+    assert "<td data-holder>Айгерим Нурлановна</td>" in shown.text
     assert "data-holder" not in (await site.client.get(f"/verify/{before.id}")).text
     pasted = await site.client.post("/verify", data={"credential": named.credential_ld})
     assert status_of(pasted.text) == "valid" and "Айгерим Нурлановна" in pasted.text
