@@ -19,7 +19,7 @@ def _published(key: IssuerKey) -> dids.PublishedKey:
     return dids.PublishedKey(key.kid, key.public_jwk, key.retired_at, key.compromised_at)
 
 
-def _current_id(session: Session, institute_id: str, public_url: str, published: list[IssuerKey]) -> str:
+def _current_id(institute_id: str, public_url: str, published: list[IssuerKey]) -> str:
     active = next((k for k in published if k.retired_at is None), None)
     if dids.is_https(public_url) or active is None:
         return dids.did_web(public_url, institute_id)
@@ -34,7 +34,7 @@ def issuer_document(session: Session, institute_id: str, public_url: str) -> dic
     if issuer is None:
         raise NotFound(f"No issuer {institute_id}.")
     published = repository.issuer_keys(session, institute_id)
-    did = _current_id(session, institute_id, public_url, published)
+    did = _current_id(institute_id, public_url, published)
 
     def method(key: IssuerKey) -> str:
         return dids.verification_method(
