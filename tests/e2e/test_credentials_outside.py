@@ -229,6 +229,12 @@ def test_no_uri_in_the_credential_is_dead(issued: dict[str, Any]) -> None:
             client.get("/frameworks/NOPE/items/X", headers={"accept": "application/ld+json"}).status_code
             == 404
         )
+        # The JWT VC issuer metadata at its well-known address names the JWT's key under its kid.
+        institute = issued["cert"]["institute_id"]
+        for path in ("/.well-known/jwt-vc-issuer", f"/.well-known/jwt-vc-issuer/institutes/{institute}"):
+            metadata = client.get(path)
+            assert metadata.status_code == 200, path
+            assert header["kid"] in {k["kid"] for k in metadata.json()["jwks"]["keys"]}
     assert kinds["achievement"] and kinds["criteria"] and kinds["alignment"] and kinds["status"]
     assert kinds["did"] == (2 if issued["https"] else 0)  # the issuer and the key (twice: JWT kid, proof)
 
