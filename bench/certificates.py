@@ -59,7 +59,7 @@ def _payload(i: int) -> Any:
 
 
 def issuance() -> str:
-    """Issuance with both secured forms (docs/adr/0015), rated by CPU time (per core: the machine is
+    """Issuance with both secured forms (docs/adr/0017), rated by CPU time (per core: the machine is
     shared); the Data Integrity proof's RDF canonicalization measured apart, as its share of the time."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

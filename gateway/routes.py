@@ -140,7 +140,7 @@ routes = [
     Route("/auth/me", me),
     Route("/org-units", org_units),
     Route("/.well-known/jwks.json", jwks_document),
-    # Certificate issuers as DIDs and JWT VC issuers (docs/adr/0015): public documents of the
+    # Certificate issuers as DIDs and JWT VC issuers (docs/adr/0017): public documents of the
     # certificates service at the addresses the standards say.
     Route(
         "/institutes/{institute_id}/did.json",

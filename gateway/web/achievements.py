@@ -1,4 +1,4 @@
-"""What the URLs inside a certificate point at (docs/adr/0015): the achievement of a course version,
+"""What the URLs inside a certificate point at (docs/adr/0017): the achievement of a course version,
 its criteria, and the competency framework items it is aligned to. One URL each, by content
 negotiation: a page for people (a browser asks for text/html), the courses service's JSON-LD for
 machines (anything else)."""

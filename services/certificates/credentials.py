@@ -1,4 +1,4 @@
-"""What a certificate is signed as (docs/adr/0006, 0010, 0015): one Open Badges 3.0 credential, secured
+"""What a certificate is signed as (docs/adr/0006, 0010, 0017): one Open Badges 3.0 credential, secured
 twice — as JSON-LD with an `eddsa-rdfc-2022` Data Integrity proof (what wallets and Open Badges
 verifiers read) and as a VC-JWT by OB 3.0's JSON Web Token Proof Format — and the compact form in its
 QR code. Pure functions of the certificate, except for the key."""

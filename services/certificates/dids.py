@@ -1,4 +1,4 @@
-"""Issuers as DIDs (docs/adr/0015). With an HTTPS public URL an institute is
+"""Issuers as DIDs (docs/adr/0017). With an HTTPS public URL an institute is
 `did:web:<host>[:<path>]:institutes:<id>`, whose DID document is served at
 `<public>/institutes/<id>/did.json` and lists every key it ever signed with; on plain HTTP
 (development) there is no did:web, so the issuer is the `did:key` of the key that signs. A key is named

@@ -1,4 +1,4 @@
-"""What this service publishes about its issuers (docs/adr/0015): the issuer profile (whose `id` is the
+"""What this service publishes about its issuers (docs/adr/0017): the issuer profile (whose `id` is the
 issuer its new credentials name), the institute's DID document, and the JWT VC issuer metadata; and
 the teacher's choice of having their name in their credentials."""
 

@@ -4,7 +4,7 @@ RDF Dataset Canonicalization (RDFC-1.0, pyld's URDNA2015) of a document in one c
 
 Contexts are parsed once per process: the loader hands out the same parsed document every time and
 pyld keeps each resolved context in `_RESOLVED` (an LRU keyed by URL), so canonicalizing a credential
-costs its own expansion and the canonical labelling, not the contexts' (docs/adr/0015)."""
+costs its own expansion and the canonical labelling, not the contexts' (docs/adr/0017)."""
 
 from __future__ import annotations
 

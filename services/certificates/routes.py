@@ -11,7 +11,7 @@ from libs.auth import current_user
 from libs.crypto import fernet
 from libs.db import in_transaction, read_only
 from libs.errors import NotFound
-from services.certificates import issuers, repository, service
+from services.certificates import issuers, repository, service, verdicts
 from services.certificates.schemas import (
     CertificateList,
     CertificatePublic,
@@ -129,7 +129,7 @@ async def get_pdf(request: Request) -> Response:
     errors={404: None},  # an unknown id is a verdict too ("unknown")
 )
 async def verify_certificate(request: Request) -> Response:
-    verdict = await read_only(request, service.verify_certificate, request.path_params["certificate_id"])
+    verdict = await read_only(request, verdicts.verify_certificate, request.path_params["certificate_id"])
     return json_response(verdict, headers={"Cache-Control": "no-cache"})
 
 
@@ -141,7 +141,7 @@ async def verify_certificate(request: Request) -> Response:
     errors={404: None},  # an unknown number is a verdict too ("unknown")
 )
 async def verify_number(request: Request) -> Response:
-    verdict = await read_only(request, service.verify_number, request.path_params["number"])
+    verdict = await read_only(request, verdicts.verify_number, request.path_params["number"])
     return json_response(verdict, headers={"Cache-Control": "no-cache"})
 
 
@@ -169,7 +169,7 @@ async def list_issued(request: Request) -> Response:
 )
 async def verify_pasted(request: Request) -> Response:
     body = await read_json(request, VerifyRequest)
-    verdict = await read_only(request, service.verify_pasted, service.parse_pasted(body.credential))
+    verdict = await read_only(request, verdicts.verify_pasted, verdicts.parse_pasted(body.credential))
     return json_response(verdict)
 
 

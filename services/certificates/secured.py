@@ -1,4 +1,4 @@
-"""A credential secured both ways (docs/adr/0015): as a VC-JWT by Open Badges 3.0's JSON Web Token
+"""A credential secured both ways (docs/adr/0017): as a VC-JWT by Open Badges 3.0's JSON Web Token
 Proof Format (`typ: JWT`, `kid` the key's DID URL, the credential's own members as the payload with
 `iss`, `jti`, `sub`, `nbf` and, with a validUntil, `exp`), and as JSON-LD with an `eddsa-rdfc-2022`
 Data Integrity proof by the same key. Used for certificates and for status lists."""

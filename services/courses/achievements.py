@@ -1,4 +1,4 @@
-"""What the URLs inside a certificate point at, as JSON-LD for machines (docs/adr/0015): the Open
+"""What the URLs inside a certificate point at, as JSON-LD for machines (docs/adr/0017): the Open
 Badges 3.0 Achievement of completing a course version, its Criteria, and the framework items its
 alignments name. The gateway serves the same documents as pages for people (content negotiation).
 The documents use only terms their contexts define, so they expand without loss."""

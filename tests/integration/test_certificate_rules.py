@@ -12,7 +12,7 @@ from libs.auth import Principal
 from libs.crypto import fernet
 from libs.db import create_db_engine, session_scope
 from libs.errors import Forbidden
-from services.certificates import issuers, keys, repository, service
+from services.certificates import issuers, keys, repository, service, verdicts
 from services.certificates.models import Issuer
 from services.progress.schemas import CourseCompleted
 
@@ -57,7 +57,7 @@ def issue(engine: Any, event: dict[str, Any] = EVENT) -> Any:
 
 def verdict(engine: Any, token: str) -> Any:
     with session_scope(engine, readonly=True) as session:
-        return service.verify_token(session, token)
+        return verdicts.verify_token(session, token)
 
 
 def test_issuance_is_idempotent_and_the_credential_verifies(engine: Any) -> None:
@@ -131,4 +131,4 @@ def test_revocation_by_the_issuing_institute_only(engine: Any) -> None:
 
 def test_unknown_certificate_id(engine: Any) -> None:
     with session_scope(engine, readonly=True) as session:
-        assert service.verify_certificate(session, "no-such-id").status == "unknown"
+        assert verdicts.verify_certificate(session, "no-such-id").status == "unknown"

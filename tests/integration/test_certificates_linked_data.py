@@ -1,5 +1,5 @@
 """Open Badges 3.0 credentials as JSON-LD with an eddsa-rdfc-2022 Data Integrity proof, and the VC-JWT
-by OB 3.0's JWT rules (docs/adr/0015): served by content negotiation, verified by the pipeline, refused
+by OB 3.0's JWT rules (docs/adr/0017): served by content negotiation, verified by the pipeline, refused
 when altered; issuers as DIDs whose documents list every key; the recipient's salted hash with its salt;
 the holder's name by the teacher's choice. The VC-JWT is also checked with an independent JOSE library
 (jwcrypto)."""
@@ -19,7 +19,7 @@ from jwcrypto import jwt as jw_jwt
 
 from libs.db import session_scope
 from libs.encoding import b64url_decode
-from services.certificates import dids, integrity, keys, service
+from services.certificates import dids, integrity, keys, service, verdicts
 from services.certificates.models import Certificate, Issuer, IssuerKey
 from tests.integration.certificates_app import (
     INSTITUTE,
@@ -371,7 +371,7 @@ async def test_on_plain_http_the_issuer_is_the_did_key_of_its_key(databases: Any
     with session_scope(engine, readonly=True) as session:
         for cert in (old, new):
             for form in (cert.credential_ld, cert.credential_jwt):
-                verdict = service.verify_token(session, form)
+                verdict = verdicts.verify_token(session, form)
                 assert verdict.status == "valid" and verdict.checks["status_list"] == "not revoked", (
                     verdict.reason
                 )

@@ -1,4 +1,4 @@
-"""Pure pieces of the Data Integrity and DID work (docs/adr/0015): base58btc, Multikeys and did:key,
+"""Pure pieces of the Data Integrity and DID work (docs/adr/0017): base58btc, Multikeys and did:key,
 how a key reference becomes our kid, did:web of a public URL, the proof-options shortcut, and content
 negotiation between the two secured forms."""
 

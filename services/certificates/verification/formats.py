@@ -1,7 +1,7 @@
 """The formats a certificate is written in, and the two steps that are theirs: decoding (which format,
 which key) and checking the signature.
 
-- JSON-LD with a Data Integrity proof (`eddsa-rdfc-2022`, docs/adr/0015): what wallets and Open Badges
+- JSON-LD with a Data Integrity proof (`eddsa-rdfc-2022`, docs/adr/0017): what wallets and Open Badges
   verifiers read; recognised first, by being a JSON object;
 - the VC-JWT: the whole Open Badges 3.0 credential as the claims, `typ` `JWT` by OB 3.0's JSON Web
   Token Proof Format (`vc+jwt` for certificates issued before it, docs/adr/0006);
