@@ -151,6 +151,7 @@ async def _verdict_page(
         error=error,
         owner=await _owns(request, user, cert_id),
         holder=holder_name(verdict),
+        awarded_for=awarded_for(verdict),
         public_url=_public_url(request),
     )
 
@@ -220,15 +221,27 @@ def classify(text: str) -> tuple[str, str]:
     return "credential", text
 
 
+def _subject(verdict: dict[str, Any]) -> dict[str, Any]:
+    claims = verdict.get("credential") or {}
+    vc = claims.get("vc", claims) if isinstance(claims, dict) else {}
+    subject = vc.get("credentialSubject") if isinstance(vc, dict) else None
+    return subject if isinstance(subject, dict) else {}
+
+
 def holder_name(verdict: dict[str, Any] | None) -> str | None:
     """The holder's name, when the verdict or the signed credential carries it."""
     if not verdict:
         return None
-    claims = verdict.get("credential") or {}
-    vc = claims.get("vc", claims) if isinstance(claims, dict) else {}
-    subject = vc.get("credentialSubject") if isinstance(vc, dict) else None
-    name = verdict.get("holder_name") or (subject.get("name") if isinstance(subject, dict) else None)
+    name = verdict.get("holder_name") or _subject(verdict).get("name")
     return str(name) if name else None
+
+
+def awarded_for(verdict: dict[str, Any] | None) -> str | None:
+    """The achievement's URL in the signed credential (its page: what the certificate was awarded for,
+    its criteria and competencies), when it is one of this platform's web addresses."""
+    achievement = _subject(verdict).get("achievement") if verdict else None
+    url = achievement.get("id") if isinstance(achievement, dict) else None
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
 async def _check(request: Request, text: str) -> Response:

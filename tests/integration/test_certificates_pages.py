@@ -190,6 +190,9 @@ async def test_a_wallet_gets_json_ld_and_the_teacher_chooses_whether_their_name_
     shown = await site.client.get(f"/verify/{named.id}")
     assert "<td data-holder>Айгерим Нурлановна</td>" in shown.text
     assert "data-holder" not in (await site.client.get(f"/verify/{before.id}")).text
+    # The course links to what the certificate was awarded for: the achievement inside the credential.
+    achievement = json.loads(named.credential_ld)["credentialSubject"]["achievement"]["id"]
+    assert f'<a href="{achievement}" data-achievement>' in shown.text
     pasted = await site.client.post("/verify", data={"credential": named.credential_ld})
     assert status_of(pasted.text) == "valid" and "Айгерим Нурлановна" in pasted.text
 
