@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.state import state
 from gateway.web.app import ApiError, call_api, call_service, page_lang, page_user, render
 
 COURSES = "/api/v1/courses"
@@ -32,6 +33,12 @@ def _quality(request: Request) -> dict[str, float]:
                     q = 0.0
         wanted[media.strip().lower()] = max(q, wanted.get(media.strip().lower(), 0.0))
     return wanted
+
+
+def local(request: Request, url: str) -> str:
+    """A URL of this platform's public address as a path (a link on its own pages), others unchanged."""
+    public = str(state(request).settings.public_url).rstrip("/")
+    return url[len(public) :] or "/" if url == public or url.startswith(public + "/") else url
 
 
 def wants_page(request: Request) -> bool:
@@ -64,7 +71,9 @@ async def _negotiated(request: Request, path: str, kind: str) -> Response:
     user = await page_user(request)
     page_lang(request, user)
     document: dict[str, Any] = await call_api(request, "GET", path)
-    response = render(request, "linked.html", user=user, kind=kind, doc=document)
+    response = render(
+        request, "linked.html", user=user, kind=kind, doc=document, local=lambda url: local(request, url)
+    )
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
     return response
 

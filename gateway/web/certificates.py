@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.state import state
+from gateway.web import achievements
 from gateway.web.app import (
     ApiError,
     call_api,
@@ -151,7 +152,7 @@ async def _verdict_page(
         error=error,
         owner=await _owns(request, user, cert_id),
         holder=holder_name(verdict),
-        awarded_for=awarded_for(verdict),
+        awarded_for=awarded_for(request, verdict),
         public_url=_public_url(request),
     )
 
@@ -236,12 +237,13 @@ def holder_name(verdict: dict[str, Any] | None) -> str | None:
     return str(name) if name else None
 
 
-def awarded_for(verdict: dict[str, Any] | None) -> str | None:
-    """The achievement's URL in the signed credential (its page: what the certificate was awarded for,
-    its criteria and competencies), when it is one of this platform's web addresses."""
+def awarded_for(request: Request, verdict: dict[str, Any] | None) -> str | None:
+    """The path of the achievement in the signed credential (its page: what the certificate was awarded
+    for, its criteria and competencies), when it is an address of this platform."""
     achievement = _subject(verdict).get("achievement") if verdict else None
     url = achievement.get("id") if isinstance(achievement, dict) else None
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+    path = achievements.local(request, url) if isinstance(url, str) else None
+    return path if path and path.startswith("/") else None
 
 
 async def _check(request: Request, text: str) -> Response:

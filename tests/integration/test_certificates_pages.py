@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -192,7 +193,8 @@ async def test_a_wallet_gets_json_ld_and_the_teacher_chooses_whether_their_name_
     assert "data-holder" not in (await site.client.get(f"/verify/{before.id}")).text
     # The course links to what the certificate was awarded for: the achievement inside the credential.
     achievement = json.loads(named.credential_ld)["credentialSubject"]["achievement"]["id"]
-    assert f'<a href="{achievement}" data-achievement>' in shown.text
+    path = urlsplit(achievement).path
+    assert achievement.endswith(path) and f'<a href="{path}" data-achievement>' in shown.text
     pasted = await site.client.post("/verify", data={"credential": named.credential_ld})
     assert status_of(pasted.text) == "valid" and "Айгерим Нурлановна" in pasted.text
 
