@@ -1,14 +1,16 @@
-"""Certificates (issue 5): issuance, PDF rendering and verification.
+"""Certificates (issues 5 and 16): issuance, PDF rendering and verification.
 
 1. Issuance: `service.issue_certificate` in a loop, one transaction per certificate, on a migrated
-   SQLite database in one process (what a Celery worker does per `course.completed`); beside it the
-   time of signing alone (decrypting the institute key + EdDSA VC-JWT) and of a bare Ed25519 signature.
+   SQLite database in one process (what a Celery worker does per `course.completed`), both secured
+   forms (VC-JWT and the eddsa-rdfc-2022 Data Integrity proof), rated by CPU time (target: 200 per
+   second per core); beside it signing alone, the share of RDF canonicalization, the VC-JWT alone,
+   checking a Data Integrity proof, and a bare Ed25519 signature.
 2. PDF: renders of distinct certificates (different names, numbers and QR payloads; no PDF file
    cache, no QR cache; the font subset cache is warm, as in a running service) in one process, rated
    by its CPU time = pages/s per core (the machine is shared, so wall time would measure the others
    too); also the page without its QR code and the QR encoding alone, to show where the time goes.
 3. Verification through the gateway: GET /api/v1/certificates/{id}/verification and POST
-   /api/v1/certificates/verify (a pasted VC-JWT) against the processes `make run` starts, direct to
+   /api/v1/certificates/verify (a pasted VC-JWT, and the JSON-LD form) against the processes `make run` starts, direct to
    the service and through the gateway, at 1 and 16 clients.
 
     python -m bench certificates     (BENCH_SECONDS=5, BENCH_ISSUE=400, BENCH_PDF=300)
@@ -29,6 +31,7 @@ import httpx
 
 from bench.common import load, table
 from libs.crypto import fernet
+from libs.encoding import b64url_decode
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "5"))
 N_ISSUE = int(os.environ.get("BENCH_ISSUE", "400"))
@@ -56,39 +59,60 @@ def _payload(i: int) -> Any:
 
 
 def issuance() -> str:
+    """Issuance with both secured forms (docs/adr/0017), rated by CPU time (per core: the machine is
+    shared); the Data Integrity proof's RDF canonicalization measured apart, as its share of the time."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from libs.db import create_db_engine, session_scope
     from libs.migrate import upgrade
-    from services.certificates import credentials, repository, service
+    from services.certificates import credentials, dids, integrity, keys, repository, secured, service
     from services.certificates.models import Issuer
 
     box = fernet("bench-key-encryption-key")
+    how = service.Issuance(box, "https://ustaz.example")
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'certificates.db'}"
         upgrade("certificates", url)
         engine = create_db_engine(url)
         with session_scope(engine) as session:
             session.add(Issuer(institute_id="i1", name="Институт"))
-        for i in range(20):  # warm-up: the key, the status list, the statement caches
+        for i in range(20):  # warm-up: the key, the status list, the parsed contexts, the statement caches
             with session_scope(engine) as session:
-                service.issue_certificate(session, _payload(-i - 1), box, "https://ustaz.example", "salt")
-        started = time.perf_counter()
+                service.issue_certificate(session, _payload(-i - 1), how)
+        started, cpu = time.perf_counter(), time.process_time()
         for i in range(N_ISSUE):
             with session_scope(engine) as session:
-                service.issue_certificate(session, _payload(i), box, "https://ustaz.example", "salt")
-        issue_rate = N_ISSUE / (time.perf_counter() - started)
+                service.issue_certificate(session, _payload(i), how)
+        issue_rate = N_ISSUE / (time.process_time() - cpu)
+        issue_wall = N_ISSUE / (time.perf_counter() - started)
         with session_scope(engine, readonly=True) as session:
             key = repository.signing_key(session, "i1")
             cert = repository.certificates_of(session, "teacher-0")[0]
             issuer = repository.issuer(session, "i1")
         engine.dispose()
-    credential = credentials.build_credential(cert, issuer, "https://ustaz.example", "salt")
-    n = 2000
-    started = time.perf_counter()
+    assert key is not None and issuer is not None
+    did = dids.did_web(how.public_url, "i1")
+    credential = credentials.build_credential(
+        cert, issuer, how.public_url, did, credentials.Holder("t", "salt")
+    )
+    n = max(200, N_ISSUE // 2)
+    timing: list[integrity.Timing] = []
+    cpu = time.process_time()
     for _ in range(n):
-        credentials.sign(credential, key, box)
-    sign_rate = n / (time.perf_counter() - started)
+        secured.sign(credential, key, box, timing)
+    both_rate = n / (time.process_time() - cpu)
+    canon = sum(t.canonicalize for t in timing) / n
+    method = dids.verification_method(did, key.kid, key.public_jwk)
+    cpu = time.process_time()
+    for _ in range(n):
+        keys.sign_jwt(secured.jwt_claims(credential), key, box, secured.JWT_TYP, kid=method)
+    jwt_rate = n / (time.process_time() - cpu)
+    signed = integrity.add_proof(credential, keys.private_key(key, box), method, credential["validFrom"])
+    public = b64url_decode(key.public_jwk["x"])
+    cpu = time.process_time()
+    for _ in range(n):
+        assert integrity.verify_proof(signed, public)
+    check_rate = n / (time.process_time() - cpu)
     private = Ed25519PrivateKey.generate()
     message = b"x" * 1500
     started = time.perf_counter()
@@ -97,15 +121,39 @@ def issuance() -> str:
     raw_rate = n * 5 / (time.perf_counter() - started)
     rows = [
         [
-            "issue_certificate (index, sign, store, outbox), 1 transaction each",
+            "issue_certificate (index, both forms, store, outbox), 1 transaction each",
             issue_rate,
             1000 / issue_rate,
             1.0,
         ],
-        ["sign alone (decrypt key + VC-JWT EdDSA)", sign_rate, 1000 / sign_rate, issue_rate / sign_rate],
+        [
+            "  the same, wall clock (the machine is shared)",
+            issue_wall,
+            1000 / issue_wall,
+            issue_rate / issue_wall,
+        ],
+        [
+            "sign both forms alone (decrypt key, VC-JWT, Data Integrity proof)",
+            both_rate,
+            1000 / both_rate,
+            issue_rate / both_rate,
+        ],
+        [
+            "  of which RDF canonicalization (document + proof options)",
+            1 / canon,
+            canon * 1000,
+            canon * issue_rate,
+        ],
+        ["VC-JWT alone (decrypt key + EdDSA)", jwt_rate, 1000 / jwt_rate, issue_rate / jwt_rate],
+        [
+            "check a Data Integrity proof (canonicalize twice + Ed25519 verify)",
+            check_rate,
+            1000 / check_rate,
+            issue_rate / check_rate,
+        ],
         ["bare Ed25519 signature (1.5 KB)", raw_rate, 1000 / raw_rate, issue_rate / raw_rate],
     ]
-    return f"### Issuance (SQLite, one process, {N_ISSUE} certificates)\n\n" + table(
+    return f"### Issuance (SQLite, one process, {N_ISSUE} certificates; CPU time, so per core)\n\n" + table(
         ["operation", "per s", "ms each", "share of issuance time"], rows
     )
 
@@ -195,6 +243,10 @@ def verification() -> str:
                 f"{urls['gateway']}/api/v1/certificates/{cert['id']}/credential",
                 headers={"authorization": f"Bearer {token}"},
             ).text
+            ld_text = httpx.get(
+                f"{urls['gateway']}/api/v1/certificates/{cert['id']}/credential",
+                headers={"authorization": f"Bearer {token}", "accept": "application/vc+ld+json"},
+            ).text
             rows = []
             for concurrency in (1, 16):
                 for name, method, path, body in (
@@ -209,6 +261,12 @@ def verification() -> str:
                         "POST",
                         "/api/v1/certificates/verify",
                         {"credential": jwt_text},
+                    ),
+                    (
+                        "POST …/verify (JSON-LD, Data Integrity)",
+                        "POST",
+                        "/api/v1/certificates/verify",
+                        {"credential": ld_text},
                     ),
                 ):
                     direct = asyncio.run(_measure(method, urls["certificates"] + path, concurrency, body))
@@ -241,7 +299,7 @@ def verification() -> str:
 
 
 def main() -> str:
-    return "## Certificates (issue 5)\n\n" + issuance() + "\n" + pdfs() + "\n" + verification()
+    return "## Certificates (issues 5, 16)\n\n" + issuance() + "\n" + pdfs() + "\n" + verification()
 
 
 if __name__ == "__main__":

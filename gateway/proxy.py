@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from starlette.background import BackgroundTask
@@ -117,12 +117,26 @@ async def _send(
 
 
 async def proxy(request: Request) -> Response:
+    return await forward(request, request.path_params["service"], request.url.path)
+
+
+def route_to(service: str, template: str) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint that forwards a public path to a service's path (`template` formatted with the
+    request's path parameters, each percent-encoded), e.g. a DID document at /institutes/<id>/did.json."""
+
+    async def endpoint(request: Request) -> Response:
+        params = {k: quote(str(v), safe="") for k, v in request.path_params.items()}
+        return await forward(request, service, template.format(**params))
+
+    return endpoint
+
+
+async def forward(request: Request, service: str, path: str) -> Response:
     settings = state(request).settings
-    service = request.path_params["service"]
     upstream = settings.upstreams.get(service)
     if upstream is None:
         raise NotFound(f"There is no service called {service!r}.")
-    url = upstream + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    url = upstream + path + (f"?{request.url.query}" if request.url.query else "")
     headers = {k: v for k, v in request.headers.items() if k not in HOP_BY_HOP}
     headers["x-request-id"] = request_id_var.get() or ""
     if request.client:

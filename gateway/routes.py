@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from gateway import service
 from gateway.keys import jwks
-from gateway.proxy import merged_openapi, proxy
+from gateway.proxy import merged_openapi, proxy, route_to
 from gateway.registry.account_routes import routes as account_routes
 from gateway.registry.account_routes import throttled_login
 from gateway.registry.clients import emis_token
@@ -27,6 +27,7 @@ from libs.db import in_transaction, read_only
 from libs.errors import Unauthorized
 
 SMALL = 16 * 1024
+CERTS = "/api/v1/certificates"
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -135,6 +136,17 @@ routes = [
     Route("/auth/me", me),
     Route("/org-units", org_units),
     Route("/.well-known/jwks.json", jwks_document),
+    # Certificate issuers as DIDs and JWT VC issuers (docs/adr/0017): public documents of the
+    # certificates service at the addresses the standards say.
+    Route(
+        "/institutes/{institute_id}/did.json",
+        route_to("certificates", CERTS + "/issuers/{institute_id}/did.json"),
+    ),
+    Route("/.well-known/jwt-vc-issuer", route_to("certificates", CERTS + "/jwt-vc-issuer")),
+    Route(
+        "/.well-known/jwt-vc-issuer/institutes/{institute_id}",
+        route_to("certificates", CERTS + "/jwt-vc-issuer/institutes/{institute_id}"),
+    ),
     Route("/openapi.json", openapi),
     *registry_routes,  # gateway/registry: the registry, accounts, administration
     *account_routes,

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.state import state
+from gateway.web import achievements
 from gateway.web.app import (
     ApiError,
     call_api,
@@ -22,6 +23,7 @@ from gateway.web.app import (
     page_lang,
     page_user,
     read_form,
+    redirect,
     render,
     signed_in,
 )
@@ -30,6 +32,7 @@ from gateway.web.i18n import gettext
 
 UPLOAD_LIMIT = 100_000  # bytes: a credential is a few KB
 CERTS = "/api/v1/certificates"
+HOLDER = CERTS + "/holder-preferences"
 
 
 def _public_url(request: Request) -> str:
@@ -47,14 +50,27 @@ async def my_certificates(request: Request) -> Response:
         for c in (progress or {"items": []})["items"]
         if c["enrolment"]["status"] == "completed" and c["enrolment"]["course_id"] not in held
     ]
+    holder = await call_api(request, "GET", HOLDER) if user.has("teacher") else None
     return render(
         request,
         "certificates.html",
         user=user,
         certificates=certificates["items"],
+        holder=holder,
+        saved=request.query_params.get("saved") == "1",
         coming=coming,
         public_url=_public_url(request),
     )
+
+
+async def holder_setting(request: Request) -> Response:
+    """The teacher's choice: their name inside the certificates issued to them from now on (a form that
+    works without JavaScript; the service keeps the choice)."""
+    await signed_in(request, "teacher")
+    form = await read_form(request)
+    wanted = form.get("name_in_credential") == "yes"
+    await call_api(request, "PUT", HOLDER, json={"name_in_credential": wanted})
+    return redirect("/me/certificates?saved=1")
 
 
 async def _optional(request: Request, path: str) -> Any:
@@ -67,9 +83,10 @@ async def _optional(request: Request, path: str) -> Any:
         return None
 
 
-async def _download(request: Request, path: str, media_type: str) -> Response:
+async def _download(request: Request, path: str, media_type: str, accept: str | None = None) -> Response:
     """A file from the certificates service, fetched as the teacher `signed_in` found."""
-    response = await call_service(request, "GET", path, timeout=30)
+    headers = {"accept": accept} if accept else {}
+    response = await call_service(request, "GET", path, headers=headers, timeout=30)
     return Response(
         response.content,
         media_type=media_type,
@@ -92,7 +109,17 @@ async def certificate_pdf(request: Request) -> Response:
 async def certificate_jwt(request: Request) -> Response:
     await signed_in(request)
     cert_id = quote(request.path_params["certificate_id"], safe="")
-    return await _download(request, f"{CERTS}/{cert_id}/credential", "application/vc+jwt")
+    return await _download(
+        request, f"{CERTS}/{cert_id}/credential", "application/vc+jwt", "application/vc+jwt"
+    )
+
+
+async def certificate_json_ld(request: Request) -> Response:
+    """The credential as JSON-LD with its Data Integrity proof: what a learner wallet imports."""
+    await signed_in(request)
+    cert_id = quote(request.path_params["certificate_id"], safe="")
+    ld = "application/vc+ld+json"
+    return await _download(request, f"{CERTS}/{cert_id}/credential", ld, ld)
 
 
 async def _owns(request: Request, user: Any, cert_id: str | None) -> bool:
@@ -126,6 +153,7 @@ async def _verdict_page(
         error=error,
         owner=await _owns(request, user, cert_id),
         holder=holder_name(verdict),
+        awarded_for=awarded_for(request, verdict),
         public_url=_public_url(request),
     )
 
@@ -197,15 +225,28 @@ def classify(text: str) -> tuple[str, str]:
     return "credential", text
 
 
+def _subject(verdict: dict[str, Any]) -> dict[str, Any]:
+    claims = verdict.get("credential") or {}
+    vc = claims.get("vc", claims) if isinstance(claims, dict) else {}
+    subject = vc.get("credentialSubject") if isinstance(vc, dict) else None
+    return subject if isinstance(subject, dict) else {}
+
+
 def holder_name(verdict: dict[str, Any] | None) -> str | None:
     """The holder's name, when the verdict or the signed credential carries it."""
     if not verdict:
         return None
-    claims = verdict.get("credential") or {}
-    vc = claims.get("vc", claims) if isinstance(claims, dict) else {}
-    subject = vc.get("credentialSubject") if isinstance(vc, dict) else None
-    name = verdict.get("holder_name") or (subject.get("name") if isinstance(subject, dict) else None)
+    name = verdict.get("holder_name") or _subject(verdict).get("name")
     return str(name) if name else None
+
+
+def awarded_for(request: Request, verdict: dict[str, Any] | None) -> str | None:
+    """The path of the achievement in the signed credential (its page: what the certificate was awarded
+    for, its criteria and competencies), when it is an address of this platform."""
+    achievement = _subject(verdict).get("achievement") if verdict else None
+    url = achievement.get("id") if isinstance(achievement, dict) else None
+    path = achievements.local(request, url) if isinstance(url, str) else None
+    return path if path and path.startswith("/") else None
 
 
 async def _check(request: Request, text: str) -> Response:
@@ -238,7 +279,9 @@ async def _check(request: Request, text: str) -> Response:
 routes = [
     Route("/me/certificates", my_certificates),
     Route("/me/certificates/{certificate_id}/certificate.pdf", certificate_pdf),
+    Route("/me/certificates/holder", holder_setting, methods=["POST"]),
     Route("/me/certificates/{certificate_id}/credential.jwt", certificate_jwt),
+    Route("/me/certificates/{certificate_id}/credential.json", certificate_json_ld),
     Route("/verify", verify_form, methods=["GET"]),
     Route("/verify", verify_submitted, methods=["POST"]),
     Route("/verify/c/{compact}", verify_compact_page),

@@ -15,6 +15,7 @@ from gateway.registry.account_routes import throttled_login
 from gateway.state import state
 from gateway.web import (
     accounts,
+    achievements,
     admin,
     analytics,
     authoring,
@@ -151,6 +152,7 @@ async def script(request: Request) -> Response:
 
 routes = [
     *case.routes,
+    *achievements.routes,
     *courses.routes,
     *quizzes.routes,
     *authoring.routes,

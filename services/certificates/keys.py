@@ -20,13 +20,19 @@ from services.certificates import repository
 from services.certificates.models import IssuerKey
 
 
+def thumbprint(x: str) -> str:
+    """The RFC 7638 thumbprint of an Ed25519 public key (`x`: its raw bytes, base64url): our kid."""
+    jwk = {"crv": "Ed25519", "kty": "OKP", "x": x}
+    return b64url_encode(
+        hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest()
+    )
+
+
 def create_key(session: Session, institute_id: str, box: Fernet) -> IssuerKey:
     private = Ed25519PrivateKey.generate()
     raw_public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(raw_public)}
-    kid = b64url_encode(
-        hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest()
-    )
+    kid = thumbprint(jwk["x"])
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -68,12 +74,15 @@ def sign_jwt(
     box: Fernet,
     typ: str,
     json_encoder: type[json.JSONEncoder] | None = None,
+    kid: str | None = None,
+    private: Ed25519PrivateKey | None = None,
 ) -> str:
-    """A JWT over `claims`, EdDSA with the key, naming it (`kid`) and its kind (`typ`)."""
+    """A JWT over `claims`, EdDSA with the key, naming it (`kid`: the key's id, or the DID URL given)
+    and its kind (`typ`)."""
     return jwt.encode(
         claims,
-        private_key(key, box),
+        private or private_key(key, box),
         algorithm="EdDSA",
-        headers={"kid": key.kid, "typ": typ},
+        headers={"kid": kid or key.kid, "typ": typ},
         json_encoder=json_encoder,
     )

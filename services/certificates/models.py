@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from libs.db import UTCDateTime, table_registry
@@ -56,6 +56,8 @@ class StatusList(Base, table=True):
     length: int = Field(default=131_072)
     bits: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     credential_jwt: str = ""
+    # The same list as JSON-LD with a Data Integrity proof (eddsa-rdfc-2022), re-signed with the JWT.
+    credential_ld: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     kid: str = Field(default="", max_length=64)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -75,6 +77,10 @@ class Certificate(Base, table=True):
     institute_id: str = Field(foreign_key="issuers.institute_id", index=True, max_length=36)
     indicators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     credential_jwt: str
+    # The credential as JSON-LD with its Data Integrity proof; empty for certificates from before it.
+    credential_ld: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # The course version's competency framework (its code), for the alignment URLs; "" if not known.
+    framework: str = Field(default="", sa_column=Column(String(60), nullable=False, server_default=""))
     kid: str = Field(max_length=64)
     issued_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
@@ -82,3 +88,13 @@ class Certificate(Base, table=True):
     superseded_by: str | None = Field(default=None, max_length=36)
     # The certificate's bit in its institute's revocation status list (None only for rows from before it).
     status_index: int | None = Field(default=None)
+
+
+class HolderPreference(Base, table=True):
+    """A teacher's choice for the certificates issued to them from now on: their name inside the signed
+    credential or not (the deployment's policy gives the default)."""
+
+    __tablename__ = "holder_preferences"
+    user_id: str = Field(primary_key=True, max_length=80)
+    name_in_credential: bool
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

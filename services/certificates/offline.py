@@ -53,7 +53,7 @@ class Downloaded:
         try:
             institute = jwt.decode(decoded.presented, options={"verify_signature": False}).get("iss")
         except jwt.InvalidTokenError:
-            return Finding("malformed")
+            return Finding("malformed", {"detail": "its claims are not readable"})
         if not isinstance(institute, str) or institute not in self.issuers:
             return Finding("unknown_issuer")
         return _keys(institute, self.issuers[institute])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList
+from services.certificates.models import Certificate, HolderPreference, Issuer, IssuerKey, StatusList
 
 
 def issuer(session: Session, institute_id: str) -> Issuer | None:
@@ -97,3 +97,13 @@ def status_index_taken(session: Session, institute_id: str, index: int) -> bool:
         ).first()
         is not None
     )
+
+
+def all_issuer_keys(session: Session) -> list[IssuerKey]:
+    return list(
+        session.exec(select(IssuerKey).order_by(col(IssuerKey.institute_id), col(IssuerKey.created_at)))
+    )
+
+
+def holder_preference(session: Session, user_id: str) -> HolderPreference | None:
+    return session.get(HolderPreference, user_id)

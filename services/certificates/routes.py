@@ -11,10 +11,12 @@ from libs.auth import current_user
 from libs.crypto import fernet
 from libs.db import in_transaction, read_only
 from libs.errors import NotFound
-from services.certificates import repository, service
+from services.certificates import issuers, repository, service, verdicts
 from services.certificates.schemas import (
     CertificateList,
     CertificatePublic,
+    HolderPreferences,
+    HolderPreferencesView,
     IssuedList,
     IssuedQuery,
     ReissueRequest,
@@ -37,8 +39,33 @@ async def list_certificates(request: Request) -> Response:
     )
 
 
+LINKED_DATA = ("application/vc+ld+json", "application/ld+json", "application/json")
+JWT_TYPES = ("application/vc+jwt", "application/jwt")
+
+
+def prefers_linked_data(request: Request) -> bool:
+    """Content negotiation between the two secured forms: JSON-LD (with its Data Integrity proof) when
+    the Accept header asks for a JSON type more than for a JWT; the VC-JWT otherwise (also for `*/*`
+    and no Accept, as before JSON-LD was served)."""
+    wanted: dict[str, float] = {}
+    for part in request.headers.get("accept", "").split(","):
+        media, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        wanted[media.strip().lower()] = max(q, wanted.get(media.strip().lower(), 0.0))
+    ld = max(wanted.get(t, 0.0) for t in LINKED_DATA)
+    return ld > 0 and ld > max(wanted.get(t, 0.0) for t in JWT_TYPES)
+
+
 @api(
-    summary="The signed credential of one of your certificates (VC-JWT), for a wallet",
+    summary="The signed credential of one of your certificates, for a wallet: JSON-LD with a Data "
+    "Integrity proof for Accept: application/vc+ld+json (or application/ld+json), else the VC-JWT",
     tags=["certificates"],
     errors={403: None, 404: "no certificate of yours has this id"},
 )
@@ -47,10 +74,21 @@ async def get_credential(request: Request) -> Response:
     cert = await read_only(request, repository.certificate, request.path_params["certificate_id"])
     if cert is None or cert.user_id != user.id:
         raise NotFound("No such certificate of yours.")
+    vary = {"Vary": "Accept, Authorization"}
+    if prefers_linked_data(request):
+        if not cert.credential_ld:
+            raise NotFound(
+                "This certificate was issued before credentials were signed as JSON-LD; it has only the VC-JWT."
+            )
+        return Response(
+            cert.credential_ld,
+            media_type="application/vc+ld+json",
+            headers={**vary, "Content-Disposition": f'attachment; filename="certificate-{cert.number}.json"'},
+        )
     return Response(
         cert.credential_jwt,
         media_type="application/vc+jwt",
-        headers={"Content-Disposition": f'attachment; filename="certificate-{cert.number}.jwt"'},
+        headers={**vary, "Content-Disposition": f'attachment; filename="certificate-{cert.number}.jwt"'},
     )
 
 
@@ -91,7 +129,7 @@ async def get_pdf(request: Request) -> Response:
     errors={404: None},  # an unknown id is a verdict too ("unknown")
 )
 async def verify_certificate(request: Request) -> Response:
-    verdict = await read_only(request, service.verify_certificate, request.path_params["certificate_id"])
+    verdict = await read_only(request, verdicts.verify_certificate, request.path_params["certificate_id"])
     return json_response(verdict, headers={"Cache-Control": "no-cache"})
 
 
@@ -103,7 +141,7 @@ async def verify_certificate(request: Request) -> Response:
     errors={404: None},  # an unknown number is a verdict too ("unknown")
 )
 async def verify_number(request: Request) -> Response:
-    verdict = await read_only(request, service.verify_number, request.path_params["number"])
+    verdict = await read_only(request, verdicts.verify_number, request.path_params["number"])
     return json_response(verdict, headers={"Cache-Control": "no-cache"})
 
 
@@ -131,7 +169,7 @@ async def list_issued(request: Request) -> Response:
 )
 async def verify_pasted(request: Request) -> Response:
     body = await read_json(request, VerifyRequest)
-    verdict = await read_only(request, service.verify_token, service.parse_pasted(body.credential))
+    verdict = await read_only(request, verdicts.verify_pasted, verdicts.parse_pasted(body.credential))
     return json_response(verdict)
 
 
@@ -181,9 +219,7 @@ async def reissue_certificate(request: Request) -> Response:
         request.path_params["certificate_id"],
         body.recipient_name,
         body.reason,
-        fernet(settings.key_encryption_key),
-        settings.public_url,
-        settings.recipient_salt,
+        service.issuance(settings),
     )
     return json_response(
         CertificatePublic.model_validate(cert),
@@ -193,7 +229,9 @@ async def reissue_certificate(request: Request) -> Response:
 
 
 @api(
-    summary="An institute's signed revocation status list (BitstringStatusListCredential as VC-JWT) (public)",
+    summary="An institute's signed revocation status list (BitstringStatusListCredential): JSON-LD with a "
+    "Data Integrity proof for Accept: application/vc+ld+json, application/ld+json or application/json, "
+    "else the VC-JWT (public)",
     tags=["verification"],
     public=True,
     errors={404: "the institute has issued no certificates, so it publishes no list"},
@@ -202,11 +240,17 @@ async def get_status_list(request: Request) -> Response:
     row = await read_only(request, repository.status_list, request.path_params["institute_id"])
     if row is None or not row.credential_jwt:
         raise NotFound("This institute publishes no status list (it has issued no certificates).")
-    etag = etag_of(row.credential_jwt.encode())
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={STATUS_LIST_MAX_AGE}"}
+    linked = prefers_linked_data(request) and bool(row.credential_ld)
+    body, media = (
+        (row.credential_ld, "application/vc+ld+json")
+        if linked
+        else (row.credential_jwt, "application/vc+jwt")
+    )
+    etag = etag_of(body.encode())
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={STATUS_LIST_MAX_AGE}", "Vary": "Accept"}
     if etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
-    return Response(row.credential_jwt, media_type="application/vc+jwt", headers=headers)
+    return Response(body, media_type=media, headers=headers)
 
 
 @api(
@@ -238,8 +282,68 @@ async def compromise_key(request: Request) -> Response:
     public=True,
 )
 async def get_issuer(request: Request) -> Response:
-    doc = await read_only(request, service.issuer_document, request.path_params["institute_id"])
+    public_url = state(request).settings.public_url
+    doc = await read_only(request, issuers.issuer_document, request.path_params["institute_id"], public_url)
     return cached_json(request, doc, max_age=300)
+
+
+@api(
+    summary="An institute's DID document (did:web): every key it signed with, as Multikey verification "
+    "methods; a key withdrawn as compromised stays listed with `revoked` and is no assertion method (public; "
+    "the gateway serves it at /institutes/{institute_id}/did.json)",
+    tags=["verification"],
+    public=True,
+    errors={404: "no such issuer"},
+)
+async def get_did_document(request: Request) -> Response:
+    public_url = state(request).settings.public_url
+    doc = await read_only(request, issuers.did_document, request.path_params["institute_id"], public_url)
+    response = cached_json(request, doc, max_age=300)
+    if response.status_code == 200:
+        response.headers["Content-Type"] = "application/did+json"
+    return response
+
+
+@api(
+    summary="JWT VC issuer metadata: the issuer and the JWKS of its keys, kid being the DID URL a VC-JWT "
+    "names (public; the gateway serves it at /.well-known/jwt-vc-issuer[/institutes/{institute_id}])",
+    tags=["verification"],
+    public=True,
+    errors={404: "no such issuer"},
+)
+async def get_jwt_vc_issuer(request: Request) -> Response:
+    public_url = state(request).settings.public_url
+    institute = request.path_params.get("institute_id")
+    doc = await read_only(request, issuers.jwt_vc_issuer, public_url, institute)
+    return cached_json(request, doc, max_age=300)
+
+
+@api(
+    summary="Whether your name goes inside the certificates issued to you from now on",
+    response=HolderPreferencesView,
+    tags=["certificates"],
+    errors={403: None},
+)
+async def get_holder_preferences(request: Request) -> Response:
+    user = current_user(request, "teacher")
+    default = state(request).settings.holder_name_in_credential
+    view = await read_only(request, issuers.holder_preferences, user.id, default)
+    return json_response(view, headers={"Cache-Control": "private, no-cache"})
+
+
+@api(
+    summary="Choose whether your name goes inside the certificates issued to you from now on",
+    body=HolderPreferences,
+    response=HolderPreferencesView,
+    tags=["certificates"],
+    errors={403: None},
+)
+async def put_holder_preferences(request: Request) -> Response:
+    user = current_user(request, "teacher")
+    body = await read_json(request, HolderPreferences)
+    default = state(request).settings.holder_name_in_credential
+    view = await in_transaction(request, issuers.set_holder_preferences, user.id, body, default)
+    return json_response(view)
 
 
 @api(
@@ -265,6 +369,11 @@ STATUS_LIST_MAX_AGE = 60  # seconds: a revocation reaches verifiers that cache t
 
 routes = [
     Route(PREFIX, list_certificates),
+    Route(PREFIX + "/holder-preferences", get_holder_preferences, methods=["GET"]),
+    Route(PREFIX + "/holder-preferences", put_holder_preferences, methods=["PUT"]),
+    Route(PREFIX + "/jwt-vc-issuer", get_jwt_vc_issuer),
+    Route(PREFIX + "/jwt-vc-issuer/institutes/{institute_id}", get_jwt_vc_issuer),
+    Route(PREFIX + "/issuers/{institute_id}/did.json", get_did_document),
     Route(PREFIX + "/issued", list_issued),
     Route(PREFIX + "/numbers/{number}/verification", verify_number),
     Route(PREFIX + "/status-lists/{institute_id}", get_status_list),

@@ -58,6 +58,9 @@ class Verdict(BaseModel):
     course_title: str | None = None
     issuer: str | None = None
     issued_at: datetime | None = None
+    holder_name: str | None = Field(
+        None, description="the holder's name, if the signed credential carries it"
+    )
     superseded_by: str | None = None
     # What was checked and what each check found (signature, status_list, registry, form).
     checks: dict[str, str] = Field(default_factory=dict)
@@ -66,7 +69,23 @@ class Verdict(BaseModel):
 
 class VerifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    credential: str = Field(min_length=1, max_length=100_000, description="A VC-JWT")
+    credential: str = Field(
+        min_length=1,
+        max_length=100_000,
+        description="A JSON-LD credential with its Data Integrity proof, a VC-JWT, or the QR code's link",
+    )
+
+
+class HolderPreferences(BaseModel):
+    """Whether the teacher's name goes inside the certificates issued to them from now on."""
+
+    model_config = ConfigDict(extra="forbid")
+    name_in_credential: bool
+
+
+class HolderPreferencesView(HolderPreferences):
+    policy_default: bool = Field(description="the deployment's default, used until the teacher chooses")
+    chosen: bool = Field(description="the teacher has made a choice (else the default applies)")
 
 
 class RevokeRequest(BaseModel):

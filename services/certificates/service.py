@@ -1,26 +1,25 @@
-"""Certificate rules: issuance (one Open Badges 3.0 credential per completed enrolment, signed as a
-VC-JWT with the institute's Ed25519 key: credentials.py, keys.py, docs/adr/0006), revocation and
-re-issue (a Bitstring Status List: status.py, docs/adr/0010), key rotation and compromise, and
-verification (the pipeline in verification/, over this service's own records)."""
+"""Certificate rules: issuance (one Open Badges 3.0 credential per completed enrolment, secured as
+JSON-LD with a Data Integrity proof and as a VC-JWT with the institute's Ed25519 key: credentials.py,
+secured.py, keys.py, docs/adr/0006, 0017), revocation and re-issue (a Bitstring Status List:
+status.py, docs/adr/0010), key rotation and compromise, the institute's issued list. Verdicts over
+these records are in verdicts.py."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from cryptography.fernet import Fernet
 from sqlmodel import Session
 
-from libs import jsontext
 from libs.auth import Principal
-from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
+from libs.crypto import fernet
+from libs.errors import Conflict, Forbidden, NotFound
 from libs.events import NotYetAvailable
 from libs.outbox import emit, utcnow
-from services.certificates import credentials, keys, repository, status
-from services.certificates.credentials import issuer_url
+from services.certificates import credentials, dids, keys, repository, secured, status
 from services.certificates.models import Certificate, Issuer, IssuerKey, outbox
 from services.certificates.schemas import (
     CertificateIssued,
@@ -28,10 +27,8 @@ from services.certificates.schemas import (
     IssuedCertificate,
     IssuedList,
     IssuedQuery,
-    Verdict,
 )
-from services.certificates.verification import formats, pipeline, reasons
-from services.certificates.verification.model import Decoded, Outcome, Record, TrustedKey
+from services.certificates.settings import CertificatesSettings
 from services.progress.schemas import CourseCompleted
 
 
@@ -41,8 +38,37 @@ def rotate_institute_key(session: Session, institute_id: str, box: Fernet) -> Is
     return keys.rotate_key(session, institute_id, box)
 
 
+def issuer_of(public_url: str, key: IssuerKey) -> str:
+    """The issuer id that what `key` signs names (dids.issuer_id: did:web on HTTPS, else its did:key)."""
+    return dids.issuer_id(public_url, key.institute_id, key.public_jwk)
+
+
+def holder(session: Session, user_id: str, name: str, name_by_default: bool) -> credentials.Holder:
+    """The recipient as the next credential names them: a fresh salt for the hash of their id, and
+    their name if they allow it (their choice, else the deployment's policy)."""
+    choice = repository.holder_preference(session, user_id)
+    allowed = choice.name_in_credential if choice is not None else name_by_default
+    return credentials.Holder(user_id, credentials.new_salt(), name if allowed and name else None)
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """What issuing needs besides the certificate: the key box, the public URL its URLs use, and the
+    deployment's policy for the holder's name."""
+
+    box: Fernet
+    public_url: str
+    name_by_default: bool = False
+
+
+def issuance(settings: CertificatesSettings) -> Issuance:
+    return Issuance(
+        fernet(settings.key_encryption_key), settings.public_url, settings.holder_name_in_credential
+    )
+
+
 def _new_certificate(
-    session: Session, issuer: Issuer, key: IssuerKey, box: Fernet, public_url: str, salt: str, **fields: Any
+    session: Session, issuer: Issuer, key: IssuerKey, how: Issuance, **fields: Any
 ) -> Certificate:
     cert = Certificate(
         **fields,
@@ -51,35 +77,34 @@ def _new_certificate(
         kid=key.kid,
         status_index=status.allocate_index(session, issuer.institute_id),
     )
-    cert.credential_jwt = credentials.sign(
-        credentials.build_credential(cert, issuer, public_url, salt), key, box
+    issuer_id = issuer_of(how.public_url, key)
+    recipient = holder(session, cert.user_id, cert.recipient_name, how.name_by_default)
+    signed = secured.sign(
+        credentials.build_credential(cert, issuer, how.public_url, issuer_id, recipient), key, how.box
     )
+    cert.credential_jwt, cert.credential_ld = signed.jwt, signed.linked_data
     session.add(cert)
     session.flush()
     status_list = status.get_or_create(session, issuer.institute_id)
-    if not status_list.credential_jwt or status_list.kid != key.kid:
-        status.sign_list(status_list, key, box, issuer_url(public_url, issuer.institute_id), public_url)
+    if not status_list.credential_ld or status_list.kid != key.kid:
+        status.sign_list(status_list, key, how.box, issuer_id, how.public_url)
         session.add(status_list)
     return cert
 
 
-def issue_certificate(
-    session: Session, payload: CourseCompleted, box: Fernet, public_url: str, salt: str
-) -> Certificate | None:
+def issue_certificate(session: Session, payload: CourseCompleted, how: Issuance) -> Certificate | None:
     """Issue the certificate for a `course.completed` event. One per enrolment, ever."""
     if repository.current_certificate_for(session, payload.enrolment_id) is not None:
         return None
     issuer = repository.issuer(session, payload.institute_id)
     if issuer is None:
         raise NotYetAvailable(f"no issuer profile for institute {payload.institute_id}")
-    key = keys.signing_key(session, issuer.institute_id, box)
+    key = keys.signing_key(session, issuer.institute_id, how.box)
     cert = _new_certificate(
         session,
         issuer,
         key,
-        box,
-        public_url,
-        salt,
+        how,
         number=f"{utcnow():%Y}-{secrets.token_hex(4).upper()}",
         enrolment_id=payload.enrolment_id,
         user_id=payload.user_id,
@@ -88,6 +113,7 @@ def issue_certificate(
         version=payload.version,
         course_title=payload.course_title,
         language=payload.language,
+        framework=payload.framework,
         indicators=payload.indicators,
     )
     emit(
@@ -114,13 +140,7 @@ def _set_revoked_bit(session: Session, cert: Certificate, box: Fernet, public_ur
         return
     key = keys.signing_key(session, cert.institute_id, box)
     status.flip(
-        session,
-        cert.institute_id,
-        cert.status_index,
-        key,
-        box,
-        issuer_url(public_url, cert.institute_id),
-        public_url,
+        session, cert.institute_id, cert.status_index, key, box, issuer_of(public_url, key), public_url
     )
 
 
@@ -159,9 +179,7 @@ def reissue(
     certificate_id: str,
     recipient_name: str,
     reason: str,
-    box: Fernet,
-    public_url: str,
-    salt: str,
+    how: Issuance,
 ) -> Certificate:
     """A corrected certificate (e.g. a misspelt name) with the same number; the old one is superseded,
     its status-list bit set, and its verdict names the replacement."""
@@ -172,14 +190,12 @@ def reissue(
         raise Conflict("A revoked certificate cannot be re-issued.")
     issuer = repository.issuer(session, old.institute_id)
     assert issuer is not None  # certificates.institute_id is a foreign key
-    key = keys.signing_key(session, issuer.institute_id, box)
+    key = keys.signing_key(session, issuer.institute_id, how.box)
     new = _new_certificate(
         session,
         issuer,
         key,
-        box,
-        public_url,
-        salt,
+        how,
         number=old.number,
         enrolment_id=old.enrolment_id,
         user_id=old.user_id,
@@ -188,13 +204,14 @@ def reissue(
         version=old.version,
         course_title=old.course_title,
         language=old.language,
+        framework=old.framework,
         indicators=list(old.indicators),
         issued_at=old.issued_at,
     )
     old.superseded_by = new.id
     old.revocation_reason = f"Re-issued: {reason}"
     session.add(old)
-    _set_revoked_bit(session, old, box, public_url)
+    _set_revoked_bit(session, old, how.box, how.public_url)
     emit(session, outbox, _status_changed(old, "reissued", reason, new.id))
     return new
 
@@ -212,7 +229,7 @@ def compromise_key(session: Session, kid: str, box: Fernet, public_url: str) -> 
         session.flush()
     current = keys.signing_key(session, key.institute_id, box)
     status_list = status.get_or_create(session, key.institute_id)
-    status.sign_list(status_list, current, box, issuer_url(public_url, key.institute_id), public_url)
+    status.sign_list(status_list, current, box, issuer_of(public_url, current), public_url)
     session.add(status_list)
     return key
 
@@ -226,88 +243,6 @@ def compact_form(session: Session, cert: Certificate, box: Fernet) -> str | None
     return credentials.sign_compact(cert, key, box)
 
 
-def _trusted(key: IssuerKey) -> TrustedKey:
-    return TrustedKey(
-        kid=key.kid,
-        institute_id=key.institute_id,
-        public_jwk=key.public_jwk,
-        compromised=key.compromised_at is not None,
-        compromised_at=key.compromised_at,
-    )
-
-
-@dataclass
-class _Registry:
-    """The verification pipeline's sources when the service itself verifies: its own database."""
-
-    session: Session
-    holds_records: bool = True
-
-    def keys(self, decoded: Decoded) -> dict[str, TrustedKey]:
-        key = repository.key(self.session, decoded.kid)
-        return {decoded.kid: _trusted(key)} if key is not None else {}
-
-    def institute_keys(self, institute_id: str) -> dict[str, TrustedKey]:
-        return {k.kid: _trusted(k) for k in repository.issuer_keys(self.session, institute_id)}
-
-    def record(self, certificate_id: str) -> Record | None:
-        cert = repository.certificate(self.session, certificate_id)
-        if cert is None:
-            return None
-        issuer = repository.issuer(self.session, cert.institute_id)
-        return Record(
-            certificate_id=cert.id,
-            institute_id=cert.institute_id,
-            number=cert.number,
-            course_title=cert.course_title,
-            issuer_name=issuer.name if issuer else "",
-            issued_at=cert.issued_at,
-            revoked_at=cert.revoked_at,
-            revocation_reason=cert.revocation_reason,
-            superseded_by=cert.superseded_by,
-        )
-
-    def status_list(self, institute_id: str) -> str | None:
-        row = repository.status_list(self.session, institute_id)
-        return row.credential_jwt if row is not None and row.credential_jwt else None
-
-
-def _verdict(outcome: Outcome) -> Verdict:
-    record, credential = outcome.record, outcome.credential
-    summary: dict[str, Any] = {}
-    if record is not None and credential is not None:
-        summary = {
-            "certificate_id": record.certificate_id,
-            "number": record.number,
-            "course_title": record.course_title,
-            "issuer": record.issuer_name,
-            "issued_at": record.issued_at,
-            "credential": credential.claims,
-        }
-        if outcome.finding.code == "superseded":
-            summary["superseded_by"] = record.superseded_by
-    return Verdict(
-        status=outcome.status,
-        reason=reasons.reason(reasons.ONLINE, outcome.finding),
-        checks=outcome.checks,
-        **summary,
-    )
-
-
-def verify_token(session: Session, token: str) -> Verdict:
-    """Check a VC-JWT (or the compact QR form): its key, its signature, then the certificate's status
-    in our records and in the institute's signed status list (verification/pipeline.py)."""
-    return _verdict(pipeline.verify(token, _Registry(session), now=datetime.now(UTC)))
-
-
-def verify_number(session: Session, number: str) -> Verdict:
-    """The verdict for the number printed on a certificate (`2026-D915EFAC`), as for its id."""
-    cert = repository.current_by_number(session, number.strip().upper())
-    if cert is None:
-        return Verdict(status="unknown", reason="There is no certificate with this number.")
-    return verify_token(session, cert.credential_jwt)
-
-
 def issued(session: Session, user: Principal, query: IssuedQuery) -> IssuedList:
     """An institute's certificates for its admin (a platform admin: any institute's, or all)."""
     if user.has("platform_admin"):
@@ -318,61 +253,6 @@ def issued(session: Session, user: Principal, query: IssuedQuery) -> IssuedList:
         institute = user.institute
     rows = repository.issued_by(session, institute, query.q.strip(), query.limit, query.id)
     return IssuedList(items=[IssuedCertificate.model_validate(c) for c in rows])
-
-
-def verify_certificate(session: Session, certificate_id: str) -> Verdict:
-    cert = repository.certificate(session, certificate_id)
-    if cert is None:
-        return Verdict(status="unknown", reason="There is no certificate with this id.")
-    return verify_token(session, cert.credential_jwt)
-
-
-def issuer_document(session: Session, institute_id: str) -> dict[str, Any]:
-    issuer = repository.issuer(session, institute_id)
-    if issuer is None:
-        raise NotFound(f"No issuer {institute_id}.")
-    published = repository.issuer_keys(session, institute_id)
-    return {
-        "id": institute_id,
-        "type": ["Profile"],
-        "name": issuer.name,
-        "country": issuer.country,
-        "keys": [
-            {
-                **k.public_jwk,
-                "status": "compromised" if k.compromised_at else "retired" if k.retired_at else "active",
-            }
-            for k in published
-            if not k.compromised_at
-        ],
-        "withdrawn_keys": [k.kid for k in published if k.compromised_at],
-    }
-
-
-def parse_pasted(text: str) -> str:
-    """A verifier pastes a JWT, the QR code's URL (`…/verify/c/<compact>`), or a JSON document holding a
-    JWT (`{"credential": "..."}`, `{"jwt": "..."}` or `{"proof": {"jwt": "..."}}`)."""
-    text = text.strip()
-    if text.startswith("{"):
-        try:
-            doc = jsontext.loads(text)
-        except ValueError as exc:
-            raise Unprocessable("The pasted text is neither a JWT nor valid JSON.") from exc
-        token = None
-        if isinstance(doc, dict):
-            proof = doc.get("proof")
-            token = (
-                doc.get("credential")
-                or doc.get("jwt")
-                or (proof.get("jwt") if isinstance(proof, dict) else None)
-            )
-        if not isinstance(token, str):
-            raise Unprocessable(
-                "The JSON does not hold a signed credential under 'credential', 'jwt' or 'proof.jwt'; "
-                "a credential without its signature cannot be checked."
-            )
-        return token.strip()
-    return formats.compact_from(text)
 
 
 def certificate_pdf(

@@ -9,11 +9,12 @@ class CertificatesSettings(CommonSettings):
     certificates_database_url: str | None = None
     # Encrypts institutes' private signing keys at rest.
     key_encryption_key: str = "dev-change-me-key-encryption-key"
-    # Salts the hash that identifies a recipient inside a credential instead of their email or id.
-    recipient_salt: str = "dev-change-me-recipient-salt"
+    # The deployment's policy: the holder's name inside the signed credential unless the teacher says
+    # otherwise (off: only the salted hash of their id identifies them, until they choose to add it).
+    holder_name_in_credential: bool = False
 
     def secret_fields(self) -> list[str]:
-        return [*super().secret_fields(), "key_encryption_key", "recipient_salt"]
+        return [*super().secret_fields(), "key_encryption_key"]
 
     @property
     def database_url(self) -> str:

@@ -9,8 +9,8 @@ import gzip
 import io
 import secrets
 import zlib
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC
 from typing import Any
 
 import jwt
@@ -19,8 +19,7 @@ from sqlmodel import Session
 
 from libs.encoding import b64url_encode
 from libs.outbox import utcnow
-from services.certificates import repository
-from services.certificates.keys import sign_jwt
+from services.certificates import dids, linked_data, repository, secured
 from services.certificates.models import IssuerKey, StatusList
 from services.certificates.verification.model import TrustedKey
 
@@ -88,7 +87,7 @@ def entry(public_url: str, institute_id: str, index: int) -> dict[str, Any]:
 def status_list_credential(status: StatusList, issuer_id: str, public_url: str) -> dict[str, Any]:
     url = list_url(public_url, status.institute_id)
     return {
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "@context": [linked_data.VC_V2],
         "id": url,
         "type": ["VerifiableCredential", STATUS_TYPE],
         "issuer": issuer_id,
@@ -123,14 +122,10 @@ def allocate_index(session: Session, institute_id: str) -> int:
 
 
 def sign_list(status: StatusList, key: IssuerKey, box: Fernet, issuer_id: str, public_url: str) -> None:
-    credential = status_list_credential(status, issuer_id, public_url)
-    claims = {
-        **credential,
-        "iss": issuer_id,
-        "jti": credential["id"],
-        "iat": int(datetime.now(UTC).timestamp()),
-    }
-    status.credential_jwt = sign_jwt(claims, key, box, "vc+jwt")
+    """Sign the list in both forms (a VC-JWT and JSON-LD with a Data Integrity proof) with `key`;
+    `issuer_id` is the issuer that key signs for (dids.issuer_id)."""
+    signed = secured.sign(status_list_credential(status, issuer_id, public_url), key, box)
+    status.credential_jwt, status.credential_ld = signed.jwt, signed.linked_data
     status.kid = key.kid
 
 
@@ -189,19 +184,26 @@ def _verified_list(list_jwt: str, public_x: str) -> tuple[dict[str, Any], bytes]
     return claims, decode_list(subject.get("encodedList", ""))
 
 
-def check(list_jwt: str, entry: Mapping[str, Any], issuer_id: str, keys: Mapping[str, TrustedKey]) -> bool:
+def check(
+    list_jwt: str,
+    entry: Mapping[str, Any],
+    names_issuer: Callable[[object], bool],
+    keys: Mapping[str, TrustedKey],
+) -> bool:
     """True if the entry's bit is set (revoked). Raises StatusListError if the list cannot be trusted:
-    it must be signed by a published, uncompromised key of the credential's own issuer, name that issuer,
-    be a revocation list of at least 131,072 entries, and be the list the entry points to."""
+    it must be signed by a published, uncompromised key of the credential's own issuer, name that issuer
+    (`names_issuer`: the same institute, whichever of its identifiers the list uses), be a revocation
+    list of at least 131,072 entries, and be the list the entry points to."""
     header = _header(list_jwt)
-    kid = header.get("kid")
-    key = keys.get(kid) if isinstance(kid, str) else None
+    reference = header.get("kid")
+    kid = dids.kid_of(reference) if isinstance(reference, str) else None
+    key = keys.get(kid) if kid is not None else None
     if header.get("alg") != "EdDSA" or key is None:
         raise StatusListError("The status list is not signed by a key of the credential's issuer.")
     if key.compromised:
         raise StatusListError("The status list is signed by a key withdrawn as compromised.")
     claims, bits = _verified_list(list_jwt, key.public_jwk["x"])
-    if claims.get("iss") != issuer_id or claims.get("issuer") != issuer_id:
+    if claims.get("iss") != claims.get("issuer") or not names_issuer(claims.get("iss")):
         raise StatusListError("The status list names an issuer other than the credential's.")
     if STATUS_TYPE not in (claims.get("type") or []) or claims.get("id") != entry.get("statusListCredential"):
         raise StatusListError("The status list is not the one the credential points to.")

@@ -7,7 +7,6 @@ import logging
 from sqlmodel import Session
 
 from libs.consumers import consumer
-from libs.crypto import fernet
 from libs.db import after_commit
 from libs.events import Event
 from services.certificates import service
@@ -28,13 +27,7 @@ def _database_url() -> str:
 def issue_certificate(session: Session, event: Event[CourseCompleted]) -> None:
     """On `course.completed`: the certificate, once per enrolment (an issuer profile not there yet is retried)."""
     settings = get_settings()
-    cert = service.issue_certificate(
-        session,
-        event.payload,
-        fernet(settings.key_encryption_key),
-        settings.public_url,
-        settings.recipient_salt,
-    )
+    cert = service.issue_certificate(session, event.payload, service.issuance(settings))
     if cert is not None:
         ids = {"certificate": cert.id, "enrolment": cert.enrolment_id}
         after_commit(session, lambda: log.info("certificate issued", extra=ids))

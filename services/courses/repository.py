@@ -239,3 +239,9 @@ def course_images(session: Session, course_id: str) -> list[tuple[CourseImage, I
         .order_by(col(CourseImage.created_at))
     )
     return [(link, row) for link, row in rows.all()]
+
+
+def framework_item_by_code(session: Session, framework_id: str, code: str) -> FrameworkItem | None:
+    return session.exec(
+        select(FrameworkItem).where(FrameworkItem.framework_id == framework_id, FrameworkItem.code == code)
+    ).first()

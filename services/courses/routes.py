@@ -10,6 +10,7 @@ from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import Unprocessable
 from services.courses import (
+    achievements,
     authoring,
     authoring_routes,
     cartridge_routes,
@@ -143,6 +144,55 @@ async def list_frameworks(request: Request) -> Response:
     return cached_json(request, rows, max_age=300)
 
 
+def _linked(request: Request, document: dict[str, object]) -> Response:
+    response = cached_json(request, document, max_age=300)
+    if response.status_code == 200:
+        response.headers["Content-Type"] = "application/ld+json"
+    return response
+
+
+@api(
+    summary="The Open Badges 3.0 Achievement of completing a course version (JSON-LD): what a certificate's "
+    "achievement id points at (public; the gateway serves it at /courses/{course_id}/v/{version}/achievement)",
+    tags=["frameworks"],
+    public=True,
+    errors={404: "no such course version"},
+)
+async def get_achievement(request: Request) -> Response:
+    p, base = request.path_params, state(request).settings.public_url.rstrip("/")
+    return _linked(
+        request, await read_only(request, achievements.achievement, p["course_id"], p["version"], base)
+    )
+
+
+@api(
+    summary="The criteria of a course version's Achievement (JSON-LD; public; the gateway serves it at "
+    "/courses/{course_id}/v/{version}/criteria)",
+    tags=["frameworks"],
+    public=True,
+    errors={404: "no such course version"},
+)
+async def get_criteria(request: Request) -> Response:
+    p, base = request.path_params, state(request).settings.public_url.rstrip("/")
+    return _linked(
+        request, await read_only(request, achievements.criteria, p["course_id"], p["version"], base)
+    )
+
+
+@api(
+    summary="A competency framework item as JSON-LD (a schema.org DefinedTerm): what a certificate's alignment "
+    "points at (public; the gateway serves it at /frameworks/{code}/items/{item_code}, and at "
+    "/frameworks/items/{item_code} for certificates that name no framework)",
+    tags=["frameworks"],
+    public=True,
+    errors={404: "no such framework or item"},
+)
+async def get_framework_item(request: Request) -> Response:
+    p, base = request.path_params, state(request).settings.public_url.rstrip("/")
+    document = await read_only(request, achievements.framework_item, p.get("code"), p["item_code"], base)
+    return _linked(request, document)
+
+
 @api(
     summary="A competency framework as a 1EdTech CASE 1.1 CFPackage",
     response=CaseExport,
@@ -265,6 +315,8 @@ routes = [
     Route(PREFIX + "/{course_id}/versions/{version:int}/package", export_package, methods=["GET"]),
     Route(PREFIX + "/frameworks", list_frameworks, methods=["GET"]),
     Route(PREFIX + "/frameworks", import_framework, methods=["POST"]),
+    Route(PREFIX + "/frameworks/items/{item_code}", get_framework_item, methods=["GET"]),
+    Route(PREFIX + "/frameworks/{code}/items/{item_code}", get_framework_item, methods=["GET"]),
     Route(PREFIX + "/frameworks/{code}", export_framework, methods=["GET"]),
     Route(PREFIX + "/frameworks/{code}/derive", derive_framework, methods=["POST"]),
     Route(PREFIX, list_courses, methods=["GET"]),
@@ -274,5 +326,7 @@ routes = [
     Route(PREFIX + "/{course_id}", get_course),
     Route(PREFIX + "/{course_id}/versions/{version:int}", get_version, methods=["GET"]),
     Route(PREFIX + "/{course_id}/versions/{version:int}/lessons/{lesson_id}", get_lesson),
+    Route(PREFIX + "/{course_id}/versions/{version:int}/achievement", get_achievement),
+    Route(PREFIX + "/{course_id}/versions/{version:int}/criteria", get_criteria),
     Route(PREFIX + "/{course_id}/versions/{version:int}/answer-key", get_answer_key),
 ]

@@ -348,6 +348,7 @@ class QuizKey(BaseModel):
 class AnswerKeyDocument(BaseModel):
     course_id: str
     version: int
+    framework: str = ""  # the version's competency framework (its code): certificates align to it
     pass_mark: float
     lessons: list[str]
     quizzes: list[QuizKey]

@@ -163,6 +163,7 @@ def answer_key(session: Session, course_id: str, version: int) -> AnswerKeyDocum
     return AnswerKeyDocument(
         course_id=course_id,
         version=version,
+        framework=content.framework,
         pass_mark=content.pass_mark,
         lessons=[i.id for i in items if isinstance(i, Lesson)],
         quizzes=[

@@ -290,4 +290,5 @@ class CourseCompleted(EventPayload):
     institute_id: str
     org_path: str
     indicators: list[str] = []
+    framework: str = ""  # the competency framework (its code) the indicators are from, if known
     completed_at: datetime

@@ -308,6 +308,7 @@ def evaluate_completion(session: Session, enrolment: Enrolment, key: dict[str, A
             institute_id=enrolment.institute_id,
             org_path=enrolment.org_path,
             indicators=attained_indicators(session, enrolment.id, key),
+            framework=str(key.get("framework", "")),
             completed_at=now,
         ),
     )

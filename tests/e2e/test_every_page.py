@@ -43,6 +43,10 @@ NOT_NAVIGATED = {
     "/verify/c/{compact}",  # the QR code on the PDF
     "/me/certificates/{certificate_id}/certificate.pdf",
     "/me/certificates/{certificate_id}/credential.jwt",
+    "/me/certificates/{certificate_id}/credential.json",
+    # an item's address in a certificate whose framework is not known (the crawl reaches the one with
+    # its framework from the verify page; test_credentials_outside resolves every URI of a credential)
+    "/frameworks/items/{item_code}",
     "/dashboard/analytics/export",
     "/review/courses/{course_id}",  # listed in the review queue while a course waits (test_courses_e2e)
     "/login",  # the anonymous navigation
@@ -55,7 +59,7 @@ NOT_NAVIGATED = {
     "/admin/audit.csv",
     "/",  # a redirect to the home
 }
-SKIP = re.compile(r"^/(logout|static/|sw\.js|openapi\.json|dashboard/analytics/export)|\.(pdf|jwt)$")
+SKIP = re.compile(r"^/(logout|static/|sw\.js|openapi\.json|dashboard/analytics/export)|\.(pdf|jwt|json)$")
 
 
 def page_routes() -> dict[str, Any]:

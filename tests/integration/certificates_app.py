@@ -56,9 +56,7 @@ class CertificatesAPI:
 
     def issue(self, **payload: Any) -> Certificate:
         with session_scope(self.engine) as session:
-            cert = service.issue_certificate(
-                session, completion(**payload), self.box, PUBLIC_URL, self.settings.recipient_salt
-            )
+            cert = service.issue_certificate(session, completion(**payload), service.issuance(self.settings))
         assert cert is not None
         return cert
 

@@ -4,10 +4,12 @@ QR code's compact form, and by a pasted or uploaded credential, all without Java
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -37,11 +39,7 @@ class Site:
     def issue(self, user_id: str, **payload: Any) -> Any:
         with session_scope(self.engine) as session:
             return service.issue_certificate(
-                session,
-                completion(user_id=user_id, **payload),
-                fernet(self.settings.key_encryption_key),
-                PUBLIC,
-                self.settings.recipient_salt,
+                session, completion(user_id=user_id, **payload), service.issuance(self.settings)
             )
 
     def compact(self, cert: Any) -> str:
@@ -175,3 +173,39 @@ async def test_the_verification_page_by_id_qr_paste_and_upload_without_javascrip
     revoked = await client.get(f"/verify/{cert.id}")
     assert status_of(revoked.text) == "revoked" and "issued in error" in revoked.text
     assert status_of((await client.get(f"/verify/c/{site.compact(cert)}")).text) == "revoked"
+
+
+async def test_a_wallet_gets_json_ld_and_the_teacher_chooses_whether_their_name_is_inside(site: Site) -> None:
+    user_id = await sign_in(site.client)
+    before = site.issue(user_id)
+    page = await site.client.get("/me/certificates")
+    assert f'href="/me/certificates/{before.id}/credential.json"' in page.text
+    assert 'action="/me/certificates/holder"' in page.text and 'name="name_in_credential"' in page.text
+    assert 'value="yes" checked' not in page.text  # off unless the teacher (or the policy) says so
+    wallet = await site.client.get(f"/me/certificates/{before.id}/credential.json")
+    assert wallet.status_code == 200 and wallet.headers["content-type"].startswith("application/vc+ld+json")
+    assert wallet.json() == json.loads(before.credential_ld)
+    assert f"certificate-{before.number}.json" in wallet.headers["content-disposition"]
+
+    # The setting, without JavaScript: a checkbox and a submit.
+    saved = await site.client.post("/me/certificates/holder", data={"name_in_credential": "yes"})
+    assert saved.status_code == 303 and saved.headers["location"] == "/me/certificates?saved=1"
+    page = await site.client.get("/me/certificates?saved=1")
+    assert 'value="yes" checked' in page.text and 'role="status"' in page.text
+    named = site.issue(user_id, enrolment_id="e-named", user_name="Айгерим Нурлановна")
+    assert "Айгерим Нурлановна" in named.credential_ld
+    shown = await site.client.get(f"/verify/{named.id}")
+    assert "<td data-holder>Айгерим Нурлановна</td>" in shown.text
+    assert "data-holder" not in (await site.client.get(f"/verify/{before.id}")).text
+    # The course links to what the certificate was awarded for: the achievement inside the credential.
+    achievement = json.loads(named.credential_ld)["credentialSubject"]["achievement"]["id"]
+    path = urlsplit(achievement).path
+    assert achievement.endswith(path) and f'<a href="{path}" data-achievement>' in shown.text
+    pasted = await site.client.post("/verify", data={"credential": named.credential_ld})
+    assert status_of(pasted.text) == "valid" and "Айгерим Нурлановна" in pasted.text
+
+    # And back off: an unchecked box is absent from the form.
+    await site.client.post("/me/certificates/holder", data={})
+    assert 'value="yes" checked' not in (await site.client.get("/me/certificates")).text
+    later = site.issue(user_id, enrolment_id="e-later", user_name="Айгерим Нурлановна")
+    assert "Айгерим" not in later.credential_ld

@@ -12,7 +12,8 @@ import pytest
 from sqlmodel import select
 
 from libs.db import session_scope
-from services.certificates import service, status
+from libs.encoding import b64url_decode
+from services.certificates import integrity, service, status
 from services.certificates.models import Certificate, StatusList
 from tests.integration.certificates_app import INSTITUTE, PUBLIC_URL, CertificatesAPI, certificates_api
 
@@ -74,15 +75,29 @@ async def test_the_signed_status_list_is_served_with_short_caching_and_revocatio
     assert (await api.client.get(LIST_PATH, headers={"if-none-match": etag})).status_code == 304
 
     header = jwt.get_unverified_header(first.text)
-    assert header["alg"] == "EdDSA" and header["typ"] == "vc+jwt"
+    assert header["alg"] == "EdDSA" and header["typ"] == "JWT"
     issuer_doc = (await api.client.get(f"/api/v1/certificates/issuers/{INSTITUTE}")).json()
-    jwk = next(k for k in issuer_doc["keys"] if k["kid"] == header["kid"])
-    listed = jwt.decode(first.text, jwt.PyJWK(jwk, algorithm="EdDSA").key, algorithms=["EdDSA"])
+    jwk = next(k for k in issuer_doc["keys"] if k["verification_method"] == header["kid"])
+    public = jwt.PyJWK({k: v for k, v in jwk.items() if k in ("kty", "crv", "x")}, algorithm="EdDSA").key
+    listed = jwt.decode(first.text, public, algorithms=["EdDSA"])
     assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
-    assert listed["issuer"] == f"{PUBLIC_URL}/api/v1/certificates/issuers/{INSTITUTE}"
+    assert (
+        listed["issuer"] == listed["iss"] == issuer_doc["id"] == f"did:web:ustaz.test:institutes:{INSTITUTE}"
+    )
     assert listed["credentialSubject"]["statusPurpose"] == "revocation"
     bits = bits_of(first.text)
     assert len(bits) * 8 >= 131_072 and not any(bits)
+
+    # The same list as JSON-LD with a Data Integrity proof, for Accept: application/ld+json (as the
+    # DCC's verifier asks) and application/vc+ld+json; its own ETag.
+    linked = await api.client.get(LIST_PATH, headers={"accept": "application/ld+json, application/json"})
+    assert linked.headers["content-type"].startswith("application/vc+ld+json")
+    assert linked.headers["etag"] != etag and "Accept" in linked.headers["vary"]
+    document = linked.json()
+    assert document["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert document["proof"][0]["verificationMethod"] == header["kid"]
+    assert integrity.verify_proof(document, b64url_decode(jwk["x"]))
+    assert document["credentialSubject"]["encodedList"] == listed["credentialSubject"]["encodedList"]
 
     revoked = await api.client.post(
         f"/api/v1/certificates/{cert.id}/revoke", headers=api.admin(), json={"reason": "issued in error"}
@@ -93,6 +108,9 @@ async def test_the_signed_status_list_is_served_with_short_caching_and_revocatio
     bits = bits_of(after.text)
     assert is_set(bits, cert.status_index) and not is_set(bits, bystander.status_index)
     assert sum(bin(b).count("1") for b in bits) == 1
+    relinked = (await api.client.get(LIST_PATH, headers={"accept": "application/vc+ld+json"})).json()
+    assert integrity.verify_proof(relinked, b64url_decode(jwk["x"]))  # re-signed too
+    assert status.decode_list(relinked["credentialSubject"]["encodedList"]) == bits
 
     verdict = await verification(api, cert.id)
     assert verdict["status"] == "revoked" and "issued in error" in verdict["reason"]

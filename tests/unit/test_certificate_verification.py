@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from libs.crypto import fernet
 from libs.encoding import b64url_encode
-from services.certificates import credentials, keys, offline, status
+from services.certificates import credentials, dids, keys, offline, secured, status
 from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList
 from services.certificates.verification import formats, pipeline, reasons
 from services.certificates.verification.model import (
@@ -81,12 +81,20 @@ CERT = certificate()
 RECORD = Record("c1", "i1", CERT.number, CERT.course_title, ISSUER.name, ISSUED)
 
 
+def signed(key: IssuerKey = KEY, cert: Certificate = CERT) -> secured.Signed:
+    issuer = dids.did_web(URL, cert.institute_id)
+    holder = credentials.Holder(cert.user_id, "salt")
+    return secured.sign(credentials.build_credential(cert, ISSUER, URL, issuer, holder), key, BOX)
+
+
 def vc(key: IssuerKey = KEY, cert: Certificate = CERT, **changes: object) -> str:
     """The certificate's VC-JWT, with changed claims signed by the key."""
-    token = credentials.sign(credentials.build_credential(cert, ISSUER, URL, "salt"), key, BOX)
+    token = signed(key, cert).jwt
     if not changes:
         return token
-    return keys.sign_jwt(jwt.decode(token, options={"verify_signature": False}) | changes, key, BOX, "vc+jwt")
+    kid = jwt.get_unverified_header(token)["kid"]
+    claims = jwt.decode(token, options={"verify_signature": False}) | changes
+    return keys.sign_jwt(claims, key, BOX, "JWT", kid=kid)
 
 
 def compact(key: IssuerKey = KEY, cert: Certificate = CERT) -> str:
@@ -98,7 +106,7 @@ def status_list(revoked: tuple[int, ...] = (), key: IssuerKey = KEY, issuer: str
     for index in revoked:
         bits = status.set_bit(bits, index)
     row = StatusList(institute_id="i1", bits=bits)
-    status.sign_list(row, key, BOX, credentials.issuer_url(URL, issuer), URL)
+    status.sign_list(row, key, BOX, dids.did_web(URL, issuer), URL)
     return row.credential_jwt
 
 
@@ -348,21 +356,51 @@ def test_check_issuer(issuer: str | None, expected: str | None) -> None:
     assert (found.code if found else None) == expected
 
 
+def legacy_vc(issuer: str) -> str:
+    """A VC-JWT as issued before DIDs: `typ` vc+jwt, the bare kid, the issuer profile's URL as issuer."""
+    claims = jwt.decode(vc(), options={"verify_signature": False})
+    claims = {k: v for k, v in claims.items() if k not in ("sub", "nbf")}
+    claims |= {"iss": issuer, "issuer": {**claims["issuer"], "id": issuer}}
+    return keys.sign_jwt(claims, KEY, BOX, "vc+jwt")
+
+
+DID_KEY = dids.did_key(KEY.public_jwk)
+
+
+def did_key_vc() -> str:
+    """A VC-JWT from a development deployment: the issuer is the did:key of the key that signs."""
+    claims = jwt.decode(vc(), options={"verify_signature": False})
+    claims |= {"iss": DID_KEY, "issuer": {**claims["issuer"], "id": DID_KEY}}
+    return keys.sign_jwt(claims, KEY, BOX, "JWT", kid=dids.verification_method(DID_KEY, "k1", KEY.public_jwk))
+
+
 @pytest.mark.parametrize(
     "token,issuer",
     [
         (vc(), "i1"),
-        (vc(iss=f"{URL}/api/v1/certificates/issuers/i2"), "i2"),
-        (vc(iss="https://elsewhere.test/i1"), None),
-        (vc(issuer="https://ustaz.test/api/v1/certificates/issuers/i1"), None),  # the profile is an object
+        (legacy_vc(f"{URL}/api/v1/certificates/issuers/i2"), "i2"),
+        (legacy_vc("https://elsewhere.test/i1"), None),
+        (did_key_vc(), "i1"),
+        (vc(iss="https://elsewhere.test/i1"), "inconsistent"),  # iss is not the issuer's id
+        (vc(sub="urn:uuid:someone-else"), "inconsistent"),
+        (vc(nbf=0), "inconsistent"),
+        (
+            vc(issuer={"id": "did:web:ustaz.test:institutes:i2"}, iss="did:web:ustaz.test:institutes:i2"),
+            "issuer_mismatch",
+        ),
         (compact(), "i1"),
     ],
 )
 def test_the_issuer_a_credential_names(token: str, issuer: str | None) -> None:
+    """The institute a credential names, or why it names none: the key must be named under the issuer's
+    own DID, and the JWT's registered claims must be the credential's own."""
     decoded = formats.decode(token)
     assert isinstance(decoded, Decoded)
     read = decoded.format.verify_signature(decoded, trusted(KEY))
-    assert isinstance(read, Credential) and read.issuer == issuer
+    if isinstance(read, Finding):
+        assert read.code == issuer
+    else:
+        assert isinstance(read, Credential) and read.issuer == issuer
 
 
 ENTRY = status.entry(URL, "i1", 42)

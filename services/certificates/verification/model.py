@@ -13,6 +13,8 @@ from services.certificates.schemas import Status
 Code = Literal[
     "malformed",  # not a credential in any format we read
     "unsupported",  # not signed with EdDSA, names no key, or a form this verifier does not take
+    "unsupported_proof",  # a JSON-LD credential whose proof is not an eddsa-rdfc-2022 DataIntegrityProof
+    "inconsistent",  # a VC-JWT whose registered claims contradict the credential it carries
     "unknown_issuer",  # (offline) no downloaded issuer document for the issuer it names
     "unknown_key",
     "compromised_key",
@@ -32,6 +34,8 @@ Code = Literal[
 STATUS: dict[Code, Status] = {
     "malformed": "signature_invalid",
     "unsupported": "signature_invalid",
+    "unsupported_proof": "signature_invalid",
+    "inconsistent": "signature_invalid",
     "unknown_issuer": "unknown_issuer_key",
     "unknown_key": "unknown_issuer_key",
     "compromised_key": "unknown_issuer_key",
@@ -88,8 +92,9 @@ class Decoded:
     """What a credential says before its signature is checked: its format and the key it names."""
 
     format: CredentialFormat
-    kid: str
+    kid: str  # our id of the key it names (the key's thumbprint)
     presented: str  # what the format's signature check reads
+    reference: str = ""  # how it names the key (a DID URL, or the bare kid)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ between them. docs/certificates.md ("Verdicts") says the same in words."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 
-from services.certificates import status
+from services.certificates import dids, status
 from services.certificates.verification import formats
 from services.certificates.verification.model import (
     Credential,
@@ -59,19 +59,34 @@ def check_record(record: Record | None, key: TrustedKey) -> Finding | None:
     return None
 
 
+def names_institute(institute_id: str, keys: Mapping[str, TrustedKey]) -> Callable[[object], bool]:
+    """Whether an issuer id is one of the institute's: its did:web (or, before DIDs, its issuer URL),
+    or the did:key of one of its keys (development deployments, where the issuer is the signing key)."""
+
+    def names(issuer: object) -> bool:
+        if not isinstance(issuer, str):
+            return False
+        if issuer.startswith("did:key:"):
+            return any(issuer == dids.did_key(dict(k.public_jwk)) for k in keys.values() if k.public_jwk)
+        return dids.institute_named(issuer) == institute_id
+
+    return names
+
+
 def check_status(
     ref: StatusRef, list_jwt: str, keys: Mapping[str, TrustedKey], institute_id: str
 ) -> StatusCheck:
     """The credential's bit in its issuer's signed status list (status.check says when a list is
     trusted). A list naming another issuer is not."""
     entry, issuer_url = dict(ref.entry), ref.issuer_url
+    names = names_institute(institute_id, keys)
     try:
         if issuer_url is None:  # the institute's own list: its URL and issuer from the list itself
             own = status.unverified_claims(list_jwt)
             entry["statusListCredential"], issuer_url = own.get("id"), own.get("iss")
-        if not str(issuer_url).endswith(f"/issuers/{institute_id}"):
+        if not names(issuer_url):
             raise status.StatusListError("The status list names an issuer other than the credential's.")
-        revoked = status.check(list_jwt, entry, str(issuer_url), keys)
+        revoked = status.check(list_jwt, entry, names, keys)
     except status.StatusListError as exc:
         return StatusCheck("untrusted", str(exc))
     return StatusCheck("revoked" if revoked else "not revoked")

@@ -6,8 +6,11 @@ from __future__ import annotations
 from services.certificates.verification.model import Code, Finding
 
 ONLINE: dict[Code, str] = {
-    "malformed": "This is not a well-formed signed credential (JWT).",
+    "malformed": "This is not a certificate: {detail}.",
     "unsupported": "The credential must be signed with EdDSA and name its key.",
+    "unsupported_proof": "The credential's proof cannot be checked here: {detail} "
+    "Certificates are signed with an eddsa-rdfc-2022 Data Integrity proof or as a VC-JWT (EdDSA).",
+    "inconsistent": "The JWT's claims (iss, jti, sub, nbf) do not match the credential it carries.",
     "unknown_issuer": "The issuer the credential names is not one of ours.",
     "unknown_key": "The key that signed this credential is not one of our issuers' keys.",
     "compromised_key": "The signing key was withdrawn as compromised on {on:%Y-%m-%d}; "
@@ -28,7 +31,7 @@ ONLINE: dict[Code, str] = {
 
 OFFLINE: dict[Code, str] = {
     **ONLINE,
-    "malformed": "Not a compact certificate form (a JWT).",
+    "malformed": "Not a compact certificate form (a JWT): {detail}.",
     "unsupported": "Not an EdDSA-signed compact certificate form.",
     "unknown_issuer": "The issuer is not among the cached issuers; refresh them online.",
     "unknown_key": "The signing key is not among the issuer's cached keys.",
