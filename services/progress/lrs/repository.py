@@ -1,0 +1,244 @@
+"""Every query of the LRS's tables (statements, the filter index, documents, attachments, agents,
+activities, clients, registrations, identities, the activity mapping)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, exists, insert, tuple_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from libs.db import dialect_insert
+from services.progress.lrs.models import (
+    ActivityMapping,
+    ActivitySeen,
+    AgentSeen,
+    Attachment,
+    Document,
+    LaunchRegistration,
+    LrsClient,
+    StatementFacet,
+    TeacherIdentity,
+)
+from services.progress.models import Statement, table_of
+
+# -- statements ---------------------------------------------------------------------------------------
+
+
+def statements_by_id(session: Session, ids: Sequence[str]) -> dict[str, Statement]:
+    if not ids:
+        return {}
+    return {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(ids)))}
+
+
+def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.execute(insert(table_of(Statement)), rows)
+
+
+def insert_facets(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        stmt = dialect_insert(session, table_of(StatementFacet)).on_conflict_do_nothing()
+        session.execute(stmt, rows)
+
+
+def void(session: Session, store: str, ids: Sequence[str]) -> None:
+    """Mark stored, non-voiding statements of the store voided (a voiding statement is never voided)."""
+    if ids:
+        session.execute(
+            update(Statement)
+            .where(col(Statement.id).in_(ids), Statement.store == store, Statement.verb != VOIDED)
+            .values(voided=True)
+        )
+
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+def referencing(session: Session, store: str, ids: Sequence[str]) -> list[Statement]:
+    """The store's statements whose object is a StatementRef to one of `ids`."""
+    if not ids:
+        return []
+    return list(
+        session.exec(select(Statement).where(col(Statement.ref_id).in_(ids), Statement.store == store))
+    )
+
+
+def statement_in(session: Session, store: str, statement_id: str) -> Statement | None:
+    row = session.get(Statement, statement_id)
+    return row if row is not None and row.store == store else None
+
+
+def page(
+    session: Session,
+    store: str,
+    keys: Sequence[int],
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    ascending: bool,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Statement]:
+    """Up to `limit` unvoided statements of the store in `stored` order (newest first unless
+    ascending) after the position `after`, matching every facet key: the first drives a range scan
+    of the facet index, each other is a point lookup of it."""
+    stmt: Select[Any]
+    if keys:
+        first = aliased(StatementFacet)
+        stored, ident = col(first.stored), col(first.statement_id)
+        stmt = (
+            sa_select(Statement)
+            .join(first, col(first.statement_id) == col(Statement.id))
+            .where(col(first.key) == keys[0])
+        )
+        for key in keys[1:]:
+            other = aliased(StatementFacet)
+            stmt = stmt.where(
+                exists().where(
+                    col(other.key) == key, col(other.stored) == stored, col(other.statement_id) == ident
+                )
+            )
+    else:
+        stored, ident = col(Statement.stored), col(Statement.id)
+        stmt = sa_select(Statement).where(col(Statement.store) == store)
+    where: list[ColumnElement[bool]] = [col(Statement.voided).is_(False)]
+    if since is not None:
+        where.append(stored > since)
+    if until is not None:
+        where.append(stored <= until)
+    if after is not None:
+        position = tuple_(stored, ident)
+        where.append(position > tuple_(*after) if ascending else position < tuple_(*after))
+    order = (stored, ident) if ascending else (stored.desc(), ident.desc())
+    return list(session.scalars(stmt.where(*where).order_by(*order).limit(limit)))
+
+
+# -- documents ----------------------------------------------------------------------------------------
+
+
+def document(session: Session, store: str, kind: str, scope_key: str, doc_key: str) -> Document | None:
+    return session.get(Document, (store, kind, scope_key, doc_key))
+
+
+def documents(
+    session: Session, store: str, kind: str, scope_key: str, since: datetime | None
+) -> list[Document]:
+    stmt = select(Document).where(Document.store == store, Document.kind == kind, Document.scope_key == scope_key)
+    if since is not None:
+        stmt = stmt.where(col(Document.updated) > since)
+    return list(session.exec(stmt.order_by(col(Document.doc_id))))
+
+
+def delete_documents(session: Session, store: str, kind: str, scope_key: str) -> None:
+    session.execute(
+        delete(Document).where(
+            col(Document.store) == store, col(Document.kind) == kind, col(Document.scope_key) == scope_key
+        )
+    )
+
+
+# -- attachments, agents, activities ------------------------------------------------------------------
+
+
+def attachments(session: Session, store: str, hashes: Sequence[str]) -> dict[str, Attachment]:
+    if not hashes:
+        return {}
+    rows = session.exec(select(Attachment).where(Attachment.store == store, col(Attachment.sha2).in_(hashes)))
+    return {row.sha2: row for row in rows}
+
+
+def save_attachments(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(dialect_insert(session, table_of(Attachment)).on_conflict_do_nothing(), rows)
+
+
+def save_agents(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(dialect_insert(session, table_of(AgentSeen)).on_conflict_do_nothing(), rows)
+
+
+def agent_seen(session: Session, store: str, ifi_key: int) -> AgentSeen | None:
+    return session.get(AgentSeen, (store, ifi_key))
+
+
+def save_activities(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert activities not seen yet; one with a definition replaces the definition kept."""
+    if not rows:
+        return
+    table = table_of(ActivitySeen)
+    defined = [r for r in rows if r["definition"] is not None]
+    plain = [r for r in rows if r["definition"] is None]
+    if plain:
+        session.execute(dialect_insert(session, table).on_conflict_do_nothing(), plain)
+    if defined:
+        stmt = dialect_insert(session, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["store", "activity_key"],
+            set_={"definition": stmt.excluded.definition, "updated": stmt.excluded.updated},
+        )
+        session.execute(stmt, defined)
+
+
+def activity_seen(session: Session, store: str, activity_key: int) -> ActivitySeen | None:
+    return session.get(ActivitySeen, (store, activity_key))
+
+
+# -- clients, registrations, identities, mapping ------------------------------------------------------
+
+
+def client_by_key(session: Session, key: str) -> LrsClient | None:
+    return session.exec(select(LrsClient).where(LrsClient.key == key)).first()
+
+
+def client(session: Session, client_id: str) -> LrsClient | None:
+    return session.get(LrsClient, client_id)
+
+
+def clients_of(session: Session, institute_id: str) -> list[LrsClient]:
+    return list(
+        session.exec(
+            select(LrsClient)
+            .where(LrsClient.institute_id == institute_id)
+            .order_by(col(LrsClient.created_at).desc())
+        )
+    )
+
+
+def registrations(session: Session, ids: Sequence[str]) -> dict[str, LaunchRegistration]:
+    if not ids:
+        return {}
+    rows = session.exec(select(LaunchRegistration).where(col(LaunchRegistration.registration).in_(ids)))
+    return {row.registration: row for row in rows}
+
+
+def identities(session: Session, keys: Sequence[int]) -> dict[int, str]:
+    if not keys:
+        return {}
+    rows = session.exec(select(TeacherIdentity).where(col(TeacherIdentity.ifi_key).in_(keys)))
+    return {row.ifi_key: row.user_id for row in rows}
+
+
+def mappings_for(session: Session, keys: Sequence[int]) -> list[ActivityMapping]:
+    if not keys:
+        return []
+    return list(session.exec(select(ActivityMapping).where(col(ActivityMapping.activity_key).in_(keys))))
+
+
+def mappings_of(session: Session, course_id: str) -> list[ActivityMapping]:
+    return list(
+        session.exec(
+            select(ActivityMapping)
+            .where(ActivityMapping.course_id == course_id)
+            .order_by(col(ActivityMapping.activity_id))
+        )
+    )
+
+
+def mapping(session: Session, course_id: str, activity_key: int) -> ActivityMapping | None:
+    return session.get(ActivityMapping, (course_id, activity_key))
+
+
