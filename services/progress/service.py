@@ -259,6 +259,7 @@ def record_grading(session: Session, enrolment: Enrolment, submission: Submissio
         submission.graded_at,
         enrolment.org_path,
         [enrolment.course_id],
+        source="grader",
     )
     emit(
         session,

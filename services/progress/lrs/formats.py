@@ -116,5 +116,6 @@ def _zone(offset: str | None) -> timezone:
 
 
 def iso(moment: datetime) -> str:
-    """UTC with millisecond precision, as the LRS writes `stored` and normalised timestamps."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """UTC in ISO 8601 with the moment's full precision (microseconds when it has them), as the LRS
+    writes `stored`."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -20,9 +20,13 @@ from typing import Any
 from sqlmodel import Session
 
 from libs.errors import BadRequest, Conflict
+from libs.outbox import emit_many
+from services.progress import repository as progress_repository
 from services.progress.lrs import canonical, formats
 from services.progress.lrs import repository as repo
 from services.progress.lrs.canonical import facet_keys, facets, key64, object_type
+from services.progress.models import outbox
+from services.progress.schemas import EnrolmentStarted
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 CLOCK_SKEW = timedelta(minutes=5)  # a timestamp further ahead than this is flagged as in the future
@@ -89,6 +93,7 @@ def store(
             out.flagged.append(statement_id)
     if not out.new:
         return out
+    _emit_starts(session, out.new, now)
     repo.insert_statements(session, out.new)
     _index(session, writer.store, out.new)
     repo.void(session, writer.store, [r["voids"] for r in out.new if r["voids"]])
@@ -96,6 +101,24 @@ def store(
     repo.save_activities(session, _activities(writer.store, out.new, now))
     repo.save_attachments(session, list(attachments))
     return out
+
+
+def _emit_starts(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
+    """`enrolment.started` for each (teacher, course) whose earliest record these new rows are (none
+    stored yet, or all stored later), so the analytics never has to look at every statement."""
+    courses: dict[str, set[str]] = {}
+    for row in rows:
+        if row["user_id"] and row["course_id"]:
+            courses.setdefault(row["user_id"], set()).add(row["course_id"])
+    events = []
+    for user_id, wanted in courses.items():
+        earliest = progress_repository.first_stored_by_course(session, user_id, sorted(wanted))
+        events += [
+            EnrolmentStarted(user_id=user_id, course_id=c, stored=now)
+            for c in sorted(wanted)
+            if c not in earliest or now < earliest[c]
+        ]
+    emit_many(session, outbox, events)
 
 
 def _row(writer: Writer, statement: dict[str, Any], owner: Owner, stored: datetime) -> dict[str, Any]:
