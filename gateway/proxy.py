@@ -52,8 +52,18 @@ async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 
 async def proxy(request: Request) -> Response:
+    """/api/v1/<service>/... to that service."""
+    return await forward(request, request.path_params["service"])
+
+
+async def xapi(request: Request) -> Response:
+    """/xapi/... to the progress service's LRS: no token of the gateway's needed, the Authorization
+    header (HTTP Basic with an LRS client's key and secret) passes through to be checked there."""
+    return await forward(request, "progress")
+
+
+async def forward(request: Request, service: str) -> Response:
     settings = state(request).settings
-    service = request.path_params["service"]
     upstream = settings.upstreams.get(service)
     if upstream is None:
         raise NotFound(f"There is no service called {service!r}.")
@@ -84,11 +94,12 @@ async def proxy(request: Request) -> Response:
         if cause:
             raise cause from exc
         raise BadGateway(f"{service} is not reachable") from exc
-    # The request id goes back once, added by the gateway's own middleware.
+    # The request id goes back once, added by the gateway's own middleware; Date and Server too,
+    # from the gateway's own server (two Date headers read as one unparseable date).
     out_headers = {
         k: v
         for k, v in upstream_response.headers.items()
-        if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
+        if k.lower() not in HOP_BY_HOP and k.lower() not in ("x-request-id", "date", "server")
     }
     if upstream_response.content_length is not None and upstream_response.content_length <= BUFFER_LIMIT:
         try:

@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from gateway import service
 from gateway.keys import jwks
-from gateway.proxy import merged_openapi, proxy
+from gateway.proxy import merged_openapi, proxy, xapi
 from gateway.schemas import (
     LoginRequest,
     OrgUnitTree,
@@ -142,5 +142,6 @@ routes = [
     Route("/openapi.json", openapi),
     Route("/api/v1/{service}", proxy, methods=PROXY_METHODS),
     Route("/api/v1/{service}/{path:path}", proxy, methods=PROXY_METHODS),
+    Route("/xapi/{path:path}", xapi, methods=PROXY_METHODS),  # the LRS (docs/lrs.md)
     *web_routes,
 ]

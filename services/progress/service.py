@@ -324,11 +324,9 @@ def evaluate_completion(session: Session, enrolment: Enrolment, key: dict[str, A
     if enrolment.deadline is not None and now > enrolment.deadline:
         return None
     required = {q["quiz_id"] for q in key["quizzes"]}
-    if not required or not required <= repository.passed_quizzes(session, enrolment.id):
+    if not required or not required <= statements.passed_of(session, enrolment):
         return None
-    if enrolment.require_lessons and not set(key["lessons"]) <= statements.viewed_items(
-        session, enrolment.user_id, enrolment.course_id
-    ):
+    if enrolment.require_lessons and not set(key["lessons"]) <= statements.viewed_of(session, enrolment):
         return None
     completion = Completion(
         enrolment_id=enrolment.id,

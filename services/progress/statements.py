@@ -19,6 +19,7 @@ from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from services.progress import repository
 from services.progress.lrs import canonical
+from services.progress.lrs import repository as lrs_repository
 from services.progress.lrs.store import Owner, Stored, Writer
 from services.progress.lrs.store import store as store_statements
 from services.progress.models import Enrolment, Statement, Submission
@@ -193,3 +194,19 @@ def viewed_items(session: Session, user_id: str, course_id: str) -> set[str]:
     """Item ids of a course the user has an unvoided `experienced` or `completed` statement for."""
     found = map(parse_activity, repository.viewed_activities_of(session, user_id, course_id))
     return {item[1] for item in found if item and item[1]}
+
+
+def viewed_of(session: Session, enrolment: Enrolment) -> set[str]:
+    """Items of the enrolment's course viewed: lesson-view statements, and views an LRS client
+    recorded of items and of activities mapped to them (services/progress/lrs/effects.py)."""
+    return viewed_items(session, enrolment.user_id, enrolment.course_id) | lrs_repository.item_outcomes(
+        session, enrolment.id, "viewed"
+    )
+
+
+def passed_of(session: Session, enrolment: Enrolment) -> set[str]:
+    """Quizzes (items) of the enrolment passed: graded submissions, and passes an LRS client of the
+    course's institute recorded."""
+    return repository.passed_quizzes(session, enrolment.id) | lrs_repository.item_outcomes(
+        session, enrolment.id, "passed"
+    )

@@ -152,7 +152,7 @@ def _reduce(part: dict[str, Any]) -> None:
     target = part["object"]
     kind = object_type(target)
     if kind == "Activity":
-        part["object"] = {"objectType": "Activity", "id": target["id"]} if "objectType" in target else {"id": target["id"]}
+        part["object"] = {"id": target["id"]}
     elif kind in ("Agent", "Group"):
         part["object"] = _agent_ids(target)
     elif kind == "SubStatement":

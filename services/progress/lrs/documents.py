@@ -115,11 +115,12 @@ def _check(existing: Document | None, pre: Preconditions, *, profile_put: bool) 
         wanted = {t.strip().removeprefix("W/") for t in pre.if_none_match.split(",")}
         if existing is not None and ("*" in wanted or existing.etag in wanted):
             raise PreconditionFailed("If-None-Match: the document exists (or has that ETag).")
-    if profile_put and existing is not None and pre.if_match is None and pre.if_none_match is None:
-        raise Conflict(
-            "This document exists: send If-Match with its ETag to replace it, or If-None-Match: * to "
-            "create it only if it does not exist."
-        )
+    if profile_put and pre.if_match is None and pre.if_none_match is None:
+        if existing is not None:
+            raise Conflict(
+                "This document exists: send If-Match with its ETag to replace it (Communication 3.1)."
+            )
+        raise BadRequest("A profile PUT states its intent: If-None-Match: * to create, If-Match to replace.")
 
 
 def put(session: Session, store: str, at: Address, content: bytes, content_type: str, pre: Preconditions, now: datetime) -> Document:

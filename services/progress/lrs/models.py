@@ -139,3 +139,21 @@ class ActivityMapping(Base, table=True):
     __table_args__ = (Index("ix_lrs_activity_map_activity", "activity_key"),)
 
 
+
+
+class ItemResult(Base, table=True):
+    """What a teacher's statement from an LRS client said about an item of a course they are enrolled
+    in (docs/lrs.md "Attribution"): the item viewed, passed or failed (with its scaled score). Completion
+    reads these beside quiz submissions and lesson views; the competency profile reads the results of
+    mapped activities as evidence for their indicators."""
+
+    __tablename__ = "lrs_item_results"
+    enrolment_id: str = Field(primary_key=True, max_length=36)
+    statement_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(index=True, max_length=80)
+    course_id: str = Field(max_length=36)
+    item_id: str | None = Field(default=None, max_length=80)
+    activity_id: str = Field(sa_column=Column(Text, nullable=False))
+    outcome: str = Field(max_length=10)  # viewed | passed | failed
+    scaled: float | None = None
+    stored: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -201,7 +201,7 @@ def check_interaction(definition: dict[str, Any], path: str) -> None:
         if given or "correctResponsesPattern" in definition:
             raise Invalid(f"{path}.interactionType", "is required with interaction properties")
         return
-    if kind not in COMPONENTS:
+    if not isinstance(kind, str) or kind not in COMPONENTS:
         raise Invalid(f"{path}.interactionType", f"must be one of {', '.join(sorted(COMPONENTS))}")
     extra = sorted(given - COMPONENTS[kind])
     if extra:

@@ -19,6 +19,7 @@ from services.progress.lrs.models import (
     AgentSeen,
     Attachment,
     Document,
+    ItemResult,
     LaunchRegistration,
     LrsClient,
     StatementFacet,
@@ -183,6 +184,14 @@ def save_activities(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(stmt, defined)
 
 
+def activities_seen(session: Session, store: str, keys: Sequence[int]) -> list[ActivitySeen]:
+    if not keys:
+        return []
+    return list(
+        session.exec(select(ActivitySeen).where(ActivitySeen.store == store, col(ActivitySeen.activity_key).in_(keys)))
+    )
+
+
 def activity_seen(session: Session, store: str, activity_key: int) -> ActivitySeen | None:
     return session.get(ActivitySeen, (store, activity_key))
 
@@ -242,3 +251,38 @@ def mapping(session: Session, course_id: str, activity_key: int) -> ActivityMapp
     return session.get(ActivityMapping, (course_id, activity_key))
 
 
+
+
+def item_outcomes(session: Session, enrolment_id: str, outcome: str) -> set[str]:
+    """Items of an enrolment with an unvoided LRS result of this outcome (viewed, passed)."""
+    rows = session.exec(
+        select(ItemResult.item_id)
+        .join(Statement, col(Statement.id) == col(ItemResult.statement_id))
+        .where(
+            ItemResult.enrolment_id == enrolment_id,
+            ItemResult.outcome == outcome,
+            col(ItemResult.item_id).is_not(None),
+            col(Statement.voided).is_(False),
+        )
+    )
+    return {item for item in rows if item}
+
+
+def mapped_results(session: Session, user_id: str) -> list[tuple[ItemResult, ActivityMapping]]:
+    """A teacher's unvoided passed/failed LRS results of mapped activities with their mapping, oldest first."""
+    rows = session.exec(
+        select(ItemResult, ActivityMapping)
+        .join(Statement, col(Statement.id) == col(ItemResult.statement_id))
+        .join(
+            ActivityMapping,
+            (col(ActivityMapping.course_id) == col(ItemResult.course_id))
+            & (col(ActivityMapping.activity_id) == col(ItemResult.activity_id)),
+        )
+        .where(
+            ItemResult.user_id == user_id,
+            col(ItemResult.outcome).in_(("passed", "failed")),
+            col(Statement.voided).is_(False),
+        )
+        .order_by(col(ItemResult.stored))
+    )
+    return [(result, mapping) for result, mapping in rows]

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from libs.errors import NotFound, ProblemError, problem
 from services.progress.lrs import document_api, statement_api
+from services.progress.lrs.admin_routes import routes as admin_routes
 from services.progress.lrs.auth import Credential, within_limit
 from services.progress.lrs.http import XapiRequest, base_headers, check_version, read
 from services.progress.lrs.objects import Invalid
@@ -78,4 +79,5 @@ async def _answer(request: Request, resource: str) -> Response:
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"]
 routes = [
     Route("/xapi/{resource:path}", xapi, methods=METHODS),
+    *admin_routes,
 ]

@@ -98,7 +98,7 @@ def store(
     _index(session, writer.store, out.new)
     repo.void(session, writer.store, [r["voids"] for r in out.new if r["voids"]])
     repo.save_agents(session, _agents(writer.store, out.new))
-    repo.save_activities(session, _activities(writer.store, out.new, now))
+    repo.save_activities(session, _activities(session, writer.store, out.new, now))
     repo.save_attachments(session, list(attachments))
     return out
 
@@ -226,23 +226,34 @@ def _agents(store: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _activities(store: str, rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+def _activities(session: Session, store: str, rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The activities the rows name; a definition merges into the one kept (language maps gain the
+    new languages, other properties take the latest value), as GET /activities returns everything
+    known about an activity (Communication 2.5)."""
     seen: dict[int, dict[str, Any]] = {}
     for row in rows:
         body = row["body"]
         found = [body["object"]] if object_type(body["object"]) == "Activity" else []
         for activity in [*found, *canonical.context_activities(body)]:
             key = key64(activity["id"])
-            definition = activity.get("definition")
-            if key not in seen or definition is not None:
-                seen[key] = {
-                    "store": store,
-                    "activity_key": key,
-                    "activity_id": activity["id"],
-                    "definition": definition,
-                    "updated": now,
-                }
+            entry = seen.setdefault(
+                key, {"store": store, "activity_key": key, "activity_id": activity["id"], "definition": None, "updated": now}
+            )
+            if activity.get("definition") is not None:
+                entry["definition"] = merge_definitions(entry["definition"], activity["definition"])
+    defined = [k for k, e in seen.items() if e["definition"] is not None]
+    for kept in repo.activities_seen(session, store, defined):
+        entry = seen[kept.activity_key]
+        entry["definition"] = merge_definitions(kept.definition, entry["definition"])
     return list(seen.values())
+
+
+def merge_definitions(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    merged = {**(old or {}), **new}
+    for key in ("name", "description", "extensions"):
+        if isinstance((old or {}).get(key), dict) and isinstance(new.get(key), dict):
+            merged[key] = {**(old or {})[key], **new[key]}
+    return merged
 
 
 def agent_key(agent: dict[str, Any]) -> int | None:

@@ -215,6 +215,8 @@ def check_authority(value: Any, path: str) -> None:
     if authority.get("objectType") == "Group":
         check_group(authority, path, require_type=True)
         members = authority.get("member")
+        if any(key in authority for key in ("mbox", "mbox_sha1sum", "openid", "account")):
+            raise Invalid(path, "an authority Group is an anonymous Group of an OAuth consumer and a user")
         if not isinstance(members, list) or len(members) != 2:
             raise Invalid(f"{path}.member", "an authority Group has exactly two Agents (OAuth)")
     else:

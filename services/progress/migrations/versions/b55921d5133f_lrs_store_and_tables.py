@@ -1,8 +1,8 @@
 """lrs store and tables
 
-Revision ID: ee0cb432f66d
+Revision ID: b55921d5133f
 Revises: c4193430c28a
-Create Date: 2026-12-01 12:14:28.950290
+Create Date: 2026-12-01 12:28:09.038420
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import libs.db
 from alembic import op
 
 
-revision: str = 'ee0cb432f66d'
+revision: str = 'b55921d5133f'
 down_revision: str | None = 'c4193430c28a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -94,6 +94,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('lrs_documents', schema=None) as batch_op:
         batch_op.create_index('ix_lrs_documents_scope_updated', ['store', 'kind', 'scope_key', 'updated'], unique=False)
+
+    op.create_table('lrs_item_results',
+    sa.Column('enrolment_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('statement_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('course_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
+    sa.Column('activity_id', sa.Text(), nullable=False),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('scaled', sa.Float(), nullable=True),
+    sa.Column('stored', libs.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('enrolment_id', 'statement_id', name=op.f('pk_lrs_item_results'))
+    )
+    with op.batch_alter_table('lrs_item_results', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lrs_item_results_user_id'), ['user_id'], unique=False)
 
     op.create_table('lrs_registrations',
     sa.Column('registration', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -179,6 +194,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_lrs_registrations_user_id'))
 
     op.drop_table('lrs_registrations')
+    with op.batch_alter_table('lrs_item_results', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lrs_item_results_user_id'))
+
+    op.drop_table('lrs_item_results')
     with op.batch_alter_table('lrs_documents', schema=None) as batch_op:
         batch_op.drop_index('ix_lrs_documents_scope_updated')
 
