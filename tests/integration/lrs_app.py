@@ -66,6 +66,10 @@ class LRS:
         with session_scope(self.engine, readonly=True) as session:
             return int(session.execute(select(func.count()).select_from(Statement)).scalar_one())
 
+    def count_rows(self, model: Any) -> int:
+        with session_scope(self.engine, readonly=True) as session:
+            return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
     def bearer(self, sub: str, **claims: Any) -> dict[str, str]:
         return {"authorization": f"Bearer {mint(self.issuer, sub=sub, **claims)}"}
 
