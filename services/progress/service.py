@@ -31,6 +31,7 @@ from services.progress.schemas import (
     SubmissionGraded,
     SubmissionReceived,
 )
+from services.progress.lrs.store import Stored
 from services.progress.xapi import VIEWED
 from services.progress.xapi import Statement as StatementIn
 
@@ -278,7 +279,7 @@ def record_grading(session: Session, enrolment: Enrolment, submission: Submissio
     )
 
 
-def record_statements(session: Session, user: Principal, batch: list[StatementIn]) -> statements.Stored:
+def record_statements(session: Session, user: Principal, batch: list[StatementIn]) -> Stored:
     """Store a teacher's batch: each statement about a course must be about one they are enrolled
     in and an item of its pinned version; lesson views then re-evaluate completion."""
     refs = [s.course_ref() for s in batch]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from libs.service_client import ServiceClient
-from services.progress.lrs.auth import Authenticator
 from libs.state import ServiceState, typed_state
+from services.progress.lrs.auth import Authenticator
 from services.progress.settings import ProgressSettings
 
 

@@ -37,7 +37,20 @@ def test_the_adl_lrs_conformance_suite_passes_every_test(platform: Any) -> None:
     assert (SUITE / "node_modules").is_dir(), f"run `npm ci` in {SUITE} (the Makefile does)"
     endpoint = platform.urls["gateway"] + "/xapi"
     run = subprocess.run(
-        [node, "bin/console_runner.js", "-e", endpoint, "-a", "-u", DEMO_KEY, "-p", DEMO_SECRET, "-x", "1.0.3", "-z"],
+        [
+            node,
+            "bin/console_runner.js",
+            "-e",
+            endpoint,
+            "-a",
+            "-u",
+            DEMO_KEY,
+            "-p",
+            DEMO_SECRET,
+            "-x",
+            "1.0.3",
+            "-z",
+        ],
         cwd=SUITE,
         capture_output=True,
         text=True,

@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select
 
 from libs.db import create_db_engine, session_scope
 from services.progress import service
-from argon2 import PasswordHasher
 from services.progress.lrs.models import LrsClient
 from services.progress.models import Statement
 from tests.conftest import mint, serve, service_settings

@@ -15,8 +15,8 @@ from sqlmodel import select
 from libs.db import session_scope
 from services.progress import competency
 from services.progress.lrs.attribution import identity_key, mbox_sha1sum
-from services.progress.lrs.models import ActivityMapping, LaunchRegistration, LrsClient, TeacherIdentity
 from services.progress.lrs.canonical import key64
+from services.progress.lrs.models import ActivityMapping, LaunchRegistration, LrsClient, TeacherIdentity
 from services.progress.models import Completion, Statement
 from services.progress.xapi import VERBS, course_activity
 from tests.integration.lrs_app import LRS, PUBLIC, basic, lrs, statement
@@ -28,7 +28,9 @@ _ = lrs
 
 
 def passed(actor: dict[str, Any], activity: str, **extra: Any) -> dict[str, Any]:
-    return statement(actor=actor, verb={"id": VERBS["passed"]}, object={"id": activity}, result={"success": True}, **extra)
+    return statement(
+        actor=actor, verb={"id": VERBS["passed"]}, object={"id": activity}, result={"success": True}, **extra
+    )
 
 
 def owner(lrs: LRS, statement_id: str) -> str | None:
@@ -56,23 +58,56 @@ async def test_known_emails_and_launch_registrations_name_the_teacher(lrs: LRS) 
     registration = str(uuid.uuid4())
     with session_scope(lrs.engine) as session:
         checksum = mbox_sha1sum("mailto:aigerim@school.kz")
-        session.add(TeacherIdentity(ifi_key=identity_key(checksum), ifi=f"mbox_sha1sum:{checksum}", user_id=TEACHER_ID))
-        session.add(LaunchRegistration(registration=registration, user_id=OTHER_ID, course_id="c1", activity_id="http://example.org/pkg", store="i1"))
+        session.add(
+            TeacherIdentity(
+                ifi_key=identity_key(checksum), ifi=f"mbox_sha1sum:{checksum}", user_id=TEACHER_ID
+            )
+        )
+        session.add(
+            LaunchRegistration(
+                registration=registration,
+                user_id=OTHER_ID,
+                course_id="c1",
+                activity_id="http://example.org/pkg",
+                store="i1",
+            )
+        )
     by_mbox = statement(actor={"mbox": "mailto:aigerim@school.kz"})
     by_sum = statement(actor={"mbox_sha1sum": hashlib.sha1(b"mailto:aigerim@school.kz").hexdigest()})
     by_launch = statement(context={"registration": registration})
     nobody = statement()
     await lrs.post([by_mbox, by_sum, by_launch, nobody])
-    assert [owner(lrs, s["id"]) for s in (by_mbox, by_sum, by_launch, nobody)] == [TEACHER_ID, TEACHER_ID, OTHER_ID, None]
-    assert [s["id"] for s in (await lrs.get()).json()["statements"]][-1] == by_mbox["id"]  # all stored, all queryable
+    assert [owner(lrs, s["id"]) for s in (by_mbox, by_sum, by_launch, nobody)] == [
+        TEACHER_ID,
+        TEACHER_ID,
+        OTHER_ID,
+        None,
+    ]
+    assert [s["id"] for s in (await lrs.get()).json()["statements"]][-1] == by_mbox[
+        "id"
+    ]  # all stored, all queryable
 
 
 async def test_a_mapped_activity_completes_its_item_and_is_competency_evidence(lrs: LRS) -> None:
     package = "https://content.example/packages/assessment/quiz"
     with session_scope(lrs.engine) as session:
-        session.add(ActivityMapping(course_id="c1", activity_key=key64(package), activity_id=package, item_id="q1", indicators=["TL.1.a"], pass_mark=0.6))
+        session.add(
+            ActivityMapping(
+                course_id="c1",
+                activity_key=key64(package),
+                activity_id=package,
+                item_id="q1",
+                indicators=["TL.1.a"],
+                pass_mark=0.6,
+            )
+        )
     account = {"account": {"homePage": PUBLIC, "name": TEACHER_ID}}
-    failing = statement(actor=account, verb={"id": VERBS["completed"]}, object={"id": package}, result={"completion": True, "score": {"scaled": 0.4}})
+    failing = statement(
+        actor=account,
+        verb={"id": VERBS["completed"]},
+        object={"id": package},
+        result={"completion": True, "score": {"scaled": 0.4}},
+    )
     await lrs.post(failing)
     assert lrs.count_rows(Completion) == 0
     with session_scope(lrs.engine, readonly=True) as session:
@@ -86,22 +121,34 @@ async def test_a_mapped_activity_completes_its_item_and_is_competency_evidence(l
 
 async def test_institute_admins_create_list_and_revoke_clients(lrs: LRS) -> None:
     admin = lrs.bearer("admin-1", roles=("institute_admin",), inst="i1")
-    created = await lrs.client.post("/api/v1/progress/lrs/clients", json={"name": "iSpring server"}, headers=admin)
+    created = await lrs.client.post(
+        "/api/v1/progress/lrs/clients", json={"name": "iSpring server"}, headers=admin
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["secret"] and body["endpoint"].endswith("/xapi/") and body["institute_id"] == "i1"
     with session_scope(lrs.engine, readonly=True) as session:
         row = session.get(LrsClient, body["id"])
-        assert row is not None and body["secret"] not in row.secret_hash and row.secret_hash.startswith("$argon2")
+        assert (
+            row is not None
+            and body["secret"] not in row.secret_hash
+            and row.secret_hash.startswith("$argon2")
+        )
     headers = basic(body["key"], body["secret"])
     assert (await lrs.client.post("/xapi/statements", json=statement(), headers=headers)).status_code == 200
     listed = (await lrs.client.get("/api/v1/progress/lrs/clients", headers=admin)).json()
     assert body["key"] in [c["key"] for c in listed["items"]] and "secret" not in listed["items"][0]
     stranger = lrs.bearer("admin-2", roles=("institute_admin",), inst="i2")
-    assert_problem(await lrs.client.post(f"/api/v1/progress/lrs/clients/{body['id']}/revoke", headers=stranger), 404)
+    assert_problem(
+        await lrs.client.post(f"/api/v1/progress/lrs/clients/{body['id']}/revoke", headers=stranger), 404
+    )
     teacher = lrs.bearer(TEACHER_ID)
-    assert_problem(await lrs.client.post("/api/v1/progress/lrs/clients", json={"name": "x"}, headers=teacher), 403)
-    assert_problem(await lrs.client.post("/api/v1/progress/lrs/clients", json={"name": ""}, headers=admin), 422)
+    assert_problem(
+        await lrs.client.post("/api/v1/progress/lrs/clients", json={"name": "x"}, headers=teacher), 403
+    )
+    assert_problem(
+        await lrs.client.post("/api/v1/progress/lrs/clients", json={"name": ""}, headers=admin), 422
+    )
     revoked = await lrs.client.post(f"/api/v1/progress/lrs/clients/{body['id']}/revoke", headers=admin)
     assert revoked.json()["revoked_at"]
     assert_problem(await lrs.client.post("/xapi/statements", json=statement(), headers=headers), 401)
@@ -109,10 +156,21 @@ async def test_institute_admins_create_list_and_revoke_clients(lrs: LRS) -> None
 
 async def test_a_teacher_registers_a_launch_of_a_course_they_are_enrolled_in(lrs: LRS) -> None:
     teacher = lrs.bearer(TEACHER_ID)
-    made = await lrs.client.post("/api/v1/progress/lrs/registrations", json={"course_id": "c1", "activity_id": "http://example.org/au"}, headers=teacher)
+    made = await lrs.client.post(
+        "/api/v1/progress/lrs/registrations",
+        json={"course_id": "c1", "activity_id": "http://example.org/au"},
+        headers=teacher,
+    )
     assert made.status_code == 201, made.text
     registration = made.json()["registration"]
     sent = statement(context={"registration": registration})
     await lrs.post(sent)
     assert owner(lrs, sent["id"]) == TEACHER_ID
-    assert_problem(await lrs.client.post("/api/v1/progress/lrs/registrations", json={"course_id": "c9", "activity_id": "http://example.org/au"}, headers=teacher), 404)
+    assert_problem(
+        await lrs.client.post(
+            "/api/v1/progress/lrs/registrations",
+            json={"course_id": "c9", "activity_id": "http://example.org/au"},
+            headers=teacher,
+        ),
+        404,
+    )

@@ -63,14 +63,24 @@ INVALID: list[tuple[str, Any]] = [
     ("statement.context.registration", lambda s: s.update(context={"registration": "not-a-uuid"})),
     (
         "statement.context.platform",
-        lambda s: s.update(object={"objectType": "Agent", "mbox": "mailto:x@example.org"}, context={"platform": "x"}),
+        lambda s: s.update(
+            object={"objectType": "Agent", "mbox": "mailto:x@example.org"}, context={"platform": "x"}
+        ),
     ),
-    ("statement.context.team.objectType", lambda s: s.update(context={"team": {"mbox": "mailto:t@example.org"}})),
+    (
+        "statement.context.team.objectType",
+        lambda s: s.update(context={"team": {"mbox": "mailto:t@example.org"}}),
+    ),
     ("statement.context.language", lambda s: s.update(context={"language": "a12345678"})),
-    ("statement.context.extensions.not an iri", lambda s: s.update(context={"extensions": {"not an iri": 1}})),
+    (
+        "statement.context.extensions.not an iri",
+        lambda s: s.update(context={"extensions": {"not an iri": 1}}),
+    ),
     (
         "statement.object.object",
-        lambda s: s.update(object={"objectType": "SubStatement", **_sub(object={"objectType": "SubStatement"})}),
+        lambda s: s.update(
+            object={"objectType": "SubStatement", **_sub(object={"objectType": "SubStatement"})}
+        ),
     ),
     (
         "statement.object.id",
@@ -113,7 +123,13 @@ INVALID: list[tuple[str, Any]] = [
         "statement.attachments[0].sha2",
         lambda s: s.update(
             attachments=[
-                {"usageType": "http://example.org/u", "display": {"en": "x"}, "contentType": "text/plain", "length": 1, "sha2": "xyz"}
+                {
+                    "usageType": "http://example.org/u",
+                    "display": {"en": "x"},
+                    "contentType": "text/plain",
+                    "length": 1,
+                    "sha2": "xyz",
+                }
             ]
         ),
     ),
@@ -125,7 +141,10 @@ async def test_what_xapi_calls_invalid_is_400_naming_the_property_and_stores_not
         bad = statement()
         change(bad)
         body = assert_problem(await lrs.post([statement(), bad]), 400)
-        assert body["detail"].startswith(path.replace("statement", "statements[1]", 1)), (path, body["detail"])
+        assert body["detail"].startswith(path.replace("statement", "statements[1]", 1)), (
+            path,
+            body["detail"],
+        )
     assert lrs.count() == 0
 
 
@@ -139,7 +158,13 @@ async def test_bodies_that_are_not_statements_are_400(lrs: LRS) -> None:
 
 
 async def test_unknown_wrong_and_revoked_keys_are_401_with_a_basic_challenge(lrs: LRS) -> None:
-    cases = [{**VERSION}, basic("nobody"), basic("i1-key", "wrong"), basic("revoked-key"), {**VERSION, "authorization": "Basic !!"}]
+    cases = [
+        {**VERSION},
+        basic("nobody"),
+        basic("i1-key", "wrong"),
+        basic("revoked-key"),
+        {**VERSION, "authorization": "Basic !!"},
+    ]
     for headers in cases:
         response = await lrs.client.post("/xapi/statements", json=statement(), headers=headers)
         assert_problem(response, 401)
@@ -151,12 +176,16 @@ async def test_unknown_wrong_and_revoked_keys_are_401_with_a_basic_challenge(lrs
 async def test_the_version_header_is_required_except_on_about(lrs: LRS) -> None:
     auth = {"authorization": basic()["authorization"]}
     assert_problem(await lrs.client.get("/xapi/statements", headers=auth), 400)
-    assert_problem(await lrs.client.get("/xapi/statements", headers={**auth, "X-Experience-API-Version": "0.95"}), 400)
+    assert_problem(
+        await lrs.client.get("/xapi/statements", headers={**auth, "X-Experience-API-Version": "0.95"}), 400
+    )
     about = await lrs.client.get("/xapi/about")
     assert about.status_code == 200 and "1.0.3" in about.json()["version"]
     assert about.headers["x-experience-api-version"] == "1.0.3"
     preflight = await lrs.client.options("/xapi/statements", headers={"origin": "https://content.example"})
-    assert preflight.status_code == 204 and "Authorization" in preflight.headers["access-control-allow-headers"]
+    assert (
+        preflight.status_code == 204 and "Authorization" in preflight.headers["access-control-allow-headers"]
+    )
 
 
 async def test_a_resend_is_a_noop_and_other_content_under_an_id_is_409(lrs: LRS) -> None:
@@ -196,7 +225,10 @@ async def test_voiding_hides_the_target_and_filters_still_find_what_references_i
     verb = f"http://example.org/verbs/{uuid.uuid4()}"
     target = statement(verb={"id": verb})
     await lrs.post(target)
-    void = statement(verb={"id": "http://adlnet.gov/expapi/verbs/voided"}, object={"objectType": "StatementRef", "id": target["id"]})
+    void = statement(
+        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+        object={"objectType": "StatementRef", "id": target["id"]},
+    )
     ref = statement(verb={"id": verb}, object={"objectType": "StatementRef", "id": target["id"]})
     await lrs.post(void)
     await lrs.post(ref)
@@ -205,7 +237,10 @@ async def test_voiding_hides_the_target_and_filters_still_find_what_references_i
     found = (await lrs.get(verb=verb)).json()["statements"]
     assert [s["id"] for s in found] == [ref["id"], void["id"]]
     # a voiding statement is never voided
-    again = statement(verb={"id": "http://adlnet.gov/expapi/verbs/voided"}, object={"objectType": "StatementRef", "id": void["id"]})
+    again = statement(
+        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+        object={"objectType": "StatementRef", "id": void["id"]},
+    )
     assert (await lrs.post(again)).status_code == 200
     assert (await lrs.get(statementId=void["id"])).status_code == 200
 
@@ -217,7 +252,10 @@ async def test_a_reference_stored_before_its_target_matches_once_the_target_arri
     await lrs.post(ref)
     assert (await lrs.get(activity=activity)).json()["statements"] == []
     await lrs.post(target)
-    assert {s["id"] for s in (await lrs.get(activity=activity)).json()["statements"]} == {ref["id"], target["id"]}
+    assert {s["id"] for s in (await lrs.get(activity=activity)).json()["statements"]} == {
+        ref["id"],
+        target["id"],
+    }
 
 
 async def test_filters_and_more_pages_cover_everything_once(lrs: LRS) -> None:
@@ -225,10 +263,16 @@ async def test_filters_and_more_pages_cover_everything_once(lrs: LRS) -> None:
     agent = {"mbox": "mailto:someone@example.org"}
     parent = f"http://example.org/courses/{uuid.uuid4()}"
     batch = [
-        statement(actor=agent, context={"registration": registration, "contextActivities": {"parent": {"id": parent}}})
+        statement(
+            actor=agent,
+            context={"registration": registration, "contextActivities": {"parent": {"id": parent}}},
+        )
         for _ in range(5)
     ]
-    batch += [statement(context={"instructor": agent}), statement(verb={"id": "http://example.org/verbs/other"})]
+    batch += [
+        statement(context={"instructor": agent}),
+        statement(verb={"id": "http://example.org/verbs/other"}),
+    ]
     await lrs.post(batch)
     seen: list[str] = []
     params: dict[str, Any] = {"limit": 3}
@@ -259,7 +303,14 @@ async def test_filters_and_more_pages_cover_everything_once(lrs: LRS) -> None:
     assert await ids(until=stored, ascending="true") == [s["id"] for s in batch[:3]]
     ids_format = (await lrs.get(format="ids", statementId=batch[0]["id"])).json()
     assert ids_format["actor"] == agent and ids_format["object"] == {"id": batch[0]["object"]["id"]}
-    for bad in ({"agent": "{}"}, {"limit": "-1"}, {"since": "yesterday"}, {"Limit": "1"}, {"statementId": batch[0]["id"], "verb": "http://x.org/v"}, {"more": "garbage!"}):
+    for bad in (
+        {"agent": "{}"},
+        {"limit": "-1"},
+        {"since": "yesterday"},
+        {"Limit": "1"},
+        {"statementId": batch[0]["id"], "verb": "http://x.org/v"},
+        {"more": "garbage!"},
+    ):
         assert_problem(await lrs.get(**bad), 400)
 
 
@@ -275,9 +326,16 @@ async def test_the_alternate_request_syntax(lrs: LRS) -> None:
     assert response.status_code == 204, response.text
     listed = await lrs.client.post("/xapi/statements?method=GET", data={"limit": "1"}, headers=basic())
     assert [s["id"] for s in listed.json()["statements"]] == [sent["id"]]
-    assert_problem(await lrs.client.post(f"/xapi/statements?method=PUT&statementId={sent['id']}", data=form), 400)
+    assert_problem(
+        await lrs.client.post(f"/xapi/statements?method=PUT&statementId={sent['id']}", data=form), 400
+    )
     assert_problem(await lrs.client.put("/xapi/statements?method=POST", data=form), 400)
-    assert_problem(await lrs.client.post("/xapi/statements?method=PUT", data={**form, "X-Experience-API-Version": "0.8"}), 400)
+    assert_problem(
+        await lrs.client.post(
+            "/xapi/statements?method=PUT", data={**form, "X-Experience-API-Version": "0.8"}
+        ),
+        400,
+    )
 
 
 def _attachment(content: bytes, **extra: Any) -> dict[str, Any]:
@@ -295,35 +353,61 @@ async def test_attachments_travel_in_multipart_and_come_back_with_attachments_tr
     content = "заметка учителя".encode()
     sent = statement(attachments=[_attachment(content)])
     body, ctype = build(json.dumps(sent).encode(), [(sha2(content), "text/plain", content)])
-    response = await lrs.client.post("/xapi/statements", content=body, headers={**basic(), "content-type": ctype})
+    response = await lrs.client.post(
+        "/xapi/statements", content=body, headers={**basic(), "content-type": ctype}
+    )
     assert response.status_code == 200, response.text
     back = await lrs.get(statementId=sent["id"], attachments="true")
     assert back.headers["content-type"].startswith("multipart/mixed")
     assert content in back.content and sent["id"].encode() in back.content
     # without the content, with content that does not match its hash, or with an extra part: 400
-    other = "other".encode()
+    other = b"other"
     missing = statement(attachments=[_attachment(other)])
     assert_problem(await lrs.post(missing), 400)
     wrong = body.replace(content, "подделка учителя".encode())
-    assert_problem(await lrs.client.post("/xapi/statements", content=wrong, headers={**basic(), "content-type": ctype}), 400)
+    assert_problem(
+        await lrs.client.post("/xapi/statements", content=wrong, headers={**basic(), "content-type": ctype}),
+        400,
+    )
     extra, etype = build(json.dumps(statement()).encode(), [(sha2(other), "text/plain", other)])
-    assert_problem(await lrs.client.post("/xapi/statements", content=extra, headers={**basic(), "content-type": etype}), 400)
+    assert_problem(
+        await lrs.client.post("/xapi/statements", content=extra, headers={**basic(), "content-type": etype}),
+        400,
+    )
     assert lrs.count() == 1
 
 
-def _signed(sent: dict[str, Any], algorithm: str = "RS256", payload: dict[str, Any] | None = None) -> tuple[bytes, str]:
+def _signed(
+    sent: dict[str, Any], algorithm: str = "RS256", payload: dict[str, Any] | None = None
+) -> tuple[bytes, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     token = jwt.api_jws.encode(json.dumps(payload or sent).encode(), key, algorithm=algorithm).encode()
-    signed = {**sent, "attachments": [_attachment(token, usageType="http://adlnet.gov/expapi/attachments/signature", contentType="application/octet-stream")]}
+    signed = {
+        **sent,
+        "attachments": [
+            _attachment(
+                token,
+                usageType="http://adlnet.gov/expapi/attachments/signature",
+                contentType="application/octet-stream",
+            )
+        ],
+    }
     return build(json.dumps(signed).encode(), [(sha2(token), "application/octet-stream", token)])
 
 
 async def test_signed_statements_are_checked(lrs: LRS) -> None:
     good = statement()
     body, ctype = _signed(good)
-    assert (await lrs.client.post("/xapi/statements", content=body, headers={**basic(), "content-type": ctype})).status_code == 200
+    assert (
+        await lrs.client.post("/xapi/statements", content=body, headers={**basic(), "content-type": ctype})
+    ).status_code == 200
     for bad_body, bad_type in (_signed(statement(), "PS256"), _signed(statement(), payload=statement())):
-        assert_problem(await lrs.client.post("/xapi/statements", content=bad_body, headers={**basic(), "content-type": bad_type}), 400)
+        assert_problem(
+            await lrs.client.post(
+                "/xapi/statements", content=bad_body, headers={**basic(), "content-type": bad_type}
+            ),
+            400,
+        )
     assert lrs.count() == 1
     _ = base64
 

@@ -31,7 +31,11 @@ def set_mapping(session: Session, user: Principal, course: CourseDetail, body: M
     mapping = repo.mapping(session, course.id, key) or ActivityMapping(
         course_id=course.id, activity_key=key, activity_id=body.activity_id
     )
-    mapping.item_id, mapping.indicators, mapping.pass_mark = body.item_id, sorted(set(body.indicators)), body.pass_mark
+    mapping.item_id, mapping.indicators, mapping.pass_mark = (
+        body.item_id,
+        sorted(set(body.indicators)),
+        body.pass_mark,
+    )
     mapping.updated_by, mapping.updated_at = user.id, utcnow()
     session.add(mapping)
     return mapping

@@ -37,7 +37,11 @@ def endpoint(request: Request) -> str:
     return state(request).settings.public_url.rstrip("/") + "/xapi/"
 
 
-@api(summary="Your institute's LRS clients (Basic-auth keys for authoring tools)", response=ClientList, tags=["lrs"])
+@api(
+    summary="Your institute's LRS clients (Basic-auth keys for authoring tools)",
+    response=ClientList,
+    tags=["lrs"],
+)
 async def list_clients(request: Request) -> Response:
     user = current_user(request, *ADMINS)
     rows = await read_only(request, clients.listed, user, request.query_params.get("institute"))
@@ -75,7 +79,9 @@ async def revoke_client(request: Request) -> Response:
 
 async def _course(request: Request, course_id: str) -> CourseDetail:
     try:
-        return await run_in_threadpool(state(request).courses.get_model, f"/api/v1/courses/{course_id}", CourseDetail)
+        return await run_in_threadpool(
+            state(request).courses.get_model, f"/api/v1/courses/{course_id}", CourseDetail
+        )
     except UnexpectedBody:
         raise
     except BadGateway as exc:

@@ -39,7 +39,11 @@ def _identity_of(actor: dict[str, Any]) -> str | None:
 def owners(session: Session, statements: Sequence[dict[str, Any]], home_pages: set[str]) -> list[Owner]:
     registrations = repo.registrations(
         session,
-        [formats.canonical_uuid(r) for s in statements if (r := (s.get("context") or {}).get("registration"))],
+        [
+            formats.canonical_uuid(r)
+            for s in statements
+            if (r := (s.get("context") or {}).get("registration"))
+        ],
     )
     sums = {s_: identity_key(s_) for s in statements if (s_ := _identity_of(s["actor"]))}
     known = repo.identities(session, list(sums.values()))

@@ -29,7 +29,13 @@ def institute_of(admin: Principal, institute_id: str | None = None) -> str:
     return admin.institute
 
 
-def create(session: Session, admin: Principal, name: str, rate_limit: int | None = None, institute_id: str | None = None) -> tuple[LrsClient, str]:
+def create(
+    session: Session,
+    admin: Principal,
+    name: str,
+    rate_limit: int | None = None,
+    institute_id: str | None = None,
+) -> tuple[LrsClient, str]:
     """A new client and its secret (returned this once, never again)."""
     secret = secrets.token_urlsafe(32)
     client = LrsClient(
@@ -65,7 +71,9 @@ def seed_demo(session: Session, institute_id: str) -> None:
     """The demo client of `make run` (docs/lrs.md); refused in production, where its secret would be a
     published password."""
     if get_settings().env == "production":
-        raise RuntimeError("The demo LRS client (demo-lrs-key) is for development only: not seeded in production.")
+        raise RuntimeError(
+            "The demo LRS client (demo-lrs-key) is for development only: not seeded in production."
+        )
     if repo.client_by_key(session, DEMO_KEY) is None:
         session.add(
             LrsClient(

@@ -53,7 +53,9 @@ async def document(request: Request, xreq: XapiRequest, credential: Credential) 
     content_type = xreq.content_type or "application/octet-stream"
     if kind == documents.STATE and documents.is_json(content_type) and method == "PUT":
         _json_or_400(xreq.body)
-    await in_transaction(request, change, credential.store, at, xreq.body, content_type, _preconditions(xreq), utcnow())
+    await in_transaction(
+        request, change, credential.store, at, xreq.body, content_type, _preconditions(xreq), utcnow()
+    )
     return Response(status_code=204)
 
 
@@ -130,5 +132,3 @@ ABOUT = {"version": ["1.0.3", "1.0.2", "1.0.1", "1.0.0"], "extensions": {}}
 
 async def about(request: Request, xreq: XapiRequest) -> Response:
     return JSONResponse(ABOUT)
-
-

@@ -24,7 +24,11 @@ from services.progress.lrs.objects import Invalid, check_agent_or_group
 STATE, ACTIVITY_PROFILE, AGENT_PROFILE = "state", "activity_profile", "agent_profile"
 # kind -> (parameter naming the document, parameters required for one document, allowed parameters)
 RESOURCES: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
-    STATE: ("stateId", ("activityId", "agent"), frozenset({"activityId", "agent", "registration", "stateId", "since"})),
+    STATE: (
+        "stateId",
+        ("activityId", "agent"),
+        frozenset({"activityId", "agent", "registration", "stateId", "since"}),
+    ),
     ACTIVITY_PROFILE: ("profileId", ("activityId",), frozenset({"activityId", "profileId", "since"})),
     AGENT_PROFILE: ("profileId", ("agent",), frozenset({"agent", "profileId", "since"})),
 }
@@ -123,13 +127,29 @@ def _check(existing: Document | None, pre: Preconditions, *, profile_put: bool) 
         raise BadRequest("A profile PUT states its intent: If-None-Match: * to create, If-Match to replace.")
 
 
-def put(session: Session, store: str, at: Address, content: bytes, content_type: str, pre: Preconditions, now: datetime) -> Document:
+def put(
+    session: Session,
+    store: str,
+    at: Address,
+    content: bytes,
+    content_type: str,
+    pre: Preconditions,
+    now: datetime,
+) -> Document:
     existing = repo.document(session, store, at.kind, at.scope_key, at.doc_key)
     _check(existing, pre, profile_put=at.kind != STATE)
     return _save(session, store, at, existing, content, content_type, now)
 
 
-def post(session: Session, store: str, at: Address, content: bytes, content_type: str, pre: Preconditions, now: datetime) -> Document:
+def post(
+    session: Session,
+    store: str,
+    at: Address,
+    content: bytes,
+    content_type: str,
+    pre: Preconditions,
+    now: datetime,
+) -> Document:
     """Merge a JSON object into the stored one (its top-level properties replace the stored ones)."""
     existing = repo.document(session, store, at.kind, at.scope_key, at.doc_key)
     _check(existing, pre, profile_put=False)
@@ -154,7 +174,13 @@ def _json_object(content: bytes, content_type: str, what: str) -> dict[str, Any]
 
 
 def _save(
-    session: Session, store: str, at: Address, existing: Document | None, content: bytes, content_type: str, now: datetime
+    session: Session,
+    store: str,
+    at: Address,
+    existing: Document | None,
+    content: bytes,
+    content_type: str,
+    now: datetime,
 ) -> Document:
     document = existing or Document(
         store=store,

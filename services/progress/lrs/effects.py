@@ -40,7 +40,10 @@ def apply(session: Session, rows: list[dict[str, Any]]) -> None:
 
     touched: dict[str, Enrolment] = {}
     for row in rows:
-        if not (row["user_id"] and row["course_id"]) or canonical.object_type(row["body"]["object"]) != "Activity":
+        if (
+            not (row["user_id"] and row["course_id"])
+            or canonical.object_type(row["body"]["object"]) != "Activity"
+        ):
             continue
         enrolment = progress_repository.enrolment_for(session, row["user_id"], row["course_id"])
         if enrolment is None:
@@ -60,7 +63,9 @@ def _result(session: Session, row: dict[str, Any], enrolment: Enrolment) -> Item
     activity_id = row["body"]["object"]["id"]
     parsed = parse_activity(activity_id)
     mapping: ActivityMapping | None = repo.mapping(session, enrolment.course_id, canonical.key64(activity_id))
-    item_id = parsed[1] if parsed and parsed[0] == enrolment.course_id else (mapping.item_id if mapping else None)
+    item_id = (
+        parsed[1] if parsed and parsed[0] == enrolment.course_id else (mapping.item_id if mapping else None)
+    )
     if item_id is None and mapping is None:
         return None
     kind, scaled = outcome(row["body"], mapping.pass_mark if mapping else 0.8)

@@ -87,7 +87,9 @@ def _alternate(resource: str, params: dict[str, str], headers: dict[str, str], b
     headers, the `content` and every parameter (Communication 1.3)."""
     method = params.pop("method").upper()
     if params:
-        raise BadRequest(f"With ?method= the parameters go in the form body, not the query ({', '.join(sorted(params))}).")
+        raise BadRequest(
+            f"With ?method= the parameters go in the form body, not the query ({', '.join(sorted(params))})."
+        )
     if method not in METHODS:
         raise BadRequest(f"method must be one of {', '.join(METHODS)}.")
     if headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":

@@ -139,8 +139,6 @@ class ActivityMapping(Base, table=True):
     __table_args__ = (Index("ix_lrs_activity_map_activity", "activity_key"),)
 
 
-
-
 class ItemResult(Base, table=True):
     """What a teacher's statement from an LRS client said about an item of a course they are enrolled
     in (docs/lrs.md "Attribution"): the item viewed, passed or failed (with its scaled score). Completion

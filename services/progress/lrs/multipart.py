@@ -33,7 +33,9 @@ def parse(body: bytes, content_type: str) -> list[Part]:
     delimiter = b"--" + boundary_of(content_type).encode("latin-1")
     chunks = body.split(delimiter)
     if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
-        raise Invalid("body", "is not a multipart/mixed body with this boundary (or has no closing delimiter)")
+        raise Invalid(
+            "body", "is not a multipart/mixed body with this boundary (or has no closing delimiter)"
+        )
     parts = []
     for chunk in chunks[1:-1]:
         if not chunk.startswith(b"\r\n") or not chunk.endswith(b"\r\n"):

@@ -20,7 +20,18 @@ from services.progress.lrs import repository as repo
 from services.progress.lrs.objects import Invalid, check_agent_or_group
 from services.progress.models import Statement
 
-FILTERS = {"agent", "verb", "activity", "registration", "related_activities", "related_agents", "since", "until", "limit", "ascending"}
+FILTERS = {
+    "agent",
+    "verb",
+    "activity",
+    "registration",
+    "related_activities",
+    "related_agents",
+    "since",
+    "until",
+    "limit",
+    "ascending",
+}
 PARAMS = FILTERS | {"statementId", "voidedStatementId", "format", "attachments", "more"}
 FORMATS = ("exact", "ids", "canonical")
 PAGE_MAX = 500
@@ -51,7 +62,9 @@ def parse(store: str, params: dict[str, str]) -> Query:
     if single is not None:
         others = sorted(set(params) & (FILTERS | {"more"}))
         if others:
-            raise BadRequest(f"With a statement id only format and attachments may be given, not {others[0]}.")
+            raise BadRequest(
+                f"With a statement id only format and attachments may be given, not {others[0]}."
+            )
         if not formats.is_uuid(single):
             raise BadRequest("statementId and voidedStatementId must be UUIDs.")
     fmt = params.get("format", "exact")
@@ -84,7 +97,9 @@ def _facets(params: dict[str, str]) -> set[tuple[str, str]]:
     if "activity" in params:
         if not formats.is_iri(params["activity"]):
             raise BadRequest("activity must be an IRI.")
-        out.add((canonical.RELATED_ACTIVITY if related_activities else canonical.ACTIVITY, params["activity"]))
+        out.add(
+            (canonical.RELATED_ACTIVITY if related_activities else canonical.ACTIVITY, params["activity"])
+        )
     if "registration" in params:
         if not formats.is_uuid(params["registration"]):
             raise BadRequest("registration must be a UUID.")
@@ -93,7 +108,14 @@ def _facets(params: dict[str, str]) -> set[tuple[str, str]]:
 
 
 # The most selective facet first: it drives the index scan, the others are point lookups.
-SELECTIVITY = (canonical.REGISTRATION, canonical.ACTIVITY, canonical.RELATED_ACTIVITY, canonical.AGENT, canonical.RELATED_AGENT, canonical.VERB)
+SELECTIVITY = (
+    canonical.REGISTRATION,
+    canonical.ACTIVITY,
+    canonical.RELATED_ACTIVITY,
+    canonical.AGENT,
+    canonical.RELATED_AGENT,
+    canonical.VERB,
+)
 
 
 def _ordered_keys(store: str, params: dict[str, str]) -> tuple[int, ...]:

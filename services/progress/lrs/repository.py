@@ -51,7 +51,7 @@ def void(session: Session, store: str, ids: Sequence[str]) -> None:
     if ids:
         session.execute(
             update(Statement)
-            .where(col(Statement.id).in_(ids), Statement.store == store, Statement.verb != VOIDED)
+            .where(col(Statement.id).in_(ids), col(Statement.store) == store, col(Statement.verb) != VOIDED)
             .values(voided=True)
         )
 
@@ -128,7 +128,9 @@ def document(session: Session, store: str, kind: str, scope_key: str, doc_key: s
 def documents(
     session: Session, store: str, kind: str, scope_key: str, since: datetime | None
 ) -> list[Document]:
-    stmt = select(Document).where(Document.store == store, Document.kind == kind, Document.scope_key == scope_key)
+    stmt = select(Document).where(
+        Document.store == store, Document.kind == kind, Document.scope_key == scope_key
+    )
     if since is not None:
         stmt = stmt.where(col(Document.updated) > since)
     return list(session.exec(stmt.order_by(col(Document.doc_id))))
@@ -188,7 +190,9 @@ def activities_seen(session: Session, store: str, keys: Sequence[int]) -> list[A
     if not keys:
         return []
     return list(
-        session.exec(select(ActivitySeen).where(ActivitySeen.store == store, col(ActivitySeen.activity_key).in_(keys)))
+        session.exec(
+            select(ActivitySeen).where(ActivitySeen.store == store, col(ActivitySeen.activity_key).in_(keys))
+        )
     )
 
 
@@ -249,8 +253,6 @@ def mappings_of(session: Session, course_id: str) -> list[ActivityMapping]:
 
 def mapping(session: Session, course_id: str, activity_key: int) -> ActivityMapping | None:
     return session.get(ActivityMapping, (course_id, activity_key))
-
-
 
 
 def item_outcomes(session: Session, enrolment_id: str, outcome: str) -> set[str]:

@@ -22,7 +22,12 @@ from services.progress.lrs.objects import Invalid
 from services.progress.state import state
 
 Handler = Callable[[Request, XapiRequest, Credential], Awaitable[Response]]
-DOCUMENT_METHODS = {"GET": document_api.document, "PUT": document_api.document, "POST": document_api.document, "DELETE": document_api.document}
+DOCUMENT_METHODS: dict[str, Handler] = {
+    "GET": document_api.document,
+    "PUT": document_api.document,
+    "POST": document_api.document,
+    "DELETE": document_api.document,
+}
 RESOURCES: dict[str, dict[str, Handler]] = {
     "statements": {"GET": statement_api.get, "PUT": statement_api.put, "POST": statement_api.post},
     "activities/state": DOCUMENT_METHODS,
@@ -45,9 +50,19 @@ async def xapi(request: Request) -> Response:
     try:
         response = await _answer(request, resource)
     except Invalid as exc:
-        response = problem(400, "Invalid xAPI request", str(exc), slug="xapi-invalid", instance=request.url.path)
+        response = problem(
+            400, "Invalid xAPI request", str(exc), slug="xapi-invalid", instance=request.url.path
+        )
     except ProblemError as exc:
-        response = problem(exc.status, exc.title, exc.detail, slug=exc.slug, instance=request.url.path, headers=exc.headers, **exc.extra)
+        response = problem(
+            exc.status,
+            exc.title,
+            exc.detail,
+            slug=exc.slug,
+            instance=request.url.path,
+            headers=exc.headers,
+            **exc.extra,
+        )
     response.headers.update(base_headers())
     if resource == "statements" and request.method in ("GET", "HEAD", "POST"):
         response.headers["X-Experience-API-Consistent-Through"] = statement_api.consistent_through(request)

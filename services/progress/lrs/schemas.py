@@ -40,7 +40,9 @@ class ClientList(BaseModel):
 class MappingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     activity_id: str = Field(min_length=1, max_length=2000)
-    item_id: str | None = Field(None, max_length=80, description="the lesson or quiz of the course it counts as")
+    item_id: str | None = Field(
+        None, max_length=80, description="the lesson or quiz of the course it counts as"
+    )
     indicators: list[str] = Field(default_factory=list, max_length=50)
     pass_mark: float = Field(0.8, ge=0, le=1)
 

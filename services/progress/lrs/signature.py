@@ -73,9 +73,11 @@ def _verify(token: str, header: dict[str, Any], path: str) -> None:
     try:
         der = b64decode_std(header["x5c"][0])
         key = x509.load_der_x509_certificate(der).public_key()
-        jwt.api_jws.decode_complete(token, key=key, algorithms=list(ALGORITHMS))  # type: ignore[arg-type]
+        jwt.PyJWS().decode_complete(token, key=key, algorithms=list(ALGORITHMS))  # type: ignore[arg-type]
     except Exception as exc:
-        raise Invalid(f"{path}.signature", "the JWS signature does not verify with its x5c certificate") from exc
+        raise Invalid(
+            f"{path}.signature", "the JWS signature does not verify with its x5c certificate"
+        ) from exc
 
 
 def b64decode_std(value: str) -> bytes:

@@ -33,7 +33,10 @@ def parse_body(xreq: XapiRequest) -> tuple[Any, dict[str, multipart.Part]]:
     if kind == "multipart/mixed":
         parts = multipart.parse(xreq.body, xreq.content_type)
         if not parts or parts[0].content_type != "application/json":
-            raise Invalid("body", "the first part of a multipart/mixed request must be the statements (application/json)")
+            raise Invalid(
+                "body",
+                "the first part of a multipart/mixed request must be the statements (application/json)",
+            )
         first, attached = parts[0].content, multipart.attachment_parts(parts)
     elif kind == "application/json" or (kind == "" and xreq.body[:1] in (b"{", b"[")):
         first, attached = xreq.body, {}
@@ -49,7 +52,10 @@ def validated(raw: Any, parts: dict[str, multipart.Part], *, batch_max: int) -> 
     batch = raw if isinstance(raw, list) else [raw]
     if len(batch) > batch_max:
         raise PayloadTooLarge(f"A batch holds at most {batch_max} statements; this one has {len(batch)}.")
-    statements = [check_statement(s, f"statements[{i}]" if isinstance(raw, list) else "statement") for i, s in enumerate(batch)]
+    statements = [
+        check_statement(s, f"statements[{i}]" if isinstance(raw, list) else "statement")
+        for i, s in enumerate(batch)
+    ]
     declared = {a["sha2"].lower() for s in statements for a in s.get("attachments", [])}
     excess = sorted(set(parts) - declared)
     if excess:
@@ -59,21 +65,37 @@ def validated(raw: Any, parts: dict[str, multipart.Part], *, batch_max: int) -> 
     return statements
 
 
-def _missing_content(session: Session, store_id: str, statements: list[dict[str, Any]], parts: dict[str, multipart.Part]) -> None:
+def _missing_content(
+    session: Session, store_id: str, statements: list[dict[str, Any]], parts: dict[str, multipart.Part]
+) -> None:
     wanted = {a["sha2"].lower() for s in statements for a in s.get("attachments", []) if "fileUrl" not in a}
     absent = wanted - set(parts)
     if absent and absent - set(repo.attachments(session, store_id, sorted(absent))):
-        raise BadRequest("An attachment without a fileUrl needs its content as a part of a multipart/mixed request.")
+        raise BadRequest(
+            "An attachment without a fileUrl needs its content as a part of a multipart/mixed request."
+        )
 
 
-def record(session: Session, credential: Credential, statements: list[dict[str, Any]], parts: dict[str, multipart.Part], home_pages: set[str]) -> Stored:
+def record(
+    session: Session,
+    credential: Credential,
+    statements: list[dict[str, Any]],
+    parts: dict[str, multipart.Part],
+    home_pages: set[str],
+) -> Stored:
     """Validate against the store and store (one transaction), then apply the teachers' statements to
     their progress."""
     _missing_content(session, credential.store, statements, parts)
     owners = attribution.owners(session, statements, home_pages)
     writer = Writer(store=credential.store, source=credential.source, authority=credential.authority)
     rows = [
-        {"store": credential.store, "sha2": sha, "content_type": part.content_type or "application/octet-stream", "content": part.content, "created_at": utcnow()}
+        {
+            "store": credential.store,
+            "sha2": sha,
+            "content_type": part.content_type or "application/octet-stream",
+            "content": part.content,
+            "created_at": utcnow(),
+        }
         for sha, part in parts.items()
     ]
     stored = store(session, writer, statements, owners, utcnow(), rows)
@@ -135,7 +157,9 @@ async def get(request: Request, xreq: XapiRequest, credential: Credential) -> Re
     return JSONResponse(body, headers=headers)
 
 
-async def _with_attachments(request: Request, store_id: str, body: Any, rows: list[Statement], headers: dict[str, str]) -> Response:
+async def _with_attachments(
+    request: Request, store_id: str, body: Any, rows: list[Statement], headers: dict[str, str]
+) -> Response:
     hashes = sorted({a["sha2"].lower() for r in rows for a in r.body.get("attachments", [])})
     found = await read_only(request, repo.attachments, store_id, hashes)
     content, content_type = multipart.build(

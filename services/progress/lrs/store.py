@@ -77,7 +77,8 @@ def store(
     clashes = [
         i
         for i, s in zip(ids, statements, strict=True)
-        if i in existing and (existing[i].store != writer.store or existing[i].digest != canonical.digest({**s, "id": i}))
+        if i in existing
+        and (existing[i].store != writer.store or existing[i].digest != canonical.digest({**s, "id": i}))
     ]
     if clashes:
         raise Conflict("A different statement with this id is already stored.", ids=clashes)
@@ -156,8 +157,12 @@ def _index(session: Session, store: str, rows: list[dict[str, Any]]) -> None:
     """Facet rows of the new statements (with their StatementRef targets' facets), and the target's
     facets added to statements stored earlier that reference one of the new ones."""
     batch = {r["id"]: r for r in rows}
-    targets = repo.statements_by_id(session, [r["ref_id"] for r in rows if r["ref_id"] and r["ref_id"] not in batch])
-    bodies = {i: t.body for i, t in targets.items() if t.store == store} | {i: r["body"] for i, r in batch.items()}
+    targets = repo.statements_by_id(
+        session, [r["ref_id"] for r in rows if r["ref_id"] and r["ref_id"] not in batch]
+    )
+    bodies = {i: t.body for i, t in targets.items() if t.store == store} | {
+        i: r["body"] for i, r in batch.items()
+    }
     own = {row["id"]: _with_targets(session, store, row["body"], bodies) for row in rows}
     facet_rows = [
         {"key": key, "stored": row["stored"], "statement_id": row["id"]}
@@ -189,7 +194,9 @@ def _with_targets(
     return pairs
 
 
-def _propagate(session: Session, store: str, arrived: dict[str, set[tuple[str, str]]]) -> list[dict[str, Any]]:
+def _propagate(
+    session: Session, store: str, arrived: dict[str, set[tuple[str, str]]]
+) -> list[dict[str, Any]]:
     """Statements stored before their StatementRef target arrived get the target's facets now."""
     out: list[dict[str, Any]] = []
     for _ in range(REF_DEPTH):
@@ -199,7 +206,9 @@ def _propagate(session: Session, store: str, arrived: dict[str, set[tuple[str, s
         following: dict[str, set[tuple[str, str]]] = {}
         for row in referrers:
             pairs = arrived[row.ref_id or ""]
-            out += [{"key": k, "stored": row.stored, "statement_id": row.id} for k in facet_keys(store, pairs)]
+            out += [
+                {"key": k, "stored": row.stored, "statement_id": row.id} for k in facet_keys(store, pairs)
+            ]
             following[row.id] = pairs
         arrived = following
     return out
@@ -209,7 +218,10 @@ def _agents(store: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: dict[int, dict[str, Any]] = {}
     for row in rows:
         body = row["body"]
-        candidates = [body["actor"], body["object"] if object_type(body["object"]) in ("Agent", "Group") else None]
+        candidates = [
+            body["actor"],
+            body["object"] if object_type(body["object"]) in ("Agent", "Group") else None,
+        ]
         for agent in candidates:
             identifier = canonical.ifi(agent)
             if agent is None or identifier is None:
@@ -226,7 +238,9 @@ def _agents(store: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _activities(session: Session, store: str, rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+def _activities(
+    session: Session, store: str, rows: list[dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
     """The activities the rows name; a definition merges into the one kept (language maps gain the
     new languages, other properties take the latest value), as GET /activities returns everything
     known about an activity (Communication 2.5)."""
@@ -237,7 +251,14 @@ def _activities(session: Session, store: str, rows: list[dict[str, Any]], now: d
         for activity in [*found, *canonical.context_activities(body)]:
             key = key64(activity["id"])
             entry = seen.setdefault(
-                key, {"store": store, "activity_key": key, "activity_id": activity["id"], "definition": None, "updated": now}
+                key,
+                {
+                    "store": store,
+                    "activity_key": key,
+                    "activity_id": activity["id"],
+                    "definition": None,
+                    "updated": now,
+                },
             )
             if activity.get("definition") is not None:
                 entry["definition"] = merge_definitions(entry["definition"], activity["definition"])
@@ -259,5 +280,3 @@ def merge_definitions(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[s
 def agent_key(agent: dict[str, Any]) -> int | None:
     identifier = canonical.ifi(agent)
     return key64(identifier) if identifier else None
-
-

@@ -192,7 +192,12 @@ def check_attachments(value: Any, path: str) -> None:
     for index, item in enumerate(value):
         where = f"{path}[{index}]"
         attachment = expect_dict(item, where)
-        check_keys(attachment, ATTACHMENT_KEYS, where, required=("usageType", "display", "contentType", "length", "sha2"))
+        check_keys(
+            attachment,
+            ATTACHMENT_KEYS,
+            where,
+            required=("usageType", "display", "contentType", "length", "sha2"),
+        )
         if not formats.is_iri(attachment["usageType"]):
             raise Invalid(f"{where}.usageType", "must be an IRI")
         check_language_map(attachment["display"], f"{where}.display")
