@@ -21,6 +21,7 @@ from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient
 from services.courses.schemas import AnswerKeyDocument, CourseSummary
 from services.progress import repository, statements
+from services.progress.lrs.store import Stored
 from services.progress.models import AnswerKeyCache, Completion, Enrolment, Submission, new_id, outbox
 from services.progress.schemas import (
     CohortCreate,
@@ -31,7 +32,6 @@ from services.progress.schemas import (
     SubmissionGraded,
     SubmissionReceived,
 )
-from services.progress.lrs.store import Stored
 from services.progress.xapi import VIEWED
 from services.progress.xapi import Statement as StatementIn
 
