@@ -12,7 +12,7 @@ from starlette.routing import Route
 from gateway import service
 from gateway.proxy import merged_openapi
 from gateway.state import state
-from gateway.web import analytics, authoring, certificates, courses, progress, review
+from gateway.web import analytics, authoring, certificates, courses, lrs, progress, review
 from gateway.web.app import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -139,6 +139,7 @@ routes = [
     *certificates.routes,
     *analytics.routes,
     *progress.routes,
+    *lrs.routes,
     Route("/", home),
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
