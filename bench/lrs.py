@@ -41,6 +41,7 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 STATEMENTS = int(os.environ.get("BENCH_LRS_STATEMENTS", "200000"))
 QUERIES = int(os.environ.get("BENCH_QUERIES", "200"))
 BACKENDS = os.environ.get("BENCH_LRS_BACKENDS", "SQLite,PostgreSQL").split(",")
+PARTS = set(os.environ.get("BENCH_PARTS", "ingest,queries").split(","))
 HEADERS = {"X-Experience-API-Version": "1.0.3"}
 AUTH = (DEMO_KEY, DEMO_SECRET)
 
@@ -153,10 +154,9 @@ COLUMNS = (
 )
 
 
-def fill(url: str, total: int) -> float:
-    """Write `total` statements straight into the store; seconds taken."""
+def fill(url: str, total: int, begin: datetime) -> float:
+    """Write `total` statements straight into the store, stored from `begin` on; seconds taken."""
     started = time.perf_counter()
-    begin = datetime.now(UTC) - timedelta(milliseconds=total + 60_000)
     if url.startswith("sqlite"):
         _fill_sqlite(url, total, begin)
     else:
@@ -206,10 +206,10 @@ def _fill_sqlite(url: str, total: int, begin: datetime) -> None:
     engine.dispose()
 
 
-def queries(total: int) -> dict[str, Any]:
+def queries(total: int, begin: datetime) -> dict[str, Any]:
     """name -> a function giving the query parameters of one request (random values that exist)."""
     sizes = shape(total)
-    since = formats.iso(datetime.now(UTC) - timedelta(milliseconds=total // 2 + 60_000))
+    since = formats.iso(begin + timedelta(milliseconds=total // 2))  # the newer half
 
     def agent() -> str:
         return json.dumps({"mbox": learner(random.randrange(sizes["learners"]))["mbox"]})
@@ -238,10 +238,10 @@ def queries(total: int) -> dict[str, Any]:
     }
 
 
-async def measure(base: str, total: int) -> list[list[Any]]:
+async def measure(base: str, total: int, begin: datetime) -> list[list[Any]]:
     rows: list[list[Any]] = []
     async with httpx.AsyncClient(base_url=base, timeout=60, headers=HEADERS, auth=AUTH) as client:
-        for name, params in queries(total).items():
+        for name, params in queries(total, begin).items():
             samples, returned = await _samples(client, params)
             rows.append([name, *_stats(samples), returned / len(samples)])
         # the next page by `more`, and one statement by id
@@ -296,13 +296,17 @@ def main() -> str:
         for name, new_database in dbs:
             if name not in BACKENDS:
                 continue
-            url = new_database("lrs_ingest")
-            with start_platform(Path(tmp) / f"{name}-ingest", url) as platform:
-                ingest_rows.append([name, asyncio.run(ingest(platform.urls["gateway"]))])
+            if "ingest" in PARTS:
+                url = new_database("lrs_ingest")
+                with start_platform(Path(tmp) / f"{name}-ingest", url) as platform:
+                    ingest_rows.append([name, asyncio.run(ingest(platform.urls["gateway"]))])
+            if "queries" not in PARTS:
+                continue
             url = new_database("lrs_queries")
             with start_platform(Path(tmp) / f"{name}-queries", url) as platform:
-                seconds = fill(url, STATEMENTS)
-                results = asyncio.run(measure(platform.urls["gateway"], STATEMENTS))
+                begin = datetime.now(UTC) - timedelta(milliseconds=STATEMENTS + 60_000)
+                seconds = fill(url, STATEMENTS, begin)
+                results = asyncio.run(measure(platform.urls["gateway"], STATEMENTS, begin))
                 query_rows += [[name, *r] for r in results]
                 out.append(f"{name}: {STATEMENTS:,} statements written into the store in {seconds:.0f} s.\n")
     out.append(

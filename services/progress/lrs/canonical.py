@@ -109,14 +109,21 @@ def facet_keys(store: str, pairs: set[tuple[str, str]]) -> list[int]:
 
 
 def stored_form(statement: dict[str, Any]) -> dict[str, Any]:
-    """The client's statement as the LRS keeps it: context activities always arrays."""
-    out = copy.deepcopy(statement)
-    for part in (out, out["object"] if object_type(out["object"]) == "SubStatement" else None):
-        groups = ((part or {}).get("context") or {}).get("contextActivities")
-        if isinstance(groups, dict):
-            for key, item in groups.items():
-                if not isinstance(item, list):
-                    groups[key] = [item]
+    """The client's statement as the LRS keeps it: context activities always arrays. A new top-level
+    dict; nested parts are shared with `statement` except those it had to change (no deep copy:
+    this runs for every statement stored)."""
+    out = _arrays(statement)
+    if object_type(out["object"]) == "SubStatement":
+        out["object"] = _arrays(out["object"])
+    return out
+
+
+def _arrays(part: dict[str, Any]) -> dict[str, Any]:
+    out = dict(part)
+    groups = (out.get("context") or {}).get("contextActivities")
+    if isinstance(groups, dict) and not all(isinstance(item, list) for item in groups.values()):
+        arrays = {key: item if isinstance(item, list) else [item] for key, item in groups.items()}
+        out["context"] = {**out["context"], "contextActivities": arrays}
     return out
 
 
@@ -124,8 +131,10 @@ def digest(statement: dict[str, Any]) -> str:
     """sha256 of what the client said, the same for the same statement however it was spelled:
     timestamps as instants, context activities as arrays, the server's fields left out."""
     client = {k: v for k, v in stored_form(statement).items() if k not in SERVER_FIELDS}
-    for part in (client, client["object"] if object_type(client["object"]) == "SubStatement" else None):
-        if part and "timestamp" in part:
+    if object_type(client["object"]) == "SubStatement":
+        client["object"] = dict(client["object"])
+    for part in (client, client["object"]):
+        if "timestamp" in part:
             moment = formats.parse_timestamp(part["timestamp"])
             if moment is not None:
                 part["timestamp"] = _instant(moment)

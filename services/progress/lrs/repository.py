@@ -3,11 +3,23 @@ activities, clients, registrations, identities, the activity mapping)."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, insert, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    TextClause,
+    delete,
+    exists,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -36,14 +48,64 @@ def statements_by_id(session: Session, ids: Sequence[str]) -> dict[str, Statemen
     return {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(ids)))}
 
 
+@functools.cache
+def _recordset_sql(table: Table, columns: tuple[str, ...], conflict: str) -> TextClause:
+    unknown = set(columns) - set(table.c.keys())
+    if unknown:  # names come from the code's own row dicts and the table; never from a request
+        raise ValueError(f"not columns of {table.name}: {sorted(unknown)}")
+    names = ", ".join(columns)
+    return text(
+        f"INSERT INTO {table.name} ({names}) SELECT {names} "  # noqa: S608 - the table's own names
+        f"FROM json_populate_recordset(NULL::{table.name}, CAST(:rows AS json)) {conflict}"
+    )
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")
+
+
+def bulk_insert(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    ignore: bool = False,
+    update: tuple[str, ...] = (),
+) -> None:
+    """Many rows in one statement; on a primary-key conflict skip the row (`ignore`) or replace the
+    `update` columns. On PostgreSQL the rows travel as one JSON parameter into INSERT ... SELECT FROM
+    json_populate_recordset: the same SQL whatever the number of rows (prepared once, no per-row
+    compilation or escaping), one round trip. On SQLite (in-process) an executemany."""
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    if session.get_bind().dialect.name != "postgresql":
+        stmt = dialect_insert(session, table)
+        if update:
+            stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update})
+        elif ignore:
+            stmt = stmt.on_conflict_do_nothing()
+        session.execute(stmt, rows)
+        return
+    conflict = ""
+    if update:
+        sets = ", ".join(f"{c} = excluded.{c}" for c in update)
+        conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+    elif ignore:
+        conflict = "ON CONFLICT DO NOTHING"
+    payload = json.dumps(rows, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    session.execute(_recordset_sql(table, tuple(rows[0]), conflict), {"rows": payload})
+
+
 def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.execute(insert(table_of(Statement)), rows)
+    bulk_insert(session, table_of(Statement), rows)
 
 
 def insert_facets(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        stmt = dialect_insert(session, table_of(StatementFacet)).on_conflict_do_nothing()
-        session.execute(stmt, rows)
+    unique = list({(r["key"], r["stored"], r["statement_id"]): r for r in rows}.values())
+    bulk_insert(session, table_of(StatementFacet), unique, ignore=True)
 
 
 def void(session: Session, store: str, ids: Sequence[str]) -> None:
@@ -155,13 +217,21 @@ def attachments(session: Session, store: str, hashes: Sequence[str]) -> dict[str
 
 
 def save_attachments(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(dialect_insert(session, table_of(Attachment)).on_conflict_do_nothing(), rows)
+    for row in rows:  # one at a time: contents may be megabytes
+        session.execute(dialect_insert(session, table_of(Attachment)).values(row).on_conflict_do_nothing())
 
 
 def save_agents(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(dialect_insert(session, table_of(AgentSeen)).on_conflict_do_nothing(), rows)
+    bulk_insert(session, table_of(AgentSeen), rows, ignore=True)
+
+
+def agents_known(session: Session, store: str, keys: Sequence[int]) -> set[int]:
+    if not keys:
+        return set()
+    rows = session.exec(
+        select(AgentSeen.ifi_key).where(AgentSeen.store == store, col(AgentSeen.ifi_key).in_(keys))
+    )
+    return set(rows)
 
 
 def agent_seen(session: Session, store: str, ifi_key: int) -> AgentSeen | None:
@@ -172,18 +242,7 @@ def save_activities(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert activities not seen yet; one with a definition replaces the definition kept."""
     if not rows:
         return
-    table = table_of(ActivitySeen)
-    defined = [r for r in rows if r["definition"] is not None]
-    plain = [r for r in rows if r["definition"] is None]
-    if plain:
-        session.execute(dialect_insert(session, table).on_conflict_do_nothing(), plain)
-    if defined:
-        stmt = dialect_insert(session, table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["store", "activity_key"],
-            set_={"definition": stmt.excluded.definition, "updated": stmt.excluded.updated},
-        )
-        session.execute(stmt, defined)
+    bulk_insert(session, table_of(ActivitySeen), rows, update=("definition", "updated"))
 
 
 def activities_seen(session: Session, store: str, keys: Sequence[int]) -> list[ActivitySeen]:

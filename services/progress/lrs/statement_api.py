@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -112,8 +113,22 @@ async def post(request: Request, xreq: XapiRequest, credential: Credential) -> R
         raise BadRequest(f"POST /statements takes no parameters ({', '.join(sorted(xreq.params))}).")
     raw, parts = parse_body(xreq)
     statements = validated(raw, parts, batch_max=state(request).settings.lrs_batch_max)
-    stored = await in_transaction(request, record, credential, statements, parts, home_pages(request))
+    stored = await _record(request, credential, statements, parts)
     return JSONResponse(stored.ids)
+
+
+async def _record(
+    request: Request,
+    credential: Credential,
+    statements: list[dict[str, Any]],
+    parts: dict[str, multipart.Part],
+) -> Stored:
+    """Store in one transaction; the same ids arriving at once (a unique violation) or two writers
+    deadlocking get one more try, in which the first one's statements are already stored."""
+    try:
+        return await in_transaction(request, record, credential, statements, parts, home_pages(request))
+    except (IntegrityError, OperationalError):
+        return await in_transaction(request, record, credential, statements, parts, home_pages(request))
 
 
 async def put(request: Request, xreq: XapiRequest, credential: Credential) -> Response:
@@ -130,7 +145,7 @@ async def put(request: Request, xreq: XapiRequest, credential: Credential) -> Re
     if "id" in statement and formats.canonical_uuid(statement["id"]) != formats.canonical_uuid(statement_id):
         raise BadRequest("The statement's id differs from the statementId parameter.")
     statement = {**statement, "id": statement_id}
-    await in_transaction(request, record, credential, [statement], parts, home_pages(request))
+    await _record(request, credential, [statement], parts)
     return Response(status_code=204)
 
 

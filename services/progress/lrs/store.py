@@ -98,7 +98,11 @@ def store(
     repo.insert_statements(session, out.new)
     _index(session, writer.store, out.new)
     repo.void(session, writer.store, [r["voids"] for r in out.new if r["voids"]])
-    repo.save_agents(session, _agents(writer.store, out.new))
+    agents = _agents(writer.store, out.new)
+    known = repo.agents_known(session, writer.store, [a["ifi_key"] for a in agents])
+    repo.save_agents(
+        session, sorted((a for a in agents if a["ifi_key"] not in known), key=lambda a: a["ifi_key"])
+    )
     repo.save_activities(session, _activities(session, writer.store, out.new, now))
     repo.save_attachments(session, list(attachments))
     return out
@@ -262,14 +266,23 @@ def _activities(
             )
             if activity.get("definition") is not None:
                 entry["definition"] = merge_definitions(entry["definition"], activity["definition"])
-    defined = [k for k, e in seen.items() if e["definition"] is not None]
-    for kept in repo.activities_seen(session, store, defined):
+    for kept in repo.activities_seen(session, store, sorted(seen)):
         entry = seen[kept.activity_key]
-        entry["definition"] = merge_definitions(kept.definition, entry["definition"])
-    return list(seen.values())
+        merged = (
+            merge_definitions(kept.definition, entry["definition"])
+            if entry["definition"]
+            else kept.definition
+        )
+        if merged == kept.definition:  # nothing new: no write, no row lock
+            del seen[kept.activity_key]
+        else:
+            entry["definition"] = merged
+    return [seen[key] for key in sorted(seen)]  # one lock order for every writer
 
 
-def merge_definitions(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+def merge_definitions(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
+    if new is None:
+        return old
     merged = {**(old or {}), **new}
     for key in ("name", "description", "extensions"):
         if isinstance((old or {}).get(key), dict) and isinstance(new.get(key), dict):
