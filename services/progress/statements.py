@@ -1,6 +1,8 @@
-"""The learning record: xAPI statements stored append-only, deduplicated by id, queried by cursor.
+"""The phone pages' and the grader's statements: Ustaz's narrower profile (their own actor, voiding
+only their own stored records) over the one store (services/progress/lrs/store.py, docs/lrs.md), and
+the teacher's own statements queried by cursor.
 
-`store` is the one way a statement gets in, for a phone's batch and for the grader alike. A
+`store` is how they get in, for a phone's batch and for the grader alike. A
 repeated id with the same content changes nothing (an offline phone resends freely); with other
 content it is a 409; a batch naming one id twice is a 400; nothing of a rejected batch is stored.
 `stored` is the server's clock; the client's `timestamp` is kept for display only.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -27,8 +29,6 @@ from services.progress.settings import get_settings
 from services.progress.xapi import VERBS, Agent, StatementQuery, course_activity, parse_activity
 from services.progress.xapi import Statement as StatementIn
 
-# A phone's clock may run a little fast; beyond this a timestamp is flagged as in the future.
-CLOCK_SKEW = timedelta(minutes=5)
 GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 

@@ -10,10 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     ColumnElement,
     Select,
+    String,
     Table,
     TextClause,
+    any_,
+    bindparam,
     delete,
     exists,
     text,
@@ -39,13 +44,25 @@ from services.progress.lrs.models import (
 )
 from services.progress.models import Statement, table_of
 
+
+def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(:array)`: one SQL text whatever the number of
+    values, so the driver prepares it once (an IN list is new SQL for every length)."""
+    if session.get_bind().dialect.name == "postgresql":
+        kind = BigInteger() if values and isinstance(values[0], int) else String()
+        return column == any_(bindparam(None, list(values), type_=ARRAY(kind)))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
+
+
 # -- statements ---------------------------------------------------------------------------------------
 
 
 def statements_by_id(session: Session, ids: Sequence[str]) -> dict[str, Statement]:
     if not ids:
         return {}
-    return {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(ids)))}
+    return {
+        row.id: row for row in session.exec(select(Statement).where(one_of(session, col(Statement.id), ids)))
+    }
 
 
 @functools.cache
@@ -113,7 +130,11 @@ def void(session: Session, store: str, ids: Sequence[str]) -> None:
     if ids:
         session.execute(
             update(Statement)
-            .where(col(Statement.id).in_(ids), col(Statement.store) == store, col(Statement.verb) != VOIDED)
+            .where(
+                one_of(session, col(Statement.id), ids),
+                col(Statement.store) == store,
+                col(Statement.verb) != VOIDED,
+            )
             .values(voided=True)
         )
 
@@ -126,7 +147,9 @@ def referencing(session: Session, store: str, ids: Sequence[str]) -> list[Statem
     if not ids:
         return []
     return list(
-        session.exec(select(Statement).where(col(Statement.ref_id).in_(ids), Statement.store == store))
+        session.exec(
+            select(Statement).where(one_of(session, col(Statement.ref_id), ids), Statement.store == store)
+        )
     )
 
 
@@ -229,7 +252,9 @@ def agents_known(session: Session, store: str, keys: Sequence[int]) -> set[int]:
     if not keys:
         return set()
     rows = session.exec(
-        select(AgentSeen.ifi_key).where(AgentSeen.store == store, col(AgentSeen.ifi_key).in_(keys))
+        select(AgentSeen.ifi_key).where(
+            AgentSeen.store == store, one_of(session, col(AgentSeen.ifi_key), keys)
+        )
     )
     return set(rows)
 
@@ -250,7 +275,9 @@ def activities_seen(session: Session, store: str, keys: Sequence[int]) -> list[A
         return []
     return list(
         session.exec(
-            select(ActivitySeen).where(ActivitySeen.store == store, col(ActivitySeen.activity_key).in_(keys))
+            select(ActivitySeen).where(
+                ActivitySeen.store == store, one_of(session, col(ActivitySeen.activity_key), keys)
+            )
         )
     )
 
@@ -283,21 +310,25 @@ def clients_of(session: Session, institute_id: str) -> list[LrsClient]:
 def registrations(session: Session, ids: Sequence[str]) -> dict[str, LaunchRegistration]:
     if not ids:
         return {}
-    rows = session.exec(select(LaunchRegistration).where(col(LaunchRegistration.registration).in_(ids)))
+    rows = session.exec(
+        select(LaunchRegistration).where(one_of(session, col(LaunchRegistration.registration), ids))
+    )
     return {row.registration: row for row in rows}
 
 
 def identities(session: Session, keys: Sequence[int]) -> dict[int, str]:
     if not keys:
         return {}
-    rows = session.exec(select(TeacherIdentity).where(col(TeacherIdentity.ifi_key).in_(keys)))
+    rows = session.exec(select(TeacherIdentity).where(one_of(session, col(TeacherIdentity.ifi_key), keys)))
     return {row.ifi_key: row.user_id for row in rows}
 
 
 def mappings_for(session: Session, keys: Sequence[int]) -> list[ActivityMapping]:
     if not keys:
         return []
-    return list(session.exec(select(ActivityMapping).where(col(ActivityMapping.activity_key).in_(keys))))
+    return list(
+        session.exec(select(ActivityMapping).where(one_of(session, col(ActivityMapping.activity_key), keys)))
+    )
 
 
 def mappings_of(session: Session, course_id: str) -> list[ActivityMapping]:
