@@ -339,5 +339,15 @@ class AttainmentCell(Base, table=True):
     count: int = 0
 
 
+class RollupWatermark(Base, table=True):
+    """How fresh a group of rollup tables is ("data as of"): the latest moment they are known to
+    include — the newest event the rollup consumers counted, or the start of the last full recompute,
+    whichever is later. `funnel` covers the funnel, totals and durations; `attainment` the heat table."""
+
+    __tablename__ = "rollup_watermarks"
+    name: str = Field(primary_key=True, max_length=20)
+    as_of: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 # The LRS's own tables (documents, attachments, clients, the filter index, ...) share this metadata.
 from services.progress.lrs import models as _lrs_models  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """lrs store and tables
 
 Revision ID: 7051edda4f0c
-Revises: c4193430c28a
+Revises: d28c1722f88a
 Create Date: 2026-12-01 13:17:33.891009
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = "7051edda4f0c"
-down_revision: str | None = "c4193430c28a"
+down_revision: str | None = "d28c1722f88a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
