@@ -18,6 +18,11 @@ class ProgressSettings(CommonSettings):
     lrs_client_cache_seconds: float = 2.0
     lrs_max_body_bytes: int = 16 * 1024 * 1024
     lrs_rate_limit: int = 6000
+    # cmi5 / SCORM packages (docs/lrs.md "Packages"): the largest upload and what it may unpack to,
+    # and how long a launch (its content address and cmi5 auth token) stays usable.
+    package_max_bytes: int = 15 * 1024 * 1024
+    package_max_unpacked_bytes: int = 60 * 1024 * 1024
+    launch_hours: float = 12.0
     # Bodies up to the LRS's limit pass the request middleware; other endpoints read less (read_json).
     max_body_bytes: int = 16 * 1024 * 1024
     default_framework: str = "UNESCO-ICT-CFT-3"

@@ -27,15 +27,25 @@ def may_author(user: Principal, course: CourseDetail) -> None:
 
 def set_mapping(session: Session, user: Principal, course: CourseDetail, body: MappingIn) -> ActivityMapping:
     may_author(user, course)
-    key = canonical.key64(body.activity_id)
-    mapping = repo.mapping(session, course.id, key) or ActivityMapping(
-        course_id=course.id, activity_key=key, activity_id=body.activity_id
+    return set_mapping_row(
+        session, user, course.id, body.activity_id, body.item_id, sorted(set(body.indicators)), body.pass_mark
     )
-    mapping.item_id, mapping.indicators, mapping.pass_mark = (
-        body.item_id,
-        sorted(set(body.indicators)),
-        body.pass_mark,
+
+
+def set_mapping_row(
+    session: Session,
+    user: Principal,
+    course_id: str,
+    activity_id: str,
+    item_id: str | None,
+    indicators: list[str] | None = None,
+    pass_mark: float = 0.8,
+) -> ActivityMapping:
+    key = canonical.key64(activity_id)
+    mapping = repo.mapping(session, course_id, key) or ActivityMapping(
+        course_id=course_id, activity_key=key, activity_id=activity_id
     )
+    mapping.item_id, mapping.indicators, mapping.pass_mark = item_id, indicators or [], pass_mark
     mapping.updated_by, mapping.updated_at = user.id, utcnow()
     session.add(mapping)
     return mapping

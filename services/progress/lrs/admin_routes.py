@@ -77,7 +77,7 @@ async def revoke_client(request: Request) -> Response:
     return json_response(ClientPublic.model_validate(client))
 
 
-async def _course(request: Request, course_id: str) -> CourseDetail:
+async def course_of(request: Request, course_id: str) -> CourseDetail:
     try:
         return await run_in_threadpool(
             state(request).courses.get_model, f"/api/v1/courses/{course_id}", CourseDetail
@@ -97,7 +97,7 @@ async def _course(request: Request, course_id: str) -> CourseDetail:
 async def put_mapping(request: Request) -> Response:
     user = current_user(request, "author", *ADMINS)
     body = await read_json(request, MappingIn)
-    course = await _course(request, request.path_params["course_id"])
+    course = await course_of(request, request.path_params["course_id"])
     mapping = await in_transaction(request, admin.set_mapping, user, course, body)
     return json_response(MappingPublic.model_validate(mapping))
 

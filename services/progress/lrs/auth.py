@@ -23,11 +23,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
 
 from libs.db import session_scope
-from libs.errors import ProblemError, Unauthorized
+from libs.errors import Forbidden, ProblemError, Unauthorized
+from libs.outbox import utcnow
 from services.progress.lrs import repository as repo
 from services.progress.lrs.models import LrsClient
 
 log = logging.getLogger("ustaz.lrs")
+LAUNCH_PREFIX = "cmi5-"
 hasher = PasswordHasher()
 WINDOW = 60
 
@@ -64,13 +66,18 @@ class _Cached:
 
 
 class Authenticator:
-    def __init__(self, engine: Engine, public_url: str, cache_seconds: float) -> None:
+    def __init__(
+        self, engine: Engine, public_url: str, cache_seconds: float, launch_rate_limit: int = 600
+    ) -> None:
         self.engine, self.public_url, self.cache_seconds = engine, public_url, cache_seconds
+        self.launch_rate_limit = launch_rate_limit
         self._clients: dict[str, _Cached] = {}
         self._verified: dict[tuple[str, str], bytes] = {}
 
     def authenticate(self, header: str | None) -> Credential:
         key, secret = basic_credentials(header)
+        if key.startswith(LAUNCH_PREFIX):
+            return self._launch(key.removeprefix(LAUNCH_PREFIX), secret)
         client = self._client(key)
         if client is None or client.revoked_at is not None or not self._secret_ok(client, secret):
             raise NeedsBasic("Unknown, revoked or wrong LRS client key or secret.")
@@ -80,6 +87,37 @@ class Authenticator:
             authority=authority_of(client, self.public_url),
             client_id=client.id,
             rate_limit=client.rate_limit,
+        )
+
+    def _launch(self, launch_id: str, token: str) -> Credential:
+        """cmi5's auth token (from the fetch URL): bound to one launch, its teacher and registration,
+        until the launch expires."""
+        from services.progress.lrs import packages_repository
+
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with session_scope(self.engine, readonly=True) as session:
+            row = packages_repository.launch(session, launch_id)
+            package = packages_repository.package(session, row.package_id) if row else None
+        if (
+            row is None
+            or package is None
+            or not row.token_hash
+            or not hmac.compare_digest(row.token_hash, digest)
+            or row.expires_at <= utcnow()
+        ):
+            raise NeedsBasic("Unknown or expired launch token.")
+        return Credential(
+            store=package.store,
+            source=f"launch:{row.id}",
+            authority={
+                "objectType": "Agent",
+                "name": "Ustaz LMS",
+                "account": {"homePage": self.public_url.rstrip("/"), "name": "lms"},
+            },
+            client_id="",
+            rate_limit=self.launch_rate_limit,
+            user_id=row.user_id,
+            registration=row.registration,
         )
 
     def _client(self, key: str) -> LrsClient | None:
@@ -148,3 +186,22 @@ async def within_limit(redis: aioredis.Redis, credential: Credential) -> None:
         error = TooManyRequests(f"More than {credential.rate_limit} requests a minute from this LRS client.")
         error.headers = {"Retry-After": str(WINDOW - int(time.time()) % WINDOW)}
         raise error
+
+
+def check_launch_scope(credential: Credential, resource: str, method: str, params: dict[str, str]) -> None:
+    """A launch's token reads and writes only its own registration: statements filtered by it (or
+    sent with it: cmi5.check), State documents of it, the teacher's own agent profile; activity
+    profiles and /activities, /agents read-only. 403 otherwise."""
+    if credential.registration is None:
+        return
+    own = params.get("registration", "").lower() == credential.registration.lower()
+    allowed = {
+        "statements": method == "POST" or method == "PUT" or own,
+        "activities/state": own,
+        "activities/profile": method == "GET",
+        "agents/profile": method == "GET",
+        "activities": True,
+        "agents": True,
+    }.get(resource, False)
+    if not allowed:
+        raise Forbidden("A launch's token reaches only its own registration (give registration=).")

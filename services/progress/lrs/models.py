@@ -155,3 +155,51 @@ class ItemResult(Base, table=True):
     outcome: str = Field(max_length=10)  # viewed | passed | failed
     scaled: float | None = None
     stored: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ContentPackage(Base, table=True):
+    """An imported cmi5 course or SCORM 1.2 / 2004 package: course content of an institute standing
+    for one item of a course (docs/lrs.md "Packages"). `units` holds the launchable AUs / SCOs as the
+    package declared them (activity id, title, href, moveOn, mastery score, launch parameters)."""
+
+    __tablename__ = "lrs_packages"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    course_id: str = Field(index=True, max_length=36)
+    item_id: str = Field(max_length=80)
+    store: str = Field(max_length=36)
+    kind: str = Field(max_length=10)  # cmi5 | scorm12 | scorm2004
+    title: str = Field(max_length=300)
+    course_activity_id: str = Field(sa_column=Column(Text, nullable=False))
+    units: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PackageFile(Base, table=True):
+    """One file of a package, served to the launched content under its launch's address."""
+
+    __tablename__ = "lrs_package_files"
+    package_id: str = Field(primary_key=True, max_length=36)
+    path: str = Field(primary_key=True, max_length=500)
+    content_type: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LaunchSession(Base, table=True):
+    """A teacher's launch of one unit of a package. `id` (random) is the capability in the content's
+    address; cmi5's fetch URL hands out `token` once (its SHA-256 is kept) as the AU's Basic
+    credential. `state` follows the cmi5 session (initialized, completed, passed, failed,
+    terminated) and the SCORM run (its cmi status); `satisfied` once the unit's moveOn is met."""
+
+    __tablename__ = "lrs_launches"
+    id: str = Field(primary_key=True, max_length=64)
+    package_id: str = Field(index=True, max_length=36)
+    unit: str = Field(sa_column=Column(Text, nullable=False))  # the unit's activity id
+    registration: str = Field(index=True, max_length=36)
+    user_id: str = Field(index=True, max_length=80)
+    token_hash: str = Field(default="", max_length=64)
+    fetched: bool = False
+    state: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    satisfied: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -16,9 +16,10 @@ from starlette.routing import Route
 from libs.errors import NotFound, ProblemError, problem
 from services.progress.lrs import document_api, statement_api
 from services.progress.lrs.admin_routes import routes as admin_routes
-from services.progress.lrs.auth import Credential, within_limit
+from services.progress.lrs.auth import Credential, check_launch_scope, within_limit
 from services.progress.lrs.http import XapiRequest, base_headers, check_version, read
 from services.progress.lrs.objects import Invalid
+from services.progress.lrs.package_routes import routes as package_routes
 from services.progress.state import state
 
 Handler = Callable[[Request, XapiRequest, Credential], Awaitable[Response]]
@@ -87,12 +88,14 @@ async def _answer(request: Request, resource: str) -> Response:
         raise MethodNotAllowed(f"/{resource} answers {', '.join(methods)}.")
     check_version(xreq)
     credential = await run_in_threadpool(st.lrs_auth.authenticate, xreq.header("authorization"))
+    check_launch_scope(credential, resource, xreq.method, xreq.params)
     await within_limit(st.redis, credential)
     return await handler(request, xreq, credential)
 
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"]
 routes = [
+    *package_routes,
     Route("/xapi/{resource:path}", xapi, methods=METHODS),
     *admin_routes,
 ]

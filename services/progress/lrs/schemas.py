@@ -78,3 +78,54 @@ class RegistrationPublic(BaseModel):
     registration: str
     course_id: str | None
     activity_id: str
+
+
+class PackageUnit(BaseModel):
+    """A launchable unit of a package: a cmi5 AU or a SCORM SCO (or asset)."""
+
+    activity_id: str
+    title: str
+    href: str
+    move_on: str
+    mastery_score: float | None
+    launch_parameters: str
+    scorm_type: str
+
+
+class PackagePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    course_id: str
+    item_id: str
+    kind: str  # cmi5 | scorm12 | scorm2004
+    title: str
+    course_activity_id: str
+    units: list[PackageUnit]
+
+
+class PackageList(BaseModel):
+    items: list[PackagePublic]
+
+
+class LaunchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit: str | None = Field(None, max_length=2000)  # an AU's / SCO's activity id; the first if absent
+
+
+class LaunchOut(BaseModel):
+    """Open `url` (cmi5: the AU with endpoint, fetch, registration, activityId and actor; SCORM: the
+    runtime page with the API / API_1484_11 object and the SCO in it)."""
+
+    url: str
+    registration: str
+    launch_id: str
+    kind: str
+    unit: str
+
+
+class ScormCommit(BaseModel):
+    """What the SCORM runtime sends on Commit / Finish: the cmi data model's values by element."""
+
+    model_config = ConfigDict(extra="forbid")
+    cmi: dict[str, str] = Field(max_length=2000)
+    finished: bool = False

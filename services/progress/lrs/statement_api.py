@@ -15,7 +15,16 @@ from starlette.responses import JSONResponse, Response
 from libs.db import in_transaction, read_only
 from libs.errors import BadRequest, PayloadTooLarge
 from libs.outbox import utcnow
-from services.progress.lrs import attribution, canonical, effects, formats, multipart, query, signature
+from services.progress.lrs import (
+    attribution,
+    canonical,
+    effects,
+    formats,
+    multipart,
+    package_runs,
+    query,
+    signature,
+)
 from services.progress.lrs import repository as repo
 from services.progress.lrs.auth import Credential
 from services.progress.lrs.http import XapiRequest
@@ -87,6 +96,8 @@ def record(
     """Validate against the store and store (one transaction), then apply the teachers' statements to
     their progress."""
     _missing_content(session, credential.store, statements, parts)
+    public_url = min(home_pages)
+    launch_state = package_runs.check_au(session, credential.source, statements, public_url)
     owners = attribution.owners(session, statements, home_pages)
     writer = Writer(store=credential.store, source=credential.source, authority=credential.authority)
     rows = [
@@ -99,8 +110,11 @@ def record(
         }
         for sha, part in parts.items()
     ]
-    stored = store(session, writer, statements, owners, utcnow(), rows)
+    now = utcnow()
+    stored = store(session, writer, statements, owners, now, rows)
     effects.apply(session, stored.new)
+    if launch_state is not None:
+        package_runs.after_au(session, credential.source, launch_state, public_url, now)
     return stored
 
 
