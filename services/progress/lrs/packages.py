@@ -184,7 +184,7 @@ def _cmi5_start(
     )
     package_runs.lms_statements(session, package, row, ["launched"], base, now)
     href = unit["href"]
-    start = href if "://" in href else f"{base}/xapi/content/{row.id}/{quote(href)}"
+    start = href if "://" in href else f"{base}/xapi/content/{row.id}/{quote(href, safe='/?&=%')}"
     query = urlencode(
         {
             "endpoint": f"{base}/xapi/",
