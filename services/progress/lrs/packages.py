@@ -227,4 +227,3 @@ def content_file(session: Session, launch_id: str, path: str, now: datetime) -> 
     if found is None:
         raise NotFound(f"The package has no file {path}.")
     return found
-
