@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from pathlib import Path
 
+import httpx
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,9 +20,10 @@ from starlette.routing import Route
 from libs.api import api, json_response, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
-from libs.errors import Unprocessable
+from libs.errors import BadGateway, Unprocessable
 from libs.outbox import utcnow
 from services.courses.authoring_routes import read_body
+from services.progress import service
 from services.progress.lrs import package_runs, packages
 from services.progress.lrs import packages_repository as repo
 from services.progress.lrs.admin_routes import PREFIX, course_of
@@ -27,6 +31,7 @@ from services.progress.lrs.models import ContentPackage, LaunchSession
 from services.progress.lrs.schemas import LaunchIn, LaunchOut, PackageList, PackagePublic, ScormCommit
 from services.progress.state import state
 
+log = logging.getLogger("ustaz.lrs")
 RUNTIME = Path(__file__).with_name("scorm_runtime.js")
 
 
@@ -81,7 +86,18 @@ async def list_packages(request: Request) -> Response:
 async def launch(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, LaunchIn)
-    settings = state(request).settings
+    st = state(request)
+    settings = st.settings
+    # What the package concludes completes an item: the version's answer key says which kind, and
+    # completion reads it. Fetched once per version, outside the transaction.
+    enrolment = await read_only(request, packages.enrolment_of, user.id, request.path_params["package_id"])
+    if enrolment is not None:
+        try:
+            await run_in_threadpool(
+                service.ensure_answer_key, st.engine, st.courses, enrolment.course_id, enrolment.version
+            )
+        except (BadGateway, httpx.HTTPError):  # the launch goes on; completion waits for the key
+            log.warning("answer key unavailable", extra={"course": enrolment.course_id})
     out = await in_transaction(
         request,
         packages.launch,

@@ -27,6 +27,7 @@ from services.progress.lrs import packages_repository as repo
 from services.progress.lrs.models import ContentPackage, LaunchSession, PackageFile
 from services.progress.lrs.package_parse import CMI5
 from services.progress.lrs.schemas import LaunchOut
+from services.progress.models import Enrolment
 
 LAUNCH_DATA = "LMS.LaunchData"
 SCORM_STATE = "urn:ustaz:scorm:cmi"
@@ -86,6 +87,11 @@ def import_package(
         session.add(PackageFile(package_id=package_id, path=path, content_type=kind, content=content))
     admin.set_mapping_row(session, user, course.id, plan.course_activity_id, item_id)
     return package
+
+
+def enrolment_of(session: Session, user_id: str, package_id: str) -> Enrolment | None:
+    package = repo.package(session, package_id)
+    return progress_repository.enrolment_for(session, user_id, package.course_id) if package else None
 
 
 def _unit(package: ContentPackage, activity_id: str | None) -> dict[str, Any]:

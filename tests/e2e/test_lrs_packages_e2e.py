@@ -1,0 +1,92 @@
+"""SCORM 1.2 and 2004 packages in real Chromium against the real processes: an author imports the
+package as quiz q1 of the English demo course through the gateway, the teacher launches it, the
+runtime page gives the SCO its API (API / API_1484_11) in the browser, the SCO initializes, scores,
+passes, commits and finishes; the LRS then holds the cmi data as a State document, the LMS's passed
+(with the scaled score) and satisfied statements, and the teacher has completed the course."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from deploy.demo import login
+from deploy.seed import COURSE_EN_ID
+from services.progress.lrs.clients import DEMO_KEY, DEMO_SECRET
+from services.progress.lrs.packages import SCORM_STATE
+from tests.packages import scorm12_package, scorm2004_package
+
+pytestmark = pytest.mark.e2e
+LRS = {"X-Experience-API-Version": "1.0.3"}
+EXPECTED = {
+    "scorm12": "true {user} true true false:403 true true",
+    "scorm2004": "true {user} true true true false:404 true true :123",
+}
+
+
+@pytest.mark.parametrize("make", [scorm12_package, scorm2004_package])
+def test_a_scorm_package_runs_in_chromium_and_completes_its_item(
+    platform: Any, browser: Any, make: Any
+) -> None:
+    base = platform.urls["gateway"]
+    with httpx.Client(base_url=base, timeout=30) as client:
+        author, teacher = login(client, "author"), login(client, "teacher")
+        enrolled = client.post(
+            "/api/v1/progress/enrolments",
+            json={"course_id": COURSE_EN_ID},
+            headers={**teacher, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert enrolled.status_code in (200, 201), enrolled.text
+        imported = client.post(
+            f"/api/v1/progress/lrs/courses/{COURSE_EN_ID}/packages",
+            params={"item_id": "q1"},
+            content=make(),
+            headers={**author, "Content-Type": "application/zip"},
+        )
+        assert imported.status_code == 201, imported.text
+        package = imported.json()
+        launch = client.post(
+            f"/api/v1/progress/lrs/packages/{package['id']}/launch", json={}, headers=teacher
+        )
+        assert launch.status_code == 201, launch.text
+        out = launch.json()
+        user = client.get("/auth/me", headers=teacher).json().get("id", "")
+
+        context = browser.new_context(base_url=base)
+        page = context.new_page()
+        page.goto(urlsplit(out["url"]).path)
+        frame = page.frame_locator("#sco")
+        frame.locator("#out").filter(has_text="true").wait_for(timeout=20_000)
+        said = frame.locator("#out").inner_text()
+        context.close()
+        assert said == EXPECTED[package["kind"]].format(user=user or said.split()[1]), said
+
+        lrs = httpx.Client(base_url=base, timeout=30, auth=(DEMO_KEY, DEMO_SECRET), headers=LRS)
+        statements = lrs.get("/xapi/statements", params={"registration": out["registration"]}).json()[
+            "statements"
+        ]
+        verbs = {s["verb"]["id"].rsplit("/", 1)[-1]: s for s in statements}
+        assert {"passed", "completed", "satisfied"} <= set(verbs), list(verbs)
+        assert verbs["passed"]["result"]["score"]["scaled"] == 0.85
+        assert verbs["satisfied"]["object"]["id"] == package["course_activity_id"]
+        state = lrs.get(
+            "/xapi/activities/state",
+            params={
+                "activityId": out["unit"],
+                "agent": json.dumps({"objectType": "Agent", "account": {"homePage": base, "name": user}}),
+                "registration": out["registration"],
+                "stateId": SCORM_STATE,
+            },
+        )
+        assert state.status_code == 200, state.text
+        saved = state.json()
+        assert saved.get("cmi.core.lesson_status", saved.get("cmi.success_status")) == "passed"
+        lrs.close()
+        mine = client.get("/api/v1/progress/enrolments", headers=teacher).json()
+        rows = mine.get("items", mine) if isinstance(mine, dict) else mine
+        [course] = [e for e in rows if e["course_id"] == COURSE_EN_ID]
+        assert course["status"] == "completed", course
