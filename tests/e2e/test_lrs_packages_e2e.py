@@ -18,7 +18,7 @@ from deploy.demo import login
 from deploy.seed import COURSE_EN_ID
 from services.progress.lrs.clients import DEMO_KEY, DEMO_SECRET
 from services.progress.lrs.packages import SCORM_STATE
-from tests.packages import scorm12_package, scorm2004_package
+from tests.packages import cmi5_browser_package, scorm12_package, scorm2004_package
 
 pytestmark = pytest.mark.e2e
 LRS = {"X-Experience-API-Version": "1.0.3"}
@@ -90,3 +90,52 @@ def test_a_scorm_package_runs_in_chromium_and_completes_its_item(
         rows = mine.get("items", mine) if isinstance(mine, dict) else mine
         [course] = [e for e in rows if e["course_id"] == COURSE_EN_ID]
         assert course["status"] == "completed", course
+
+
+def test_a_cmi5_course_runs_in_chromium_and_its_move_on_completes_the_item(
+    platform: Any, browser: Any
+) -> None:
+    """Both AUs of a cmi5 course, each a page that fetches its token, reads LMS.LaunchData and sends
+    its statements from the browser: 200s, then 403 for a statement after terminated; once the
+    second AU is passed the LMS says satisfied about the course."""
+    base = platform.urls["gateway"]
+    with httpx.Client(base_url=base, timeout=30) as client:
+        author, teacher = login(client, "author"), login(client, "teacher")
+        client.post(
+            "/api/v1/progress/enrolments",
+            json={"course_id": COURSE_EN_ID},
+            headers={**teacher, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        imported = client.post(
+            f"/api/v1/progress/lrs/courses/{COURSE_EN_ID}/packages",
+            params={"item_id": "q1"},
+            content=cmi5_browser_package(),
+            headers={**author, "Content-Type": "application/zip"},
+        )
+        assert imported.status_code == 201, imported.text
+        package = imported.json()
+        context = browser.new_context(base_url=base)
+        said, registration = [], ""
+        for unit in package["units"]:
+            out = client.post(
+                f"/api/v1/progress/lrs/packages/{package['id']}/launch",
+                json={"unit": unit["activity_id"]},
+                headers=teacher,
+            ).json()
+            registration = out["registration"]
+            page = context.new_page()
+            page.goto(out["url"].removeprefix(base))
+            page.locator("#out").filter(has_text="403").wait_for(timeout=20_000)
+            said.append(page.locator("#out").inner_text())
+        context.close()
+        assert said == ["Completed 200 200 200 403", "CompletedAndPassed 200 200 200 200 403"]
+        with httpx.Client(base_url=base, timeout=30, auth=(DEMO_KEY, DEMO_SECRET), headers=LRS) as lrs:
+            statements = lrs.get("/xapi/statements", params={"registration": registration}).json()[
+                "statements"
+            ]
+        verbs = [s["verb"]["id"].rsplit("/", 1)[-1] for s in statements]
+        assert (
+            verbs.count("launched") == 2 and verbs.count("terminated") == 2 and verbs.count("satisfied") == 1
+        )
+        [satisfied] = [s for s in statements if s["verb"]["id"].endswith("/satisfied")]
+        assert satisfied["object"]["id"] == package["course_activity_id"]

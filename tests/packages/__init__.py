@@ -121,3 +121,45 @@ def scorm12_package() -> bytes:
 
 def scorm2004_package() -> bytes:
     return zipped({"imsmanifest.xml": SCORM2004_XML, "sco/index.html": SCO_HTML})
+
+
+# A cmi5 AU that runs itself in a browser: reads its launch parameters, fetches its auth token,
+# reads LMS.LaunchData, then sends initialized, completed, passed (when its moveOn asks for it) and
+# terminated, built from the contextTemplate; its #out says what the LRS answered.
+AU_SCRIPTED = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>AU</title></head>
+<body><p id="out">starting</p><script>
+(async function () {
+  var q = new URLSearchParams(location.search), out = [];
+  var endpoint = q.get("endpoint"), actor = JSON.parse(q.get("actor")), reg = q.get("registration");
+  var au = q.get("activityId");
+  var token = (await (await fetch(q.get("fetch"), {method: "POST"})).json())["auth-token"];
+  var h = {"Authorization": "Basic " + token, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"};
+  var state = new URLSearchParams({activityId: au, agent: JSON.stringify(actor), registration: reg, stateId: "LMS.LaunchData"});
+  var data = await (await fetch(endpoint + "activities/state?" + state, {headers: h})).json();
+  out.push(data.moveOn);
+  function st(verb, moveon, result) {
+    var ctx = JSON.parse(JSON.stringify(data.contextTemplate));
+    ctx.registration = reg;
+    ctx.contextActivities.category = [{id: "https://w3id.org/xapi/cmi5/context/categories/cmi5"}];
+    if (moveon) ctx.contextActivities.category.push({id: "https://w3id.org/xapi/cmi5/context/categories/moveon"});
+    var s = {actor: actor, verb: {id: "http://adlnet.gov/expapi/verbs/" + verb}, object: {id: au}, context: ctx};
+    if (result) s.result = result;
+    return s;
+  }
+  var batch = [st("initialized"), st("completed", true, {completion: true, duration: "PT5S"})];
+  if (data.moveOn.indexOf("Passed") >= 0) batch.push(st("passed", true, {success: true, score: {scaled: 0.9}}));
+  batch.push(st("terminated"));
+  for (var i = 0; i < batch.length; i++) {
+    var r = await fetch(endpoint + "statements", {method: "POST", headers: h, body: JSON.stringify(batch[i])});
+    out.push(r.status);
+  }
+  var late = await fetch(endpoint + "statements", {method: "POST", headers: h, body: JSON.stringify(st("completed", true, {completion: true}))});
+  out.push(late.status);
+  document.getElementById("out").textContent = out.join(" ");
+})().catch(function (e) { document.getElementById("out").textContent = "error " + e; });
+</script></body></html>
+"""
+
+
+def cmi5_browser_package() -> bytes:
+    return zipped({"cmi5.xml": CMI5_XML, "intro/index.html": AU_SCRIPTED, "test/index.html": AU_SCRIPTED})
