@@ -49,7 +49,7 @@ def _public(request: Request) -> str:
         422: "not a zip, no item_id of the course, or the package has problems (each with its file)",
     },
 )
-async def import_package(request: Request) -> Response:
+async def import_content_package(request: Request) -> Response:
     user = current_user(request, "author", "institute_admin", "platform_admin")
     item_id = request.query_params.get("item_id", "")
     if request.headers.get("content-type", "") not in ("application/zip", "application/octet-stream"):
@@ -83,7 +83,7 @@ async def list_packages(request: Request) -> Response:
     status=201,
     tags=["lrs"],
 )
-async def launch(request: Request) -> Response:
+async def launch_package(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, LaunchIn)
     st = state(request)
@@ -187,9 +187,9 @@ async def commit(request: Request) -> Response:
 
 
 routes = [
-    Route(PREFIX + "/courses/{course_id}/packages", import_package, methods=["POST"]),
+    Route(PREFIX + "/courses/{course_id}/packages", import_content_package, methods=["POST"]),
     Route(PREFIX + "/courses/{course_id}/packages", list_packages, methods=["GET"]),
-    Route(PREFIX + "/packages/{package_id}/launch", launch, methods=["POST"]),
+    Route(PREFIX + "/packages/{package_id}/launch", launch_package, methods=["POST"]),
     Route("/xapi/cmi5/fetch/{launch_id}", fetch, methods=["GET", "POST"]),
     Route("/xapi/content/{launch_id}/{path:path}", content, methods=["GET"]),
     Route("/xapi/scorm-runtime.js", runtime, methods=["GET"]),
