@@ -29,6 +29,7 @@ from gateway.web.homes import lesson_views
 from gateway.web.i18n import LANGUAGES, code, html_lang, language_name, text_lang
 from gateway.web.i18n import gettext as _
 from gateway.web.journey import continue_at, outline, quiz_states, viewed_items
+from gateway.web.packages import packages_of
 
 log = logging.getLogger("ustaz.web")
 SAVE_HEADER = "x-ustaz-save"  # sent by the service worker when it saves a course for offline reading
@@ -125,11 +126,18 @@ async def course_page(request: Request) -> Response:
         items = outline(content, viewed_items(views, course_id), quiz_states(mine["results"]))
         states = {i["id"]: i["state"] for i in items}
         resume = continue_at(items)
+    authors = user is not None and (
+        user.has("platform_admin")
+        or (user.has("author", "institute_admin") and user.institute == course["institute_id"])
+    )
+    packages = await packages_of(request, course_id) if enrolment or authors else {}
     return render(
         request,
         "course.html",
         user=user,
         course=course,
+        packages=packages,
+        authors=authors,
         content=content,
         enrolment=enrolment,
         progress=mine,

@@ -18,7 +18,8 @@ from deploy.demo import login
 from deploy.seed import COURSE_EN_ID
 from services.progress.lrs.clients import DEMO_KEY, DEMO_SECRET
 from services.progress.lrs.packages import SCORM_STATE
-from tests.packages import cmi5_browser_package, scorm12_package, scorm2004_package
+from tests.e2e.test_progress_pages import signed_in
+from tests.packages import SCORM12_XML, cmi5_browser_package, scorm12_package, scorm2004_package, zipped
 
 pytestmark = pytest.mark.e2e
 LRS = {"X-Experience-API-Version": "1.0.3"}
@@ -139,3 +140,46 @@ def test_a_cmi5_course_runs_in_chromium_and_its_move_on_completes_the_item(
         )
         [satisfied] = [s for s in statements if s["verb"]["id"].endswith("/satisfied")]
         assert satisfied["object"]["id"] == package["course_activity_id"]
+
+
+def test_an_author_uploads_a_package_on_its_page_and_a_teacher_opens_it_from_the_course_page(
+    platform: Any, browser: Any, tmp_path: Any
+) -> None:
+    """The pages: the author (JavaScript off) uploads a broken zip (every problem listed, 422) and a
+    SCORM 1.2 package as quiz q1; the teacher opens it from the course page and the SCO runs."""
+    base = platform.urls["gateway"]
+    broken, good = tmp_path / "broken.zip", tmp_path / "scorm12.zip"
+    broken.write_bytes(zipped({"imsmanifest.xml": SCORM12_XML}))
+    good.write_bytes(scorm12_package())
+    context, page = signed_in(browser, base, "author", "author-demo")
+    page.goto(f"/courses/{COURSE_EN_ID}")
+    page.click(f"a[href='/author/courses/{COURSE_EN_ID}/packages']")
+    before = page.locator("tbody tr").count()
+    page.set_input_files("input[name=package]", str(broken))
+    page.select_option("select[name=item_id]", "q1")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.click("form[enctype] button")
+    assert answer.value.status == 422
+    assert "sco/index.html, which is not a file of the package" in page.inner_text("[role=alert]")
+    page.set_input_files("input[name=package]", str(good))
+    page.select_option("select[name=item_id]", "q1")
+    page.click("form[enctype] button")
+    assert page.locator("[role=status]").count() == 1
+    assert page.locator("tbody tr").count() == before + 1
+    context.close()
+
+    teacher = browser.new_context(base_url=base)
+    page = teacher.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "teacher")
+    page.fill("input[name=password]", "teacher-demo")
+    page.click("form[action='/login'] button")
+    page.goto(f"/courses/{COURSE_EN_ID}")
+    if page.locator(f"form[action='/courses/{COURSE_EN_ID}/enrol']").count():
+        page.click(f"form[action='/courses/{COURSE_EN_ID}/enrol'] button")
+    page.locator("form[action*='/packages/'] button", has_text="Lesson and check").last.click()
+    page.wait_for_url("**/xapi/scorm/**")
+    frame = page.frame_locator("#sco")
+    frame.locator("#out").filter(has_text="true").wait_for(timeout=20_000)
+    assert frame.locator("#out").inner_text().endswith("true true")
+    teacher.close()
