@@ -319,3 +319,18 @@ async def test_a_bad_scorm_commit_is_a_problem_and_changes_nothing(lrs: LRS) -> 
     assert_problem(await lrs.client.post(commit, json={"values": {}}), 422)
     assert_problem(await lrs.client.post("/xapi/scorm/nope/commit", json={"cmi": {}}), 404)
     assert lrs.count() == before
+
+
+async def test_a_session_left_unterminated_is_abandoned_when_the_au_is_launched_again(lrs: LRS) -> None:
+    package = imported(lrs, cmi5_package())
+    intro = package.units[0]["activity_id"]
+    first = await launched(lrs, package, intro)
+    headers = await token_of(lrs, parse_qs(urlsplit(first["url"]).query)["fetch"][0])
+    started = au_statement("initialized", intro, first["registration"])
+    assert (await lrs.client.post("/xapi/statements", json=started, headers=headers)).status_code == 200
+    await launched(lrs, package, intro)
+    assert verbs_stored(lrs, first["registration"]) == ["launched", "initialized", "abandoned", "launched"]
+    late = au_statement("completed", intro, first["registration"], moveon=True, result={"completion": True})
+    refused = await lrs.client.post("/xapi/statements", json=late, headers=headers)
+    assert_problem(refused, 403)
+    assert "abandoned" in refused.json()["detail"]

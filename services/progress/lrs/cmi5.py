@@ -3,7 +3,8 @@
 the LMS concludes from them: the session's state and whether the AU's moveOn is satisfied.
 
 - The actor is the launch's actor and the registration the launch's.
-- The AU's first statement is `initialized`; nothing follows `terminated` (the session is over).
+- The AU's first statement is `initialized`; nothing follows `terminated` or the LMS's `abandoned`
+  (given when the AU is launched again before its session terminated).
 - cmi5 defined statements (verbs below, about the AU's activity id) carry the cmi5 category;
   `launched`, `abandoned`, `waived` and `satisfied` are the LMS's alone.
 - `completed` at most once per registration, with `result.completion` true; `passed` at most once
@@ -63,8 +64,8 @@ def check(
             raise RuleBroken(f"{where}: the actor must be the launch's actor ({actor}).")
         if ((statement.get("context") or {}).get("registration") or "").lower() != registration.lower():
             raise RuleBroken(f"{where}: context.registration must be the launch's registration.")
-        if "terminated" in state:
-            raise RuleBroken(f"{where}: the session is terminated; launch the AU again.")
+        if "terminated" in state or "abandoned" in state:
+            raise RuleBroken(f"{where}: the session is terminated or abandoned; launch the AU again.")
         verb = VERB_NAMES.get(statement["verb"]["id"])
         if not state and verb != "initialized":
             raise RuleBroken(f"{where}: an AU's first statement is initialized.")

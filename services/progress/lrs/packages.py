@@ -125,6 +125,8 @@ def launch(
     elif progress_repository.enrolment_for(session, user.id, package.course_id) is None:
         raise NotFound("You are not enrolled in this course.")
     now = utcnow()
+    if package.kind == CMI5:
+        _abandon(session, package, [p for p in previous if p.unit == unit["activity_id"]], public_url, now)
     row = LaunchSession(
         id=secrets.token_urlsafe(24),
         package_id=package.id,
@@ -144,6 +146,20 @@ def launch(
     return LaunchOut(
         url=url, registration=registration, launch_id=row.id, kind=package.kind, unit=unit["activity_id"]
     )
+
+
+def _abandon(
+    session: Session, package: ContentPackage, earlier: list[LaunchSession], public_url: str, now: datetime
+) -> None:
+    """cmi5 9.3.8: a session of the AU left without terminated is abandoned when the AU is launched
+    again (its token then refuses every statement)."""
+    from services.progress.lrs import package_runs
+
+    for old in earlier:
+        if "initialized" in old.state and not {"terminated", "abandoned"} & set(old.state):
+            package_runs.lms_statements(session, package, old, ["abandoned"], public_url, now)
+            old.state = [*old.state, "abandoned"]
+            session.add(old)
 
 
 def _cmi5_start(
