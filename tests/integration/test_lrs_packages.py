@@ -257,7 +257,9 @@ async def test_import_refuses_a_stranger_a_bad_item_and_a_bad_package_storing_no
         with pytest.raises(Unprocessable) as broken:
             packages.import_package(session, AUTHOR, COURSE, "q1", b"not a zip", max_unpacked=10**7)
     assert no_item.value.extra["errors"][0]["field"] == "item_id"
-    assert broken.value.extra["errors"] == [{"file": "(package)", "message": "is not a zip file"}]
+    assert broken.value.extra["errors"] == [
+        {"file": "(package)", "message": "is not a zip file (nor a cmi5.xml)"}
+    ]
     assert lrs.count_rows(ContentPackage) == lrs.count_rows(PackageFile) == 0
 
 

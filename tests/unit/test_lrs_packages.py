@@ -5,6 +5,7 @@ package_runs.scorm_status)."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,7 +91,7 @@ def test_each_problem_names_its_file(files: dict[str, str], where: str, words: s
 
 def test_not_a_zip_and_a_zip_bomb_are_refused() -> None:
     assert read_zip(b"PK not really", max_unpacked=LIMIT, package_iri=IRI).problems == [
-        ("(package)", "is not a zip file")
+        ("(package)", "is not a zip file (nor a cmi5.xml)")
     ]
     bomb = zipped({"cmi5.xml": CMI5_XML, "big.bin": b"\0" * 200_000})
     with pytest.raises(PayloadTooLarge):
@@ -223,3 +224,41 @@ def test_scorm_cmi_data_maps_to_verbs_and_a_scaled_score() -> None:
         {"completed"},
         None,
     )
+
+
+LTS = Path(__file__).resolve().parents[2] / "third_party" / "catapult-lts"
+LTS_REFUSED = {  # ADL CATAPULT's LMS test suite: course structures an LMS must refuse, and why
+    "201-1-iris-course-id": "must be an IRI",
+    "201-2-iris-block-id": "must be an IRI",
+    "201-3-iris-au-id": "must be an IRI",
+    "201-4-iris-objective-id": "must be an IRI",
+    "202-1-relative-url-no-zip": "not a file of the package",
+    "202-2-relative-url-no-zip": "not a file of the package",
+    "202-3-relative-url-no-zip": "not a file of the package",
+    "202-4-relative-url-no-zip": "not a file of the package",
+    "202-5-relative-url-no-zip": "not a file of the package",
+    "204-query-string-conflict-endpoint": "endpoint, which the LMS adds",
+    "205-1-duplicated-block": "repeats an id",
+    "205-2-duplicated-objective": "repeats an id",
+    "205-3-duplicated-au": "repeats an id",
+    "206-1-invalid-au-url": "is not a URL",
+    "207-1-invalid-courseStructure": "is not a URL",
+}
+
+
+@pytest.mark.parametrize(("name", "why"), sorted(LTS_REFUSED.items()))
+def test_catapults_invalid_course_structures_are_refused(name: str, why: str) -> None:
+    plan = read_zip((LTS / f"{name}.xml").read_bytes(), max_unpacked=LIMIT, package_iri=IRI)
+    assert any(why in message for _, message in plan.problems), plan.problems
+
+
+def test_a_bare_cmi5_xml_with_absolute_urls_is_a_course() -> None:
+    xml = CMI5_XML.replace("<url>intro/index.html</url>", "<url>https://content.example.org/intro</url>")
+    xml = xml.replace(
+        "<url>test/index.html?lang=en</url>", "<url>https://content.example.org/test?lang=en</url>"
+    )
+    plan = read_zip(xml.encode(), max_unpacked=LIMIT, package_iri=IRI)
+    assert plan.problems == [] and [u.href for u in plan.units] == [
+        "https://content.example.org/intro",
+        "https://content.example.org/test?lang=en",
+    ]

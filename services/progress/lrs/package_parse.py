@@ -12,12 +12,14 @@ import io
 import posixpath
 import zipfile
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
 from xml.etree import ElementTree
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from libs.errors import PayloadTooLarge
+from services.progress.lrs import formats
 
 CMI5, SCORM12, SCORM2004 = "cmi5", "scorm12", "scorm2004"
 MOVE_ON = ("Passed", "Completed", "CompletedAndPassed", "CompletedOrPassed", "NotApplicable")
@@ -51,10 +53,14 @@ class Plan:
 def read_zip(data: bytes, *, max_unpacked: int, package_iri: str) -> Plan:
     """The plan of a package zip; `package_iri` names activities a SCORM package leaves unnamed."""
     plan = Plan()
+    if data.lstrip()[:1] == b"<":  # a bare cmi5.xml (cmi5 14.0): its AUs' URLs must be absolute
+        plan.files["cmi5.xml"] = data
+        _cmi5(plan)
+        return plan
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        plan.problems.append(("(package)", "is not a zip file"))
+        plan.problems.append(("(package)", "is not a zip file (nor a cmi5.xml)"))
         return plan
     with archive:
         _read_files(archive, plan, max_unpacked)
@@ -136,6 +142,7 @@ def _cmi5(plan: Plan) -> None:
         plan.problems.append(("cmi5.xml", "needs a courseStructure with a course that has an id"))
         return
     plan.course_activity_id, plan.title = course.get("id", ""), _langstring(child(course, "title"))
+    _ids(plan, root)
     for au in root.iter():
         if local(au.tag) == "au":
             unit = _au(plan, au)
@@ -150,12 +157,10 @@ def _au(plan: Plan, au: ElementTree.Element) -> Unit | None:
     where = f"cmi5.xml au {au_id or '(no id)'}"
     move_on, mastery = au.get("moveOn", "NotApplicable"), au.get("masteryScore")
     problems = [
-        *(["needs an id (an IRI)"] if ":" not in au_id else []),
         *(["needs a url"] if not url else []),
         *([f"moveOn must be one of {', '.join(MOVE_ON)}"] if move_on not in MOVE_ON else []),
     ]
-    if url and "://" not in url and posixpath.normpath(url.split("?")[0]) not in plan.files:
-        problems.append(f"its url {url} is not a file of the package")
+    problems.extend(_url_problems(plan, url))
     score = _score(mastery, 1.0)
     if mastery is not None and score is None:
         problems.append("masteryScore must be a decimal from 0 to 1")
@@ -171,6 +176,46 @@ def _au(plan: Plan, au: ElementTree.Element) -> Unit | None:
         mastery_score=score,
         launch_parameters=(params.text or "").strip() if params is not None else "",
     )
+
+
+LAUNCH_PARAMETERS = {"endpoint", "fetch", "actor", "registration", "activityid"}
+
+
+def _ids(plan: Plan, root: ElementTree.Element) -> None:
+    """Every course, block, AU and objective id is an IRI (with a scheme) and unique (cmi5 13.1)."""
+    seen: set[str] = set()
+    for element in root.iter():
+        kind = local(element.tag)
+        if kind not in ("course", "block", "au", "objective"):
+            continue
+        value = element.get("id", "")
+        if not formats.is_iri(value):
+            plan.problems.append(
+                (f"cmi5.xml {kind} {value or '(no id)'}", "its id must be an IRI (with a scheme)")
+            )
+        elif value in seen:
+            plan.problems.append((f"cmi5.xml {kind} {value}", "repeats an id of the course structure"))
+        seen.add(value)
+
+
+def _url_problems(plan: Plan, url: str) -> list[str]:
+    if not url:
+        return []
+    if any(c.isspace() for c in url):
+        return [f"its url {url!r} is not a URL"]
+    parts = urlsplit(url)
+    taken = sorted({k.lower() for k, _ in parse_qsl(parts.query)} & LAUNCH_PARAMETERS)
+    if taken:
+        return [f"its url's query string uses {', '.join(taken)}, which the LMS adds at launch"]
+    if parts.scheme:
+        return (
+            []
+            if parts.scheme in ("http", "https") and parts.netloc
+            else [f"its url {url} is not an http(s) URL"]
+        )
+    if url.startswith("/") or posixpath.normpath(parts.path) not in plan.files:
+        return [f"its url {url} is not a file of the package"]
+    return []
 
 
 def _score(raw: str | None, top: float) -> float | None:

@@ -40,7 +40,7 @@ def _public(request: Request) -> str:
 
 
 @api(
-    summary="Import a cmi5 (cmi5.xml) or SCORM 1.2 / 2004 (imsmanifest.xml) zip as the course's item",
+    summary="Import a cmi5 (cmi5.xml, zipped or bare) or SCORM 1.2 / 2004 (imsmanifest.xml) zip as the course's item",
     response=PackagePublic,
     status=201,
     tags=["lrs"],
@@ -52,8 +52,9 @@ def _public(request: Request) -> str:
 async def import_content_package(request: Request) -> Response:
     user = current_user(request, "author", "institute_admin", "platform_admin")
     item_id = request.query_params.get("item_id", "")
-    if request.headers.get("content-type", "") not in ("application/zip", "application/octet-stream"):
-        raise Unprocessable("Send the package as an application/zip body.")
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind not in ("application/zip", "application/octet-stream", "application/xml", "text/xml"):
+        raise Unprocessable("Send the package as an application/zip body (or a cmi5.xml as application/xml).")
     settings = state(request).settings
     data = await read_body(request, settings.package_max_bytes)
     course = await course_of(request, request.path_params["course_id"])
