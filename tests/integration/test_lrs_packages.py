@@ -173,7 +173,14 @@ async def test_a_cmi5_course_launched_run_and_satisfied_completes_the_course(lrs
     [done] = completions(lrs)
     assert (done.user_id, done.course_id) == (TEACHER_ID, "c1")
     stored = verbs_stored(lrs, first["registration"])
-    assert stored.count("satisfied") == 1 and stored.count("launched") == 2
+    assert stored.count("satisfied") == 2 and stored.count("launched") == 2  # the block, then the course
+    with session_scope(lrs.engine, readonly=True) as session:
+        satisfied = [
+            r.body["object"]["id"]
+            for r in session.exec(select(Statement)).all()
+            if r.body["verb"]["id"] == cmi5.CMI5_VERBS["satisfied"]
+        ]
+    assert sorted(satisfied) == ["https://example.org/cmi5/block/1", "https://example.org/cmi5/course"]
 
     with session_scope(lrs.engine, readonly=True) as session:
         owners = {r.user_id for r in session.exec(select(Statement)).all()}

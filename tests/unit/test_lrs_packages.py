@@ -35,6 +35,7 @@ def test_a_cmi5_course_gives_its_aus_with_their_rules_blocks_included() -> None:
         "Completed",
         None,
     )
+    assert (intro.blocks, test.blocks) == ((), ("https://example.org/cmi5/block/1",))
     assert (test.href, test.move_on, test.mastery_score, test.launch_parameters) == (
         "test/index.html?lang=en",
         "CompletedAndPassed",

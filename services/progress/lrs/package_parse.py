@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlsplit
 from xml.etree import ElementTree
 
@@ -38,6 +38,7 @@ class Unit:
     mastery_score: float | None = None
     launch_parameters: str = ""
     scorm_type: str = "sco"
+    blocks: tuple[str, ...] = ()  # cmi5: the ids of the blocks holding the AU, outermost first
 
 
 @dataclass
@@ -143,11 +144,7 @@ def _cmi5(plan: Plan) -> None:
         return
     plan.course_activity_id, plan.title = course.get("id", ""), _langstring(child(course, "title"))
     _ids(plan, root)
-    for au in root.iter():
-        if local(au.tag) == "au":
-            unit = _au(plan, au)
-            if unit is not None:
-                plan.units.append(unit)
+    _walk(plan, root, ())
     if not plan.units:
         plan.problems.append(("cmi5.xml", "has no AU"))
 
@@ -176,6 +173,17 @@ def _au(plan: Plan, au: ElementTree.Element) -> Unit | None:
         mastery_score=score,
         launch_parameters=(params.text or "").strip() if params is not None else "",
     )
+
+
+def _walk(plan: Plan, element: ElementTree.Element, blocks: tuple[str, ...]) -> None:
+    for node in element:
+        kind = local(node.tag)
+        if kind == "au":
+            unit = _au(plan, node)
+            if unit is not None:
+                plan.units.append(replace(unit, blocks=blocks))
+        elif kind == "block":
+            _walk(plan, node, (*blocks, node.get("id", "")))
 
 
 LAUNCH_PARAMETERS = {"endpoint", "fetch", "actor", "registration", "activityid"}

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from services.progress import repository as progress_repository
 from services.progress.lrs import attribution, cmi5, documents, formats
 from services.progress.lrs import packages_repository as repo
+from services.progress.lrs import repository as lrs_repo
 from services.progress.lrs.models import ContentPackage, ItemResult, LaunchSession
 from services.progress.lrs.package_parse import CMI5, SCORM12
 from services.progress.lrs.packages import SCORM_STATE, actor_of, lms_authority
@@ -121,6 +122,10 @@ def lms_statements(
             if not statement["context"]["contextActivities"][key]:
                 del statement["context"]["contextActivities"][key]
         statements.append(check_statement(statement))
+    known = lrs_repo.statements_by_id(session, [s["id"] for s in statements])
+    statements = [s for s in statements if s["id"] not in known]  # stated already: nothing twice
+    if not statements:
+        return
     writer = Writer(store=package.store, source="lms:packages", authority=lms_authority(base))
     store(session, writer, statements, attribution.owners(session, statements, {base}), now)
 
@@ -136,6 +141,9 @@ def conclude(
         r for r in repo.launches_of(session, package.id, row.user_id) if r.registration == row.registration
     ]
     done = {r.unit for r in launches if r.satisfied}
+    for block in sorted({b for u in package.units for b in u.get("blocks", [])}):
+        if all(u["activity_id"] in done for u in package.units if block in u.get("blocks", [])):
+            lms_statements(session, package, launches[0], ["satisfied"], public_url, now, object_id=block)
     if not all(u["activity_id"] in done for u in package.units):
         return
     enrolment = progress_repository.enrolment_for(session, row.user_id, package.course_id)
@@ -253,8 +261,6 @@ def scorm_state_address(row: LaunchSession, public_url: str) -> documents.Addres
 
 def scorm_saved(session: Session, row: LaunchSession, store_id: str, public_url: str) -> dict[str, str]:
     """The cmi data the SCO left last time in this registration (resumed on the next launch)."""
-    from services.progress.lrs import repository as lrs_repo
-
     at = scorm_state_address(row, public_url)
     found = lrs_repo.document(session, store_id, at.kind, at.scope_key, at.doc_key)
     if found is None:
