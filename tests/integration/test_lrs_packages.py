@@ -220,6 +220,11 @@ async def test_broken_cmi5_rules_are_403_and_store_nothing(lrs: LRS) -> None:
         cmi5.CMI5_VERBS["launched"]
     ]
     assert (await lrs.get(registration=reg)).json()["statements"]
+    someone = json.dumps({"account": {"homePage": PUBLIC, "name": OTHER_ID}})
+    for path in ("/xapi/agents", "/xapi/agents/profile"):
+        assert_problem(await lrs.client.get(path, params={"agent": someone}, headers=headers), 403)
+    mine = await lrs.client.get("/xapi/agents", params={"agent": json.dumps(ACTOR)}, headers=headers)
+    assert mine.status_code == 200
     bad = base64.b64encode(f"cmi5-{out['launch_id']}:wrong".encode()).decode()
     assert_problem(
         await lrs.client.get(

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -190,8 +191,8 @@ async def within_limit(redis: aioredis.Redis, credential: Credential) -> None:
 
 def check_launch_scope(credential: Credential, resource: str, method: str, params: dict[str, str]) -> None:
     """A launch's token reads and writes only its own registration: statements filtered by it (or
-    sent with it: cmi5.check), State documents of it, the teacher's own agent profile; activity
-    profiles and /activities, /agents read-only. 403 otherwise."""
+    sent with it: cmi5.check), State documents of it; it reads the teacher's own agent profile and
+    Person object, activity profiles and /activities. 403 otherwise."""
     if credential.registration is None:
         return
     own = params.get("registration", "").lower() == credential.registration.lower()
@@ -199,9 +200,18 @@ def check_launch_scope(credential: Credential, resource: str, method: str, param
         "statements": method == "POST" or method == "PUT" or own,
         "activities/state": own,
         "activities/profile": method == "GET",
-        "agents/profile": method == "GET",
+        "agents/profile": method == "GET" and _is_own(params.get("agent", ""), credential),
         "activities": True,
-        "agents": True,
+        "agents": _is_own(params.get("agent", ""), credential),
     }.get(resource, False)
     if not allowed:
-        raise Forbidden("A launch's token reaches only its own registration (give registration=).")
+        raise Forbidden("A launch's token reaches only its own registration and its own agent.")
+
+
+def _is_own(agent: str, credential: Credential) -> bool:
+    try:
+        value = json.loads(agent)
+    except ValueError:
+        return False
+    account = value.get("account") if isinstance(value, dict) else None
+    return isinstance(account, dict) and account.get("name") == credential.user_id
