@@ -147,6 +147,12 @@ def test_a_whole_session_in_order_passes_the_rules() -> None:
         ([sent("initialized")], ["initialized"], set(), "initialized already"),
         ([sent("answered")], ["initialized", "terminated"], set(), "terminated"),
         ([sent("launched")], ["initialized"], set(), "sent by the LMS"),
+        (
+            [{**sent("x"), "verb": {"id": cmi5.VOIDED}, "object": {"objectType": "StatementRef", "id": REG}}],
+            ["initialized"],
+            set(),
+            "may not void",
+        ),
         ([sent("satisfied")], ["initialized"], set(), "sent by the LMS"),
         ([{**sent("initialized"), "actor": {"mbox": "mailto:x@example.org"}}], [], set(), "actor"),
         (

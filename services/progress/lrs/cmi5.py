@@ -2,7 +2,7 @@
 9.3 and 10), checked before anything is stored (403 with the rule broken, nothing stored), and what
 the LMS concludes from them: the session's state and whether the AU's moveOn is satisfied.
 
-- The actor is the launch's actor and the registration the launch's.
+- The actor is the launch's actor and the registration the launch's; an AU voids nothing.
 - The AU's first statement is `initialized`; nothing follows `terminated` or the LMS's `abandoned`
   (given when the AU is launched again before its session terminated).
 - cmi5 defined statements (verbs below, about the AU's activity id) carry the cmi5 category;
@@ -27,6 +27,7 @@ CMI5_VERBS = {
     "satisfied": "https://w3id.org/xapi/adl/verbs/satisfied",
 }
 VERB_NAMES = {iri: name for name, iri in CMI5_VERBS.items()}
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 LMS_ONLY = {"launched", "abandoned", "waived", "satisfied"}
 CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 MOVEON = "https://w3id.org/xapi/cmi5/context/categories/moveon"
@@ -66,6 +67,8 @@ def check(
             raise RuleBroken(f"{where}: context.registration must be the launch's registration.")
         if "terminated" in state or "abandoned" in state:
             raise RuleBroken(f"{where}: the session is terminated or abandoned; launch the AU again.")
+        if statement["verb"]["id"] == VOIDED:
+            raise RuleBroken(f"{where}: an AU may not void statements (cmi5 6.3).")
         verb = VERB_NAMES.get(statement["verb"]["id"])
         if not state and verb != "initialized":
             raise RuleBroken(f"{where}: an AU's first statement is initialized.")
