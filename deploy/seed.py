@@ -395,6 +395,13 @@ def seed_progress(session: Session) -> None:
     upsert_org_units(session, org_unit_rows(ORG_UNITS))
 
 
+def seed_lrs_client(session: Session) -> None:
+    """The demo institute's LRS client: key demo-lrs-key, secret demo-lrs-secret (never in production)."""
+    from services.progress.lrs.clients import seed_demo
+
+    seed_demo(session, INSTITUTE_ID)
+
+
 def seed_all(urls: dict[str, str] | None = None) -> None:
     from libs.migrate import database_url
 
@@ -402,7 +409,7 @@ def seed_all(urls: dict[str, str] | None = None) -> None:
         "gateway": [seed_gateway],
         "courses": [seed_framework, seed_courses],
         "certificates": [seed_certificates],
-        "progress": [seed_progress],
+        "progress": [seed_progress, seed_lrs_client],
     }
     for service_name, functions in steps.items():
         engine = create_db_engine((urls or {}).get(service_name) or database_url(service_name))

@@ -99,8 +99,13 @@ def public_location(location: str, settings: GatewaySettings) -> str:
 
 
 def _out_headers(headers: Mapping[str, str], settings: GatewaySettings) -> dict[str, str]:
-    # The request id goes back once, added by the gateway's own middleware.
-    out = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"}
+    # The request id goes back once, added by the gateway's own middleware; Date and Server too,
+    # from the gateway's own server (two Date headers read as one unparseable date).
+    out = {
+        k: v
+        for k, v in headers.items()
+        if k.lower() not in HOP_BY_HOP and k.lower() not in ("x-request-id", "date", "server")
+    }
     for name in [k for k in out if k.lower() == "location"]:
         out[name] = public_location(out[name], settings)
     return out
@@ -129,6 +134,12 @@ def route_to(service: str, template: str) -> Callable[[Request], Awaitable[Respo
         return await forward(request, service, template.format(**params))
 
     return endpoint
+
+
+async def xapi(request: Request) -> Response:
+    """/xapi/... to the progress service's LRS: no token of the gateway's needed, the Authorization
+    header (HTTP Basic with an LRS client's key and secret) passes through to be checked there."""
+    return await forward(request, "progress", request.url.path)
 
 
 async def forward(request: Request, service: str, path: str) -> Response:

@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from gateway import service
 from gateway.keys import jwks
-from gateway.proxy import merged_openapi, proxy, route_to
+from gateway.proxy import merged_openapi, proxy, route_to, xapi
 from gateway.registry.account_routes import routes as account_routes
 from gateway.registry.account_routes import throttled_login
 from gateway.registry.clients import emis_token
@@ -152,5 +152,6 @@ routes = [
     *account_routes,
     Route("/api/v1/{service}", proxy, methods=PROXY_METHODS),
     Route("/api/v1/{service}/{path:path}", proxy, methods=PROXY_METHODS),
+    Route("/xapi/{path:path}", xapi, methods=PROXY_METHODS),  # the LRS (docs/lrs.md)
     *web_routes,
 ]

@@ -189,6 +189,8 @@ def bearer_token(conn: HTTPConnection) -> str | None:
     if not header:
         return None
     scheme, _, token = header.partition(" ")
+    if scheme.lower() == "basic":  # not a token: the LRS at /xapi checks Basic credentials itself
+        return None
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
     return token.strip()

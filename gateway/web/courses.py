@@ -31,6 +31,7 @@ from gateway.web.homes import lesson_views
 from gateway.web.i18n import LANGUAGES, code, html_lang, language_name, text_lang
 from gateway.web.i18n import gettext as _
 from gateway.web.journey import continue_at, outline, quiz_states, viewed_items
+from gateway.web.packages import packages_of
 from libs.db import read_only
 
 log = logging.getLogger("ustaz.web")
@@ -141,11 +142,18 @@ async def course_page(request: Request) -> Response:
         items = outline(content, viewed_items(views, course_id), quiz_states(mine["results"]))
         states = {i["id"]: i["state"] for i in items}
         resume = continue_at(items)
+    authors = user is not None and (
+        user.has("platform_admin")
+        or (user.has("author", "institute_admin") and user.institute == course["institute_id"])
+    )
+    packages = await packages_of(request, course_id) if enrolment or authors else {}
     return render(
         request,
         "course.html",
         user=user,
         course=(await credited(request, [course]))[0],
+        packages=packages,
+        authors=authors,
         content=content,
         enrolment=enrolment,
         progress=mine,

@@ -24,6 +24,8 @@ from gateway.web import (
     courses,
     homes,
     institute,
+    lrs,
+    packages,
     progress,
     quizzes,
     registry_admin,
@@ -162,6 +164,8 @@ routes = [
     *progress.routes,
     *homes.routes,
     *institute.routes,
+    *lrs.routes,
+    *packages.routes,
     *accounts.routes,  # activation, password reset, join requests, sessions (gateway/registry)
     *registry_admin.routes,
     *admin.routes,

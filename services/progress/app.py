@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from libs.state import typed_state
 from libs.web import create_app
+from services.progress.lrs.auth import Authenticator
 from services.progress.models import outbox
 from services.progress.routes import routes
 from services.progress.settings import ProgressSettings, get_settings
@@ -19,6 +20,7 @@ from services.progress.tasks import courses_client
 def start_clients(app: Starlette) -> Callable[[], Awaitable[None]]:
     st = typed_state(app, ProgressState)
     st.courses = courses = courses_client(st.settings)
+    st.lrs_auth = Authenticator(st.engine, st.settings.public_url, st.settings.lrs_client_cache_seconds)
     return lambda: run_in_threadpool(courses.close)
 
 

@@ -26,6 +26,7 @@ from libs.errors import BadGateway, NotFound
 from libs.service_client import ServiceClient, UnexpectedBody, service_path
 from services.courses.schemas import CaseExport, CataloguePage, CourseDetail, OutlineLesson
 from services.progress import repository
+from services.progress.lrs import repository as lrs_repository
 from services.progress.repository import Graded
 from services.progress.schemas import CompetencyProfile, IndicatorRating, NextCourse
 
@@ -88,7 +89,24 @@ def evidence(session: Session, user_id: str) -> dict[str, list[bool]]:
             keys[(course_id, version)] = cached.key if cached else None
         return keys[(course_id, version)]
 
-    return evidence_from(repository.graded_of(session, user_id), key_of)
+    found = evidence_from(repository.graded_of(session, user_id), key_of)
+    for code, results in mapped_evidence(lrs_repository.mapped_results(session, user_id)).items():
+        found.setdefault(code, []).extend(results)
+    return found
+
+
+def mapped_evidence(results: Iterable[tuple[Any, Any]]) -> dict[str, list[bool]]:
+    """Indicator code -> whether the teacher's latest result of each mapped activity passed: an LRS
+    client's statements about activities an author mapped to indicators (docs/lrs.md). `results`:
+    (ItemResult, ActivityMapping) pairs, oldest first."""
+    latest: dict[tuple[str, str], tuple[Any, Any]] = {}
+    for result, mapping in results:
+        latest[(result.course_id, result.activity_id)] = (result, mapping)
+    by_indicator: dict[str, list[bool]] = {}
+    for result, mapping in latest.values():
+        for code in mapping.indicators:
+            by_indicator.setdefault(code, []).append(result.outcome == "passed")
+    return by_indicator
 
 
 def course_indicators(course: CourseDetail) -> set[str]:

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Index, Table, UniqueConstraint, false, inspect
+from sqlalchemy import JSON, Boolean, Column, Index, Table, Text, UniqueConstraint, false, inspect, text
 from sqlmodel import Field, SQLModel
 
 from libs.db import UTCDateTime, table_registry
@@ -97,15 +97,19 @@ class Completion(Base, table=True):
 
 class Statement(Base, table=True):
     """One xAPI 1.0.3 statement, append-only: rows are never updated except `voided`, which a later
-    voiding statement sets (the voiding statement itself is the record of that change)."""
+    voiding statement sets (the voiding statement itself is the record of that change). The one store
+    of the LRS (/xapi, docs/lrs.md) and of the phone pages' records alike."""
 
     __tablename__ = "statements"
     id: str = Field(primary_key=True, max_length=36)
-    user_id: str = Field(max_length=80)
-    course_id: str | None = Field(default=None, index=True, max_length=36)
-    verb: str = Field(index=True, max_length=200)
-    activity_id: str = Field(index=True, max_length=500)
-    # The statement as the client sent it (normalised), plus `stored`, `authority` and `version`.
+    # The store: the institute whose LRS clients wrote or may read it ("" for the platform's own).
+    store: str = Field(default="", max_length=36, sa_column_kwargs={"server_default": ""})
+    # The teacher it is about (docs/lrs.md "Attribution"); None for an actor the platform does not know.
+    user_id: str | None = Field(default=None, max_length=80)
+    course_id: str | None = Field(default=None, max_length=36)
+    verb: str = Field(sa_column=Column(Text, nullable=False))
+    activity_id: str = Field(sa_column=Column(Text, nullable=False))  # the object's id
+    # The statement as stored and returned: the client's, plus `stored`, `authority` and `version`.
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     # sha256 of the client's part: a resent id with the same digest is a no-op, another is 409.
     digest: str = Field(max_length=64)
@@ -114,12 +118,44 @@ class Statement(Base, table=True):
     future_timestamp: bool = False
     voided: bool = False
     voids: str | None = Field(default=None, max_length=36)
+    ref_id: str | None = Field(default=None, max_length=36)  # a StatementRef object's target
+    registration: str | None = Field(default=None, max_length=36)
+    # Who wrote it: "phone" (the teacher's pages), "grader", or "client:<LRS client id>".
+    source: str = Field(default="phone", max_length=50, sa_column_kwargs={"server_default": "phone"})
 
     # (user, course, stored): an enrolment's first record is one index probe (rollups), where the
-    # course index alone made SQLite read every statement of the course.
+    # course index alone made SQLite read every statement of the course. The teacher indexes are
+    # partial: most statements an LRS stores are about nobody on the platform and cost them nothing.
     __table_args__ = (
-        Index("ix_statements_user_stored", "user_id", "stored", "id"),
-        Index("ix_statements_user_course_stored", "user_id", "course_id", "stored"),
+        Index(
+            "ix_statements_user_stored",
+            "user_id",
+            "stored",
+            "id",
+            postgresql_where=text("user_id IS NOT NULL"),
+            sqlite_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_statements_user_course_stored",
+            "user_id",
+            "course_id",
+            "stored",
+            postgresql_where=text("user_id IS NOT NULL"),
+            sqlite_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_statements_course_id",
+            "course_id",
+            postgresql_where=text("course_id IS NOT NULL"),
+            sqlite_where=text("course_id IS NOT NULL"),
+        ),
+        Index("ix_statements_store_stored", "store", "stored", "id"),
+        Index(
+            "ix_statements_ref",
+            "ref_id",
+            postgresql_where=text("ref_id IS NOT NULL"),
+            sqlite_where=text("ref_id IS NOT NULL"),
+        ),
     )
 
 
@@ -311,3 +347,7 @@ class RollupWatermark(Base, table=True):
     __tablename__ = "rollup_watermarks"
     name: str = Field(primary_key=True, max_length=20)
     as_of: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# The LRS's own tables (documents, attachments, clients, the filter index, ...) share this metadata.
+from services.progress.lrs import models as _lrs_models  # noqa: E402, F401

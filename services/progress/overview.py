@@ -32,8 +32,8 @@ def my_progress(session: Session, user: Principal) -> MyProgress:
         cached = repository.answer_key(session, enrolment.course_id, enrolment.version)
         lessons = set(cached.key["lessons"]) if cached else set()
         quizzes = {q["quiz_id"] for q in cached.key["quizzes"]} if cached else set()
-        viewed = lessons & statements.viewed_items(session, user.id, enrolment.course_id)
-        passed = quizzes & repository.passed_quizzes(session, enrolment.id)
+        viewed = lessons & statements.viewed_of(session, enrolment)
+        passed = quizzes & statements.passed_of(session, enrolment)
         items.append(
             CourseProgress(
                 enrolment=EnrolmentPublic.model_validate(enrolment),

@@ -458,7 +458,8 @@ def viewed_activities(session: Session, course_id: str) -> dict[str, set[str]]:
         .distinct()
     )
     for user_id, activity in rows:
-        out.setdefault(user_id, set()).add(activity)
+        if user_id is not None:  # the course filter leaves only attributed statements
+            out.setdefault(user_id, set()).add(activity)
     return out
 
 

@@ -22,6 +22,7 @@ from libs.service_client import UnexpectedBody, service_path
 from services.courses.schemas import CourseDetail
 from services.progress import competency, overview, reminders, repository, service, statements
 from services.progress.analytics.routes import routes as analytics_routes
+from services.progress.lrs.routes import routes as lrs_routes
 from services.progress.schemas import (
     CohortCreate,
     CohortProgress,
@@ -315,4 +316,5 @@ routes = [
     Route(PREFIX + "/inbox", get_inbox),
     Route(PREFIX + "/inbox/{reminder_id}/read", read_message, methods=["POST"]),
     *analytics_routes,
+    *lrs_routes,
 ]

@@ -22,6 +22,7 @@ from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient, service_path
 from services.courses.schemas import AnswerKeyDocument, CourseSummary
 from services.progress import repository, statements
+from services.progress.lrs.store import Stored
 from services.progress.models import Completion, Enrolment, Submission, new_id, outbox
 from services.progress.schemas import (
     CohortCreate,
@@ -232,7 +233,7 @@ def grade_submission(session: Session, submission_id: str) -> Submission | None:
     return graded[0] if graded else repository.submission(session, submission_id)
 
 
-def record_statements(session: Session, user: Principal, batch: list[StatementIn]) -> statements.Stored:
+def record_statements(session: Session, user: Principal, batch: list[StatementIn]) -> Stored:
     """Store a teacher's batch: each statement about a course must be about one they are enrolled
     in and an item of its pinned version; lesson views then re-evaluate completion."""
     refs = [s.course_ref() for s in batch]
@@ -278,11 +279,9 @@ def evaluate_completion(session: Session, enrolment: Enrolment, key: dict[str, A
     if enrolment.deadline is not None and now > enrolment.deadline:
         return None
     required = {q["quiz_id"] for q in key["quizzes"]}
-    if not required or not required <= repository.passed_quizzes(session, enrolment.id):
+    if not required or not required <= statements.passed_of(session, enrolment):
         return None
-    if enrolment.require_lessons and not set(key["lessons"]) <= statements.viewed_items(
-        session, enrolment.user_id, enrolment.course_id
-    ):
+    if enrolment.require_lessons and not set(key["lessons"]) <= statements.viewed_of(session, enrolment):
         return None
     completion = Completion(
         enrolment_id=enrolment.id,

@@ -9,6 +9,22 @@ class ProgressSettings(CommonSettings):
     progress_database_url: str | None = None
     processed_events_days: int = 30
     statements_batch_max: int = 100
+    # The LRS at /xapi (docs/lrs.md): statements per POST, how far behind "now" the
+    # X-Experience-API-Consistent-Through header stays (longer than a store transaction), how long a
+    # client row is trusted before it is read again (a revocation takes effect within it), the
+    # largest body (attachments), and a new client's requests per minute.
+    lrs_batch_max: int = 1000
+    lrs_consistency_lag_seconds: float = 1.0
+    lrs_client_cache_seconds: float = 2.0
+    lrs_max_body_bytes: int = 16 * 1024 * 1024
+    lrs_rate_limit: int = 6000
+    # cmi5 / SCORM packages (docs/lrs.md "Packages"): the largest upload and what it may unpack to,
+    # and how long a launch (its content address and cmi5 auth token) stays usable.
+    package_max_bytes: int = 15 * 1024 * 1024
+    package_max_unpacked_bytes: int = 60 * 1024 * 1024
+    launch_hours: float = 12.0
+    # Bodies up to the LRS's limit pass the request middleware; other endpoints read less (read_json).
+    max_body_bytes: int = 16 * 1024 * 1024
     default_framework: str = "UNESCO-ICT-CFT-3"
     # The sweeper re-enqueues submissions ungraded for `grading_stale_seconds`, every `grading_sweep_seconds`.
     grading_stale_seconds: float = 120

@@ -1,6 +1,8 @@
-"""The learning record: xAPI statements stored append-only, deduplicated by id, queried by cursor.
+"""The phone pages' and the grader's statements: Ustaz's narrower profile (their own actor, voiding
+only their own stored records) over the one store (services/progress/lrs/store.py, docs/lrs.md), and
+the teacher's own statements queried by cursor.
 
-`store` is the one way a statement gets in, for a phone's batch and for the grader alike. A
+`store` is how they get in, for a phone's batch and for the grader alike. A
 repeated id with the same content changes nothing (an offline phone resends freely); with other
 content it is a 409; a batch naming one id twice is a 400; nothing of a rejected batch is stored.
 `stored` is the server's clock; the client's `timestamp` is kept for display only.
@@ -8,11 +10,9 @@ content it is a 409; a batch naming one id twice is a 400; nothing of a rejected
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -20,33 +20,21 @@ from sqlmodel import Session
 from libs import jsontext
 from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest, Conflict, Forbidden, Unprocessable
-from libs.outbox import emit_many
 from services.progress import repository
-from services.progress.models import Enrolment, Statement, Submission, outbox
-from services.progress.schemas import EnrolmentStarted
+from services.progress.lrs import canonical
+from services.progress.lrs import repository as lrs_repository
+from services.progress.lrs.store import Owner, Stored, Writer
+from services.progress.lrs.store import store as store_statements
+from services.progress.models import Enrolment, Statement, Submission
 from services.progress.settings import get_settings
 from services.progress.xapi import VERBS, Agent, StatementQuery, course_activity, parse_activity
 from services.progress.xapi import Statement as StatementIn
 
-# A phone's clock may run a little fast; beyond this a timestamp is flagged as in the future.
-CLOCK_SKEW = timedelta(minutes=5)
 GRADING_NS = uuid.UUID("7f9c0a52-3c1e-4f0b-8d7e-2a6b5c4d3e21")
 
 
-@dataclass
-class Stored:
-    ids: list[str] = field(default_factory=list)
-    new: list[dict[str, Any]] = field(default_factory=list)  # column values of the rows inserted
-    flagged: list[str] = field(default_factory=list)
-
-
 def digest(statement: StatementIn) -> str:
-    return _digest(client_part(statement))
-
-
-def _digest(client: dict[str, Any]) -> str:
-    canonical = json.dumps(client, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical.digest(client_part(statement))
 
 
 def client_part(statement: StatementIn) -> dict[str, Any]:
@@ -101,107 +89,66 @@ def store(
     now: datetime,
     org_path: str,
     course_ids: list[str | None],
+    *,
+    source: str = "phone",
 ) -> Stored:
-    """Validate a batch as a whole, then store what is new. `course_ids[i]` is the course of
-    statement i (resolved by the caller against the teacher's enrolments)."""
-    ids = [str(s.id) for s in statements if s.id is not None]
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
-    if repeated:
-        raise BadRequest(f"The batch repeats statement ids: {', '.join(repeated)}.", ids=repeated)
+    """Check a teacher's own batch (Ustaz's profile: their own actor, voiding only their own stored
+    records), then put it in the one store (services/progress/lrs/store.py). `course_ids[i]` is the
+    course of statement i (resolved by the caller against the teacher's enrolments); a statement about
+    a course goes to the store of the course's institute, so that institute's LRS clients read it."""
     others = [str(s.id or i) for i, s in enumerate(statements) if s.actor.account.name != user_id]
     if others:
         raise Forbidden(
             "You can only record statements about yourself (actor.account.name must be your user id).",
             ids=others,
         )
+    ids = [str(s.id) for s in statements if s.id is not None]
     existing = repository.statements_by_id(session, ids)
-    clashes = [
-        i
-        for i, s in ((str(s.id), s) for s in statements if s.id is not None)
-        if i in existing and (existing[i].digest != digest(s) or existing[i].user_id != user_id)
-    ]
-    if clashes:
-        raise Conflict("A different statement with this id is already stored.", ids=clashes)
-    batch_ids = set(ids)
-    voids = _check_voiding(session, user_id, statements, existing, batch_ids)
-    out = Stored()
-    for index, statement in enumerate(statements):
-        statement_id = str(statement.id or uuid.uuid4())
-        out.ids.append(statement_id)
-        if statement_id in existing:
-            if existing[statement_id].future_timestamp:
-                out.flagged.append(statement_id)
-            continue
-        row = _row(statement, statement_id, user_id, now, course_ids[index])
-        out.new.append(row)
-        if row["future_timestamp"]:
-            out.flagged.append(statement_id)
-    starts = _earliest_for(session, user_id, out.new, now)
-    if out.new:
-        repository.insert_statements(session, out.new)
-    if voids:
-        repository.void_statements(session, voids)
-    # analytics: the enrolment's first record (docs/analytics.md)
-    emit_many(session, outbox, [EnrolmentStarted(user_id=user_id, course_id=c, stored=now) for c in starts])
+    theirs = [i for i in ids if i in existing and existing[i].user_id != user_id]
+    if theirs:
+        raise Conflict("A different statement with this id is already stored.", ids=theirs)
+    targets = _check_voiding(session, user_id, statements, existing, set(ids))
+    institutes = {e.course_id: e.institute_id for e in repository.enrolments_of(session, user_id)}
+    stores = [institutes.get(c, "") if c else "" for c in course_ids]
+    for index, statement in enumerate(statements):  # a voiding statement goes where its target is
+        if statement.verb.id == VERBS["voided"] and statement.object.id in targets:
+            stores[index] = targets[statement.object.id]
+    bodies = [client_part(s) for s in statements]
+    out = Stored(ids=[""] * len(statements))
+    for store_id in sorted(set(stores)):
+        at = [i for i, s in enumerate(stores) if s == store_id]
+        writer = Writer(store=store_id, source=source, authority=authority(), default_version="1.0.3")
+        part = store_statements(
+            session,
+            writer,
+            [bodies[i] for i in at],
+            [Owner(user_id=user_id, course_id=course_ids[i]) for i in at],
+            now,
+        )
+        for index, statement_id in zip(at, part.ids, strict=True):
+            out.ids[index] = statement_id
+        out.new += part.new
+        out.flagged += part.flagged
+    out.flagged.sort(key=out.ids.index)
     return out
 
 
 def store_graded(session: Session, results: list[tuple[Enrolment, Submission]], now: datetime) -> None:
-    """A batch's graded results as statements, in one INSERT: built here, so their ids (derived from
-    the submissions') and actors (their teachers) need none of `store`'s checks; one stored before
-    is skipped. An enrolment's first record is an `enrolment.started` event, as in `store`."""
-    rows = [
-        _row(s, str(s.id), e.user_id, now, e.course_id) for s, e in ((graded(e, s), e) for e, s in results)
-    ]
-    known = repository.statements_by_id(session, [r["id"] for r in rows])
-    new = [r for r in rows if r["id"] not in known]
-    if not new:
-        return
-    pairs = {(r["user_id"], r["course_id"]) for r in new}
-    earliest = repository.first_stored_of(session, pairs)
-    repository.insert_statements(session, new)
-    starts = sorted(p for p in pairs if p not in earliest or now < earliest[p])
-    emit_many(session, outbox, [EnrolmentStarted(user_id=u, course_id=c, stored=now) for u, c in starts])
-
-
-def _earliest_for(session: Session, user_id: str, rows: list[dict[str, Any]], now: datetime) -> list[str]:
-    """Courses for which these new rows are the teacher's earliest record (none stored yet, or all
-    stored later): each is an `enrolment.started` event, so the analytics never has to look at
-    every statement."""
-    courses = sorted({r["course_id"] for r in rows if r["course_id"]})
-    if not courses:
-        return []
-    earliest = repository.first_stored_by_course(session, user_id, courses)
-    return [c for c in courses if c not in earliest or now < earliest[c]]
-
-
-def _row(
-    statement: StatementIn, statement_id: str, user_id: str, now: datetime, course_id: str | None
-) -> dict[str, Any]:
-    timestamp = statement.timestamp or now
-    client = client_part(statement)
-    body = {
-        **client,
-        "id": statement_id,
-        "timestamp": iso(timestamp),
-        "stored": iso(now),
-        "authority": authority(),
-        "version": "1.0.3",
-    }
-    return {
-        "id": statement_id,
-        "user_id": user_id,
-        "course_id": course_id,
-        "verb": statement.verb.id,
-        "activity_id": statement.object.id,
-        "body": body,
-        "digest": _digest(client),
-        "timestamp": timestamp,
-        "stored": now,
-        "future_timestamp": timestamp > now + CLOCK_SKEW,
-        "voided": False,
-        "voids": statement.object.id if statement.object.objectType == "StatementRef" else None,
-    }
+    """A batch's graded results as statements, one call of the store per institute: built here, so
+    their ids (derived from the submissions') and actors (their teachers) need none of `store`'s
+    checks; one stored before is skipped by the store."""
+    by_store: dict[str, list[tuple[Enrolment, Submission]]] = {}
+    for enrolment, submission in results:
+        by_store.setdefault(enrolment.institute_id, []).append((enrolment, submission))
+    for store_id, pairs in sorted(by_store.items()):
+        writer = Writer(store=store_id, source="grader", authority=authority(), default_version="1.0.3")
+        store_statements(
+            session,
+            writer,
+            [client_part(graded(e, s)) for e, s in pairs],
+            [Owner(user_id=e.user_id, course_id=e.course_id) for e, _ in pairs],
+            now,
+        )
 
 
 def _check_voiding(
@@ -210,10 +157,11 @@ def _check_voiding(
     statements: list[StatementIn],
     existing: dict[str, Statement],
     batch_ids: set[str],
-) -> list[str]:
+) -> dict[str, str]:
+    """The stores of the statements this batch voids, by id, once each is checked voidable."""
     targets = [s.object.id for s in statements if s.verb.id == VERBS["voided"] and str(s.id) not in existing]
     if not targets:
-        return []
+        return {}
     found = repository.statements_by_id(session, targets)
     for target in targets:
         row = found.get(target)
@@ -227,7 +175,7 @@ def _check_voiding(
             raise Forbidden(f"Statement {target} is not yours to void.")
         if row.verb == VERBS["voided"]:
             raise Unprocessable(f"Statement {target} voids another statement and cannot itself be voided.")
-    return targets
+    return {target: found[target].store for target in targets}
 
 
 def encode_cursor(row: Statement) -> str:
@@ -265,3 +213,19 @@ def viewed_items(session: Session, user_id: str, course_id: str) -> set[str]:
     """Item ids of a course the user has an unvoided `experienced` or `completed` statement for."""
     found = map(parse_activity, repository.viewed_activities_of(session, user_id, course_id))
     return {item[1] for item in found if item and item[1]}
+
+
+def viewed_of(session: Session, enrolment: Enrolment) -> set[str]:
+    """Items of the enrolment's course viewed: lesson-view statements, and views an LRS client
+    recorded of items and of activities mapped to them (services/progress/lrs/effects.py)."""
+    return viewed_items(session, enrolment.user_id, enrolment.course_id) | lrs_repository.item_outcomes(
+        session, enrolment.id, "viewed"
+    )
+
+
+def passed_of(session: Session, enrolment: Enrolment) -> set[str]:
+    """Quizzes (items) of the enrolment passed: graded submissions, and passes an LRS client of the
+    course's institute recorded."""
+    return repository.passed_quizzes(session, enrolment.id) | lrs_repository.item_outcomes(
+        session, enrolment.id, "passed"
+    )
