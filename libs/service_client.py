@@ -85,6 +85,26 @@ class ServiceClient:
                 errors=validation_errors(exc),
             ) from exc
 
+    def post_model(self, path: str, body: BaseModel, model: type[M]) -> M:
+        """POST `body` as JSON; the answer validated like `get_model`. A 4xx is a BadGateway carrying
+        the other service's status (a request this service built wrongly)."""
+        response = self.http.post(
+            path,
+            content=body.model_dump_json(exclude_none=True),
+            headers={"Authorization": f"Bearer {self.token()}", "Content-Type": "application/json"},
+        )
+        if response.status_code >= 500:
+            response.raise_for_status()
+        if response.status_code != 200:
+            raise BadGateway(f"{self.target} answered {response.status_code} for {path}")
+        try:
+            return model.model_validate(response.json())
+        except ValidationError as exc:
+            raise UnexpectedBody(
+                f"{self.target} answered {path} with a body that is not a {model.__name__}",
+                errors=validation_errors(exc),
+            ) from exc
+
     def close(self) -> None:
         self.http.close()
 

@@ -19,7 +19,7 @@ from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unpro
 from libs.idempotency import idempotent
 from libs.service_client import UnexpectedBody
 from services.courses.schemas import CourseDetail
-from services.progress import competency, overview, reminders, repository, service, statements
+from services.progress import cohorts, competency, overview, reminders, repository, service, statements
 from services.progress.analytics.routes import routes as analytics_routes
 from services.progress.schemas import (
     CohortCreate,
@@ -66,7 +66,7 @@ async def create_enrolment(request: Request) -> Response:
 
 
 @api(
-    summary="Enrol a cohort of teachers in your institute's course, with an optional deadline",
+    summary="Enrol registry teachers (by national IDs or a filter) in your institute's course, with an optional deadline",
     body=CohortCreate,
     response=CohortResult,
     status=201,
@@ -77,7 +77,9 @@ async def create_cohort(request: Request) -> Response:
     admin = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, CohortCreate)
     course = await published_course(request, body.course_id)
-    result = await in_transaction(request, service.enrol_cohort, admin, course, body)
+    service.check_cohort(admin, course, body)
+    members = await run_in_threadpool(cohorts.resolve, state(request).gateway, body)
+    result = await in_transaction(request, service.enrol_cohort, admin, course, body, members)
     return json_response(result, status_code=201)
 
 

@@ -12,6 +12,7 @@ from services.progress.settings import ProgressSettings
 class ProgressState(ServiceState):
     settings: ProgressSettings
     courses: ServiceClient  # the courses service (answer keys, outlines, frameworks)
+    gateway: ServiceClient  # the gateway's registry (cohorts resolve their teachers)
 
 
 def state(request: Request) -> ProgressState:
