@@ -21,6 +21,7 @@ from libs.service_client import UnexpectedBody
 from services.courses.schemas import CourseDetail
 from services.progress import cohorts, competency, overview, reminders, repository, service, statements
 from services.progress.analytics.routes import routes as analytics_routes
+from services.progress.coverage.routes import routes as coverage_routes
 from services.progress.schemas import (
     CohortCreate,
     CohortProgress,
@@ -313,4 +314,5 @@ routes = [
     Route(PREFIX + "/inbox", get_inbox),
     Route(PREFIX + "/inbox/{reminder_id}/read", read_message, methods=["POST"]),
     *analytics_routes,
+    *coverage_routes,
 ]
