@@ -121,9 +121,7 @@ def _per_person(course_ids: list[str]) -> Subquery:
     )
 
 
-def coverage_per_path(
-    session: Session, target: Target, course_ids: list[str]
-) -> Sequence[Row[Any]]:
+def coverage_per_path(session: Session, target: Target, course_ids: list[str]) -> Sequence[Row[Any]]:
     """Per org path of the target population: population, enrolled (in any course of the programme),
     started, completed and certified (every course)."""
     x = _per_person(course_ids)
@@ -144,9 +142,7 @@ def coverage_per_path(
     ).all()
 
 
-def completions_per_path(
-    session: Session, target: Target, course_ids: list[str]
-) -> Sequence[Row[Any]]:
+def completions_per_path(session: Session, target: Target, course_ids: list[str]) -> Sequence[Row[Any]]:
     """(org path, when the programme was completed) for each person of the target who completed it."""
     x = _per_person(course_ids)
     return session.execute(

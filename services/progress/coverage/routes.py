@@ -28,9 +28,9 @@ ROLES = ("analyst", "platform_admin")
 CACHE = {"Cache-Control": "private, max-age=30", "Vary": "Authorization"}
 
 
-async def published_courses(request: Request, course_ids: list[str]) -> set[str]:
-    """The course ids the courses service knows as published (the others make the programme a 422)."""
-    known: set[str] = set()
+async def published(request: Request, course_ids: list[str]) -> dict[str, CourseDetail]:
+    """The courses the courses service has published, by id (the others are left out)."""
+    found: dict[str, CourseDetail] = {}
     for course_id in course_ids:
         try:
             course = await run_in_threadpool(
@@ -41,8 +41,8 @@ async def published_courses(request: Request, course_ids: list[str]) -> set[str]
         except BadGateway:
             continue
         if course.latest_version is not None:
-            known.add(course_id)
-    return known
+            found[course_id] = course
+    return found
 
 
 @api(summary="Programmes the ministry defined", response=ProgrammeList, tags=["coverage"])
@@ -62,7 +62,7 @@ async def create_programme(request: Request) -> Response:
     user = current_user(request, *ROLES)
     body = await read_json(request, ProgrammeCreate)
     service.check_define(user)
-    known = await published_courses(request, body.course_ids)
+    known = set(await published(request, body.course_ids))
     programme = await in_transaction(request, service.define, user, body, known)
     return json_response(programme, status_code=201)
 
@@ -99,6 +99,10 @@ async def get_training_records(request: Request) -> Response:
     except ValueError as exc:
         raise Unprocessable("limit is a number from 1 to 10,000.", field="limit") from exc
     page = await read_only(request, emis.records, user, request.query_params.get("since", ""), limit)
+    courses = await published(request, sorted({r.course_id for r in page.items}))
+    for record in page.items:  # the course's estimated time (of its latest version)
+        if record.course_id in courses:
+            record.hours = round(courses[record.course_id].content.estimated_minutes / 60, 2)
     return json_response(page, headers={"Cache-Control": "no-store"})
 
 
