@@ -20,6 +20,7 @@ from gateway.web import (
     authoring,
     certificates,
     courses,
+    coverage,
     progress,
     registry_admin,
     review,
@@ -152,6 +153,7 @@ routes = [
     *review.routes,
     *certificates.routes,
     *analytics.routes,
+    *coverage.routes,
     *progress.routes,
     *accounts.routes,  # activation, password reset, join requests, sessions (gateway/registry)
     *registry_admin.routes,

@@ -8,6 +8,7 @@ import csv
 import io
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,15 @@ import pytest
 import pytest_asyncio
 from openpyxl import load_workbook
 
-from deploy.seed import COURSE_RU_ID, INSTITUTE_ID, REGISTRY_TEACHERS, demo_iins, fixed_id, seed_gateway
+from deploy.seed import (
+    COURSE_RU_ID,
+    INSTITUTE_ID,
+    REGISTRY_TEACHERS,
+    demo_iins,
+    fixed_id,
+    seed_gateway,
+    seed_progress,
+)
 from libs.db import create_db_engine, session_scope
 from services.progress.models import Completion, Enrolment
 from tests.conftest import Databases, seed_courses_service, serve, service_settings, thread_server
@@ -30,10 +39,17 @@ AKMOLA = "KZ/KZ-AKM/KZ-AKM-KOK/KZ-AKM-KOK-S07"
 TALGAR = "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01"
 
 
+@dataclass
+class Platform:
+    client: httpx.AsyncClient
+    progress_db: str
+    registry_url: str  # the gateway progress reads the registry from
+
+
 @pytest_asyncio.fixture
-async def emis_gateway(
+async def platform(
     sqlite_databases: Databases, registry_gateway_url: str, redis_url: str, key_dir: Path
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[Platform]:
     """Courses and progress over HTTP, and a gateway in-process (demo registry) whose upstreams are them;
     progress holds completions of demo registry teachers 1-12 (1-6 in Talgar, 7-12 in Akmola)."""
     from gateway.app import build_app as build_gateway
@@ -41,7 +57,7 @@ async def emis_gateway(
     from services.progress.app import build_app as build_progress
 
     courses_db = sqlite_databases.fresh("courses", seed_courses_service)
-    progress_db = sqlite_databases.fresh("progress")
+    progress_db = sqlite_databases.fresh("progress", seed_progress)
     engine = create_db_engine(progress_db)
     start = datetime(2026, 11, 2, 9, tzinfo=UTC)
     with session_scope(engine) as session:
@@ -72,7 +88,12 @@ async def emis_gateway(
                 )
             )  # fmt: skip
             async with serve(gateway) as client:
-                yield client
+                yield Platform(client, progress_db, registry_gateway_url)
+
+
+@pytest_asyncio.fixture
+async def emis_gateway(platform: Platform) -> httpx.AsyncClient:
+    return platform.client
 
 
 async def emis_headers(
