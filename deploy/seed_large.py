@@ -325,7 +325,13 @@ def seed_large(
     registry_rows = seed_registry_large(gateway_url, progress_url, units, seed) if gateway_url else 0
     generated = time.monotonic() - started
     rollup_seconds = build_rollups(progress_url)
+    coverage: dict[str, Any] = {}
+    if gateway_url:
+        from deploy.seed_coverage import seed_coverage_large
+
+        coverage = seed_coverage_large(gateway_url, progress_url)
     return {
+        **coverage,
         "org_units": len(units),
         "gateway_org_units_added": gateway_rows,
         "registry_teachers_added": registry_rows,
