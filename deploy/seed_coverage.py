@@ -20,6 +20,12 @@ from libs.db import create_db_engine, session_scope
 LARGE_PROGRAMME_ID = fixed_id("programme:national-large")
 
 
+def _aware(value: datetime | str) -> datetime:
+    """A timestamp as the database driver gives it (SQLite: text) -> an aware datetime."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def copy_registry(gateway_url: str, progress_url: str) -> int:
     """Every registry teacher (id, account, school path, subjects, employment, status) into progress."""
     from services.progress.coverage.repository import PEOPLE
@@ -33,7 +39,7 @@ def copy_registry(gateway_url: str, progress_url: str) -> int:
         rows = [
             {
                 "registry_id": r[0], "person_id": r[1] or r[0], "org_path": r[2], "subjects": r[3] or ";",
-                "employment": r[4], "status": r[5], "updated_at": r[6],
+                "employment": r[4], "status": r[5], "updated_at": _aware(r[6]),
             }
             for r in conn.execute(query)
         ]  # fmt: skip
@@ -49,7 +55,7 @@ def copy_registry(gateway_url: str, progress_url: str) -> int:
         bar.step(len(chunk))
     if rows:
         last = rows[-1]
-        moment = last["updated_at"] if last["updated_at"].tzinfo else last["updated_at"].replace(tzinfo=UTC)
+        moment = last["updated_at"]
         with session_scope(progress) as session:
             from services.progress.coverage import repository, rollup
 
