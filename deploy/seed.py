@@ -411,6 +411,13 @@ def seed_all(urls: dict[str, str] | None = None) -> None:
             with session_scope(engine) as session:
                 fn(session)
         engine.dispose()
+    from deploy.seed_coverage import seed_coverage_demo
+
+    seed_coverage_demo(
+        (urls or {}).get("gateway") or database_url("gateway"),
+        (urls or {}).get("progress") or database_url("progress"),
+        DEMO_PROGRAMME_ID,
+    )
 
 
 if __name__ == "__main__":

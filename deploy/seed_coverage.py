@@ -11,7 +11,7 @@ import time
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from deploy.seed import fixed_id
 from deploy.seed_large import Progress, Writer, _chunks
@@ -45,10 +45,12 @@ def copy_registry(gateway_url: str, progress_url: str) -> int:
         ]  # fmt: skip
     gateway.dispose()
     progress = create_db_engine(progress_url)
-    with progress.connect() as conn:
-        if conn.execute(select(func.count()).select_from(PEOPLE)).scalar_one():
-            progress.dispose()
-            return 0  # copied already
+    with progress.connect() as conn:  # rows copied already (the demo registry's, say) are kept
+        present = {str(r[0]) for r in conn.execute(select(PEOPLE.c.registry_id))}
+    rows = [r for r in rows if r["registry_id"] not in present]
+    if not rows:
+        progress.dispose()
+        return 0
     writer, bar = Writer(progress), Progress(len(rows), "coverage")
     for chunk in _chunks(rows, 20_000):
         writer.write(PEOPLE, chunk)
@@ -101,3 +103,18 @@ def define_and_compute(progress_url: str, deadline: date = date(2027, 6, 30)) ->
 def seed_coverage_large(gateway_url: str, progress_url: str) -> dict[str, Any]:
     copied = copy_registry(gateway_url, progress_url)
     return {"registry_people_copied": copied, **define_and_compute(progress_url)}
+
+
+def seed_coverage_demo(gateway_url: str, progress_url: str, programme_id: str) -> int:
+    """`make run`'s seed: the demo registry copied into progress and the demo programme computed, so the
+    coverage dashboard has figures before beat's first refresh. Returns the cells computed."""
+    from services.progress.coverage import rollup
+    from services.progress.models import Programme
+
+    copy_registry(gateway_url, progress_url)
+    engine = create_db_engine(progress_url)
+    with session_scope(engine) as session:
+        programme = session.get(Programme, programme_id)
+        cells = rollup.recompute(session, programme) if programme is not None else 0
+    engine.dispose()
+    return cells
