@@ -24,6 +24,14 @@ class UnexpectedBody(BadGateway):
     mismatch between two deployments: never retried, never half-read)."""
 
 
+class UpstreamRefused(BadGateway):
+    """The other service refused a request this one built (a 4xx): `status` says how."""
+
+    def __init__(self, detail: str, status: int) -> None:
+        super().__init__(detail)
+        self.upstream_status = status
+
+
 class ServiceClient:
     def __init__(
         self,
@@ -96,7 +104,9 @@ class ServiceClient:
         if response.status_code >= 500:
             response.raise_for_status()
         if response.status_code != 200:
-            raise BadGateway(f"{self.target} answered {response.status_code} for {path}")
+            raise UpstreamRefused(
+                f"{self.target} answered {response.status_code} for {path}", response.status_code
+            )
         try:
             return model.model_validate(response.json())
         except ValidationError as exc:

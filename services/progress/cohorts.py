@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from gateway.registry.schemas import ResolvedTeacher, ResolveRequest, ResolveResponse, TeacherFilter
 from libs.errors import ProblemError, Unprocessable
-from libs.service_client import ServiceClient
+from libs.service_client import ServiceClient, UpstreamRefused
 from services.progress.schemas import CohortCreate, CohortMember
 
 RESOLVE = "/registry/resolve"
@@ -63,9 +63,14 @@ def by_filter(client: ServiceClient, body: CohortCreate) -> list[CohortMember]:
     members: list[CohortMember] = []
     after: str | None = None
     while True:
-        page = client.post_model(
-            RESOLVE, ResolveRequest(filter=flt, after=after, limit=PAGE), ResolveResponse
-        )
+        try:
+            page = client.post_model(
+                RESOLVE, ResolveRequest(filter=flt, after=after, limit=PAGE), ResolveResponse
+            )
+        except UpstreamRefused as exc:
+            if exc.upstream_status == 404:  # the registry has no such unit
+                raise Unprocessable(f"No org unit {flt.org!r} in the registry.", field="filter.org") from exc
+            raise
         members.extend(member(t) for t in page.items)
         if len(members) > MAX_BY_FILTER:
             raise Unprocessable(

@@ -103,6 +103,8 @@ async def test_a_cohort_by_filter_enrols_the_registry_subtree(with_courses: Prog
     assert len(paths) == len(enrolled) and all(p.startswith("KZ/KZ-AKM/KZ-AKM-KOK/") for p in paths)
     again = await api.client.post(COHORT, json={"course_id": COURSE_RU_ID, "filter": flt}, headers=admin(api))
     assert again.status_code == 201 and sorted(again.json()["already_enrolled"]) == sorted(enrolled)
+    nowhere = {"course_id": COURSE_RU_ID, "filter": {"org": "KZ-NOWHERE"}}
+    assert_problem(await api.client.post(COHORT, json=nowhere, headers=admin(api)), 422)
     none = {"org": "KZ-AKM-KOK", "subject": "no such subject"}
     assert_problem(
         await api.client.post(COHORT, json={"course_id": COURSE_RU_ID, "filter": none}, headers=admin(api)),
