@@ -19,6 +19,7 @@ from services.progress.models import (
     CoverageWeek,
     Enrolment,
     EnrolmentFacts,
+    OrgUnitView,
     Programme,
     RegistryPerson,
     Submission,
@@ -164,6 +165,19 @@ def replace_coverage(
 
 
 # -- what the dashboard reads ---------------------------------------------------------------------------
+
+
+def children_of(session: Session, parents: list[str]) -> dict[str, list[OrgUnitView]]:
+    """The children of each of `parents`, by name then code (as the analytics reports order them)."""
+    rows = session.exec(
+        select(OrgUnitView)
+        .where(col(OrgUnitView.parent_code).in_(parents))
+        .order_by(col(OrgUnitView.name), col(OrgUnitView.code))
+    )
+    found: dict[str, list[OrgUnitView]] = {p: [] for p in parents}
+    for unit in rows:
+        found[unit.parent_code or ""].append(unit)
+    return found
 
 
 def cells(session: Session, programme_id: str, units: list[str]) -> dict[str, CoverageCell]:

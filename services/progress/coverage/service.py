@@ -4,6 +4,7 @@ with the same small-cell suppression as every other table (analytics/privacy.py)
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import Session
@@ -123,35 +124,50 @@ def hidden_in_table(
     return privacy.suppress_table(cells, threshold, already)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """Everything a coverage page reads of the tree and the cells, in three queries: the units on the
+    path from the country, their children, and the programme's cells of all of them."""
+
+    units: dict[str, OrgUnitView]
+    kids: dict[str, list[OrgUnitView]]
+    cells: dict[str, CoverageCell]
+
+
+def _load(session: Session, programme_id: str, unit: OrgUnitView) -> Loaded:
+    chain = unit.path.split("/")
+    kids = repository.children_of(session, chain)
+    codes = [*chain, *[k.code for group in kids.values() for k in group]]
+    return Loaded(
+        reads.org_units_by_code(session, chain), kids, repository.cells(session, programme_id, codes)
+    )
+
+
 def _siblings(
-    session: Session, programme_id: str, parent: OrgUnitView
+    loaded: Loaded, parent: str
 ) -> tuple[dict[str, int], dict[str, dict[str, int]], list[OrgUnitView]]:
     """A unit's own counts and its children's, completed by the DIRECT row so the children add up."""
-    kids = reads.children(session, parent.code)
-    found = repository.cells(session, programme_id, [parent.code, *[k.code for k in kids]])
-    own = _values(found.get(parent.code))
-    rows = {k.code: _values(found.get(k.code)) for k in kids}
+    kids = loaded.kids.get(parent, [])
+    own = _values(loaded.cells.get(parent))
+    rows = {k.code: _values(loaded.cells.get(k.code)) for k in kids}
     direct = {m: own[m] - sum(r[m] for r in rows.values()) for m in MEASURES}
     if kids and any(direct.values()):
         rows[DIRECT] = direct
     return own, rows, kids
 
 
-def _own_hidden(
-    session: Session, scope: Jurisdiction, programme_id: str, unit: OrgUnitView, threshold: int
-) -> set[str]:
+def _own_hidden(loaded: Loaded, scope: Jurisdiction, unit: OrgUnitView, threshold: int) -> set[str]:
     """The measures of `unit` hidden by the primary rule or in a table above it, down from the top of
     the caller's jurisdiction, so its page never shows what its parent's page hides."""
-    own = _values(repository.cells(session, programme_id, [unit.code]).get(unit.code))
+    own = _values(loaded.cells.get(unit.code))
     hidden = {m for m in MEASURES if privacy.is_small(own[m], threshold)}
     chain = unit.path.split("/")
-    units = reads.org_units_by_code(session, chain)
     inherited: set[str] = set()
     for parent_code, child_code in zip(chain, chain[1:], strict=False):
-        parent = units.get(parent_code)
+        parent = loaded.units.get(parent_code)
         if parent is None or not scope.covers(parent.path):
             continue
-        _, rows, _ = _siblings(session, programme_id, parent)
+        _, rows, _ = _siblings(loaded, parent_code)
         already = {(u, m) for u in rows for m in inherited}
         inherited = {m for (u, m) in hidden_in_table(rows, threshold, already) if u == child_code}
     return hidden | inherited
@@ -219,13 +235,17 @@ def report(
     if programme is None:
         raise NotFound(f"No programme {programme_id}.")
     unit = resolve_unit(session, scope, code)
-    own_hidden = _own_hidden(session, scope, programme.id, unit, threshold)
-    own, rows, kids = _siblings(session, programme.id, unit)
+    loaded = _load(session, programme.id, unit)
+    own_hidden = _own_hidden(loaded, scope, unit, threshold)
+    own, rows, kids = _siblings(loaded, unit.code)
     already = {(u, m) for u in rows for m in own_hidden}
     hidden = hidden_in_table(rows, threshold, already)
     by_code = {k.code: k for k in kids}
+    hidden_by_unit: dict[str, set[str]] = {}
+    for u, m in hidden:
+        hidden_by_unit.setdefault(u, set()).add(m)
     table = [
-        _row(by_code.get(c), c, v, {m for (u, m) in hidden if u == c}, programme.target_percent)
+        _row(by_code.get(c), c, v, hidden_by_unit.get(c, set()), programme.target_percent)
         for c, v in rows.items()
     ]
     total = _row(unit, unit.code, own, own_hidden, programme.target_percent)
