@@ -1,4 +1,5 @@
-"""Issue 11 benchmark: the registry's import on SQLite and PostgreSQL (`python -m bench registry`).
+"""Issue 11 benchmark: the registry's import on SQLite and PostgreSQL (`python -m bench registry`, or
+`python -m bench.registry --rows 2000 --backends sqlite` for a quick run of the same steps).
 
 A generated country (14 regions, ~200 districts, ~10,000 schools) and BENCH_REGISTRY_TEACHERS teachers
 (default 1,000,000; valid IINs, fixed seed) as CSV files; on each backend of BENCH_REGISTRY_BACKENDS
@@ -14,6 +15,7 @@ A generated country (14 regions, ~200 districts, ~10,000 schools) and BENCH_REGI
 
 from __future__ import annotations
 
+import argparse
 import csv
 import os
 import random
@@ -51,7 +53,7 @@ def iins(rng: random.Random, count: int) -> list[str]:
 
 
 def write_files(directory: Path, teachers: int) -> tuple[Path, Path, list[str]]:
-    from deploy.seed_large import tree
+    from deploy.population import tree
 
     rng = random.Random(SEED)
     units = tree(rng, 200, 10_000)
@@ -92,9 +94,7 @@ def snapshot(engine: Engine) -> tuple[Any, ...]:
     from gateway.registry.models import RegistryTeacher, TeacherHistory
 
     with engine.connect() as conn:
-        count, newest = conn.execute(
-            select(func.count(), func.max(RegistryTeacher.updated_at))  # type: ignore[arg-type]
-        ).one()
+        count, newest = conn.execute(select(func.count(), func.max(RegistryTeacher.updated_at))).one()
         history = conn.execute(select(func.count()).select_from(TeacherHistory)).scalar_one()
     return count, str(newest), history
 
@@ -143,7 +143,9 @@ def transfer_one_percent(source: Path, target: Path, schools: list[str]) -> int:
     return moved
 
 
-def run_backend(name: str, url: str, directory: Path, files: tuple[Path, Path, list[str]]) -> list[list[Any]]:
+def run_backend(
+    name: str, url: str, directory: Path, files: tuple[Path, Path, list[str]], teachers: int
+) -> list[list[Any]]:
     from libs.db import create_db_engine
     from libs.migrate import upgrade
 
@@ -160,7 +162,7 @@ def run_backend(name: str, url: str, directory: Path, files: tuple[Path, Path, l
             conn.execute(text("ANALYZE"))
     exported = directory / f"export-{name}.csv"
     seconds = timed_export(engine, exported)
-    rows.append([name, "export", TEACHERS, "", seconds, TEACHERS / seconds])
+    rows.append([name, "export", teachers, "", seconds, teachers / seconds])
     before = snapshot(engine)
     seconds, outcome = timed_import(engine, "teachers", exported)
     written = "nothing written" if snapshot(engine) == before else "WROTE ROWS"
@@ -191,31 +193,37 @@ def run_backend(name: str, url: str, directory: Path, files: tuple[Path, Path, l
     return rows
 
 
-def main() -> str:
+def main(teachers: int = TEACHERS, backends: list[str] = BACKENDS) -> str:
     from tests.servers import postgres_server
 
     rows: list[list[Any]] = []
     with tempfile.TemporaryDirectory(prefix="ustaz-bench-registry-") as scratch:
         directory = Path(scratch)
         started = time.perf_counter()
-        files = write_files(directory, TEACHERS)
+        files = write_files(directory, teachers)
         generated = time.perf_counter() - started
-        if "sqlite" in BACKENDS:
-            rows += run_backend("SQLite", f"sqlite:///{directory / 'gateway.db'}", directory, files)
-        if "postgresql" in BACKENDS:
+        if "sqlite" in backends:
+            rows += run_backend("SQLite", f"sqlite:///{directory / 'gateway.db'}", directory, files, teachers)
+        if "postgresql" in backends:
             with postgres_server(directory / "pg") as admin:
                 from bench.analytics import create_databases
 
                 url = create_databases(admin, ["bench_registry"])["bench_registry"]
-                rows += run_backend("PostgreSQL", url, directory, files)
+                rows += run_backend("PostgreSQL", url, directory, files, teachers)
     header = ["backend", "step", "rows", "outcome", "seconds", "rows/s"]
     return (
         f"## Registry (issue 11) — `python -m bench registry`\n\n"
-        f"{TEACHERS:,} teachers, ~10,000 schools (files generated in {generated:.1f} s). Targets on "
+        f"{teachers:,} teachers, ~10,000 schools (files generated in {generated:.1f} s). Targets on "
         "PostgreSQL: new rows >= 10,000/s, unchanged re-import >= 30,000/s with nothing written.\n\n"
         + table(header, rows)
     )
 
 
 if __name__ == "__main__":
-    print(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=TEACHERS, help="teachers in the generated file")
+    parser.add_argument(
+        "--backends", default=",".join(BACKENDS), help="comma-separated: sqlite, postgresql (default both)"
+    )
+    arguments = parser.parse_args()
+    print(main(arguments.rows, [b.strip() for b in arguments.backends.split(",") if b.strip()]))

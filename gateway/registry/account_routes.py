@@ -85,6 +85,12 @@ async def throttled_login(request: Request, username: str, password: str) -> Tok
     return pair
 
 
+class CodeRefused(BadRequest):
+    """400: an account code that is wrong, used, expired or out of attempts."""
+
+    slug, title = "code-refused", "The code cannot be used"
+
+
 def refused(locked: bool, retry_after: int) -> ProblemError:
     if locked:
         minutes = max(1, round(retry_after / 60))
@@ -156,7 +162,7 @@ async def confirm_activation(request: Request) -> Response:
         body.password,
     )
     if verdict.problem:  # after the commit: the wrong attempt stays counted
-        raise BadRequest(verdict.problem, field="code")
+        raise CodeRefused(verdict.problem, field="code")
     pair = await throttled_login(request, body.username.strip(), body.password)
     return json_response(pair, 201, headers=NO_STORE)
 
@@ -190,7 +196,7 @@ async def confirm_reset(request: Request) -> Response:
         request, accounts.confirm_reset, ids_of(request), settings, body.login, body.code, body.password
     )
     if verdict.problem:
-        raise BadRequest(verdict.problem, field="code")
+        raise CodeRefused(verdict.problem, field="code")
     await LoginThrottle(state(request).redis, settings).clear(body.login)
     return Response(status_code=204)
 

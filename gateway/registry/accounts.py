@@ -220,9 +220,9 @@ def confirm_activation(
     teacher by registry id (a cohort enrolment) is theirs from the first login. Name and school come
     from the registry."""
     teacher = _registry_entry(session, ids, national_id)
-    if teacher.user_id is not None:
-        raise Conflict(
-            "This national ID already has an account: log in, or reset the password.", field="national_id"
+    if teacher.user_id is not None:  # whatever code this is, it can no longer activate anything
+        return Verdict(
+            "This code was already used: this national ID has its account. Log in, or reset the password."
         )
     username = username.strip()
     check_new_login(session, username, password)

@@ -292,6 +292,19 @@ def teachers_by_hashes_with_units(session: Session, hashes: Sequence[str]) -> li
     return out
 
 
+def teachers_by_ids_with_units(session: Session, ids: Sequence[str]) -> list[Row[Any]]:
+    """Teachers whose registry id or linked account id is one of `ids`."""
+    t = TEACHERS.c
+    out: list[Row[Any]] = []
+    for part in chunks(ids):
+        out += session.execute(
+            core_select(TEACHERS, UNITS.c.code.label("school_code"), UNITS.c.path.label("org_path"))
+            .join(UNITS, UNITS.c.id == t.school_id)
+            .where(or_(t.id.in_(part), t.user_id.in_(part)))
+        ).all()
+    return out
+
+
 def teachers_changed_since(
     session: Session, since: datetime, after_id: str, until: datetime, limit: int
 ) -> list[Row[Any]]:

@@ -1,26 +1,39 @@
 """Request and response bodies of the registry's API (docs/registry.md). The models other services
-read (`ResolvedTeacher`, `TeacherCounts`, `RegistryChanges`) are the contract of the progress side."""
+read (`ResolvedTeacher`, `TeacherCounts`, `RegistryChanges`, ...) are the contract of the progress side:
+they live in gateway/schemas.py with the gateway's other bodies other services read, re-exported here."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-Employment = Literal["in_service", "pre_service"]
-TeacherStatus = Literal["active", "left"]
+from gateway.schemas import (  # the service API's models (what other services read) live there
+    Employment,
+    OrgUnitView,
+    RegistryChanges,
+    ResolvedTeacher,
+    ResolveRequest,
+    ResolveResponse,
+    TeacherCounts,
+    TeacherFilter,
+    TeacherStatus,
+    UnitCount,
+)
 
-
-class OrgUnitView(BaseModel):
-    code: str
-    parent_code: str | None
-    kind: str
-    name: str
-    names: dict[str, str] = {}
-    path: str
-    retired: bool = False
-    updated_at: datetime | None = None
+__all__ = [
+    "Employment",
+    "OrgUnitView",
+    "RegistryChanges",
+    "ResolveRequest",
+    "ResolveResponse",
+    "ResolvedTeacher",
+    "TeacherCounts",
+    "TeacherFilter",
+    "TeacherStatus",
+    "UnitCount",
+]
 
 
 class OrgUnitPage(BaseModel):
@@ -133,87 +146,6 @@ class TeacherEdit(BaseModel):
     subjects: list[str] | None = None
     employment: Employment | None = None
     status: TeacherStatus | None = None
-
-
-# -- the service API: what the progress side reads --------------------------------------------------
-
-
-class TeacherFilter(BaseModel):
-    """A population of the registry: teachers of an org-unit subtree (by code), teaching a subject,
-    by employment and status (default: active only)."""
-
-    model_config = ConfigDict(extra="forbid")
-    org: str | None = Field(default=None, max_length=40, description="org-unit code: its whole subtree")
-    subject: str | None = Field(default=None, max_length=60)
-    employment: Employment | None = None
-    status: TeacherStatus | Literal["any"] = "active"
-
-
-class ResolveRequest(BaseModel):
-    """Either `national_ids` (at most 10,000) or `filter`; a filter pages with `after` and `limit`."""
-
-    model_config = ConfigDict(extra="forbid")
-    national_ids: list[str] | None = Field(default=None, max_length=10_000)
-    filter: TeacherFilter | None = None
-    after: str | None = Field(default=None, max_length=36)
-    limit: int = Field(default=1000, ge=1, le=10_000)
-
-    @model_validator(mode="after")
-    def _one_of(self) -> ResolveRequest:
-        if (self.national_ids is None) == (self.filter is None):
-            raise ValueError("give either national_ids or filter")
-        return self
-
-
-class ResolvedTeacher(BaseModel):
-    registry_id: str
-    user_id: str | None  # the account, once the teacher activated one (its id is the registry id)
-    last_name: str
-    first_name: str
-    patronymic: str
-    display_name: str
-    school_code: str
-    org_path: str
-    subjects: list[str]
-    employment: str
-    status: str
-    lang: str
-    updated_at: datetime
-    national_id: str | None = None  # only for an EMIS-export client
-
-
-class ResolveResponse(BaseModel):
-    items: list[ResolvedTeacher]
-    unknown: list[int] = []  # positions in `national_ids` that are not in the registry (or not valid)
-    next: str | None = None  # `after` for the next page of a filter
-
-
-class UnitCount(BaseModel):
-    code: str
-    path: str
-    kind: str
-    teachers: int
-
-
-class TeacherCounts(BaseModel):
-    """Registered teachers matching the filter per org unit, every level (a unit counts its subtree)."""
-
-    filter: TeacherFilter
-    total: int
-    items: list[UnitCount]
-
-
-class RegistryChanges(BaseModel):
-    """Teachers changed after the cursor and before the horizon, oldest first, and the units changed
-    in the same time. Items are whole current states, so reading one twice is harmless; ask again with
-    `since = next`. The horizon stays behind a running import until it commits, so a change that
-    commits later can never fall behind a cursor."""
-
-    teachers: list[ResolvedTeacher]
-    units: list[OrgUnitView]
-    next: str
-    horizon: datetime
-    more: bool
 
 
 # -- accounts ---------------------------------------------------------------------------------------

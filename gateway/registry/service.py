@@ -272,7 +272,7 @@ def resolved(row: Row[Any], ids: NationalIds, with_national_id: bool) -> Resolve
 
 def resolve(session: Session, ids: NationalIds, user: Principal, request: ResolveRequest) -> ResolveResponse:
     """Registry entries by national IDs (the positions of the unknown ones are returned, never the IDs
-    themselves) or by filter, a page at a time."""
+    themselves), by registry or account ids, or by filter, a page at a time."""
     with_nid = sees_national_ids(user)
     scope = scope_path(user)
     if request.national_ids is not None:
@@ -286,6 +286,17 @@ def resolve(session: Session, ids: NationalIds, user: Principal, request: Resolv
         items, unknown = [], []
         for position, digest in enumerate(hashes):
             row = rows.get(digest or "")
+            if row is None or not within(row.org_path, scope):
+                unknown.append(position)
+            else:
+                items.append(resolved(row, ids, with_nid))
+        return ResolveResponse(items=items, unknown=unknown)
+    if request.user_ids is not None:
+        found = repository.teachers_by_ids_with_units(session, request.user_ids)
+        by_id = {r.id: r for r in found} | {r.user_id: r for r in found if r.user_id}
+        items, unknown = [], []
+        for position, key in enumerate(request.user_ids):
+            row = by_id.get(key)
             if row is None or not within(row.org_path, scope):
                 unknown.append(position)
             else:

@@ -17,6 +17,8 @@ from gateway.registry.uploads import ids_of
 from gateway.state import state
 from gateway.web.app import REFRESH_COOKIE, page_lang, read_form, redirect, render, set_session, signed_in
 from gateway.web.i18n import gettext as _
+from gateway.web.roles import home_of
+from libs.auth import Principal
 from libs.db import in_transaction, read_only
 from libs.errors import ProblemError
 
@@ -108,7 +110,8 @@ async def activate(request: Request) -> Response:
             sent=None,
         )
     pair = await throttled_login(request, values["username"], password)
-    response = redirect("/courses")
+    account = Principal.from_claims(await state(request).verifier.verify(pair.access_token))
+    response = redirect(home_of(account))  # a teacher's home: /me
     set_session(response, request, pair.access_token, pair.refresh_token)
     return response
 

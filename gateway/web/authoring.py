@@ -6,9 +6,7 @@ never a silent overwrite. A refused save comes back with the author's input and 
 from __future__ import annotations
 
 import asyncio
-import gzip
 import json
-import logging
 from typing import Any
 from urllib.parse import quote
 
@@ -17,17 +15,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.state import state
 from gateway.web import draft_form as df
 from gateway.web.app import ApiError, call_api, read_form, redirect, render, signed_in
 from gateway.web.draft_form import Draft, Errors, Form
+from gateway.web.editor_calls import (
+    draft_view,
+    editor,
+    indicator_labels,
+    original_of,
+    preview_lesson,
+    save_draft,
+    search_indicators,
+)
+from gateway.web.editor_text import conflicts, describe, kind_names, place_errors
 from gateway.web.i18n import LANGUAGES, html_lang
 from gateway.web.i18n import gettext as _
-from libs.auth import Principal
 
-log = logging.getLogger("ustaz.web")
-EDITORS = ("author", "institute_admin")
-LESSON_BUDGET = 14 * 1024  # a lesson page's text, gzip-compressed (images are counted apart)
 EDITOR_FORM = {"max_files": 1, "max_fields": 3000, "max_part_size": 1024 * 1024}
 LICENCES = (
     "CC-BY-4.0",
@@ -39,220 +42,6 @@ LICENCES = (
     "CC0-1.0",
 )
 LEVELS = ("Knowledge Acquisition", "Knowledge Deepening", "Knowledge Creation")
-
-
-def kind_names() -> dict[str, str]:
-    return {
-        "single": _("Single choice"),
-        "multiple": _("Multiple choice"),
-        "true_false": _("True or false"),
-        "numeric": _("Number"),
-        "short_text": _("Short text"),
-    }
-
-
-def describe(error: dict[str, Any]) -> str:
-    """A service's problem with a field, in the page language (its English text when it has no code)."""
-    code, value = error.get("code"), str(error.get("value", ""))
-    known = {
-        "no_prompt": _("Write the question."),
-        "few_options": _("Give at least two options."),
-        "option_ids": _("Each option needs its own id."),
-        "blank_option": _("An option has no text."),
-        "no_correct": _("Mark the correct answer."),
-        "one_correct": _("A single-choice question has exactly one correct option."),
-        "unknown_option": _("The answer names an option the question does not have."),
-        "no_value": _("Give the correct number."),
-        "bad_tolerance": _("The tolerance is a number of zero or more."),
-        "no_accepted": _("Give at least one accepted answer."),
-        "bad_id": _("Ids must be unique (letters, digits, - or _)."),
-        "empty_course": _("Add at least one module."),
-        "empty_module": _("This module is empty: add a lesson or a quiz, or remove it."),
-        "empty_lesson": _("This lesson has no text yet."),
-        "empty_quiz": _("This quiz has no question yet."),
-        "image_no_alt": _("An image has no alt text: describe it between the square brackets."),
-        "image_scheme": _("An image must be an uploaded image or an http(s) address."),
-        "too_many_images": _("Too many images for one lesson on a phone."),
-        "no_alt": _("Describe the image: a teacher with images off or a screen reader gets only this."),
-        "long_alt": _("Keep the description under 300 characters; say more in the lesson text."),
-        "image_budget": _("This picture cannot be made small enough; use a simpler one."),
-    }
-    if code == "unknown_indicator":
-        return _("%(code)s is not in the competency framework (or is retired).") % {"code": value}
-    if code == "unknown_framework":
-        return _("%(code)s is not a competency framework.") % {"code": value}
-    message = known.get(str(code), str(error.get("message", "")))
-    if error.get("line"):
-        return _("Line %(line)s: %(message)s") % {"line": error["line"], "message": message}
-    return message
-
-
-def _error_href(
-    course_id: str,
-    draft: Draft,
-    page: str | None,
-    item: str | None,
-    question: str | None,
-    name: str,
-    key: str,
-) -> str:
-    """Where the summary links an error: its field on this page, else the page that has the field."""
-    course = f"/author/courses/{quote(course_id)}"
-    if page is None and item is not None and question is None and key.endswith(".title"):
-        return f"{course}#{df.field_id(key)}"  # an item's or module's title is on the outline
-    if page is not None and item == page:
-        return f"{course}/items/{quote(page)}#{df.field_id(key)}"
-    if item is not None and df.find_item(draft, item) is not None:
-        return f"{course}/items/{quote(item)}#{df.field_id(df.field_key(draft, item, question, name or 'title', item))}"
-    if item is not None:
-        return f"{course}#{item}"  # a module
-    return f"{course}#{df.field_id(key)}"
-
-
-def place_errors(
-    course_id: str, draft: Draft, problem: dict[str, Any] | None, errors: Errors, page: str | None
-) -> list[dict[str, str]]:
-    """Put a service's errors beside their fields (into `errors`) and list every error for the summary
-    at the top of the page, each linking to its field (on this page or the item's own page)."""
-    summary = [
-        {"href": "#" + df.field_id(key), "message": message}
-        for key, messages in errors.fields.items()
-        for message in messages
-    ]
-    for error in (problem or {}).get("errors") or []:
-        item, question, name = df.error_place(draft, error)
-        key = df.field_key(draft, item, question, name or "title", page)
-        message = describe(error)
-        errors.add(key, message)
-        summary.append(
-            {"href": _error_href(course_id, draft, page, item, question, name, key), "message": message}
-        )
-    return summary
-
-
-# --- Calls to the courses service ------------------------------------------------------------------------
-
-
-async def _me(request: Request) -> Principal:
-    """The signed-in author or admin (once a request: a refreshed session must not refresh twice)."""
-    user = getattr(request.state, "editor_user", None)
-    if not isinstance(user, Principal):
-        user = await signed_in(request, *EDITORS)
-        request.state.editor_user = user
-    return user
-
-
-async def _view(request: Request, course_id: str) -> dict[str, Any]:
-    view: dict[str, Any] = await call_api(request, "GET", f"/api/v1/courses/{quote(course_id)}/draft")
-    return view
-
-
-class Saved:
-    """The outcome of a PUT: the new view, or the problem the service answered."""
-
-    def __init__(self, view: dict[str, Any] | None, error: ApiError | None) -> None:
-        self.view, self.error = view, error
-
-
-async def _save(request: Request, course_id: str, draft: Draft, etag: str) -> Saved:
-    try:
-        view = await call_api(
-            request,
-            "PUT",
-            f"/api/v1/courses/{quote(course_id)}/draft",
-            json=draft,
-            headers={"if-match": etag} if etag else {},
-        )
-        return Saved(view, None)
-    except ApiError as exc:
-        if exc.status not in (409, 412, 413, 422, 428):
-            raise
-        return Saved(None, exc)
-
-
-async def indicator_labels(request: Request, framework: str, codes: set[str]) -> dict[str, dict[str, Any]]:
-    if not codes:
-        return {}
-    found = await call_api(
-        request,
-        "GET",
-        f"/api/v1/courses/frameworks/{quote(framework)}/indicators",
-        params={"codes": ",".join(sorted(codes)), "limit": 500},
-    )
-    return {i["code"]: i for i in found["items"]}
-
-
-async def search_indicators(request: Request, framework: str, q: str) -> list[dict[str, Any]]:
-    found = await call_api(
-        request,
-        "GET",
-        f"/api/v1/courses/frameworks/{quote(framework)}/indicators",
-        params={"q": q, "limit": 40},
-    )
-    items: list[dict[str, Any]] = found["items"]
-    return items
-
-
-async def _source(request: Request, view: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """A translation's original, item by item (and `_course` for its metadata), for side by side."""
-    if not view.get("translation_of"):
-        return {}
-    try:
-        content = await call_api(request, "GET", f"/api/v1/courses/{quote(view['translation_of'])}/source")
-    except ApiError as exc:
-        log.info("original not shown", extra={"status": exc.status, "course": view["id"]})
-        return {}
-    found: dict[str, dict[str, Any]] = {i["id"]: i for m in content["modules"] for i in m["items"]}
-    found.update({f"module:{m['id']}": m for m in content["modules"]})
-    found["_course"] = content
-    return found
-
-
-def page_bytes(request: Request, title: str, html: str, language: str) -> int:
-    """What the lesson's page weighs gzip-compressed, rendered with the reader's own template."""
-    env = state(request).templates
-    lesson = {
-        "course_id": "x" * 36,
-        "version": 1,
-        "language": language,
-        "course_title": title,
-        "id": "l1",
-        "title": title,
-        "html": html,
-        "indicators": [],
-        "previous_id": "l0",
-        "next_id": "l2",
-    }
-    page = env.get_template("lesson.html").render(
-        request=request,
-        lang="en",
-        user=None,
-        lesson=lesson,
-        activity="urn:ustaz:course:x/item/l1",
-        recorded=False,
-    )
-    return len(gzip.compress(page.encode(), 9))
-
-
-async def preview_lesson(request: Request, lesson: dict[str, Any], language: str) -> dict[str, Any]:
-    try:
-        result: dict[str, Any] = await call_api(
-            request,
-            "POST",
-            "/api/v1/courses/authoring/preview",
-            json={"markdown": lesson.get("markdown", "")},
-        )
-    except ApiError as exc:
-        if exc.status != 413:
-            raise
-        return {"html": "", "problems": [], "images": [], "too_big": True, "text_bytes": 0, "image_bytes": 0}
-    for p in result["problems"]:
-        p["text"] = describe(p)
-    result["text_bytes"] = page_bytes(request, lesson.get("title", ""), result["html"], language)
-    result["image_bytes"] = sum(i["bytes"] or 0 for i in result["images"])
-    result["unknown_images"] = sum(1 for i in result["images"] if i["bytes"] is None)
-    result["budget"] = LESSON_BUDGET
-    return result
 
 
 # --- Pages -------------------------------------------------------------------------------------------
@@ -323,14 +112,14 @@ async def render_outline(
     lessons = [item for _, item in df.items(draft) if item["type"] == "lesson"]
     previews, source, frameworks = await asyncio.gather(
         asyncio.gather(*(preview_lesson(request, lesson, view["language"]) for lesson in lessons)),
-        _source(request, view),
+        original_of(request, view),
         call_api(request, "GET", "/api/v1/courses/frameworks"),
     )
     return render(
         request,
         "editor.html",
         status_code=status_code,
-        user=await _me(request),
+        user=await editor(request),
         draft=draft,
         errors=errors,
         summary=summary,
@@ -349,8 +138,8 @@ async def render_outline(
 
 async def outline(request: Request) -> Response:
     course_id = request.path_params["course_id"]
-    await _me(request)
-    view = await _view(request, course_id)
+    await editor(request)
+    view = await draft_view(request, course_id)
     if request.method == "GET":
         return await render_outline(request, view, df.working_copy(view))
     form = await read_form(request, **EDITOR_FORM)
@@ -366,7 +155,7 @@ async def outline(request: Request) -> Response:
     )
     if errors:
         return await render_outline(request, view, draft, errors, status_code=errors.status)
-    saved = await _save(request, course_id, draft, df.text(form, "etag"))
+    saved = await save_draft(request, course_id, draft, df.text(form, "etag"))
     if saved.error is not None:
         return await _refused(request, view, draft, saved.error, f"/author/courses/{quote(course_id)}", None)
     assert saved.view is not None
@@ -433,7 +222,7 @@ async def confirm_removal(request: Request, view: dict[str, Any], thing: str, pa
     return render(
         request,
         "editor_confirm.html",
-        user=await _me(request),
+        user=await editor(request),
         view=view,
         label=label,
         thing=thing,
@@ -442,76 +231,15 @@ async def confirm_removal(request: Request, view: dict[str, Any], thing: str, pa
     )
 
 
-# --- Conflict page --------------------------------------------------------------------------------------
-
-
-def question_text(q: dict[str, Any]) -> str:
-    answer = q.get("answer") or {}
-    lines = [q.get("prompt", "")]
-    correct = set(answer.get("correct") or [])
-    lines += [f"{'✓' if o['id'] in correct else '·'} {o['text']}" for o in q.get("options", [])]
-    if q.get("kind") == "true_false" and correct:
-        lines.append("✓ " + (_("True") if "true" in correct else _("False")))
-    if answer.get("value") is not None:
-        lines.append(f"= {answer['value']:g} ± {answer.get('tolerance') or 0:g}")
-    lines += [f"= {a}" for a in answer.get("accepted") or []]
-    if answer.get("explanation"):
-        lines.append(answer["explanation"])
-    return "\n".join(lines)
-
-
-def _item_fields(item: dict[str, Any]) -> dict[str, str]:
-    out = {_("Title"): item.get("title", "")}
-    if item["type"] == "lesson":
-        out[_("Text")] = item.get("markdown", "")
-        out[_("Competencies")] = ", ".join(item.get("indicators") or [])
-    else:
-        for n, q in enumerate(item.get("questions", []), start=1):
-            out[_("Question %(n)s") % {"n": n}] = question_text(q)
-    return out
-
-
-def conflicts(mine: Draft, theirs: Draft) -> list[dict[str, str]]:
-    """Every field where the author's version and the saved one differ, both sides as text."""
-    out = []
-    names = {
-        "title": _("Title"),
-        "summary": _("Summary"),
-        "pass_mark": _("Pass mark"),
-        "estimated_minutes": _("Estimated minutes"),
-        "level": _("Level"),
-        "licence": _("Licence"),
-        "framework": _("Competency framework"),
-    }
-    for name, label in names.items():
-        if mine.get(name) != theirs.get(name):
-            out.append({"label": label, "mine": str(mine.get(name, "")), "theirs": str(theirs.get(name, ""))})
-    outline_a = "\n".join(
-        f"{m['title']}: " + ", ".join(i["title"] for i in m["items"]) for m in mine["modules"]
-    )
-    outline_b = "\n".join(
-        f"{m['title']}: " + ", ".join(i["title"] for i in m["items"]) for m in theirs["modules"]
-    )
-    if outline_a != outline_b:
-        out.append({"label": _("Outline"), "mine": outline_a, "theirs": outline_b})
-    for _module, item in df.items(mine):
-        other = df.find_item(theirs, item["id"])
-        a, b = _item_fields(item), _item_fields(other) if other else {}
-        for label, value in a.items():
-            if value != b.get(label, ""):
-                out.append({"label": f"{item['title']}: {label}", "mine": value, "theirs": b.get(label, "")})
-    return out
-
-
 async def conflict_page(request: Request, mine: Draft, back: str) -> Response:
     course_id = request.path_params["course_id"]
-    now = await _view(request, course_id)
+    now = await draft_view(request, course_id)
     theirs = df.working_copy(now)
     return render(
         request,
         "editor_conflict.html",
         status_code=409,
-        user=await _me(request),
+        user=await editor(request),
         view=now,
         differences=conflicts(mine, theirs),
         mine=json.dumps(mine, ensure_ascii=False),
@@ -530,7 +258,7 @@ async def overwrite(request: Request, view: dict[str, Any], form: Form, back: st
     if not isinstance(mine, dict):
         raise ApiError(400, {"title": _("Bad request"), "detail": _("The form was damaged; reload it.")})
     mine.update(slug=view["slug"], language=view["language"], translation_of=view["translation_of"])
-    saved = await _save(request, view["id"], mine, df.text(form, "etag"))
+    saved = await save_draft(request, view["id"], mine, df.text(form, "etag"))
     if saved.error is not None:
         page = request.path_params.get("item_id")
         return await _refused(request, view, mine, saved.error, back, page)
@@ -565,7 +293,7 @@ async def render_item(
     labels, results, source, preview, images = await asyncio.gather(
         indicator_labels(request, framework, codes),
         search_indicators(request, framework, search[1]) if search else asyncio.sleep(0, result=[]),
-        _source(request, view),
+        original_of(request, view),
         preview_lesson(request, item, view["language"]) if lesson else asyncio.sleep(0, result=None),
         call_api(request, "GET", f"/api/v1/courses/{quote(view['id'])}/images")
         if lesson
@@ -575,7 +303,7 @@ async def render_item(
         request,
         "editor_lesson.html" if lesson else "editor_quiz.html",
         status_code=status_code,
-        user=await _me(request),
+        user=await editor(request),
         draft=draft,
         item=item,
         errors=errors,
@@ -647,8 +375,8 @@ async def _apply_item(
 
 async def item_page(request: Request) -> Response:
     course_id, item_id = request.path_params["course_id"], request.path_params["item_id"]
-    await _me(request)
-    view = await _view(request, course_id)
+    await editor(request)
+    view = await draft_view(request, course_id)
     draft = df.working_copy(view)
     back = f"/author/courses/{quote(course_id)}/items/{quote(item_id)}"
     item = df.find_item(draft, item_id)
@@ -671,7 +399,7 @@ async def item_page(request: Request) -> Response:
         return await render_item(
             request, view, draft, item_id, errors=errors, status_code=errors.status, search=search
         )
-    saved = await _save(request, course_id, draft, df.text(form, "etag"))
+    saved = await save_draft(request, course_id, draft, df.text(form, "etag"))
     if saved.error is not None:
         if saved.error.status in (412, 428):
             return await conflict_page(request, draft, back)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -19,14 +20,15 @@ from gateway.web.app import (
     call_api,
     page_lang,
     page_user,
-    read_form,
     redirect,
     render,
     signed_in,
     xapi_actor,
 )
+from gateway.web.homes import lesson_views
 from gateway.web.i18n import LANGUAGES, code, html_lang, language_name, text_lang
 from gateway.web.i18n import gettext as _
+from gateway.web.journey import continue_at, outline, quiz_states, viewed_items
 
 log = logging.getLogger("ustaz.web")
 SAVE_HEADER = "x-ustaz-save"  # sent by the service worker when it saves a course for offline reading
@@ -59,9 +61,10 @@ async def catalogue(request: Request) -> Response:
     )
 
 
-async def _enrolment(request: Request, course_id: str) -> dict[str, Any] | None:
-    mine = await call_api(request, "GET", "/api/v1/progress/enrolments")
-    return next((e for e in mine["items"] if e["course_id"] == course_id), None)
+async def _my_course(request: Request, course_id: str) -> dict[str, Any] | None:
+    """The teacher's progress in this course (enrolment, results), None when not enrolled."""
+    mine = await call_api(request, "GET", "/api/v1/progress/me/progress")
+    return next((c for c in mine["items"] if c["enrolment"]["course_id"] == course_id), None)
 
 
 def fallback_chain(request: Request, lang: str) -> list[str]:
@@ -93,7 +96,8 @@ async def course_page(request: Request) -> Response:
     course_id = request.path_params["course_id"]
     chain = fallback_chain(request, lang)
     course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
-    enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
+    mine = await _my_course(request, course_id) if user and user.has("teacher") else None
+    enrolment = mine["enrolment"] if mine else None
     others = (
         []
         if course["language"] == chain[0]
@@ -114,6 +118,13 @@ async def course_page(request: Request) -> Response:
             "shown": language_name(content["language"], in_lang),
         }
     better = [{**c, "language_name": LANGUAGES.get(code(c["language"]), c["language"])} for c in better]
+    states: dict[str, str] = {}
+    resume = None
+    if mine:
+        views = await lesson_views(request)
+        items = outline(content, viewed_items(views, course_id), quiz_states(mine["results"]))
+        states = {i["id"]: i["state"] for i in items}
+        resume = continue_at(items)
     return render(
         request,
         "course.html",
@@ -121,6 +132,9 @@ async def course_page(request: Request) -> Response:
         course=course,
         content=content,
         enrolment=enrolment,
+        progress=mine,
+        states=states,
+        resume=resume,
         fallback=fallback,
         better=better,
     )
@@ -145,6 +159,7 @@ async def lesson_page(request: Request) -> Response:
     # worker saves for offline reading (SAVE_HEADER) is not a view: read later from the cache, its
     # script queues the view with the time it was read (static/sw-queue.js).
     record = user is not None and user.has("teacher") and SAVE_HEADER not in request.headers
+    lesson["html"] = scrollable_tables(lesson["html"], _("Table"))
     response = render(request, "lesson.html", user=user, lesson=lesson, activity=activity, recorded=record)
     if record and user is not None:
         statement = {
@@ -158,6 +173,13 @@ async def lesson_page(request: Request) -> Response:
     return response
 
 
+def scrollable_tables(html: str, label: str) -> str:
+    """A lesson's tables in a region that scrolls sideways on a phone and takes keyboard focus, so
+    a reader without a touch screen can scroll it too (WCAG 2.1.1)."""
+    region = f'<div class="scroll" role="region" tabindex="0" aria-label="{escape(label)}"><table>'
+    return html.replace("<table>", region).replace("</table>", "</table></div>")
+
+
 async def record_view(request: Request, statement: dict[str, Any]) -> None:
     """After the page went out: a failure costs the record of one view, never the page."""
     try:
@@ -168,65 +190,9 @@ async def record_view(request: Request, statement: dict[str, Any]) -> None:
         )
 
 
-async def _quiz(request: Request) -> dict[str, Any]:
-    p = request.path_params
-    content = await call_api(request, "GET", f"/api/v1/courses/{p['course_id']}/versions/{p['version']}")
-    for module in content["modules"]:
-        for item in module["items"]:
-            if item["type"] == "quiz" and item["id"] == p["quiz_id"]:
-                return {"content": content, "quiz": item}
-    raise ApiError(404, {"title": _("Not found"), "detail": _("This quiz is not part of the course.")})
-
-
-async def quiz_page(request: Request) -> Response:
-    user = await page_user(request)
-    page_lang(request, user)
-    found = await _quiz(request)
-    return render(request, "quiz.html", user=user, **found)
-
-
-async def submit_quiz(request: Request) -> Response:
-    p = request.path_params
-    await signed_in(request)
-    form = await read_form(request)
-    found = await _quiz(request)
-    answers: dict[str, Any] = {}
-    for question in found["quiz"]["questions"]:
-        value = form.get(question["id"])
-        if value in (None, ""):
-            continue
-        if question["kind"] == "multiple":
-            answers[question["id"]] = value if isinstance(value, list) else [value]
-        else:
-            answers[question["id"]] = value
-    submission = await call_api(
-        request,
-        "POST",
-        "/api/v1/progress/submissions",
-        json={
-            "id": form.get("submission_id") or None,
-            "course_id": p["course_id"],
-            "quiz_id": p["quiz_id"],
-            "answers": answers,
-        },
-    )
-    return redirect(f"/submissions/{submission['id']}")
-
-
-async def submission_page(request: Request) -> Response:
-    user = await signed_in(request)
-    submission = await call_api(
-        request, "GET", f"/api/v1/progress/submissions/{request.path_params['submission_id']}"
-    )
-    return render(request, "submission.html", user=user, submission=submission)
-
-
 routes = [
     Route("/courses", catalogue),
     Route("/courses/{course_id}", course_page),
     Route("/courses/{course_id}/enrol", enrol, methods=["POST"]),
     Route("/courses/{course_id}/v/{version:int}/lessons/{lesson_id}", lesson_page),
-    Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", quiz_page, methods=["GET"]),
-    Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", submit_quiz, methods=["POST"]),
-    Route("/submissions/{submission_id}", submission_page),
 ]

@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from gateway.web import draft_form as df
 from gateway.web.app import ApiError, call_api, read_form, redirect, render, signed_in
-from gateway.web.authoring import indicator_labels, kind_names, preview_lesson
+from gateway.web.editor_calls import indicator_labels, preview_lesson
+from gateway.web.editor_text import kind_names
 from gateway.web.i18n import gettext as _
 
 CONTEXT = 2  # unchanged lines shown around a change

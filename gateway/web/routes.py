@@ -21,7 +21,10 @@ from gateway.web import (
     certificates,
     courses,
     coverage,
+    homes,
+    institute,
     progress,
+    quizzes,
     registry_admin,
     review,
 )
@@ -40,13 +43,10 @@ from gateway.web.app import (
 )
 from gateway.web.i18n import LANGUAGES
 from gateway.web.i18n import gettext as _
+from gateway.web.roles import home_of
 from libs.auth import Principal
 from libs.db import in_transaction
 from libs.errors import TooManyRequests, Unauthorized
-
-
-async def home(request: Request) -> Response:
-    return redirect("/courses")
 
 
 async def login_form(request: Request) -> Response:
@@ -54,7 +54,7 @@ async def login_form(request: Request) -> Response:
     return render(
         request,
         "login.html",
-        next=request.query_params.get("next", "/courses"),
+        next=request.query_params.get("next", ""),
         error=None,
         reset=request.query_params.get("reset") == "1",
     )
@@ -63,9 +63,9 @@ async def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     page_lang(request)
     form = await read_form(request)
-    target = str(form.get("next") or "/courses")
+    target = str(form.get("next") or "")
     if not target.startswith("/") or target.startswith("//"):
-        target = "/courses"
+        target = ""  # the home of the account's role
     try:  # throttled after failed attempts (gateway/registry/throttle.py)
         pair = await throttled_login(request, str(form.get("username", "")), str(form.get("password", "")))
     except Unauthorized:
@@ -80,9 +80,9 @@ async def login(request: Request) -> Response:
         page = render(request, "login.html", status_code=429, next=target, error=problem_text(refused))
         page.headers.update(refused.headers)
         return page
-    response = redirect(target)
-    set_session(response, request, pair.access_token, pair.refresh_token)
     account = Principal.from_claims(await state(request).verifier.verify(pair.access_token))
+    response = redirect(target or home_of(account))
+    set_session(response, request, pair.access_token, pair.refresh_token)
     if account.lang in LANGUAGES:  # the account's language follows the teacher to every device
         set_lang_cookie(response, request, account.lang)
     return response
@@ -132,6 +132,7 @@ SCRIPTS = {
     "offline.js": "public, max-age=86400",
     "sw-queue.js": "public, max-age=86400",
     "certificates.js": "public, max-age=86400",
+    "saved.js": "public, max-age=86400",
     "editor.js": "public, max-age=86400",
 }
 
@@ -149,16 +150,18 @@ async def script(request: Request) -> Response:
 
 routes = [
     *courses.routes,
+    *quizzes.routes,
     *authoring.routes,
     *review.routes,
     *certificates.routes,
     *analytics.routes,
     *coverage.routes,
     *progress.routes,
+    *homes.routes,
+    *institute.routes,
     *accounts.routes,  # activation, password reset, join requests, sessions (gateway/registry)
     *registry_admin.routes,
     *admin.routes,
-    Route("/", home),
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),

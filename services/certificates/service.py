@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.fernet import Fernet
 from sqlmodel import Session
@@ -22,7 +22,14 @@ from libs.outbox import emit, utcnow
 from services.certificates import credentials, keys, repository, status
 from services.certificates.credentials import issuer_url
 from services.certificates.models import Certificate, Issuer, IssuerKey, outbox
-from services.certificates.schemas import CertificateIssued, Verdict
+from services.certificates.schemas import (
+    CertificateIssued,
+    CertificateStatusChanged,
+    IssuedCertificate,
+    IssuedList,
+    IssuedQuery,
+    Verdict,
+)
 from services.certificates.verification import formats, pipeline, reasons
 from services.certificates.verification.model import Decoded, Outcome, Record, TrustedKey
 from services.progress.schemas import CourseCompleted
@@ -127,7 +134,23 @@ def revoke(
         cert.revocation_reason = reason
         session.add(cert)
         _set_revoked_bit(session, cert, box, public_url)
+        emit(session, outbox, _status_changed(cert, "revoked", reason))
     return cert
+
+
+def _status_changed(
+    cert: Certificate, change: Literal["revoked", "reissued"], reason: str, replacement: str | None = None
+) -> CertificateStatusChanged:
+    return CertificateStatusChanged(
+        certificate_id=cert.id,
+        change=change,
+        user_id=cert.user_id,
+        course_id=cert.course_id,
+        course_title=cert.course_title,
+        language=cert.language,
+        replacement_id=replacement,
+        reason=reason,
+    )
 
 
 def reissue(
@@ -172,6 +195,7 @@ def reissue(
     old.revocation_reason = f"Re-issued: {reason}"
     session.add(old)
     _set_revoked_bit(session, old, box, public_url)
+    emit(session, outbox, _status_changed(old, "reissued", reason, new.id))
     return new
 
 
@@ -274,6 +298,26 @@ def verify_token(session: Session, token: str) -> Verdict:
     """Check a VC-JWT (or the compact QR form): its key, its signature, then the certificate's status
     in our records and in the institute's signed status list (verification/pipeline.py)."""
     return _verdict(pipeline.verify(token, _Registry(session), now=datetime.now(UTC)))
+
+
+def verify_number(session: Session, number: str) -> Verdict:
+    """The verdict for the number printed on a certificate (`2026-D915EFAC`), as for its id."""
+    cert = repository.current_by_number(session, number.strip().upper())
+    if cert is None:
+        return Verdict(status="unknown", reason="There is no certificate with this number.")
+    return verify_token(session, cert.credential_jwt)
+
+
+def issued(session: Session, user: Principal, query: IssuedQuery) -> IssuedList:
+    """An institute's certificates for its admin (a platform admin: any institute's, or all)."""
+    if user.has("platform_admin"):
+        institute = query.institute
+    elif user.institute is None:
+        raise Forbidden("Only an admin of an institute sees its certificates.")
+    else:
+        institute = user.institute
+    rows = repository.issued_by(session, institute, query.q.strip(), query.limit, query.id)
+    return IssuedList(items=[IssuedCertificate.model_validate(c) for c in rows])
 
 
 def verify_certificate(session: Session, certificate_id: str) -> Verdict:

@@ -136,7 +136,9 @@ def create_draft(session: Session, user: Principal, draft: CourseDraft) -> Autho
 def institute_courses(session: Session, user: Principal) -> list[AuthoringView]:
     if not user.institute:
         return []
-    return [authoring_view(c) for c in repository.institute_courses(session, user.institute)]
+    # A draft sent back carries its comments, so the author's home can list it under "sent back".
+    courses = repository.institute_courses(session, user.institute)
+    return [authoring_view(c, _sent_back_comments(session, c)) for c in courses]
 
 
 def draft_of(session: Session, course: Course) -> CourseMeta | None:

@@ -309,6 +309,9 @@ class LessonPage(BaseModel):
     indicators: list[str]
     previous_id: str | None
     next_id: str | None
+    previous_type: Literal["lesson", "quiz"] | None = None
+    next_type: Literal["lesson", "quiz"] | None = None
+    next_title: str | None = None
 
 
 class QuizKey(BaseModel):

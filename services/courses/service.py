@@ -3,7 +3,7 @@ authoring workflow is in authoring.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session
 
@@ -101,11 +101,17 @@ def version_for_learner(session: Session, course_id: str, version: int) -> dict[
     return learner_view(_content(session, course_id, version))
 
 
+def _kind(item: object | None) -> Literal["lesson", "quiz"] | None:
+    return None if item is None else "lesson" if isinstance(item, Lesson) else "quiz"
+
+
 def lesson_page(session: Session, course_id: str, version: int, lesson_id: str) -> LessonPage:
     content = _content(session, course_id, version)
     items = content.items()
     for index, item in enumerate(items):
         if item.id == lesson_id and isinstance(item, Lesson):
+            before = items[index - 1] if index > 0 else None
+            after = items[index + 1] if index + 1 < len(items) else None
             return LessonPage(
                 course_id=course_id,
                 version=version,
@@ -115,8 +121,11 @@ def lesson_page(session: Session, course_id: str, version: int, lesson_id: str) 
                 title=item.title,
                 html=item.html,
                 indicators=item.indicators,
-                previous_id=items[index - 1].id if index > 0 else None,
-                next_id=items[index + 1].id if index + 1 < len(items) else None,
+                previous_id=before.id if before else None,
+                next_id=after.id if after else None,
+                previous_type=_kind(before),
+                next_type=_kind(after),
+                next_title=after.title if after else None,
             )
     raise NotFound(f"Version {version} of course {course_id} has no lesson {lesson_id}.")
 

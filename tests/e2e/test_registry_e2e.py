@@ -104,7 +104,7 @@ def test_an_admin_stands_up_a_country_and_a_teacher_activates_on_a_phone(
     phone_page.fill("input[name=username]", "aigerim.tst")
     phone_page.fill("input[name=password]", "a-long-password")
     phone_page.click("form[action='/activate'] button[type=submit]")
-    assert phone_page.url.endswith("/courses")
+    assert phone_page.url.endswith("/me")  # the teacher's home
     assert phone_page.locator("form[action='/logout']").count() == 1  # signed in
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 360
     phone_page.goto("/me/sessions")

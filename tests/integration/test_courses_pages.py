@@ -69,7 +69,7 @@ async def test_lesson_page_fits_14_kb_gzip_with_inline_css(
         size = len(gzip.compress(response.content, 9))
         assert size <= LESSON_BUDGET, (lesson_id, size)
         print(f"lesson {lang}/{lesson_id}: {len(response.content)} B raw, {size} B gzip")
-        assert f'<html lang="{lang}">' in html and "<style>" in html
+        assert '<html lang="en">' in html and f'<article lang="{lang}"' in html and "<style>" in html
         assert not re.search(r"<link[^>]+stylesheet|<script[^>]+src=|@font-face|woff", html)
         assert "<table>" in html or "<ul>" in html or "<p>" in html
 
@@ -113,5 +113,44 @@ async def test_service_worker_is_served_small_from_the_root(web: tuple[httpx.Asy
     assert "importScripts('/static/sw-queue.js')" in sw.text
     queue = await client.get("/static/sw-queue.js")
     assert queue.status_code == 200 and "UstazQueue" in queue.text
+    # The start page for offline: a page the worker keeps, listing what is saved from its caches.
+    saved = await client.get("/static/saved.js")
+    assert saved.status_code == 200 and "/offline/manifest.json" in saved.text
+    start = await client.get("/offline")
+    assert start.status_code == 200 and 'id="saved"' in start.text and "/static/saved.js" in start.text
+    assert "'/static/saved.js'" in sw.text and "START = '/offline'" in sw.text
     assert (await client.get("/static/../app.py")).status_code == 404
     assert (await client.get("/static/other.js")).status_code == 404
+
+
+async def transferred(client: httpx.AsyncClient, path: str, accept: str) -> tuple[httpx.Response, int, int]:
+    """A response as sent on the wire for `Accept-Encoding: accept`: (response, wire bytes, raw bytes)."""
+    async with client.stream("GET", path, headers={"accept-encoding": accept}) as response:
+        wire = b"".join([chunk async for chunk in response.aiter_raw()])
+    decoded = httpx.Response(200, headers=response.headers, content=wire).content
+    return response, len(wire), len(decoded)
+
+
+@pytest.mark.parametrize("accept", ["br", "gzip", "gzip, deflate, br, zstd"])
+async def test_every_text_response_is_compressed(web: tuple[httpx.AsyncClient, str], accept: str) -> None:
+    client, _ = web
+    client.cookies.clear()
+    expected = {"br": "br", "gzip": "gzip", "gzip, deflate, br, zstd": "zstd"}[accept]
+    for path in (
+        f"/courses/{COURSE_RU_ID}/v/1/lessons/l1",
+        "/courses",
+        "/login",
+        "/sw.js",
+        "/api/v1/courses",
+    ):
+        response, wire, raw = await transferred(client, path, accept)
+        assert response.status_code == 200, path
+        assert response.headers.get("content-encoding") == expected, path
+        assert "accept-encoding" in response.headers.get("vary", "").lower(), path
+        assert wire < raw * 0.6, (path, wire, raw)
+        if "/lessons/" in path:
+            assert wire <= LESSON_BUDGET, wire
+    problem, wire, raw = await transferred(client, "/api/v1/courses/no-such-course", accept)
+    assert problem.status_code == 404 and problem.headers["content-type"].startswith("application/problem")
+    identity, wire, raw = await transferred(client, "/courses", "identity")
+    assert "content-encoding" not in identity.headers and wire == raw

@@ -382,3 +382,50 @@ async def test_a_translation_is_edited_beside_its_original(web: Web) -> None:
     )
     assert again.status_code == 409 and "already has a version" in again.text
     assert page.status_code == 200
+
+
+def section(html: str, key: str) -> str:
+    """The author home's section `key` (drafts, sent-back, in-review) as HTML."""
+    return html.split(f'data-section="{key}"', 1)[1].split("</section>", 1)[0]
+
+
+async def test_the_author_home_sorts_drafts_sent_back_and_in_review(
+    web: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, _ = web
+    await login(client, "author")
+    url = await new_course(client, "pupils-phones")
+    course_id = url.rsplit("/", 1)[1]
+    home = (await client.get("/author")).text
+    assert course_id in section(home, "drafts") and course_id not in section(home, "in-review")
+    assert (await press(client, f"{url}/items/l1", "save", markdown="## One phone")).status_code == 303
+    submitted = await press(client, url, "submit")
+    assert submitted.status_code == 303, submitted.text[-1500:]
+    assert course_id in section((await client.get("/author")).text, "in-review")
+
+    await login(client, "institute")
+    queue = section((await client.get("/author")).text, "in-review")
+    assert f'href="/review/courses/{course_id}"' in queue  # the admin's review queue links the review
+    sent = await client.post(
+        f"/review/courses/{course_id}", data={"decision": "send_back", "comment": "Add a second lesson."}
+    )
+    assert sent.status_code == 303
+
+    await login(client, "author")
+    home = (await client.get("/author")).text
+    back = section(home, "sent-back")
+    assert course_id in back and "Add a second lesson." in back
+    assert course_id not in section(home, "drafts") and course_id not in section(home, "in-review")
+
+    # Sent back again with a comment on one item only: still "sent back", saying how many comments.
+    assert (await press(client, url, "submit")).status_code == 303
+    await login(client, "institute")
+    await client.post("/lang", data={"lang": "en"})  # the demo admin's account is in Russian
+    sent = await client.post(
+        f"/review/courses/{course_id}",
+        data={"decision": "send_back", "comment": "", "comment.l1": "Shorter."},
+    )
+    assert sent.status_code == 303
+    await login(client, "author")
+    back = section((await client.get("/author")).text, "sent-back")
+    assert course_id in back and "1 comment on the items" in back

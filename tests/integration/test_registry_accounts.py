@@ -83,7 +83,8 @@ async def test_a_registry_teacher_activates_an_account(gateway_client: httpx.Asy
             "password": "a-long-password",
         },
     )
-    assert_problem(again, 409)  # the national ID has its account now
+    reused = assert_problem(again, 400)  # the code is used up: the national ID has its account now
+    assert reused["type"] == "/problems/code-refused" and "already used" in str(reused["detail"])
     assert_problem(await gateway_client.post("/auth/activate", json={"national_id": DEMO_IIN}), 409)
     assert snapshot(gateway_client) == before
 
@@ -104,7 +105,8 @@ async def test_a_used_or_expired_code_is_a_400(gateway_client: httpx.AsyncClient
         ),
         400,
     )
-    assert "expired" in body["detail"] and snapshot(gateway_client) == before
+    assert body["type"] == "/problems/code-refused" and body["field"] == "code"
+    assert "expired" in str(body["detail"]) and snapshot(gateway_client) == before
 
 
 async def test_wrong_codes_are_counted_then_refused(gateway_client: httpx.AsyncClient) -> None:
@@ -152,13 +154,18 @@ async def test_password_reset_with_a_code_ends_every_session(gateway_client: htt
     assert (
         await gateway_client.post("/auth/login", json={"username": "teacher", "password": "a-new-password"})
     ).status_code == 200
-    assert_problem(
+    before = snapshot(gateway_client)
+    reused = assert_problem(
         await gateway_client.post(
             "/auth/password-reset/confirm",
             json={"login": "teacher", "code": message["code"], "password": "again-a-password"},
         ),
         400,
     )
+    assert reused["type"] == "/problems/code-refused" and snapshot(gateway_client) == before
+    assert (
+        await gateway_client.post("/auth/login", json={"username": "teacher", "password": "a-new-password"})
+    ).status_code == 200  # the reused code changed nothing
 
 
 async def test_join_request_approved_by_the_coordinator(gateway_client: httpx.AsyncClient) -> None:
@@ -221,9 +228,12 @@ async def test_join_for_an_unknown_school_is_a_404(gateway_client: httpx.AsyncCl
         "first_name": "B",
         "email": "a@b.kz",
     }
-    assert_problem(await gateway_client.post("/auth/join", json=body), 404)
+    unknown = assert_problem(await gateway_client.post("/auth/join", json=body), 404)
+    assert unknown["type"] == "/problems/not-found" and "KZ-NOWHERE" in str(unknown["detail"])
     body["school_code"] = "KZ-ALM-TAL"  # a district is not a school
-    assert_problem(await gateway_client.post("/auth/join", json=body), 404)
+    assert assert_problem(await gateway_client.post("/auth/join", json=body), 404)["type"] == (
+        "/problems/not-found"
+    )
     assert snapshot(gateway_client) == before
     assert scalar(gateway_client, "SELECT count(*) FROM join_requests") == 0
 

@@ -240,7 +240,10 @@ async def test_an_undecodable_file_is_refused(gateway_client: httpx.AsyncClient)
 async def test_only_platform_admins_import(gateway_client: httpx.AsyncClient, who: tuple[str, str]) -> None:
     headers = await token(gateway_client, *who)
     before = snapshot(gateway_client)
-    assert_problem(await upload(gateway_client, "org-units", org_units_file(), headers), 403)
+    refused = assert_problem(await upload(gateway_client, "org-units", org_units_file(), headers), 403)
+    assert refused["type"] == "/problems/forbidden"
+    refused = assert_problem(await upload(gateway_client, "teachers", teachers_file(2), headers), 403)
+    assert refused["type"] == "/problems/forbidden"
     assert_problem(await gateway_client.get("/registry/export/teachers", headers=headers), 403)
     assert_problem(await upload(gateway_client, "org-units", org_units_file(), {}), 401)
     assert snapshot(gateway_client) == before

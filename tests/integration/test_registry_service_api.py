@@ -18,7 +18,7 @@ from sqlalchemy import text, update
 
 from gateway.registry.clients import emis_token
 from gateway.registry.repository import TEACHERS
-from gateway.schemas import ServiceTokenRequest
+from gateway.schemas import ResolveResponse, ServiceTokenRequest, TeacherCounts
 from tests.integration.registry_data import (
     engine_of,
     org_units_file,
@@ -65,6 +65,32 @@ async def test_resolve_by_national_ids_never_echoes_them(gateway_client: httpx.A
     assert wanted[0] not in answer.text and wanted[3] not in answer.text
 
 
+async def test_resolve_by_registry_or_account_ids_gives_name_and_org_unit(
+    gateway_client: httpx.AsyncClient,
+) -> None:
+    await loaded(gateway_client)
+    svc = await service_headers(gateway_client)
+    by_nid = ResolveResponse.model_validate(
+        (
+            await gateway_client.post(
+                "/registry/resolve", json={"national_ids": [teacher_rows(9)[2][0]]}, headers=svc
+            )
+        ).json()
+    )
+    known = by_nid.items[0]
+    linked = scalar(gateway_client, "SELECT id FROM users WHERE username = 'teacher'")  # the demo teacher
+    answer = await gateway_client.post(
+        "/registry/resolve", json={"user_ids": [known.registry_id, "no-such-id", linked]}, headers=svc
+    )
+    assert answer.status_code == 200, answer.text
+    body = ResolveResponse.model_validate(answer.json())
+    assert body.unknown == [1] and [t.registry_id for t in body.items][0] == known.registry_id
+    assert body.items[0].display_name == known.display_name and body.items[0].org_path == known.org_path
+    assert body.items[1].user_id == linked and body.items[1].school_code and body.items[1].last_name
+    both = {"national_ids": [], "user_ids": [known.registry_id]}
+    assert_problem(await gateway_client.post("/registry/resolve", json=both, headers=svc), 422)
+
+
 async def test_resolve_and_count_by_filter(gateway_client: httpx.AsyncClient) -> None:
     await loaded(gateway_client)
     svc = await service_headers(gateway_client)
@@ -91,7 +117,17 @@ async def test_resolve_and_count_by_filter(gateway_client: httpx.AsyncClient) ->
             "/registry/counts", params={"org": "KZ-TST", "employment": "pre_service"}, headers=svc
         )
     ).json()
-    assert pre["total"] == 1
+    assert pre["total"] == 1 and TeacherCounts.model_validate(pre).filter.employment == "pre_service"
+    pre_teachers = ResolveResponse.model_validate(
+        (
+            await gateway_client.post(
+                "/registry/resolve",
+                json={"filter": {"org": "KZ-TST", "employment": "pre_service"}},
+                headers=svc,
+            )
+        ).json()
+    )
+    assert [t.employment for t in pre_teachers.items] == ["pre_service"]
     national = (await gateway_client.get("/registry/counts", headers=svc)).json()
     assert national["items"][0]["code"] == "KZ" and national["total"] > 9  # the demo registry too
     assert_problem(
@@ -203,7 +239,9 @@ async def test_the_command_line_contract(gateway_client: httpx.AsyncClient, tmp_
     units, teachers = tmp_path / "units.csv", tmp_path / "teachers.csv"
     units.write_bytes(org_units_file("cp1251", ";"))
     teachers.write_bytes(teachers_file(7))
+    untouched = snapshot(gateway_client)
     dry = cli("import", "org-units", str(units), "--dry-run")
+    assert snapshot(gateway_client) == untouched  # a dry run writes nothing
     assert (
         dry.returncode == 0
         and dry.stdout == "created 6, updated 0, unchanged 0, rejected 0\n"
@@ -222,6 +260,11 @@ async def test_the_command_line_contract(gateway_client: httpx.AsyncClient, tmp_
         and again.stdout.endswith("rejected 0\n")
         and "created 0, updated 0" in again.stdout
     )
+    assert snapshot(gateway_client) == before
+    units_export = tmp_path / "units-export.csv"
+    assert cli("export", "org-units", str(units_export)).returncode == 0
+    units_again = cli("import", "org-units", str(units_export))
+    assert units_again.returncode == 0 and units_again.stdout.startswith("created 0, updated 0, unchanged ")
     assert snapshot(gateway_client) == before
     rows = teacher_rows(7)
     rows[4][5] = "not-an-email"

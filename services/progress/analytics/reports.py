@@ -122,6 +122,7 @@ def funnel(
                 name=names.get(key, key),
                 counts=counts,
                 suppressed=any(v is None for v in counts.values()),
+                protected=[s for s in STAGES if key in hidden[s] and groups[key][s] >= threshold],
                 completion_rate=rate(counts["completed"], counts["enrolled"]),
                 drillable=key in has_children
                 and counts["enrolled"] is not None
@@ -255,7 +256,11 @@ def trends(
     periods = trend_periods(by_week, start, end, interval)
     hidden = hidden_stages({p.isoformat(): c for p, c in periods.items()}, threshold, inherited)
     points = [
-        TrendPoint(period=p, counts={s: None if p.isoformat() in hidden[s] else c[s] for s in c})
+        TrendPoint(
+            period=p,
+            counts={s: None if p.isoformat() in hidden[s] else c[s] for s in c},
+            protected=[s for s in STAGES if p.isoformat() in hidden[s] and c[s] >= threshold],
+        )
         for p, c in sorted(periods.items())
     ]
     return TrendReport(

@@ -54,6 +54,17 @@ class AnalyticsQuery(BaseModel):
         return self
 
 
+class Dated(BaseModel):
+    """What every report says about its freshness."""
+
+    as_of: datetime | None = Field(
+        None,
+        description="Data as of: the latest moment the counts are known to include (the newest event "
+        "the rollups counted, or the start of the last full recompute, whichever is later); null before "
+        "anything was counted",
+    )
+
+
 class UnitRef(BaseModel):
     code: str
     name: str
@@ -76,11 +87,17 @@ class FunnelRow(BaseModel):
     name: str
     counts: dict[str, int | None]
     suppressed: bool
+    protected: list[str] = Field(
+        default_factory=list,
+        description="stages hidden only so that a small group elsewhere cannot be worked out "
+        "(complementary suppression: the count itself is not small); the other hidden ones are under "
+        "the minimum cell",
+    )
     completion_rate: float | None = Field(description="completed / enrolled, when both are shown")
     drillable: bool = False
 
 
-class FunnelReport(BaseModel):
+class FunnelReport(Dated):
     unit: UnitRef
     group_by: str
     total: dict[str, int | None]
@@ -102,7 +119,7 @@ class AttainmentRow(BaseModel):
     total: AttainmentCellOut
 
 
-class AttainmentReport(BaseModel):
+class AttainmentReport(Dated):
     unit: UnitRef
     kind: str
     units: list[UnitRef]
@@ -113,9 +130,14 @@ class AttainmentReport(BaseModel):
 class TrendPoint(BaseModel):
     period: date
     counts: dict[str, int | None]
+    protected: list[str] = Field(
+        default_factory=list,
+        description="stages hidden in this period only so that a small period elsewhere cannot be "
+        "worked out (the count itself is not small); the other hidden ones are under the minimum cell",
+    )
 
 
-class TrendReport(BaseModel):
+class TrendReport(Dated):
     unit: UnitRef
     interval: str
     start: date
@@ -134,7 +156,7 @@ class CompletionTimeRow(BaseModel):
     suppressed: bool
 
 
-class CompletionTimeReport(BaseModel):
+class CompletionTimeReport(Dated):
     unit: UnitRef
     group_by: str
     total: CompletionTimeRow
@@ -151,7 +173,7 @@ class BehindRow(BaseModel):
     not_completed: int | None
 
 
-class BehindReport(BaseModel):
+class BehindReport(Dated):
     unit: UnitRef
     level: str
     rows: list[BehindRow]

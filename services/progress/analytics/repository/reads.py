@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func
@@ -21,6 +21,7 @@ from services.progress.models import (
     FunnelCell,
     FunnelTotal,
     OrgUnitView,
+    RollupWatermark,
 )
 
 Counts = dict[str, int]
@@ -217,3 +218,9 @@ def parents_among(session: Session, codes: Sequence[str]) -> set[str]:
 
 def all_org_units(session: Session) -> list[OrgUnitView]:
     return list(session.exec(select(OrgUnitView)))
+
+
+def watermark(session: Session, name: str) -> datetime | None:
+    """How fresh the rollups named are (models.RollupWatermark); None before anything was counted."""
+    row = session.get(RollupWatermark, name)
+    return None if row is None else row.as_of

@@ -1,7 +1,7 @@
 """programmes and coverage
 
 Revision ID: 415e0fc09cc4
-Revises: c4193430c28a
+Revises: d28c1722f88a
 Create Date: 2026-12-01 13:52:56.977361
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = "415e0fc09cc4"
-down_revision: str | None = "c4193430c28a"
+down_revision: str | None = "d28c1722f88a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
