@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ ORG_UNITS = [  # code, name, kind, parent code
     ("KZ-AKM-BUR-S04", "Burabay Rural School No. 4", "school", "KZ-AKM-BUR"),
 ]
 REGISTRY_SCHOOLS = [code for code, _, kind, _ in ORG_UNITS if kind == "school"]
+DEMO_PROGRAMME_ID = fixed_id("programme:demo")  # the demo programme (coverage dashboard)
 REGISTRY_TEACHERS = 300  # the demo registry: fixed seed, valid IINs, spread over REGISTRY_SCHOOLS
 
 DEMO_USERS: list[dict[str, Any]] = [
@@ -391,8 +393,21 @@ def seed_progress(session: Session) -> None:
     """The org-unit read model of the progress service (ADR 0011), so dashboards work before the
     first refresh from the gateway."""
     from services.progress.analytics.service import upsert_org_units
+    from services.progress.models import Programme
 
     upsert_org_units(session, org_unit_rows(ORG_UNITS))
+    if session.get(Programme, DEMO_PROGRAMME_ID) is None:  # coverage: computed at the first refresh
+        session.add(
+            Programme(
+                id=DEMO_PROGRAMME_ID,
+                title="Digital assessment for every teacher (demo)",
+                course_ids=[COURSE_RU_ID],
+                target_filter={"employment": "in_service"},
+                target_percent=80,
+                deadline=date(2027, 12, 31),
+                created_by=fixed_id("user:analyst"),
+            )
+        )
 
 
 def seed_lrs_client(session: Session) -> None:
@@ -417,6 +432,13 @@ def seed_all(urls: dict[str, str] | None = None) -> None:
             with session_scope(engine) as session:
                 fn(session)
         engine.dispose()
+    from deploy.seed_coverage import seed_coverage_demo
+
+    seed_coverage_demo(
+        (urls or {}).get("gateway") or database_url("gateway"),
+        (urls or {}).get("progress") or database_url("progress"),
+        DEMO_PROGRAMME_ID,
+    )
 
 
 if __name__ == "__main__":

@@ -241,10 +241,16 @@ def seed_registry_large(
     people += [(f"registry-{n:07d}", rng.choice(schools)) for n in range(len(people) // 2)]
     engine = create_db_engine(gateway_url)
     with engine.connect() as conn:
-        if conn.execute(select(TEACHERS.c.id).limit(1)).first() is not None:
+        # Filled already (the registry is never filled twice): the demo registry may be there, so look
+        # for the large population's own first row.
+        first = people[0][0] if people else ""
+        if conn.execute(select(TEACHERS.c.id).where(TEACHERS.c.id == first)).first() is not None:
             engine.dispose()
-            return 0  # filled already (the registry is never filled twice)
+            return 0
+        present = {str(r[0]) for r in conn.execute(select(TEACHERS.c.id))}
     school_ids = {code: fixed_id(f"org:{code}") for code in schools}
+    # The demo registry's teachers keep their rows; a teacher at a school outside the tree is left out.
+    people = [p for p in people if p[0] not in present and p[1] in school_ids]
     now = datetime.now(UTC)
     rows, seen = [], set()
     for user_id, school in people:
@@ -325,7 +331,13 @@ def seed_large(
     registry_rows = seed_registry_large(gateway_url, progress_url, units, seed) if gateway_url else 0
     generated = time.monotonic() - started
     rollup_seconds = build_rollups(progress_url)
+    coverage: dict[str, Any] = {}
+    if gateway_url:
+        from deploy.seed_coverage import seed_coverage_large
+
+        coverage = seed_coverage_large(gateway_url, progress_url)
     return {
+        **coverage,
         "org_units": len(units),
         "gateway_org_units_added": gateway_rows,
         "registry_teachers_added": registry_rows,

@@ -4,7 +4,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway import service
+from gateway import emis, service
 from gateway.keys import jwks
 from gateway.proxy import merged_openapi, proxy, route_to, xapi
 from gateway.registry.account_routes import routes as account_routes
@@ -150,6 +150,7 @@ routes = [
     Route("/openapi.json", openapi),
     *registry_routes,  # gateway/registry: the registry, accounts, administration
     *account_routes,
+    *emis.routes,  # gateway/emis.py: the EMIS export
     Route("/api/v1/{service}", proxy, methods=PROXY_METHODS),
     Route("/api/v1/{service}/{path:path}", proxy, methods=PROXY_METHODS),
     Route("/xapi/{path:path}", xapi, methods=PROXY_METHODS),  # the LRS (docs/lrs.md)

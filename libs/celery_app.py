@@ -61,6 +61,7 @@ def create_celery(settings: CommonSettings) -> Celery:
             "services.courses.tasks",
             "services.progress.tasks",
             "services.progress.analytics.tasks",
+            "services.progress.coverage.tasks",
             "services.certificates.tasks",
             "gateway.registry.tasks",
         ],

@@ -100,6 +100,7 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ),
     ConsumerSpec("progress.certificate_rollup", ("certificate.issued",), "analytics", DB_CONTENTION),
     ConsumerSpec("progress.attainment_rollup", ("submission.graded",), "analytics", DB_CONTENTION),
+    ConsumerSpec("progress.programme_coverage", ("programme.defined",), "analytics", DB_CONTENTION),
     # The gateway's registry (gateway/registry): large imports on their own queue, account messages
     # (activation codes, password resets, notices) delivered by progress's channels.
     ConsumerSpec("gateway.start_registry_import", ("registry.import_requested",), "registry", DB_CONTENTION),

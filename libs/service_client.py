@@ -43,6 +43,14 @@ def service_path(*parts: str | int) -> ServicePath:
     return ServicePath("/" + "/".join(segments))
 
 
+class UpstreamRefused(BadGateway):
+    """The other service refused a request this one built (a 4xx): `status` says how."""
+
+    def __init__(self, detail: str, status: int) -> None:
+        super().__init__(detail)
+        self.upstream_status = status
+
+
 class ServiceClient:
     def __init__(
         self,
@@ -105,6 +113,31 @@ class ServiceClient:
         body = self.get_json(path, **params)
         try:
             return model.model_validate(body)
+        except ValidationError as exc:
+            raise UnexpectedBody(
+                f"{self.target} answered {path} with a body that is not a {model.__name__}",
+                errors=validation_errors(exc),
+            ) from exc
+
+    def post_model(self, path: ServicePath, body: BaseModel, model: type[M]) -> M:
+        """POST `body` as JSON to `path` (built by `service_path`); the answer validated like
+        `get_model`. A 4xx is a BadGateway carrying the other service's status (a request this
+        service built wrongly)."""
+        if not isinstance(path, ServicePath):
+            raise TypeError("ServiceClient paths are built with service_path(...), not formatted strings")
+        response = self.http.post(
+            path,
+            content=body.model_dump_json(exclude_none=True),
+            headers={"Authorization": f"Bearer {self.token()}", "Content-Type": "application/json"},
+        )
+        if response.status_code >= 500:
+            response.raise_for_status()
+        if response.status_code != 200:
+            raise UpstreamRefused(
+                f"{self.target} answered {response.status_code} for {path}", response.status_code
+            )
+        try:
+            return model.model_validate(response.json())
         except ValidationError as exc:
             raise UnexpectedBody(
                 f"{self.target} answered {path} with a body that is not a {model.__name__}",

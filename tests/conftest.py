@@ -193,6 +193,21 @@ def gateway_url(redis_url: str, key_dir: Path, sqlite_databases: Databases) -> I
         yield url
 
 
+@pytest.fixture(scope="session")
+def registry_gateway_url(redis_url: str, key_dir: Path, sqlite_databases: Databases) -> Iterator[str]:
+    """A real gateway with the demo seed (org units, users, the 300-teacher demo registry), signing
+    with the same keys as `gateway_url`: for what reads the registry (cohorts, coverage, EMIS)."""
+    from deploy.seed import seed_gateway
+    from gateway.app import build_app
+
+    url = sqlite_databases.fresh("gateway", seed_gateway)
+    settings = service_settings(
+        "gateway", url, signing_key_dir=key_dir, emis_client_secret="test-emis-secret"
+    )
+    with thread_server(build_app(settings)) as base:
+        yield base
+
+
 @asynccontextmanager
 async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     """Run an app's lifespan and talk to it in-process over ASGI."""

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from libs.service_client import service_client
 from libs.state import typed_state
 from libs.web import create_app
 from services.progress.lrs.auth import Authenticator
@@ -21,7 +22,13 @@ def start_clients(app: Starlette) -> Callable[[], Awaitable[None]]:
     st = typed_state(app, ProgressState)
     st.courses = courses = courses_client(st.settings)
     st.lrs_auth = Authenticator(st.engine, st.settings.public_url, st.settings.lrs_client_cache_seconds)
-    return lambda: run_in_threadpool(courses.close)
+    st.gateway = gateway = service_client(st.settings, "progress", "gateway")
+
+    async def close() -> None:
+        await run_in_threadpool(courses.close)
+        await run_in_threadpool(gateway.close)
+
+    return close
 
 
 def build_app(settings: ProgressSettings | None = None) -> Starlette:

@@ -349,5 +349,72 @@ class RollupWatermark(Base, table=True):
     as_of: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+# -- programmes and coverage (services/progress/coverage, ADR 0020) ---------------------------------
+
+
+class RegistryPerson(Base, table=True):
+    """The gateway's teacher registry as coverage needs it (no names, no national IDs): who is registered
+    where, teaching what. Copied from the registry's change feed by `progress.coverage_refresh`."""
+
+    __tablename__ = "registry_people"
+    registry_id: str = Field(primary_key=True, max_length=36)
+    person_id: str = Field(index=True, max_length=80)  # the account once activated, else the registry id
+    org_path: str = Field(index=True, max_length=400)
+    subjects: str = Field(default=";", max_length=1000)  # ";a;b;": a subject matches LIKE '%;a;%'
+    employment: str = Field(max_length=20)
+    status: str = Field(max_length=10)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SyncCursor(Base, table=True):
+    """Where a copy of another service's data stands (the registry feed's `next`)."""
+
+    __tablename__ = "sync_cursors"
+    name: str = Field(primary_key=True, max_length=40)
+    cursor: str = Field(default="", max_length=200)
+    synced_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Programme(Base, table=True):
+    """A ministry's training programme: courses, the target population (a filter over the registry), the
+    share of it that must complete, and a deadline."""
+
+    __tablename__ = "programmes"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    title: str = Field(max_length=200)
+    course_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    target_filter: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    target_percent: int = 100
+    deadline: date
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    computed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class CoverageCell(Base, table=True):
+    """A programme's target population in one org unit (every level; a unit counts its subtree) and how
+    far it got: enrolled in, started, completed and certified in every course of the programme."""
+
+    __tablename__ = "coverage_cells"
+    programme_id: str = Field(primary_key=True, max_length=36)
+    org_unit: str = Field(primary_key=True, max_length=40)
+    level: int
+    population: int = 0
+    enrolled: int = 0
+    started: int = 0
+    completed: int = 0
+    certified: int = 0
+
+
+class CoverageWeek(Base, table=True):
+    """Teachers of the target who completed the programme in the ISO week starting `week`, per org unit."""
+
+    __tablename__ = "coverage_weeks"
+    programme_id: str = Field(primary_key=True, max_length=36)
+    org_unit: str = Field(primary_key=True, max_length=40)
+    week: date = Field(primary_key=True)
+    completed: int = 0
+
+
 # The LRS's own tables (documents, attachments, clients, the filter index, ...) share this metadata.
 from services.progress.lrs import models as _lrs_models  # noqa: E402, F401

@@ -20,8 +20,9 @@ from libs.idempotency import idempotent
 from libs.ids import identifier
 from libs.service_client import UnexpectedBody, service_path
 from services.courses.schemas import CourseDetail
-from services.progress import competency, overview, reminders, repository, service, statements
+from services.progress import cohorts, competency, overview, reminders, repository, service, statements
 from services.progress.analytics.routes import routes as analytics_routes
+from services.progress.coverage.routes import routes as coverage_routes
 from services.progress.lrs.routes import routes as lrs_routes
 from services.progress.schemas import (
     CohortCreate,
@@ -69,7 +70,7 @@ async def create_enrolment(request: Request) -> Response:
 
 
 @api(
-    summary="Enrol a cohort of teachers in your institute's course, with an optional deadline",
+    summary="Enrol registry teachers (by national IDs or a filter) in your institute's course, with an optional deadline",
     body=CohortCreate,
     response=CohortResult,
     status=201,
@@ -80,7 +81,9 @@ async def create_cohort(request: Request) -> Response:
     admin = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, CohortCreate)
     course = await published_course(request, body.course_id)
-    result = await get_or_create(request, service.enrol_cohort, admin, course, body)
+    service.check_cohort(admin, course, body)
+    members = await run_in_threadpool(cohorts.resolve, state(request).gateway, body)
+    result = await get_or_create(request, service.enrol_cohort, admin, course, body, members)
     return json_response(result, status_code=201)
 
 
@@ -317,4 +320,5 @@ routes = [
     Route(PREFIX + "/inbox/{reminder_id}/read", read_message, methods=["POST"]),
     *analytics_routes,
     *lrs_routes,
+    *coverage_routes,
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from libs.events import EventPayload
 
@@ -13,30 +13,32 @@ class EnrolmentCreate(BaseModel):
     course_id: str = Field(min_length=1, max_length=36)
 
 
-class CohortTeacher(BaseModel):
+class CohortFilter(BaseModel):
+    """Registry teachers to enrol by filter: an org-unit subtree (a unit code), a subject, an employment.
+    Only active teachers are enrolled; a field the registry does not have is a 422."""
+
     model_config = ConfigDict(extra="forbid")
-    user_id: str = Field(min_length=1, max_length=80)
-    name: str = Field("", max_length=200)
-    org_path: str = Field(
-        max_length=400,
-        pattern=r"^[A-Z0-9-]+(/[A-Z0-9-]+)*$",
-        description="The teacher's org-unit codes from the country down, joined by /",
-    )
+    org: str | None = Field(default=None, max_length=40, description="org-unit code: its whole subtree")
+    subject: str | None = Field(default=None, max_length=60)
+    employment: Literal["in_service", "pre_service"] | None = None
 
 
 class CohortCreate(BaseModel):
+    """A cohort of registry teachers (docs/progress.md, "Cohorts"): by national IDs or by a filter, never
+    by names or org units (those come from the registry)."""
+
     model_config = ConfigDict(extra="forbid")
     course_id: str = Field(min_length=1, max_length=36)
-    teachers: list[CohortTeacher] = Field(min_length=1, max_length=500)
+    national_ids: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
+    filter: CohortFilter | None = None
     deadline: datetime | None = None
     require_lessons: bool = True
 
-    @field_validator("teachers")
+    @field_validator("national_ids")
     @classmethod
-    def _distinct(cls, value: list[CohortTeacher]) -> list[CohortTeacher]:
-        ids = [t.user_id for t in value]
-        if len(set(ids)) != len(ids):
-            raise ValueError("a teacher is listed twice")
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("a national ID is listed twice")
         return value
 
     @field_validator("deadline")
@@ -45,6 +47,21 @@ class CohortCreate(BaseModel):
         if value is not None and value.tzinfo is None:
             raise ValueError("the deadline needs a time zone offset")
         return value.astimezone(UTC) if value is not None else None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CohortCreate:
+        if (self.national_ids is None) == (self.filter is None):
+            raise ValueError("give either national_ids or filter")
+        return self
+
+
+class CohortMember(BaseModel):
+    """A registry teacher as a cohort enrols them: the person (account or registry id), their name and
+    org path as the registry has them."""
+
+    person_id: str
+    name: str
+    org_path: str
 
 
 class CohortResult(BaseModel):

@@ -26,6 +26,7 @@ from services.progress.lrs.store import Stored
 from services.progress.models import Completion, Enrolment, Submission, new_id, outbox
 from services.progress.schemas import (
     CohortCreate,
+    CohortMember,
     CohortResult,
     CourseCompleted,
     EnrolmentCreated,
@@ -94,29 +95,30 @@ def _published(course: CourseSummary) -> int:
 
 
 def enrol_cohort(
-    session: Session, admin: Principal, course: CourseSummary, body: CohortCreate
+    session: Session,
+    admin: Principal,
+    course: CourseSummary,
+    body: CohortCreate,
+    members: list[CohortMember],
 ) -> CohortResult:
-    """An institute admin enrols a list of teachers in their institute's course, all pinned to the
-    same (latest) version, with an optional deadline. Teachers already enrolled keep their
-    enrolment as it is; the whole list is stored or none of it."""
-    if admin.institute != course.institute_id and not admin.has("platform_admin"):
-        raise Forbidden("You can enrol cohorts only in your own institute's courses.")
-    if body.deadline is not None and body.deadline <= utcnow():
-        raise Unprocessable("The deadline is in the past.")
+    """An institute admin enrols registry teachers (`members`, as cohorts.resolve found them) in their
+    institute's course, all pinned to the same (latest) version, with an optional deadline. Teachers
+    already enrolled keep their enrolment as it is; the whole list is stored or none of it."""
+    check_cohort(admin, course, body)
     enrolled: list[str] = []
     already: list[str] = []
-    for teacher in body.teachers:
+    for teacher in members:
         _, created = _enrol(
             session,
             course,
-            user_id=teacher.user_id,
+            user_id=teacher.person_id,
             user_name=teacher.name,
             org_path=teacher.org_path,
             deadline=body.deadline,
             require_lessons=body.require_lessons,
             enrolled_by=admin.id,
         )
-        (enrolled if created else already).append(teacher.user_id)
+        (enrolled if created else already).append(teacher.person_id)
     return CohortResult(
         course_id=course.id,
         version=_published(course),
@@ -124,6 +126,14 @@ def enrol_cohort(
         enrolled=enrolled,
         already_enrolled=already,
     )
+
+
+def check_cohort(admin: Principal, course: CourseSummary, body: CohortCreate) -> None:
+    """What a cohort must satisfy before anyone is asked about its teachers (403, 422)."""
+    if admin.institute != course.institute_id and not admin.has("platform_admin"):
+        raise Forbidden("You can enrol cohorts only in your own institute's courses.")
+    if body.deadline is not None and body.deadline <= utcnow():
+        raise Unprocessable("The deadline is in the past.")
 
 
 def requeue_stale(session: Session, before: datetime, limit: int = 500) -> int:

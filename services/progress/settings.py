@@ -53,6 +53,8 @@ class ProgressSettings(CommonSettings):
     org_units_refresh_seconds: float = 600
     analytics_min_cell: int = 10
     analytics_export_max_rows: int = 50_000
+    # Coverage (ADR 0020): how often the registry copy is synced and every programme recomputed.
+    coverage_refresh_seconds: float = 300
 
     def secret_fields(self) -> list[str]:
         return [*super().secret_fields(), "reminder_secret"]

@@ -14,6 +14,7 @@ class ProgressState(ServiceState):
     settings: ProgressSettings
     courses: ServiceClient  # the courses service (answer keys, outlines, frameworks)
     lrs_auth: Authenticator  # /xapi's Basic-auth clients (services/progress/lrs/auth.py)
+    gateway: ServiceClient  # the gateway's registry (cohorts resolve their teachers)
 
 
 def state(request: Request) -> ProgressState:

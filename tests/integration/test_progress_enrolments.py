@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 
-from deploy.seed import COURSE_RU_ID, INSTITUTE_ID
+from deploy.seed import COURSE_RU_ID, INSTITUTE_ID, REGISTRY_TEACHERS, demo_iins, fixed_id
+from gateway.registry.schemas import ResolvedTeacher, ResolveRequest, ResolveResponse
 from libs.db import create_db_engine, session_scope
 from libs.idempotency import slot
+from libs.state import typed_state
 from services.progress.models import Enrolment, Submission
 from tests.conftest import mint, seed_courses_service, serve, service_settings, thread_server
 from tests.integration import progress_app
@@ -32,12 +35,13 @@ SUBMIT = "/api/v1/progress/submissions"
 
 @pytest_asyncio.fixture
 async def with_courses(
-    databases: Any, gateway_url: str, redis_url: str, issuer: Any
+    databases: Any, registry_gateway_url: str, redis_url: str, issuer: Any
 ) -> AsyncIterator[ProgressAPI]:
     """Progress in-process, talking to a real courses service over HTTP for the published course."""
     from services.courses.app import build_app as build_courses
     from services.progress.app import build_app
 
+    gateway_url = registry_gateway_url
     courses = build_courses(
         service_settings("courses", databases.fresh("courses", seed_courses_service), gateway_url=gateway_url)
     )
@@ -50,37 +54,47 @@ async def with_courses(
     engine.dispose()
 
 
+async def registry_entry(api: ProgressAPI, n: int) -> ResolvedTeacher:
+    """Demo registry teacher `n` as the gateway's registry has them (asked as progress asks)."""
+    from services.progress.state import ProgressState
+
+    client = typed_state(api.app, ProgressState).gateway
+    answer = await run_in_threadpool(
+        client.post_model, "/registry/resolve", ResolveRequest(national_ids=[DEMO_IINS[n]]), ResolveResponse
+    )
+    return answer.items[0]
+
+
 def admin(api: ProgressAPI, inst: str = INSTITUTE_ID) -> dict[str, str]:
     token = mint(api.issuer, sub="admin-1", roles=("institute_admin",), scope=f"institute:{inst}", inst=inst)
     return {"authorization": f"Bearer {token}"}
 
 
+DEMO_IINS = demo_iins(REGISTRY_TEACHERS + 1)
+T_A, T_B = fixed_id("registry:demo:1"), fixed_id("registry:demo:2")  # two demo registry teachers
+
+
 def cohort(**extra: Any) -> dict[str, Any]:
-    return {
-        "course_id": COURSE_RU_ID,
-        "teachers": [
-            {"user_id": "t-a", "name": "Айгерим", "org_path": "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01"},
-            {"user_id": "t-b", "name": "Болат", "org_path": "KZ/KZ-AKM/KZ-AKM-KOK"},
-        ],
-        **extra,
-    }
+    return {"course_id": COURSE_RU_ID, "national_ids": [DEMO_IINS[1], DEMO_IINS[2]], **extra}
 
 
 async def test_an_institute_admin_enrols_a_cohort_pinned_with_a_deadline(with_courses: ProgressAPI) -> None:
     api = with_courses
-    await api.client.post(ENROL, json={"course_id": COURSE_RU_ID}, headers=api.token("t-b"))
+    await api.client.post(ENROL, json={"course_id": COURSE_RU_ID}, headers=api.token(T_B))
     deadline = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
     response = await api.client.post(COHORT, json=cohort(deadline=deadline.isoformat()), headers=admin(api))
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["enrolled"] == ["t-a"] and body["already_enrolled"] == ["t-b"] and body["version"] == 1
+    assert body["enrolled"] == [T_A] and body["already_enrolled"] == [T_B] and body["version"] == 1
+    assert DEMO_IINS[1] not in response.text
     with session_scope(api.engine, readonly=True) as session:
-        a = session.exec(select(Enrolment).where(Enrolment.user_id == "t-a")).one()
-        b = session.exec(select(Enrolment).where(Enrolment.user_id == "t-b")).one()
+        a = session.exec(select(Enrolment).where(Enrolment.user_id == T_A)).one()
+        b = session.exec(select(Enrolment).where(Enrolment.user_id == T_B)).one()
     assert a.deadline == deadline and a.require_lessons and a.enrolled_by == "admin-1" and a.version == 1
-    assert a.org_path == "KZ/KZ-ALM/KZ-ALM-TAL/KZ-ALM-TAL-S01"
+    registry = await registry_entry(api, 1)
+    assert (a.org_path, a.user_name) == (registry.org_path, registry.display_name)  # the registry's
     assert b.deadline is None and b.enrolled_by is None  # self-enrolled first: left as it was
-    mine = (await api.client.get(ENROL, headers=api.token("t-a"))).json()["items"]
+    mine = (await api.client.get(ENROL, headers=api.token(T_A))).json()["items"]
     assert [e["course_id"] for e in mine] == [COURSE_RU_ID] and mine[0]["require_lessons"] is True
 
 
@@ -88,15 +102,15 @@ async def test_bad_cohorts_are_refused_and_store_nothing(with_courses: ProgressA
     api = with_courses
     other_inst = admin(api, inst=str(uuid.uuid4()))
     assert_problem(await api.client.post(COHORT, json=cohort(), headers=other_inst), 403)
-    assert_problem(await api.client.post(COHORT, json=cohort(), headers=api.token("t-a")), 403)
+    assert_problem(await api.client.post(COHORT, json=cohort(), headers=api.token(T_A)), 403)
     past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     assert_problem(await api.client.post(COHORT, json=cohort(deadline=past), headers=admin(api)), 422)
-    twice = cohort()
-    twice["teachers"].append(twice["teachers"][0])
+    twice = cohort(national_ids=[DEMO_IINS[1], DEMO_IINS[1]])
     assert_problem(await api.client.post(COHORT, json=twice, headers=admin(api)), 422)
-    bad_path = cohort()
-    bad_path["teachers"][0]["org_path"] = "kz//x"
-    assert_problem(await api.client.post(COHORT, json=bad_path, headers=admin(api)), 422)
+    both = cohort(filter={"org": "KZ-AKM"})
+    assert_problem(await api.client.post(COHORT, json=both, headers=admin(api)), 422)
+    no_such_field = {"course_id": COURSE_RU_ID, "filter": {"region": "KZ-AKM"}}
+    assert_problem(await api.client.post(COHORT, json=no_such_field, headers=admin(api)), 422)
     assert_problem(
         await api.client.post(COHORT, json={**cohort(), "course_id": "nope"}, headers=admin(api)), 404
     )
@@ -163,35 +177,33 @@ async def test_my_progress_and_my_institutes_cohort_progress(with_courses: Progr
     assert (await api.client.post(COHORT, json=cohort(), headers=admin(api))).status_code == 201
     view = {
         "id": str(uuid.uuid4()),
-        "actor": {"account": {"homePage": "https://ustaz.example", "name": "t-a"}},
+        "actor": {"account": {"homePage": "https://ustaz.example", "name": T_A}},
         "verb": {"id": VERBS["experienced"]},
         "object": {"id": course_activity(COURSE_RU_ID, "l1")},
     }
-    assert (
-        await api.client.post("/api/v1/progress/me/progress", headers=api.token("t-a"))
-    ).status_code == 405
-    mine = (await api.client.get("/api/v1/progress/me/progress", headers=api.token("t-a"))).json()["items"]
+    assert (await api.client.post("/api/v1/progress/me/progress", headers=api.token(T_A))).status_code == 405
+    mine = (await api.client.get("/api/v1/progress/me/progress", headers=api.token(T_A))).json()["items"]
     assert [(c["lessons_total"], c["quizzes_total"], c["percent"]) for c in mine] == [(2, 1, 0)]
-    stored = await api.client.post("/api/v1/progress/xapi/statements", json=view, headers=api.token("t-a"))
+    stored = await api.client.post("/api/v1/progress/xapi/statements", json=view, headers=api.token(T_A))
     assert stored.status_code == 200, stored.text
     submitted = await api.client.post(
-        SUBMIT, json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT}, headers=api.token("t-a")
+        SUBMIT, json={"course_id": COURSE_RU_ID, "quiz_id": "q1", "answers": RIGHT}, headers=api.token(T_A)
     )
     assert submitted.status_code == 202
-    mine = (await api.client.get("/api/v1/progress/me/progress", headers=api.token("t-a"))).json()["items"]
+    mine = (await api.client.get("/api/v1/progress/me/progress", headers=api.token(T_A))).json()["items"]
     assert (mine[0]["lessons_viewed"], mine[0]["percent"]) == (1, 33)
     assert [r["status"] for r in mine[0]["results"]] == ["received"]  # graded later by a worker
 
     report = await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=admin(api))
     assert report.status_code == 200
     rows = {t["user_id"]: t for t in report.json()["teachers"]}
-    assert set(rows) == {"t-a", "t-b"} and rows["t-a"]["percent"] == 33 and rows["t-b"]["percent"] == 0
+    assert set(rows) == {T_A, T_B} and rows[T_A]["percent"] == 33 and rows[T_B]["percent"] == 0
     other = await api.client.get(
         f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=admin(api, str(uuid.uuid4()))
     )
     assert other.json()["teachers"] == []
     assert_problem(
-        await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=api.token("t-a")), 403
+        await api.client.get(f"/api/v1/progress/cohorts/{COURSE_RU_ID}", headers=api.token(T_A)), 403
     )
 
 
