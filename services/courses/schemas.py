@@ -80,7 +80,11 @@ class QuizPolicy(BaseModel):
     def restricted(self) -> bool:
         """Whether submissions need their attempt number (a limit, a cool-down or a per-attempt draw)."""
         return bool(
-            self.max_attempts or self.cooldown_seconds or self.draw or self.shuffle_questions or self.shuffle_options
+            self.max_attempts
+            or self.cooldown_seconds
+            or self.draw
+            or self.shuffle_questions
+            or self.shuffle_options
         )
 
 

@@ -86,6 +86,19 @@ def insert_submission(session: Session, submission: Submission) -> None:
     session.execute(insert(Submission), [submission.model_dump()])
 
 
+def attempts(session: Session, enrolment_id: str, quiz_id: str) -> tuple[int, datetime | None]:
+    """How many numbered attempts this enrolment made at this quiz, and when the last was submitted:
+    one range of the (enrolment_id, quiz_id, attempt) unique index."""
+    row = session.execute(
+        sa_select(func.count(), func.max(Submission.submitted_at)).where(
+            col(Submission.enrolment_id) == enrolment_id,
+            col(Submission.quiz_id) == quiz_id,
+            col(Submission.attempt).is_not(None),
+        )
+    ).one()
+    return int(row[0]), None if row[1] is None else as_utc(row[1])
+
+
 def enrolments_of(session: Session, user_id: str) -> list[Enrolment]:
     return list(
         session.exec(

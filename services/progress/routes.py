@@ -20,9 +20,10 @@ from libs.group_commit import in_group_transaction
 from libs.idempotency import idempotent
 from libs.service_client import UnexpectedBody
 from services.courses.schemas import CourseDetail
-from services.progress import competency, overview, reminders, repository, service, statements
+from services.progress import attempts, competency, overview, reminders, repository, service, statements
 from services.progress.analytics.routes import routes as analytics_routes
 from services.progress.schemas import (
+    AttemptState,
     CohortCreate,
     CohortProgress,
     CohortResult,
@@ -145,13 +146,9 @@ async def create_submission(request: Request) -> Response:
     try:
         submission, _ = await in_group_transaction(request, service.submit, user, body)
     except service.MissingAnswerKey as missing:  # the first submission of a version: fetch its key once
-        await run_in_threadpool(
-            service.ensure_answer_key,
-            state(request).engine,
-            state(request).courses,
-            missing.course_id,
-            missing.version,
-        )
+        await _fetch_key(request, missing)
+        submission, _ = await in_transaction(request, service.submit, user, body)
+    except IntegrityError:  # a concurrent copy took this attempt's number (or id): count again
         submission, _ = await in_transaction(request, service.submit, user, body)
     location = f"{PREFIX}/submissions/{submission.id}"
     return json_response(
@@ -159,17 +156,45 @@ async def create_submission(request: Request) -> Response:
     )
 
 
+async def _fetch_key(request: Request, missing: service.MissingAnswerKey) -> None:
+    await run_in_threadpool(
+        service.ensure_answer_key,
+        state(request).engine,
+        state(request).courses,
+        missing.course_id,
+        missing.version,
+    )
+
+
 @api(
-    summary="A submission of yours and, once graded, its result",
+    summary="A submission of yours and, once graded, its result as far as the quiz's feedback policy "
+    "allows (which questions were wrong, explanations, correct answers), with the attempts left",
     response=SubmissionPublic,
     tags=["submissions"],
 )
 async def get_submission(request: Request) -> Response:
     user = current_user(request)
-    submission = await read_only(request, repository.submission, request.path_params["submission_id"])
-    if submission is None or submission.user_id != user.id:
-        raise NotFound("No such submission of yours.")
-    return json_response(SubmissionPublic.model_validate(submission), headers={"Cache-Control": "no-store"})
+    view = await read_only(request, attempts.submission_view, user, request.path_params["submission_id"])
+    return json_response(view, headers={"Cache-Control": "no-store"})
+
+
+@api(
+    summary="Your next attempt at a quiz: its number and drawn questions (the same on every reload), "
+    "attempts left, and when the cool-down ends",
+    response=AttemptState,
+    tags=["submissions"],
+)
+async def get_attempt(request: Request) -> Response:
+    user = current_user(request, "teacher")
+    p = request.path_params
+    found = await read_only(request, attempts.attempt_state, user, p["course_id"], p["quiz_id"])
+    if found is None:  # the version's key is not cached yet: fetch it once
+        enrolment = await read_only(request, repository.enrolment_ref, user.id, p["course_id"])
+        assert enrolment is not None, "attempt_state refused a teacher without an enrolment"
+        await _fetch_key(request, service.MissingAnswerKey(enrolment.course_id, enrolment.version))
+        found = await read_only(request, attempts.attempt_state, user, p["course_id"], p["quiz_id"])
+        assert found is not None, "the key was just stored"
+    return json_response(found, headers={"Cache-Control": "no-store"})
 
 
 @api(
@@ -303,6 +328,7 @@ routes = [
     Route(PREFIX + "/me/progress", get_my_progress),
     Route(PREFIX + "/submissions", create_submission, methods=["POST"]),
     Route(PREFIX + "/submissions/{submission_id}", get_submission),
+    Route(PREFIX + "/quizzes/{course_id}/{quiz_id}/attempt", get_attempt),
     Route(PREFIX + "/xapi/statements", post_statements, methods=["POST"]),
     Route(PREFIX + "/xapi/statements", get_statements, methods=["GET"]),
     Route(PREFIX + "/competencies/me", my_competencies),
