@@ -33,6 +33,8 @@ class Graded(NamedTuple):
     version: int
     quiz_id: str
     results: dict[str, Any] | None
+    attempt: int | None = None  # numbered by a quiz policy (ADR 0022)
+    passed: bool | None = None
 
 
 def enrolment(session: Session, enrolment_id: str, *, for_update: bool = False) -> Enrolment | None:
@@ -167,7 +169,12 @@ def graded_of(session: Session, user_id: str) -> list[Graded]:
     """The user's graded submissions with their enrolment's course and version, oldest graded first."""
     rows = session.execute(
         sa_select(
-            col(Enrolment.course_id), col(Enrolment.version), col(Submission.quiz_id), col(Submission.results)
+            col(Enrolment.course_id),
+            col(Enrolment.version),
+            col(Submission.quiz_id),
+            col(Submission.results),
+            col(Submission.attempt),
+            col(Submission.passed),
         )
         .join(Enrolment, col(Submission.enrolment_id) == Enrolment.id)
         .where(col(Submission.user_id) == user_id, col(Submission.status) == "graded")

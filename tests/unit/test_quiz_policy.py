@@ -165,3 +165,20 @@ def test_the_editor_reads_the_policy_fields_and_keeps_bad_input_with_its_error()
     apply_policy(item, {"policy.max_attempts": "2,5", "policy.feedback": "nonsense"}, errors)
     assert "policy.max_attempts" in errors.fields and errors.raw["policy.max_attempts"] == "2,5"
     assert item["policy"]["max_attempts"] == 4 and "feedback" not in item["policy"]
+
+
+def test_the_competency_profile_tells_no_more_than_the_feedback_policy() -> None:
+    from services.progress.competency import evidence_from
+    from services.progress.repository import Graded
+
+    quiz = pool(2, feedback="after_last", max_attempts=3)
+    for i, question in enumerate(quiz["questions"]):
+        question["indicators"] = [f"I{i}"]
+    key = {"quizzes": [quiz]}
+    results = {"correct": {"q0": True, "q1": False}}
+    early = evidence_from([Graded("c", 1, "quiz", results, attempt=1, passed=False)], lambda c, v: key)
+    assert early == {"I0": [False], "I1": [False]}, "per question only as the attempt's pass or fail"
+    last = evidence_from([Graded("c", 1, "quiz", results, attempt=3, passed=False)], lambda c, v: key)
+    assert last == {"I0": [True], "I1": [False]}
+    unnumbered = evidence_from([Graded("c", 1, "quiz", results)], lambda c, v: key)
+    assert unnumbered == {"I0": [True], "I1": [False]}
