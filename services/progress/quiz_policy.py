@@ -19,22 +19,32 @@ from typing import Any
 from services.courses.schemas import QuizPolicy
 from services.progress.schemas import AnswerShown, ChosenExplanation, DrawnQuestion, QuestionFeedback
 
-_POLICIES: dict[tuple[tuple[str, Any], ...], QuizPolicy] = {}
+# Per policy dictionary of a cached answer key (repository.answer_key keeps each key's JSON in memory):
+# the entry holds the dictionary itself, so its id cannot be reused while the entry lives.
+_POLICIES: dict[int, tuple[dict[str, Any], QuizPolicy, bool]] = {}
+
+
+def _parsed(quiz: dict[str, Any]) -> tuple[QuizPolicy, bool]:
+    raw = quiz.get("policy")
+    if not raw:
+        return DEFAULT, False
+    known = _POLICIES.get(id(raw))
+    if known is None or known[0] is not raw:
+        if len(_POLICIES) >= 4096:
+            _POLICIES.clear()
+        policy = QuizPolicy.model_validate(raw)
+        known = _POLICIES[id(raw)] = (raw, policy, policy.restricted())
+    return known[1], known[2]
 
 
 def policy_of(quiz: dict[str, Any]) -> QuizPolicy:
-    """The quiz's policy (its key's JSON; a key cached before policies existed has the default one).
-    Parsed once per distinct policy."""
-    raw = quiz.get("policy")
-    if not raw:
-        return DEFAULT
-    where = tuple(sorted(raw.items()))  # the policy's values are scalars
-    known = _POLICIES.get(where)
-    if known is None:
-        if len(_POLICIES) >= 4096:
-            _POLICIES.clear()
-        known = _POLICIES[where] = QuizPolicy.model_validate(raw)
-    return known
+    """The quiz's policy (its key's JSON; a key cached before policies existed has the default one)."""
+    return _parsed(quiz)[0]
+
+
+def restricted(quiz: dict[str, Any]) -> bool:
+    """Whether the quiz numbers its attempts (QuizPolicy.restricted), without parsing it again."""
+    return _parsed(quiz)[1]
 
 
 DEFAULT = QuizPolicy()

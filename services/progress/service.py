@@ -191,8 +191,11 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
         raise Unprocessable(
             f"Quiz {body.quiz_id!r} is not part of version {enrolment.version} of this course."
         )
-    policy = quiz_policy.policy_of(quiz)
-    attempt = next_attempt(session, enrolment.id, body, policy) if policy.restricted() else None
+    attempt = (
+        next_attempt(session, enrolment.id, body, quiz_policy.policy_of(quiz))
+        if quiz_policy.restricted(quiz)
+        else None
+    )
     seed = None if attempt is None else quiz_policy.attempt_id(enrolment.id, body.quiz_id, attempt)
     known = {q["id"] for q in quiz_policy.drawn_quiz(quiz, seed)["questions"]}
     unknown = sorted(set(body.answers) - known)

@@ -72,6 +72,17 @@ def test_a_teacher_fails_reads_the_feedback_and_retries_after_the_cool_down(
     quiz = f"/courses/{course_id}/v/1/quizzes/q1"
     page.goto(quiz)
     assert page.locator("[data-attempt]").get_attribute("data-attempt") == "1"
+    # Sent empty: the form again, with the error in the teacher's language (Russian), still signed in.
+    with page.expect_response(lambda r: r.request.method == "POST") as empty:
+        page.click("form button[type=submit]")
+    assert empty.value.status == 422
+    expect(page.locator("#quiz-error")).to_have_text(
+        "Ответьте хотя бы на один вопрос, прежде чем отправлять."
+    )
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert page.locator("[data-attempt]").get_attribute("data-attempt") == "1", (
+        "still signed in, same attempt"
+    )
     page.check("input[name=q1a][value=a]")
     page.check("input[name=q1b][value=true]")
     page.fill("input[name=q1c]", "12")
@@ -81,6 +92,7 @@ def test_a_teacher_fails_reads_the_feedback_and_retries_after_the_cool_down(
 
     wrong = page.locator("li[data-question=q1a]")
     assert wrong.get_attribute("data-correct") == "false"
+    expect(wrong.locator("strong")).to_have_text("Неверно")
     expect(wrong.locator("[data-explanation]")).to_have_text(
         "Formative assessment steers teaching while pupils learn."
     )
