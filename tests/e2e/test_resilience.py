@@ -161,6 +161,12 @@ def effects(platform: Any, prefix: str) -> dict[str, Any]:
     """What the teachers `<prefix>-n` caused, counted in the services' own databases."""
     progress, certificates = platform.var_dir / "progress.db", platform.var_dir / "certificates.db"
     mine = f"user_id LIKE '{prefix}-%'"
+    # Read before the effects: nothing pending then means every effect below had committed (read
+    # after them, a consumer could commit and confirm in between: facts 0, pending 0).
+    pending = (
+        rows(progress, "SELECT count(*) FROM outbox_deliveries")[0][0]
+        + rows(certificates, "SELECT count(*) FROM outbox_deliveries")[0][0]
+    )
     graded = rows(
         progress,
         "SELECT json_extract(payload, '$.submission_id'), count(*) FROM outbox "
@@ -185,8 +191,7 @@ def effects(platform: Any, prefix: str) -> dict[str, Any]:
             totals.get("certified"),
             rows(progress, "SELECT count(DISTINCT user_id) FROM certificate_facts")[0][0],
         ),
-        "pending": rows(progress, "SELECT count(*) FROM outbox_deliveries")[0][0]
-        + rows(certificates, "SELECT count(*) FROM outbox_deliveries")[0][0],
+        "pending": pending,
     }
 
 

@@ -187,6 +187,9 @@ def drive_the_registry(platform: Platform, gateway_db: str) -> None:
     platform.run("gateway.registry.sweep_imports")
     for event in events["account.message"]:
         platform.run("progress.deliver_account_message", event)
+    # progress confirms the account messages to the gateway, their producer, by message (libs/outbox.py)
+    messages = [e["id"] for e in events["account.message"]]
+    platform.run("gateway.confirm_deliveries", "progress.deliver_account_message", messages)
 
 
 def drive_everything(platform: Platform) -> None:
