@@ -149,12 +149,3 @@ async def in_group_transaction(request: Request, fn: Callable[..., T], *args: An
     if engine.dialect.name != "sqlite":
         return await in_transaction(request, fn, *args, **kwargs)
     return await writer_for(engine).run(fn, *args, **kwargs)
-
-
-async def get_or_create_grouped(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """`libs.db.get_or_create` in the group commit: a concurrent request that created the same row
-    first makes this one's INSERT a unique violation; it runs once more and finds that row."""
-    try:
-        return await in_group_transaction(request, fn, *args, **kwargs)
-    except IntegrityError:
-        return await in_group_transaction(request, fn, *args, **kwargs)

@@ -30,6 +30,7 @@ from gateway.web.editor_calls import (
 from gateway.web.editor_text import conflicts, describe, kind_names, place_errors
 from gateway.web.i18n import LANGUAGES, html_lang
 from gateway.web.i18n import gettext as _
+from gateway.web.quiz_policy_form import apply_policy, feedback_labels
 
 EDITOR_FORM = {"max_files": 1, "max_fields": 3000, "max_part_size": 1024 * 1024}
 LICENCES = (
@@ -324,6 +325,7 @@ async def render_item(
         preview=preview,
         images=images,
         option_rows=df.option_rows,
+        feedback_labels=feedback_labels(),
         saved=request.query_params.get("saved") == "1",
         **_common(view),
     )
@@ -372,6 +374,8 @@ async def _apply_item(
             await _upload(request, view, item, form, errors)
         return ("lesson", df.text(form, "cq")) if op == "search" else None
     df.apply_quiz(item, form, errors)
+    if form.get("page") == "quiz":
+        apply_policy(item, form, errors)
     df.quiz_op(item, op)
     if op.startswith("search:"):
         target = op.partition(":")[2]

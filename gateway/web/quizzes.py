@@ -1,5 +1,9 @@
 """Quiz pages: the quiz form (works with JavaScript off), its submission, and the result with the pass
-mark and the score. A decimal comma is a number; a form sent empty comes back with the error."""
+mark and the score. A decimal comma is a number; a form sent empty comes back with the error.
+
+The quiz's policy (docs/adr/0022-quiz-policy.md) comes from the progress service: the form shows the
+questions drawn for the teacher's next attempt (the same on every reload), in their order, with the
+attempts left or the time the next attempt opens; the result shows what the feedback policy allows."""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.web.app import ApiError, call_api, page_lang, page_user, read_form, redirect, render, signed_in
-from gateway.web.i18n import format_number
+from gateway.web.i18n import format_datetime, format_number
 from gateway.web.i18n import gettext as _
+from libs.auth import Principal
 
 
 async def _quiz(request: Request) -> dict[str, Any]:
@@ -24,11 +29,37 @@ async def _quiz(request: Request) -> dict[str, Any]:
     raise ApiError(404, {"title": _("Not found"), "detail": _("This quiz is not part of the course.")})
 
 
+async def _attempt(request: Request, user: Principal | None, found: dict[str, Any]) -> dict[str, Any] | None:
+    """The teacher's next attempt (number, drawn questions, attempts left), None for anyone not
+    enrolled; the quiz in `found` is reduced to the drawn questions, in their order."""
+    if user is None or not user.has("teacher"):
+        return None
+    p = request.path_params
+    try:
+        state = await call_api(
+            request, "GET", f"/api/v1/progress/quizzes/{p['course_id']}/{p['quiz_id']}/attempt"
+        )
+    except ApiError as exc:
+        if exc.status in (403, 404):
+            return None
+        raise
+    questions = {q["id"]: q for q in found["quiz"]["questions"]}
+    drawn = []
+    for shown in state["questions"]:
+        question = questions.get(shown["id"])
+        if question is not None:
+            options = {o["id"]: o for o in question.get("options", [])}
+            drawn.append({**question, "options": [options[o] for o in shown["options"] if o in options]})
+    found["quiz"] = {**found["quiz"], "questions": drawn}
+    return dict(state)
+
+
 async def quiz_page(request: Request) -> Response:
     user = await page_user(request)
     page_lang(request, user)
     found = await _quiz(request)
-    return render(request, "quiz.html", user=user, answers=None, error=None, **found)
+    attempt = await _attempt(request, user, found)
+    return render(request, "quiz.html", user=user, answers=None, error=None, attempt=attempt, **found)
 
 
 def number(text: str) -> float | None:
@@ -66,6 +97,7 @@ async def submit_quiz(request: Request) -> Response:
     user = await signed_in(request)
     form = await read_form(request)
     found = await _quiz(request)
+    attempt = await _attempt(request, user, found)
     answers, not_numbers = quiz_answers(found["quiz"]["questions"], form)
     error = None
     if not answers:
@@ -83,16 +115,45 @@ async def submit_quiz(request: Request) -> Response:
                     "course_id": p["course_id"],
                     "quiz_id": p["quiz_id"],
                     "answers": answers,
+                    "attempt": _number(form.get("attempt")),
                 },
             )
         except ApiError as exc:
-            if exc.status != 422:
-                raise
-            error = _("These answers could not be accepted. Check them and submit again.")
+            error = refusal(exc)
         else:
             return redirect(f"/submissions/{submission['id']}")
     shown = {k: str(form.get(k)) if not isinstance(form.get(k), list) else form.get(k) for k in answers}
-    return render(request, "quiz.html", status_code=422, user=user, answers=shown, error=error, **found)
+    status = 422 if error is None or attempt is None or attempt["can_submit"] else 409
+    return render(
+        request,
+        "quiz.html",
+        status_code=status,
+        user=user,
+        answers=shown,
+        error=error,
+        attempt=attempt,
+        **found,
+    )
+
+
+def _number(value: Any) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def refusal(exc: ApiError) -> str:
+    """The progress service's refusal of a submission, in the teacher's language."""
+    slug = str(exc.problem.get("type", "")).rsplit("/", 1)[-1]
+    if slug == "no-attempts-left":
+        return _("You have used all your attempts at this quiz.")
+    if slug == "cool-down":
+        return _("The next attempt opens at %(time)s.") % {
+            "time": format_datetime(str(exc.problem.get("available_at", "")))
+        }
+    if slug == "attempt-submitted":
+        return _("This attempt was already submitted. Here is your next attempt.")
+    if exc.status == 422:
+        return _("These answers could not be accepted. Check them and submit again.")
+    raise exc
 
 
 async def submission_page(request: Request) -> Response:
@@ -114,7 +175,30 @@ async def submission_page(request: Request) -> Response:
             quiz = next(
                 (i for m in course["modules"] for i in m["items"] if i["id"] == submission["quiz_id"]), None
             )
-    return render(request, "submission.html", user=user, submission=submission, course=course, quiz=quiz)
+    return render(
+        request,
+        "submission.html",
+        user=user,
+        submission=submission,
+        course=course,
+        quiz=quiz,
+        questions=_prompts(quiz, submission),
+    )
+
+
+def _prompts(quiz: dict[str, Any] | None, submission: dict[str, Any]) -> list[dict[str, Any]]:
+    """The result's questions (as far as the policy shows them) with their prompts and option texts."""
+    if quiz is None or not submission.get("questions"):
+        return []
+    by_id = {q["id"]: q for q in quiz["questions"]}
+    shown = []
+    for feedback in submission["questions"]:
+        question = by_id.get(feedback["id"], {})
+        options = {o["id"]: o["text"] for o in question.get("options", [])}
+        shown.append(
+            {**feedback, "prompt": question.get("prompt", ""), "kind": question.get("kind"), "texts": options}
+        )
+    return shown
 
 
 routes = [

@@ -22,7 +22,9 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from services.courses import qti, repository, service
+from libs.auth import Principal
+from libs.errors import Forbidden
+from services.courses import packages, qti, repository, service
 from services.courses.markdown import sha_of
 from services.courses.schemas import CourseContent, Lesson, Quiz
 
@@ -209,8 +211,17 @@ def zipped(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def export_cartridge(session: Session, course_id: str, version: int, cc_version: Version = "1.3") -> bytes:
+def export_cartridge(
+    session: Session, course_id: str, version: int, user: Principal, cc_version: Version = "1.3"
+) -> bytes:
+    """The version as a cartridge. Its quizzes carry their answer keys (CC QTI has no place for a quiz
+    without them), so it leaves only as a course package with keys does (packages.may_export_keys)."""
     content = service.published_content(session, course_id, version)
+    if not packages.may_export_keys(user, content):
+        raise Forbidden(
+            "Only the course's institute exports it as a cartridge (its quizzes carry the answer keys), "
+            "unless its licence shares them; other institutes can export the package without keys."
+        )
     framework = repository.framework_by_code(session, content.framework)
     items = repository.framework_items(session, framework.id) if framework else []
     guids = {i.code: i.id for i in items}

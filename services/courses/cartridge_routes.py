@@ -29,13 +29,18 @@ class CartridgeQuery(BaseModel):
     "quizzes with answer keys; authors and admins only). `version=1.3` (default; competencies as CASE "
     "GUIDs) or `version=1.1` (for Moodle; 1.1 has no place for competencies)",
     tags=["packages"],
-    errors={422: "version is not 1.3 or 1.1"},
+    errors={
+        403: "the course is another institute's and its licence does not share answer keys",
+        422: "version is not 1.3 or 1.1",
+    },
 )
 async def export_cartridge(request: Request) -> Response:
-    current_user(request, "author", "institute_admin", "platform_admin")
+    user = current_user(request, "author", "institute_admin", "platform_admin")
     query = parse_query(request, CartridgeQuery)
     p = request.path_params
-    data = await read_only(request, cartridge.export_cartridge, p["course_id"], p["version"], query.version)
+    data = await read_only(
+        request, cartridge.export_cartridge, p["course_id"], p["version"], user, query.version
+    )
     return Response(
         data,
         media_type="application/zip",

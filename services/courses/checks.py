@@ -190,8 +190,31 @@ def check_draft(session: Session, draft: CourseMeta) -> None:
                 for q in item.questions
                 for name, code, message in question_problems(q)
             ]
+            errors += [
+                problem(message, code=code, name=f"policy.{name}", item=item.id)
+                for name, code, message in policy_problems(item)
+            ]
     if errors:
         raise Unprocessable(f"{len(errors)} problem(s) in the draft", errors=errors)
+
+
+def policy_problems(quiz: Quiz) -> list[tuple[str, str, str]]:
+    """A quiz policy that cannot work as written: a draw larger than the pool, or feedback "after the
+    last attempt" without a last attempt."""
+    policy, found = quiz.policy, []
+    if policy.draw is not None and policy.draw > len(quiz.questions):
+        found.append(
+            (
+                "draw",
+                "draw_exceeds_pool",
+                f"draws {policy.draw} questions from a pool of {len(quiz.questions)}",
+            )
+        )
+    if policy.feedback == "after_last" and policy.max_attempts is None:
+        found.append(
+            ("max_attempts", "no_last_attempt", "feedback after the last attempt needs a number of attempts")
+        )
+    return found
 
 
 def check_ready(draft: CourseMeta) -> None:

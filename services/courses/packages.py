@@ -15,17 +15,17 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from libs import jsontext
 from libs.auth import Principal
-from libs.errors import PayloadTooLarge, Unprocessable
+from libs.errors import Forbidden, PayloadTooLarge, Unprocessable
 from services.courses import authoring, checks, repository, service
 from services.courses.markdown import markdown_problems
-from services.courses.schemas import AuthoringView, CourseDraft, Lesson, Quiz
+from services.courses.schemas import AuthoringView, CourseContent, CourseDraft, Lesson, Quiz
 
 FORMAT = "ustaz-course/1"
 MANIFEST = "manifest.json"
@@ -33,11 +33,40 @@ MANIFEST = "manifest.json"
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 
 
-def export_zip(session: Session, course_id: str, version: int) -> bytes:
+KeysWanted = Literal["include", "omit"] | None
+
+
+def may_export_keys(user: Principal, content: CourseContent) -> bool:
+    """Answer keys leave only with the course's own institute (and platform admins), or with anyone
+    when the course's licence shares them (`answer_keys_shared`)."""
+    return (
+        content.answer_keys_shared
+        or user.has("platform_admin")
+        or (user.institute is not None and user.institute == content.institute_id)
+    )
+
+
+def export_zip(
+    session: Session, course_id: str, version: int, user: Principal, keys: KeysWanted = None
+) -> tuple[bytes, bool]:
+    """The version as a package, and whether it carries the answer keys: by default it does when the
+    caller may have them (may_export_keys); `include` from anyone else is a 403, `omit` never does."""
     content = service.published_content(session, course_id, version)
     course = repository.course(session, course_id)
     assert course is not None
+    allowed = may_export_keys(user, content)
+    if keys == "include" and not allowed:
+        raise Forbidden(
+            "Only the course's institute exports its answer keys, unless its licence shares them; "
+            "export without them (answer_keys=omit)."
+        )
+    with_keys = allowed and keys != "omit"
     manifest = content.model_dump(mode="json", exclude={"course_id", "version", "institute_id"})
+    if not with_keys:
+        for module in manifest["modules"]:
+            for item in module["items"]:
+                for question in item.get("questions", []):
+                    question.pop("answer", None)
     manifest = {
         "format": FORMAT,
         "slug": course.slug,
@@ -60,7 +89,7 @@ def export_zip(session: Session, course_id: str, version: int) -> bytes:
             *files.items(),
         ]:
             archive.writestr(zipfile.ZipInfo(name, ZIP_TIME), text.encode(), zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
+    return buffer.getvalue(), with_keys
 
 
 @dataclass

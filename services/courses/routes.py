@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
@@ -261,21 +263,33 @@ def _limits(request: Request) -> packages.Limits:
     )
 
 
+class ExportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer_keys: Literal["include", "omit"] | None = None
+
+
 @api(
-    summary="A published version as a course package (zip of Markdown lessons and a manifest, with answer "
-    "keys: authors and admins only)",
+    summary="A published version as a course package (zip of Markdown lessons and a manifest; authors and "
+    "admins only). Answer keys only for the course's institute or when its licence shares them: "
+    "others get the package without keys, and 403 for answer_keys=include",
     tags=["packages"],
+    errors={403: "answer keys asked for by another institute whose licence does not share them"},
 )
 async def export_package(request: Request) -> Response:
-    current_user(request, "author", "institute_admin", "platform_admin")
+    user = current_user(request, "author", "institute_admin", "platform_admin")
     p = request.path_params
-    data = await read_only(request, packages.export_zip, p["course_id"], p["version"])
+    query = parse_query(request, ExportQuery)
+    data, with_keys = await read_only(
+        request, packages.export_zip, p["course_id"], p["version"], user, query.answer_keys
+    )
     return Response(
         data,
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="course-{p["course_id"]}-v{p["version"]}.zip"',
-            "Cache-Control": "private, max-age=3600",
+            "Cache-Control": "private, no-cache",
+            "Vary": "Authorization",
+            "X-Answer-Keys": "included" if with_keys else "omitted",
         },
     )
 

@@ -56,11 +56,44 @@ class Lesson(BaseModel):
     indicators: list[str] = []
 
 
+Feedback = Literal["each_attempt", "after_last", "score_only"]
+
+
+class QuizPolicy(BaseModel):
+    """How a quiz may be taken and what a teacher learns from an attempt (docs/adr/0022-quiz-policy.md).
+    Part of the content, so frozen with each published version.
+
+    feedback: `each_attempt` shows after every attempt which questions were wrong, with the author's
+    explanations; `after_last` shows only the score until the last attempt is used, then everything;
+    `score_only` never shows more than the score. The correct answers are shown only once no attempt
+    is left, or with `each_attempt` and `show_answers`."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_attempts: int | None = Field(None, ge=1, le=100)  # None: unlimited
+    cooldown_seconds: int = Field(0, ge=0, le=30 * 86400)  # between the end of one attempt and the next
+    feedback: Feedback = "each_attempt"
+    show_answers: bool = False
+    draw: int | None = Field(None, ge=1, le=200)  # questions drawn from the pool per attempt; None: all
+    shuffle_questions: bool = False
+    shuffle_options: bool = False
+
+    def restricted(self) -> bool:
+        """Whether submissions need their attempt number (a limit, a cool-down or a per-attempt draw)."""
+        return bool(
+            self.max_attempts
+            or self.cooldown_seconds
+            or self.draw
+            or self.shuffle_questions
+            or self.shuffle_options
+        )
+
+
 class Quiz(BaseModel):
     type: Literal["quiz"] = "quiz"
     id: str
     title: str
     questions: list[Question]
+    policy: QuizPolicy = QuizPolicy()
 
 
 Item = Annotated[Lesson | Quiz, Field(discriminator="type")]
@@ -97,6 +130,9 @@ class CourseMeta(BaseModel):
     licence: Licence = "CC-BY-4.0"
     audience: Audience = Audience()
     completion: CompletionRule = CompletionRule()
+    # The licence lets other institutes have the answer keys in an exported package (otherwise only
+    # the course's own institute exports them; others get the package without keys).
+    answer_keys_shared: bool = False
     modules: list[Module]
 
 
@@ -343,6 +379,7 @@ class QuizKey(BaseModel):
     quiz_id: str
     pass_mark: float
     questions: list[Question]
+    policy: QuizPolicy = QuizPolicy()
 
 
 class AnswerKeyDocument(BaseModel):
@@ -397,6 +434,7 @@ class OutlineQuiz(BaseModel):
     id: str
     title: str
     questions: list[OutlineQuestion]
+    policy: QuizPolicy = QuizPolicy()
 
 
 OutlineItem = Annotated[OutlineLesson | OutlineQuiz, Field(discriminator="type")]
@@ -420,6 +458,7 @@ class LearnerContent(BaseModel):
     licence: Licence
     audience: Audience
     completion: CompletionRule
+    answer_keys_shared: bool = False
     modules: list[OutlineModule]
     course_id: str
     version: int

@@ -167,7 +167,7 @@ def answer_key(session: Session, course_id: str, version: int) -> AnswerKeyDocum
         pass_mark=content.pass_mark,
         lessons=[i.id for i in items if isinstance(i, Lesson)],
         quizzes=[
-            QuizKey(quiz_id=i.id, pass_mark=content.pass_mark, questions=i.questions)
+            QuizKey(quiz_id=i.id, pass_mark=content.pass_mark, questions=i.questions, policy=i.policy)
             for i in items
             if isinstance(i, Quiz)
         ],

@@ -25,7 +25,7 @@ from libs.auth import Principal
 from libs.errors import BadGateway, NotFound
 from libs.service_client import ServiceClient, UnexpectedBody, service_path
 from services.courses.schemas import CaseExport, CataloguePage, CourseDetail, OutlineLesson
-from services.progress import repository
+from services.progress import quiz_policy, repository
 from services.progress.lrs import repository as lrs_repository
 from services.progress.repository import Graded
 from services.progress.schemas import CompetencyProfile, IndicatorRating, NextCourse
@@ -73,10 +73,24 @@ def evidence_from(
         key = key_of(submission.course_id, submission.version) or {"quizzes": []}
         quiz = next((q for q in key["quizzes"] if q["quiz_id"] == submission.quiz_id), None)
         correct = (submission.results or {}).get("correct", {})
+        hidden = quiz is not None and _hides_questions(quiz, submission)
         for question in quiz["questions"] if quiz else []:
+            if question["id"] not in correct:
+                continue  # not drawn for this attempt
+            right = bool(submission.passed) if hidden else bool(correct[question["id"]])
             for code in question.get("indicators", []):
-                by_indicator.setdefault(code, []).append(bool(correct.get(question["id"])))
+                by_indicator.setdefault(code, []).append(right)
     return by_indicator
+
+
+def _hides_questions(quiz: dict[str, Any], submission: Graded) -> bool:
+    """Whether the quiz's feedback policy hides which questions of this attempt were right: then its
+    questions count as the attempt's pass or fail, so the profile cannot tell the key either."""
+    if submission.attempt is None:
+        return False
+    policy = quiz_policy.policy_of(quiz)
+    final = policy.max_attempts is not None and submission.attempt >= policy.max_attempts
+    return not quiz_policy.shows_questions(policy, final)
 
 
 def evidence(session: Session, user_id: str) -> dict[str, list[bool]]:

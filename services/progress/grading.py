@@ -18,6 +18,7 @@ from sqlmodel import Session
 from libs.outbox import emit_many, utcnow
 from services.progress import repository, statements
 from services.progress.models import Enrolment, Submission, outbox
+from services.progress.quiz_policy import attempt_id, drawn_quiz
 from services.progress.schemas import SubmissionGraded
 from services.progress.service import MissingAnswerKey, evaluate_completion, grade_quiz, quiz_key
 
@@ -38,6 +39,9 @@ def grade_submissions(session: Session, submission_ids: Sequence[str]) -> list[S
     for submission in pending:
         quiz = quiz_key(keys[submission.enrolment_id], submission.quiz_id)
         assert quiz is not None, "submit() validated the quiz against this key"
+        if submission.attempt is not None:  # exactly the questions this attempt drew (ADR 0022)
+            seed = attempt_id(submission.enrolment_id, submission.quiz_id, submission.attempt)
+            quiz = drawn_quiz(quiz, seed)
         submission.score, submission.passed, submission.results = grade_quiz(quiz, submission.answers)
         submission.status, submission.graded_at = "graded", now
     session.add_all(pending)

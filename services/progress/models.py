@@ -69,11 +69,19 @@ class AnswerKeyCache(Base, table=True):
 
 class Submission(Base, table=True):
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_pending", "status", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_submissions_pending", "status", "submitted_at"),
+        # A quiz with a policy numbers its attempts (ADR 0022): one row per number, so concurrent
+        # submissions cannot exceed the limit; the attempts of one quiz are one index range.
+        UniqueConstraint("enrolment_id", "quiz_id", "attempt", name="uq_submissions_attempt"),
+    )
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     enrolment_id: str = Field(foreign_key="enrolments.id", index=True, max_length=36)
     user_id: str = Field(index=True, max_length=80)
     quiz_id: str = Field(max_length=80)
+    # 1, 2, ... for a quiz whose policy limits attempts, has a cool-down or draws per attempt; None
+    # otherwise (NULLs never collide in the unique constraint).
+    attempt: int | None = None
     answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="received", max_length=20)  # received | graded
     score: float | None = None

@@ -33,6 +33,8 @@ class Graded(NamedTuple):
     version: int
     quiz_id: str
     results: dict[str, Any] | None
+    attempt: int | None = None  # numbered by a quiz policy (ADR 0022)
+    passed: bool | None = None
 
 
 def enrolment(session: Session, enrolment_id: str, *, for_update: bool = False) -> Enrolment | None:
@@ -84,6 +86,19 @@ def insert_answer_key(session: Session, course_id: str, version: int, key: dict[
 def insert_submission(session: Session, submission: Submission) -> None:
     """One INSERT, without the ORM's unit of work (the submit path's one write besides its event)."""
     session.execute(insert(Submission), [submission.model_dump()])
+
+
+def attempts(session: Session, enrolment_id: str, quiz_id: str) -> tuple[int, datetime | None]:
+    """How many numbered attempts this enrolment made at this quiz, and when the last was submitted:
+    one range of the (enrolment_id, quiz_id, attempt) unique index."""
+    row = session.execute(
+        sa_select(func.count(), func.max(Submission.submitted_at)).where(
+            col(Submission.enrolment_id) == enrolment_id,
+            col(Submission.quiz_id) == quiz_id,
+            col(Submission.attempt).is_not(None),
+        )
+    ).one()
+    return int(row[0]), None if row[1] is None else as_utc(row[1])
 
 
 def enrolments_of(session: Session, user_id: str) -> list[Enrolment]:
@@ -154,7 +169,12 @@ def graded_of(session: Session, user_id: str) -> list[Graded]:
     """The user's graded submissions with their enrolment's course and version, oldest graded first."""
     rows = session.execute(
         sa_select(
-            col(Enrolment.course_id), col(Enrolment.version), col(Submission.quiz_id), col(Submission.results)
+            col(Enrolment.course_id),
+            col(Enrolment.version),
+            col(Submission.quiz_id),
+            col(Submission.results),
+            col(Submission.attempt),
+            col(Submission.passed),
         )
         .join(Enrolment, col(Submission.enrolment_id) == Enrolment.id)
         .where(col(Submission.user_id) == user_id, col(Submission.status) == "graded")

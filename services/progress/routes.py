@@ -6,25 +6,45 @@ from urllib.parse import urlencode
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from libs.api import api, json_response, parse_query, read_json
-from libs.auth import current_user
+from libs.auth import Principal, current_user
 from libs.db import get_or_create, in_transaction, read_only
-from libs.errors import BadGateway, BadRequest, NotFound, PayloadTooLarge, Unprocessable, validation_errors
-from libs.group_commit import get_or_create_grouped
+from libs.errors import (
+    BadGateway,
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+    validation_errors,
+)
+from libs.group_commit import in_group_transaction
 from libs.idempotency import idempotent
 from libs.ids import identifier
 from libs.service_client import UnexpectedBody, service_path
 from services.courses.schemas import CourseDetail
-from services.progress import cohorts, competency, overview, reminders, repository, service, statements
+from services.progress import (
+    attempts,
+    cohorts,
+    competency,
+    overview,
+    reminders,
+    repository,
+    service,
+    statements,
+)
 from services.progress.analytics.routes import routes as analytics_routes
 from services.progress.coverage.routes import routes as coverage_routes
 from services.progress.lrs.routes import routes as lrs_routes
+from services.progress.models import Submission
 from services.progress.schemas import (
+    AttemptState,
     CohortCreate,
     CohortProgress,
     CohortResult,
@@ -49,6 +69,7 @@ log = logging.getLogger("ustaz.progress")
 PREFIX = "/api/v1/progress"
 STATEMENT_LIST = TypeAdapter(list[StatementIn])
 XAPI_HEADERS = {"X-Experience-API-Version": "1.0.3"}
+RESUBMITS = 8
 
 
 @api(
@@ -148,33 +169,69 @@ async def create_submission(request: Request) -> Response:
     user = current_user(request, "teacher")
     body = await read_json(request, SubmissionCreate)
     try:
-        submission, _ = await get_or_create_grouped(request, service.submit, user, body)
+        submission, _ = await in_group_transaction(request, service.submit, user, body)
     except service.MissingAnswerKey as missing:  # the first submission of a version: fetch its key once
-        await run_in_threadpool(
-            service.ensure_answer_key,
-            state(request).engine,
-            state(request).courses,
-            missing.course_id,
-            missing.version,
-        )
-        submission, _ = await get_or_create(request, service.submit, user, body)
+        await _fetch_key(request, missing)
+        submission, _ = await in_transaction(request, service.submit, user, body)
+    except IntegrityError:  # a concurrent copy took this attempt's number (or id): count again
+        submission = await _submit_again(request, user, body)
     location = f"{PREFIX}/submissions/{submission.id}"
     return json_response(
         SubmissionPublic.model_validate(submission), status_code=202, headers={"Location": location}
     )
 
 
+async def _submit_again(request: Request, user: Principal, body: SubmissionCreate) -> Submission:
+    """Each collision means another submission of this quiz was stored, so the count moves on: the
+    limit (or the stale attempt number) refuses it within a few rounds."""
+    for _ in range(RESUBMITS):
+        try:
+            submission, _ = await in_transaction(request, service.submit, user, body)
+            return submission
+        except IntegrityError:
+            continue
+    raise Conflict("Other attempts at this quiz were being submitted at the same moment; send it again.")
+
+
+async def _fetch_key(request: Request, missing: service.MissingAnswerKey) -> None:
+    await run_in_threadpool(
+        service.ensure_answer_key,
+        state(request).engine,
+        state(request).courses,
+        missing.course_id,
+        missing.version,
+    )
+
+
 @api(
-    summary="A submission of yours and, once graded, its result",
+    summary="A submission of yours and, once graded, its result as far as the quiz's feedback policy "
+    "allows (which questions were wrong, explanations, correct answers), with the attempts left",
     response=SubmissionPublic,
     tags=["submissions"],
 )
 async def get_submission(request: Request) -> Response:
     user = current_user(request)
-    submission = await read_only(request, repository.submission, request.path_params["submission_id"])
-    if submission is None or submission.user_id != user.id:
-        raise NotFound("No such submission of yours.")
-    return json_response(SubmissionPublic.model_validate(submission), headers={"Cache-Control": "no-store"})
+    view = await read_only(request, attempts.submission_view, user, request.path_params["submission_id"])
+    return json_response(view, headers={"Cache-Control": "no-store"})
+
+
+@api(
+    summary="Your next attempt at a quiz: its number and drawn questions (the same on every reload), "
+    "attempts left, and when the cool-down ends",
+    response=AttemptState,
+    tags=["submissions"],
+)
+async def get_attempt(request: Request) -> Response:
+    user = current_user(request, "teacher")
+    p = request.path_params
+    found = await read_only(request, attempts.attempt_state, user, p["course_id"], p["quiz_id"])
+    if found is None:  # the version's key is not cached yet: fetch it once
+        enrolment = await read_only(request, repository.enrolment_ref, user.id, p["course_id"])
+        assert enrolment is not None, "attempt_state refused a teacher without an enrolment"
+        await _fetch_key(request, service.MissingAnswerKey(enrolment.course_id, enrolment.version))
+        found = await read_only(request, attempts.attempt_state, user, p["course_id"], p["quiz_id"])
+        assert found is not None, "the key was just stored"
+    return json_response(found, headers={"Cache-Control": "no-store"})
 
 
 @api(
@@ -310,6 +367,7 @@ routes = [
     Route(PREFIX + "/me/progress", get_my_progress),
     Route(PREFIX + "/submissions", create_submission, methods=["POST"]),
     Route(PREFIX + "/submissions/{submission_id}", get_submission),
+    Route(PREFIX + "/quizzes/{course_id}/{quiz_id}/attempt", get_attempt),
     Route(PREFIX + "/xapi/statements", post_statements, methods=["POST"]),
     Route(PREFIX + "/xapi/statements", get_statements, methods=["GET"]),
     Route(PREFIX + "/competencies/me", my_competencies),

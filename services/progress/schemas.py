@@ -103,6 +103,13 @@ class SubmissionCreate(BaseModel):
     course_id: str = Field(min_length=1, max_length=36)
     quiz_id: str = Field(min_length=1, max_length=80)
     answers: dict[str, Answer] = Field(min_length=1, max_length=200)
+    attempt: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="The attempt the answers are for (GET .../attempt gave it with the drawn questions): "
+        "409 if that attempt was submitted meanwhile",
+    )
 
     @field_validator("answers")
     @classmethod
@@ -112,7 +119,55 @@ class SubmissionCreate(BaseModel):
         return value
 
 
+class DrawnQuestion(BaseModel):
+    """A question an attempt shows, with its options in the order shown."""
+
+    id: str
+    options: list[str] = []
+
+
+class AnswerShown(BaseModel):
+    """A question's correct answer, shown only where the quiz's policy allows."""
+
+    correct: list[str] = []  # option ids; "true"/"false"
+    value: float | None = None
+    tolerance: float = 0.0
+    accepted: list[str] = []
+
+
+class ChosenExplanation(BaseModel):
+    option: str
+    explanation: str
+
+
+class QuestionFeedback(BaseModel):
+    id: str
+    correct: bool
+    explanation: str = ""
+    chosen: list[ChosenExplanation] = []  # the author's explanation of each option the teacher chose
+    answer: AnswerShown | None = None
+
+
+class AttemptState(BaseModel):
+    """A teacher's attempts at one quiz: the next attempt's number and drawn questions, or why none may
+    start now (`available_at`: the cool-down ends; `attempts_left` 0: none left)."""
+
+    course_id: str
+    quiz_id: str
+    attempt: int | None  # the next attempt's number (None: the quiz does not number attempts)
+    attempts_used: int
+    max_attempts: int | None
+    attempts_left: int | None
+    available_at: datetime | None
+    can_submit: bool
+    feedback: str
+    questions: list[DrawnQuestion]
+
+
 class SubmissionPublic(BaseModel):
+    """A submission and, once graded, its result as far as the quiz's feedback policy allows: `results`
+    and `questions` are None while the policy shows the score only."""
+
     model_config = ConfigDict(from_attributes=True)
     id: str
     enrolment_id: str
@@ -123,6 +178,13 @@ class SubmissionPublic(BaseModel):
     results: dict[str, Any] | None
     submitted_at: datetime
     graded_at: datetime | None
+    attempt: int | None = None
+    max_attempts: int | None = None
+    attempts_left: int | None = None
+    available_at: datetime | None = None
+    pass_mark: float | None = None
+    feedback: str = "each_attempt"
+    questions: list[QuestionFeedback] | None = None
 
 
 class IndicatorRating(BaseModel):

@@ -17,11 +17,11 @@ from sqlmodel import Session
 
 from libs.auth import Principal
 from libs.db import session_scope
-from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
+from libs.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 from libs.outbox import emit, utcnow
 from libs.service_client import ServiceClient, service_path
-from services.courses.schemas import AnswerKeyDocument, CourseSummary
-from services.progress import repository, statements
+from services.courses.schemas import AnswerKeyDocument, CourseSummary, QuizPolicy
+from services.progress import quiz_policy, repository, statements
 from services.progress.lrs.store import Stored
 from services.progress.models import Completion, Enrolment, Submission, new_id, outbox
 from services.progress.schemas import (
@@ -35,6 +35,25 @@ from services.progress.schemas import (
 )
 from services.progress.xapi import VIEWED
 from services.progress.xapi import Statement as StatementIn
+
+
+class NoAttemptsLeft(Conflict):
+    slug, title = "no-attempts-left", "No attempts left"
+
+
+class AttemptSubmitted(Conflict):
+    slug, title = "attempt-submitted", "This attempt was submitted already"
+
+
+class CoolingDown(TooManyRequests):
+    slug, title = "cool-down", "The next attempt is not open yet"
+
+    def __init__(self, available_at: datetime, now: datetime) -> None:
+        super().__init__(
+            max(1, math.ceil((available_at - now).total_seconds())),
+            f"The next attempt opens at {available_at.isoformat()}.",
+        )
+        self.extra = {"available_at": available_at.isoformat()}
 
 
 class MissingAnswerKey(Exception):
@@ -184,7 +203,13 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
         raise Unprocessable(
             f"Quiz {body.quiz_id!r} is not part of version {enrolment.version} of this course."
         )
-    known = {q["id"] for q in quiz["questions"]}
+    attempt = (
+        next_attempt(session, enrolment.id, body, quiz_policy.policy_of(quiz))
+        if quiz_policy.restricted(quiz)
+        else None
+    )
+    seed = None if attempt is None else quiz_policy.attempt_id(enrolment.id, body.quiz_id, attempt)
+    known = {q["id"] for q in quiz_policy.drawn_quiz(quiz, seed)["questions"]}
     unknown = sorted(set(body.answers) - known)
     if unknown:
         raise Unprocessable(f"These questions are not in quiz {body.quiz_id!r}: {', '.join(unknown)}.")
@@ -194,10 +219,27 @@ def submit(session: Session, user: Principal, body: SubmissionCreate) -> tuple[S
         user_id=user.id,
         quiz_id=body.quiz_id,
         answers=body.answers,
+        attempt=attempt,
     )
     repository.insert_submission(session, submission)
     emit(session, outbox, SubmissionReceived(submission_id=submission.id))
     return submission, True
+
+
+def next_attempt(session: Session, enrolment_id: str, body: SubmissionCreate, policy: QuizPolicy) -> int:
+    """The number of the attempt being submitted, or the refusal: no attempt left (409), the cool-down
+    still running (429 with Retry-After), the attempt the form was drawn for already in (409). The
+    unique (enrolment, quiz, attempt) constraint refuses a concurrent copy that counted the same."""
+    used, last = repository.attempts(session, enrolment_id, body.quiz_id)
+    if policy.max_attempts is not None and used >= policy.max_attempts:
+        raise NoAttemptsLeft(f"All {policy.max_attempts} attempts at this quiz are used.", attempts_left=0)
+    if body.attempt is not None and body.attempt != used + 1:
+        raise AttemptSubmitted(f"Attempt {body.attempt} was submitted already; the next is {used + 1}.")
+    available = quiz_policy.next_allowed(policy, last)
+    now = utcnow()
+    if available is not None and now < available:
+        raise CoolingDown(available, now)
+    return used + 1
 
 
 def _normalise(text: str) -> str:

@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from deploy.seed import COURSE_EN_ID, INSTITUTE_ID, seed_framework
 from tests.conftest import Databases, mint, serve, service_settings
-from tests.integration.test_courses_authoring import admin, author, publish  # noqa: F401 (fixtures)
+from tests.integration.test_courses_authoring import admin, author, publish, stranger  # noqa: F401 (fixtures)
 from tests.integration.test_gateway_identity import assert_problem
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -188,3 +188,41 @@ async def test_oversize_and_wrong_bodies(
     assert_problem(await courses_client.get(EXPORT, headers=teacher), 403)  # packages carry answer keys
     assert_problem(await courses_client.get(EXPORT), 401)
     assert (await framework_only.get("/api/v1/courses")).json()["items"] == []
+
+
+async def test_answer_keys_leave_only_with_their_institute_or_a_sharing_licence(
+    courses_client: httpx.AsyncClient,
+    framework_only: httpx.AsyncClient,
+    author: dict[str, str],
+    admin: dict[str, str],
+    stranger: dict[str, str],
+) -> None:
+    own = await courses_client.get(EXPORT, headers=author)
+    assert own.headers["x-answer-keys"] == "included" and '"answer"' in unzip(own.content)["manifest.json"]
+    assert_problem(await courses_client.get(EXPORT + "?answer_keys=include", headers=stranger), 403)
+    cartridge = EXPORT.replace("/package", "/cartridge")  # CC QTI quizzes always carry their keys
+    assert_problem(await courses_client.get(cartridge, headers=stranger), 403)
+    assert (await courses_client.get(cartridge, headers=author)).status_code == 200
+    other = await courses_client.get(EXPORT, headers=stranger)
+    assert other.status_code == 200 and other.headers["x-answer-keys"] == "omitted"
+    manifest = json.loads(unzip(other.content)["manifest.json"])
+    questions = [q for m in manifest["modules"] for i in m["items"] for q in i.get("questions", [])]
+    assert questions and all("answer" not in q for q in questions), "no key, no explanation"
+    assert '"correct"' not in unzip(other.content)["manifest.json"]
+    omitted = await courses_client.get(EXPORT + "?answer_keys=omit", headers=author)
+    assert omitted.headers["x-answer-keys"] == "omitted"
+    assert_problem(await courses_client.get(EXPORT + "?answer_keys=all", headers=author), 422)
+
+    # A course whose licence shares its keys: another institute exports them.
+    files = unzip(own.content)
+    shared = {**json.loads(files["manifest.json"]), "answer_keys_shared": True, "slug": "shared-keys"}
+    files["manifest.json"] = json.dumps(shared)
+    created = await framework_only.post(
+        "/api/v1/courses/packages", content=rezip(dict(files)), headers={**author, **ZIP}
+    )
+    assert created.status_code == 201, created.text
+    await publish(framework_only, created.json()["id"], author, admin)
+    url = f"/api/v1/courses/{created.json()['id']}/versions/1/package?answer_keys=include"
+    theirs = await framework_only.get(url, headers=stranger)
+    assert theirs.status_code == 200 and theirs.headers["x-answer-keys"] == "included"
+    assert '"answer"' in unzip(theirs.content)["manifest.json"]

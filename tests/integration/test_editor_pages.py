@@ -437,3 +437,43 @@ async def test_the_author_home_sorts_drafts_sent_back_and_in_review(
     await login(client, "author")
     back = section((await client.get("/author")).text, "sent-back")
     assert course_id in back and "1 comment on the items" in back
+
+
+async def test_a_quiz_policy_is_set_in_the_quiz_form(web: Web) -> None:
+    client, _ = web
+    await login(client, "author")
+    course = await new_course(client, "policy-course")
+    await press(client, course, "add-quiz:m1")
+    url = course + "/items/q1"
+    added = await press(client, url, "add", add_kind="true_false")
+    tf_id = re.findall(r'name="q\.(\w+)\.why\.true"', added.text)[-1]
+    fields = change(
+        form_of(added.text),
+        **{f"q__{tf_id}__prompt": "A poll needs internet.", f"q__{tf_id}__correct": "false"},
+        policy__max_attempts="3",
+        policy__cooldown_minutes="10",
+        policy__feedback="after_last",
+        policy__shuffle_options="on",
+    )
+    assert (await client.post(url, data=body(fields + [("op", "save")]))).status_code == 303
+    page = await client.get(url)
+    assert 'name="policy.max_attempts" inputmode="numeric" value="3"' in page.text
+    assert 'name="policy.cooldown_minutes" inputmode="numeric" value="10"' in page.text
+    assert '<option value="after_last" selected>' in page.text
+    assert re.search(r'name="policy.shuffle_options" checked', page.text)
+    assert not re.search(r'name="policy.shuffle_questions" checked', page.text)
+
+    # Bad input comes back as typed with its error, and nothing is saved.
+    bad = await client.post(
+        url, data=body(change(form_of(page.text), policy__max_attempts="2,5") + [("op", "save")])
+    )
+    assert (
+        bad.status_code == 422
+        and 'value="2,5"' in bad.text
+        and "Give a whole number from 1 to 100." in bad.text
+    )
+    drawn = await client.post(url, data=body(change(form_of(page.text), policy__draw="4") + [("op", "save")]))
+    assert drawn.status_code == 422
+    page = await client.get(url)
+    assert 'name="policy.max_attempts" inputmode="numeric" value="3"' in page.text
+    assert 'name="policy.draw" inputmode="numeric" value=""' in page.text
