@@ -1,0 +1,433 @@
+"""Coaching and classroom observation (docs/practice.md): plain functions of a session.
+
+Who may do what: a coordinator appoints coaches for the schools of their jurisdiction, an institute
+admin appoints their teacher educators; a coach works with the teachers of their assigned schools
+(a teacher is known to practice by the school in their token, recorded whenever they use it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from libs.auth import Principal
+from libs.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from libs.outbox import utcnow
+from services.progress import reminders
+from services.progress import repository as progress_repository
+from services.progress.analytics.privacy import Jurisdiction
+from services.progress.competency import Framework
+from services.progress.practice import repository
+from services.progress.practice.models import (
+    Assignment,
+    Coach,
+    CoachingSession,
+    Comment,
+    CpdEntry,
+    Member,
+    Observation,
+    ObservationForm,
+    Plan,
+)
+from services.progress.practice.schemas import (
+    CoachAppoint,
+    CoachPublic,
+    CommentPublic,
+    FormIn,
+    MemberPublic,
+    MyTeachers,
+    ObservationIn,
+    ObservationPublic,
+    ObservationsStored,
+    PlanIn,
+    PlanPublic,
+    SessionIn,
+    SessionPublic,
+    Step,
+)
+from services.progress.practice.settings import get_practice_settings
+from services.progress.schemas import CompetencyProfile, EvidenceSource
+from services.progress.settings import ProgressSettings
+
+# -- who is who -------------------------------------------------------------------------------------
+
+
+def touch_member(session: Session, user: Principal) -> Member | None:
+    """Record a teacher's school and path from their token (the registry's, signed by the gateway)."""
+    if not user.has("teacher") or not user.org:
+        return None
+    found = repository.member(session, user.id)
+    path = "/".join(user.org)
+    if found is None:
+        found = Member(user_id=user.id, name=user.name, school=user.org[-1], org_path=path)
+    elif (found.school, found.org_path, found.name) == (user.org[-1], path, user.name):
+        return found
+    found.school, found.org_path, found.name, found.seen_at = user.org[-1], path, user.name, utcnow()
+    session.add(found)
+    return found
+
+
+def scope_of(user: Principal) -> Jurisdiction:
+    """A coordinator's (or analyst's, admin's) org subtree; platform admins without scope see all."""
+    scope = user.scope or ""
+    if scope.startswith("org:") and len(scope) > 4:
+        return Jurisdiction(path=scope.removeprefix("org:"))
+    if user.has("platform_admin"):
+        return Jurisdiction(path="")
+    raise Forbidden("Your account has no org-unit scope.")
+
+
+def appoint(session: Session, actor: Principal, body: CoachAppoint) -> CoachPublic:
+    """Appoint a coach and assign them a school: a coordinator within their scope (kind `teacher`),
+    an institute admin their educators (kind `educator`), a platform admin anyone."""
+    if not actor.has("coordinator", "institute_admin", "platform_admin"):
+        raise Forbidden("Coaches are appointed by a coordinator or an institute's admin.")
+    school = repository.unit(session, body.school)
+    if school is None:
+        raise Unprocessable(f"No school {body.school!r} in the org-unit tree.", field="school")
+    if actor.has("coordinator") and not scope_of(actor).covers(school.path):
+        raise Forbidden("This school is outside your jurisdiction.")
+    coach = repository.coach(session, body.user_id)
+    if coach is None:
+        educator = actor.has("institute_admin") and not actor.has("coordinator")
+        coach = Coach(
+            user_id=body.user_id,
+            name=body.name,
+            kind="educator" if educator else "teacher",
+            institute_id=actor.institute if educator else None,
+            appointed_by=actor.id,
+        )
+        session.add(coach)
+    if repository.assignment(session, coach.user_id, school.code) is None:
+        session.add(
+            Assignment(coach_id=coach.user_id, school=school.code, org_path=school.path, assigned_by=actor.id)
+        )
+        session.flush()
+    return CoachPublic(
+        user_id=coach.user_id,
+        name=coach.name,
+        kind=coach.kind,
+        schools=repository.schools_of(session, coach.user_id),
+    )
+
+
+def my_teachers(session: Session, user: Principal) -> MyTeachers:
+    coach = _coach(session, user)
+    schools = repository.schools_of(session, coach.user_id)
+    return MyTeachers(
+        coach=CoachPublic(user_id=coach.user_id, name=coach.name, kind=coach.kind, schools=schools),
+        teachers=[
+            MemberPublic(user_id=m.user_id, name=m.name, school=m.school)
+            for m in repository.members_of(session, schools)
+        ],
+    )
+
+
+def _coach(session: Session, user: Principal) -> Coach:
+    coach = repository.coach(session, user.id)
+    if coach is None:
+        raise Forbidden("You are not a coach.")
+    return coach
+
+
+def coaches(session: Session, coach_id: str, teacher_id: str) -> bool:
+    """Whether `coach_id` is assigned to the school of `teacher_id`."""
+    member = repository.member(session, teacher_id)
+    return member is not None and repository.assignment(session, coach_id, member.school) is not None
+
+
+def _check_coaches(session: Session, user: Principal, teacher_id: str) -> None:
+    _coach(session, user)
+    if not coaches(session, user.id, teacher_id):
+        raise Forbidden("This teacher is outside your coaching assignment.", teacher_id=teacher_id)
+
+
+def _may_read(session: Session, user: Principal, teacher_id: str) -> None:
+    """The teacher, their coaches (and platform admins) see what is written about the teacher."""
+    if user.id == teacher_id or user.has("platform_admin") or coaches(session, user.id, teacher_id):
+        return
+    raise Forbidden("Only the teacher and their coaches see this.")
+
+
+# -- plans and sessions ------------------------------------------------------------------------------
+
+
+def weakest(profile: CompetencyProfile, limit: int = 5) -> list[str]:
+    """The profile's weakest indicators: not yet before developing, uncovered before tried."""
+    order = {"not_yet": 0, "developing": 1}
+    gaps = [r for r in profile.indicators if r.rating in order]
+    gaps.sort(key=lambda r: (order[r.rating], r.evidence > 0, r.code))
+    return [r.code for r in gaps[:limit]]
+
+
+def save_plan(session: Session, user: Principal, teacher_id: str, body: PlanIn, framework: Framework) -> Plan:
+    _check_coaches(session, user, teacher_id)
+    check_indicators(body.indicators, framework)
+    plan = repository.plan(session, teacher_id) or Plan(teacher_id=teacher_id, coach_id=user.id)
+    plan.indicators, plan.coach_id, plan.updated_at = list(body.indicators), user.id, utcnow()
+    session.add(plan)
+    return plan
+
+
+def check_indicators(codes: Sequence[str], framework: Framework) -> None:
+    known = {i["code"] for i in framework["items"] if i["kind"] == "indicator"}
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise Unprocessable(
+            f"Not indicators of {framework['code']}: {', '.join(unknown)}.", indicators=unknown
+        )
+
+
+def log_session(
+    session: Session,
+    settings: ProgressSettings,
+    user: Principal,
+    teacher_id: str,
+    body: SessionIn,
+    framework: Framework,
+) -> CoachingSession:
+    """A coaching session; each agreed next step becomes a reminder for the teacher and the coach."""
+    _check_coaches(session, user, teacher_id)
+    check_indicators(body.indicators, framework)
+    row = CoachingSession(
+        teacher_id=teacher_id,
+        coach_id=user.id,
+        held_on=body.held_on,
+        indicators=list(body.indicators),
+        notes=body.notes,
+        steps=[s.model_dump(mode="json") for s in body.steps],
+    )
+    session.add(row)
+    session.flush()
+    now = utcnow()
+    for n, step in enumerate(body.steps):
+        for person in (teacher_id, user.id):
+            reminders.remind(
+                session,
+                settings,
+                now,
+                user_id=person,
+                rule="coaching_step",
+                course_id="",
+                period=f"{row.id}:{n}",
+                language=user.lang,
+                prefs=progress_repository.reminder_preferences(session, person),
+                values={"text": step.text, "due": step.due.date().isoformat()},
+                link="/me/coaching",
+            )
+    return row
+
+
+def comment(session: Session, user: Principal, subject: str, text: str) -> Comment:
+    """A comment on a session, observation or evidence about a teacher, by the teacher or a coach."""
+    kind, _, ref = subject.partition(":")
+    teacher = _teacher_of(session, kind, ref)
+    _may_read(session, user, teacher)
+    row = Comment(subject=subject, author_id=user.id, text=text)
+    session.add(row)
+    return row
+
+
+def _teacher_of(session: Session, kind: str, ref: str) -> str:
+    found: CoachingSession | Observation | None = None
+    if kind == "session":
+        found = session.get(CoachingSession, ref)
+    elif kind == "observation":
+        found = repository.observation(session, ref)
+    elif kind == "evidence":
+        evidence = repository.evidence(session, ref)
+        if evidence is None:
+            raise NotFound("No such evidence.")
+        return evidence.teacher_id
+    if found is None:
+        raise NotFound("Nothing to comment on.")
+    return found.teacher_id
+
+
+def plan_view(
+    session: Session, user: Principal, teacher_id: str, profile: CompetencyProfile | None
+) -> PlanPublic:
+    _may_read(session, user, teacher_id)
+    plan = repository.plan(session, teacher_id)
+    sessions = repository.sessions_of(session, teacher_id)
+    observations = repository.observations_of(session, teacher_id)
+    subjects = [f"session:{s.id}" for s in sessions] + [f"observation:{o.id}" for o in observations]
+    notes: dict[str, list[CommentPublic]] = {}
+    for c in repository.comments_on(session, subjects):
+        notes.setdefault(c.subject, []).append(
+            CommentPublic(author_id=c.author_id, text=c.text, created_at=c.created_at)
+        )
+    return PlanPublic(
+        teacher_id=teacher_id,
+        coach_id=plan.coach_id if plan else None,
+        indicators=plan.indicators if plan else [],
+        suggested=weakest(profile) if profile else [],
+        sessions=[
+            SessionPublic(
+                id=s.id,
+                coach_id=s.coach_id,
+                held_on=s.held_on,
+                indicators=s.indicators,
+                notes=s.notes,
+                steps=[Step.model_validate(x) for x in s.steps],
+                comments=notes.get(f"session:{s.id}", []),
+            )
+            for s in sessions
+        ],
+        observations=[observation_public(o, notes.get(f"observation:{o.id}", [])) for o in observations],
+    )
+
+
+# -- observation ------------------------------------------------------------------------------------
+
+
+def create_form(session: Session, user: Principal, body: FormIn, framework: Framework) -> ObservationForm:
+    """An institute's rubric; every row must name an indicator of the framework (422 otherwise)."""
+    if not user.has("institute_admin", "platform_admin"):
+        raise Forbidden("Observation forms are built by an institute's admins.")
+    check_indicators([r.indicator for r in body.rows], framework)
+    codes = [r.indicator for r in body.rows]
+    if len(set(codes)) != len(codes):
+        raise Unprocessable("A rubric names each indicator once.")
+    row = ObservationForm(
+        institute_id=user.institute,
+        title=body.title,
+        framework=body.framework,
+        rows=[r.model_dump() for r in body.rows],
+        fields=list(body.fields),
+        created_by=user.id,
+    )
+    session.add(row)
+    return row
+
+
+def _digest(item: ObservationIn) -> str:
+    data = item.model_dump(mode="json", exclude={"id"})
+    data["observed_on"] = item.observed_on.astimezone(UTC).isoformat()
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _validate(session: Session, item: ObservationIn, forms: dict[str, ObservationForm | None]) -> list[str]:
+    """The low-rated indicators (a follow-up); 422 for a rating that does not fit the form."""
+    if item.form_id not in forms:
+        forms[item.form_id] = repository.form(session, item.form_id)
+    form = forms[item.form_id]
+    if form is None:
+        raise Unprocessable(f"No observation form {item.form_id}.", id=str(item.id))
+    levels = {r["indicator"]: len(r["levels"]) for r in form.rows}
+    wrong = sorted(k for k, v in item.ratings.items() if k not in levels or not 1 <= v <= levels[k])
+    if wrong or not item.ratings:
+        raise Unprocessable(
+            "Ratings must name the form's rows with a level it describes.", id=str(item.id), rows=wrong
+        )
+    return sorted(k for k, v in item.ratings.items() if v < met_level(levels[k]))
+
+
+def met_level(levels: int) -> int:
+    """The lowest level that counts as meeting an indicator: the top quarter of the scale (3 of 4)."""
+    return max(2, levels - levels // 4)
+
+
+def submit_observations(session: Session, user: Principal, batch: list[ObservationIn]) -> ObservationsStored:
+    """A phone's queue of observations, exactly once: a known id with the same content is a no-op,
+    with other content 409; an id twice in a batch 400; a teacher outside the coach's assignment 403.
+    Anything wrong rejects the whole batch."""
+    ids = [str(i.id) for i in batch]
+    if len(set(ids)) != len(ids):
+        raise BadRequest("The batch repeats observation ids.")
+    _coach(session, user)
+    outside = sorted({i.teacher_id for i in batch if not coaches(session, user.id, i.teacher_id)})
+    if outside:
+        raise Forbidden("These teachers are outside your coaching assignment.", teachers=outside)
+    existing = repository.observations_by_id(session, ids)
+    clashes = [str(i.id) for i in batch if str(i.id) in existing and existing[str(i.id)].digest != _digest(i)]
+    if clashes:
+        raise Conflict("A different observation with this id is already stored.", ids=clashes)
+    forms: dict[str, ObservationForm | None] = {}
+    new = []
+    for item in batch:
+        follow_up = _validate(session, item, forms)
+        if str(item.id) in existing:
+            continue
+        row = Observation(
+            id=str(item.id),
+            form_id=item.form_id,
+            teacher_id=item.teacher_id,
+            observer_id=user.id,
+            observer_name=user.name,
+            observed_on=item.observed_on,
+            ratings=item.ratings,
+            notes=item.notes,
+            digest=_digest(item),
+            follow_up=follow_up,
+        )
+        session.add(row)
+        new.append(row.id)
+        credit(
+            session,
+            item.teacher_id,
+            f"observation:{row.id}",
+            "observation",
+            "Classroom observation",
+            item.observed_on,
+        )
+    return ObservationsStored(ids=ids, new=new)
+
+
+def credit(session: Session, user_id: str, key: str, kind: str, title: str, at: datetime) -> None:
+    """Count an activity in the CPD record once (its key), at the hours the ministry's rules give."""
+    if repository.cpd_entry(session, key) is None:
+        hours = get_practice_settings().hours(kind)
+        session.add(CpdEntry(key=key, user_id=user_id, kind=kind, title=title, hours=hours, at=at))
+
+
+def acknowledge(session: Session, user: Principal, observation_id: str) -> Observation:
+    found = repository.observation(session, observation_id)
+    if found is None or found.teacher_id != user.id:
+        raise NotFound("No such observation of your lessons.")
+    if found.acknowledged_at is None:
+        found.acknowledged_at = utcnow()
+        session.add(found)
+    return found
+
+
+def observation_public(o: Observation, comments: list[CommentPublic] | None = None) -> ObservationPublic:
+    return ObservationPublic(
+        id=o.id,
+        form_id=o.form_id,
+        teacher_id=o.teacher_id,
+        observer_id=o.observer_id,
+        observer_name=o.observer_name,
+        observed_on=o.observed_on,
+        ratings=o.ratings,
+        notes=o.notes,
+        follow_up=o.follow_up,
+        acknowledged_at=o.acknowledged_at,
+        comments=comments or [],
+    )
+
+
+def evidence_sources(session: Session, user_id: str) -> dict[str, list[EvidenceSource]]:
+    """Indicator -> the observations and signed-off portfolio evidence that count in its rating."""
+    found: dict[str, list[EvidenceSource]] = {}
+    for o in repository.observations_of(session, user_id):
+        for code in o.ratings:
+            found.setdefault(code, []).append(
+                EvidenceSource(
+                    kind="observation",
+                    id=o.id,
+                    by=o.observer_name or o.observer_id,
+                    on=o.observed_on,
+                    met=code not in o.follow_up,
+                )
+            )
+    for e in repository.evidence_of(session, user_id):
+        if e.signed_off_by and e.signed_off_at:
+            found.setdefault(e.indicator, []).append(
+                EvidenceSource(kind="evidence", id=e.id, by=e.signed_off_by, on=e.signed_off_at, met=True)
+            )
+    return found
