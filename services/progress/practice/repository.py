@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from services.progress.models import OrgUnitView
@@ -172,7 +172,7 @@ def moderation_of(session: Session, target: str) -> list[ModerationEntry]:
 def members_under(session: Session, path: str) -> list[Member]:
     query = select(Member)
     if path:
-        query = query.where((Member.org_path == path) | col(Member.org_path).startswith(path + "/"))
+        query = query.where(or_(col(Member.org_path) == path, col(Member.org_path).startswith(path + "/")))
     return list(session.exec(query).all())
 
 

@@ -146,7 +146,7 @@ def _check_coaches(session: Session, user: Principal, teacher_id: str) -> None:
         raise Forbidden("This teacher is outside your coaching assignment.", teacher_id=teacher_id)
 
 
-def _may_read(session: Session, user: Principal, teacher_id: str) -> None:
+def may_read(session: Session, user: Principal, teacher_id: str) -> None:
     """The teacher, their coaches (and platform admins) see what is written about the teacher."""
     if user.id == teacher_id or user.has("platform_admin") or coaches(session, user.id, teacher_id):
         return
@@ -226,7 +226,7 @@ def comment(session: Session, user: Principal, subject: str, text: str) -> Comme
     """A comment on a session, observation or evidence about a teacher, by the teacher or a coach."""
     kind, _, ref = subject.partition(":")
     teacher = _teacher_of(session, kind, ref)
-    _may_read(session, user, teacher)
+    may_read(session, user, teacher)
     row = Comment(subject=subject, author_id=user.id, text=text)
     session.add(row)
     return row
@@ -251,7 +251,7 @@ def _teacher_of(session: Session, kind: str, ref: str) -> str:
 def plan_view(
     session: Session, user: Principal, teacher_id: str, profile: CompetencyProfile | None
 ) -> PlanPublic:
-    _may_read(session, user, teacher_id)
+    may_read(session, user, teacher_id)
     plan = repository.plan(session, teacher_id)
     sessions = repository.sessions_of(session, teacher_id)
     observations = repository.observations_of(session, teacher_id)
