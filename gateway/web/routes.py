@@ -19,7 +19,10 @@ from gateway.web import (
     analytics,
     authoring,
     certificates,
+    coaching,
+    community,
     courses,
+    cpd,
     homes,
     institute,
     progress,
@@ -133,6 +136,7 @@ SCRIPTS = {
     "certificates.js": "public, max-age=86400",
     "saved.js": "public, max-age=86400",
     "editor.js": "public, max-age=86400",
+    "observe.js": "public, max-age=86400",
 }
 
 
@@ -160,6 +164,9 @@ routes = [
     *accounts.routes,  # activation, password reset, join requests, sessions (gateway/registry)
     *registry_admin.routes,
     *admin.routes,
+    *coaching.routes,  # coaching, observation, portfolio (docs/practice.md)
+    *cpd.routes,  # webinars and the CPD transcript
+    *community.routes,
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
