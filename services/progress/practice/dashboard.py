@@ -38,7 +38,7 @@ def _unit_below(org_path: str, scope: str) -> str:
 def coverage(session: Session, user: Principal, min_cell: int, months: int = 6) -> CoachingCoverage:
     if not user.has(*READERS):
         raise Forbidden("The coaching dashboard is for coordinators and analysts.")
-    scope = scope_of(user)
+    scope = scope_of(session, user)
     members = repository.members_under(session, scope.path)
     coached = repository.coached_schools(session)
     unit_of = {m.user_id: _unit_below(m.org_path, scope.path) for m in members}

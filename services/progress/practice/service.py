@@ -71,11 +71,14 @@ def touch_member(session: Session, user: Principal) -> Member | None:
     return found
 
 
-def scope_of(user: Principal) -> Jurisdiction:
-    """A coordinator's (or analyst's, admin's) org subtree; platform admins without scope see all."""
+def scope_of(session: Session, user: Principal) -> Jurisdiction:
+    """A coordinator's (or analyst's, admin's) org subtree; platform admins without scope see all.
+    The token's scope is the unit's path, or its code (resolved through the org-unit read model)."""
     scope = user.scope or ""
     if scope.startswith("org:") and len(scope) > 4:
-        return Jurisdiction(path=scope.removeprefix("org:"))
+        path = scope.removeprefix("org:")
+        unit = None if "/" in path else repository.unit(session, path)
+        return Jurisdiction(path=unit.path if unit else path)
     if user.has("platform_admin"):
         return Jurisdiction(path="")
     raise Forbidden("Your account has no org-unit scope.")
@@ -89,7 +92,7 @@ def appoint(session: Session, actor: Principal, body: CoachAppoint) -> CoachPubl
     school = repository.unit(session, body.school)
     if school is None:
         raise Unprocessable(f"No school {body.school!r} in the org-unit tree.", field="school")
-    if actor.has("coordinator") and not scope_of(actor).covers(school.path):
+    if actor.has("coordinator") and not scope_of(session, actor).covers(school.path):
         raise Forbidden("This school is outside your jurisdiction.")
     coach = repository.coach(session, body.user_id)
     if coach is None:
