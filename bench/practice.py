@@ -77,7 +77,7 @@ def sync() -> list[list[object]]:
     from libs.db import create_db_engine, session_scope
     from libs.migrate import upgrade
     from services.progress.models import OrgUnitView
-    from services.progress.practice import service
+    from services.progress.practice import observations, service
     from services.progress.practice.models import Coach, Observation, ObservationForm
     from services.progress.practice.schemas import CoachAppoint, ObservationIn
 
@@ -113,7 +113,7 @@ def sync() -> list[list[object]]:
         for label in ("first send", "resend"):
             start = time.perf_counter()
             with session_scope(engine) as session:
-                stored = service.submit_observations(session, coach, batch)
+                stored = observations.submit_observations(session, coach, batch)
             seconds = time.perf_counter() - start
             with session_scope(engine, readonly=True) as session:
                 held = len(session.exec(select(Observation)).all())

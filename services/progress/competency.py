@@ -163,7 +163,7 @@ def profile(
 ) -> CompetencyProfile:
     """A teacher's profile against a framework (from `fetch_inputs`): graded answers, and the
     observations and signed-off portfolio evidence of professional learning (docs/practice.md)."""
-    from services.progress.practice.service import evidence_sources
+    from services.progress.practice.observations import evidence_sources
 
     return build_profile(
         framework,

@@ -21,6 +21,7 @@ from libs.service_client import UnexpectedBody
 from services.courses.schemas import CourseDetail
 from services.progress import competency, overview, reminders, repository, service, statements
 from services.progress.analytics.routes import routes as analytics_routes
+from services.progress.practice.activity_routes import routes as activity_routes
 from services.progress.practice.routes import routes as practice_routes
 from services.progress.schemas import (
     CohortCreate,
@@ -313,4 +314,5 @@ routes = [
     Route(PREFIX + "/inbox/{reminder_id}/read", read_message, methods=["POST"]),
     *analytics_routes,
     *practice_routes,
+    *activity_routes,
 ]

@@ -31,17 +31,14 @@ from services.courses.images import reencode
 from services.courses.schemas import CaseExport
 from services.progress import competency
 from services.progress.competency import Framework
-from services.progress.practice import communities, dashboard, portfolio, repository, service, webinars
+from services.progress.practice import observations, portfolio, repository, service
 from services.progress.practice.schemas import (
-    AttendanceIn,
     CoachAppoint,
-    CoachingCoverage,
     CoachPublic,
     CommentIn,
     EvidencePublic,
     FormIn,
     FormPublic,
-    ModerateIn,
     MyTeachers,
     ObservationIn,
     ObservationPublic,
@@ -49,15 +46,7 @@ from services.progress.practice.schemas import (
     PlanIn,
     PlanPublic,
     Portfolio,
-    PostIn,
     SessionIn,
-    SpacePublic,
-    ThreadIn,
-    ThreadPublic,
-    Transcript,
-    WebinarIn,
-    WebinarList,
-    WebinarPublic,
 )
 from services.progress.state import state
 
@@ -202,7 +191,7 @@ async def create_form(request: Request) -> Response:
     user = current_user(request, "institute_admin", "platform_admin")
     body = await read_json(request, FormIn)
     fw = await framework(request, body.framework)
-    row = await in_transaction(request, lambda s: _form_public(service.create_form(s, user, body, fw)))
+    row = await in_transaction(request, lambda s: _form_public(observations.create_form(s, user, body, fw)))
     return json_response(row, status_code=201)
 
 
@@ -239,7 +228,7 @@ async def post_observations(request: Request) -> Response:
         raise Unprocessable(
             f"{exc.error_count()} field(s) failed validation", errors=validation_errors(exc)
         ) from exc
-    return json_response(await in_transaction(request, service.submit_observations, user, parsed))
+    return json_response(await in_transaction(request, observations.submit_observations, user, parsed))
 
 
 @api(summary="Acknowledge an observation of your lesson", response=ObservationPublic, tags=["practice"])
@@ -248,7 +237,7 @@ async def acknowledge(request: Request) -> Response:
     row = await in_transaction(
         request,
         lambda s: service.observation_public(
-            service.acknowledge(s, user, request.path_params["observation_id"])
+            observations.acknowledge(s, user, request.path_params["observation_id"])
         ),
     )
     return json_response(row)
@@ -350,153 +339,6 @@ async def sign_off(request: Request) -> Response:
     return json_response(row)
 
 
-# -- webinars and the CPD record --------------------------------------------------------------------
-
-
-@api(
-    summary="Schedule a webinar or master-class (a link to the deployment's BigBlueButton or Jitsi)",
-    body=WebinarIn,
-    response=WebinarPublic,
-    status=201,
-    tags=["practice"],
-)
-async def schedule_webinar(request: Request) -> Response:
-    user = current_user(request, *webinars.ORGANISERS)
-    body = await read_json(request, WebinarIn)
-    row = await in_transaction(request, lambda s: webinars._public(webinars.schedule(s, user, body), None))
-    return json_response(row, status_code=201)
-
-
-@api(
-    summary="Webinars of the last month and to come, with your registration",
-    response=WebinarList,
-    tags=["practice"],
-)
-async def list_webinars(request: Request) -> Response:
-    user = current_user(request)
-    return json_response(
-        await read_only(request, webinars.upcoming, user), headers={"Cache-Control": "no-store"}
-    )
-
-
-@api(
-    summary="Register for a webinar (again: no change); a reminder follows",
-    response=WebinarPublic,
-    tags=["practice"],
-)
-async def register(request: Request) -> Response:
-    user = current_user(request, "teacher")
-    row = await write(
-        request, user, webinars.register, state(request).settings, user, request.path_params["webinar_id"]
-    )
-    return json_response(row)
-
-
-@api(
-    summary="Record who attended: an xAPI `attended` statement and CPD hours each, once",
-    body=AttendanceIn,
-    tags=["practice"],
-)
-async def attendance(request: Request) -> Response:
-    user = current_user(request, *webinars.ORGANISERS)
-    body = await read_json(request, AttendanceIn)
-    new = await in_transaction(
-        request, webinars.record_attendance, user, request.path_params["webinar_id"], body.user_ids
-    )
-    return json_response({"recorded": new})
-
-
-@api(
-    summary="Your CPD record in the current attestation cycle: hours per activity type",
-    response=Transcript,
-    tags=["practice"],
-)
-async def transcript(request: Request) -> Response:
-    user = current_user(request)
-    return json_response(
-        await read_only(request, webinars.transcript, user.id), headers={"Cache-Control": "no-store"}
-    )
-
-
-# -- communities ------------------------------------------------------------------------------------
-
-
-@api(
-    summary="A community space (`course:<id>`, `competency:<code>`, `cluster:<code>`) and its threads",
-    response=SpacePublic,
-    tags=["practice"],
-)
-async def get_space(request: Request) -> Response:
-    current_user(request)
-    return json_response(
-        await in_transaction(request, communities.view_space, request.path_params["space_id"])
-    )
-
-
-@api(summary="Start a thread in a space", body=ThreadIn, status=201, tags=["practice"])
-async def start_thread(request: Request) -> Response:
-    user = current_user(request)
-    body = await read_json(request, ThreadIn)
-    row = await in_transaction(request, communities.start_thread, user, request.path_params["space_id"], body)
-    return json_response({"id": row.id}, status_code=201)
-
-
-@api(
-    summary="A thread and its posts (hidden posts' text only for moderators)",
-    response=ThreadPublic,
-    tags=["practice"],
-)
-async def get_thread(request: Request) -> Response:
-    user = current_user(request)
-    return json_response(
-        await read_only(request, communities.view_thread, user, request.path_params["thread_id"])
-    )
-
-
-@api(
-    summary="Reply in a thread",
-    body=PostIn,
-    status=201,
-    tags=["practice"],
-    errors={409: "the thread is locked"},
-)
-async def reply(request: Request) -> Response:
-    user = current_user(request)
-    body = await read_json(request, PostIn)
-    row = await in_transaction(request, communities.reply, user, request.path_params["thread_id"], body)
-    return json_response({"id": row.id}, status_code=201)
-
-
-@api(summary="Lock, unlock or feature a thread (a moderator; audited)", body=ModerateIn, tags=["practice"])
-async def moderate_thread(request: Request) -> Response:
-    user = current_user(request)
-    body = await read_json(request, ModerateIn)
-    await in_transaction(request, communities.moderate_thread, user, request.path_params["thread_id"], body)
-    return json_response({"ok": True})
-
-
-@api(summary="Report a post, or hide it (a moderator); audited", body=ModerateIn, tags=["practice"])
-async def moderate_post(request: Request) -> Response:
-    user = current_user(request)
-    body = await read_json(request, ModerateIn)
-    await in_transaction(request, communities.moderate_post, user, request.path_params["post_id"], body)
-    return json_response({"ok": True})
-
-
-# -- dashboard --------------------------------------------------------------------------------------
-
-
-@api(
-    summary="Coaching coverage in your jurisdiction: teachers with a coach, sessions per month (suppressed)",
-    response=CoachingCoverage,
-    tags=["practice"],
-)
-async def coaching_coverage(request: Request) -> Response:
-    user = current_user(request, *dashboard.READERS)
-    report = await read_only(request, dashboard.coverage, user, state(request).settings.analytics_min_cell)
-    return json_response(report, headers={"Cache-Control": "private, no-cache"})
-
-
 routes = [
     Route(PREFIX + "/coaches", appoint_coach, methods=["POST"]),
     Route(PREFIX + "/coach/teachers", my_teachers),
@@ -512,16 +354,4 @@ routes = [
     Route(PREFIX + "/evidence/{evidence_id}/image", evidence_image),
     Route(PREFIX + "/evidence/{evidence_id}/sign-off", sign_off, methods=["POST"]),
     Route(PREFIX + "/portfolio/{teacher_id}", get_portfolio),
-    Route(PREFIX + "/webinars", schedule_webinar, methods=["POST"]),
-    Route(PREFIX + "/webinars", list_webinars, methods=["GET"]),
-    Route(PREFIX + "/webinars/{webinar_id}/register", register, methods=["POST"]),
-    Route(PREFIX + "/webinars/{webinar_id}/attendance", attendance, methods=["POST"]),
-    Route(PREFIX + "/transcript/me", transcript),
-    Route(PREFIX + "/spaces/{space_id}", get_space),
-    Route(PREFIX + "/spaces/{space_id}/threads", start_thread, methods=["POST"]),
-    Route(PREFIX + "/threads/{thread_id}", get_thread),
-    Route(PREFIX + "/threads/{thread_id}/posts", reply, methods=["POST"]),
-    Route(PREFIX + "/threads/{thread_id}/moderation", moderate_thread, methods=["POST"]),
-    Route(PREFIX + "/posts/{post_id}/moderation", moderate_post, methods=["POST"]),
-    Route(PREFIX + "/dashboard/coaching", coaching_coverage),
 ]

@@ -87,7 +87,7 @@ def register(session: Session, settings: ProgressSettings, user: Principal, webi
             user_id=user.id,
             rule="webinar",
             course_id="",
-            period=f"webinar:{webinar_id}",
+            period=webinar_id,  # the reminder key (period is at most 40 characters)
             language=user.lang,
             prefs=progress_repository.reminder_preferences(session, user.id),
             values={"title": webinar.title, "starts": webinar.starts_at.strftime("%Y-%m-%d %H:%M UTC")},
