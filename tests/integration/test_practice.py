@@ -161,6 +161,7 @@ async def test_observation_synced_once_moves_two_ratings_with_its_source(practic
     assert (await api.client.post(f"{P}/observations", json=low, headers=coach)).status_code == 200
     plan = (await api.client.get(f"{P}/plans/me", headers=teacher)).json()
     assert [o["follow_up"] for o in plan["observations"]] == [[], [a]]
+    assert plan["indicators"] == [a]  # the low rating proposes a coaching step on it
 
 
 async def test_webinar_attendance_becomes_transcript_hours(practice_api: PracticeAPI) -> None:
@@ -235,6 +236,8 @@ async def test_community_featured_locked_and_moderated(practice_api: PracticeAPI
     hidden = (await api.client.get(f"{P}/threads/{thread}", headers=teacher)).json()["posts"][0]
     assert hidden["hidden"] and hidden["text"] == ""
     assert [e.action for e in _entries(api)] == ["feature", "lock", "hide"]
+    record = (await api.client.get(f"{P}/transcript/me", headers=teacher)).json()
+    assert record["by_kind"] == {"featured": 1.0}  # a featured contribution counts in the CPD record
 
 
 def _entries(api: PracticeAPI) -> list[ModerationEntry]:

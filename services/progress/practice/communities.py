@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from libs.auth import Principal
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
+from libs.outbox import utcnow
 from services.progress.practice import repository
 from services.progress.practice.models import ModerationEntry, Post, Space, Thread
 from services.progress.practice.schemas import (
@@ -18,6 +19,7 @@ from services.progress.practice.schemas import (
     ThreadIn,
     ThreadPublic,
 )
+from services.progress.practice.service import credit
 
 KINDS = ("course", "competency", "cluster")
 MODERATORS = ("institute_admin", "coordinator", "platform_admin")
@@ -109,6 +111,14 @@ def moderate_thread(session: Session, user: Principal, thread_id: str, body: Mod
     thread = _get_thread(session, thread_id)
     if body.action == "feature":
         thread.featured = True
+        credit(
+            session,
+            thread.author_id,
+            f"featured:{thread.id}",
+            "featured",
+            f"Best practice: {thread.title}",
+            utcnow(),
+        )
     else:
         thread.locked = body.action == "lock"
     session.add(thread)

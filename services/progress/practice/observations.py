@@ -15,7 +15,7 @@ from libs.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from libs.outbox import utcnow
 from services.progress.competency import Framework
 from services.progress.practice import repository, service
-from services.progress.practice.models import Observation, ObservationForm
+from services.progress.practice.models import Observation, ObservationForm, Plan
 from services.progress.practice.schemas import FormIn, ObservationIn, ObservationsStored
 from services.progress.schemas import EvidenceSource
 
@@ -102,6 +102,7 @@ def submit_observations(session: Session, user: Principal, batch: list[Observati
         )
         session.add(row)
         new.append(row.id)
+        propose(session, item.teacher_id, user.id, follow_up)
         service.credit(
             session,
             item.teacher_id,
@@ -111,6 +112,21 @@ def submit_observations(session: Session, user: Principal, batch: list[Observati
             item.observed_on,
         )
     return ObservationsStored(ids=ids, new=new)
+
+
+def propose(session: Session, teacher_id: str, coach_id: str, follow_up: list[str]) -> None:
+    """Low-rated indicators join the teacher's coaching plan (a proposed coaching step)."""
+    if not follow_up:
+        return
+    plan = repository.plan(session, teacher_id) or Plan(
+        teacher_id=teacher_id, coach_id=coach_id, indicators=[]
+    )
+    added = [code for code in follow_up if code not in plan.indicators]
+    if added:
+        plan.indicators = [*plan.indicators, *added]
+        plan.updated_at = utcnow()
+        session.add(plan)
+        session.flush()
 
 
 def acknowledge(session: Session, user: Principal, observation_id: str) -> Observation:
