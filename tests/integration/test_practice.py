@@ -269,6 +269,24 @@ async def test_coordinator_sees_coaching_coverage_suppressed(practice_api: Pract
     assert rows["KZ-ALM-TAL-S02"]["teachers"] is None  # one teacher: a small cell
     assert rows["KZ-ALM-TAL-S01"]["sessions_by_month"][month] in (None, 11)
     problem(await api.client.get(f"{P}/dashboard/coaching", headers=api.auth("teacher-1")), 403, "forbidden")
+    form = (
+        await api.client.post(f"{P}/forms", json=rubric(1), headers=api.auth("admin-1", **INSTITUTE))
+    ).json()
+    code = INDICATORS[0]
+    for n in range(3, 14):  # 11 teachers observed, 10 meet the indicator
+        level = 1 if n == 3 else 4
+        item = {
+            "id": str(uuid.uuid4()),
+            "form_id": form["id"],
+            "teacher_id": f"teacher-{n}",
+            "observed_on": "2026-11-30T09:00:00Z",
+            "ratings": {code: level},
+        }
+        assert (await api.client.post(f"{P}/observations", json=item, headers=coach)).status_code == 200
+    results = (
+        await api.client.get(f"{P}/dashboard/observations", headers=api.auth("coord-1", **COORDINATOR))
+    ).json()
+    assert results["cells"] == [{"unit": "KZ-ALM-TAL-S01", "indicator": code, "observed": 11, "met": 10}]
 
 
 def png(width: int = 400) -> bytes:

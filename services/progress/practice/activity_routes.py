@@ -16,6 +16,7 @@ from services.progress.practice.schemas import (
     AttendanceIn,
     CoachingCoverage,
     ModerateIn,
+    ObservationResults,
     PostIn,
     SpacePublic,
     ThreadIn,
@@ -174,6 +175,19 @@ async def coaching_coverage(request: Request) -> Response:
     return json_response(report, headers={"Cache-Control": "private, no-cache"})
 
 
+@api(
+    summary="Observation results per indicator by org unit in your jurisdiction (suppressed)",
+    response=ObservationResults,
+    tags=["practice"],
+)
+async def observation_results(request: Request) -> Response:
+    user = current_user(request, *dashboard.READERS)
+    report = await read_only(
+        request, dashboard.observation_results, user, state(request).settings.analytics_min_cell
+    )
+    return json_response(report, headers={"Cache-Control": "private, no-cache"})
+
+
 routes = [
     Route(PREFIX + "/webinars", schedule_webinar, methods=["POST"]),
     Route(PREFIX + "/webinars", list_webinars, methods=["GET"]),
@@ -187,4 +201,5 @@ routes = [
     Route(PREFIX + "/threads/{thread_id}/moderation", moderate_thread, methods=["POST"]),
     Route(PREFIX + "/posts/{post_id}/moderation", moderate_post, methods=["POST"]),
     Route(PREFIX + "/dashboard/coaching", coaching_coverage),
+    Route(PREFIX + "/dashboard/observations", observation_results),
 ]

@@ -14,7 +14,12 @@ from libs.errors import Forbidden
 from libs.outbox import utcnow
 from services.progress.analytics.privacy import suppress, suppress_table
 from services.progress.practice import repository
-from services.progress.practice.schemas import CoachingCoverage, CoverageRow
+from services.progress.practice.schemas import (
+    CoachingCoverage,
+    CoverageRow,
+    ObservationCell,
+    ObservationResults,
+)
 from services.progress.practice.service import scope_of
 
 READERS = ("coordinator", "analyst", "platform_admin")
@@ -66,3 +71,36 @@ def coverage(session: Session, user: Principal, min_cell: int, months: int = 6) 
         for u in units
     ]
     return CoachingCoverage(scope=scope.path, rows=rows, min_cell=min_cell)
+
+
+def observation_results(session: Session, user: Principal, min_cell: int) -> ObservationResults:
+    """Per unit below the scope and indicator: teachers observed on it, and those whose latest
+    observation met it; both suppressed as a two-way table (a hidden observed count hides its met)."""
+    if not user.has(*READERS):
+        raise Forbidden("Observation results are for coordinators and analysts.")
+    scope = scope_of(session, user)
+    unit_of = {
+        m.user_id: _unit_below(m.org_path, scope.path) for m in repository.members_under(session, scope.path)
+    }
+    latest: dict[tuple[str, str], bool] = {}
+    for o in repository.observations_of_many(session, list(unit_of)):
+        for code in o.ratings:
+            latest[(o.teacher_id, code)] = code not in o.follow_up  # oldest first: the last one stays
+    observed: dict[tuple[str, str], int] = {}
+    met: dict[tuple[str, str], int] = {}
+    for (teacher, code), ok in latest.items():
+        key = (unit_of[teacher], code)
+        observed[key] = observed.get(key, 0) + 1
+        met[key] = met.get(key, 0) + int(ok)
+    hidden = suppress_table(observed, min_cell)
+    hidden_met = suppress_table({k: met.get(k, 0) for k in observed}, min_cell, hidden)
+    cells = [
+        ObservationCell(
+            unit=unit,
+            indicator=code,
+            observed=None if (unit, code) in hidden else n,
+            met=None if (unit, code) in hidden_met else met.get((unit, code), 0),
+        )
+        for (unit, code), n in sorted(observed.items())
+    ]
+    return ObservationResults(scope=scope.path, cells=cells, min_cell=min_cell)

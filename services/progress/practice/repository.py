@@ -101,6 +101,13 @@ def observations_of(session: Session, teacher_id: str) -> list[Observation]:
     return list(session.exec(query.order_by(col(Observation.observed_on))).all())
 
 
+def observations_of_many(session: Session, teacher_ids: Sequence[str]) -> list[Observation]:
+    if not teacher_ids:
+        return []
+    query = select(Observation).where(col(Observation.teacher_id).in_(teacher_ids))
+    return list(session.exec(query.order_by(col(Observation.observed_on), col(Observation.stored))).all())
+
+
 def evidence_of(session: Session, teacher_id: str) -> list[Evidence]:
     query = select(Evidence).where(Evidence.teacher_id == teacher_id)
     return list(session.exec(query.order_by(col(Evidence.created_at))).all())

@@ -276,3 +276,16 @@ class CoachingCoverage(BaseModel):
 
 
 PlanPublic.model_rebuild()
+
+
+class ObservationCell(BaseModel):
+    unit: str
+    indicator: str
+    observed: int | None = Field(description="teachers observed on the indicator (None: suppressed)")
+    met: int | None = Field(description="of them, met it in their latest observation (None: suppressed)")
+
+
+class ObservationResults(BaseModel):
+    scope: str
+    cells: list[ObservationCell]
+    min_cell: int
