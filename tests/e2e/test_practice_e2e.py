@@ -45,6 +45,9 @@ def test_offline_observation_syncs_once_and_moves_the_teachers_ratings(platform:
             return client.post(f"{P}/coaches", json=body, headers=coordinator).status_code == 201
 
         poll(appointed, 90, "the coach appointed")
+        listed = client.get(f"{P}/coach/teachers", headers=coach).json()["teachers"]
+        assert teacher_id in {t["user_id"] for t in listed}
+        assert len(listed) > 1, "the registry's other teachers of the school are the coach's too"
         package = client.get("/api/v1/courses/frameworks/UNESCO-ICT-CFT-3").json()
         codes = [i["humanCodingScheme"] for i in package["CFItems"] if i["CFItemType"] == "Indicator"][:2]
         rows = [

@@ -3,9 +3,11 @@ parse, check who is asking, call a service function, return."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.schemas import ResolvedTeacher, ResolveRequest, ResolveResponse, TeacherFilter
 from libs.api import api, json_response, read_json
 from libs.auth import Principal, current_user
 from libs.db import in_transaction, read_only
@@ -26,7 +29,7 @@ from libs.errors import (
     UnsupportedMediaType,
     validation_errors,
 )
-from libs.service_client import UnexpectedBody
+from libs.service_client import UnexpectedBody, service_client
 from services.courses.images import reencode
 from services.courses.schemas import CaseExport
 from services.progress import competency
@@ -48,8 +51,10 @@ from services.progress.practice.schemas import (
     Portfolio,
     SessionIn,
 )
+from services.progress.settings import ProgressSettings
 from services.progress.state import state
 
+log = logging.getLogger("ustaz.progress.practice")
 PREFIX = "/api/v1/progress/practice"
 OBSERVATIONS = TypeAdapter(list[ObservationIn])
 IMAGE_UPLOAD_MAX = 960 * 1024  # under the service's body cap (USTAZ_MAX_BODY_BYTES, 1 MiB)
@@ -99,7 +104,37 @@ def _teacher(request: Request, user: Principal) -> str:
 async def appoint_coach(request: Request) -> Response:
     user = current_user(request, "coordinator", "institute_admin", "platform_admin")
     body = await read_json(request, CoachAppoint)
-    return json_response(await in_transaction(request, service.appoint, user, body), status_code=201)
+    coach = await in_transaction(request, service.appoint, user, body)
+    teachers = await run_in_threadpool(school_teachers, state(request).settings, body.school)
+    await in_transaction(request, service.add_members, teachers)
+    return json_response(coach, status_code=201)
+
+
+def school_teachers(settings: ProgressSettings, school: str) -> list[ResolvedTeacher]:
+    """The registry's active teachers of a school, from the gateway's service API; best effort (a
+    teacher is also recorded when they first use practice)."""
+    client = service_client(settings, "progress", "gateway")
+    found: list[ResolvedTeacher] = []
+    after: str | None = None
+    try:
+        while True:
+            body = ResolveRequest(filter=TeacherFilter(org=school), after=after, limit=1000)
+            response = client.http.post(
+                "/registry/resolve",
+                json=body.model_dump(exclude_none=True),
+                headers={"Authorization": f"Bearer {client.token()}"},
+            )
+            response.raise_for_status()
+            page = ResolveResponse.model_validate(response.json())
+            found += page.items
+            if not page.next:
+                return found
+            after = page.next
+    except (BadGateway, httpx.HTTPError, ValidationError):
+        log.warning("registry teachers unavailable", extra={"school": school})
+        return found
+    finally:
+        client.close()
 
 
 @api(summary="The teachers you coach", response=MyTeachers, tags=["practice"])

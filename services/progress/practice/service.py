@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from gateway.schemas import ResolvedTeacher
 from libs.auth import Principal
 from libs.errors import Forbidden, NotFound, Unprocessable
 from libs.outbox import utcnow
@@ -110,6 +111,20 @@ def appoint(session: Session, actor: Principal, body: CoachAppoint) -> CoachPubl
         kind=coach.kind,
         schools=repository.schools_of(session, coach.user_id),
     )
+
+
+def add_members(session: Session, teachers: Sequence[ResolvedTeacher]) -> int:
+    """The registry's teachers of a school a coach was assigned (an account's id is its registry id
+    once activated, so a teacher who has not activated yet is listed under it already)."""
+    added = 0
+    for t in teachers:
+        user_id = t.user_id or t.registry_id
+        if repository.member(session, user_id) is None:
+            session.add(
+                Member(user_id=user_id, name=t.display_name, school=t.school_code, org_path=t.org_path)
+            )
+            added += 1
+    return added
 
 
 def my_teachers(session: Session, user: Principal) -> MyTeachers:
