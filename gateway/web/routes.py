@@ -21,8 +21,11 @@ from gateway.web import (
     authoring,
     case,
     certificates,
+    coaching,
+    community,
     courses,
     coverage,
+    cpd,
     homes,
     institute,
     lrs,
@@ -139,6 +142,7 @@ SCRIPTS = {
     "certificates.js": "public, max-age=86400",
     "saved.js": "public, max-age=86400",
     "editor.js": "public, max-age=86400",
+    "observe.js": "public, max-age=86400",
 }
 
 
@@ -171,6 +175,9 @@ routes = [
     *accounts.routes,  # activation, password reset, join requests, sessions (gateway/registry)
     *registry_admin.routes,
     *admin.routes,
+    *coaching.routes,  # coaching, observation, portfolio (docs/practice.md)
+    *cpd.routes,  # webinars and the CPD transcript
+    *community.routes,
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),

@@ -28,7 +28,7 @@ from services.courses.schemas import CaseExport, CataloguePage, CourseDetail, Ou
 from services.progress import quiz_policy, repository
 from services.progress.lrs import repository as lrs_repository
 from services.progress.repository import Graded
-from services.progress.schemas import CompetencyProfile, IndicatorRating, NextCourse
+from services.progress.schemas import CompetencyProfile, EvidenceSource, IndicatorRating, NextCourse
 
 PROFICIENT_SHARE = 0.8
 ORDER = {"not_yet": 0, "developing": 1, "proficient": 2}
@@ -142,6 +142,7 @@ def build_profile(
     courses: Sequence[CourseDetail],
     completed: set[str],
     suggestions: int = 3,
+    sources: dict[str, list[EvidenceSource]] | None = None,
 ) -> CompetencyProfile:
     """The rating of every indicator of `framework`, its competencies' (the weakest indicator's), and
     the published `courses` not yet completed that cover the most not-yet-proficient indicators."""
@@ -150,7 +151,8 @@ def build_profile(
     for item in framework["items"]:
         if item["kind"] != "indicator":
             continue
-        results = found.get(item["code"], [])
+        counted = (sources or {}).get(item["code"], [])
+        results = found.get(item["code"], []) + [source.met for source in counted]
         competency = items.get(item["parent"] or "")
         indicators.append(
             IndicatorRating(
@@ -161,6 +163,7 @@ def build_profile(
                 rating=rate(results),
                 evidence=len(results),
                 correct=sum(results),
+                sources=counted,
             )
         )
     competencies: dict[str, str] = {}
@@ -193,9 +196,16 @@ def build_profile(
 def profile(
     session: Session, user: Principal, framework: Framework, outlines: Sequence[CourseDetail]
 ) -> CompetencyProfile:
-    """A teacher's profile against a framework (from `fetch_inputs`)."""
+    """A teacher's profile against a framework (from `fetch_inputs`): graded answers, and the
+    observations and signed-off portfolio evidence of professional learning (docs/practice.md)."""
+    from services.progress.practice.observations import evidence_sources
+
     return build_profile(
-        framework, evidence(session, user.id), outlines, repository.completed_course_ids(session, user.id)
+        framework,
+        evidence(session, user.id),
+        outlines,
+        repository.completed_course_ids(session, user.id),
+        sources=evidence_sources(session, user.id),
     )
 
 

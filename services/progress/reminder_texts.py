@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.progress.certificate_notices import CERTIFICATE_NOTICES
+from services.progress.practice.texts import PRACTICE_NOTICES
 
 # Languages without texts of their own, and spellings of ours that are not MESSAGES keys (a course's
 # language is a BCP 47 tag: "uz-Cyrl").
@@ -132,6 +133,8 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 for _lang, _texts in CERTIFICATE_NOTICES.items():  # revoked / re-issued (certificate_notices.py)
+    MESSAGES[_lang].update(_texts)
+for _lang, _texts in PRACTICE_NOTICES.items():  # coaching steps and webinars (practice/texts.py)
     MESSAGES[_lang].update(_texts)
 
 

@@ -43,6 +43,8 @@ from services.progress.analytics.routes import routes as analytics_routes
 from services.progress.coverage.routes import routes as coverage_routes
 from services.progress.lrs.routes import routes as lrs_routes
 from services.progress.models import Submission
+from services.progress.practice.activity_routes import routes as activity_routes
+from services.progress.practice.routes import routes as practice_routes
 from services.progress.schemas import (
     AttemptState,
     CohortCreate,
@@ -379,4 +381,6 @@ routes = [
     *analytics_routes,
     *lrs_routes,
     *coverage_routes,
+    *practice_routes,
+    *activity_routes,
 ]

@@ -187,6 +187,16 @@ class SubmissionPublic(BaseModel):
     questions: list[QuestionFeedback] | None = None
 
 
+class EvidenceSource(BaseModel):
+    """Where a piece of an indicator's evidence came from (shown on the competency profile)."""
+
+    kind: Literal["observation", "evidence"]
+    id: str
+    by: str = Field(description="the observer, or who signed the evidence off")
+    on: datetime
+    met: bool
+
+
 class IndicatorRating(BaseModel):
     code: str
     title: str
@@ -195,6 +205,9 @@ class IndicatorRating(BaseModel):
     rating: Literal["not_yet", "developing", "proficient"]
     evidence: int = Field(description="questions answered that map to this indicator (latest answer each)")
     correct: int
+    sources: list[EvidenceSource] = Field(
+        default_factory=list, description="observations and signed-off evidence counted (docs/practice.md)"
+    )
 
 
 class NextCourse(BaseModel):

@@ -1,0 +1,80 @@
+"""Communities of practice (docs/practice.md): a space's threads (featured best practice first), a
+thread with its posts, a reply form (a locked thread says so), and moderators' forms. JS off."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.web.app import ApiError, call_api, read_form, redirect, render, signed_in
+
+P = "/api/v1/progress/practice"
+MODERATORS = ("institute_admin", "coordinator", "platform_admin")
+
+
+async def space(request: Request) -> Response:
+    user = await signed_in(request)
+    space_id = request.path_params["space_id"]
+    if request.method == "POST":
+        form = await read_form(request)
+        body = {
+            "title": form.get("title") or "",
+            "text": form.get("text") or "",
+            "language": form.get("language") or user.lang,
+        }
+        made = await call_api(request, "POST", f"{P}/spaces/{quote(space_id)}/threads", json=body)
+        return redirect(f"/community/threads/{made['id']}")
+    found = await call_api(request, "GET", f"{P}/spaces/{quote(space_id)}")
+    return render(request, "community_space.html", user=user, space=found)
+
+
+async def thread(request: Request) -> Response:
+    user = await signed_in(request)
+    thread_id = request.path_params["thread_id"]
+    problem = None
+    if request.method == "POST":
+        form = await read_form(request)
+        try:
+            if form.get("action"):
+                target = (
+                    f"posts/{quote(str(form['post_id']))}"
+                    if form.get("post_id")
+                    else f"threads/{quote(thread_id)}"
+                )
+                await call_api(
+                    request,
+                    "POST",
+                    f"{P}/{target}/moderation",
+                    json={"action": form["action"], "reason": form.get("reason") or ""},
+                )
+            else:
+                await call_api(
+                    request,
+                    "POST",
+                    f"{P}/threads/{quote(thread_id)}/posts",
+                    json={"text": form.get("text") or "", "language": user.lang},
+                )
+            return redirect(f"/community/threads/{thread_id}")
+        except ApiError as exc:
+            if exc.status not in (409, 422):
+                raise
+            problem = exc.problem
+    found = await call_api(request, "GET", f"{P}/threads/{quote(thread_id)}")
+    return render(
+        request,
+        "community_thread.html",
+        user=user,
+        thread=found,
+        moderator=user.has(*MODERATORS),
+        problem=problem,
+        status_code=409 if problem else 200,
+    )
+
+
+routes = [
+    Route("/community/threads/{thread_id}", thread, methods=["GET", "POST"]),
+    Route("/community/{space_id}", space, methods=["GET", "POST"]),
+]

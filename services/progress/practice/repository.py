@@ -1,0 +1,200 @@
+"""Every query of professional learning (docs/practice.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from services.progress.models import OrgUnitView
+from services.progress.practice.models import (
+    Assignment,
+    Coach,
+    CoachingSession,
+    Comment,
+    CpdEntry,
+    Evidence,
+    Member,
+    ModerationEntry,
+    Observation,
+    ObservationForm,
+    Plan,
+    Post,
+    Registration,
+    Space,
+    Thread,
+    Webinar,
+)
+
+
+def member(session: Session, user_id: str) -> Member | None:
+    return session.get(Member, user_id)
+
+
+def coach(session: Session, user_id: str) -> Coach | None:
+    return session.get(Coach, user_id)
+
+
+def unit(session: Session, code: str) -> OrgUnitView | None:
+    return session.get(OrgUnitView, code)
+
+
+def assignment(session: Session, coach_id: str, school: str) -> Assignment | None:
+    return session.exec(
+        select(Assignment).where(Assignment.coach_id == coach_id, Assignment.school == school)
+    ).first()
+
+
+def schools_of(session: Session, coach_id: str) -> list[str]:
+    return list(session.exec(select(Assignment.school).where(Assignment.coach_id == coach_id)).all())
+
+
+def members_of(session: Session, schools: Sequence[str]) -> list[Member]:
+    if not schools:
+        return []
+    return list(
+        session.exec(select(Member).where(col(Member.school).in_(schools)).order_by(Member.name)).all()
+    )
+
+
+def coaches_of_school(session: Session, school: str) -> list[str]:
+    return list(session.exec(select(Assignment.coach_id).where(Assignment.school == school)).all())
+
+
+def plan(session: Session, teacher_id: str) -> Plan | None:
+    return session.get(Plan, teacher_id)
+
+
+def sessions_of(session: Session, teacher_id: str) -> list[CoachingSession]:
+    query = select(CoachingSession).where(CoachingSession.teacher_id == teacher_id)
+    return list(session.exec(query.order_by(col(CoachingSession.held_on).desc())).all())
+
+
+def comments_on(session: Session, subjects: Sequence[str]) -> list[Comment]:
+    if not subjects:
+        return []
+    query = select(Comment).where(col(Comment.subject).in_(subjects)).order_by(col(Comment.created_at))
+    return list(session.exec(query).all())
+
+
+def form(session: Session, form_id: str) -> ObservationForm | None:
+    return session.get(ObservationForm, form_id)
+
+
+def forms(session: Session) -> list[ObservationForm]:
+    return list(session.exec(select(ObservationForm).order_by(col(ObservationForm.created_at).desc())).all())
+
+
+def observations_by_id(session: Session, ids: Sequence[str]) -> dict[str, Observation]:
+    rows = session.exec(select(Observation).where(col(Observation.id).in_(ids))).all() if ids else []
+    return {row.id: row for row in rows}
+
+
+def observation(session: Session, observation_id: str) -> Observation | None:
+    return session.get(Observation, observation_id)
+
+
+def observations_of(session: Session, teacher_id: str) -> list[Observation]:
+    query = select(Observation).where(Observation.teacher_id == teacher_id)
+    return list(session.exec(query.order_by(col(Observation.observed_on))).all())
+
+
+def observations_of_many(session: Session, teacher_ids: Sequence[str]) -> list[Observation]:
+    if not teacher_ids:
+        return []
+    query = select(Observation).where(col(Observation.teacher_id).in_(teacher_ids))
+    return list(session.exec(query.order_by(col(Observation.observed_on), col(Observation.stored))).all())
+
+
+def evidence_of(session: Session, teacher_id: str) -> list[Evidence]:
+    query = select(Evidence).where(Evidence.teacher_id == teacher_id)
+    return list(session.exec(query.order_by(col(Evidence.created_at))).all())
+
+
+def evidence(session: Session, evidence_id: str) -> Evidence | None:
+    return session.get(Evidence, evidence_id)
+
+
+def webinar(session: Session, webinar_id: str) -> Webinar | None:
+    return session.get(Webinar, webinar_id)
+
+
+def webinars(session: Session, since: datetime) -> list[Webinar]:
+    query = select(Webinar).where(col(Webinar.starts_at) >= since).order_by(col(Webinar.starts_at))
+    return list(session.exec(query).all())
+
+
+def registration(session: Session, webinar_id: str, user_id: str) -> Registration | None:
+    return session.get(Registration, (webinar_id, user_id))
+
+
+def registrations_of(session: Session, user_id: str) -> dict[str, Registration]:
+    rows = session.exec(select(Registration).where(Registration.user_id == user_id)).all()
+    return {r.webinar_id: r for r in rows}
+
+
+def cpd_entry(session: Session, key: str) -> CpdEntry | None:
+    return session.get(CpdEntry, key)
+
+
+def cpd_of(session: Session, user_id: str, start: datetime, end: datetime) -> list[CpdEntry]:
+    query = select(CpdEntry).where(
+        CpdEntry.user_id == user_id, col(CpdEntry.at) >= start, col(CpdEntry.at) < end
+    )
+    return list(session.exec(query.order_by(col(CpdEntry.at))).all())
+
+
+def space(session: Session, space_id: str) -> Space | None:
+    return session.get(Space, space_id)
+
+
+def threads_of(session: Session, space_id: str) -> list[Thread]:
+    query = select(Thread).where(Thread.space_id == space_id)
+    return list(
+        session.exec(query.order_by(col(Thread.featured).desc(), col(Thread.created_at).desc())).all()
+    )
+
+
+def thread(session: Session, thread_id: str) -> Thread | None:
+    return session.get(Thread, thread_id)
+
+
+def post(session: Session, post_id: str) -> Post | None:
+    return session.get(Post, post_id)
+
+
+def posts_of(session: Session, thread_id: str) -> list[Post]:
+    return list(
+        session.exec(select(Post).where(Post.thread_id == thread_id).order_by(col(Post.created_at))).all()
+    )
+
+
+def moderation_of(session: Session, target: str) -> list[ModerationEntry]:
+    query = select(ModerationEntry).where(ModerationEntry.target == target)
+    return list(session.exec(query.order_by(col(ModerationEntry.at))).all())
+
+
+def members_under(session: Session, path: str) -> list[Member]:
+    query = select(Member)
+    if path:
+        query = query.where(or_(col(Member.org_path) == path, col(Member.org_path).startswith(path + "/")))
+    return list(session.exec(query).all())
+
+
+def coached_schools(session: Session) -> set[str]:
+    return set(session.exec(select(Assignment.school)).all())
+
+
+def sessions_per_teacher_month(session: Session, teacher_ids: Sequence[str]) -> list[tuple[str, datetime]]:
+    if not teacher_ids:
+        return []
+    query = select(CoachingSession.teacher_id, CoachingSession.held_on).where(
+        col(CoachingSession.teacher_id).in_(teacher_ids)
+    )
+    return [(t, h) for t, h in session.exec(query).all()]
+
+
+def count(session: Session, model: type, *where: object) -> int:
+    return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[arg-type]

@@ -1,0 +1,291 @@
+"""Bodies of the professional-learning API (docs/practice.md)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+Text = Field(default="", max_length=4000)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- coaching ---------------------------------------------------------------------------------------
+
+
+class CoachAppoint(Strict):
+    """Appoint a coach (a coordinator: an experienced teacher; an institute admin: a teacher educator)
+    and assign them the teachers of a school inside your jurisdiction."""
+
+    user_id: str = Field(min_length=1, max_length=80)
+    name: str = Field(default="", max_length=200)
+    school: str = Field(min_length=1, max_length=40)
+
+
+class CoachPublic(BaseModel):
+    user_id: str
+    name: str
+    kind: str
+    schools: list[str]
+
+
+class MemberPublic(BaseModel):
+    user_id: str
+    name: str
+    school: str
+
+
+class MyTeachers(BaseModel):
+    """The teachers a coach works with (those of their schools seen by practice)."""
+
+    coach: CoachPublic
+    teachers: list[MemberPublic]
+
+
+class PlanIn(Strict):
+    indicators: list[str] = Field(max_length=20)
+
+
+class Step(Strict):
+    text: str = Field(min_length=1, max_length=500)
+    due: datetime
+
+
+class SessionIn(Strict):
+    held_on: datetime
+    indicators: list[str] = Field(default_factory=list, max_length=20)
+    notes: str = Text
+    steps: list[Step] = Field(default_factory=list, max_length=10)
+
+
+class CommentIn(Strict):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class CommentPublic(BaseModel):
+    author_id: str
+    text: str
+    created_at: datetime
+
+
+class SessionPublic(BaseModel):
+    id: str
+    coach_id: str
+    held_on: datetime
+    indicators: list[str]
+    notes: str
+    steps: list[Step]
+    comments: list[CommentPublic] = []
+
+
+class PlanPublic(BaseModel):
+    teacher_id: str
+    coach_id: str | None
+    indicators: list[str]
+    suggested: list[str] = Field(description="the competency profile's weakest indicators")
+    sessions: list[SessionPublic]
+    observations: list[ObservationPublic]
+
+
+# -- observation ------------------------------------------------------------------------------------
+
+
+class RubricRow(Strict):
+    indicator: str = Field(min_length=1, max_length=80)
+    title: str = Field(default="", max_length=300)
+    levels: list[str] = Field(min_length=2, max_length=6, description="descriptor of level 1, 2, ...")
+
+
+class FormIn(Strict):
+    title: str = Field(min_length=1, max_length=300)
+    framework: str = Field(default="UNESCO-ICT-CFT-3", max_length=80)
+    rows: list[RubricRow] = Field(min_length=1, max_length=60)
+    fields: list[str] = Field(default_factory=list, max_length=10)
+
+
+class FormPublic(BaseModel):
+    id: str
+    title: str
+    framework: str
+    rows: list[RubricRow]
+    fields: list[str]
+
+
+class ObservationIn(Strict):
+    """One filled form as a phone queues it: `id` is made on the phone (the idempotency key)."""
+
+    id: uuid.UUID
+    form_id: str = Field(max_length=36)
+    teacher_id: str = Field(max_length=80)
+    observed_on: datetime
+    ratings: dict[str, int] = Field(description="indicator -> level (1-based)")
+    notes: dict[str, str] = Field(default_factory=dict)
+
+
+class ObservationPublic(BaseModel):
+    id: str
+    form_id: str
+    teacher_id: str
+    observer_id: str
+    observer_name: str
+    observed_on: datetime
+    ratings: dict[str, int]
+    notes: dict[str, str]
+    follow_up: list[str] = Field(description="low-rated indicators: a coaching step or a course proposed")
+    acknowledged_at: datetime | None
+    comments: list[CommentPublic] = []
+
+
+class ObservationsStored(BaseModel):
+    ids: list[str]
+    new: list[str]
+
+
+# -- portfolio --------------------------------------------------------------------------------------
+
+
+class EvidencePublic(BaseModel):
+    id: str
+    teacher_id: str
+    indicator: str
+    kind: str
+    text: str
+    has_image: bool
+    consent: bool
+    signed_off_by: str | None
+    signed_off_at: datetime | None
+    created_at: datetime
+
+
+class Portfolio(BaseModel):
+    items: list[EvidencePublic]
+
+
+# -- webinars and the CPD record --------------------------------------------------------------------
+
+
+class WebinarIn(Strict):
+    title: str = Field(min_length=1, max_length=300)
+    starts_at: datetime
+    minutes: int = Field(ge=10, le=600)
+    link: HttpUrl
+    recording: HttpUrl | None = None
+
+
+class WebinarPublic(BaseModel):
+    id: str
+    title: str
+    starts_at: datetime
+    minutes: int
+    link: str
+    recording: str
+    registered: bool = False
+    attended: bool = False
+
+
+class WebinarList(BaseModel):
+    items: list[WebinarPublic]
+
+
+class AttendanceIn(Strict):
+    user_ids: list[str] = Field(min_length=1, max_length=2000)
+
+
+class CpdLine(BaseModel):
+    kind: str
+    title: str
+    hours: float
+    at: datetime
+
+
+class Transcript(BaseModel):
+    """A teacher's CPD record in the current attestation cycle: hours per activity type."""
+
+    user_id: str
+    cycle_start: datetime
+    cycle_end: datetime
+    required_hours: float
+    total_hours: float
+    by_kind: dict[str, float]
+    lines: list[CpdLine]
+
+
+# -- communities ------------------------------------------------------------------------------------
+
+
+class ThreadIn(Strict):
+    title: str = Field(min_length=1, max_length=300)
+    text: str = Field(min_length=1, max_length=8000)
+    language: str = Field(default="ru", max_length=10)
+
+
+class PostIn(Strict):
+    text: str = Field(min_length=1, max_length=8000)
+    language: str = Field(default="ru", max_length=10)
+
+
+class ModerateIn(Strict):
+    action: Literal["hide", "lock", "unlock", "feature", "report"]
+    reason: str = Field(default="", max_length=500)
+
+
+class PostPublic(BaseModel):
+    id: str
+    author_name: str
+    language: str
+    text: str
+    hidden: bool
+    created_at: datetime
+
+
+class ThreadPublic(BaseModel):
+    id: str
+    space_id: str
+    title: str
+    locked: bool
+    featured: bool
+    posts: list[PostPublic] = []
+
+
+class SpacePublic(BaseModel):
+    id: str
+    kind: str
+    title: str
+    threads: list[ThreadPublic]
+
+
+# -- the coordinator's dashboard --------------------------------------------------------------------
+
+
+class CoverageRow(BaseModel):
+    unit: str
+    teachers: int | None = Field(description="None: suppressed (a small cell)")
+    with_coach: int | None
+    sessions_by_month: dict[str, int | None]
+
+
+class CoachingCoverage(BaseModel):
+    scope: str
+    rows: list[CoverageRow]
+    min_cell: int
+
+
+PlanPublic.model_rebuild()
+
+
+class ObservationCell(BaseModel):
+    unit: str
+    indicator: str
+    observed: int | None = Field(description="teachers observed on the indicator (None: suppressed)")
+    met: int | None = Field(description="of them, met it in their latest observation (None: suppressed)")
+
+
+class ObservationResults(BaseModel):
+    scope: str
+    cells: list[ObservationCell]
+    min_cell: int
