@@ -76,7 +76,12 @@ class Platform:
 
 def seed_progress(url: str) -> str:
     """A teacher enrolled in the demo course, its answer key cached, a passing submission received."""
+    from datetime import date, timedelta
+
+    from libs.outbox import emit
     from services.progress import service
+    from services.progress.coverage.schemas import ProgrammeDefined
+    from services.progress.models import Programme, outbox
     from services.progress.schemas import SubmissionCreate
     from tests.integration.test_progress_rules import COURSE, RIGHT, TEACHER, answer_key
 
@@ -87,6 +92,16 @@ def seed_progress(url: str) -> str:
         submission, _ = service.submit(
             session, TEACHER, SubmissionCreate(course_id="c1", quiz_id="q1", answers=RIGHT)
         )
+        programme = Programme(
+            title="Demo programme",
+            course_ids=["c1"],
+            target_filter={},
+            deadline=date.today() + timedelta(days=90),
+            created_by="analyst-1",
+        )
+        session.add(programme)
+        session.flush()
+        emit(session, outbox, ProgrammeDefined(programme_id=programme.id))
     engine.dispose()
     return submission.id
 
@@ -203,6 +218,7 @@ def drive_everything(platform: Platform) -> None:
     by_topic(platform, progress, "submission.graded", "progress.attainment_rollup")
     by_topic(platform, progress, "enrolment.started", "progress.funnel_rollup")
     by_topic(platform, progress, "course.completed", "progress.funnel_rollup")
+    by_topic(platform, progress, "programme.defined", "progress.programme_coverage")
     by_topic(platform, progress, "course.completed", "certificates.issue_certificate")
     by_topic(platform, certificates, "certificate.issued", "progress.deliver_certificate_ready")
     by_topic(platform, certificates, "certificate.issued", "progress.certificate_rollup")
@@ -236,6 +252,7 @@ PERIODIC = (
     "progress.deliver_messages",
     "progress.recompute_rollups",
     "progress.org_units_rollup",
+    "progress.coverage_refresh",
 )
 Driver = Callable[[Platform], None]
 
