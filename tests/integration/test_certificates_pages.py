@@ -188,7 +188,7 @@ async def test_a_wallet_gets_json_ld_and_the_teacher_chooses_whether_their_name_
     assert f"certificate-{before.number}.json" in wallet.headers["content-disposition"]
 
     # The setting, without JavaScript: a checkbox and a submit.
-    saved = await site.client.post("/me/certificates/holder", data={"name_in_credential": "yes"})
+    saved = await post_form(site.client, "/me/certificates/holder", data={"name_in_credential": "yes"})
     assert saved.status_code == 303 and saved.headers["location"] == "/me/certificates?saved=1"
     page = await site.client.get("/me/certificates?saved=1")
     assert 'value="yes" checked' in page.text and 'role="status"' in page.text
@@ -201,11 +201,11 @@ async def test_a_wallet_gets_json_ld_and_the_teacher_chooses_whether_their_name_
     achievement = json.loads(named.credential_ld)["credentialSubject"]["achievement"]["id"]
     path = urlsplit(achievement).path
     assert achievement.endswith(path) and f'<a href="{path}" data-achievement>' in shown.text
-    pasted = await site.client.post("/verify", data={"credential": named.credential_ld})
+    pasted = await post_form(site.client, "/verify", data={"credential": named.credential_ld})
     assert status_of(pasted.text) == "valid" and "Айгерим Нурлановна" in pasted.text
 
     # And back off: an unchecked box is absent from the form.
-    await site.client.post("/me/certificates/holder", data={})
+    await post_form(site.client, "/me/certificates/holder", data={})
     assert 'value="yes" checked' not in (await site.client.get("/me/certificates")).text
     later = site.issue(user_id, enrolment_id="e-later", user_name="Айгерим Нурлановна")
     assert "Айгерим" not in later.credential_ld

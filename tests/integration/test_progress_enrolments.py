@@ -18,6 +18,7 @@ from deploy.seed import COURSE_RU_ID, INSTITUTE_ID, REGISTRY_TEACHERS, demo_iins
 from gateway.registry.schemas import ResolvedTeacher, ResolveRequest, ResolveResponse
 from libs.db import create_db_engine, session_scope
 from libs.idempotency import slot
+from libs.service_client import service_path
 from libs.state import typed_state
 from services.progress.models import Enrolment, Submission
 from tests.conftest import mint, seed_courses_service, serve, service_settings, thread_server
@@ -60,7 +61,10 @@ async def registry_entry(api: ProgressAPI, n: int) -> ResolvedTeacher:
 
     client = typed_state(api.app, ProgressState).gateway
     answer = await run_in_threadpool(
-        client.post_model, "/registry/resolve", ResolveRequest(national_ids=[DEMO_IINS[n]]), ResolveResponse
+        client.post_model,
+        service_path("registry", "resolve"),
+        ResolveRequest(national_ids=[DEMO_IINS[n]]),
+        ResolveResponse,
     )
     return answer.items[0]
 
