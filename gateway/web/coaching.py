@@ -35,8 +35,12 @@ async def comment(request: Request) -> Response:
     return redirect(str(form.get("back") or "/me/coaching"))
 
 
+EVIDENCE_UPLOAD_MAX = 960 * 1024  # a phone photo before re-encoding (the service caps it again)
+
+
 async def acknowledge(request: Request) -> Response:
     await signed_in(request)
+    await read_form(request)  # the CSRF check, before the service is asked
     await call_api(
         request, "POST", f"{P}/observations/{quote(request.path_params['observation_id'])}/acknowledge"
     )
@@ -161,7 +165,7 @@ async def portfolio(request: Request) -> Response:
     user = await signed_in(request)
     problem_ = None
     if request.method == "POST":
-        form = await request.form(max_files=1, max_fields=6)
+        form = await read_form(request, max_files=1, max_fields=7, max_part_size=EVIDENCE_UPLOAD_MAX)
         files = {}
         upload = form.get("file")
         if upload is not None and not isinstance(upload, str) and upload.filename:
@@ -170,7 +174,7 @@ async def portfolio(request: Request) -> Response:
                 await upload.read(),
                 upload.content_type or "application/octet-stream",
             )
-        data = {k: v for k, v in form.items() if isinstance(v, str)}
+        data = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
         try:
             await call_api(request, "POST", f"{P}/evidence", data=data, files=files or None)
             return redirect("/me/portfolio")

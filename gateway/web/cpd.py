@@ -23,6 +23,7 @@ async def my_webinars(request: Request) -> Response:
 
 async def register(request: Request) -> Response:
     await signed_in(request, next_path="/me/webinars")
+    await read_form(request)  # the CSRF check, before the service is asked
     await call_api(request, "POST", f"{P}/webinars/{quote(request.path_params['webinar_id'])}/register")
     return redirect("/me/webinars")
 

@@ -31,11 +31,15 @@ def course_items(course: dict[str, Any]) -> list[dict[str, Any]]:
 async def packages_page(request: Request) -> Response:
     user = await signed_in(request, *AUTHORS)
     course_id = request.path_params["course_id"]
+    # a POST's form (and its CSRF token) is read before any service is asked anything
+    form = (
+        await read_form(request, max_files=1, max_part_size=MAX_PACKAGE) if request.method == "POST" else None
+    )
     course = await call_api(request, "GET", f"/api/v1/courses/{quote(course_id)}")
     problems: list[str] = []
     created = None
-    if request.method == "POST":
-        created, problems = await _upload(request, course_id)
+    if form is not None:
+        created, problems = await _upload(request, course_id, form)
     listed = await call_api(request, "GET", api(course_id))
     titles = {i["id"]: i["title"] for i in course_items(course)}
     return render(
@@ -51,8 +55,9 @@ async def packages_page(request: Request) -> Response:
     )
 
 
-async def _upload(request: Request, course_id: str) -> tuple[dict[str, Any] | None, list[str]]:
-    form = await read_form(request, max_files=1, max_part_size=MAX_PACKAGE)
+async def _upload(
+    request: Request, course_id: str, form: dict[str, Any]
+) -> tuple[dict[str, Any] | None, list[str]]:
     upload, item_id = form.get("package"), str(form.get("item_id") or "")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None, [_("Choose a package (a .zip file) to upload.")]

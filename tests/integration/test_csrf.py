@@ -19,6 +19,7 @@ SESSION = ("ustaz_at", "ustaz_rt")
 NO_TOKEN = {
     "/unsubscribe": "authorised by the signed token in its URL, not by a cookie (RFC 8058 one-click POSTs)",
     "/me/statements": "JSON only, which a form on another site cannot send; its origin is checked",
+    "/coach/observations.json": "JSON only (the offline observation queue), its origin checked, as /me/statements",
 }
 
 
