@@ -39,6 +39,7 @@ LINKED_ELSEWHERE: set[str] = set()
 NOT_NAVIGATED = {
     "/sw.js",
     "/static/{name}",
+    "/ims/case/v1p1/{path:path}",  # the CASE 1.1 REST API (JSON; its records link to each other)
     "/unsubscribe",  # the link in a reminder e-mail
     "/verify/c/{compact}",  # the QR code on the PDF
     "/me/certificates/{certificate_id}/certificate.pdf",
