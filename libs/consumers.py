@@ -56,10 +56,11 @@ class OutsideTransaction(Exception):
 
 
 def producer_of(payload: type[EventPayload]) -> str | None:
-    """The service that emits a payload: the one whose schemas.py defines it (services/<name>/schemas.py);
-    None for a payload defined elsewhere (a test's), whose events have no outbox to confirm to."""
+    """The service that emits a payload: the one whose schemas module defines it (services/<name>/schemas.py
+    or a room's, services/<name>/<room>/schemas.py); None for a payload defined elsewhere (a test's),
+    whose events have no outbox to confirm to."""
     parts = payload.__module__.split(".")
-    if len(parts) == 3 and parts[0] == "services" and parts[2] == "schemas":
+    if len(parts) in (3, 4) and parts[0] == "services" and parts[-1] == "schemas":
         return parts[1]
     return None
 

@@ -193,14 +193,30 @@ def gateway_url(redis_url: str, key_dir: Path, sqlite_databases: Databases) -> I
         yield url
 
 
+def seed_settled_registry(session: Any) -> None:
+    """The demo seed, its registry rows dated a minute ago: behind the change feed's horizon (which
+    trails the clock by a few seconds), as a registry loaded before the test began would be."""
+    from sqlalchemy import update
+
+    from deploy.seed import seed_gateway
+    from gateway.models import OrgUnit
+    from gateway.registry.repository import TEACHERS
+    from libs.outbox import utcnow
+
+    seed_gateway(session)
+    session.flush()
+    before = utcnow() - timedelta(minutes=1)
+    session.execute(update(TEACHERS).values(updated_at=before))
+    session.execute(update(OrgUnit).values(updated_at=before))
+
+
 @pytest.fixture(scope="session")
 def registry_gateway_url(redis_url: str, key_dir: Path, sqlite_databases: Databases) -> Iterator[str]:
     """A real gateway with the demo seed (org units, users, the 300-teacher demo registry), signing
     with the same keys as `gateway_url`: for what reads the registry (cohorts, coverage, EMIS)."""
-    from deploy.seed import seed_gateway
     from gateway.app import build_app
 
-    url = sqlite_databases.fresh("gateway", seed_gateway)
+    url = sqlite_databases.fresh("gateway", seed_settled_registry)
     settings = service_settings(
         "gateway", url, signing_key_dir=key_dir, emis_client_secret="test-emis-secret"
     )

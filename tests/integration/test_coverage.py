@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from deploy.seed import COURSE_RU_ID, ORG_UNITS, org_unit_rows
 from gateway.registry.schemas import TeacherCounts
 from libs.db import session_scope
+from libs.service_client import service_path
 from libs.state import typed_state
 from services.progress.analytics.service import upsert_org_units
 from services.progress.coverage import tasks
@@ -100,7 +101,7 @@ async def test_coverage_counts_the_registry_and_the_completions(with_courses: Pr
     recompute(api)
 
     counts = await run_in_threadpool(
-        st.gateway.get_model, "/registry/counts", TeacherCounts, org="KZ-ALM", employment="in_service"
+        st.gateway.get_model, service_path("registry", "counts"), TeacherCounts, org="KZ-ALM", employment="in_service"
     )
     expected = {u.code: u.teachers for u in counts.items}
     answer = await api.client.get(f"{PROGRAMMES}/{pid}/coverage?unit=KZ-ALM", headers=analyst(api))

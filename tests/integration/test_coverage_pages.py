@@ -19,6 +19,7 @@ from libs.service_client import ServiceClient
 from services.progress.analytics.service import upsert_org_units
 from services.progress.coverage import tasks
 from services.progress.models import Programme
+from tests.forms import post_form
 from tests.integration.test_emis_export import Platform, platform
 
 pytestmark = pytest.mark.asyncio
@@ -27,7 +28,7 @@ __all__ = ["platform"]
 
 async def login(client: httpx.AsyncClient, username: str, password: str) -> None:
     client.cookies.clear()
-    answer = await client.post("/login", data={"username": username, "password": password})
+    answer = await post_form(client, "/login", {"username": username, "password": password})
     assert answer.status_code == 303, answer.text
 
 
@@ -58,9 +59,9 @@ async def test_an_analyst_defines_a_programme_and_reads_its_coverage(platform: P
         "employment": "in_service", "target_percent": "90",
         "deadline": (date.today() + timedelta(days=120)).isoformat(),
     }  # fmt: skip
-    bad = await client.post("/coverage/programmes", data={**form, "org": "KZ-NOWHERE"})
+    bad = await post_form(client, "/coverage/programmes", {**form, "org": "KZ-NOWHERE"})
     assert bad.status_code == 422 and "KZ-NOWHERE" in bad.text and 'role="alert"' in bad.text
-    created = await client.post("/coverage/programmes", data=form)
+    created = await post_form(client, "/coverage/programmes", form)
     assert created.status_code == 303, created.text
     page = await client.get(created.headers["location"])
     assert page.status_code == 200 and "Ещё не рассчитано" in page.text
@@ -81,7 +82,7 @@ async def test_an_analyst_defines_a_programme_and_reads_its_coverage(platform: P
     await login(client, "analyst-akm", "analyst-demo")
     regional = await client.get("/coverage/programmes")
     assert regional.status_code == 200 and 'action="/coverage/programmes"' not in regional.text
-    refused = await client.post("/coverage/programmes", data={**form, "title": "Regional"})
+    refused = await post_form(client, "/coverage/programmes", {**form, "title": "Regional"})
     assert refused.status_code == 422  # the API's 403, shown on the form
     await login(client, "teacher", "teacher-demo")
     assert (await client.get("/coverage")).status_code == 403

@@ -30,6 +30,7 @@ from deploy.seed import (
 from libs.db import create_db_engine, session_scope
 from services.progress.models import Completion, Enrolment
 from tests.conftest import Databases, seed_courses_service, serve, service_settings, thread_server
+from tests.forms import post_form
 from tests.integration.test_gateway_identity import assert_problem
 
 pytestmark = pytest.mark.asyncio
@@ -134,7 +135,7 @@ async def test_the_emis_client_pages_records_keyed_by_national_id(
 
 async def test_an_analyst_downloads_their_scope_with_national_ids(emis_gateway: httpx.AsyncClient) -> None:
     client = emis_gateway
-    login = await client.post("/login", data={"username": "analyst-akm", "password": "analyst-demo"})
+    login = await post_form(client, "/login", {"username": "analyst-akm", "password": "analyst-demo"})
     assert login.status_code == 303, login.text
     answer = await client.get("/dashboard/emis.csv")
     assert answer.status_code == 200, answer.text
@@ -144,6 +145,6 @@ async def test_an_analyst_downloads_their_scope_with_national_ids(emis_gateway: 
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None and sheet.max_row == 7
     client.cookies.clear()
-    teacher = await client.post("/login", data={"username": "teacher", "password": "teacher-demo"})
+    teacher = await post_form(client, "/login", {"username": "teacher", "password": "teacher-demo"})
     assert teacher.status_code == 303
     assert (await client.get("/dashboard/emis.csv")).status_code == 403

@@ -268,3 +268,6 @@ def test_a_consumer_confirms_its_own_services_events_in_its_transaction(engine: 
 def test_producers_are_named_by_where_their_payloads_live() -> None:
     assert producer_of(SubmissionReceived) == "progress"
     assert producer_of(CertificateIssued) == "certificates"
+    from services.progress.coverage.schemas import ProgrammeDefined
+
+    assert producer_of(ProgrammeDefined) == "progress"  # a room's schemas belong to its service
