@@ -65,6 +65,28 @@ def rubric(rows: int = 2, codes: list[str] | None = None) -> dict[str, Any]:
     }
 
 
+async def unsubscribe_from_coaching_steps(api: PracticeAPI, coach: dict[str, str], session: dict[str, Any]) -> None:
+    """The teacher's reminder links to unsubscribing from coaching steps (not another rule); after it, a
+    new step reminds only the coach."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from sqlmodel import select
+
+    from libs.db import session_scope
+    from services.progress.delivery import unsubscribe_link
+    from services.progress.settings import ProgressSettings
+
+    with session_scope(api.engine, readonly=True) as db:
+        mine = db.exec(select(Reminder).where(Reminder.user_id == "teacher-1")).one()
+    token = parse_qs(urlsplit(unsubscribe_link(ProgressSettings(), mine)).query)["token"][0]
+    done = await api.client.post(f"/api/v1/progress/reminders/unsubscribe?token={token}")
+    assert done.status_code == 200 and done.json()["unsubscribed"] == ["coaching_step"], done.text
+    again = await api.client.post(f"{P}/plans/teacher-1/sessions", json=session, headers=coach)
+    assert again.status_code == 201, again.text
+    assert api.count(Reminder, Reminder.rule == "coaching_step") == 3  # the coach's only
+    assert api.count(Reminder, Reminder.user_id == "teacher-1") == 1
+
+
 async def test_coaching_plan_sessions_reminders_and_comments(practice_api: PracticeAPI) -> None:
     api = practice_api
     outside = await api.client.post(
@@ -100,6 +122,7 @@ async def test_coaching_plan_sessions_reminders_and_comments(practice_api: Pract
     r = await api.client.post(f"{P}/plans/teacher-1/sessions", json=session, headers=coach)
     assert r.status_code == 201, r.text
     assert api.count(Reminder, Reminder.rule == "coaching_step") == 2  # the teacher and the coach
+    await unsubscribe_from_coaching_steps(api, coach, session)
     r = await api.client.post(
         f"{P}/comments/session:{r.json()['id']}", json={"text": "Thank you"}, headers=api.auth("teacher-1")
     )
