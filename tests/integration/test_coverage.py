@@ -101,7 +101,11 @@ async def test_coverage_counts_the_registry_and_the_completions(with_courses: Pr
     recompute(api)
 
     counts = await run_in_threadpool(
-        st.gateway.get_model, service_path("registry", "counts"), TeacherCounts, org="KZ-ALM", employment="in_service"
+        st.gateway.get_model,
+        service_path("registry", "counts"),
+        TeacherCounts,
+        org="KZ-ALM",
+        employment="in_service",
     )
     expected = {u.code: u.teachers for u in counts.items}
     answer = await api.client.get(f"{PROGRAMMES}/{pid}/coverage?unit=KZ-ALM", headers=analyst(api))

@@ -65,7 +65,9 @@ def rubric(rows: int = 2, codes: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-async def unsubscribe_from_coaching_steps(api: PracticeAPI, coach: dict[str, str], session: dict[str, Any]) -> None:
+async def unsubscribe_from_coaching_steps(
+    api: PracticeAPI, coach: dict[str, str], session: dict[str, Any]
+) -> None:
     """The teacher's reminder links to unsubscribing from coaching steps (not another rule); after it, a
     new step reminds only the coach."""
     from urllib.parse import parse_qs, urlsplit
