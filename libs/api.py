@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from libs import jsontext
+from libs.convertors import INT_MAX, ChoiceConvertor
 from libs.errors import PROBLEM_JSON, BadRequest, PayloadTooLarge, Unprocessable, validation_errors
 from libs.idempotency import HEADER as IDEMPOTENCY_HEADER
 from libs.state import base_state
@@ -75,6 +76,22 @@ class Operation:
     public: bool
     errors: Mapping[int, str | None]
     query: type[BaseModel] | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # required request headers: (name, when)
+    also: tuple[tuple[int, str], ...] = ()  # other success statuses with the same body: (status, when)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A multipart/form-data body (`@api(body=Form(...))`): its text and file fields, which are required."""
+
+    fields: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+
+    def schema(self) -> dict[str, Any]:
+        properties: dict[str, Any] = {name: {"type": "string"} for name in self.fields}
+        properties |= {name: {"type": "string", "format": "binary"} for name in self.files}
+        return {"type": "object", "properties": properties, "required": list(self.required)}
 
 
 def api(
@@ -87,18 +104,23 @@ def api(
     public: bool = False,
     errors: Mapping[int, str | None] | None = None,
     query: type[BaseModel] | None = None,
+    headers: Mapping[str, str] | None = None,
+    also: Mapping[int, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach OpenAPI metadata to a handler; `build_openapi` reads it.
 
     The problem statuses every operation of its kind answers are inferred (`inferred_errors`); `errors`
     adds the ones this handler, or the service functions it calls, raise besides, each saying when
     (`{409: "the course is in review"}`), and `None` drops an inferred one it never answers. `query` is
-    the model the handler reads its query parameters with (`parse_query`): each field is documented."""
+    the model the handler reads its query parameters with (`parse_query`): each field is documented.
+    `headers` names the request headers the handler requires (`{"If-Match": "the draft's ETag"}`);
+    `also`, the other success statuses answered with the same body (`{200: "it existed already"}`)."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__dict__["openapi"] = Operation(
-            summary, body, response, status, tuple(tags or ()), public, errors or {}, query
-        )
+            summary, body, response, status, tuple(tags or ()), public, errors or {}, query,
+            tuple((headers or {}).items()), tuple((also or {}).items()),
+        )  # fmt: skip
         return fn
 
     return decorate
@@ -115,7 +137,12 @@ def inferred_errors(op: Operation, *, path_params: bool, idempotent: bool) -> Pr
     """What follows from the operation's shape: a JSON body (`read_json`), a bearer token (the
     authentication middleware and `current_user`), path parameters, an `Idempotency-Key` (libs.idempotency)."""
     problems: Problems = {}
-    if op.body is not None:
+    if isinstance(op.body, Form):
+        add_problem(problems, 408, "the body came too slowly (libs.web.BodyDeadline)")
+        add_problem(problems, 413, "the body is too large")
+        add_problem(problems, 415, "the body is not multipart/form-data")
+        add_problem(problems, 422, "a required field is missing or not valid")
+    elif op.body is not None:
         add_problem(problems, 400, "the body is not valid JSON, or nests deeper than 32 levels")
         add_problem(problems, 408, "the body came too slowly (libs.web.BodyDeadline)")
         add_problem(problems, 413, "the body is too large")
@@ -196,8 +223,10 @@ def path_template(path: str) -> str:
 
 def param_schema(convertor: Convertor[Any]) -> dict[str, Any]:
     """The JSON Schema of what a Starlette path convertor matches."""
+    if isinstance(convertor, ChoiceConvertor):
+        return {"type": "string", "enum": list(convertor.choices)}
     if isinstance(convertor, IntegerConvertor):
-        return {"type": "integer", "minimum": 0}
+        return {"type": "integer", "minimum": 0, "maximum": INT_MAX}
     if isinstance(convertor, FloatConvertor):
         return {"type": "number", "minimum": 0}
     if isinstance(convertor, UUIDConvertor):
@@ -223,12 +252,17 @@ class _Components:
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {}
 
+    def _add(self, name: str, schema: dict[str, Any]) -> None:
+        if self.schemas.setdefault(name, schema) != schema:
+            raise ValueError(f"two different models are named {name}: rename one")
+
     def ref(self, model: Any) -> dict[str, Any]:
         schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
-        self.schemas.update(schema.pop("$defs", {}))
+        for nested, definition in schema.pop("$defs", {}).items():
+            self._add(nested, definition)
         name = getattr(model, "__name__", None)
         if name and isinstance(model, type) and issubclass(model, BaseModel):
-            self.schemas[name] = schema
+            self._add(name, schema)
             return {"$ref": f"#/components/schemas/{name}"}
         return schema
 
@@ -245,6 +279,7 @@ def _operation(route: Route, op: Operation, op_id: str, components: _Components)
         "operationId": op_id,
         "responses": {
             str(op.status): success,
+            **{str(status): {**success, "description": _sentence(when)} for status, when in op.also},
             **problem_responses(problems),
             "default": {
                 "description": "Any other problem (RFC 9457)",
@@ -252,7 +287,12 @@ def _operation(route: Route, op: Operation, op_id: str, components: _Components)
             },
         },
     }
-    if op.body is not None:
+    if isinstance(op.body, Form):
+        out["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": op.body.schema()}},
+        }
+    elif op.body is not None:
         out["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": components.ref(op.body)}},
@@ -264,6 +304,10 @@ def _operation(route: Route, op: Operation, op_id: str, components: _Components)
         for name, convertor in route.param_convertors.items()
     ]
     params += query_parameters(op.query)
+    params += [
+        {"name": name, "in": "header", "required": True, "description": when, "schema": {"type": "string"}}
+        for name, when in op.headers
+    ]
     if idempotent:
         params.append(
             {

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.registry import exports, repository, service
-from gateway.registry.formats import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, format_of
+from gateway.registry.formats import CSV_MEDIA_TYPE, KINDS, XLSX_MEDIA_TYPE, format_of
 from gateway.registry.imports import error_rows
 from gateway.registry.models import ImportRun
 from gateway.registry.schemas import (
@@ -39,6 +39,7 @@ from gateway.registry.uploads import actor_of, check_kind, ids_of, import_upload
 from gateway.state import state
 from libs.api import api, json_response, parse_query, read_json
 from libs.auth import current_user
+from libs.convertors import path_choice
 from libs.db import in_transaction, read_only
 from libs.errors import PayloadTooLarge, Unprocessable
 
@@ -46,6 +47,8 @@ ADMIN = "platform_admin"
 READERS = ("platform_admin", "coordinator", "analyst")
 SERVICE_READERS = ("service", "platform_admin")
 SMALL = 64 * 1024
+
+KIND = path_choice("registry_kind", KINDS)  # /registry/imports/teachers is not an import id
 
 
 # -- org units ----------------------------------------------------------------------------------------
@@ -345,7 +348,7 @@ routes = [
     Route("/registry/org-units/{code}", get_org_unit, methods=["GET"]),
     Route("/registry/org-units/{code}", edit_org_unit, methods=["PATCH"]),
     Route("/registry/imports", list_imports, methods=["GET"]),
-    Route("/registry/imports/{kind}", import_file, methods=["POST"]),
+    Route(f"/registry/imports/{{kind:{KIND}}}", import_file, methods=["POST"]),
     Route("/registry/imports/{import_id}", get_import, methods=["GET"]),
     Route("/registry/imports/{import_id}/errors.csv", import_errors),
     Route("/registry/export/{kind}", export_file),

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message
 
-from libs.api import api, cached_json, etag_matches, json_response, parse_query, read_json
+from libs.api import Form, api, cached_json, etag_matches, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
 from libs.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
@@ -96,6 +96,7 @@ async def get_draft(request: Request) -> Response:
     body=CourseDraft,
     response=AuthoringView,
     tags=["authoring"],
+    headers={"If-Match": "the draft's ETag, from GET of the draft"},
     errors={
         403: "the course belongs to another institute",
         409: "the course is in review or archived",
@@ -295,6 +296,7 @@ async def _upload(request: Request, limit: int) -> tuple[bytes, str | None]:
 @api(
     summary="Upload an image for the course (multipart: file and alt text): re-encoded for phones, "
     "413 over the size cap, 415 for anything that is not an image, 422 without alt text",
+    body=Form(fields=("alt",), files=("file",), required=("file", "alt")),
     response=ImageInfo,
     status=201,
     tags=["authoring"],

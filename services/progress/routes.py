@@ -79,6 +79,7 @@ RESUBMITS = 8
     body=EnrolmentCreate,
     response=EnrolmentPublic,
     status=201,
+    also={200: "you were enrolled already: your enrolment, unchanged"},
     tags=["enrolments"],
 )
 @idempotent

@@ -9,12 +9,16 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
+from pydantic import BaseModel
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from gateway.openapi import document, merge, render
-from libs.api import api, build_openapi
+from libs.api import Form, api, build_openapi
+from libs.convertors import path_choice
 from libs.idempotency import idempotent
 from libs.settings import ROOT
 
@@ -66,7 +70,10 @@ def test_paths_use_plain_parameters_declared_with_their_type(merged: dict[str, A
             declared = {p["name"]: p["schema"] for p in op.get("parameters", []) if p["in"] == "path"}
             assert set(declared) == named, (method, path)
             if "version" in declared:
-                assert declared["version"] == {"type": "integer", "minimum": 0}, (method, path)
+                assert declared["version"] == {"type": "integer", "minimum": 0, "maximum": 999_999_999}, (
+                    method,
+                    path,
+                )
     lesson = "/api/v1/courses/{course_id}/versions/{version}/lessons/{lesson_id}"
     assert lesson in merged["paths"]
 
@@ -111,7 +118,7 @@ def test_operation_ids_are_unique(merged: dict[str, Any]) -> None:
         (
             "post",
             "/api/v1/progress/enrolments",
-            {"201", "400", "401", "403", "408", "409", "413", "422", "503", *PROXIED},
+            {"200", "201", "400", "401", "403", "408", "409", "413", "422", "503", *PROXIED},
         ),
     ],
 )
@@ -165,7 +172,7 @@ def test_convertors_become_typed_parameters() -> None:
     assert list(spec["paths"]) == ["/things/{n}/{ratio}/{ref}/{name}"]
     schemas = {p["name"]: p["schema"] for p in only_op(spec)["parameters"]}
     assert schemas == {
-        "n": {"type": "integer", "minimum": 0},
+        "n": {"type": "integer", "minimum": 0, "maximum": 999_999_999},
         "ratio": {"type": "number", "minimum": 0},
         "ref": {"type": "string", "format": "uuid"},
         "name": {"type": "string", "pattern": "^[^/]+$"},
@@ -206,3 +213,69 @@ def test_merge_adds_the_gateways_problems_and_names_a_missing_service() -> None:
     assert statuses(spec, "get", "/auth/x") == {"200", "401", "429"}
     assert statuses(spec, "get", "/api/v1/a/{id}") == {"200", "401", "403", "404", *PROXIED}
     assert statuses(service, "get", "/api/v1/a/{id}") == {"200", "401", "403", "404"}  # left as it was
+
+
+def test_a_form_body_required_headers_and_a_second_success_are_documented() -> None:
+    decorated = api(
+        summary="s",
+        body=Form(fields=("alt",), files=("file",), required=("file",)),
+        headers={"If-Match": "the ETag"},
+        status=201,
+        also={200: "it existed"},
+    )(handler)
+    spec = build_openapi([Route("/x", decorated, methods=["POST"])], title="t")
+    op = only_op(spec)
+    assert op["requestBody"]["content"]["multipart/form-data"]["schema"] == {
+        "type": "object",
+        "properties": {"alt": {"type": "string"}, "file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
+    }
+    assert set(op["responses"]) - {"default"} == {"200", "201", "401", "403", "408", "413", "415", "422"}
+    assert op["responses"]["200"]["description"] == "It existed."
+    assert [(p["name"], p["in"], p["required"]) for p in op["parameters"]] == [("If-Match", "header", True)]
+    validate(spec)
+
+
+def test_two_models_of_one_name_are_refused() -> None:
+    class Row(BaseModel):
+        a: int
+
+    first = Row
+
+    class Row(BaseModel):  # type: ignore[no-redef]
+        b: str
+
+    async def a(request: Request) -> Response:
+        return Response()
+
+    async def b(request: Request) -> Response:
+        return Response()
+
+    routes = [
+        Route("/a", api(summary="s", response=list[first])(a)),
+        Route("/b", api(summary="s", response=list[Row])(b)),
+    ]
+    with pytest.raises(ValueError, match="two different models are named Row"):
+        build_openapi(routes, title="t")
+
+
+def test_a_choice_segment_and_a_bounded_int_keep_routes_apart() -> None:
+    """POST /x/{kind} beside GET /x/{id}: each URL has one set of methods; a number too large for a
+    database integer matches no route (404, not a 500 from the database)."""
+    kind = path_choice("test_kind", ("teachers", "units"))
+    async def upload(request: Request) -> Response:
+        return Response()
+
+    routes = [
+        Route(f"/x/{{kind:{kind}}}", api(summary="s")(upload), methods=["POST"]),
+        Route("/x/{ref}", handler, methods=["GET"]),
+        Route("/v/{n:int}", handler, methods=["GET"]),
+    ]
+    client = TestClient(Starlette(routes=routes))
+    assert client.post("/x/teachers").status_code == 200
+    assert client.post("/x/0").status_code == 405
+    assert client.get("/v/999999999").status_code == 200
+    assert client.get("/v/36893488147419103231").status_code == 404
+    spec = build_openapi(routes, title="t")
+    [param] = spec["paths"]["/x/{kind}"]["post"]["parameters"]
+    assert param["schema"] == {"type": "string", "enum": ["teachers", "units"]}

@@ -16,7 +16,7 @@ from services.progress.analytics.privacy import suppress, suppress_table
 from services.progress.practice import repository
 from services.progress.practice.schemas import (
     CoachingCoverage,
-    CoverageRow,
+    CoachingCoverageRow,
     ObservationCell,
     ObservationResults,
 )
@@ -62,7 +62,7 @@ def coverage(session: Session, user: Principal, min_cell: int, months: int = 6) 
     shown_coached, _ = suppress(with_coach, min_cell)
     hidden = suppress_table(cells, min_cell)
     rows = [
-        CoverageRow(
+        CoachingCoverageRow(
             unit=u,
             teachers=shown_teachers[u],
             with_coach=shown_coached[u],

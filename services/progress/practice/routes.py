@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.schemas import ResolvedTeacher, ResolveRequest, ResolveResponse, TeacherFilter
-from libs.api import api, json_response, read_json
+from libs.api import Form, api, json_response, read_json
 from libs.auth import Principal, current_user
 from libs.db import in_transaction, read_only
 from libs.errors import (
@@ -300,6 +300,7 @@ async def _evidence_form(request: Request) -> tuple[dict[str, str], bytes | None
 
 @api(
     summary="Attach evidence to an indicator (multipart: indicator, kind, text, file, consent)",
+    body=Form(fields=("indicator", "kind", "text", "consent"), files=("file",), required=("indicator",)),
     response=EvidencePublic,
     status=201,
     tags=["practice"],

@@ -262,7 +262,7 @@ class SpacePublic(BaseModel):
 # -- the coordinator's dashboard --------------------------------------------------------------------
 
 
-class CoverageRow(BaseModel):
+class CoachingCoverageRow(BaseModel):
     unit: str
     teachers: int | None = Field(description="None: suppressed (a small cell)")
     with_coach: int | None
@@ -271,7 +271,7 @@ class CoverageRow(BaseModel):
 
 class CoachingCoverage(BaseModel):
     scope: str
-    rows: list[CoverageRow]
+    rows: list[CoachingCoverageRow]
     min_cell: int
 
 
