@@ -1,38 +1,39 @@
 """What an analytics caller may see: their jurisdiction, and small cells suppressed (docs/analytics.md,
-"Privacy"). Pure functions, so every case is enumerated in unit tests.
+"Privacy", ADR 0013). Pure functions, so every case is enumerated in unit tests.
 
 `jurisdiction` is the one place a token's scope becomes what it may see; service.py's `resolve_unit`
 applies it to the org unit asked for (404 unknown, 403 outside), and every report starts with both.
 
-Small-cell suppression, for dashboards and exports alike:
+Small-cell suppression (`protect`) works on a table of counts and the sums that tie them together
+(`Relation`: a total and its parts, e.g. a unit and its children, all courses and each course, all
+time and each month, or a stage and the next one plus an unpublished remainder), for dashboards and
+exports alike:
 
-1. **Primary**: a cell counting 1–9 teachers (below `threshold`) is hidden. Zero is shown: it
-   describes nobody.
-2. **Small total**: if the total of a group of siblings is itself 1–9, the total and every
-   cell of the group are hidden.
-3. **Complementary**: siblings add up to a total that is shown, so a single hidden sibling could
-   be recovered by subtraction. When exactly one sibling of a group is hidden, the next-smallest
-   shown non-zero sibling (ties: the first by key) is hidden too. Two hidden cells only give their
-   sum, which is ≥ 1 and cannot be split.
-4. **Tables** (attainment: org units × ratings, both directions add up to shown totals): rules 1–3
-   are applied to every row and every column, again and again until nothing changes.
+1. **Primary**: a count of 1-9 (below `threshold`) is hidden; zero is shown, it describes nobody.
+2. **Down**: when a total is hidden, so are its parts (a unit's children, a month of a hidden year,
+   the later stages of a hidden stage), or they would add up to it.
+3. **Complementary**: when a total is shown and some parts are hidden, the hidden parts must be at
+   least two, hold together at least `threshold`, and leave each hidden small part its whole label
+   range: a part shown as "*" is known to hold at least `threshold`, so the hidden sum less
+   `threshold` for each "*" part must still reach `threshold - 1`. Otherwise the next shown part is
+   hidden as well (the smallest that is enough, else the largest), and when none is left the total
+   itself (if this table decides it).
+4. Until nothing changes. Totals decided elsewhere (`fixed`, e.g. a unit's own counts, decided in its
+   parent's table) are never changed here, so every table below agrees with the tables above it.
 
-The caller makes groups complete: the teachers counted in a unit but in none of its children form
-an explicit "directly in this unit" sibling, so the children always add up to the shown total.
+The result is a `Pattern`: which counts are hidden, and which of those are "protected" (not small
+themselves: hidden only so that a small one cannot be worked out).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections import defaultdict, deque
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from libs.auth import Principal
 from libs.errors import Forbidden
 
-K = TypeVar("K", bound=Hashable)
-R = TypeVar("R", bound=Hashable)
-C = TypeVar("C", bound=Hashable)
 THRESHOLD = 10
 
 
@@ -71,57 +72,148 @@ def is_small(count: int, threshold: int = THRESHOLD) -> bool:
     return 0 < count < threshold
 
 
-def _complement(counts: Mapping[K, int], hidden: set[K]) -> K | None:
-    """The sibling to hide as well when exactly one is hidden (None if there is none to hide)."""
-    shown = [k for k, v in counts.items() if k not in hidden and v > 0]
-    if not shown:
-        return None
-    return min(shown, key=lambda k: (counts[k], str(k)))
+@dataclass(frozen=True)
+class Relation:
+    """`total` = the sum of `parts` (exactly, for every population)."""
+
+    total: Hashable
+    parts: tuple[Hashable, ...]
 
 
-def hidden_cells(
-    counts: Mapping[K, int], threshold: int = THRESHOLD, already: set[K] | None = None
-) -> set[K]:
-    """Which siblings to hide, given some may be hidden already (rule 2 hides them all)."""
-    total = sum(counts.values())
-    if is_small(total, threshold):
-        return set(counts)
-    hidden = {k for k, v in counts.items() if is_small(v, threshold)} | (already or set())
-    if len(hidden) == 1:
-        extra = _complement(counts, hidden)
-        if extra is not None:
-            hidden.add(extra)
-    return hidden
+@dataclass(frozen=True)
+class Pattern:
+    """The counts of a table and which of them are hidden."""
+
+    values: Mapping[Hashable, int]
+    hidden: frozenset[Hashable]
+    threshold: int = THRESHOLD
+    unprotected: tuple[Relation, ...] = ()  # relations a fixed total left without enough protection
+
+    def shown(self, key: Hashable) -> int | None:
+        return None if key in self.hidden else self.values.get(key, 0)
+
+    def protected(self, key: Hashable) -> bool:
+        """Hidden though not small: hidden only so that a small count cannot be worked out."""
+        return key in self.hidden and self.values.get(key, 0) >= self.threshold
 
 
-def suppress(counts: Mapping[K, int], threshold: int = THRESHOLD) -> tuple[dict[K, int | None], int | None]:
-    """One group of siblings and their total: the values to show (None = "<10") and the total."""
-    hidden = hidden_cells(counts, threshold)
-    total = sum(counts.values())
-    return (
-        {k: (None if k in hidden else v) for k, v in counts.items()},
-        None if is_small(total, threshold) else total,
-    )
+class _Protector:
+    def __init__(
+        self,
+        values: Mapping[Hashable, int],
+        relations: Sequence[Relation],
+        fixed: Mapping[Hashable, bool],
+        slack: frozenset[Hashable],
+        threshold: int,
+    ) -> None:
+        self.values, self.relations, self.slack, self.t = values, relations, slack, threshold
+        self.fixed: dict[Hashable, bool] = dict(fixed)
+        self.hidden: set[Hashable] = set(slack) | {k for k, h in fixed.items() if h}
+        self.hidden |= {
+            k for k, v in values.items() if k not in fixed and k not in slack and is_small(v, threshold)
+        }
+        self.touching: dict[Hashable, list[int]] = defaultdict(list)
+        for i, r in enumerate(relations):
+            self.touching[r.total].append(i)
+            for p in r.parts:
+                self.touching[p].append(i)
+        self.queue: deque[int] = deque(range(len(relations)))
+        self.queued = set(self.queue)
+        self.unprotected: list[Relation] = []
+
+    def interior(self, key: Hashable) -> bool:
+        return key not in self.fixed and key not in self.slack
+
+    def hide(self, key: Hashable) -> None:
+        if key in self.hidden:
+            return
+        self.hidden.add(key)
+        for i in self.touching[key]:
+            if i not in self.queued:
+                self.queued.add(i)
+                self.queue.append(i)
+
+    def short(self, parts: Iterable[Hashable]) -> bool:
+        """Whether the hidden `parts` of a shown total leave a hidden count recoverable or narrowed.
+        Unpublished remainders protect others but need no protection themselves (two shown stages
+        give their difference)."""
+        hidden = [p for p in parts if p in self.hidden]
+        if not any(p not in self.slack for p in hidden):
+            return False
+        total = sum(self.values.get(p, 0) for p in hidden)
+        if total == 0:
+            return False
+        if len(hidden) < 2 or total < self.t:
+            return True
+        stars = sum(1 for p in hidden if p not in self.slack and self.values.get(p, 0) >= self.t)
+        small = any(p not in self.slack and self.values.get(p, 0) < self.t for p in hidden)
+        return small and total - self.t * stars < self.t - 1
+
+    def complement(self, relation: Relation) -> None:
+        """Hide further parts (zeros first: they cost nothing) until the relation is protected, else
+        its total."""
+        candidates = sorted(
+            (p for p in relation.parts if p not in self.hidden and self.interior(p)),
+            key=lambda p: (self.values.get(p, 0), str(p)),
+        )
+        while candidates and self.short(relation.parts):
+            hidden = [p for p in relation.parts if p in self.hidden]
+            chosen = next((c for c in candidates if not self.short([*hidden, c])), candidates[-1])
+            candidates.remove(chosen)
+            self.hide(chosen)
+        if self.short(relation.parts):
+            if self.interior(relation.total):
+                self.hide(relation.total)
+            else:
+                self.unprotected.append(relation)
+
+    def pinned_zeros(self) -> list[Hashable]:
+        """Hidden parts that a shown total already gives as zero (it less its shown parts is 0)."""
+        out: list[Hashable] = []
+        for r in self.relations:
+            if r.total in self.hidden:
+                continue
+            hidden = [p for p in r.parts if p in self.hidden]
+            if hidden and not sum(self.values.get(p, 0) for p in hidden):
+                out += [p for p in hidden if p not in self.slack and p not in self.fixed]
+        return out
+
+    def run(self) -> Pattern:
+        while True:
+            while self.queue:
+                i = self.queue.popleft()
+                self.queued.discard(i)
+                relation = self.relations[i]
+                if relation.total in self.hidden:
+                    for p in relation.parts:
+                        if self.interior(p):
+                            self.hide(p)
+                elif self.short(relation.parts):
+                    self.complement(relation)
+            zeros = self.pinned_zeros()
+            if not zeros:
+                break
+            for key in zeros:  # shown: hiding them protects nothing; no longer to be hidden
+                self.hidden.discard(key)
+                self.fixed[key] = False
+                for i in self.touching[key]:
+                    if i not in self.queued:
+                        self.queued.add(i)
+                        self.queue.append(i)
+        unprotected = tuple(
+            dict.fromkeys(r for r in self.unprotected if self.short(r.parts) and r.total not in self.hidden)
+        )
+        return Pattern(self.values, frozenset(self.hidden - self.slack), self.t, unprotected)
 
 
-def suppress_table(
-    cells: Mapping[tuple[R, C], int], threshold: int = THRESHOLD, already: set[tuple[R, C]] | None = None
-) -> set[tuple[R, C]]:
-    """A two-way table whose row and column totals are shown: the cells to hide (`already`: cells
-    hidden for another reason, e.g. a column hidden one level up)."""
-    rows: dict[R, list[C]] = {}
-    cols: dict[C, list[R]] = {}
-    for r, c in cells:
-        rows.setdefault(r, []).append(c)
-        cols.setdefault(c, []).append(r)
-    hidden = {key for key, v in cells.items() if is_small(v, threshold)} | (already or set())
-    while True:
-        before = len(hidden)
-        for r, cs in rows.items():
-            group = {c: cells[(r, c)] for c in cs}
-            hidden |= {(r, c) for c in hidden_cells(group, threshold, {c for c in cs if (r, c) in hidden})}
-        for c, rs in cols.items():
-            column = {r: cells[(r, c)] for r in rs}
-            hidden |= {(r, c) for r in hidden_cells(column, threshold, {r for r in rs if (r, c) in hidden})}
-        if len(hidden) == before:
-            return hidden
+def protect(
+    values: Mapping[Hashable, int],
+    relations: Sequence[Relation],
+    *,
+    fixed: Mapping[Hashable, bool] | None = None,
+    slack: Iterable[Hashable] = (),
+    threshold: int = THRESHOLD,
+) -> Pattern:
+    """Which counts of a table to hide (rules 1-4 above). `fixed`: counts decided elsewhere (True =
+    hidden), never changed here; `slack`: unpublished parts (a stage's remainder), always unknown."""
+    return _Protector(values, relations, dict(fixed or {}), frozenset(slack), threshold).run()
