@@ -133,8 +133,13 @@ class Answer:
         )
 
     @cached_property
+    def data_months(self) -> list[date]:
+        """Every month with a count anywhere (at the top of the tree)."""
+        return sorted({key[3] for key in self._month_rows([self.root])[self.root]})
+
+    @cached_property
     def by_month(self) -> Decider:
-        root_months = sorted({key[3] for key in self._month_rows([self.root])[self.root]})
+        root_months = self.data_months
         alltime = self.alltime
 
         def above(unit: str) -> dict[Column, bool]:
@@ -156,7 +161,21 @@ class Answer:
             return NOBODY
         if months is None:
             return self.alltime.cell(unit, (name, ALL, stage))
-        return over((self.by_month.cell(unit, (name, m, stage)) for m in month_list(*months)), self.threshold)
+        return self._span(lambda p: self.by_month.cell(unit, (name, p, stage)), months)
+
+    def _span(self, get: Callable[[date | str], Cell], months: tuple[date, date]) -> Cell:
+        """A count over whole months. Shown if no month of it is hidden, or if it holds every hidden
+        month of its series while all time is shown (then all time less the shown months gives it
+        anyway); hidden otherwise, or a range less its shown months would give the hidden ones."""
+        wanted = month_list(*months)
+        total = over((get(m) for m in wanted), self.threshold)
+        if not total.hidden:
+            return total
+        whole = get(ALL)
+        hidden = {m for m in self.data_months if get(m).hidden}
+        if not whole.hidden and hidden <= set(wanted):
+            return Cell(total.value, False, False)
+        return total
 
     def month_cell(self, unit: str, f: Filter, month: date, stage: str) -> Cell:
         name = self.pops.of(f)
@@ -171,9 +190,11 @@ class Answer:
         kids = decider.kid_cells(parent)
         if name is None:
             return {k: dict.fromkeys(STAGES, NOBODY) for k in kids}
-        periods = [ALL] if months is None else month_list(*months)
+        if months is None:
+            return {k: {s: get((name, ALL, s)) for s in STAGES} for k, get in kids.items()}
+        span = months
         return {
-            k: {s: over((get((name, p, s)) for p in periods), self.threshold) for s in STAGES}
+            k: {s: self._span(lambda p, s=s, get=get: get((name, p, s)), span) for s in STAGES}  # type: ignore[misc]
             for k, get in kids.items()
         }
 

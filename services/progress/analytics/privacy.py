@@ -15,9 +15,11 @@ exports alike:
 3. **Complementary**: when a total is shown and some parts are hidden, the hidden parts must be at
    least two, hold together at least `threshold`, and leave each hidden small part its whole label
    range: a part shown as "*" is known to hold at least `threshold`, so the hidden sum less
-   `threshold` for each "*" part must still reach `threshold - 1`. Otherwise the next shown part is
-   hidden as well (the smallest that is enough, else the largest), and when none is left the total
-   itself (if this table decides it).
+   `threshold` for each "*" part must still reach `threshold - 1`; and where every hidden part is a
+   "<10" (at most `threshold - 1` each) the others must be able to hold the whole sum. Otherwise the
+   next shown part is hidden as well (the smallest that is enough, zeros first, else the largest),
+   and when none is left the total itself (if this table decides it). A hidden part that a shown
+   total already gives as zero is shown.
 4. Until nothing changes. Totals decided elsewhere (`fixed`, e.g. a unit's own counts, decided in its
    parent's table) are never changed here, so every table below agrees with the tables above it.
 
@@ -146,26 +148,99 @@ class _Protector:
         if len(hidden) < 2 or total < self.t:
             return True
         stars = sum(1 for p in hidden if p not in self.slack and self.values.get(p, 0) >= self.t)
-        small = any(p not in self.slack and self.values.get(p, 0) < self.t for p in hidden)
-        return small and total - self.t * stars < self.t - 1
+        small = sum(1 for p in hidden if p not in self.slack and self.values.get(p, 0) < self.t)
+        if not small:
+            return False
+        if total - self.t * stars < self.t - 1:  # each "*" holds at least the threshold
+            return True
+        # with only "<10" parts (each at most threshold - 1), the others must be able to take it all
+        unbounded = stars or any(p in self.slack for p in hidden)
+        return not unbounded and total > (self.t - 1) * (len(hidden) - 1)
 
-    def complement(self, relation: Relation) -> None:
+    def cap(self, key: Hashable, besides: int) -> float:
+        """The most `key` can hold by the other sums it is part of (a shown total less its shown parts)."""
+        best = float("inf")
+        for i in self.touching[key]:
+            r = self.relations[i]
+            if i == besides or r.total in self.hidden or key not in r.parts:
+                continue
+            shown = sum(self.values.get(p, 0) for p in r.parts if p not in self.hidden)
+            best = min(best, self.values.get(r.total, 0) - shown)
+        return best
+
+    def narrowed(self, index: int, extra: Hashable | None = None) -> Hashable | None:
+        """A hidden part of relation `index` (with `extra` hidden too) that the others cannot give
+        room enough: what the others can hold, or its own cap, leave it fewer than `threshold`
+        values. None if every hidden part keeps its room."""
+        relation = self.relations[index]
+        hidden = [p for p in relation.parts if p in self.hidden or p == extra]
+        total = sum(self.values.get(p, 0) for p in hidden)
+        caps = {p: self.cap(p, index) for p in hidden}
+        room = sum(caps.values())
+        for h in hidden:
+            if h in self.slack or not self.values.get(h, 0):
+                continue
+            low = max(0.0, total - (room - caps[h]))
+            if min(caps[h], total) - low < self.t:
+                return h
+        return None
+
+    def complement(self, index: int) -> None:
         """Hide further parts (zeros first: they cost nothing) until the relation is protected, else
-        its total."""
+        the sum that caps a part too tightly, else its total."""
+        relation = self.relations[index]
         candidates = sorted(
             (p for p in relation.parts if p not in self.hidden and self.interior(p)),
             key=lambda p: (self.values.get(p, 0), str(p)),
         )
-        while candidates and self.short(relation.parts):
-            hidden = [p for p in relation.parts if p in self.hidden]
-            chosen = next((c for c in candidates if not self.short([*hidden, c])), candidates[-1])
-            candidates.remove(chosen)
-            self.hide(chosen)
-        if self.short(relation.parts):
+
+        def weak(extra: Hashable | None = None) -> bool:
+            hidden = [p for p in relation.parts if p in self.hidden or p == extra]
+            return self.short(hidden) or self.narrowed(index, extra) is not None
+
+        while weak():
+            if candidates:
+                chosen = next((c for c in candidates if not weak(c)), candidates[-1])
+                candidates.remove(chosen)
+                self.hide(chosen)
+                continue
+            if not self.uncap(index):
+                break
+        if weak():
             if self.interior(relation.total):
                 self.hide(relation.total)
             else:
                 self.unprotected.append(relation)
+
+    def uncap(self, index: int) -> bool:
+        """Hide the sum that caps a hidden part of relation `index` most tightly; False if none can be."""
+        relation = self.relations[index]
+        capped = sorted(
+            (self.cap(p, index), str(p), p)
+            for p in relation.parts
+            if p in self.hidden and p not in self.slack and self.values.get(p, 0)
+        )
+        for room, _, part in capped:
+            if room == float("inf"):
+                break
+            total = self.capping(part, index)
+            if total is not None:
+                self.hide(total)
+                return True
+        return False
+
+    def capping(self, key: Hashable, besides: int) -> Hashable | None:
+        """The interior total of the tightest other sum capping `key` (hidden, it caps no more)."""
+        best: tuple[float, Hashable] | None = None
+        for i in self.touching[key]:
+            r = self.relations[i]
+            if i == besides or r.total in self.hidden or key not in r.parts or not self.interior(r.total):
+                continue
+            shown = sum(self.values.get(p, 0) for p in r.parts if p not in self.hidden)
+            room = self.values.get(r.total, 0) - shown
+            if best is None or room < best[0]:
+                best = (room, r.total)
+        return None if best is None else best[1]
 
     def pinned_zeros(self) -> list[Hashable]:
         """Hidden parts that a shown total already gives as zero (it less its shown parts is 0)."""
@@ -188,8 +263,8 @@ class _Protector:
                     for p in relation.parts:
                         if self.interior(p):
                             self.hide(p)
-                elif self.short(relation.parts):
-                    self.complement(relation)
+                elif self.short(relation.parts) or self.narrowed(i) is not None:
+                    self.complement(i)
             zeros = self.pinned_zeros()
             if not zeros:
                 break
@@ -200,9 +275,7 @@ class _Protector:
                     if i not in self.queued:
                         self.queued.add(i)
                         self.queue.append(i)
-        unprotected = tuple(
-            dict.fromkeys(r for r in self.unprotected if self.short(r.parts) and r.total not in self.hidden)
-        )
+        unprotected = tuple(dict.fromkeys(r for r in self.unprotected if r.total not in self.hidden))
         return Pattern(self.values, frozenset(self.hidden - self.slack), self.t, unprotected)
 
 
