@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test demo bench lint lock browser seed-large clean help messages
+.PHONY: run test demo bench lint lock browser node seed-large clean help messages
 
 help:
 	@echo "make run    start the whole platform on SQLite + a local Redis, with demo data"
@@ -36,8 +36,21 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
-	$(BIN)/python -m ruff check .
+# Outside checkers written for node (the ADL LRS conformance suite, DCC's verifier-core) run in the suite:
+# Debian's nodejs and npm, installed with apt-get when missing, and each checker's committed
+# package-lock.json installed with `npm ci` (again only when the lock changed).
+NODE_LOCKS := $(wildcard third_party/*/package-lock.json tests/outside/package-lock.json)
+NODE_STAMPS := $(NODE_LOCKS:package-lock.json=node_modules/.installed)
+node: $(NODE_STAMPS)
+%/node_modules/.installed: %/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Debian's nodejs and npm for the outside checkers"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	cd $* && npm ci --silent --no-audit --no-fund
+	@touch $@
+
+test: $(STAMP) browser node lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) browser

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette_compress import CompressMiddleware, add_compress_type
 
 from gateway.keys import jwks, load_or_create_keys
 from gateway.proxy import client_session
@@ -33,6 +34,13 @@ def start_identity(app: Starlette) -> Callable[[], Awaitable[None]]:
     return st.proxy_session.close
 
 
+# Every text response leaves the gateway compressed (zstd, brotli or gzip, whichever the client accepts
+# first in that order): pages, scripts, JSON and problems, CSV exports. PDFs, images and XLSX are
+# compressed already. Teachers pay for every byte on 2G (docs/benchmarks.md, "Transferred bytes").
+for _media_type in ("application/problem+json", "text/csv", "application/vc+jwt"):
+    add_compress_type(_media_type)
+
+
 def build_app(settings: GatewaySettings | None = None) -> Starlette:
     settings = settings or get_settings()
     app = create_app(
@@ -43,9 +51,10 @@ def build_app(settings: GatewaySettings | None = None) -> Starlette:
         database_url=settings.database_url,
         on_startup=[start_identity, setup_web],
         extra_middleware=[
+            Middleware(CompressMiddleware, minimum_size=500),
             Middleware(
                 RateLimitMiddleware, per_ip=settings.rate_limit_per_ip, per_user=settings.rate_limit_per_user
-            )
+            ),
         ],
     )
     for exc_class, handler in PAGE_EXCEPTION_HANDLERS.items():

@@ -56,12 +56,28 @@ class Conflict(ProblemError):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class PreconditionFailed(ProblemError):
+    """412: the If-Match ETag names an older state of the resource (someone else changed it)."""
+
+    status, slug, title = 412, "precondition-failed", "The resource changed since you read it"
+
+
 class PayloadTooLarge(ProblemError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
+class UnsupportedMediaType(ProblemError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class Unprocessable(ProblemError):
     status, slug, title = 422, "validation-error", "The request is not valid"
+
+
+class PreconditionRequired(ProblemError):
+    """428: a write that could overwrite someone else's change came without If-Match."""
+
+    status, slug, title = 428, "precondition-required", "If-Match is required"
 
 
 class BadGateway(ProblemError):
@@ -79,8 +95,11 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    412: "Precondition failed",
     413: "Payload too large",
+    415: "Unsupported media type",
     422: "The request is not valid",
+    428: "Precondition required",
     429: "Too many requests",
     500: "Internal server error",
 }

@@ -88,6 +88,9 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec("progress.grade_submission", ("submission.received",), "grading", TRANSIENT_IO),
     ConsumerSpec("certificates.issue_certificate", ("course.completed",), "certificates", TRANSIENT_IO),
     ConsumerSpec("progress.deliver_certificate_ready", ("certificate.issued",), "reminders", DB_CONTENTION),
+    ConsumerSpec(
+        "progress.deliver_certificate_notice", ("certificate.status_changed",), "reminders", DB_CONTENTION
+    ),
     # Analytics rollups (services/progress/analytics), on the `analytics` queue.
     ConsumerSpec(
         "progress.funnel_rollup",

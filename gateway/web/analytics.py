@@ -3,7 +3,9 @@ competency × org unit heat table, furthest behind) and a printable one-page sum
 
 Charts are SVG drawn on the server (no script): every bar and point carries its number as text,
 and every chart has a table or numbers next to it, so nothing depends on colour alone. Suppressed
-counts ("<10") are drawn as hatched bars with the "<10" label.
+counts are gaps: no bar, a break in a line, with "<10" printed (a small group) or "*" (a count hidden
+only to protect a small group elsewhere) and a legend saying so. Every chart and export says when its
+numbers were read ("data as of").
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.web.app import ApiError, call_api, call_service, render, signed_in
+from gateway.web.charts import heat_colours, label_column, wrap
+from gateway.web.i18n import format_date, format_datetime, format_month, format_number, format_percent
 from gateway.web.i18n import gettext as _
 
 A = "/api/v1/progress/analytics"
@@ -34,96 +38,146 @@ def stage_names() -> dict[str, str]:
     }
 
 
-def shown(value: int | None, min_cell: int) -> str:
-    return f"<{min_cell}" if value is None else f"{value:,}".replace(",", "\u202f")
+def shown(value: int | None, min_cell: int, protected: bool = False) -> str:
+    """A count as printed: grouped digits in the page's language, "<10" for a small group hidden,
+    "*" for a count hidden only so that a small group elsewhere cannot be worked out."""
+    if value is None:
+        return "*" if protected else f"<{min_cell}"
+    return format_number(value)
+
+
+LABEL = 11  # font size of the bar labels (SVG user units; 320 units are the chart's width)
 
 
 def funnel_chart(total: dict[str, int | None], min_cell: int) -> dict[str, Any]:
-    """Horizontal bars, one per stage, scaled to the enrolled count."""
+    """Horizontal bars, one per stage, scaled to the largest count. A hidden count is a gap (no bar)
+    with its "<10"; the labels get the width the longest one needs in this language."""
     names = stage_names()
+    left = label_column(list(names.values()), LABEL, most=140)
+    room = WIDTH - left - 40
     top = max([v for v in total.values() if v] or [1])
     bars = []
     for i, (stage, value) in enumerate(total.items()):
-        width = (value or 0) / top * (WIDTH - 110)
+        width = 0 if value is None else max(value / top * room, 1)
         bars.append(
             {
                 "y": 8 + i * 30,
-                "label": names[stage],
-                "width": max(width, 2),
+                "label": wrap(names[stage], left - 4, LABEL),
+                "width": round(width, 1),
                 "text": shown(value, min_cell),
                 "suppressed": value is None,
             }
         )
-    return {"height": 8 + len(bars) * 30, "bars": bars}
+    return {"height": 8 + len(bars) * 30, "bars": bars, "left": round(left, 1)}
 
 
 def unit_bars(rows: list[dict[str, Any]], min_cell: int) -> dict[str, Any]:
-    """Two bars per child unit: enrolled, and completed inside it."""
+    """Two bars per child unit: enrolled, and completed inside it; a hidden count draws no bar."""
+    left = label_column([r["name"] for r in rows], 10, most=130, least=60)
+    room = WIDTH - left - 10
     top = max([r["counts"]["enrolled"] or 0 for r in rows] or [1]) or 1
     bars = []
     for i, row in enumerate(rows):
         enrolled, completed = row["counts"]["enrolled"], row["counts"]["completed"]
+        protected = set(row.get("protected", []))
         bars.append(
             {
                 "y": 8 + i * 34,
-                "label": row["name"][:22],
+                "label": wrap(row["name"], left - 4, 10),
+                "name": row["name"],
                 "key": row["key"],
-                "enrolled": max((enrolled or 0) / top * (WIDTH - 120), 2),
-                "completed": max((completed or 0) / top * (WIDTH - 120), 0 if completed == 0 else 2),
-                "text": f"{shown(completed, min_cell)} / {shown(enrolled, min_cell)}",
-                "suppressed": row["suppressed"],
+                "enrolled": 0 if enrolled is None else round(max(enrolled / top * room, 1), 1),
+                "completed": 0 if not completed else round(max(completed / top * room, 1), 1),
+                "text": f"{shown(completed, min_cell, 'completed' in protected)} / "
+                f"{shown(enrolled, min_cell, 'enrolled' in protected)}",
+                "suppressed": enrolled is None or completed is None,
             }
         )
-    return {"height": 8 + len(bars) * 34, "bars": bars}
+    return {"height": 8 + len(bars) * 34, "bars": bars, "left": round(left, 1)}
 
 
-def trend_chart(points: list[dict[str, Any]], min_cell: int) -> dict[str, Any]:
-    """Lines of enrolled and completed per period, with a marker and number on each point."""
+def trend_chart(points: list[dict[str, Any]], min_cell: int, interval: str = "month") -> dict[str, Any]:
+    """Lines of enrolled and completed per period. A hidden value is a gap in its line (the line stops
+    and starts again), never a drop to zero, with "<10" (a small group) or "*" (hidden only to protect
+    a small period elsewhere) printed in the gap; every shown point has a marker and its number."""
     height, left, bottom = 160, 30, 130
     values = [p["counts"][s] or 0 for p in points for s in ("enrolled", "completed")]
     top = max(values or [1]) or 1
     step = (WIDTH - left - 10) / max(len(points) - 1, 1)
     series: list[dict[str, Any]] = []
-    for stage, dash in (("enrolled", ""), ("completed", "6 3")):
-        marks = []
+    for row, (stage, dash) in enumerate((("enrolled", ""), ("completed", "6 3"))):
+        marks: list[dict[str, Any]] = []
+        segments: list[list[str]] = []
+        run: list[str] = []
         for i, p in enumerate(points):
             value = p["counts"][stage]
-            marks.append(
-                {
-                    "x": round(left + i * step, 1),
-                    "y": round(bottom - (value or 0) / top * (bottom - 20), 1),
-                    "text": shown(value, min_cell),
-                    "period": p["period"],
-                    "suppressed": value is None,
-                }
-            )
+            protected = stage in p.get("protected", [])
+            mark = {
+                "x": round(left + i * step, 1),
+                "y": None if value is None else round(bottom - value / top * (bottom - 20), 1),
+                "text": shown(value, min_cell, protected),
+                "period": period_label(p["period"], interval),
+                "suppressed": value is None,
+                "protected": protected,
+            }
+            marks.append(mark)
+            if value is None:
+                segments, run = segments + [run] if run else segments, []
+            else:
+                run.append(f"{mark['x']},{mark['y']}")
+        segments = segments + [run] if run else segments
         series.append(
             {
                 "stage": stage,
                 "name": stage_names()[stage],
                 "dash": dash,
                 "marks": marks,
-                "points": " ".join(f"{m['x']},{m['y']}" for m in marks),
+                "segments": [" ".join(seg) for seg in segments],
+                "gap_y": bottom - 4 - 9 * row,  # where a hidden value's "<10" or "*" is printed
             }
         )
-    labels = [{"x": m["x"], "text": m["period"][:7]} for m in series[0]["marks"]][:: max(1, len(points) // 6)]
-    return {"height": height, "series": series, "labels": labels, "bottom": bottom, "left": left, "top": top}
+    labels = [{"x": m["x"], "text": m["period"]} for m in series[0]["marks"]][:: max(1, len(points) // 5)]
+    gaps = any(m["suppressed"] for s in series for m in s["marks"])
+    return {
+        "height": height,
+        "series": series,
+        "labels": labels,
+        "bottom": bottom,
+        "left": left,
+        "top": format_number(top),
+        "gaps": gaps,
+    }
+
+
+def as_of(report: dict[str, Any] | None) -> str | None:
+    """A report's "data as of" in the page's language (None when the report has none to say)."""
+    if not report or "as_of" not in report:
+        return None
+    return format_datetime(report["as_of"]) if report["as_of"] else ""
+
+
+def period_label(period: str, interval: str = "month") -> str:
+    """A trend period ("2026-11-02") in the page's language: month and year, or the week's first day."""
+    return format_month(period, "yMM") if interval == "month" else format_date(period, "short")
 
 
 def heat(report: dict[str, Any]) -> dict[str, Any]:
-    """Competency × org unit: the share proficient in each cell, printed as a number, and a shade."""
+    """Competency × org unit: the share proficient in each cell, printed as a number, on a shade whose
+    text colour keeps WCAG AA contrast."""
     rows = []
     for row in report["rows"]:
         cells = []
         for cell in row["cells"]:
             share = cell["proficient_share"]
+            colours = None if share is None else heat_colours(share)
             cells.append(
                 {
                     "org_unit": cell["org_unit"],
                     "share": share,
                     "total": cell["total"],
                     "text": _heat_text(share, cell, report["min_cell"]),
-                    "shade": None if share is None else round(0.1 + 0.6 * share, 2),
+                    "background": colours[0] if colours else None,
+                    "color": colours[1] if colours else None,
                 }
             )
         total = row["total"]
@@ -133,7 +187,7 @@ def heat(report: dict[str, Any]) -> dict[str, Any]:
                 "cells": cells,
                 "total": "–"
                 if total["proficient_share"] is None
-                else f"{round(total['proficient_share'] * 100)}%",
+                else format_percent(total["proficient_share"]),
             }
         )
     return {"units": report["units"], "rows": rows}
@@ -141,7 +195,7 @@ def heat(report: dict[str, Any]) -> dict[str, Any]:
 
 def _heat_text(share: float | None, cell: dict[str, Any], min_cell: int) -> str:
     if share is not None:
-        return f"{round(share * 100)}%"
+        return format_percent(share)
     if cell["total"] is None and cell["suppressed"]:
         return f"<{min_cell}"  # too few teachers with evidence in this unit
     return "*" if cell["suppressed"] else "–"  # hidden so that a small group elsewhere cannot be worked out
@@ -182,6 +236,7 @@ async def dashboard(request: Request) -> Response:
     return render(
         request,
         "dashboard.html",
+        as_of=as_of,
         user=user,
         unit=unit,
         params=params,
@@ -194,7 +249,9 @@ async def dashboard(request: Request) -> Response:
         stages=stage_names(),
         funnel_chart=None if "refused" in funnel else funnel_chart(funnel["total"], funnel["min_cell"]),
         bars=None if "refused" in funnel else unit_bars(funnel["rows"], funnel["min_cell"]),
-        trend_chart=None if "refused" in trend else trend_chart(trend["points"], trend["min_cell"]),
+        trend_chart=None
+        if "refused" in trend
+        else trend_chart(trend["points"], trend["min_cell"], trend.get("interval", "month")),
         heat=heat(attainment) if attainment and "rows" in attainment else None,
         export=lambda table, fmt: (
             A.replace("/api/v1/progress", "/dashboard")
@@ -239,6 +296,7 @@ async def summary(request: Request) -> Response:
     return render(
         request,
         "dashboard_print.html",
+        as_of=as_of,
         user=user,
         unit=unit,
         params=params,
@@ -251,15 +309,15 @@ async def summary(request: Request) -> Response:
 
 
 async def export(request: Request) -> Response:
-    """The service's CSV/XLSX export, passed through with the signed-in analyst's token."""
+    """The service's CSV/XLSX export, passed through with the signed-in analyst's token (its name,
+    first row and Last-Modified say the data's as-of time)."""
     await signed_in(request, *ROLES)
     upstream = await call_service(
         request, "GET", A + "/export", params=list(request.query_params.multi_items())
     )
-    keep = ("content-type", "content-disposition", "cache-control")
-    return Response(
-        upstream.content, status_code=200, headers={k: v for k, v in upstream.headers.items() if k in keep}
-    )
+    keep = ("content-type", "content-disposition", "cache-control", "last-modified")
+    headers = {k: v for k, v in upstream.headers.items() if k in keep}
+    return Response(upstream.content, status_code=200, headers=headers)
 
 
 routes = [

@@ -17,6 +17,11 @@ from gateway.state import app_state, state
 from gateway.web.i18n import (
     LANGUAGES,
     current_lang,
+    format_date,
+    format_datetime,
+    format_month,
+    format_number,
+    format_percent,
     gettext,
     html_lang,
     load_catalogues,
@@ -24,6 +29,7 @@ from gateway.web.i18n import (
     ngettext,
     parse_fallback,
 )
+from gateway.web.roles import home_of, nav_roles
 from libs.auth import InvalidToken, Principal
 from libs.db import in_transaction
 from libs.errors import Unauthorized
@@ -43,7 +49,17 @@ def setup_web(app: Starlette) -> None:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(languages=LANGUAGES, html_lang=html_lang)
+    env.globals.update(
+        languages=LANGUAGES,
+        html_lang=html_lang,
+        home_of=home_of,
+        nav_roles=nav_roles,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        format_month=format_month,
+        format_number=format_number,
+        format_percent=format_percent,
+    )
     st = app_state(app)
     st.templates = env
     st.content_fallback = parse_fallback(st.settings.content_fallback)
@@ -71,9 +87,12 @@ def set_lang_cookie(response: Response, request: Request, lang: str) -> None:
 
 async def page_user(request: Request) -> Principal | None:
     """The signed-in person from the session cookies, refreshing an expired access token."""
+    if hasattr(request.state, "user"):
+        return request.state.user  # type: ignore[no-any-return]
     user = await _access_cookie_user(request)
     if user is None:
         user = await _refreshed_user(request)
+    request.state.user = user  # an error page later in this request still shows who is signed in
     return user
 
 
@@ -122,6 +141,7 @@ def set_session(response: Response, request: Request, access: str, refresh: str 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     env: Environment = state(request).templates
     lang = current_lang.get()
+    context.setdefault("user", getattr(request.state, "user", None))
     html = env.get_template(template).render(
         request=request, lang=lang, request_id=request_id_var.get(), **context
     )
@@ -163,7 +183,7 @@ async def call_service(request: Request, method: str, path: str, **kwargs: Any) 
     service that does not answer is an ApiError, which pages show as an error page."""
     service_name = path.split("/")[3]
     base = state(request).settings.upstreams[service_name]
-    headers = {"x-request-id": request_id_var.get() or ""}
+    headers = {"x-request-id": request_id_var.get() or "", **kwargs.pop("headers", {})}
     token = getattr(request.state, "token", None)
     if token:
         headers["authorization"] = f"Bearer {token}"
@@ -204,8 +224,11 @@ def xapi_actor(request: Request, user: Principal) -> dict[str, Any]:
     }
 
 
-async def read_form(request: Request) -> dict[str, Any]:
-    form = await request.form(max_files=0, max_fields=200, max_part_size=FORM_LIMIT)
+async def read_form(
+    request: Request, *, max_files: int = 0, max_fields: int = 200, max_part_size: int = FORM_LIMIT
+) -> dict[str, Any]:
+    """A submitted form: one value a name, or a list for a name sent several times (checkboxes)."""
+    form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
     return {k: form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k) for k in form.keys()}
 
 

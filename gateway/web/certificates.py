@@ -3,9 +3,12 @@ verification page (by id, by the QR code's compact form, or a pasted/uploaded cr
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import Any
 from urllib.parse import quote
 
+import jwt
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,14 +28,33 @@ def _public_url(request: Request) -> str:
 
 async def my_certificates(request: Request) -> Response:
     user = await signed_in(request)
-    certificates = await call_api(request, "GET", CERTS)
+    certificates, progress = await asyncio.gather(
+        call_api(request, "GET", CERTS), _optional(request, "/api/v1/progress/me/progress")
+    )
+    held = {c["course_id"] for c in certificates["items"]}
+    coming = [  # completed, its certificate still on its way (issued by a worker within seconds)
+        c["enrolment"]
+        for c in (progress or {"items": []})["items"]
+        if c["enrolment"]["status"] == "completed" and c["enrolment"]["course_id"] not in held
+    ]
     return render(
         request,
         "certificates.html",
         user=user,
         certificates=certificates["items"],
+        coming=coming,
         public_url=_public_url(request),
     )
+
+
+async def _optional(request: Request, path: str) -> Any:
+    """A part of the page that can be left out when its service does not answer."""
+    try:
+        return await call_api(request, "GET", path)
+    except ApiError as exc:
+        if exc.status < 500:
+            raise
+        return None
 
 
 async def _download(request: Request, path: str, media_type: str) -> Response:
@@ -93,6 +115,7 @@ async def _verdict_page(
         pasted=pasted,
         error=error,
         owner=await _owns(request, user, cert_id),
+        holder=holder_name(verdict),
         public_url=_public_url(request),
     )
 
@@ -138,7 +161,52 @@ async def verify_submitted(request: Request) -> Response:
     return await _check(request, text)
 
 
+NUMBER = re.compile(r"^(?:№|No\.?|#)?\s*(\d{4}-[0-9A-F]{8})$", re.IGNORECASE)
+SHARE_LINK = re.compile(
+    r"^(?:https?://[^/\s]+)?/verify/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/?$"
+)
+
+
+def classify(text: str) -> tuple[str, str]:
+    """What a verifier typed or pasted: ("number", "2026-D915EFAC") as printed on the PDF, ("id", …)
+    from a share link, ("credential", text) for a JWT, the QR code's link or JSON holding a JWT, or
+    ("not", "") for text that is none of them."""
+    text = text.strip()
+    if m := NUMBER.match(text):
+        return "number", m.group(1).upper()
+    if m := SHARE_LINK.match(text):
+        return "id", m.group(1)
+    if text.startswith("{") or "/verify/c/" in text:
+        return "credential", text
+    try:
+        jwt.get_unverified_header(text)
+    except jwt.InvalidTokenError:
+        return "not", ""
+    return "credential", text
+
+
+def holder_name(verdict: dict[str, Any] | None) -> str | None:
+    """The holder's name, when the verdict or the signed credential carries it."""
+    if not verdict:
+        return None
+    claims = verdict.get("credential") or {}
+    vc = claims.get("vc", claims) if isinstance(claims, dict) else {}
+    subject = vc.get("credentialSubject") if isinstance(vc, dict) else None
+    name = verdict.get("holder_name") or (subject.get("name") if isinstance(subject, dict) else None)
+    return str(name) if name else None
+
+
 async def _check(request: Request, text: str) -> Response:
+    kind, value = classify(text)
+    pasted = text[:2000] if len(text) < 2000 else ""
+    if kind == "not":
+        return await _verdict_page(request, {"status": "not_certificate"}, pasted=pasted, status_code=422)
+    if kind == "number":
+        verdict = await call_api(request, "GET", f"{CERTS}/numbers/{quote(value, safe='')}/verification")
+        return await _verdict_page(request, verdict, pasted=pasted)
+    if kind == "id":
+        verdict = await call_api(request, "GET", f"{CERTS}/{value}/verification")
+        return await _verdict_page(request, verdict, pasted=pasted)
     try:
         verdict = await call_api(request, "POST", f"{CERTS}/verify", json={"credential": text[:UPLOAD_LIMIT]})
     except ApiError as exc:
@@ -152,7 +220,7 @@ async def _check(request: Request, text: str) -> Response:
             status_code=422,
             error=gettext("This is not a credential we can check.") + " " + str(detail),
         )
-    return await _verdict_page(request, verdict, pasted=text[:2000] if len(text) < 2000 else "")
+    return await _verdict_page(request, verdict, pasted=pasted)
 
 
 routes = [

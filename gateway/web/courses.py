@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -20,14 +20,15 @@ from gateway.web.app import (
     call_api,
     page_lang,
     page_user,
-    read_form,
     redirect,
     render,
     signed_in,
     xapi_actor,
 )
+from gateway.web.homes import lesson_views
 from gateway.web.i18n import LANGUAGES, code, html_lang, language_name, text_lang
 from gateway.web.i18n import gettext as _
+from gateway.web.journey import continue_at, outline, quiz_states, viewed_items
 
 log = logging.getLogger("ustaz.web")
 SAVE_HEADER = "x-ustaz-save"  # sent by the service worker when it saves a course for offline reading
@@ -60,9 +61,10 @@ async def catalogue(request: Request) -> Response:
     )
 
 
-async def _enrolment(request: Request, course_id: str) -> dict[str, Any] | None:
-    mine = await call_api(request, "GET", "/api/v1/progress/enrolments")
-    return next((e for e in mine["items"] if e["course_id"] == course_id), None)
+async def _my_course(request: Request, course_id: str) -> dict[str, Any] | None:
+    """The teacher's progress in this course (enrolment, results), None when not enrolled."""
+    mine = await call_api(request, "GET", "/api/v1/progress/me/progress")
+    return next((c for c in mine["items"] if c["enrolment"]["course_id"] == course_id), None)
 
 
 def fallback_chain(request: Request, lang: str) -> list[str]:
@@ -94,7 +96,8 @@ async def course_page(request: Request) -> Response:
     course_id = request.path_params["course_id"]
     chain = fallback_chain(request, lang)
     course = await call_api(request, "GET", f"/api/v1/courses/{course_id}")
-    enrolment = await _enrolment(request, course_id) if user and user.has("teacher") else None
+    mine = await _my_course(request, course_id) if user and user.has("teacher") else None
+    enrolment = mine["enrolment"] if mine else None
     others = (
         []
         if course["language"] == chain[0]
@@ -115,6 +118,13 @@ async def course_page(request: Request) -> Response:
             "shown": language_name(content["language"], in_lang),
         }
     better = [{**c, "language_name": LANGUAGES.get(code(c["language"]), c["language"])} for c in better]
+    states: dict[str, str] = {}
+    resume = None
+    if mine:
+        views = await lesson_views(request)
+        items = outline(content, viewed_items(views, course_id), quiz_states(mine["results"]))
+        states = {i["id"]: i["state"] for i in items}
+        resume = continue_at(items)
     return render(
         request,
         "course.html",
@@ -122,6 +132,9 @@ async def course_page(request: Request) -> Response:
         course=course,
         content=content,
         enrolment=enrolment,
+        progress=mine,
+        states=states,
+        resume=resume,
         fallback=fallback,
         better=better,
     )
@@ -146,6 +159,7 @@ async def lesson_page(request: Request) -> Response:
     # worker saves for offline reading (SAVE_HEADER) is not a view: read later from the cache, its
     # script queues the view with the time it was read (static/sw-queue.js).
     record = user is not None and user.has("teacher") and SAVE_HEADER not in request.headers
+    lesson["html"] = scrollable_tables(lesson["html"], _("Table"))
     response = render(request, "lesson.html", user=user, lesson=lesson, activity=activity, recorded=record)
     if record and user is not None:
         statement = {
@@ -159,6 +173,13 @@ async def lesson_page(request: Request) -> Response:
     return response
 
 
+def scrollable_tables(html: str, label: str) -> str:
+    """A lesson's tables in a region that scrolls sideways on a phone and takes keyboard focus, so
+    a reader without a touch screen can scroll it too (WCAG 2.1.1)."""
+    region = f'<div class="scroll" role="region" tabindex="0" aria-label="{escape(label)}"><table>'
+    return html.replace("<table>", region).replace("</table>", "</table></div>")
+
+
 async def record_view(request: Request, statement: dict[str, Any]) -> None:
     """After the page went out: a failure costs the record of one view, never the page."""
     try:
@@ -169,236 +190,9 @@ async def record_view(request: Request, statement: dict[str, Any]) -> None:
         )
 
 
-async def _quiz(request: Request) -> dict[str, Any]:
-    p = request.path_params
-    content = await call_api(request, "GET", f"/api/v1/courses/{p['course_id']}/versions/{p['version']}")
-    for module in content["modules"]:
-        for item in module["items"]:
-            if item["type"] == "quiz" and item["id"] == p["quiz_id"]:
-                return {"content": content, "quiz": item}
-    raise ApiError(404, {"title": _("Not found"), "detail": _("This quiz is not part of the course.")})
-
-
-async def quiz_page(request: Request) -> Response:
-    user = await page_user(request)
-    page_lang(request, user)
-    found = await _quiz(request)
-    return render(request, "quiz.html", user=user, **found)
-
-
-async def submit_quiz(request: Request) -> Response:
-    p = request.path_params
-    await signed_in(request)
-    form = await read_form(request)
-    found = await _quiz(request)
-    answers: dict[str, Any] = {}
-    for question in found["quiz"]["questions"]:
-        value = form.get(question["id"])
-        if value in (None, ""):
-            continue
-        if question["kind"] == "multiple":
-            answers[question["id"]] = value if isinstance(value, list) else [value]
-        else:
-            answers[question["id"]] = value
-    submission = await call_api(
-        request,
-        "POST",
-        "/api/v1/progress/submissions",
-        json={
-            "id": form.get("submission_id") or None,
-            "course_id": p["course_id"],
-            "quiz_id": p["quiz_id"],
-            "answers": answers,
-        },
-    )
-    return redirect(f"/submissions/{submission['id']}")
-
-
-async def submission_page(request: Request) -> Response:
-    user = await signed_in(request)
-    submission = await call_api(
-        request, "GET", f"/api/v1/progress/submissions/{request.path_params['submission_id']}"
-    )
-    return render(request, "submission.html", user=user, submission=submission)
-
-
 routes = [
     Route("/courses", catalogue),
     Route("/courses/{course_id}", course_page),
     Route("/courses/{course_id}/enrol", enrol, methods=["POST"]),
     Route("/courses/{course_id}/v/{version:int}/lessons/{lesson_id}", lesson_page),
-    Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", quiz_page, methods=["GET"]),
-    Route("/courses/{course_id}/v/{version:int}/quizzes/{quiz_id}", submit_quiz, methods=["POST"]),
-    Route("/submissions/{submission_id}", submission_page),
-]
-
-
-# --- Authoring: the institute's courses, the editor with a phone-width preview, the review screen -----
-
-LICENCES = (
-    "CC-BY-4.0",
-    "CC-BY-SA-4.0",
-    "CC-BY-NC-4.0",
-    "CC-BY-NC-SA-4.0",
-    "CC-BY-ND-4.0",
-    "CC-BY-NC-ND-4.0",
-    "CC0-1.0",
-)
-LEVELS = ("Knowledge Acquisition", "Knowledge Deepening", "Knowledge Creation")
-DRAFT_FIELDS = (
-    "title",
-    "summary",
-    "framework",
-    "pass_mark",
-    "estimated_minutes",
-    "level",
-    "licence",
-    "audience",
-    "completion",
-    "modules",
-)
-
-
-async def author_home(request: Request) -> Response:
-    user = await signed_in(request)
-    courses = await call_api(request, "GET", "/api/v1/courses/authoring")
-    return render(request, "author.html", user=user, courses=courses, licences=LICENCES)
-
-
-def _draft_from_form(
-    view: dict[str, Any], form: dict[str, Any]
-) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    draft = {k: v for k, v in (view["draft"] or {}).items() if k in DRAFT_FIELDS}
-    draft.update(slug=view["slug"], language=view["language"], translation_of=view["translation_of"])
-    for name in ("title", "summary", "level", "licence"):
-        if name in form:
-            draft[name] = str(form[name])
-    for name, kind in (("estimated_minutes", int), ("pass_mark", float)):
-        value: Any = form.get(name, draft.get(name))  # None or junk: left for the API to refuse
-        try:
-            draft[name] = kind(value)
-        except (TypeError, ValueError):
-            pass  # the API answers 422 for what is left invalid
-    draft["audience"] = {
-        "stage": form.get("stage", "in-service"),
-        "subject": form.get("subject", ""),
-        "grade_band": form.get("grade_band", ""),
-    }
-    bad_json = []
-    for module in draft.get("modules", []):
-        for item in module["items"]:
-            if item["type"] == "lesson":
-                item["title"] = str(form.get(f"lesson.{item['id']}.title", item["title"]))
-                item["markdown"] = str(form.get(f"lesson.{item['id']}.markdown", item["markdown"])).replace(
-                    "\r\n", "\n"
-                )
-            elif f"quiz.{item['id']}.questions" in form:
-                item["title"] = str(form.get(f"quiz.{item['id']}.title", item["title"]))
-                try:
-                    item["questions"] = json.loads(str(form[f"quiz.{item['id']}.questions"]))
-                except ValueError as exc:
-                    bad_json.append(
-                        {"field": f"quiz {item['id']}", "message": _("not valid JSON") + f": {exc}"}
-                    )
-    return draft, bad_json
-
-
-async def _previews(request: Request, draft: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for module in draft.get("modules", []):
-        for item in module["items"]:
-            if item["type"] == "lesson":
-                out[item["id"]] = await call_api(
-                    request, "POST", "/api/v1/courses/authoring/preview", json={"markdown": item["markdown"]}
-                )
-    return out
-
-
-async def editor(request: Request) -> Response:
-    course_id = request.path_params["course_id"]
-    user = await signed_in(request)
-    problem = None
-    view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
-    if request.method == "POST":
-        form = await read_form(request)
-        draft, bad_json = _draft_from_form(view, form)
-        try:
-            if bad_json:
-                raise ApiError(
-                    422, {"title": _("The quiz questions are not valid JSON."), "errors": bad_json}
-                )
-            view = await call_api(request, "PUT", f"/api/v1/courses/{course_id}/draft", json=draft)
-            if form.get("action") == "submit":
-                await call_api(request, "POST", f"/api/v1/courses/{course_id}/submit")
-                return redirect("/author")
-        except ApiError as exc:
-            if exc.status not in (409, 413, 422):
-                raise
-            problem = exc.problem
-            view = {**view, "draft": draft}
-    previews = await _previews(request, view["draft"]) if view["draft"] else {}
-    return render(
-        request,
-        "editor.html",
-        status_code=422 if problem else 200,
-        user=user,
-        view=view,
-        draft=view["draft"] or {},
-        previews=previews,
-        problem=problem,
-        licences=LICENCES,
-        levels=LEVELS,
-    )
-
-
-async def new_course(request: Request) -> Response:
-    await signed_in(request, next_path="/author")
-    form = await read_form(request)
-    draft = {
-        "slug": form.get("slug", ""),
-        "language": form.get("language", "en"),
-        "title": form.get("title", ""),
-        "framework": "UNESCO-ICT-CFT-3",
-        "licence": form.get("licence", "CC-BY-4.0"),
-        "modules": [
-            {
-                "id": "m1",
-                "title": _("Module 1"),
-                "items": [
-                    {
-                        "type": "lesson",
-                        "id": "l1",
-                        "title": _("First lesson"),
-                        "markdown": _("Write the lesson here."),
-                    }
-                ],
-            }
-        ],
-    }
-    view = await call_api(request, "POST", "/api/v1/courses", json=draft)
-    return redirect(f"/author/courses/{quote(view['id'])}")
-
-
-async def review_page(request: Request) -> Response:
-    course_id = request.path_params["course_id"]
-    user = await signed_in(request)
-    if request.method == "POST":
-        form = await read_form(request)
-        await call_api(
-            request,
-            "POST",
-            f"/api/v1/courses/{course_id}/review",
-            json={"decision": form.get("decision"), "comment": form.get("comment", "")},
-        )
-        return redirect("/author")
-    view = await call_api(request, "GET", f"/api/v1/courses/{course_id}/draft")
-    previews = await _previews(request, view["draft"]) if view["draft"] else {}
-    return render(request, "review.html", user=user, view=view, draft=view["draft"] or {}, previews=previews)
-
-
-routes += [
-    Route("/author", author_home),
-    Route("/author/new", new_course, methods=["POST"]),
-    Route("/author/courses/{course_id}", editor, methods=["GET", "POST"]),
-    Route("/review/courses/{course_id}", review_page, methods=["GET", "POST"]),
 ]

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -138,3 +140,55 @@ def parse_fallback(setting: str) -> dict[str, list[str]]:
             )
         chains[lang] = [lang, *[t for t in dict.fromkeys(then) if t != lang]]
     return chains
+
+
+# -- dates and numbers in the page's language (CLDR, through Babel) -----------------------------------
+
+
+def _locale() -> Locale:
+    try:
+        return Locale.parse(current_lang.get())
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse("en")
+
+
+def _as_datetime(value: str | datetime | date) -> datetime | date:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+def format_date(value: str | datetime | date | None, form: str = "medium") -> str:
+    """ "1 Dec 2026", "1 дек. 2026 г.", "2026 ж. 1 жел."; empty for None."""
+    if value is None or value == "":
+        return ""
+    return dates.format_date(_as_datetime(value), format=form, locale=_locale())
+
+
+def format_datetime(value: str | datetime | None, tz: str = "Asia/Almaty") -> str:
+    if value is None or value == "":
+        return ""
+    moment = _as_datetime(value)
+    assert isinstance(moment, datetime)
+    return dates.format_datetime(moment, format="short", tzinfo=ZoneInfo(tz), locale=_locale())
+
+
+def format_number(value: float | int | None) -> str:
+    """Grouping and decimal signs of the language ("6 426", "6,426", "0,5")."""
+    if value is None:
+        return ""
+    return numbers.format_decimal(value, locale=_locale())
+
+
+def format_percent(share: float | None) -> str:
+    """A share 0–1 as a whole percentage in the language ("70 %", "70%", "%70")."""
+    if share is None:
+        return ""
+    return numbers.format_percent(share, locale=_locale())
+
+
+def format_month(value: str | date, form: str = "yMM") -> str:
+    """A month and year in the language: "yMM" for chart axes ("11/2026", "11.2026", "2026-11"),
+    "yMMM" for tables ("Nov 2026", "нояб. 2026 г.")."""
+    moment = _as_datetime(value) if isinstance(value, str) else value
+    return dates.format_skeleton(form, moment, locale=_locale())

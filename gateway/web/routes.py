@@ -12,7 +12,17 @@ from starlette.routing import Route
 from gateway import service
 from gateway.proxy import merged_openapi
 from gateway.state import state
-from gateway.web import analytics, certificates, courses, progress
+from gateway.web import (
+    analytics,
+    authoring,
+    certificates,
+    courses,
+    homes,
+    institute,
+    progress,
+    quizzes,
+    review,
+)
 from gateway.web.app import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -27,26 +37,23 @@ from gateway.web.app import (
 )
 from gateway.web.i18n import LANGUAGES
 from gateway.web.i18n import gettext as _
+from gateway.web.roles import home_of
 from libs.auth import Principal
 from libs.db import in_transaction
 from libs.errors import Unauthorized
 
 
-async def home(request: Request) -> Response:
-    return redirect("/courses")
-
-
 async def login_form(request: Request) -> Response:
     page_lang(request)
-    return render(request, "login.html", next=request.query_params.get("next", "/courses"), error=None)
+    return render(request, "login.html", next=request.query_params.get("next", ""), error=None)
 
 
 async def login(request: Request) -> Response:
     page_lang(request)
     form = await read_form(request)
-    target = str(form.get("next") or "/courses")
+    target = str(form.get("next") or "")
     if not target.startswith("/") or target.startswith("//"):
-        target = "/courses"
+        target = ""  # the home of the account's role
     settings = state(request).settings
     try:
         pair = await in_transaction(
@@ -65,9 +72,9 @@ async def login(request: Request) -> Response:
             next=target,
             error=_("The username or password is not correct."),
         )
-    response = redirect(target)
-    set_session(response, request, pair.access_token, pair.refresh_token)
     account = Principal.from_claims(await state(request).verifier.verify(pair.access_token))
+    response = redirect(target or home_of(account))
+    set_session(response, request, pair.access_token, pair.refresh_token)
     if account.lang in LANGUAGES:  # the account's language follows the teacher to every device
         set_lang_cookie(response, request, account.lang)
     return response
@@ -117,6 +124,8 @@ SCRIPTS = {
     "offline.js": "public, max-age=86400",
     "sw-queue.js": "public, max-age=86400",
     "certificates.js": "public, max-age=86400",
+    "saved.js": "public, max-age=86400",
+    "editor.js": "public, max-age=86400",
 }
 
 
@@ -133,10 +142,14 @@ async def script(request: Request) -> Response:
 
 routes = [
     *courses.routes,
+    *quizzes.routes,
+    *authoring.routes,
+    *review.routes,
     *certificates.routes,
     *analytics.routes,
     *progress.routes,
-    Route("/", home),
+    *homes.routes,
+    *institute.routes,
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),

@@ -1,17 +1,19 @@
-"""What a verifier with no network does with the compact form in a certificate's QR code: check it
-against issuer documents (and, if it has them, status lists) it downloaded earlier. Pure functions of
-their inputs; no database, no HTTP. docs/certificates.md describes the same steps for other languages."""
+"""What a verifier with no network does with the compact form in a certificate's QR code: the service's
+own verification pipeline (verification/), reading issuer documents and status lists it downloaded
+earlier instead of a database. Pure functions of their inputs; no database, no HTTP.
+docs/certificates.md describes the same steps for other languages."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 
-from services.certificates import status as status_lists
-
-COMPACT_TYP = "ustaz-qr"
+from services.certificates.verification import formats, pipeline, reasons
+from services.certificates.verification.model import Decoded, Finding, TrustedKey
 
 
 @dataclass
@@ -22,16 +24,49 @@ class OfflineVerdict:
     status_checked: bool = False
 
 
-def _public_key(doc: dict[str, Any], kid: str) -> Any:
-    for jwk in doc.get("keys", []):
-        if jwk.get("kid") == kid and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
-            return jwt.PyJWK({k: v for k, v in jwk.items() if k != "status"}, algorithm="EdDSA").key
-    return None
+def _keys(institute_id: str, doc: Mapping[str, Any]) -> dict[str, TrustedKey]:
+    """An issuer document's Ed25519 keys, and its withdrawn ones (known only to be refused)."""
+    keys = {
+        jwk["kid"]: TrustedKey(jwk["kid"], institute_id, {k: v for k, v in jwk.items() if k != "status"})
+        for jwk in doc.get("keys", [])
+        if isinstance(jwk, dict)
+        and isinstance(jwk.get("kid"), str)
+        and (jwk.get("kty"), jwk.get("crv")) == ("OKP", "Ed25519")
+    }
+    for kid in doc.get("withdrawn_keys", []):
+        if isinstance(kid, str):
+            keys[kid] = TrustedKey(kid, institute_id, {}, compromised=True)
+    return keys
 
 
-def compact_from(text: str) -> str:
-    """The compact form from what the QR code holds (`https://…/verify/c/<compact>`) or the form itself."""
-    return text.strip().split("/verify/c/", 1)[-1].split("#")[0].split("?")[0]
+@dataclass(frozen=True)
+class Downloaded:
+    """The pipeline's sources offline: what the verifier downloaded while online. It holds no
+    certificate records, and a status list it lacks means revocation was not checked."""
+
+    issuers: Mapping[str, Mapping[str, Any]]
+    status_lists: Mapping[str, str]
+    holds_records: bool = False
+
+    def keys(self, decoded: Decoded) -> dict[str, TrustedKey] | Finding:
+        """The keys of the issuer the form names (`iss`, read before the signature is checked)."""
+        try:
+            institute = jwt.decode(decoded.presented, options={"verify_signature": False}).get("iss")
+        except jwt.InvalidTokenError:
+            return Finding("malformed")
+        if not isinstance(institute, str) or institute not in self.issuers:
+            return Finding("unknown_issuer")
+        return _keys(institute, self.issuers[institute])
+
+    def institute_keys(self, institute_id: str) -> dict[str, TrustedKey]:
+        doc = self.issuers.get(institute_id, {})
+        return {kid: key for kid, key in _keys(institute_id, doc).items() if not key.compromised}
+
+    def record(self, certificate_id: str) -> None:
+        return None
+
+    def status_list(self, institute_id: str) -> str | None:
+        return self.status_lists.get(institute_id)
 
 
 def verify_compact(
@@ -39,64 +74,15 @@ def verify_compact(
 ) -> OfflineVerdict:
     """`issuers`: institute id → the document from GET /api/v1/certificates/issuers/<id>;
     `status_list_jwts`: institute id → the body of GET /api/v1/certificates/status-lists/<id>."""
-    token = compact_from(text)
-    try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.InvalidTokenError:
-        return OfflineVerdict("signature_invalid", "Not a compact certificate form (a JWT).")
-    if (
-        header.get("alg") != "EdDSA"
-        or header.get("typ") != COMPACT_TYP
-        or not isinstance(header.get("kid"), str)
-    ):
-        return OfflineVerdict("signature_invalid", "Not an EdDSA-signed compact certificate form.")
-    institute = unverified.get("iss")
-    doc = issuers.get(institute) if isinstance(institute, str) else None
-    if doc is None:
-        return OfflineVerdict(
-            "unknown_issuer_key", "The issuer is not among the cached issuers; refresh them online."
-        )
-    if header["kid"] in doc.get("withdrawn_keys", []):
-        return OfflineVerdict("unknown_issuer_key", "The signing key was withdrawn as compromised.")
-    key = _public_key(doc, header["kid"])
-    if key is None:
-        return OfflineVerdict("unknown_issuer_key", "The signing key is not among the issuer's cached keys.")
-    try:
-        claims = jwt.decode(token, key, algorithms=["EdDSA"], options={"require": ["iss", "jti"]})
-    except jwt.InvalidTokenError:
-        return OfflineVerdict(
-            "signature_invalid", "The signature does not match: the form was altered or forged."
-        )
-    list_jwt = (status_list_jwts or {}).get(institute)
-    if list_jwt is None or claims.get("s") is None:
-        return OfflineVerdict("valid", "Genuine; revocation not checked (no cached status list).", claims)
-    keys = {k["kid"]: _CachedKey(k) for k in doc.get("keys", []) if "kid" in k}
-    try:
-        list_claims = jwt.decode(list_jwt, options={"verify_signature": False})
-        entry = {
-            "statusListCredential": list_claims.get("id"),
-            "statusPurpose": "revocation",
-            "statusListIndex": str(claims["s"]),
-        }
-        revoked = status_lists.check(list_jwt, entry, str(list_claims.get("iss", "")), keys)  # type: ignore[arg-type]
-    except (jwt.InvalidTokenError, status_lists.StatusListError) as exc:
-        return OfflineVerdict(
-            "signature_invalid", f"Genuine, but the cached status list cannot be trusted: {exc}", claims
-        )
-    if not str(list_claims.get("iss", "")).endswith(f"/issuers/{institute}"):
-        return OfflineVerdict(
-            "signature_invalid", "The cached status list belongs to another issuer.", claims
-        )
-    if revoked:
-        return OfflineVerdict("revoked", "Revoked: the issuer's status list marks it.", claims, True)
-    return OfflineVerdict("valid", "Genuine and not revoked as of the cached status list.", claims, True)
-
-
-class _CachedKey:
-    """The fields of an IssuerKey that status.check reads, from a published JWK."""
-
-    def __init__(self, jwk: dict[str, Any]) -> None:
-        self.kid = jwk["kid"]
-        self.public_jwk = {k: v for k, v in jwk.items() if k != "status"}
-        self.compromised_at = None
+    outcome = pipeline.verify(
+        formats.compact_from(text.strip()),
+        Downloaded(issuers, status_list_jwts or {}),
+        now=datetime.now(UTC),
+        forms={formats.COMPACT.name},
+    )
+    return OfflineVerdict(
+        outcome.status,
+        reasons.reason(reasons.OFFLINE, outcome.finding),
+        outcome.credential.claims if outcome.credential else {},
+        outcome.checks.get("status_list") in ("revoked", "not revoked"),
+    )

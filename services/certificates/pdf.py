@@ -15,14 +15,18 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import zxingcpp
 from PIL import Image
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVuSans"
@@ -150,19 +154,24 @@ GLYPHS = (
 )
 
 
-class _CachingFace(TTFontFace):
-    _subsets: dict[tuple[int, ...], bytes]
+def _cache_subsets(face: Any) -> None:
+    """Remember the face's subsets (built from GLYPHS, so the same few on every page): reportlab calls
+    `face.makeSubset` for each document."""
+    make_subset = face.makeSubset
+    subsets: dict[tuple[int, ...], bytes] = {}
 
-    def makeSubset(self, subset: list[int]) -> bytes:  # noqa: N802 (reportlab's name)
+    def cached(subset: list[int]) -> bytes:
         key = tuple(subset)
-        data = self._subsets.get(key)
+        data = subsets.get(key)
         if data is None:
-            data = super().makeSubset(subset)
+            data = make_subset(subset)
             with _lock:  # pages render on several worker threads at once
-                self._subsets[key] = data
-                while len(self._subsets) > 64:
-                    self._subsets.pop(next(iter(self._subsets)))
+                subsets[key] = data
+                while len(subsets) > 64:
+                    subsets.pop(next(iter(subsets)))
         return data
+
+    face.makeSubset = cached
 
 
 _lock = threading.RLock()
@@ -192,10 +201,9 @@ def register_fonts() -> None:
         if _registered:
             return
         font = TTFont(FONT, str(FONTS / "DejaVuSans.ttf"))
-        font.face.__class__ = _CachingFace
-        font.face._subsets = {}
+        _cache_subsets(font.face)
         pdfmetrics.registerFont(font)
-        pdfdoc.PDFZCompress.encode = _compress  # type: ignore[method-assign]
+        pdfdoc.PDFZCompress.encode = _compress
         _registered = True
 
 
@@ -220,9 +228,9 @@ def qr_modules(data: str) -> tuple[bytes, ...]:
     standard's penalty rules: zxing-cpp's encoder (C++, ~1.5 ms for a ~530-character URL; a pure-Python
     encoder took 20-40 ms and dominated the page). Cached per payload: another language reuses it."""
     barcode = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
+    image = barcode.to_image(scale=1, add_quiet_zones=False)
     rows, cols = image.shape
-    pixels = image.tobytes()
+    pixels = memoryview(cast("Buffer", image)).tobytes()  # zxing-cpp's Image is a buffer; its stub omits it
     return tuple(pixels[r * cols : (r + 1) * cols] for r in range(rows))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList
@@ -55,5 +56,44 @@ def certificates_of(session: Session, user_id: str) -> list[Certificate]:
     )
 
 
+def current_by_number(session: Session, number: str) -> Certificate | None:
+    """The certificate a printed number stands for: the one in force (a re-issue keeps the number and
+    supersedes the old one), else the newest."""
+    return session.exec(
+        select(Certificate)
+        .where(Certificate.number == number)
+        .order_by(col(Certificate.superseded_by).is_not(None), col(Certificate.issued_at).desc())
+    ).first()
+
+
+def issued_by(
+    session: Session, institute_id: str | None, query: str, limit: int, certificate_id: str | None = None
+) -> list[Certificate]:
+    """An institute's certificates in force or revoked (not the superseded), newest first; `query`
+    matches the number or the recipient's name (case-insensitive), `institute_id` None: every one."""
+    stmt = select(Certificate).where(col(Certificate.superseded_by).is_(None))
+    if institute_id is not None:
+        stmt = stmt.where(Certificate.institute_id == institute_id)
+    if certificate_id is not None:
+        stmt = stmt.where(Certificate.id == certificate_id)
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where(
+            or_(func.lower(Certificate.number).like(like), func.lower(Certificate.recipient_name).like(like))
+        )
+    return list(session.exec(stmt.order_by(col(Certificate.issued_at).desc()).limit(limit)))
+
+
 def status_list(session: Session, institute_id: str) -> StatusList | None:
     return session.get(StatusList, (institute_id, "revocation"))
+
+
+def status_index_taken(session: Session, institute_id: str, index: int) -> bool:
+    return (
+        session.exec(
+            select(Certificate.id).where(
+                Certificate.institute_id == institute_id, col(Certificate.status_index) == index
+            )
+        ).first()
+        is not None
+    )

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.api import api, cached_json, etag_matches, etag_of, json_response, read_json
+from libs.api import api, cached_json, etag_matches, etag_of, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.crypto import fernet
 from libs.db import in_transaction, read_only
@@ -15,6 +15,8 @@ from services.certificates import repository, service
 from services.certificates.schemas import (
     CertificateList,
     CertificatePublic,
+    IssuedList,
+    IssuedQuery,
     ReissueRequest,
     RevokeRequest,
     Verdict,
@@ -91,6 +93,32 @@ async def get_pdf(request: Request) -> Response:
 async def verify_certificate(request: Request) -> Response:
     verdict = await read_only(request, service.verify_certificate, request.path_params["certificate_id"])
     return json_response(verdict, headers={"Cache-Control": "no-cache"})
+
+
+@api(
+    summary="Is the certificate with this printed number (e.g. 2026-D915EFAC) genuine and in force? (public)",
+    response=Verdict,
+    tags=["verification"],
+    public=True,
+    errors={404: None},  # an unknown number is a verdict too ("unknown")
+)
+async def verify_number(request: Request) -> Response:
+    verdict = await read_only(request, service.verify_number, request.path_params["number"])
+    return json_response(verdict, headers={"Cache-Control": "no-cache"})
+
+
+@api(
+    summary="Your institute's certificates with their recipients, newest first, by number or name "
+    "(an institute admin; a platform admin chooses the institute)",
+    response=IssuedList,
+    tags=["certificates"],
+    errors={403: "the caller is not an admin of an institute"},
+)
+async def list_issued(request: Request) -> Response:
+    user = current_user(request, "institute_admin", "platform_admin")
+    query = parse_query(request, IssuedQuery)
+    found = await read_only(request, service.issued, user, query)
+    return json_response(found, headers={"Cache-Control": "private, no-cache"})
 
 
 @api(
@@ -237,6 +265,8 @@ STATUS_LIST_MAX_AGE = 60  # seconds: a revocation reaches verifiers that cache t
 
 routes = [
     Route(PREFIX, list_certificates),
+    Route(PREFIX + "/issued", list_issued),
+    Route(PREFIX + "/numbers/{number}/verification", verify_number),
     Route(PREFIX + "/status-lists/{institute_id}", get_status_list),
     Route(PREFIX + "/keys/{kid}/compromise", compromise_key, methods=["POST"]),
     Route(PREFIX + "/issuers/{institute_id}/keys", rotate_key, methods=["POST"]),

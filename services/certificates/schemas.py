@@ -31,6 +31,25 @@ class CertificateList(BaseModel):
     items: list[CertificatePublic]
 
 
+class IssuedCertificate(CertificatePublic):
+    """A certificate as its institute's admin sees it: with the recipient."""
+
+    user_id: str
+    recipient_name: str
+
+
+class IssuedList(BaseModel):
+    items: list[IssuedCertificate]
+
+
+class IssuedQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str = Field("", max_length=200, description="part of a certificate number or a recipient's name")
+    institute: str | None = Field(None, max_length=36, description="a platform admin's choice of institute")
+    id: str | None = Field(None, max_length=36, description="one certificate")
+    limit: int = Field(50, ge=1, le=200)
+
+
 class Verdict(BaseModel):
     status: Status
     reason: str
@@ -62,6 +81,20 @@ class ReissueRequest(BaseModel):
 
 
 # -- event payloads this service emits (libs/events.py: who consumes them) -------------------------
+
+
+class CertificateStatusChanged(EventPayload):
+    """A certificate was revoked, or re-issued (corrected): its holder is told (an inbox message)."""
+
+    topic: ClassVar[str] = "certificate.status_changed"
+    certificate_id: str  # the certificate revoked, or the one replaced
+    change: Literal["revoked", "reissued"]
+    user_id: str
+    course_id: str
+    course_title: str
+    language: str
+    replacement_id: str | None = None
+    reason: str = ""
 
 
 class CertificateIssued(EventPayload):

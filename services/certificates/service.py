@@ -1,146 +1,44 @@
-"""Certificate rules: Open Badges 3.0 credentials signed as VC-JWTs with the institute's Ed25519
-key (docs/adr/0006), a Bitstring Status List for revocation (docs/adr/0010), key rotation that keeps old keys published, revocation and verification."""
+"""Certificate rules: issuance (one Open Badges 3.0 credential per completed enrolment, signed as a
+VC-JWT with the institute's Ed25519 key: credentials.py, keys.py, docs/adr/0006), revocation and
+re-issue (a Bitstring Status List: status.py, docs/adr/0010), key rotation and compromise, and
+verification (the pipeline in verification/, over this service's own records)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import jwt
 from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
 from libs.auth import Principal
-from libs.encoding import b64url_encode
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.events import NotYetAvailable
 from libs.outbox import emit, utcnow
-from services.certificates import offline, repository, status
-from services.certificates.models import Certificate, Issuer, IssuerKey, StatusList, outbox
-from services.certificates.schemas import CertificateIssued, Verdict
+from services.certificates import credentials, keys, repository, status
+from services.certificates.credentials import issuer_url
+from services.certificates.models import Certificate, Issuer, IssuerKey, outbox
+from services.certificates.schemas import (
+    CertificateIssued,
+    CertificateStatusChanged,
+    IssuedCertificate,
+    IssuedList,
+    IssuedQuery,
+    Verdict,
+)
+from services.certificates.verification import formats, pipeline, reasons
+from services.certificates.verification.model import Decoded, Outcome, Record, TrustedKey
 from services.progress.schemas import CourseCompleted
-
-VC_CONTEXT = [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-]
-
-
-def issuer_url(public_url: str, institute_id: str) -> str:
-    return f"{public_url.rstrip('/')}/api/v1/certificates/issuers/{institute_id}"
-
-
-def create_key(session: Session, institute_id: str, box: Fernet) -> IssuerKey:
-    private = Ed25519PrivateKey.generate()
-    raw_public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(raw_public)}
-    kid = b64url_encode(
-        hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest()
-    )
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    key = IssuerKey(
-        kid=kid,
-        institute_id=institute_id,
-        private_key_encrypted=box.encrypt(pem),
-        public_jwk={**jwk, "kid": kid, "alg": "EdDSA", "use": "sig"},
-    )
-    session.add(key)
-    session.flush()
-    return key
-
-
-def rotate_key(session: Session, institute_id: str, box: Fernet) -> IssuerKey:
-    """A new signing key; the old one is retired but stays published, so its certificates verify."""
-    current = repository.signing_key(session, institute_id)
-    if current is not None:
-        current.retired_at = utcnow()
-        session.add(current)
-    return create_key(session, institute_id, box)
 
 
 def rotate_institute_key(session: Session, institute_id: str, box: Fernet) -> IssuerKey:
     if repository.issuer(session, institute_id) is None:
         raise NotFound(f"No issuer {institute_id}.")
-    return rotate_key(session, institute_id, box)
-
-
-def build_credential(cert: Certificate, issuer: Issuer, public_url: str, salt: str) -> dict[str, Any]:
-    digest = hashlib.sha256((cert.user_id + salt).encode()).hexdigest()
-    base = public_url.rstrip("/")
-    credential: dict[str, Any] = {
-        "@context": VC_CONTEXT,
-        "id": f"urn:uuid:{cert.id}",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {
-            "id": issuer_url(public_url, issuer.institute_id),
-            "type": ["Profile"],
-            "name": issuer.name,
-        },
-        "validFrom": cert.issued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "name": cert.course_title,
-        "credentialSubject": {
-            "type": ["AchievementSubject"],
-            # The recipient is a salted hash of their platform id, never their email or name.
-            "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityType": "identifier",
-                    "hashed": True,
-                    "identityHash": f"sha256${digest}",
-                }
-            ],
-            "achievement": {
-                "id": f"{base}/api/v1/courses/{cert.course_id}/versions/{cert.version}",
-                "type": ["Achievement"],
-                "name": cert.course_title,
-                "description": f"Completed version {cert.version} of the course.",
-                "criteria": {"narrative": "Every quiz of the course passed at the course's pass mark."},
-                "inLanguage": cert.language,
-                "alignment": [
-                    {
-                        "type": ["Alignment"],
-                        "targetName": code,
-                        "targetCode": code,
-                        "targetUrl": f"{base}/api/v1/courses/frameworks/items/{code}",
-                        "targetType": "CFItem",
-                    }
-                    for code in cert.indicators
-                ],
-            },
-        },
-        "credentialStatus": {
-            "id": f"{base}/api/v1/certificates/{cert.id}/verification",
-            "type": "UstazStatusCheck",
-        },
-        "certificateNumber": cert.number,
-    }
-    if cert.status_index is not None:
-        credential["credentialStatus"] = status.entry(public_url, issuer.institute_id, cert.status_index)
-    return credential
-
-
-def _private_key(key: IssuerKey, box: Fernet) -> Any:
-    return serialization.load_pem_private_key(box.decrypt(key.private_key_encrypted), password=None)
-
-
-def sign(credential: dict[str, Any], key: IssuerKey, box: Fernet) -> str:
-    claims = {
-        **credential,
-        "iss": credential["issuer"]["id"],
-        "jti": credential["id"],
-        "iat": int(datetime.now(UTC).timestamp()),
-    }
-    return jwt.encode(
-        claims, _private_key(key, box), algorithm="EdDSA", headers={"kid": key.kid, "typ": "vc+jwt"}
-    )
+    return keys.rotate_key(session, institute_id, box)
 
 
 def _new_certificate(
@@ -153,7 +51,9 @@ def _new_certificate(
         kid=key.kid,
         status_index=status.allocate_index(session, issuer.institute_id),
     )
-    cert.credential_jwt = sign(build_credential(cert, issuer, public_url, salt), key, box)
+    cert.credential_jwt = credentials.sign(
+        credentials.build_credential(cert, issuer, public_url, salt), key, box
+    )
     session.add(cert)
     session.flush()
     status_list = status.get_or_create(session, issuer.institute_id)
@@ -172,9 +72,7 @@ def issue_certificate(
     issuer = repository.issuer(session, payload.institute_id)
     if issuer is None:
         raise NotYetAvailable(f"no issuer profile for institute {payload.institute_id}")
-    key = repository.signing_key(session, issuer.institute_id) or create_key(
-        session, issuer.institute_id, box
-    )
+    key = keys.signing_key(session, issuer.institute_id, box)
     cert = _new_certificate(
         session,
         issuer,
@@ -214,7 +112,7 @@ def _administered(session: Session, user: Principal, certificate_id: str, action
 def _set_revoked_bit(session: Session, cert: Certificate, box: Fernet, public_url: str) -> None:
     if cert.status_index is None:
         return
-    key = repository.signing_key(session, cert.institute_id) or create_key(session, cert.institute_id, box)
+    key = keys.signing_key(session, cert.institute_id, box)
     status.flip(
         session,
         cert.institute_id,
@@ -236,7 +134,23 @@ def revoke(
         cert.revocation_reason = reason
         session.add(cert)
         _set_revoked_bit(session, cert, box, public_url)
+        emit(session, outbox, _status_changed(cert, "revoked", reason))
     return cert
+
+
+def _status_changed(
+    cert: Certificate, change: Literal["revoked", "reissued"], reason: str, replacement: str | None = None
+) -> CertificateStatusChanged:
+    return CertificateStatusChanged(
+        certificate_id=cert.id,
+        change=change,
+        user_id=cert.user_id,
+        course_id=cert.course_id,
+        course_title=cert.course_title,
+        language=cert.language,
+        replacement_id=replacement,
+        reason=reason,
+    )
 
 
 def reissue(
@@ -258,9 +172,7 @@ def reissue(
         raise Conflict("A revoked certificate cannot be re-issued.")
     issuer = repository.issuer(session, old.institute_id)
     assert issuer is not None  # certificates.institute_id is a foreign key
-    key = repository.signing_key(session, issuer.institute_id) or create_key(
-        session, issuer.institute_id, box
-    )
+    key = keys.signing_key(session, issuer.institute_id, box)
     new = _new_certificate(
         session,
         issuer,
@@ -283,6 +195,7 @@ def reissue(
     old.revocation_reason = f"Re-issued: {reason}"
     session.add(old)
     _set_revoked_bit(session, old, box, public_url)
+    emit(session, outbox, _status_changed(old, "reissued", reason, new.id))
     return new
 
 
@@ -297,203 +210,114 @@ def compromise_key(session: Session, kid: str, box: Fernet, public_url: str) -> 
         key.retired_at = key.retired_at or key.compromised_at
         session.add(key)
         session.flush()
-    current = repository.signing_key(session, key.institute_id) or create_key(session, key.institute_id, box)
+    current = keys.signing_key(session, key.institute_id, box)
     status_list = status.get_or_create(session, key.institute_id)
     status.sign_list(status_list, current, box, issuer_url(public_url, key.institute_id), public_url)
     session.add(status_list)
     return key
 
 
-COMPACT_TYP = offline.COMPACT_TYP
-
-
 def compact_form(session: Session, cert: Certificate, box: Fernet) -> str | None:
-    """The certificate's compact signed form for its QR code: a JWT of a minimal claim set, signed with
-    the key that signed the certificate. Ed25519 is deterministic and there is no `iat`, so the same
-    certificate always gives the same compact form. None if that key was withdrawn."""
+    """The certificate's compact signed form for its QR code, signed with the key that signed the
+    certificate (credentials.sign_compact). None if that key was withdrawn."""
     key = repository.key(session, cert.kid)
     if key is None or key.compromised_at is not None:
         return None
-    claims = {
-        "jti": cert.id,
-        "n": cert.number,
-        "iss": cert.institute_id,
-        "c": cert.course_title[:COMPACT_TITLE],
-        "d": f"{cert.issued_at:%Y-%m-%d}",
-        "s": cert.status_index,
-    }
-    return jwt.encode(
-        claims,
-        _private_key(key, box),
-        algorithm="EdDSA",
-        headers={"kid": key.kid, "typ": COMPACT_TYP},
-        json_encoder=_Utf8Json,
+    return credentials.sign_compact(cert, key, box)
+
+
+def _trusted(key: IssuerKey) -> TrustedKey:
+    return TrustedKey(
+        kid=key.kid,
+        institute_id=key.institute_id,
+        public_jwk=key.public_jwk,
+        compromised=key.compromised_at is not None,
+        compromised_at=key.compromised_at,
     )
 
 
-COMPACT_TITLE = 40  # characters of the course title in the compact form (the full title is in the credential)
+@dataclass
+class _Registry:
+    """The verification pipeline's sources when the service itself verifies: its own database."""
 
+    session: Session
+    holds_records: bool = True
 
-class _Utf8Json(json.JSONEncoder):
-    """Cyrillic as UTF-8 (2 bytes a letter), not as \\uXXXX escapes (6), to keep the QR code small."""
+    def keys(self, decoded: Decoded) -> dict[str, TrustedKey]:
+        key = repository.key(self.session, decoded.kid)
+        return {decoded.kid: _trusted(key)} if key is not None else {}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ensure_ascii"] = False
-        super().__init__(*args, **kwargs)
+    def institute_keys(self, institute_id: str) -> dict[str, TrustedKey]:
+        return {k.kid: _trusted(k) for k in repository.issuer_keys(self.session, institute_id)}
 
-
-def _summary(cert: Certificate, issuer_name: str, claims: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "certificate_id": cert.id,
-        "number": cert.number,
-        "course_title": cert.course_title,
-        "issuer": issuer_name,
-        "issued_at": cert.issued_at,
-        "credential": claims,
-    }
-
-
-def verify_token(session: Session, token: str) -> Verdict:  # noqa: C901 - TODO(house): a pipeline
-    """Check a VC-JWT (or the compact QR form): its key, its signature, then the certificate's status
-    in our records and in the institute's signed status list."""
-    if not isinstance(token, str) or len(token) > 100_000:
-        return Verdict(
-            status="signature_invalid", reason="This is not a well-formed signed credential (JWT)."
-        )
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
-        return Verdict(
-            status="signature_invalid", reason="This is not a well-formed signed credential (JWT)."
-        )
-    if header.get("alg") != "EdDSA" or not isinstance(header.get("kid"), str):
-        return Verdict(
-            status="signature_invalid", reason="The credential must be signed with EdDSA and name its key."
-        )
-    key = repository.key(session, header["kid"])
-    if key is None:
-        return Verdict(
-            status="unknown_issuer_key",
-            reason="The key that signed this credential is not one of our issuers' keys.",
-        )
-    if key.compromised_at is not None:
-        return Verdict(
-            status="unknown_issuer_key",
-            reason=f"The signing key was withdrawn as compromised on {key.compromised_at:%Y-%m-%d}; "
-            "signatures made with it are no longer trusted.",
-        )
-    compact = header.get("typ") == COMPACT_TYP
-    try:
-        claims = jwt.decode(
-            token,
-            jwt.PyJWK(key.public_jwk, algorithm="EdDSA").key,
-            algorithms=["EdDSA"],
-            options={"verify_aud": False, "require": ["iss", "jti"]},
-        )
-    except (jwt.InvalidTokenError, ValueError, TypeError):
-        return Verdict(
-            status="signature_invalid",
-            reason="The signature does not match the credential's content: it was altered or forged.",
-        )
-    issuer_url_suffix = f"/issuers/{key.institute_id}"
-    if compact:
-        if claims.get("iss") != key.institute_id:
-            return Verdict(
-                status="signature_invalid",
-                reason="The credential names an issuer other than the key's owner.",
-            )
-    elif not str(claims.get("iss", "")).endswith(issuer_url_suffix) or not isinstance(
-        claims.get("issuer"), dict
-    ):
-        return Verdict(
-            status="signature_invalid", reason="The credential names an issuer other than the key's owner."
-        )
-    cert_id = str(claims.get("jti", "")).removeprefix("urn:uuid:")
-    cert = repository.certificate(session, cert_id)
-    if cert is None or cert.institute_id != key.institute_id:
-        return Verdict(
-            status="unknown", reason="The signature is genuine but we have no record of this certificate."
-        )
-    issuer = repository.issuer(session, cert.institute_id)
-    summary = _summary(cert, issuer.name if issuer else "", claims)
-    checks = {"signature": "valid", "form": "compact" if compact else "vc+jwt"}
-    status_list = session.get(StatusList, (cert.institute_id, "revocation"))
-    entry = claims.get("credentialStatus")
-    if compact and cert.status_index is not None:
-        # The compact form carries only the index; the list is the institute's own.
-        try:
-            list_id = status.unverified_claims(status_list.credential_jwt).get("id") if status_list else None
-        except status.StatusListError:
-            list_id = None  # the check below says what is wrong with the list
-        entry = {
-            "type": status.ENTRY_TYPE,
-            "statusPurpose": "revocation",
-            "statusListIndex": str(cert.status_index),
-            "statusListCredential": list_id,
-        }
-    listed_revoked: bool | None = None
-    if isinstance(entry, dict) and entry.get("type") == status.ENTRY_TYPE:
-        try:
-            if status_list is None or not status_list.credential_jwt:
-                raise status.StatusListError("The institute publishes no status list.")
-            expected_issuer = (
-                status.unverified_claims(status_list.credential_jwt).get("iss") if compact else claims["iss"]
-            )
-            keys = {k.kid: k for k in repository.issuer_keys(session, cert.institute_id)}
-            if not str(expected_issuer).endswith(issuer_url_suffix):
-                raise status.StatusListError("The status list names an issuer other than the credential's.")
-            listed_revoked = status.check(status_list.credential_jwt, entry, expected_issuer, keys)
-            checks["status_list"] = "revoked" if listed_revoked else "not revoked"
-        except status.StatusListError as exc:
-            checks["status_list"] = "untrusted"
-            if cert.revoked_at is None and cert.superseded_by is None:
-                return Verdict(
-                    status="signature_invalid",
-                    checks=checks,
-                    reason=f"The credential's signature is genuine, but its revocation status cannot be trusted: {exc}",
-                    **summary,
-                )
-    else:
-        checks["status_list"] = "not listed"
-    checks["registry"] = "revoked" if cert.revoked_at or cert.superseded_by else "not revoked"
-    if cert.revoked_at is not None:
-        return Verdict(
-            status="revoked",
-            reason=f"Revoked on {cert.revoked_at:%Y-%m-%d}: {cert.revocation_reason}",
-            checks=checks,
-            **summary,
-        )
-    if cert.superseded_by is not None:
-        return Verdict(
-            status="revoked",
-            checks=checks,
+    def record(self, certificate_id: str) -> Record | None:
+        cert = repository.certificate(self.session, certificate_id)
+        if cert is None:
+            return None
+        issuer = repository.issuer(self.session, cert.institute_id)
+        return Record(
+            certificate_id=cert.id,
+            institute_id=cert.institute_id,
+            number=cert.number,
+            course_title=cert.course_title,
+            issuer_name=issuer.name if issuer else "",
+            issued_at=cert.issued_at,
+            revoked_at=cert.revoked_at,
+            revocation_reason=cert.revocation_reason,
             superseded_by=cert.superseded_by,
-            reason=f"Superseded: replaced by the corrected certificate {cert.superseded_by} "
-            f"with the same number {cert.number}.",
-            **summary,
         )
-    if listed_revoked:
-        return Verdict(
-            status="revoked",
-            checks=checks,
-            reason="Revoked: the institute's status list marks it.",
-            **summary,
-        )
-    valid_until = claims.get("validUntil")
-    if isinstance(valid_until, str):
-        try:
-            until = datetime.fromisoformat(valid_until.replace("Z", "+00:00"))
-        except ValueError:
-            return Verdict(
-                status="signature_invalid", reason="The credential's validUntil is not a date.", **summary
-            )
-        if until.tzinfo is None:
-            until = until.replace(tzinfo=UTC)
-        if until < datetime.now(UTC):
-            return Verdict(status="expired", reason=f"Valid until {valid_until}.", checks=checks, **summary)
+
+    def status_list(self, institute_id: str) -> str | None:
+        row = repository.status_list(self.session, institute_id)
+        return row.credential_jwt if row is not None and row.credential_jwt else None
+
+
+def _verdict(outcome: Outcome) -> Verdict:
+    record, credential = outcome.record, outcome.credential
+    summary: dict[str, Any] = {}
+    if record is not None and credential is not None:
+        summary = {
+            "certificate_id": record.certificate_id,
+            "number": record.number,
+            "course_title": record.course_title,
+            "issuer": record.issuer_name,
+            "issued_at": record.issued_at,
+            "credential": credential.claims,
+        }
+        if outcome.finding.code == "superseded":
+            summary["superseded_by"] = record.superseded_by
     return Verdict(
-        status="valid", reason="Genuine, issued by the institute, and not revoked.", checks=checks, **summary
+        status=outcome.status,
+        reason=reasons.reason(reasons.ONLINE, outcome.finding),
+        checks=outcome.checks,
+        **summary,
     )
+
+
+def verify_token(session: Session, token: str) -> Verdict:
+    """Check a VC-JWT (or the compact QR form): its key, its signature, then the certificate's status
+    in our records and in the institute's signed status list (verification/pipeline.py)."""
+    return _verdict(pipeline.verify(token, _Registry(session), now=datetime.now(UTC)))
+
+
+def verify_number(session: Session, number: str) -> Verdict:
+    """The verdict for the number printed on a certificate (`2026-D915EFAC`), as for its id."""
+    cert = repository.current_by_number(session, number.strip().upper())
+    if cert is None:
+        return Verdict(status="unknown", reason="There is no certificate with this number.")
+    return verify_token(session, cert.credential_jwt)
+
+
+def issued(session: Session, user: Principal, query: IssuedQuery) -> IssuedList:
+    """An institute's certificates for its admin (a platform admin: any institute's, or all)."""
+    if user.has("platform_admin"):
+        institute = query.institute
+    elif user.institute is None:
+        raise Forbidden("Only an admin of an institute sees its certificates.")
+    else:
+        institute = user.institute
+    rows = repository.issued_by(session, institute, query.q.strip(), query.limit, query.id)
+    return IssuedList(items=[IssuedCertificate.model_validate(c) for c in rows])
 
 
 def verify_certificate(session: Session, certificate_id: str) -> Verdict:
@@ -507,7 +331,7 @@ def issuer_document(session: Session, institute_id: str) -> dict[str, Any]:
     issuer = repository.issuer(session, institute_id)
     if issuer is None:
         raise NotFound(f"No issuer {institute_id}.")
-    keys = repository.issuer_keys(session, institute_id)
+    published = repository.issuer_keys(session, institute_id)
     return {
         "id": institute_id,
         "type": ["Profile"],
@@ -518,10 +342,10 @@ def issuer_document(session: Session, institute_id: str) -> dict[str, Any]:
                 **k.public_jwk,
                 "status": "compromised" if k.compromised_at else "retired" if k.retired_at else "active",
             }
-            for k in keys
+            for k in published
             if not k.compromised_at
         ],
-        "withdrawn_keys": [k.kid for k in keys if k.compromised_at],
+        "withdrawn_keys": [k.kid for k in published if k.compromised_at],
     }
 
 
@@ -548,9 +372,7 @@ def parse_pasted(text: str) -> str:
                 "a credential without its signature cannot be checked."
             )
         return token.strip()
-    if "/verify/c/" in text:
-        return text.split("/verify/c/", 1)[1].split("#")[0].split("?")[0].strip()
-    return text
+    return formats.compact_from(text)
 
 
 def certificate_pdf(

@@ -9,16 +9,20 @@ import gzip
 import io
 import secrets
 import zlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 from cryptography.fernet import Fernet
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from libs.encoding import b64url_encode
 from libs.outbox import utcnow
-from services.certificates.models import Certificate, IssuerKey, StatusList
+from services.certificates import repository
+from services.certificates.keys import sign_jwt
+from services.certificates.models import IssuerKey, StatusList
+from services.certificates.verification.model import TrustedKey
 
 LIST_LENGTH = 131_072  # bits: the spec's minimum, so one set bit says nothing about who it is
 STATUS_TYPE = "BitstringStatusListCredential"
@@ -100,7 +104,7 @@ def status_list_credential(status: StatusList, issuer_id: str, public_url: str) 
 
 
 def get_or_create(session: Session, institute_id: str) -> StatusList:
-    status = session.get(StatusList, (institute_id, "revocation"))
+    status = repository.status_list(session, institute_id)
     if status is None:
         status = StatusList(institute_id=institute_id, length=LIST_LENGTH, bits=bytes(LIST_LENGTH // 8))
         session.add(status)
@@ -113,33 +117,20 @@ def allocate_index(session: Session, institute_id: str) -> int:
     status = get_or_create(session, institute_id)
     for _ in range(64):
         index = secrets.randbelow(status.length)
-        taken = session.exec(
-            select(Certificate.id).where(
-                Certificate.institute_id == institute_id, col(Certificate.status_index) == index
-            )
-        ).first()
-        if taken is None:
+        if not repository.status_index_taken(session, institute_id, index):
             return index
     raise RuntimeError(f"the status list of {institute_id} is nearly full")
 
 
 def sign_list(status: StatusList, key: IssuerKey, box: Fernet, issuer_id: str, public_url: str) -> None:
-    from cryptography.hazmat.primitives import serialization
-
     credential = status_list_credential(status, issuer_id, public_url)
-    private = serialization.load_pem_private_key(box.decrypt(key.private_key_encrypted), password=None)
     claims = {
         **credential,
         "iss": issuer_id,
         "jti": credential["id"],
         "iat": int(datetime.now(UTC).timestamp()),
     }
-    status.credential_jwt = jwt.encode(
-        claims,
-        private,
-        algorithm="EdDSA",  # type: ignore[arg-type]
-        headers={"kid": key.kid, "typ": "vc+jwt"},
-    )
+    status.credential_jwt = sign_jwt(claims, key, box, "vc+jwt")
     status.kid = key.kid
 
 
@@ -198,15 +189,16 @@ def _verified_list(list_jwt: str, public_x: str) -> tuple[dict[str, Any], bytes]
     return claims, decode_list(subject.get("encodedList", ""))
 
 
-def check(list_jwt: str, entry: dict[str, Any], issuer_id: str, keys: dict[str, IssuerKey]) -> bool:
+def check(list_jwt: str, entry: Mapping[str, Any], issuer_id: str, keys: Mapping[str, TrustedKey]) -> bool:
     """True if the entry's bit is set (revoked). Raises StatusListError if the list cannot be trusted:
     it must be signed by a published, uncompromised key of the credential's own issuer, name that issuer,
     be a revocation list of at least 131,072 entries, and be the list the entry points to."""
     header = _header(list_jwt)
-    key = keys.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
+    kid = header.get("kid")
+    key = keys.get(kid) if isinstance(kid, str) else None
     if header.get("alg") != "EdDSA" or key is None:
         raise StatusListError("The status list is not signed by a key of the credential's issuer.")
-    if key.compromised_at is not None:
+    if key.compromised:
         raise StatusListError("The status list is signed by a key withdrawn as compromised.")
     claims, bits = _verified_list(list_jwt, key.public_jwk["x"])
     if claims.get("iss") != issuer_id or claims.get("issuer") != issuer_id:

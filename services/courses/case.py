@@ -9,7 +9,6 @@ What CASE has no field for (the framework's code, an item's level) travels in `e
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
 from typing import Any, Literal
@@ -21,7 +20,25 @@ from libs.errors import Conflict, NotFound, Unprocessable
 from services.courses import repository
 from services.courses.models import Framework, FrameworkItem, new_id
 
-KINDS = ("aspect", "competency", "indicator")
+# The CASE vocabulary Ustaz reads and writes, in one place (docs/adr/0008). Our item kinds and their
+# CFItemType, in tree order (depth 0, 1, 2); every CASE 1.1 association type is accepted, and two are
+# kept: the tree (isChildOf) and derivation (isDerivedFrom).
+ITEM_TYPES = {"aspect": "Aspect", "competency": "Competency", "indicator": "Indicator"}
+KINDS = tuple(ITEM_TYPES)
+AssociationType = Literal[
+    "isChildOf",
+    "isPeerOf",
+    "isPartOf",
+    "exactMatchOf",
+    "precedes",
+    "isRelatedTo",
+    "replacedBy",
+    "exemplar",
+    "hasSkillLevel",
+    "isDerivedFrom",
+]
+CHILD_OF: AssociationType = "isChildOf"
+DERIVED_FROM: AssociationType = "isDerivedFrom"
 EPOCH = "2026-01-01T00:00:00+00:00"
 
 
@@ -61,18 +78,7 @@ class CFAssociation(BaseModel):
     model_config = ConfigDict(extra="allow")
     identifier: str = Field(min_length=1)
     uri: str = Field(min_length=1)
-    associationType: Literal[
-        "isChildOf",
-        "isPeerOf",
-        "isPartOf",
-        "exactMatchOf",
-        "precedes",
-        "isRelatedTo",
-        "replacedBy",
-        "exemplar",
-        "hasSkillLevel",
-        "isDerivedFrom",
-    ]
+    associationType: AssociationType
     originNodeURI: LinkURI
     destinationNodeURI: LinkURI
     lastChangeDateTime: str
@@ -122,7 +128,7 @@ def export_package(session: Session, code: str, base: str) -> dict[str, Any]:
             "uri": _uri(base, "CFItems", item.id),
             "fullStatement": item.title,
             "humanCodingScheme": item.code,
-            "CFItemType": item.kind.capitalize(),
+            "CFItemType": ITEM_TYPES[item.kind],
             "language": framework.language,
             "lastChangeDateTime": EPOCH,
             "CFDocumentURI": doc_link,
@@ -136,9 +142,9 @@ def export_package(session: Session, code: str, base: str) -> dict[str, Any]:
         destination = _link(base, "CFItems", parent.id, parent.title) if parent else doc_link
         associations.append(
             {
-                "identifier": new_assoc_id(item.id, "isChildOf"),
+                "identifier": new_assoc_id(item.id, CHILD_OF),
                 "uri": _uri(base, "CFAssociations", item.id + "c"),
-                "associationType": "isChildOf",
+                "associationType": CHILD_OF,
                 "originNodeURI": _link(base, "CFItems", item.id, item.title),
                 "destinationNodeURI": destination,
                 "lastChangeDateTime": EPOCH,
@@ -152,9 +158,9 @@ def export_package(session: Session, code: str, base: str) -> dict[str, Any]:
             title = original.title if original else f"{item.code} (original framework)"
             associations.append(
                 {
-                    "identifier": new_assoc_id(item.id, "isDerivedFrom"),
+                    "identifier": new_assoc_id(item.id, DERIVED_FROM),
                     "uri": _uri(base, "CFAssociations", item.id + "d"),
-                    "associationType": "isDerivedFrom",
+                    "associationType": DERIVED_FROM,
                     "originNodeURI": _link(base, "CFItems", item.id, item.title),
                     "destinationNodeURI": _link(base, "CFItems", item.derived_from_id, title),
                     "lastChangeDateTime": EPOCH,
@@ -169,7 +175,8 @@ def new_assoc_id(item_id: str, kind: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ustaz:{kind}:{item_id}"))
 
 
-def _problem(errors: list[dict[str, str]]) -> Unprocessable:
+def problems_error(errors: list[dict[str, str]]) -> Unprocessable:
+    """422 listing every problem of a package, each as {field, item, message}."""
     return Unprocessable(f"{len(errors)} problem(s) in the CASE package", errors=errors)
 
 
@@ -193,132 +200,7 @@ def parse_package(data: Any) -> CFPackage:
                     "message": err["msg"],
                 }
             )
-        raise _problem(errors) from exc
-
-
-def import_package(session: Session, package: CFPackage) -> Framework:  # noqa: C901 - TODO(house): plan + apply
-    """Create the framework of a CASE package: all of it, or nothing (422 listing every problem)."""
-    doc = package.CFDocument
-    ext = (doc.extensions or {}).get("ustaz", {})
-    code = str(
-        ext.get("code") or re.sub(r"[^A-Za-z0-9]+", "-", doc.title).strip("-")[:50] + "-" + doc.identifier[:8]
-    )
-    errors: list[dict[str, str]] = []
-    ids = [i.identifier for i in package.CFItems]
-    items = {i.identifier: i for i in package.CFItems}
-    for n, item in enumerate(package.CFItems):
-        if ids.count(item.identifier) > 1:
-            errors.append(
-                {"field": f"CFItems.{n}.identifier", "item": item.identifier, "message": "duplicate"}
-            )
-        if item.CFItemType and item.CFItemType.lower() not in KINDS:
-            errors.append(
-                {
-                    "field": f"CFItems.{n}.CFItemType",
-                    "item": item.identifier,
-                    "message": f"expected one of Aspect, Competency, Indicator, got {item.CFItemType!r}",
-                }
-            )
-    codes = [i.humanCodingScheme or i.identifier[:8] for i in package.CFItems]
-    for n, item in enumerate(package.CFItems):
-        if codes.count(codes[n]) > 1:
-            errors.append(
-                {
-                    "field": f"CFItems.{n}.humanCodingScheme",
-                    "item": item.identifier,
-                    "message": f"code {codes[n]!r} is used by more than one item",
-                }
-            )
-    parent: dict[str, str | None] = {}
-    order: dict[str, int] = {}
-    derived: dict[str, str] = {}
-    for n, assoc in enumerate(package.CFAssociations):
-        origin, dest = assoc.originNodeURI.identifier, assoc.destinationNodeURI.identifier
-        if assoc.associationType == "isChildOf":
-            if origin not in items:
-                errors.append(
-                    {
-                        "field": f"CFAssociations.{n}.originNodeURI",
-                        "item": assoc.identifier,
-                        "message": f"no CFItem {origin} in the package",
-                    }
-                )
-            elif dest != doc.identifier and dest not in items:
-                errors.append(
-                    {
-                        "field": f"CFAssociations.{n}.destinationNodeURI",
-                        "item": assoc.identifier,
-                        "message": f"no CFItem or CFDocument {dest} in the package",
-                    }
-                )
-            else:
-                parent[origin] = None if dest == doc.identifier else dest
-                order[origin] = assoc.sequenceNumber or 0
-        elif assoc.associationType == "isDerivedFrom" and origin in items:
-            derived[origin] = dest
-    if errors:
-        raise _problem(errors)
-    if repository.framework(session, doc.identifier) is not None or repository.framework_by_code(
-        session, code
-    ):
-        raise Conflict(f"The framework {doc.identifier} ({code}) exists already.")
-
-    def depth(identifier: str) -> int:
-        seen, d = set(), 0
-        while (p := parent.get(identifier)) is not None:
-            if p in seen:
-                raise _problem(
-                    [{"field": "CFAssociations", "item": identifier, "message": "isChildOf cycle"}]
-                )
-            seen.add(p)
-            identifier, d = p, d + 1
-        return d
-
-    original_doc = ext.get("derivedFrom")
-    framework = Framework(
-        id=doc.identifier,
-        code=code,
-        title=doc.title,
-        language=doc.language or "en",
-        derived_from_id=original_doc
-        if original_doc and repository.framework(session, original_doc)
-        else None,
-        note=doc.notes or "",
-    )
-    session.add(framework)
-    session.flush()
-
-    def key(i: CFItem) -> tuple[int, int, int]:
-        ext_pos = ((i.extensions or {}).get("ustaz") or {}).get("position")
-        return (
-            ext_pos if isinstance(ext_pos, int) else 10**9,
-            depth(i.identifier),
-            order.get(i.identifier, 0),
-        )
-
-    rows = []
-    for position, item in enumerate(sorted(package.CFItems, key=key)):
-        level = ((item.extensions or {}).get("ustaz") or {}).get("level")
-        kind = item.CFItemType.lower() if item.CFItemType else KINDS[min(depth(item.identifier), 2)]
-        rows.append(
-            FrameworkItem(
-                id=item.identifier,
-                framework_id=framework.id,
-                parent_id=parent.get(item.identifier),
-                kind=kind,
-                code=item.humanCodingScheme or item.identifier[:8],
-                title=item.fullStatement,
-                level=level,
-                position=position,
-                retired=item.statusEndDate is not None,
-                derived_from_id=derived.get(item.identifier),
-            )
-        )
-    # Parents first, so the self-referencing foreign key holds on every database.
-    for row in sorted(rows, key=lambda r: depth(r.id)):
-        session.add(row)
-        session.flush()
-    return framework
+        raise problems_error(errors) from exc
 
 
 class IndicatorEdit(BaseModel):

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from libs.db import UTCDateTime, table_registry
@@ -73,6 +73,10 @@ class Course(Base, table=True):
     review_comment: str | None = None
     author_id: str | None = Field(default=None, max_length=36)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # Bumped by every change of the draft or of the workflow state: the draft's ETag (If-Match on PUT).
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Bumped by every submission: the comments of a review decision belong to its round.
+    review_round: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CourseVersion(Base, table=True):
@@ -89,3 +93,42 @@ class CourseIndicator(Base, table=True):
     __tablename__ = "course_indicators"
     course_id: str = Field(foreign_key="courses.id", primary_key=True, max_length=36)
     code: str = Field(primary_key=True, max_length=40, index=True)
+
+
+class CourseComment(Base, table=True):
+    """A reviewer's comment, on the whole course (`item_id` None) or one lesson or quiz of the draft."""
+
+    __tablename__ = "course_comments"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    course_id: str = Field(foreign_key="courses.id", index=True, max_length=36)
+    round: int
+    item_id: str | None = Field(default=None, max_length=80)
+    body: str
+    decision: str = Field(max_length=20)
+    reviewer_id: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Image(Base, table=True):
+    """An image re-encoded for phones, keyed by the SHA-256 of its bytes: never changed or deleted, so a
+    published version that shows it stays as it was."""
+
+    __tablename__ = "images"
+    sha256: str = Field(primary_key=True, max_length=64)
+    media_type: str = Field(max_length=40)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    width: int
+    height: int
+    byte_size: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class CourseImage(Base, table=True):
+    """An image uploaded for a course, with the alt text its author gave it."""
+
+    __tablename__ = "course_images"
+    course_id: str = Field(foreign_key="courses.id", primary_key=True, max_length=36)
+    sha256: str = Field(foreign_key="images.sha256", primary_key=True, max_length=64)
+    alt: str = Field(max_length=300)
+    uploaded_by: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -22,7 +22,8 @@ from sqlmodel import Session
 
 from libs.auth import Principal
 from libs.errors import PayloadTooLarge, Unprocessable
-from services.courses import repository, service
+from services.courses import authoring, checks, repository, service
+from services.courses.markdown import markdown_problems
 from services.courses.schemas import AuthoringView, CourseDraft, Lesson, Quiz
 
 FORMAT = "ustaz-course/1"
@@ -145,7 +146,7 @@ def parse_package(session: Session, data: bytes, limits: Limits) -> tuple[Course
                 continue
             used.add(name)
             item["markdown"] = files[name]
-            for number, message in service.markdown_problems(files[name], max_images=limits.max_images):
+            for number, message in markdown_problems(files[name], max_images=limits.max_images):
                 report.fatal(name, number, message)
     report.warnings += [
         {"file": name, "line": None, "message": "not used by the manifest"}
@@ -163,7 +164,22 @@ def parse_package(session: Session, data: bytes, limits: Limits) -> tuple[Course
             )
         return None, report
     _check_references(session, draft, manifest_text, report)
+    _check_rules(session, draft, manifest_text, report)
     return draft, report
+
+
+def _check_rules(session: Session, draft: CourseDraft, text: str, report: Report) -> None:
+    """The rules every draft meets (answer keys that can grade, unique ids), reported by line, once the
+    references are right."""
+    if report.problems:
+        return
+    try:
+        checks.check_draft(session, draft)
+    except Unprocessable as exc:
+        for error in exc.extra.get("errors", []):
+            anchor = error.get("question") or error.get("item")
+            line = _line_of(text, f'"{anchor}"') if anchor else None
+            report.fatal(MANIFEST, line, f"{error['field']}: {error['message']}")
 
 
 def _check_references(session: Session, draft: CourseDraft, text: str, report: Report) -> None:
@@ -208,4 +224,4 @@ def import_zip(
             errors=report.problems,
             warnings=report.warnings,
         )
-    return service.create_draft(session, user, draft), report.warnings
+    return authoring.create_draft(session, user, draft), report.warnings

@@ -7,7 +7,16 @@ import re
 from sqlalchemy import delete, text
 from sqlmodel import Session, col, select
 
-from services.courses.models import Course, CourseIndicator, CourseVersion, Framework, FrameworkItem
+from services.courses.models import (
+    Course,
+    CourseComment,
+    CourseImage,
+    CourseIndicator,
+    CourseVersion,
+    Framework,
+    FrameworkItem,
+    Image,
+)
 
 
 def search_terms(q: str) -> list[str]:
@@ -69,7 +78,7 @@ def with_ancestors(codes: set[str]) -> set[str]:
 
 def index_course(session: Session, course: Course, indicator_codes: set[str]) -> None:
     """Keep the catalogue's search index and competency filter in step with the latest version."""
-    session.exec(delete(CourseIndicator).where(col(CourseIndicator.course_id) == course.id))  # type: ignore[call-overload]
+    session.exec(delete(CourseIndicator).where(col(CourseIndicator.course_id) == course.id))
     session.add_all(
         CourseIndicator(course_id=course.id, code=code) for code in sorted(with_ancestors(indicator_codes))
     )
@@ -107,7 +116,7 @@ def framework_items(session: Session, framework_id: str) -> list[FrameworkItem]:
         session.exec(
             select(FrameworkItem)
             .where(FrameworkItem.framework_id == framework_id)
-            .order_by(FrameworkItem.position)
+            .order_by(col(FrameworkItem.position))
         )
     )
 
@@ -139,3 +148,38 @@ def institute_courses(session: Session, institute_id: str) -> list[Course]:
             select(Course).where(Course.institute_id == institute_id).order_by(col(Course.updated_at).desc())
         )
     )
+
+
+def comments(session: Session, course_id: str, round_: int) -> list[CourseComment]:
+    return list(
+        session.exec(
+            select(CourseComment)
+            .where(CourseComment.course_id == course_id, CourseComment.round == round_)
+            .order_by(col(CourseComment.created_at))
+        )
+    )
+
+
+def image(session: Session, sha256: str) -> Image | None:
+    return session.get(Image, sha256)
+
+
+def image_sizes(session: Session, shas: list[str]) -> dict[str, int]:
+    if not shas:
+        return {}
+    rows = session.exec(select(Image.sha256, Image.byte_size).where(col(Image.sha256).in_(shas)))
+    return dict(rows.all())
+
+
+def course_image(session: Session, course_id: str, sha256: str) -> CourseImage | None:
+    return session.get(CourseImage, (course_id, sha256))
+
+
+def course_images(session: Session, course_id: str) -> list[tuple[CourseImage, Image]]:
+    rows = session.exec(
+        select(CourseImage, Image)
+        .join(Image, col(Image.sha256) == col(CourseImage.sha256))
+        .where(CourseImage.course_id == course_id)
+        .order_by(col(CourseImage.created_at))
+    )
+    return [(link, row) for link, row in rows.all()]

@@ -8,8 +8,9 @@ from starlette.routing import Route
 from libs.api import api, cached_json, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
-from libs.errors import PayloadTooLarge, Unprocessable
-from services.courses import case, packages, service
+from libs.errors import Unprocessable
+from services.courses import authoring, authoring_routes, case, case_import, diffs, packages, service
+from services.courses.authoring_routes import read_body
 from services.courses.schemas import (
     AnswerKeyDocument,
     AuthoringView,
@@ -17,10 +18,8 @@ from services.courses.schemas import (
     CataloguePage,
     CatalogueQuery,
     CourseDetail,
-    CourseDraft,
     CourseSummary,
     LessonPage,
-    ReviewDecision,
     VersionDiff,
 )
 from services.courses.state import state
@@ -80,116 +79,13 @@ async def get_answer_key(request: Request) -> Response:
     return cached_json(request, key, max_age=3600, private=True)
 
 
-async def _draft_body(request: Request) -> CourseDraft:
-    draft: CourseDraft = await read_json(request, CourseDraft)
-    settings = state(request).settings
-    service.check_lessons(draft, max_bytes=settings.max_lesson_bytes, max_images=settings.max_lesson_images)
-    return draft
-
-
-@api(
-    summary="Start a course as a draft of the author's institute (or a translation of another course)",
-    body=CourseDraft,
-    response=AuthoringView,
-    status=201,
-    tags=["authoring"],
-    errors={
-        403: "the caller belongs to no institute",
-        409: "a course with this slug exists",
-        413: "a lesson is over the size limit",
-        422: "a lesson's Markdown has problems, or translation_of names no course or one in this language",
-    },
-)
-async def create_course(request: Request) -> Response:
-    user = current_user(request, *service.EDITORS)
-    draft = await _draft_body(request)
-    view = await in_transaction(request, service.create_draft, user, draft)
-    return json_response(view, status_code=201, headers={"Location": f"{PREFIX}/{view.id}/draft"})
-
-
-@api(
-    summary="The working copy and workflow state of a course (its institute only)",
-    response=AuthoringView,
-    tags=["authoring"],
-    errors={403: "the course belongs to another institute"},
-)
-async def get_draft(request: Request) -> Response:
-    user = current_user(request, *service.EDITORS)
-    return json_response(await read_only(request, service.get_draft, user, request.path_params["course_id"]))
-
-
-@api(
-    summary="Replace the working copy (409 while in review)",
-    body=CourseDraft,
-    response=AuthoringView,
-    tags=["authoring"],
-    errors={
-        403: "the course belongs to another institute",
-        409: "the course is in review or archived",
-        413: "a lesson is over the size limit",
-        422: "a lesson's Markdown has problems, or the draft changes slug, language or translation_of",
-    },
-)
-async def put_draft(request: Request) -> Response:
-    user = current_user(request, *service.EDITORS)
-    draft = await _draft_body(request)
-    return json_response(
-        await in_transaction(request, service.update_draft, user, request.path_params["course_id"], draft)
-    )
-
-
-@api(
-    summary="Submit the draft for review by an institute admin",
-    response=AuthoringView,
-    tags=["authoring"],
-    errors={403: "the course belongs to another institute", 409: "the course is not a draft"},
-)
-async def submit(request: Request) -> Response:
-    user = current_user(request, *service.EDITORS)
-    return json_response(
-        await in_transaction(request, service.submit_for_review, user, request.path_params["course_id"])
-    )
-
-
-@api(
-    summary="Approve (publishes the next immutable version) or send back with comments",
-    body=ReviewDecision,
-    response=AuthoringView,
-    tags=["authoring"],
-    errors={
-        403: "the course belongs to another institute",
-        409: "the course is not in review",
-        422: "a course sent back needs a comment",
-    },
-)
-async def review(request: Request) -> Response:
-    user = current_user(request, "institute_admin")
-    decision = await read_json(request, ReviewDecision)
-    return json_response(
-        await in_transaction(request, service.review, user, request.path_params["course_id"], decision)
-    )
-
-
-@api(
-    summary="Archive a course: it leaves the catalogue; enrolled learners keep their version",
-    response=AuthoringView,
-    tags=["authoring"],
-    errors={403: "the course belongs to another institute", 409: "the course is already archived"},
-)
-async def archive(request: Request) -> Response:
-    user = current_user(request, "institute_admin")
-    return json_response(
-        await in_transaction(request, service.archive, user, request.path_params["course_id"])
-    )
-
-
 @api(
     summary="Published versions are immutable: any write is refused with 409",
     tags=["authoring"],
     errors={409: "the version is published and cannot change (always, for a version that exists)"},
 )
 async def edit_version(request: Request) -> Response:
-    current_user(request, *service.EDITORS)
+    current_user(request, *authoring.EDITORS)
     p = request.path_params
     await read_only(request, service.refuse_version_edit, p["course_id"], p["version"])
     raise AssertionError("unreachable")
@@ -211,7 +107,7 @@ class DiffQuery(BaseModel):
 async def diff(request: Request) -> Response:
     query = parse_query(request, DiffQuery)
     result = await read_only(
-        request, service.diff_versions, request.path_params["course_id"], query.from_version, query.to_version
+        request, diffs.diff_versions, request.path_params["course_id"], query.from_version, query.to_version
     )
     return cached_json(request, result, max_age=86400)
 
@@ -261,7 +157,7 @@ async def export_framework(request: Request) -> Response:
 async def import_framework(request: Request) -> Response:
     current_user(request, "platform_admin")
     package = case.parse_package(await read_json(request, dict))
-    framework = await in_transaction(request, case.import_package, package)
+    framework = await in_transaction(request, case_import.import_package, package)
     return json_response(
         {"id": framework.id, "code": framework.code},
         status_code=201,
@@ -288,15 +184,6 @@ async def derive_framework(request: Request) -> Response:
         status_code=201,
         headers={"Location": f"{PREFIX}/frameworks/{framework.code}"},
     )
-
-
-async def _read_bytes(request: Request, limit: int) -> bytes:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
-    return body
 
 
 def _limits(request: Request) -> packages.Limits:
@@ -341,11 +228,11 @@ async def export_package(request: Request) -> Response:
     },
 )
 async def import_package(request: Request) -> Response:
-    user = current_user(request, *service.EDITORS)
+    user = current_user(request, *authoring.EDITORS)
     ctype = request.headers.get("content-type", "")
     if ctype not in ("application/zip", "application/octet-stream"):
         raise Unprocessable(f"expected an application/zip body, got {ctype!r}")
-    data = await _read_bytes(request, state(request).settings.max_package_bytes)
+    data = await read_body(request, state(request).settings.max_package_bytes)
     view, warnings = await in_transaction(request, packages.import_zip, user, data, _limits(request))
     return json_response(
         {**view.model_dump(mode="json"), "warnings": warnings},
@@ -354,45 +241,8 @@ async def import_package(request: Request) -> Response:
     )
 
 
-@api(
-    summary="Every course of the caller's institute with its workflow state (authors and admins)",
-    response=list[AuthoringView],
-    tags=["authoring"],
-)
-async def institute_courses(request: Request) -> Response:
-    user = current_user(request, *service.EDITORS)
-    return json_response(await read_only(request, service.institute_courses, user))
-
-
-class PreviewBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    markdown: str
-
-
-@api(
-    summary="Render lesson Markdown as the reader will show it, with the problems an author must fix",
-    body=PreviewBody,
-    tags=["authoring"],
-    errors={413: "the lesson is over the size limit"},
-)
-async def preview(request: Request) -> Response:
-    current_user(request, *service.EDITORS)
-    settings = state(request).settings
-    body = await read_json(request, PreviewBody, max_bytes=settings.max_lesson_bytes + 1024)
-    if len(body.markdown.encode()) > settings.max_lesson_bytes:
-        raise PayloadTooLarge(f"The lesson is over {settings.max_lesson_bytes} bytes.")
-    problems = service.markdown_problems(body.markdown, max_images=settings.max_lesson_images)
-    return json_response(
-        {
-            "html": service.render_markdown(body.markdown),
-            "problems": [{"line": line, "message": message} for line, message in problems],
-        }
-    )
-
-
 routes = [
-    Route(PREFIX + "/authoring", institute_courses, methods=["GET"]),
-    Route(PREFIX + "/authoring/preview", preview, methods=["POST"]),
+    *authoring_routes.routes,
     Route(PREFIX + "/packages", import_package, methods=["POST"]),
     Route(PREFIX + "/{course_id}/versions/{version:int}/package", export_package, methods=["GET"]),
     Route(PREFIX + "/frameworks", list_frameworks, methods=["GET"]),
@@ -400,12 +250,6 @@ routes = [
     Route(PREFIX + "/frameworks/{code}", export_framework, methods=["GET"]),
     Route(PREFIX + "/frameworks/{code}/derive", derive_framework, methods=["POST"]),
     Route(PREFIX, list_courses, methods=["GET"]),
-    Route(PREFIX, create_course, methods=["POST"]),
-    Route(PREFIX + "/{course_id}/draft", get_draft, methods=["GET"]),
-    Route(PREFIX + "/{course_id}/draft", put_draft, methods=["PUT"]),
-    Route(PREFIX + "/{course_id}/submit", submit, methods=["POST"]),
-    Route(PREFIX + "/{course_id}/review", review, methods=["POST"]),
-    Route(PREFIX + "/{course_id}/archive", archive, methods=["POST"]),
     Route(PREFIX + "/{course_id}/diff", diff),
     Route(PREFIX + "/{course_id}/translations", list_translations),
     Route(PREFIX + "/{course_id}/versions/{version:int}", edit_version, methods=["PUT", "PATCH", "DELETE"]),

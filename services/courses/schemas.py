@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,10 +22,15 @@ LICENCES: tuple[str, ...] = get_args(Licence)
 
 
 class AnswerKey(BaseModel):
+    """Everything a learner must not see before answering: the key and the author's explanations."""
+
     correct: list[str] = []  # option ids; "true"/"false" for true_false
     value: float | None = None  # numeric
     tolerance: float = 0.0
     accepted: list[str] = []  # short_text, compared case- and space-insensitively
+    explanation: str = Field("", max_length=4000)  # why the answer is what it is (feedback after an attempt)
+    # Per option id ("true"/"false" for true_false): why choosing it is right or wrong.
+    explanations: dict[str, str] = {}
 
 
 class Option(BaseModel):
@@ -113,14 +119,34 @@ class CourseDraft(CourseMeta):
     translation_of: str | None = Field(None, max_length=36)
 
 
+class ItemComment(BaseModel):
+    """A reviewer's comment on one lesson or quiz of the draft (its id)."""
+
+    model_config = ConfigDict(extra="forbid")
+    item_id: str = Field(max_length=80)
+    body: str = Field(max_length=4000)
+
+
 class ReviewDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["approve", "send_back"]
     comment: str = Field("", max_length=4000)
+    comments: list[ItemComment] = Field([], max_length=500)
+
+
+class ReviewComment(BaseModel):
+    """A stored comment of a review decision: `item_id` None is about the whole course."""
+
+    item_id: str | None
+    body: str
+    decision: str
+    reviewer_id: str | None
+    created_at: datetime
 
 
 class AuthoringView(BaseModel):
-    """A course as its authors and reviewers see it: workflow state and the full draft."""
+    """A course as its authors and reviewers see it: workflow state and the full draft. `etag` is the
+    draft's ETag (also the ETag header): send it back as If-Match when replacing the draft."""
 
     id: str
     slug: str
@@ -131,6 +157,99 @@ class AuthoringView(BaseModel):
     latest_version: int | None
     review_comment: str | None
     draft: dict[str, Any] | None
+    etag: str = ""
+    # The comments of the last send-back, per item: shown to the author until the next submission.
+    comments: list[ReviewComment] = []
+
+
+class TranslationRequest(BaseModel):
+    """Body of POST /courses/{id}/translations: a new draft in another language, linked to the original."""
+
+    model_config = ConfigDict(extra="forbid")
+    language: Language
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,118}$")
+
+
+class FieldChange(BaseModel):
+    """One changed field, both sides as text (lists one entry a line, mappings as `key: value` lines)."""
+
+    name: str
+    before: str
+    after: str
+
+
+class ItemDiff(BaseModel):
+    id: str
+    type: str
+    title: str
+    change: Literal["added", "removed", "changed"]
+    fields: list[FieldChange] = []
+
+
+class DraftDiff(BaseModel):
+    """The draft against the latest published version, with both sides of every change (answer keys
+    included: only the course's institute may read it). `base_version` None: nothing published yet."""
+
+    course_id: str
+    base_version: int | None
+    metadata: list[FieldChange]
+    items: list[ItemDiff]
+    questions: list[ItemDiff]
+
+
+class ImageInfo(BaseModel):
+    """An uploaded image as stored: re-encoded for phones, content-addressed, immutable."""
+
+    sha256: str
+    url: str
+    media_type: str
+    width: int
+    height: int
+    bytes: int
+    alt: str
+    markdown: str
+
+
+class PreviewImage(BaseModel):
+    src: str
+    alt: str
+    bytes: int | None  # None: not an image of this platform (size unknown)
+
+
+class MarkdownProblem(BaseModel):
+    line: int
+    code: str  # image_no_alt | image_scheme | too_many_images
+    message: str
+
+
+class LessonPreview(BaseModel):
+    html: str
+    problems: list[MarkdownProblem]
+    images: list[PreviewImage]
+    image_max_bytes: int
+    image_max_width: int
+
+
+class IndicatorMatch(BaseModel):
+    code: str
+    title: str
+    kind: str
+    level: str | None
+    parent_code: str | None
+    parent_title: str | None
+    retired: bool
+
+
+class IndicatorList(BaseModel):
+    framework: str
+    items: list[IndicatorMatch]
+
+
+class IndicatorQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str = Field("", max_length=200)
+    codes: str = Field("", max_length=4000)  # comma-separated exact codes (labels for chosen ones)
+    limit: int = Field(50, ge=1, le=500)
 
 
 class ItemChange(BaseModel):
@@ -190,6 +309,9 @@ class LessonPage(BaseModel):
     indicators: list[str]
     previous_id: str | None
     next_id: str | None
+    previous_type: Literal["lesson", "quiz"] | None = None
+    next_type: Literal["lesson", "quiz"] | None = None
+    next_title: str | None = None
 
 
 class QuizKey(BaseModel):
@@ -209,7 +331,7 @@ class AnswerKeyDocument(BaseModel):
 
 
 def learner_view(content: CourseContent) -> dict[str, Any]:
-    """The published content without answer keys or lesson source."""
+    """The published content without answer keys (and so without explanations) or lesson source."""
     data = content.model_dump(mode="json")
     for module in data["modules"]:
         for item in module["items"]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from libs.settings import CommonSettings
 
@@ -14,6 +15,13 @@ class CoursesSettings(CommonSettings):
     max_package_bytes: int = 10 * 1024 * 1024
     max_package_unpacked_bytes: int = 20 * 1024 * 1024
     catalogue_max_age: int = 300
+    # Images: an upload over the cap is refused (413); what is kept is re-encoded for phones, at most
+    # image_max_width pixels wide and image_max_bytes per image (the lesson's text budget is separate).
+    max_image_upload_bytes: int = 8 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    image_max_width: int = 640
+    image_max_bytes: int = 30 * 1024
+    image_format: Literal["webp", "jpeg"] = "webp"
 
     @property
     def database_url(self) -> str:

@@ -20,7 +20,7 @@ from libs.db import session_scope
 from services.progress import repository
 from services.progress.models import Delivery, Reminder, ReminderPreferences
 from services.progress.reminder_texts import catalogue
-from services.progress.reminders import unsubscribe_token, zone
+from services.progress.reminders import RULES, unsubscribe_token, zone
 from services.progress.settings import ProgressSettings
 
 log = logging.getLogger("ustaz.progress.reminders")
@@ -84,7 +84,8 @@ SENDERS: dict[str, Sender] = {"email": send_email, "sms": send_sms}
 
 
 def unsubscribe_link(settings: ProgressSettings, reminder: Reminder) -> str:
-    return f"{settings.public_url}/unsubscribe?token={unsubscribe_token(settings.reminder_secret, reminder.user_id, reminder.rule)}"
+    rule = reminder.rule if reminder.rule in RULES else "certificate"  # a notice about a certificate
+    return f"{settings.public_url}/unsubscribe?token={unsubscribe_token(settings.reminder_secret, reminder.user_id, rule)}"
 
 
 def deliver_due(engine: Engine, settings: ProgressSettings, now: datetime, limit: int = 200) -> Outcome:

@@ -322,3 +322,13 @@ class AttainmentCell(Base, table=True):
     rating: str = Field(primary_key=True, max_length=12)  # not_yet | developing | proficient
     level: int
     count: int = 0
+
+
+class RollupWatermark(Base, table=True):
+    """How fresh a group of rollup tables is ("data as of"): the latest moment they are known to
+    include — the newest event the rollup consumers counted, or the start of the last full recompute,
+    whichever is later. `funnel` covers the funnel, totals and durations; `attainment` the heat table."""
+
+    __tablename__ = "rollup_watermarks"
+    name: str = Field(primary_key=True, max_length=20)
+    as_of: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.progress.certificate_notices import CERTIFICATE_NOTICES
+
 # Languages without texts of their own, and spellings of ours that are not MESSAGES keys (a course's
 # language is a BCP 47 tag: "uz-Cyrl").
 FALLBACK = {"uz-Cyrl": "uz_Cyrl", "kk": "ru", "ky": "ru", "uz": "ru", "tg": "ru", "mn": "ru", "ru": "en"}
@@ -128,6 +130,9 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "footer": ("", "Эдгээр сануулгаас татгалзах: {unsubscribe}"),
     },
 }
+
+for _lang, _texts in CERTIFICATE_NOTICES.items():  # revoked / re-issued (certificate_notices.py)
+    MESSAGES[_lang].update(_texts)
 
 
 def catalogue(language: str) -> dict[str, tuple[str, str]]:

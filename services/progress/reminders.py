@@ -24,7 +24,7 @@ from libs.auth import Principal
 from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest, NotFound
 from libs.outbox import utcnow
-from services.certificates.schemas import CertificateIssued
+from services.certificates.schemas import CertificateIssued, CertificateStatusChanged
 from services.progress import repository
 from services.progress.models import Delivery, Enrolment, Reminder, ReminderPreferences
 from services.progress.reminder_texts import render
@@ -222,6 +222,25 @@ def certificate_ready(
         language=enrolment.language if enrolment else "en",
         prefs=prefs,
         values={"course": enrolment.course_title if enrolment else ""},
+        link=f"{settings.public_url}/me/certificates",
+    )
+
+
+def certificate_changed(
+    session: Session, settings: ProgressSettings, now: datetime, payload: CertificateStatusChanged
+) -> Reminder | None:
+    """The holder's message when their certificate is revoked or re-issued (once per certificate)."""
+    return remind(
+        session,
+        settings,
+        now,
+        rule=f"certificate_{payload.change}",
+        user_id=payload.user_id,
+        course_id=payload.course_id,
+        period=payload.certificate_id,
+        language=payload.language,
+        prefs=repository.reminder_preferences(session, payload.user_id),
+        values={"course": payload.course_title, "reason": payload.reason},
         link=f"{settings.public_url}/me/certificates",
     )
 

@@ -18,7 +18,7 @@ from libs.db import after_commit, cached_engine, session_scope
 from libs.events import DB_CONTENTION, Event
 from libs.outbox import utcnow
 from libs.service_client import ServiceClient, service_client
-from services.certificates.schemas import CertificateIssued
+from services.certificates.schemas import CertificateIssued, CertificateStatusChanged
 from services.progress import delivery, reminders, repository, service
 from services.progress.models import processed_events
 from services.progress.schemas import SubmissionReceived
@@ -81,6 +81,18 @@ def grade_submission(session: Session, event: Event[SubmissionReceived]) -> None
 def deliver_certificate_ready(session: Session, event: Event[CertificateIssued]) -> None:
     """On `certificate.issued`: an inbox message and its deliveries, once per certificate."""
     if reminders.certificate_ready(session, get_settings(), utcnow(), event.payload) is not None:
+        after_commit(session, deliver_soon)
+
+
+@consumer(
+    "progress.deliver_certificate_notice",
+    CertificateStatusChanged,
+    database_url=database_url,
+    processed=processed_events,
+)
+def deliver_certificate_notice(session: Session, event: Event[CertificateStatusChanged]) -> None:
+    """On `certificate.status_changed` (revoked or re-issued): the holder's inbox message, once."""
+    if reminders.certificate_changed(session, get_settings(), utcnow(), event.payload) is not None:
         after_commit(session, deliver_soon)
 
 

@@ -37,11 +37,14 @@ def test_author_to_offline_reader(platform: Any, browser: Any) -> None:
     page.get_by_role("button", name="Create draft").click()
     page.wait_for_url("**/author/courses/*")
     course_id = page.url.rsplit("/", 1)[1]
-    page.fill("textarea[name='lesson.l1.markdown']", "## Pass the phone\n\n- one question\n- one answer each")
     page.fill("textarea[name=summary]", "Offline polling with a single phone.")
+    page.get_by_role("button", name="Save", exact=True).first.click()
+    page.click(f"a[href='/author/courses/{course_id}/items/l1']")
+    page.fill("textarea[name=markdown]", "## Pass the phone\n\n- one question\n- one answer each")
     page.get_by_role("button", name="Save and preview").click()
     assert page.locator(".phone h2").inner_text() == "Pass the phone"
     assert page.locator(".phone").bounding_box()["width"] <= 360
+    page.goto(f"{base}/author/courses/{course_id}")
     page.get_by_role("button", name="Save and submit for review").click()
     page.wait_for_url("**/author")
     author.close()

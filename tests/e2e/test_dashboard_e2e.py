@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -116,7 +117,7 @@ def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(
     platform: Any, browser: Any, tmp_path: Any
 ) -> None:
     base = platform.urls["gateway"]
-    started = time.monotonic()
+    started, began = time.monotonic(), datetime.now(UTC)
     assert record_teachers(platform) == 45
     expected = raw_counts(platform)
     headers = {"authorization": f"Bearer {token(base, 'analyst', 'analyst-demo')}"}
@@ -145,6 +146,17 @@ def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(
     assert page.locator("tr[data-unit=KZ-ALM] td").first.inner_text().replace("\u202f", "") == str(
         expected["alm"]
     )
+    # Data as of: every chart says when its numbers were counted — the newest event the rollups
+    # counted, here one of the teachers just recorded — and the export says the same or later.
+    for chart in ("funnel", "trend", "heat"):
+        stamp = page.locator(f"section[data-chart={chart}] [data-as-of]").get_attribute("data-as-of")
+        assert began <= datetime.fromisoformat(stamp) <= datetime.now(UTC), (chart, stamp)
+    funnel_as_of = datetime.fromisoformat(
+        page.locator("section[data-chart=funnel] [data-as-of]").get_attribute("data-as-of")
+    )
+    first = context.request.get("/dashboard/analytics/export?table=funnel&format=csv").text().splitlines()[0]
+    assert first.lstrip("\ufeff").startswith("data_as_of,")
+    assert datetime.fromisoformat(first.split(",")[1]) >= funnel_as_of.replace(microsecond=0)
     shot = page.locator("section[data-chart=funnel]").screenshot(path=str(tmp_path / "funnel.png"))
     assert variance(browser, shot) > 100, "the funnel chart looks blank"
     trend = page.locator("[data-testid=trend-svg]").screenshot()

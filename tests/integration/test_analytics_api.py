@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -216,6 +218,15 @@ async def test_exports_have_the_same_numbers_and_suppression(api: Api) -> None:
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    # Data as of: the report's, in the file's first row, its name and its Last-Modified.
+    as_of = (await api.get("/funnel")).json()["as_of"]
+    assert as_of and table[0] == ["data_as_of", as_of.replace("+00:00", "Z")[:19] + "Z"]
+    stamp = datetime.fromisoformat(as_of).strftime("%Y-%m-%dT%H%MZ")
+    assert f'filename="ustaz-funnel-KZ-{stamp}.csv"' in response.headers["content-disposition"]
+    assert parsedate_to_datetime(response.headers["last-modified"]) == datetime.fromisoformat(as_of).replace(
+        microsecond=0
+    )
+    table = table[1:]
     assert table[0] == ["key", "name", "enrolled", "started", "completed", "certified", "completion_rate"]
     by = {r[0]: r for r in table[1:]}
     assert by["KZ-AKM"][2] == "20" and by["KZ-AKM"][4] == "<10" and by["total"][2] == "60"
@@ -223,6 +234,8 @@ async def test_exports_have_the_same_numbers_and_suppression(api: Api) -> None:
     assert xlsx.status_code == 200
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][:2] == ["data_as_of", as_of.replace("+00:00", "Z")[:19] + "Z"]
+    values = [v[: len(table[0])] for v in values[1:]]
     assert values[0] == table[0]
     assert {r[0]: r for r in values[1:]}["KZ-AKM"][2] == 20 and {r[0]: r for r in values[1:]}["KZ-AKM"][
         4

@@ -198,6 +198,42 @@ def test_a_refresh_that_finds_nothing_new_writes_nothing(databases: Any) -> None
         engine.dispose()
 
 
+def test_data_as_of_follows_the_events_counted_and_the_recompute(databases: Any) -> None:
+    """Each group of rollups knows how fresh it is: the newest event its consumers counted (a late,
+    older event leaves it), and after the nightly recompute the moment the recompute read the raw tables."""
+    from libs.db import as_utc
+    from services.progress.analytics.repository.reads import watermark
+
+    engine = create_db_engine(databases.fresh("progress"))
+    try:
+        with session_scope(engine, readonly=True) as session:
+            assert watermark(session, "funnel") is None and watermark(session, "attainment") is None
+        world = World(engine, random.Random(3))
+        world.run(80)
+
+        def newest(*consumers: str) -> datetime:
+            times = [d["event"]["occurred_at"] for d in world.delivered if d["consumer"] in consumers]
+            return max(as_utc(datetime.fromisoformat(t)) for t in times)
+
+        with session_scope(engine, readonly=True) as session:
+            funnel, attainment = watermark(session, "funnel"), watermark(session, "attainment")
+        assert funnel == newest("progress.funnel_rollup", "progress.certificate_rollup")
+        assert attainment == newest("progress.attainment_rollup")
+        with session_scope(engine) as session:  # an event older than the watermark, counted late
+            rollups.mark_fresh(session, "funnel", funnel - timedelta(hours=5))
+        with session_scope(engine, readonly=True) as session:
+            assert watermark(session, "funnel") == funnel
+        before = datetime.now(UTC)
+        with session_scope(engine) as session:
+            rollups.recompute(session)
+        with session_scope(engine, readonly=True) as session:
+            for name in ("funnel", "attainment"):
+                fresh = watermark(session, name)
+                assert fresh is not None and before <= fresh <= datetime.now(UTC), name
+    finally:
+        engine.dispose()
+
+
 def test_week_of_is_the_iso_monday() -> None:
     assert cells.week_of(datetime(2026, 11, 26, 23, 0, tzinfo=UTC)) == date(2026, 11, 23)
     assert cells.week_of(datetime(2026, 11, 23, 0, 0, tzinfo=UTC)) == date(2026, 11, 23)

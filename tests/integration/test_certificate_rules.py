@@ -12,7 +12,7 @@ from libs.auth import Principal
 from libs.crypto import fernet
 from libs.db import create_db_engine, session_scope
 from libs.errors import Forbidden
-from services.certificates import repository, service
+from services.certificates import keys, repository, service
 from services.certificates.models import Issuer
 from services.progress.schemas import CourseCompleted
 
@@ -95,7 +95,7 @@ def test_malformed_credentials_get_a_verdict(engine: Any, garbage: str) -> None:
 def test_a_rotated_key_still_verifies_old_certificates(engine: Any) -> None:
     old = issue(engine)
     with session_scope(engine) as session:
-        new_key = service.rotate_key(session, "i1", BOX)
+        new_key = keys.rotate_key(session, "i1", BOX)
     newer = issue(engine, {**EVENT, "id": "ev3", "payload": {**EVENT["payload"], "enrolment_id": "en2"}})
     assert newer.kid == new_key.kid != old.kid
     assert verdict(engine, old.credential_jwt).status == "valid"

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import select
 
 from libs.db import session_scope
-from services.certificates import service
+from services.certificates import credentials, service
 from services.certificates.models import Certificate, IssuerKey, StatusList
 from tests.integration.certificates_app import INSTITUTE, PUBLIC_URL, CertificatesAPI, certificates_api
 
@@ -89,7 +89,7 @@ async def test_an_unknown_key_and_a_forged_issuer_are_refused(certificates_api: 
     other = api.issue(institute_id="i2")
     with session_scope(api.engine, readonly=True) as session:
         other_key = session.get(IssuerKey, other.kid)
-        stolen = service.sign(claims | {"issuer": claims["issuer"]}, other_key, api.box)
+        stolen = credentials.sign(claims | {"issuer": claims["issuer"]}, other_key, api.box)
     verdict = await verify(api, stolen)
     assert verdict["status"] == "signature_invalid" and "other than the key's owner" in verdict["reason"]
 

@@ -49,6 +49,16 @@ async def create(client: httpx.AsyncClient, headers: dict[str, str], **kw: Any) 
     return dict(response.json())
 
 
+async def put(
+    client: httpx.AsyncClient, course_id: str, body: dict[str, Any], headers: dict[str, str]
+) -> httpx.Response:
+    """PUT the draft as an editor does: with the ETag of the draft just read."""
+    etag = (await client.get(f"/api/v1/courses/{course_id}/draft", headers=headers)).headers["etag"]
+    return await client.put(
+        f"/api/v1/courses/{course_id}/draft", json=body, headers={**headers, "if-match": etag}
+    )
+
+
 async def publish(
     client: httpx.AsyncClient, course_id: str, author: dict[str, str], admin: dict[str, str]
 ) -> dict[str, Any]:
@@ -76,7 +86,8 @@ async def test_draft_review_publish_archive(
 
     assert (await c.post(f"/api/v1/courses/{cid}/submit", headers=author)).json()["status"] == "in_review"
     # Locked while in review; an author cannot review.
-    assert_problem(await c.put(f"/api/v1/courses/{cid}/draft", json=draft_body(), headers=author), 409)
+    locked = {**author, "if-match": "*"}
+    assert_problem(await c.put(f"/api/v1/courses/{cid}/draft", json=draft_body(), headers=locked), 409)
     assert_problem(
         await c.post(f"/api/v1/courses/{cid}/review", json={"decision": "approve"}, headers=author), 403
     )
@@ -107,7 +118,7 @@ async def test_draft_review_publish_archive(
     assert cid not in [i["id"] for i in listed]
     # Enrolled learners keep reading the version they have.
     assert (await c.get(f"/api/v1/courses/{cid}/versions/1")).status_code == 200
-    assert_problem(await c.put(f"/api/v1/courses/{cid}/draft", json=draft_body(), headers=author), 409)
+    assert_problem(await c.put(f"/api/v1/courses/{cid}/draft", json=draft_body(), headers=locked), 409)
 
 
 async def test_published_versions_are_immutable_and_diffable(
@@ -134,7 +145,7 @@ async def test_published_versions_are_immutable_and_diffable(
         {"id": "qnew", "kind": "true_false", "prompt": "New?", "answer": {"correct": ["true"]}}
     )
     body["modules"][0]["items"].append({"type": "lesson", "id": "lnew", "title": "Added", "markdown": "Hi"})
-    response = await c.put(f"/api/v1/courses/{cid}/draft", json=body, headers=author)
+    response = await put(c, cid, body, author)
     assert response.status_code == 200 and response.json()["status"] == "draft"
     assert (await publish(c, cid, author, admin))["latest_version"] == 2
 
@@ -198,6 +209,11 @@ async def test_bad_drafts_are_refused(courses_client: httpx.AsyncClient, author:
         {
             "field": f"lesson {lesson['id']} line 3",
             "message": "image 'https://example.org/chart.png' has no alt text",
+            "code": "image_no_alt",
+            "name": "markdown",
+            "item": lesson["id"],
+            "question": None,
+            "line": 3,
         }
     ]
     existing = demo_course("en")["slug"]

@@ -1,10 +1,10 @@
 """Course pages through the gateway (in-process) and a real courses service over HTTP, on SQLite and
-PostgreSQL: author editor with preview, review screen, and a lesson reader within 14 KB gzip."""
+PostgreSQL: the lesson reader within 14 KB gzip, fallbacks, the service worker (the editor and review
+pages: test_editor_pages.py)."""
 
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -69,79 +69,9 @@ async def test_lesson_page_fits_14_kb_gzip_with_inline_css(
         size = len(gzip.compress(response.content, 9))
         assert size <= LESSON_BUDGET, (lesson_id, size)
         print(f"lesson {lang}/{lesson_id}: {len(response.content)} B raw, {size} B gzip")
-        assert f'<html lang="{lang}">' in html and "<style>" in html
+        assert '<html lang="en">' in html and f'<article lang="{lang}"' in html and "<style>" in html
         assert not re.search(r"<link[^>]+stylesheet|<script[^>]+src=|@font-face|woff", html)
         assert "<table>" in html or "<ul>" in html or "<p>" in html
-
-
-async def test_author_writes_previews_submits_and_admin_publishes(web: tuple[httpx.AsyncClient, str]) -> None:
-    client, _ = web
-    await login(client, "author")
-    home = await client.get("/author")
-    assert home.status_code == 200 and "formative-assessment-with-digital-tools" in home.text
-    created = await client.post(
-        "/author/new", data={"title": "Phones in class", "slug": "phones-in-class", "language": "en"}
-    )
-    assert created.status_code == 303
-    editor_url = created.headers["location"]
-    course_id = editor_url.rsplit("/", 1)[1]
-
-    bad = await client.post(
-        editor_url,
-        data={
-            "action": "save",
-            "title": "Phones in class",
-            "lesson.l1.title": "Start",
-            "estimated_minutes": "15",
-            "pass_mark": "0.6",
-            "level": "Knowledge Acquisition",
-            "licence": "CC-BY-SA-4.0",
-            "lesson.l1.markdown": "Intro\n\n![](https://example.org/p.png)",
-        },
-    )
-    assert bad.status_code == 422 and "no alt text" in bad.text and "line 3" in bad.text
-    good = await client.post(
-        editor_url,
-        data={
-            "action": "save",
-            "title": "Phones in class",
-            "summary": "Using one phone with thirty pupils.",
-            "estimated_minutes": "15",
-            "pass_mark": "0.6",
-            "level": "Knowledge Acquisition",
-            "licence": "CC-BY-SA-4.0",
-            "stage": "pre-service",
-            "subject": "Maths",
-            "grade_band": "5-9",
-            "lesson.l1.title": "Start",
-            "lesson.l1.markdown": "## One phone\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>\n\n"
-            "[x](javascript:alert(1))",
-        },
-    )
-    assert good.status_code == 200
-    preview = good.text.split('class="phone"', 1)[1]
-    assert "<h2>One phone</h2>" in preview and "<table>" in preview
-    assert "<script>alert" not in good.text and 'href="javascript' not in good.text
-    submitted = await client.post(
-        editor_url,
-        data={
-            "action": "submit",
-            "title": "Phones in class",
-            "lesson.l1.title": "Start",
-            "lesson.l1.markdown": "## One phone",
-        },
-    )
-    assert submitted.status_code == 303 and submitted.headers["location"] == "/author"
-
-    await login(client, "institute")
-    listing = await client.get("/author")
-    assert f"/review/courses/{course_id}" in listing.text
-    review = await client.get(f"/review/courses/{course_id}")
-    assert review.status_code == 200 and "One phone" in review.text and 'name="decision"' in review.text
-    decided = await client.post(f"/review/courses/{course_id}", data={"decision": "approve", "comment": ""})
-    assert decided.status_code == 303
-    page = await client.get(f"/courses/{course_id}")
-    assert page.status_code == 200 and "Phones in class" in page.text and "CC-BY-SA-4.0" in page.text
 
 
 async def test_author_of_another_institute_gets_403_page(web: tuple[httpx.AsyncClient, str]) -> None:
@@ -183,35 +113,44 @@ async def test_service_worker_is_served_small_from_the_root(web: tuple[httpx.Asy
     assert "importScripts('/static/sw-queue.js')" in sw.text
     queue = await client.get("/static/sw-queue.js")
     assert queue.status_code == 200 and "UstazQueue" in queue.text
+    # The start page for offline: a page the worker keeps, listing what is saved from its caches.
+    saved = await client.get("/static/saved.js")
+    assert saved.status_code == 200 and "/offline/manifest.json" in saved.text
+    start = await client.get("/offline")
+    assert start.status_code == 200 and 'id="saved"' in start.text and "/static/saved.js" in start.text
+    assert "'/static/saved.js'" in sw.text and "START = '/offline'" in sw.text
     assert (await client.get("/static/../app.py")).status_code == 404
     assert (await client.get("/static/other.js")).status_code == 404
 
 
-async def test_editor_starts_from_the_published_version_and_edits_quizzes(
-    web: tuple[httpx.AsyncClient, str],
-) -> None:
-    client, _ = web
-    await login(client, "author")
-    editor_url = f"/author/courses/{COURSE_EN_ID}"
-    page = await client.get(editor_url)
-    quiz = next(i for m in demo_course("en")["modules"] for i in m["items"] if i["type"] == "quiz")
-    field = f"quiz.{quiz['id']}.questions"
-    assert (
-        page.status_code == 200
-        and f'name="{field}"' in page.text
-        and 'name="lesson.l1.markdown"' in page.text
-    )
+async def transferred(client: httpx.AsyncClient, path: str, accept: str) -> tuple[httpx.Response, int, int]:
+    """A response as sent on the wire for `Accept-Encoding: accept`: (response, wire bytes, raw bytes)."""
+    async with client.stream("GET", path, headers={"accept-encoding": accept}) as response:
+        wire = b"".join([chunk async for chunk in response.aiter_raw()])
+    decoded = httpx.Response(200, headers=response.headers, content=wire).content
+    return response, len(wire), len(decoded)
 
-    broken = await client.post(
-        editor_url, data={"action": "save", "title": "Formative assessment", field: "[{"}
-    )
-    assert broken.status_code == 422 and "not valid JSON" in broken.text
-    questions = [{**quiz["questions"][0], "prompt": "Edited prompt?"}]
-    saved = await client.post(
-        editor_url, data={"action": "save", "title": "Formative assessment", field: json.dumps(questions)}
-    )
-    assert saved.status_code == 200 and "Edited prompt?" in saved.text
-    assert "draft" in (await client.get("/author")).text
-    # The published version is untouched until the edit is reviewed and approved.
-    published = await client.get(f"/courses/{COURSE_EN_ID}/v/1/quizzes/{quiz['id']}")
-    assert "Edited prompt?" not in published.text
+
+@pytest.mark.parametrize("accept", ["br", "gzip", "gzip, deflate, br, zstd"])
+async def test_every_text_response_is_compressed(web: tuple[httpx.AsyncClient, str], accept: str) -> None:
+    client, _ = web
+    client.cookies.clear()
+    expected = {"br": "br", "gzip": "gzip", "gzip, deflate, br, zstd": "zstd"}[accept]
+    for path in (
+        f"/courses/{COURSE_RU_ID}/v/1/lessons/l1",
+        "/courses",
+        "/login",
+        "/sw.js",
+        "/api/v1/courses",
+    ):
+        response, wire, raw = await transferred(client, path, accept)
+        assert response.status_code == 200, path
+        assert response.headers.get("content-encoding") == expected, path
+        assert "accept-encoding" in response.headers.get("vary", "").lower(), path
+        assert wire < raw * 0.6, (path, wire, raw)
+        if "/lessons/" in path:
+            assert wire <= LESSON_BUDGET, wire
+    problem, wire, raw = await transferred(client, "/api/v1/courses/no-such-course", accept)
+    assert problem.status_code == 404 and problem.headers["content-type"].startswith("application/problem")
+    identity, wire, raw = await transferred(client, "/courses", "identity")
+    assert "content-encoding" not in identity.headers and wire == raw

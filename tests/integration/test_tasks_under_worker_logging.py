@@ -97,6 +97,30 @@ def seed_certificates(url: str) -> None:
     engine.dispose()
 
 
+def revoke_the_certificate(url: str) -> None:
+    """The institute's admin revokes the certificate just issued (certificate.status_changed)."""
+    from libs.auth import Principal
+    from libs.crypto import fernet
+    from services.certificates import service
+    from services.certificates.models import Certificate
+    from services.certificates.settings import get_settings
+
+    admin = Principal(id="admin-1", roles=("institute_admin",), institute="i1")
+    engine = create_db_engine(url)
+    with session_scope(engine) as session:
+        cert = session.execute(select(Certificate)).scalars().one()
+        settings = get_settings()
+        service.revoke(
+            session,
+            admin,
+            cert.id,
+            "issued in error",
+            fernet(settings.key_encryption_key),
+            settings.public_url,
+        )
+    engine.dispose()
+
+
 def by_topic(platform: Platform, url: str, topic: str, task: str) -> None:
     events = platform.events(url, topic)
     assert events, f"no {topic} event to feed {task}"
@@ -117,6 +141,8 @@ def drive_everything(platform: Platform) -> None:
     by_topic(platform, progress, "course.completed", "certificates.issue_certificate")
     by_topic(platform, certificates, "certificate.issued", "progress.deliver_certificate_ready")
     by_topic(platform, certificates, "certificate.issued", "progress.certificate_rollup")
+    revoke_the_certificate(certificates)
+    by_topic(platform, certificates, "certificate.status_changed", "progress.deliver_certificate_notice")
     for name in PERIODIC:
         platform.run(name)
 

@@ -4,7 +4,7 @@ units furthest behind, and the export rows, each with the small-cell suppression
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -246,6 +246,8 @@ def test_trends_suppress_small_periods_and_their_complement() -> None:
     }
     report = reports.trends(KZ, "week", date(2026, 6, 22), date(2026, 7, 12), by_week, set(), 10)
     assert [p.counts["enrolled"] for p in report.points] == [20, None, None]
+    # 12 is hidden only so that the 3 cannot be worked out from the range's total: a protecting cell
+    assert [p.protected for p in report.points] == [[], ["enrolled"], []]
     assert report.suppressed
     stopped = reports.trends(KZ, "week", date(2026, 6, 22), date(2026, 7, 12), by_week, {"started"}, 10)
     assert all(p.counts["started"] is None for p in stopped.points)
@@ -363,4 +365,7 @@ def test_export_rows_show_suppressed_counts_as_under_the_minimum() -> None:
     )
     assert exports.export_rows(behind)[1] == [["KZ", "Kazakhstan", "", 40, 10, 30, 0.25]]
     content, media_type = exports.export_file("csv", "funnel", header, rows)
-    assert content.startswith("\ufeffkey,name".encode()) and media_type.startswith("text/csv")
+    assert content.startswith("\ufeffdata_as_of,\r\nkey,name".encode()) and media_type.startswith("text/csv")
+    as_of = datetime(2026, 12, 1, 16, 30, 5, 123, tzinfo=timezone(timedelta(hours=5)))
+    content, _ = exports.export_file("csv", "funnel", header, rows, as_of)
+    assert content.startswith("\ufeffdata_as_of,2026-12-01T11:30:05Z\r\nkey,name".encode())

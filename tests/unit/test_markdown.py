@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from services.courses.service import markdown_problems, render_markdown
+from services.courses.markdown import markdown_problems, render_markdown
 
 XSS = [
     "<script>alert(1)</script>",

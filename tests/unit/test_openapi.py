@@ -90,7 +90,11 @@ def test_operation_ids_are_unique(merged: dict[str, Any]) -> None:
         ("get", "/.well-known/jwks.json", {"200", "401"}),
         # proxied: the service's statuses and the gateway's
         ("get", "/api/v1/courses", {"200", "401", "422", *PROXIED}),
-        ("post", "/api/v1/courses/{course_id}/submit", {"200", "401", "403", "404", "409", *PROXIED}),
+        (
+            "post",
+            "/api/v1/courses/{course_id}/submit",
+            {"200", "401", "403", "404", "409", "412", "422", *PROXIED},
+        ),
         (
             "post",
             "/api/v1/courses/packages",

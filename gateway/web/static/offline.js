@@ -1,20 +1,24 @@
-/* Course page: "Save for offline reading" (shown only where a service worker can run). */
+/* Course page: "Save for offline reading" (shown only where a service worker can run); /offline lists it. */
 'use strict';
 (function () {
   var box = document.getElementById('offline');
   if (!box || !('serviceWorker' in navigator) || !window.caches) return;
-  var button = box.querySelector('button'), status = box.querySelector('output');
+  var status = box.querySelector('output'), d = box.dataset;
   box.hidden = false;
   navigator.serviceWorker.register('/sw.js');
   navigator.serviceWorker.addEventListener('message', function (e) {
-    if (e.data && e.data.type === 'course-saved') status.textContent = box.dataset.done.replace('{n}', e.data.saved);
+    if (e.data && e.data.type === 'course-saved') status.textContent = d.done.replace('{n}', e.data.saved);
   });
-  button.addEventListener('click', function () {
-    var urls = [location.pathname];
-    document.querySelectorAll('a[data-offline]').forEach(function (a) { urls.push(a.getAttribute('href')); });
+  box.querySelector('button').addEventListener('click', function () {
+    var urls = [location.pathname], items = [];
+    document.querySelectorAll('a[data-offline]').forEach(function (a) {
+      var url = a.getAttribute('href');
+      urls.push(url);
+      items.push({ url: url, title: a.textContent.trim(), kind: a.dataset.offline });
+    });
     navigator.serviceWorker.ready.then(function (reg) {
-      status.textContent = box.dataset.saving;
-      reg.active.postMessage({ type: 'save-course', course: box.dataset.course, urls: urls });
+      status.textContent = d.saving;
+      reg.active.postMessage({ type: 'save-course', course: d.course, title: d.title, lang: d.lang, urls: urls, items: items });
     });
   });
 })();

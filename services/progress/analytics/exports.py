@@ -1,11 +1,14 @@
 """Any report as a file: rows of plain values (a suppressed count is the text "<10", one hidden only to
 protect a small count elsewhere "*"), written as CSV (UTF-8 with a BOM, so spreadsheet programs read
-Cyrillic) or XLSX. Pure functions of a report."""
+Cyrillic) or XLSX. The file's first row says how fresh the numbers are (`data_as_of`, ISO 8601 UTC),
+then the header and the rows. Pure functions of a report: the cells come suppressed from the report
+(the one suppression engine, privacy.py), an export adds nothing and shows nothing the report hides."""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 from services.progress.analytics.schemas import (
@@ -119,11 +122,20 @@ def export_rows(report: Report) -> Rows:
     return behind_rows(report)
 
 
-def export_file(fmt: str, title: str, header: list[str], rows: list[list[Any]]) -> tuple[bytes, str]:
-    """The rows as CSV or XLSX, and its media type."""
+def stamp(as_of: datetime | None) -> str:
+    """A report's "data as of" as written in its file: ISO 8601 in UTC to the second, or ""."""
+    return "" if as_of is None else as_of.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def export_file(
+    fmt: str, title: str, header: list[str], rows: list[list[Any]], as_of: datetime | None = None
+) -> tuple[bytes, str]:
+    """The rows as CSV or XLSX, after a `data_as_of` row, and the file's media type."""
+    first = ["data_as_of", stamp(as_of)]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
+        writer.writerow(first)
         writer.writerow(header)
         writer.writerows(rows)
         return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
@@ -131,6 +143,7 @@ def export_file(fmt: str, title: str, header: list[str], rows: list[list[Any]]) 
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
+    sheet.append(first)
     sheet.append(header)
     for row in rows:
         sheet.append(row)

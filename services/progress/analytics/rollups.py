@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from libs.outbox import utcnow
 from services.certificates.schemas import CertificateIssued
 from services.progress import competency
 from services.progress import repository as progress_repository
@@ -44,6 +45,7 @@ from services.progress.models import CertificateFact, EnrolmentFacts, TeacherFac
 from services.progress.schemas import CourseCompleted, EnrolmentCreated, EnrolmentStarted
 
 log = logging.getLogger("ustaz.progress.rollups")
+WATERMARKS = ("funnel", "attainment")  # the groups of tables whose freshness is kept
 Snapshot = dict[str, dict[tuple[Any, ...], int]]
 
 
@@ -199,6 +201,11 @@ def refresh_teacher(session: Session, user_id: str) -> bool:
     return True
 
 
+def mark_fresh(session: Session, tables: str, at: datetime) -> None:
+    """The rollups `tables` (funnel | attainment) now include what happened up to `at` ("data as of")."""
+    repository.advance_watermark(session, tables, at)
+
+
 def funnel_event(session: Session, payload: EnrolmentCreated | EnrolmentStarted | CourseCompleted) -> bool:
     """Refresh the funnel cells of the enrolment an event is about."""
     if isinstance(payload, EnrolmentCreated | CourseCompleted):
@@ -279,6 +286,7 @@ def recompute(session: Session) -> int:
     cells of the totals, durations and attainment tables (0 when the event path missed nothing;
     the week and month cells follow from the enrolments, so they are not compared one by one)."""
     repository.lock_rollups(session)
+    began = utcnow()  # the raw tables are read from here on: the rollups are as of this moment
     compared = ("totals", "durations", "attainment")
     before = snapshot(session, compared)
     counted = repository.all_counted_facts(session, FACT_FIELDS)
@@ -289,6 +297,8 @@ def recompute(session: Session) -> int:
         repository.replace_table(session, name, wanted[name])
     after = snapshot(session, compared)
     drift = sum(len(set(before[n].items()) ^ set(after[n].items())) for n in after) + stale
+    for tables in WATERMARKS:
+        mark_fresh(session, tables, began)
     if drift and counted:
         log.warning(
             "rollups drifted from the raw tables; recomputed",

@@ -3,6 +3,9 @@ read-only transaction; the report applies the caller's jurisdiction and suppress
 
 from __future__ import annotations
 
+from datetime import UTC
+from email.utils import format_datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -128,13 +131,15 @@ async def get_export(request: Request) -> Response:
             rows=len(rows),
             cap=cap,
         )
-    content, media_type = exports.export_file(query.format, query.table, header, rows)
-    name = f"ustaz-{query.table}-{report.unit.code}.{query.format}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={**ANALYTICS_CACHE, "Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    content, media_type = exports.export_file(query.format, query.table, header, rows, report.as_of)
+    # Data as of: in the file (its first row), its name ("ustaz-funnel-KZ-2026-12-01T1130Z.csv") and
+    # its Last-Modified.
+    when = f"-{report.as_of.astimezone(UTC):%Y-%m-%dT%H%MZ}" if report.as_of else ""
+    name = f"ustaz-{query.table}-{report.unit.code}{when}.{query.format}"
+    headers = {**ANALYTICS_CACHE, "Content-Disposition": f'attachment; filename="{name}"'}
+    if report.as_of:
+        headers["Last-Modified"] = format_datetime(report.as_of.astimezone(UTC), usegmt=True)
+    return Response(content, media_type=media_type, headers=headers)
 
 
 routes = [

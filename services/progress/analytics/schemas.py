@@ -73,6 +73,15 @@ class AnalyticsQuery(BaseModel):
 def month_end(day: date) -> date:
     """The last day of `day`'s calendar month."""
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+class Dated(BaseModel):
+    """What every report says about its freshness."""
+
+    as_of: datetime | None = Field(
+        None,
+        description="Data as of: the latest moment the counts are known to include (the newest event "
+        "the rollups counted, or the start of the last full recompute, whichever is later); null before "
+        "anything was counted",
+    )
 
 
 class UnitRef(BaseModel):
@@ -107,7 +116,7 @@ class FunnelRow(BaseModel):
     drillable: bool = False
 
 
-class FunnelReport(BaseModel):
+class FunnelReport(Dated):
     unit: UnitRef
     group_by: str
     total: dict[str, int | None]
@@ -135,7 +144,7 @@ class AttainmentRow(BaseModel):
     total: AttainmentCellOut
 
 
-class AttainmentReport(BaseModel):
+class AttainmentReport(Dated):
     unit: UnitRef
     kind: str
     units: list[UnitRef]
@@ -151,7 +160,7 @@ class TrendPoint(BaseModel):
     )
 
 
-class TrendReport(BaseModel):
+class TrendReport(Dated):
     unit: UnitRef
     interval: str
     start: date
@@ -171,7 +180,7 @@ class CompletionTimeRow(BaseModel):
     protected: bool = Field(False, description="completions hidden only to protect a small group")
 
 
-class CompletionTimeReport(BaseModel):
+class CompletionTimeReport(Dated):
     unit: UnitRef
     group_by: str
     total: CompletionTimeRow
@@ -188,7 +197,7 @@ class BehindRow(BaseModel):
     not_completed: int | None
 
 
-class BehindReport(BaseModel):
+class BehindReport(Dated):
     unit: UnitRef
     level: str
     rows: list[BehindRow]

@@ -358,12 +358,29 @@ def behind(
     return BehindReport(unit=ref(unit), level=q.level, rows=rows, left_out=left_out, min_cell=threshold)
 
 
-REPORTS: dict[str, Callable[[Session, Principal, AnalyticsQuery, ProgressSettings | None], Report]] = {
-    "funnel": funnel,
-    "attainment": attainment,
-    "trends": trends,
-    "completion_time": completion_time,
-    "behind": behind,
+ReportFn = Callable[[Session, Principal, AnalyticsQuery, ProgressSettings | None], Report]
+
+
+def dated(fn: ReportFn, tables: str) -> ReportFn:
+    """The report with its "data as of": the watermark of the rollups it reads."""
+
+    def report(
+        session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
+    ) -> Report:
+        out = fn(session, user, q, settings)
+        out.as_of = repository.watermark(session, tables)
+        return out
+
+    report.__doc__ = fn.__doc__
+    return report
+
+
+REPORTS: dict[str, ReportFn] = {
+    "funnel": dated(funnel, "funnel"),
+    "attainment": dated(attainment, "attainment"),
+    "trends": dated(trends, "funnel"),
+    "completion_time": dated(completion_time, "funnel"),
+    "behind": dated(behind, "funnel"),
 }
 
 

@@ -37,6 +37,7 @@ def funnel_rollup(
 ) -> None:
     """On enrolment.created, enrolment.started, course.completed: refresh that enrolment's funnel cells."""
     rollups.funnel_event(session, event.payload)
+    rollups.mark_fresh(session, "funnel", event.occurred_at)
 
 
 @consumer(
@@ -45,6 +46,7 @@ def funnel_rollup(
 def certificate_rollup(session: Session, event: Event[CertificateIssued]) -> None:
     """On certificate.issued: keep the fact, refresh the enrolment's `certified` stage."""
     rollups.record_certificate(session, event.payload, event.occurred_at)
+    rollups.mark_fresh(session, "funnel", event.occurred_at)
 
 
 @consumer(
@@ -53,6 +55,7 @@ def certificate_rollup(session: Session, event: Event[CertificateIssued]) -> Non
 def attainment_rollup(session: Session, event: Event[SubmissionGraded]) -> None:
     """On submission.graded: refresh the teacher's attainment cells."""
     rollups.refresh_teacher(session, event.payload.user_id)
+    rollups.mark_fresh(session, "attainment", event.occurred_at)
 
 
 @periodic("progress.recompute_rollups", DB_CONTENTION, time_limit=3 * 3600)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func
@@ -22,6 +22,7 @@ from services.progress.models import (
     FunnelTotal,
     MonthCell,
     OrgUnitView,
+    RollupWatermark,
 )
 
 Counts = dict[str, int]
@@ -278,3 +279,7 @@ def units_under(session: Session, path: str, level: int) -> list[OrgUnitView]:
             )
         )
     )
+def watermark(session: Session, name: str) -> datetime | None:
+    """How fresh the rollups named are (models.RollupWatermark); None before anything was counted."""
+    row = session.get(RollupWatermark, name)
+    return None if row is None else row.as_of

@@ -23,6 +23,7 @@ from services.progress.models import (
     FunnelCell,
     FunnelTotal,
     MonthCell,
+    RollupWatermark,
     Statement,
     Submission,
     TeacherFacts,
@@ -138,6 +139,19 @@ def add_counts(session: Session, name: str, key: Sequence[str], rows: list[dict[
         index_elements=list(key), set_={"count": table.c.count + stmt.excluded.count}
     )
     session.execute(stmt, rows)
+
+
+def advance_watermark(session: Session, name: str, at: datetime) -> None:
+    """The rollups named include everything up to `at`: the watermark moves forward, never back (an
+    upsert; a late event's older time leaves it as it is)."""
+    table = table_of(RollupWatermark)
+    stmt = dialect_insert(session, table).values(name=name, as_of=at)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["name"],
+        set_={"as_of": stmt.excluded.as_of},
+        where=table.c.as_of < stmt.excluded.as_of,
+    )
+    session.execute(stmt)
 
 
 def cells(session: Session, name: str, key: Sequence[str]) -> dict[tuple[Any, ...], int]:

@@ -4,7 +4,7 @@ Enrolments counted before this revision have no days and so no month cells: the 
 (`progress.recompute_rollups`) fills them; run it once after upgrading for monthly trends at once.
 
 Revision ID: 5fce483f4146
-Revises: c4193430c28a
+Revises: d28c1722f88a
 Create Date: 2026-12-01 12:25:11.608085
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = "5fce483f4146"
-down_revision: str | None = "c4193430c28a"
+down_revision: str | None = "d28c1722f88a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
