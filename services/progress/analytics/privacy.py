@@ -119,9 +119,70 @@ class _Protector:
             self.touching[r.total].append(i)
             for p in r.parts:
                 self.touching[p].append(i)
+        # a remainder's stages: (the stage above, the stage below); known when both are shown
+        self.pair: dict[Hashable, tuple[Hashable, Hashable]] = {}
+        for r in relations:
+            if len(r.parts) == 2 and r.total not in slack:
+                rests = [p for p in r.parts if p in slack]
+                if len(rests) == 1:
+                    self.pair[rests[0]] = (r.total, r.parts[1] if r.parts[0] == rests[0] else r.parts[0])
+        for rest, stages in self.pair.items():  # a stage shown or hidden changes its remainder's sums
+            for i in self.touching[rest]:
+                if self.relations[i].total in slack:
+                    for stage in stages:
+                        self.touching[stage].append(i)
         self.queue: deque[int] = deque(range(len(relations)))
         self.queued = set(self.queue)
         self.unprotected: list[Relation] = []
+
+    def known(self, rest: Hashable) -> bool:
+        """A remainder whose two stages are both shown (their difference)."""
+        stages = self.pair.get(rest)
+        return stages is not None and all(k not in self.hidden for k in stages)
+
+    def rest_exposed(self, index: int) -> list[Hashable]:
+        """For a sum of remainders (a parent's remainder = its units'), known when the parent's two
+        stages are shown: the unknown remainders leave together less than `threshold` (or nothing),
+        so a unit with one stage hidden and the other shown has the hidden one narrowed to fewer
+        than `threshold` values (4 started shown, so enrolled is 4..4+that sum). Returns those
+        unknown remainders (none if the sum is safe)."""
+        relation = self.relations[index]
+        if not self.known(relation.total):
+            return []
+        unknown = [p for p in relation.parts if not self.known(p)]
+        room = sum(self.values.get(p, 0) for p in unknown)
+        if room >= self.t:
+            return []
+        return [
+            p
+            for p in unknown
+            if p in self.pair
+            and sum(k in self.hidden for k in self.pair[p]) == 1
+            and any(k in self.hidden and self.values.get(k, 0) for k in self.pair[p])
+        ]
+
+    def rest_complement(self, index: int) -> None:
+        """Give the unknown remainders room: hide the lower stage of a known remainder that is enough
+        (the smallest), else the shown stage of each exposed unit, else report the sum unprotected."""
+        relation = self.relations[index]
+        while exposed := self.rest_exposed(index):
+            unknown = sum(self.values.get(p, 0) for p in relation.parts if not self.known(p))
+            enough = sorted(
+                (self.values.get(p, 0), str(p), p)
+                for p in relation.parts
+                if self.known(p)
+                and unknown + self.values.get(p, 0) >= self.t
+                and self.interior(self.pair[p][1])
+            )
+            if enough:
+                self.hide(self.pair[enough[0][2]][1])
+                continue
+            shown = [k for p in exposed for k in self.pair[p] if k not in self.hidden and self.interior(k)]
+            if not shown:
+                self.unprotected.append(relation)
+                return
+            for key in shown:
+                self.hide(key)
 
     def interior(self, key: Hashable) -> bool:
         return key not in self.fixed and key not in self.slack
@@ -259,7 +320,9 @@ class _Protector:
                 i = self.queue.popleft()
                 self.queued.discard(i)
                 relation = self.relations[i]
-                if relation.total in self.hidden:
+                if relation.total in self.slack:  # a sum of remainders
+                    self.rest_complement(i)
+                elif relation.total in self.hidden:
                     for p in relation.parts:
                         if self.interior(p):
                             self.hide(p)

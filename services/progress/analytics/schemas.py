@@ -73,6 +73,8 @@ class AnalyticsQuery(BaseModel):
 def month_end(day: date) -> date:
     """The last day of `day`'s calendar month."""
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
 class Dated(BaseModel):
     """What every report says about its freshness."""
 

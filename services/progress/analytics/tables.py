@@ -111,6 +111,10 @@ def decide(level: Level, threshold: int) -> Pattern:
     for unit, decided in (level.fixed_rows or {}).items():
         fixed.update({(unit, c): h for c, h in decided.items() if not is_rest(c)})
     relations = [Relation((level.parent, c), tuple((u, c) for u in rows)) for c in columns]
+    # the remainders add up too (a parent's enrolled-not-started = its units'): what two shown stages
+    # of the parent and of some units tell about the others
+    rests = sorted({c for row in [parent, *rows.values()] for c in row if is_rest(c)}, key=str)
+    relations += [Relation((level.parent, c), tuple((u, c) for u in rows)) for c in rests]
     within = by_total(level.sums)
     for unit, row in rows.items():
         for total in [c for c in row if c in within]:

@@ -279,6 +279,8 @@ def units_under(session: Session, path: str, level: int) -> list[OrgUnitView]:
             )
         )
     )
+
+
 def watermark(session: Session, name: str) -> datetime | None:
     """How fresh the rollups named are (models.RollupWatermark); None before anything was counted."""
     row = session.get(RollupWatermark, name)
