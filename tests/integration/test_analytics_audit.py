@@ -1,7 +1,8 @@
 """The disclosure audit (issue 15, item 2): for generated populations, every answer an analyst can
 get (funnel and drill-down at every unit, filtered by every population and period; cohort comparison
 by course, language and institute; monthly trends; time to completion; furthest behind; the heat
-table) is computed by the service's own functions; every published count becomes a linear equation
+table; and the funnel and trends as the CSV exports an analyst downloads) is computed by the service's
+own functions; every published count becomes a linear equation
 over the unknown counts of each org unit's own teachers (by course and month, with the stage chain),
 and a linear program (tests/disclosure.py) finds each hidden count's feasible minimum and maximum.
 
@@ -16,9 +17,11 @@ the audit is about what the answers say, not how the cells are kept.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -29,7 +32,7 @@ from sqlalchemy import insert
 from libs.auth import Principal
 from libs.db import create_db_engine, session_scope
 from libs.errors import ProblemError
-from services.progress.analytics import service
+from services.progress.analytics import exports, service
 from services.progress.analytics.schemas import AnalyticsQuery, FunnelReport, month_end
 from services.progress.models import (
     AttainmentCell,
@@ -220,7 +223,12 @@ def query(**params: Any) -> AnalyticsQuery:
     return AnalyticsQuery.model_validate({k: v for k, v in params.items() if v is not None})
 
 
+Ask = Callable[..., Any]
+
+
 def collect(engine: Any, settings: ProgressSettings) -> Published:
+    """Every answer of the service's own functions (and the funnel's and trends' CSV exports), as
+    published cells."""
     out = Published()
 
     def ask(report: Any, *args: Any) -> Any:
@@ -232,7 +240,6 @@ def collect(engine: Any, settings: ProgressSettings) -> Published:
                 return None  # refused (drill-down stops): nothing published
 
     for unit in TREE:
-        kids = [u for u, p in TREE.items() if p == unit]
 
         def homes(key: str, unit: str = unit) -> frozenset[str]:
             return frozenset({unit}) & subtree(unit) if key == "_direct" else subtree(key)
@@ -241,84 +248,119 @@ def collect(engine: Any, settings: ProgressSettings) -> Published:
         if body:
             record_funnel(out, body, ("teachers", None, None), unit, homes)
         for f in filters():
-            leaves = leaves_of(f)
-            for months in PERIODS:
-                span = None if months is None else (months[0].isoformat(), month_end(months[1]).isoformat())
-                params = {"org": unit, "institute": f[0], "course": f[1], "language": f[2]}
-                dates = {"from": span[0], "to": span[1]} if span else {}
-                period = (
-                    "all" if months is None else frozenset(m for m in MONTHS if months[0] <= m <= months[1])
-                )
-                if any(f) or months is not None:  # unfiltered: teachers, above
-                    body = ask(service.funnel, query(**params, **dates))
-                    if body:
-                        record_funnel(out, body, ("enrolments", leaves, period), unit, homes)
-                for group_by in ("course", "language", "institute"):
-                    if f[
-                        {"institute": 0, "course": 1, "language": 2}[group_by]
-                    ] is not None or months not in (
-                        None,
-                        (MONTHS[0], MONTHS[-1]),
-                    ):
-                        continue
-                    body = ask(service.funnel, query(**params, **dates, group_by=group_by))
-                    if body:
-                        record_cohorts(out, body, group_by, f, period, unit)
-            trend = ask(
-                service.trends,
-                query(
-                    org=unit,
-                    institute=f[0],
-                    course=f[1],
-                    language=f[2],
-                    **{"from": MONTHS[0].isoformat(), "to": month_end(MONTHS[-1]).isoformat()},
-                ),
-            )
-            for point in trend.points if trend else []:
-                for s in STAGES:
-                    out.add(
-                        ("enrolments", subtree(unit), leaves, frozenset({point.period}), s),
-                        point.counts[s],
-                        s in point.protected,
-                    )
+            collect_funnels(out, ask, unit, f, homes)
+            collect_trend(out, ask, unit, f)
             if f[2] is None:
-                for group_by in ("org_unit", "course", "institute"):
-                    timing = ask(
-                        service.completion_time,
-                        query(org=unit, institute=f[0], course=f[1], group_by=group_by),
-                    )
-                    for row in [*timing.rows, timing.total] if timing else []:
-                        if group_by == "org_unit":
-                            where = subtree(unit) if row.key == unit else homes(row.key)
-                            chosen = leaves
-                        else:
-                            where = subtree(unit)
-                            chosen = leaves & leaves_of(
-                                (row.key, None, None) if group_by == "institute" else (None, row.key, None)
-                            )
-                            if row.key == unit:
-                                chosen = leaves
-                        out.add(
-                            ("enrolments", where, chosen, "all", "completed"), row.completed, row.protected
-                        )
-        for level in ("region", "district", "school"):
-            for f in [None, *[f for f in filters() if any(f)]]:
-                extra = {} if f is None else {"institute": f[0], "course": f[1], "language": f[2]}
-                ranked = ask(service.behind, query(org=unit, level=level, limit=100, **extra))
-                for row in ranked.rows if ranked else []:
-                    measure = ("teachers", None, None) if f is None else ("enrolments", leaves_of(f), "all")
-                    for stage, value in (("enrolled", row.enrolled), ("completed", row.completed)):
-                        out.add(
-                            (measure[0], subtree(row.unit.code), measure[1], measure[2], stage), value, False
-                        )
-        heat = ask(service.attainment, query(org=unit))
-        for row in heat.rows if heat else []:
-            for c in [*row.cells, row.total]:
-                where = subtree(unit) if c.org_unit == unit else homes(c.org_unit)
-                for r in (*RATINGS, "total"):
-                    value = c.total if r == "total" else c.counts[r]
-                    out.add(("attainment", where, None, None, r), value, r in c.protected)
+                collect_timing(out, ask, unit, f, homes)
+        collect_behind(out, ask, unit)
+        collect_heat(out, ask, unit, homes)
+        collect_exports(out, ask, unit, homes)
     return out
+
+
+def collect_funnels(out: Published, ask: Ask, unit: str, f: Any, homes: Any) -> None:
+    """The filtered funnels by child unit, and the cohort comparisons, for every period."""
+    leaves = leaves_of(f)
+    for months in PERIODS:
+        span = None if months is None else (months[0].isoformat(), month_end(months[1]).isoformat())
+        params = {"org": unit, "institute": f[0], "course": f[1], "language": f[2]}
+        dates = {"from": span[0], "to": span[1]} if span else {}
+        period = "all" if months is None else frozenset(m for m in MONTHS if months[0] <= m <= months[1])
+        if any(f) or months is not None:  # unfiltered: teachers, above
+            body = ask(service.funnel, query(**params, **dates))
+            if body:
+                record_funnel(out, body, ("enrolments", leaves, period), unit, homes)
+        for group_by in ("course", "language", "institute"):
+            grouped = f[{"institute": 0, "course": 1, "language": 2}[group_by]] is not None
+            if grouped or months not in (None, (MONTHS[0], MONTHS[-1])):
+                continue
+            body = ask(service.funnel, query(**params, **dates, group_by=group_by))
+            if body:
+                record_cohorts(out, body, group_by, f, period, unit)
+
+
+def collect_trend(out: Published, ask: Ask, unit: str, f: Any) -> None:
+    span = {"from": MONTHS[0].isoformat(), "to": month_end(MONTHS[-1]).isoformat()}
+    trend = ask(service.trends, query(org=unit, institute=f[0], course=f[1], language=f[2], **span))
+    for point in trend.points if trend else []:
+        for s in STAGES:
+            out.add(
+                ("enrolments", subtree(unit), leaves_of(f), frozenset({point.period}), s),
+                point.counts[s],
+                s in point.protected,
+            )
+
+
+def collect_timing(out: Published, ask: Ask, unit: str, f: Any, homes: Any) -> None:
+    leaves = leaves_of(f)
+    for group_by in ("org_unit", "course", "institute"):
+        timing = ask(service.completion_time, query(org=unit, institute=f[0], course=f[1], group_by=group_by))
+        for row in [*timing.rows, timing.total] if timing else []:
+            where, chosen = subtree(unit), leaves
+            if group_by == "org_unit" and row.key != unit:
+                where = homes(row.key)
+            elif group_by != "org_unit" and row.key != unit:
+                narrowed = (row.key, None, None) if group_by == "institute" else (None, row.key, None)
+                chosen = leaves & leaves_of(narrowed)
+            out.add(("enrolments", where, chosen, "all", "completed"), row.completed, row.protected)
+
+
+def collect_behind(out: Published, ask: Ask, unit: str) -> None:
+    for level in ("region", "district", "school"):
+        for f in [None, *[f for f in filters() if any(f)]]:
+            extra = {} if f is None else {"institute": f[0], "course": f[1], "language": f[2]}
+            ranked = ask(service.behind, query(org=unit, level=level, limit=100, **extra))
+            measure = ("teachers", None, None) if f is None else ("enrolments", leaves_of(f), "all")
+            for row in ranked.rows if ranked else []:
+                for stage, value in (("enrolled", row.enrolled), ("completed", row.completed)):
+                    out.add((measure[0], subtree(row.unit.code), measure[1], measure[2], stage), value, False)
+
+
+def collect_heat(out: Published, ask: Ask, unit: str, homes: Any) -> None:
+    heat = ask(service.attainment, query(org=unit))
+    for row in heat.rows if heat else []:
+        for c in [*row.cells, row.total]:
+            where = subtree(unit) if c.org_unit == unit else homes(c.org_unit)
+            for r in (*RATINGS, "total"):
+                value = c.total if r == "total" else c.counts[r]
+                out.add(("attainment", where, None, None, r), value, r in c.protected)
+
+
+def exported(report: Any) -> list[dict[str, str]]:
+    """A report as its CSV export says it (what an analyst downloads): the rows after the
+    `data_as_of` line, by header."""
+    header, rows = exports.export_rows(report)
+    content, _ = exports.export_file("csv", "audit", header, rows, report.as_of)
+    lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert lines[0][0] == "data_as_of"
+    return [dict(zip(lines[1], line, strict=True)) for line in lines[2:]]
+
+
+def from_file(text: str) -> tuple[int | None, bool]:
+    """A count as exported: a number, "<10" (small) or "*" (hidden to protect a small one)."""
+    if text == "*":
+        return None, True
+    return (None, False) if text.startswith("<") else (int(text), False)
+
+
+def collect_exports(out: Published, ask: Ask, unit: str, homes: Any) -> None:
+    """The funnel by unit (teachers, and one course's enrolments) and the trends, as CSV files."""
+    for f in [(None, None, None), ("i1", "c1", None)]:
+        params = {"org": unit, "institute": f[0], "course": f[1], "table": "funnel"}
+        report = ask(service.REPORTS["funnel"], query(**params))
+        measure = ("teachers", None, None) if not any(f) else ("enrolments", leaves_of(f), "all")
+        for row in exported(report) if report else []:
+            where = subtree(unit) if row["key"] == "total" else homes(row["key"])
+            for s in STAGES:
+                out.add((measure[0], where, measure[1], measure[2], s), *from_file(row[s]))
+    span = {"from": MONTHS[0].isoformat(), "to": month_end(MONTHS[-1]).isoformat()}
+    report = ask(service.REPORTS["trends"], query(org=unit, table="trends", **span))
+    for row in exported(report) if report else []:
+        period = frozenset({date.fromisoformat(row["period"])})
+        for s in STAGES:
+            out.add(
+                ("enrolments", subtree(unit), leaves_of((None, None, None)), period, s), *from_file(row[s])
+            )
 
 
 def record_funnel(
