@@ -1,5 +1,5 @@
 """What an analytics caller may see: their jurisdiction, and small cells suppressed (docs/analytics.md,
-"Privacy", ADR 0013). Pure functions, so every case is enumerated in unit tests.
+"Privacy", ADR 0019). Pure functions, so every case is enumerated in unit tests.
 
 `jurisdiction` is the one place a token's scope becomes what it may see; service.py's `resolve_unit`
 applies it to the org unit asked for (404 unknown, 403 outside), and every report starts with both.

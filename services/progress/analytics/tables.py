@@ -1,6 +1,6 @@
 """The tables the suppression pattern is decided on (privacy.py `protect`), and in which order, so that
 every answer shows the same pattern for the same counts whatever the grouping, filter or path that
-led to it (ADR 0013). Pure functions of counts.
+led to it (ADR 0019). Pure functions of counts.
 
 A *level* is one org unit's table: the unit, its children and `_direct` (the teachers counted in the
 unit but in none of its children), by *columns*. Its relations are the sums an analyst can combine:
