@@ -33,6 +33,7 @@ from services.progress.xapi import VERBS, course_activity
 from services.progress.xapi import Statement as StatementIn
 from tests.conftest import mint, serve, service_settings
 from tests.disclosure import Attacker
+from tests.integration.test_gateway_identity import assert_problem
 from tests.integration.test_progress_rules import COURSE, RIGHT, answer_key
 
 pytestmark = pytest.mark.asyncio
@@ -79,7 +80,9 @@ def populate(engine: Any, today: date) -> None:
     for i, day in enumerate(enrolment_days(today)):
         people.append((teacher(i + 1, "KZ/KZ-AKM/KZ-AKM-D03"), day, True, i < 20))
     for i in range(30):
-        people.append((teacher(100 + i, "KZ/KZ-ALM/KZ-ALM-TAL"), month_start(today, 2).replace(day=3), True, True))
+        people.append(
+            (teacher(100 + i, "KZ/KZ-ALM/KZ-ALM-TAL"), month_start(today, 2).replace(day=3), True, True)
+        )
     for who, day, starts, completes in people:
         when = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
         with session_scope(engine) as session:
@@ -159,7 +162,10 @@ async def differencing_attack(api: Api, interval: str, periods: list[tuple[date,
     end = periods[-1][1]
     attacker = Attacker()
     trend = await api.get(
-        "/trends", org="KZ-AKM", interval=interval, **{"from": periods[0][0].isoformat(), "to": end.isoformat()}
+        "/trends",
+        org="KZ-AKM",
+        interval=interval,
+        **{"from": periods[0][0].isoformat(), "to": end.isoformat()},
     )
     if trend.status_code == 422:
         return {}
@@ -187,6 +193,13 @@ async def test_hidden_weeks_cannot_be_recovered_by_differencing_two_date_ranges(
     hidden = await differencing_attack(api, "week", weeks)
     recovered = {w: b for w, b in hidden.items() if b[1] - b[0] < 10}
     assert not recovered, f"{len(recovered)} of {len(hidden)} hidden weeks recovered: {recovered}"
+    # nothing to difference: weekly trends and ranges that start or end inside a month are refused
+    span = {"from": weeks[0][0].isoformat(), "to": last.isoformat()}
+    assert_problem(await api.get("/trends", org="KZ-AKM", interval="week", **span), 422)
+    for start, end in weeks:
+        inside = start.day != 1 or (end + timedelta(days=1)).day != 1
+        answer = await api.get("/funnel", org="KZ-AKM", **{"from": start.isoformat(), "to": end.isoformat()})
+        assert answer.status_code == (422 if inside else 200), (start, end, answer.text)
 
 
 async def test_hidden_months_cannot_be_recovered_by_differencing_two_date_ranges(api: Api) -> None:
