@@ -131,6 +131,13 @@ class _Protector:
                 if self.relations[i].total in slack:
                     for stage in stages:
                         self.touching[stage].append(i)
+        # kept as counts are hidden, so that a part's room is not summed again for every question
+        self.part_of: dict[Hashable, list[int]] = defaultdict(list)
+        for i, r in enumerate(relations):
+            for p in r.parts:
+                self.part_of[p].append(i)
+        self.shown_sum = [sum(values.get(p, 0) for p in r.parts if p not in self.hidden) for r in relations]
+        self.caps: dict[tuple[Hashable, int], float] = {}
         self.queue: deque[int] = deque(range(len(relations)))
         self.queued = set(self.queue)
         self.unprotected: list[Relation] = []
@@ -191,6 +198,9 @@ class _Protector:
         if key in self.hidden:
             return
         self.hidden.add(key)
+        for i in self.part_of[key]:
+            self.shown_sum[i] -= self.values.get(key, 0)
+        self.caps.clear()
         for i in self.touching[key]:
             if i not in self.queued:
                 self.queued.add(i)
@@ -198,18 +208,18 @@ class _Protector:
 
     def short(self, parts: Iterable[Hashable]) -> bool:
         """Whether the hidden `parts` of a shown total leave a hidden count recoverable or narrowed.
-        Unpublished remainders protect others but need no protection themselves (two shown stages
-        give their difference)."""
+        Unpublished remainders protect others, and need protection themselves when small (two shown
+        stages would give a small difference: 4 completed but not certified)."""
         hidden = [p for p in parts if p in self.hidden]
-        if not any(p not in self.slack for p in hidden):
-            return False
+        if not any(p not in self.slack or is_small(self.values.get(p, 0), self.t) for p in hidden):
+            return False  # only remainders that are not small: nothing to protect
         total = sum(self.values.get(p, 0) for p in hidden)
         if total == 0:
             return False
         if len(hidden) < 2 or total < self.t:
             return True
         stars = sum(1 for p in hidden if p not in self.slack and self.values.get(p, 0) >= self.t)
-        small = sum(1 for p in hidden if p not in self.slack and self.values.get(p, 0) < self.t)
+        small = sum(1 for p in hidden if self.values.get(p, 0) < self.t)
         if not small:
             return False
         if total - self.t * stars < self.t - 1:  # each "*" holds at least the threshold
@@ -220,26 +230,33 @@ class _Protector:
 
     def cap(self, key: Hashable, besides: int) -> float:
         """The most `key` can hold by the other sums it is part of (a shown total less its shown parts)."""
+        memo = self.caps.get((key, besides))
+        if memo is not None:
+            return memo
         best = float("inf")
-        for i in self.touching[key]:
+        for i in self.part_of[key]:
             r = self.relations[i]
-            if i == besides or r.total in self.hidden or key not in r.parts:
+            if i == besides or r.total in self.hidden:
                 continue
-            shown = sum(self.values.get(p, 0) for p in r.parts if p not in self.hidden)
-            best = min(best, self.values.get(r.total, 0) - shown)
+            best = min(best, self.values.get(r.total, 0) - self.shown_sum[i])
+        self.caps[(key, besides)] = best
         return best
 
-    def narrowed(self, index: int, extra: Hashable | None = None) -> Hashable | None:
+    def narrowed(
+        self, index: int, extra: Hashable | None = None, hidden: list[Hashable] | None = None
+    ) -> Hashable | None:
         """A hidden part of relation `index` (with `extra` hidden too) that the others cannot give
         room enough: what the others can hold, or its own cap, leave it fewer than `threshold`
-        values. None if every hidden part keeps its room."""
+        values. None if every hidden part keeps its room. (`hidden`: its hidden parts with `extra`,
+        when the caller has them.)"""
         relation = self.relations[index]
-        hidden = [p for p in relation.parts if p in self.hidden or p == extra]
+        if hidden is None:
+            hidden = [p for p in relation.parts if p in self.hidden or p == extra]
         total = sum(self.values.get(p, 0) for p in hidden)
         caps = {p: self.cap(p, index) for p in hidden}
         room = sum(caps.values())
         for h in hidden:
-            if h in self.slack or not self.values.get(h, 0):
+            if not self.values.get(h, 0) or (h in self.slack and not is_small(self.values[h], self.t)):
                 continue
             low = max(0.0, total - (room - caps[h]))
             if min(caps[h], total) - low < self.t:
@@ -255,19 +272,22 @@ class _Protector:
             key=lambda p: (self.values.get(p, 0), str(p)),
         )
 
-        def weak(extra: Hashable | None = None) -> bool:
-            hidden = [p for p in relation.parts if p in self.hidden or p == extra]
-            return self.short(hidden) or self.narrowed(index, extra) is not None
+        def weak(now: list[Hashable], extra: Hashable | None = None) -> bool:
+            hidden = now if extra is None else [*now, extra]
+            return self.short(hidden) or self.narrowed(index, extra, hidden) is not None
 
-        while weak():
+        def hidden_now() -> list[Hashable]:
+            return [p for p in relation.parts if p in self.hidden]
+
+        while weak(now := hidden_now()):
             if candidates:
-                chosen = next((c for c in candidates if not weak(c)), candidates[-1])
+                chosen = next((c for c in candidates if not weak(now, c)), candidates[-1])
                 candidates.remove(chosen)
                 self.hide(chosen)
                 continue
             if not self.uncap(index):
                 break
-        if weak():
+        if weak(hidden_now()):
             if self.interior(relation.total):
                 self.hide(relation.total)
             else:
@@ -293,12 +313,11 @@ class _Protector:
     def capping(self, key: Hashable, besides: int) -> Hashable | None:
         """The interior total of the tightest other sum capping `key` (hidden, it caps no more)."""
         best: tuple[float, Hashable] | None = None
-        for i in self.touching[key]:
+        for i in self.part_of[key]:
             r = self.relations[i]
-            if i == besides or r.total in self.hidden or key not in r.parts or not self.interior(r.total):
+            if i == besides or r.total in self.hidden or not self.interior(r.total):
                 continue
-            shown = sum(self.values.get(p, 0) for p in r.parts if p not in self.hidden)
-            room = self.values.get(r.total, 0) - shown
+            room = self.values.get(r.total, 0) - self.shown_sum[i]
             if best is None or room < best[0]:
                 best = (room, r.total)
         return None if best is None else best[1]
@@ -331,8 +350,9 @@ class _Protector:
             zeros = self.pinned_zeros()
             if not zeros:
                 break
-            for key in zeros:  # shown: hiding them protects nothing; no longer to be hidden
-                self.hidden.discard(key)
+            self.caps.clear()
+            for key in zeros:  # shown: hiding them protects nothing; no longer to be hidden (zeros:
+                self.hidden.discard(key)  # the sums of shown parts stay as they are)
                 self.fixed[key] = False
                 for i in self.touching[key]:
                     if i not in self.queued:
