@@ -37,7 +37,19 @@ ORG_UNITS = [  # code, name, kind, parent code
     ("KZ-AKM", "Akmola Region", "region", "KZ"),
     ("KZ-AKM-KOK", "Kokshetau City", "district", "KZ-AKM"),
     ("KZ-AKM-KOK-S07", "Kokshetau School-Gymnasium No. 7", "school", "KZ-AKM-KOK"),
+    # More schools for the demo teacher registry (deploy.seed.seed_registry).
+    ("KZ-ALM-TAL-S02", "Talgar Secondary School No. 2", "school", "KZ-ALM-TAL"),
+    ("KZ-ALM-TAL-S03", "Talgar Lyceum No. 3", "school", "KZ-ALM-TAL"),
+    ("KZ-ALM-ESK", "Eskeldi District", "district", "KZ-ALM"),
+    ("KZ-ALM-ESK-S01", "Karabulak Secondary School No. 1", "school", "KZ-ALM-ESK"),
+    ("KZ-ALM-ESK-S02", "Eskeldi Rural School No. 2", "school", "KZ-ALM-ESK"),
+    ("KZ-AKM-KOK-S12", "Kokshetau Secondary School No. 12", "school", "KZ-AKM-KOK"),
+    ("KZ-AKM-BUR", "Burabay District", "district", "KZ-AKM"),
+    ("KZ-AKM-BUR-S01", "Shchuchinsk Secondary School No. 1", "school", "KZ-AKM-BUR"),
+    ("KZ-AKM-BUR-S04", "Burabay Rural School No. 4", "school", "KZ-AKM-BUR"),
 ]
+REGISTRY_SCHOOLS = [code for code, _, kind, _ in ORG_UNITS if kind == "school"]
+REGISTRY_TEACHERS = 300  # the demo registry: fixed seed, valid IINs, spread over REGISTRY_SCHOOLS
 
 DEMO_USERS: list[dict[str, Any]] = [
     {
@@ -87,6 +99,16 @@ DEMO_USERS: list[dict[str, Any]] = [
         "lang": "ru",
         "scope": "org:KZ-AKM",
         "description": "regional M&E analyst (Akmola Region)",
+    },
+    {
+        "username": "coordinator",
+        "password": "coordinator-demo",
+        "role": "coordinator",
+        "name": "Bakyt Ospanov",
+        "org": "KZ-ALM-TAL",
+        "lang": "ru",
+        "scope": "org:KZ-ALM-TAL",
+        "description": "coordinator of Talgar District (approves join requests)",
     },
     {
         "username": "admin",
@@ -148,6 +170,90 @@ def seed_gateway(session: Session) -> None:
                     institute_id=INSTITUTE_ID if demo["role"] in ("author", "institute_admin") else None,
                 )
             )
+    session.flush()
+    seed_registry(session)
+
+
+LAST_NAMES = ["Ахметова", "Серикбаев", "Нурланова", "Жумабаев", "Оспанова", "Иванова", "Ким", "Петров", "Касымова", "Бекова", "Тулегенов", "Абенова"]  # fmt: skip
+FIRST_NAMES = ["Айгерим", "Данияр", "Гульнара", "Марат", "Сауле", "Ерлан", "Алия", "Нурлан", "Асель", "Ольга", "Тимур", "Динара"]  # fmt: skip
+SUBJECTS = ["математика", "физика", "информатика", "казахский язык", "русский язык", "английский язык", "история", "биология"]  # fmt: skip
+
+
+def demo_iins(count: int, seed: int = 11) -> list[str]:
+    """Valid IINs (check digit included), the same every run."""
+    import random
+
+    from gateway.registry.national_id import iin_check_digit
+
+    rng = random.Random(seed)
+    out: list[str] = []
+    while len(out) < count:
+        first11 = f"{rng.randrange(60, 100):02d}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
+        first11 += f"{rng.choice((3, 4))}{rng.randrange(10_000):04d}"
+        check = iin_check_digit(first11)
+        if check is not None and first11 + str(check) not in out:
+            out.append(first11 + str(check))
+    return out
+
+
+def seed_registry(session: Session) -> None:
+    """The demo teacher registry: the demo teacher (linked to their account, registry id = account id)
+    and REGISTRY_TEACHERS more across the demo schools; rows whose national ID is there are skipped."""
+    import random
+
+    from gateway.registry import repository
+    from gateway.registry.models import RegistryTeacher
+    from gateway.registry.national_id import national_ids
+    from gateway.registry.teachers import digest_for
+    from gateway.settings import get_settings
+
+    ids = national_ids(get_settings())
+    rng = random.Random(11)
+    iins = demo_iins(REGISTRY_TEACHERS + 1)
+    existing = repository.teacher_keys(session, [ids.lookup(i) for i in iins])
+    schools = {code: fixed_id(f"org:{code}") for code in REGISTRY_SCHOOLS}
+    for n, iin in enumerate(iins):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        values = {
+            "last_name": last,
+            "first_name": first,
+            "patronymic": "",
+            "school_code": "KZ-ALM-TAL-S01" if n == 0 else rng.choice(REGISTRY_SCHOOLS),
+            "email": f"teacher{n}@school.demo.ustaz.example",
+            "phone": f"+7701{n:07d}" if n % 2 else "",
+            "lang": rng.choice(("ru", "kk")),
+            "subjects": ";" + ";".join(rng.sample(SUBJECTS, rng.randint(1, 2))) + ";",
+            "employment": "pre_service" if n % 10 == 9 else "in_service",
+            "status": "left" if n % 25 == 24 else "active",
+        }
+        if n == 0:  # the demo teacher, linked to the `teacher` account
+            values.update(
+                last_name="Nurlanovna", first_name="Aigerim", email="teacher@demo.ustaz.example", lang="ru"
+            )
+        if ids.lookup(iin) in existing:
+            continue
+        # Ids never derive from the national ID (a hash of an IIN is found by trying them all).
+        teacher_id = fixed_id("user:teacher") if n == 0 else fixed_id(f"registry:demo:{n}")
+        session.add(
+            RegistryTeacher(
+                id=teacher_id,
+                nid_hash=ids.lookup(iin),
+                nid_sealed=ids.seal(iin),
+                school_id=schools[values["school_code"]],
+                user_id=teacher_id if n == 0 else None,
+                digest=digest_for(values),
+                source="seed",
+                last_name=values["last_name"],
+                first_name=values["first_name"],
+                patronymic=values["patronymic"],
+                email=values["email"],
+                phone=values["phone"],
+                lang=values["lang"],
+                subjects=values["subjects"],
+                employment=values["employment"],
+                status=values["status"],
+            )
+        )
 
 
 LEVEL_CODES = {"Knowledge Acquisition": "KA", "Knowledge Deepening": "KD", "Knowledge Creation": "KC"}

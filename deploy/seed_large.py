@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy import Engine, Table, insert, select, text
 
 from deploy.population import COURSES, Population, Teachers, Unit, paths_of, tree
 from deploy.seed import fixed_id
@@ -218,6 +218,79 @@ def generate(
     return out.counts
 
 
+def seed_registry_large(
+    gateway_url: str, progress_url: str, units: list[tuple[str, str, str, str | None]], seed: int
+) -> int:
+    """The teacher registry of the same country: every teacher progress knows (registry id = their user
+    id, at the school of their enrolments) and half as many again who never enrolled (the teachers who
+    still need training), with valid IINs, by COPY on PostgreSQL. Returns the rows added."""
+    from gateway.registry.national_id import iin_check_digit, national_ids
+    from gateway.registry.repository import TEACHERS
+    from gateway.registry.teachers import digest_for
+    from gateway.settings import get_settings
+
+    ids = national_ids(get_settings())
+    rng = random.Random(seed + 11)
+    progress = create_db_engine(progress_url)
+    with progress.connect() as conn:
+        query = text("SELECT user_id, min(org_path) FROM enrolments GROUP BY user_id")
+        known: dict[str, str] = {str(user_id): str(path) for user_id, path in conn.execute(query)}
+    progress.dispose()
+    schools = [code for code, _, kind, _ in units if kind == "school"]
+    people = [(user_id, path.rsplit("/", 1)[-1]) for user_id, path in sorted(known.items())]
+    people += [(f"registry-{n:07d}", rng.choice(schools)) for n in range(len(people) // 2)]
+    engine = create_db_engine(gateway_url)
+    with engine.connect() as conn:
+        if conn.execute(select(TEACHERS.c.id).limit(1)).first() is not None:
+            engine.dispose()
+            return 0  # filled already (the registry is never filled twice)
+    school_ids = {code: fixed_id(f"org:{code}") for code in schools}
+    now = datetime.now(UTC)
+    rows, seen = [], set()
+    for user_id, school in people:
+        while True:
+            first11 = f"{rng.randrange(50, 100):02d}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
+            first11 += f"{rng.choice((3, 4))}{rng.randrange(10_000):04d}"
+            check = iin_check_digit(first11)
+            if check is not None and first11 not in seen:
+                seen.add(first11)
+                break
+        iin = first11 + str(check)
+        values = {
+            "last_name": rng.choice(("Ахметова", "Серикбаев", "Иванова", "Ким", "Жумабаев")),
+            "first_name": rng.choice(("Айгерим", "Данияр", "Ольга", "Марат", "Асель")),
+            "patronymic": "",
+            "school_code": school,
+            "email": "",
+            "phone": "",
+            "lang": "ru",
+            "subjects": rng.choice((";math;", ";informatics;", ";physics;math;", ";history;")),
+            "employment": "in_service" if rng.random() < 0.9 else "pre_service",
+            "status": "active",
+        }
+        rows.append(
+            {
+                "id": user_id,
+                "nid_hash": ids.lookup(iin),
+                "nid_sealed": ids.seal(iin),
+                "school_id": school_ids[school],
+                "user_id": None,
+                "digest": digest_for(values),
+                "source": "seed",
+                "created_at": now,
+                "updated_at": now,
+                **{k: v for k, v in values.items() if k != "school_code"},
+            }
+        )
+    writer = Writer(engine)
+    bar = Progress(len(rows), "registry")
+    for chunk in _chunks(rows, 20_000):
+        writer.write(TEACHERS, chunk)
+        bar.step(len(chunk))
+    engine.dispose()
+    return len(rows)
+
+
 def build_rollups(progress_url: str) -> float:
     from services.progress.analytics import rollups
 
@@ -249,11 +322,13 @@ def seed_large(
     units = tree(rng, districts, schools)
     gateway_rows = seed_gateway_tree(gateway_url, units) if gateway_url else 0
     counts = generate(progress_url, units, teachers, rng, now)
+    registry_rows = seed_registry_large(gateway_url, progress_url, units, seed) if gateway_url else 0
     generated = time.monotonic() - started
     rollup_seconds = build_rollups(progress_url)
     return {
         "org_units": len(units),
         "gateway_org_units_added": gateway_rows,
+        "registry_teachers_added": registry_rows,
         **counts,
         "teachers": teachers,
         "generate_seconds": round(generated, 1),

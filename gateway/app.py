@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette_compress import CompressMiddleware, add_compress_type
 
 from gateway.keys import jwks, load_or_create_keys
+from gateway.models import outbox
 from gateway.proxy import client_session
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.routes import routes
@@ -49,6 +50,7 @@ def build_app(settings: GatewaySettings | None = None) -> Starlette:
         state=GatewayState,
         routes=routes,
         database_url=settings.database_url,
+        outbox=outbox,  # registry and account events (gateway/registry)
         on_startup=[start_identity, setup_web],
         extra_middleware=[
             Middleware(CompressMiddleware, minimum_size=500),

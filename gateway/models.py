@@ -9,11 +9,15 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from libs.db import UTCDateTime, table_registry
-from libs.outbox import utcnow
+from libs.outbox import outbox_tables, utcnow
 
 
 class Base(SQLModel, registry=table_registry()):
     """This service's tables, in their own metadata: one service's tables never leak into another's."""
+
+
+# The gateway's events (registry and account messages, gateway/registry) go out through its outbox.
+outbox, processed_events = outbox_tables(Base.metadata)
 
 
 def new_id() -> str:
@@ -28,6 +32,10 @@ class OrgUnit(Base, table=True):
     kind: str = Field(max_length=20)  # country | region | district | school
     parent_id: str | None = Field(default=None, foreign_key="org_units.id", index=True, max_length=36)
     path: str = Field(index=True, max_length=400)  # codes from the country down, joined by "/"
+    # The registry (gateway/registry): names per language, retirement, when it last changed.
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    retired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))
 
 
 class Institute(Base, table=True):

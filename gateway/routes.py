@@ -7,6 +7,10 @@ from starlette.routing import Route
 from gateway import service
 from gateway.keys import jwks
 from gateway.proxy import merged_openapi, proxy
+from gateway.registry.account_routes import routes as account_routes
+from gateway.registry.account_routes import throttled_login
+from gateway.registry.clients import emis_token
+from gateway.registry.routes import routes as registry_routes
 from gateway.schemas import (
     LoginRequest,
     OrgUnitTree,
@@ -36,15 +40,7 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 )
 async def login(request: Request) -> Response:
     body = await read_json(request, LoginRequest, max_bytes=SMALL)
-    settings = state(request).settings
-    pair = await in_transaction(
-        request,
-        service.login,
-        state(request).issuer,
-        body.username,
-        body.password,
-        settings.refresh_token_days,
-    )
+    pair = await throttled_login(request, body.username, body.password)  # gateway/registry/throttle.py
     return json_response(pair, headers={"Cache-Control": "no-store"})
 
 
@@ -90,7 +86,7 @@ async def logout(request: Request) -> Response:
 )
 async def service_token(request: Request) -> Response:
     body = await read_json(request, ServiceTokenRequest, max_bytes=SMALL)
-    pair = service.service_token(
+    pair = emis_token(state(request).issuer, state(request).settings, body) or service.service_token(
         state(request).issuer,
         state(request).settings.service_client_secret,
         body.client_id,
@@ -140,6 +136,8 @@ routes = [
     Route("/org-units", org_units),
     Route("/.well-known/jwks.json", jwks_document),
     Route("/openapi.json", openapi),
+    *registry_routes,  # gateway/registry: the registry, accounts, administration
+    *account_routes,
     Route("/api/v1/{service}", proxy, methods=PROXY_METHODS),
     Route("/api/v1/{service}/{path:path}", proxy, methods=PROXY_METHODS),
     *web_routes,

@@ -177,6 +177,14 @@ def org_units(session: Session) -> list[OrgUnitNode]:
     units = list(session.exec(select(OrgUnit)))
     codes = {u.id: u.code for u in units}
     return [
-        OrgUnitNode(code=u.code, name=u.name, kind=u.kind, parent=codes.get(u.parent_id or ""), path=u.path)
+        OrgUnitNode(
+            code=u.code,
+            name=u.name,
+            kind=u.kind,
+            parent=codes.get(u.parent_id or ""),
+            path=u.path,
+            names=u.names or {},
+            retired=u.retired_at is not None,
+        )
         for u in sorted(units, key=lambda u: (u.path.count("/"), u.path))
     ]

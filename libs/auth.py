@@ -25,7 +25,7 @@ from libs.logs import user_id_var
 
 ALGORITHMS = ["EdDSA"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti"]
-ROLES = ("teacher", "author", "institute_admin", "analyst", "platform_admin")
+ROLES = ("teacher", "author", "institute_admin", "analyst", "coordinator", "platform_admin")
 
 
 def audience(service: str) -> str:

@@ -31,6 +31,7 @@ def create_celery(settings: CommonSettings) -> Celery:
             "services.progress.tasks",
             "services.progress.analytics.tasks",
             "services.certificates.tasks",
+            "gateway.registry.tasks",
         ],
     )
     app.conf.update(

@@ -80,6 +80,16 @@ class PreconditionRequired(ProblemError):
     status, slug, title = 428, "precondition-required", "If-Match is required"
 
 
+class TooManyRequests(ProblemError):
+    """429 with Retry-After (the login throttle, one-time codes: gateway/registry)."""
+
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail or f"Try again in {retry_after} s.")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class BadGateway(ProblemError):
     status, slug, title = 502, "bad-gateway", "Upstream service failed"
 

@@ -100,6 +100,10 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ),
     ConsumerSpec("progress.certificate_rollup", ("certificate.issued",), "analytics", DB_CONTENTION),
     ConsumerSpec("progress.attainment_rollup", ("submission.graded",), "analytics", DB_CONTENTION),
+    # The gateway's registry (gateway/registry): large imports on their own queue, account messages
+    # (activation codes, password resets, notices) delivered by progress's channels.
+    ConsumerSpec("gateway.start_registry_import", ("registry.import_requested",), "registry", DB_CONTENTION),
+    ConsumerSpec("progress.deliver_account_message", ("account.message",), "reminders", DB_CONTENTION),
 )
 CONSUMER_SPECS: dict[str, ConsumerSpec] = {c.name: c for c in CONSUMERS}
 
@@ -117,5 +121,6 @@ TASK_QUEUES: dict[str, str] = {
     "progress.send_reminders": "reminders",
     "progress.deliver_*": "reminders",
     "progress.*rollup*": "analytics",
+    "gateway.registry.*": "registry",
 }
-QUEUES = ("grading", "certificates", "reminders", "analytics")
+QUEUES = ("grading", "certificates", "reminders", "analytics", "registry")

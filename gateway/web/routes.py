@@ -11,8 +11,11 @@ from starlette.routing import Route
 
 from gateway import service
 from gateway.proxy import merged_openapi
+from gateway.registry.account_routes import throttled_login
 from gateway.state import state
 from gateway.web import (
+    accounts,
+    admin,
     analytics,
     authoring,
     certificates,
@@ -21,8 +24,10 @@ from gateway.web import (
     institute,
     progress,
     quizzes,
+    registry_admin,
     review,
 )
+from gateway.web.accounts import problem_text
 from gateway.web.app import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -40,12 +45,18 @@ from gateway.web.i18n import gettext as _
 from gateway.web.roles import home_of
 from libs.auth import Principal
 from libs.db import in_transaction
-from libs.errors import Unauthorized
+from libs.errors import TooManyRequests, Unauthorized
 
 
 async def login_form(request: Request) -> Response:
     page_lang(request)
-    return render(request, "login.html", next=request.query_params.get("next", ""), error=None)
+    return render(
+        request,
+        "login.html",
+        next=request.query_params.get("next", ""),
+        error=None,
+        reset=request.query_params.get("reset") == "1",
+    )
 
 
 async def login(request: Request) -> Response:
@@ -54,16 +65,8 @@ async def login(request: Request) -> Response:
     target = str(form.get("next") or "")
     if not target.startswith("/") or target.startswith("//"):
         target = ""  # the home of the account's role
-    settings = state(request).settings
-    try:
-        pair = await in_transaction(
-            request,
-            service.login,
-            state(request).issuer,
-            str(form.get("username", "")),
-            str(form.get("password", "")),
-            settings.refresh_token_days,
-        )
+    try:  # throttled after failed attempts (gateway/registry/throttle.py)
+        pair = await throttled_login(request, str(form.get("username", "")), str(form.get("password", "")))
     except Unauthorized:
         return render(
             request,
@@ -72,6 +75,10 @@ async def login(request: Request) -> Response:
             next=target,
             error=_("The username or password is not correct."),
         )
+    except TooManyRequests as refused:
+        page = render(request, "login.html", status_code=429, next=target, error=problem_text(refused))
+        page.headers.update(refused.headers)
+        return page
     account = Principal.from_claims(await state(request).verifier.verify(pair.access_token))
     response = redirect(target or home_of(account))
     set_session(response, request, pair.access_token, pair.refresh_token)
@@ -150,6 +157,9 @@ routes = [
     *progress.routes,
     *homes.routes,
     *institute.routes,
+    *accounts.routes,  # activation, password reset, join requests, sessions (gateway/registry)
+    *registry_admin.routes,
+    *admin.routes,
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from libs.db import session_scope
 from services.progress import repository
+from services.progress.account_texts import ACCOUNT_RULES
 from services.progress.models import Delivery, Reminder, ReminderPreferences
 from services.progress.reminder_texts import catalogue
 from services.progress.reminders import RULES, unsubscribe_token, zone
@@ -58,7 +59,10 @@ def send_email(settings: ProgressSettings, delivery: Delivery, reminder: Reminde
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     footer = catalogue(reminder.language)["footer"][1].format(unsubscribe=unsubscribe)
-    message.set_content(f"{reminder.body}\n\n--\n{footer}\n")
+    if reminder.rule in ACCOUNT_RULES:  # about the account, not a reminder: nothing to unsubscribe from
+        del message["List-Unsubscribe"], message["List-Unsubscribe-Post"]
+        footer = ""
+    message.set_content(f"{reminder.body}\n" + (f"\n--\n{footer}\n" if footer else ""))
     message["Content-Language"] = reminder.language  # after set_content, which resets Content-* headers
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
         smtp.send_message(message)
@@ -122,7 +126,10 @@ def _claim(
         if delivery is None or reminder is None:
             return None
         prefs = repository.reminder_preferences(session, reminder.user_id)
-        until = quiet_until(now, prefs, settings.default_time_zone)
+        # An account's code is wanted now, quiet hours or not.
+        until = (
+            None if reminder.rule in ACCOUNT_RULES else quiet_until(now, prefs, settings.default_time_zone)
+        )
         if until is not None:
             delivery.next_attempt_at = until
             session.add(delivery)

@@ -20,14 +20,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
+from gateway.schemas import AccountMessage
 from libs.auth import Principal
 from libs.encoding import b64url_decode, b64url_encode
 from libs.errors import BadRequest, NotFound
 from libs.outbox import utcnow
 from services.certificates.schemas import CertificateIssued, CertificateStatusChanged
 from services.progress import repository
+from services.progress.account_texts import ACCOUNT_MESSAGES, ACCOUNT_RULES
 from services.progress.models import Delivery, Enrolment, Reminder, ReminderPreferences
-from services.progress.reminder_texts import render
+from services.progress.reminder_texts import FALLBACK, render
 from services.progress.schemas import (
     DeliveryPublic,
     InboxItem,
@@ -298,3 +300,42 @@ def unsubscribe(session: Session, secret: str, token: str) -> Unsubscribed:
         prefs.updated_at = utcnow()
         session.add(prefs)
     return Unsubscribed(user_id=user_id, unsubscribed=prefs.unsubscribed)
+
+
+# -- account messages from the gateway (gateway/registry: codes, notices) ---------------------------
+
+
+def account_message(session: Session, now: datetime, payload: AccountMessage) -> Reminder | None:
+    """The message and its one delivery, to the address the gateway gave (the registry's, for a teacher
+    without an account yet); once per message id. The inbox shows it once the account exists."""
+    period = payload.message_id[:40]
+    if payload.kind not in ACCOUNT_RULES or repository.reminder_exists(
+        session, payload.user_id, payload.kind, "", period
+    ):
+        return None
+    texts = (
+        ACCOUNT_MESSAGES.get(payload.language.split("_")[0])
+        or ACCOUNT_MESSAGES["ru" if FALLBACK.get(payload.language, "en") == "ru" else "en"]
+    )
+    subject, body = (
+        t.format(code=payload.code or "", minutes=payload.minutes or "", link=payload.link)
+        for t in texts[payload.kind]
+    )
+    reminder = Reminder(
+        user_id=payload.user_id,
+        rule=payload.kind,
+        period=period,
+        language=payload.language,
+        subject=subject,
+        body=body,
+        link=payload.link,
+        created_at=now,
+    )
+    session.add(reminder)
+    session.flush()
+    session.add(
+        Delivery(
+            reminder_id=reminder.id, channel=payload.channel, address=payload.address, next_attempt_at=now
+        )
+    )
+    return reminder

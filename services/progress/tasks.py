@@ -12,6 +12,7 @@ from celery.schedules import crontab
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from gateway.schemas import AccountMessage
 from libs.celery_app import celery_app
 from libs.consumers import OutsideTransaction, consumer, periodic
 from libs.db import after_commit, cached_engine, session_scope
@@ -93,6 +94,15 @@ def deliver_certificate_ready(session: Session, event: Event[CertificateIssued])
 def deliver_certificate_notice(session: Session, event: Event[CertificateStatusChanged]) -> None:
     """On `certificate.status_changed` (revoked or re-issued): the holder's inbox message, once."""
     if reminders.certificate_changed(session, get_settings(), utcnow(), event.payload) is not None:
+        after_commit(session, deliver_soon)
+
+
+@consumer(
+    "progress.deliver_account_message", AccountMessage, database_url=database_url, processed=processed_events
+)
+def deliver_account_message(session: Session, event: Event[AccountMessage]) -> None:
+    """On account.message (the gateway's codes and notices): a message and its delivery, sent soon."""
+    if reminders.account_message(session, utcnow(), event.payload) is not None:
         after_commit(session, deliver_soon)
 
 

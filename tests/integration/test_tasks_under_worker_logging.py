@@ -42,6 +42,7 @@ class Platform:
     """Fresh progress and certificates databases wired into the services' settings, as a worker sees them."""
 
     def __init__(self, databases: Databases, gateway_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        from gateway import settings as gateway_settings
         from services.certificates import settings as certificates_settings
         from services.progress import settings as progress_settings
 
@@ -51,7 +52,9 @@ class Platform:
         monkeypatch.setenv("USTAZ_CERTIFICATES_DATABASE_URL", self.certificates_url)
         monkeypatch.setenv("USTAZ_GATEWAY_URL", gateway_url)
         monkeypatch.setenv("USTAZ_SMTP_PORT", "9")  # nothing listens: a delivery fails and is logged
-        for module in (progress_settings, certificates_settings):
+        self.gateway_db = databases.fresh("gateway")  # the registry's jobs run against the gateway's
+        monkeypatch.setenv("USTAZ_GATEWAY_DATABASE_URL", self.gateway_db)
+        for module in (progress_settings, certificates_settings, gateway_settings):
             module.get_settings.cache_clear()
         self.ran: set[str] = set()
 
@@ -128,6 +131,49 @@ def by_topic(platform: Platform, url: str, topic: str, task: str) -> None:
         platform.run(task, event)
 
 
+def drive_the_registry(platform: Platform, gateway_db: str) -> None:
+    """An upload large enough to run as a job (its registry.import_requested in the gateway's outbox),
+    the job itself, the sweep; an account message (an activation code) delivered by progress."""
+    import uuid
+
+    from gateway.models import outbox as gateway_outbox
+    from gateway.registry.imports import cli_actor, new_run
+    from gateway.schemas import AccountMessage
+    from libs.outbox import emit
+
+    engine = create_db_engine(gateway_db)
+    units = b"code,parent_code,kind,name\nKZ,,country,Kazakhstan\nKZ-W,KZ,region,Worker Region\n"
+    with session_scope(engine) as session:
+        run = new_run(
+            session,
+            "org-units",
+            filename="units.csv",
+            dry_run=False,
+            via="api",
+            actor=cli_actor(),
+            content=units,
+        )
+        emit(
+            session,
+            gateway_outbox,
+            AccountMessage(
+                message_id=str(uuid.uuid4()), user_id="registry-1", kind="activation_code", channel="sms",
+                address="+77011234567", language="ru", code="123456", minutes=15, link="http://x/activate",
+            ),
+        )  # fmt: skip
+        run_id = run.id
+    with session_scope(engine, readonly=True) as session:
+        rows = session.execute(select(gateway_outbox)).all()
+    engine.dispose()
+    events = {topic: [envelope(r) for r in rows if r.topic == topic] for topic in {r.topic for r in rows}}
+    for event in events["registry.import_requested"]:
+        platform.run("gateway.start_registry_import", event)
+    platform.run("gateway.registry.run_import", run_id)
+    platform.run("gateway.registry.sweep_imports")
+    for event in events["account.message"]:
+        platform.run("progress.deliver_account_message", event)
+
+
 def drive_everything(platform: Platform) -> None:
     """The chain a passing submission causes, each consumer fed its producer's outbox rows, then every
     periodic task."""
@@ -143,6 +189,7 @@ def drive_everything(platform: Platform) -> None:
     by_topic(platform, certificates, "certificate.issued", "progress.certificate_rollup")
     revoke_the_certificate(certificates)
     by_topic(platform, certificates, "certificate.status_changed", "progress.deliver_certificate_notice")
+    drive_the_registry(platform, platform.gateway_db)
     for name in PERIODIC:
         platform.run(name)
 

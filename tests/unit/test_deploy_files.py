@@ -19,7 +19,7 @@ from services.progress.settings import ProgressSettings
 
 SETTINGS = [GatewaySettings, CoursesSettings, ProgressSettings, CertificatesSettings]
 KNOWN_VARS = {f"USTAZ_{field.upper()}" for cls in SETTINGS for field in cls.model_fields}
-QUEUES = {"grading", "certificates", "reminders", "analytics"}
+QUEUES = {"grading", "certificates", "reminders", "analytics", "registry"}
 
 
 def compose() -> dict[str, Any]:
