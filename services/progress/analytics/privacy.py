@@ -99,6 +99,16 @@ class Pattern:
         return key in self.hidden and self.values.get(key, 0) >= self.threshold
 
 
+def _touching(relations: Sequence[Relation]) -> dict[Hashable, list[int]]:
+    """The relations each count is the total or a part of."""
+    out: dict[Hashable, list[int]] = defaultdict(list)
+    for i, r in enumerate(relations):
+        out[r.total].append(i)
+        for p in r.parts:
+            out[p].append(i)
+    return out
+
+
 class _Protector:
     def __init__(
         self,
@@ -114,11 +124,7 @@ class _Protector:
         self.hidden |= {
             k for k, v in values.items() if k not in fixed and k not in slack and is_small(v, threshold)
         }
-        self.touching: dict[Hashable, list[int]] = defaultdict(list)
-        for i, r in enumerate(relations):
-            self.touching[r.total].append(i)
-            for p in r.parts:
-                self.touching[p].append(i)
+        self.touching = _touching(relations)
         # a remainder's stages: (the stage above, the stage below); known when both are shown
         self.pair: dict[Hashable, tuple[Hashable, Hashable]] = {}
         for r in relations:
@@ -137,7 +143,10 @@ class _Protector:
             for p in r.parts:
                 self.part_of[p].append(i)
         self.shown_sum = [sum(values.get(p, 0) for p in r.parts if p not in self.hidden) for r in relations]
-        self.caps: dict[tuple[Hashable, int], float] = {}
+        self.caps: dict[Hashable, dict[int, float]] = {}  # part -> relation left out -> cap
+        self.total_of: dict[Hashable, list[int]] = defaultdict(list)
+        for i, r in enumerate(relations):
+            self.total_of[r.total].append(i)
         self.queue: deque[int] = deque(range(len(relations)))
         self.queued = set(self.queue)
         self.unprotected: list[Relation] = []
@@ -200,68 +209,113 @@ class _Protector:
         self.hidden.add(key)
         for i in self.part_of[key]:
             self.shown_sum[i] -= self.values.get(key, 0)
-        self.caps.clear()
+            self._forget(i)
+        for i in self.total_of[key]:
+            self._forget(i)
         for i in self.touching[key]:
             if i not in self.queued:
                 self.queued.add(i)
                 self.queue.append(i)
 
+    def _forget(self, index: int) -> None:
+        """The caps of the parts of relation `index` (its shown sum or its total's hiding changed)."""
+        for p in self.relations[index].parts:
+            self.caps.pop(p, None)
+
     def short(self, parts: Iterable[Hashable]) -> bool:
         """Whether the hidden `parts` of a shown total leave a hidden count recoverable or narrowed.
         Unpublished remainders protect others, and need protection themselves when small (two shown
         stages would give a small difference: 4 completed but not certified)."""
-        hidden = [p for p in parts if p in self.hidden]
-        if not any(p not in self.slack or is_small(self.values.get(p, 0), self.t) for p in hidden):
+        return self._short(self._tally([p for p in parts if p in self.hidden]))
+
+    def _tally(self, hidden: Iterable[Hashable]) -> list[int]:
+        """What `short` needs of some hidden parts: [protectable, total, count, stars, small, slack]."""
+        out = [0, 0, 0, 0, 0, 0]
+        for p in hidden:
+            self._add(out, p)
+        return out
+
+    def _add(self, tally: list[int], p: Hashable) -> None:
+        v = self.values.get(p, 0)
+        rest = p in self.slack
+        tally[0] += not rest or is_small(v, self.t)
+        tally[1] += v
+        tally[2] += 1
+        tally[3] += not rest and v >= self.t
+        tally[4] += v < self.t
+        tally[5] += rest
+
+    def _short(self, tally: list[int]) -> bool:
+        protectable, total, count, stars, small, rests = tally
+        if not protectable:
             return False  # only remainders that are not small: nothing to protect
-        total = sum(self.values.get(p, 0) for p in hidden)
         if total == 0:
             return False
-        if len(hidden) < 2 or total < self.t:
+        if count < 2 or total < self.t:
             return True
-        stars = sum(1 for p in hidden if p not in self.slack and self.values.get(p, 0) >= self.t)
-        small = sum(1 for p in hidden if self.values.get(p, 0) < self.t)
         if not small:
             return False
         if total - self.t * stars < self.t - 1:  # each "*" holds at least the threshold
             return True
         # with only "<10" parts (each at most threshold - 1), the others must be able to take it all
-        unbounded = stars or any(p in self.slack for p in hidden)
-        return not unbounded and total > (self.t - 1) * (len(hidden) - 1)
+        unbounded = stars or rests
+        return not unbounded and total > (self.t - 1) * (count - 1)
 
     def cap(self, key: Hashable, besides: int) -> float:
         """The most `key` can hold by the other sums it is part of (a shown total less its shown parts)."""
-        memo = self.caps.get((key, besides))
-        if memo is not None:
-            return memo
+        memo = self.caps.setdefault(key, {})
+        found = memo.get(besides)
+        if found is not None:
+            return found
         best = float("inf")
         for i in self.part_of[key]:
             r = self.relations[i]
             if i == besides or r.total in self.hidden:
                 continue
             best = min(best, self.values.get(r.total, 0) - self.shown_sum[i])
-        self.caps[(key, besides)] = best
+        memo[besides] = best
         return best
+
+    def _room(self, index: int, hidden: Iterable[Hashable]) -> list[float]:
+        """What `narrowed` needs of the hidden parts of relation `index`: [total, the sum of their
+        caps, the smallest and the largest cap of a part that needs room]."""
+        out = [0.0, 0.0, float("inf"), float("-inf")]
+        for p in hidden:
+            self._add_room(out, index, p)
+        return out
+
+    def _add_room(self, room: list[float], index: int, p: Hashable) -> None:
+        v = self.values.get(p, 0)
+        c = self.cap(p, index)
+        room[0] += v
+        room[1] += c
+        if v and not (p in self.slack and not is_small(v, self.t)):
+            room[2] = min(room[2], c)
+            room[3] = max(room[3], c)
+
+    def _narrow(self, room: list[float]) -> bool:
+        """Whether a part that needs room has fewer than `threshold` values: what the others can
+        hold, or its own cap, leave it min(cap, total) - max(0, total - (others' caps)). That is
+        smallest at the smallest or at the largest cap, so only those two are checked."""
+        total, caps, low, high = room
+        if low == float("inf") and high == float("-inf"):
+            return False
+        for c in (low, high):
+            least = max(0.0, total - (caps - c))
+            if min(c, total) - least < self.t:
+                return True
+        return False
 
     def narrowed(
         self, index: int, extra: Hashable | None = None, hidden: list[Hashable] | None = None
-    ) -> Hashable | None:
-        """A hidden part of relation `index` (with `extra` hidden too) that the others cannot give
-        room enough: what the others can hold, or its own cap, leave it fewer than `threshold`
-        values. None if every hidden part keeps its room. (`hidden`: its hidden parts with `extra`,
-        when the caller has them.)"""
+    ) -> bool:
+        """Whether a hidden part of relation `index` (with `extra` hidden too) has fewer than
+        `threshold` values, the others not giving it room enough. (`hidden`: its hidden parts with
+        `extra`, when the caller has them.)"""
         relation = self.relations[index]
         if hidden is None:
             hidden = [p for p in relation.parts if p in self.hidden or p == extra]
-        total = sum(self.values.get(p, 0) for p in hidden)
-        caps = {p: self.cap(p, index) for p in hidden}
-        room = sum(caps.values())
-        for h in hidden:
-            if not self.values.get(h, 0) or (h in self.slack and not is_small(self.values[h], self.t)):
-                continue
-            low = max(0.0, total - (room - caps[h]))
-            if min(caps[h], total) - low < self.t:
-                return h
-        return None
+        return self._narrow(self._room(index, hidden))
 
     def complement(self, index: int) -> None:
         """Hide further parts (zeros first: they cost nothing) until the relation is protected, else
@@ -272,16 +326,15 @@ class _Protector:
             key=lambda p: (self.values.get(p, 0), str(p)),
         )
 
-        def weak(now: list[Hashable], extra: Hashable | None = None) -> bool:
-            hidden = now if extra is None else [*now, extra]
-            return self.short(hidden) or self.narrowed(index, extra, hidden) is not None
+        def weak(now: list[Hashable]) -> bool:
+            return self._short(self._tally(now)) or self._narrow(self._room(index, now))
 
         def hidden_now() -> list[Hashable]:
             return [p for p in relation.parts if p in self.hidden]
 
         while weak(now := hidden_now()):
             if candidates:
-                chosen = next((c for c in candidates if not weak(now, c)), candidates[-1])
+                chosen = self._first_enough(index, now, candidates)
                 candidates.remove(chosen)
                 self.hide(chosen)
                 continue
@@ -292,6 +345,20 @@ class _Protector:
                 self.hide(relation.total)
             else:
                 self.unprotected.append(relation)
+
+    def _first_enough(self, index: int, now: list[Hashable], candidates: list[Hashable]) -> Hashable:
+        """The first candidate that, hidden with `now`, gives every hidden part its room; else the
+        last (the largest). While the hidden parts are too few or hold too little (`short`), the
+        largest too: one more small part would not be enough."""
+        if self._short(self._tally(now)):
+            return candidates[-1]
+        room = self._room(index, now)
+        for c in candidates:
+            r = list(room)
+            self._add_room(r, index, c)
+            if not self._narrow(r):
+                return c
+        return candidates[-1]
 
     def uncap(self, index: int) -> bool:
         """Hide the sum that caps a hidden part of relation `index` most tightly; False if none can be."""
@@ -345,7 +412,7 @@ class _Protector:
                     for p in relation.parts:
                         if self.interior(p):
                             self.hide(p)
-                elif self.short(relation.parts) or self.narrowed(i) is not None:
+                elif self.short(relation.parts) or self.narrowed(i):
                     self.complement(i)
             zeros = self.pinned_zeros()
             if not zeros:
