@@ -21,7 +21,9 @@ Columns of the three measures:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 
@@ -86,8 +88,68 @@ def by_total(sums: Sequence[tuple[Column, Sequence[Column]]]) -> dict[Column, li
     return out
 
 
+class PatternCache:
+    """Patterns already decided, by everything they were decided from (the counts of the table, its
+    sums, what was decided above it, the threshold): the same table costs a lookup, and a table whose
+    counts changed (a rollup moved, even a late event under an unmoved watermark) is decided again.
+    Least recently used out past `size` tables. Shared by the threads of the process."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._patterns: OrderedDict[Hashable, Pattern] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, decide: Callable[[], Pattern]) -> Pattern:
+        with self._lock:
+            found = self._patterns.get(key)
+            if found is not None:
+                self._patterns.move_to_end(key)
+                self.hits += 1
+                return found
+        pattern = decide()  # outside the lock: two threads may decide the same table, alike
+        with self._lock:
+            self.misses += 1
+            self._patterns[key] = pattern
+            while len(self._patterns) > self.size:
+                self._patterns.popitem(last=False)
+        return pattern
+
+    def clear(self) -> None:
+        with self._lock:
+            self._patterns.clear()
+            self.hits = self.misses = 0
+
+
+PATTERNS = PatternCache()
+
+
+def _frozen(rows: Mapping[str, Mapping[Column, object]] | None) -> frozenset[tuple[str, frozenset[object]]]:
+    return frozenset((unit, frozenset(row.items())) for unit, row in (rows or {}).items())
+
+
+def _frozen_sums(
+    sums: Sequence[tuple[Column, Sequence[Column]]],
+) -> tuple[tuple[Column, tuple[Column, ...]], ...]:
+    return tuple((total, tuple(parts)) for total, parts in sums)
+
+
 def decide(level: Level, threshold: int) -> Pattern:
-    """The pattern of one level's table (keys: (unit, column))."""
+    """The pattern of one level's table (keys: (unit, column)), decided once for the same inputs."""
+    key = (
+        "level",
+        threshold,
+        level.parent,
+        tuple(level.kids),
+        _frozen({u: {c: v for c, v in row.items() if v} for u, row in level.counts.items()}),
+        _frozen_sums(level.sums),
+        frozenset(level.above.items()),
+        _frozen(level.fixed_rows),
+    )
+    return PATTERNS.get(key, lambda: _decide(level, threshold))
+
+
+def _decide(level: Level, threshold: int) -> Pattern:
     columns = sorted({c for row in level.counts.values() for c in row if not is_rest(c)}, key=str)
     values: dict[Hashable, int] = {}
     rows: dict[str, dict[Column, int]] = {}
@@ -132,6 +194,24 @@ def decide_top(
     fixed: Mapping[Column, bool] | None = None,
 ) -> Pattern:
     """The pattern of the top unit's own counts (the country): its within-unit sums only."""
+    key = (
+        "top",
+        threshold,
+        unit,
+        frozenset((c, v) for c, v in counts.items() if v),
+        _frozen_sums(sums),
+        frozenset((fixed or {}).items()),
+    )
+    return PATTERNS.get(key, lambda: _decide_top(unit, counts, sums, threshold, fixed))
+
+
+def _decide_top(
+    unit: str,
+    counts: Mapping[Column, int],
+    sums: Sequence[tuple[Column, Sequence[Column]]],
+    threshold: int,
+    fixed: Mapping[Column, bool] | None,
+) -> Pattern:
     row = {c: v for c, v in counts.items() if v}
     _remainders(row, sums)
     values: dict[Hashable, int] = {(unit, c): v for c, v in row.items()}
