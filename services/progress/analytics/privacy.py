@@ -143,10 +143,6 @@ class _Protector:
             for p in r.parts:
                 self.part_of[p].append(i)
         self.shown_sum = [sum(values.get(p, 0) for p in r.parts if p not in self.hidden) for r in relations]
-        self.caps: dict[Hashable, dict[int, float]] = {}  # part -> relation left out -> cap
-        self.total_of: dict[Hashable, list[int]] = defaultdict(list)
-        for i, r in enumerate(relations):
-            self.total_of[r.total].append(i)
         self.queue: deque[int] = deque(range(len(relations)))
         self.queued = set(self.queue)
         self.unprotected: list[Relation] = []
@@ -209,18 +205,10 @@ class _Protector:
         self.hidden.add(key)
         for i in self.part_of[key]:
             self.shown_sum[i] -= self.values.get(key, 0)
-            self._forget(i)
-        for i in self.total_of[key]:
-            self._forget(i)
         for i in self.touching[key]:
             if i not in self.queued:
                 self.queued.add(i)
                 self.queue.append(i)
-
-    def _forget(self, index: int) -> None:
-        """The caps of the parts of relation `index` (its shown sum or its total's hiding changed)."""
-        for p in self.relations[index].parts:
-            self.caps.pop(p, None)
 
     def short(self, parts: Iterable[Hashable]) -> bool:
         """Whether the hidden `parts` of a shown total leave a hidden count recoverable or narrowed.
@@ -263,17 +251,12 @@ class _Protector:
 
     def cap(self, key: Hashable, besides: int) -> float:
         """The most `key` can hold by the other sums it is part of (a shown total less its shown parts)."""
-        memo = self.caps.setdefault(key, {})
-        found = memo.get(besides)
-        if found is not None:
-            return found
-        best = float("inf")
+        best = float("inf")  # not remembered: a count is part of a few sums, and a hide changes caps
         for i in self.part_of[key]:
             r = self.relations[i]
             if i == besides or r.total in self.hidden:
                 continue
             best = min(best, self.values.get(r.total, 0) - self.shown_sum[i])
-        memo[besides] = best
         return best
 
     def _room(self, index: int, hidden: Iterable[Hashable]) -> list[float]:
@@ -417,7 +400,6 @@ class _Protector:
             zeros = self.pinned_zeros()
             if not zeros:
                 break
-            self.caps.clear()
             for key in zeros:  # shown: hiding them protects nothing; no longer to be hidden (zeros:
                 self.hidden.discard(key)  # the sums of shown parts stay as they are)
                 self.fixed[key] = False
