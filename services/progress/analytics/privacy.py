@@ -309,33 +309,28 @@ class _Protector:
             key=lambda p: (self.values.get(p, 0), str(p)),
         )
 
-        def weak(now: list[Hashable]) -> bool:
-            return self._short(self._tally(now)) or self._narrow(self._room(index, now))
-
-        def hidden_now() -> list[Hashable]:
-            return [p for p in relation.parts if p in self.hidden]
-
-        while weak(now := hidden_now()):
+        while True:
+            now = [p for p in relation.parts if p in self.hidden]
+            short = self._short(self._tally(now))
+            room = self._room(index, now) if not short else None
+            if room is not None and not self._narrow(room):
+                return  # protected
             if candidates:
-                chosen = self._first_enough(index, now, candidates)
+                chosen = candidates[-1] if room is None else self._first_enough(index, room, candidates)
                 candidates.remove(chosen)
                 self.hide(chosen)
                 continue
             if not self.uncap(index):
                 break
-        if weak(hidden_now()):
-            if self.interior(relation.total):
-                self.hide(relation.total)
-            else:
-                self.unprotected.append(relation)
+        if self.interior(relation.total):
+            self.hide(relation.total)
+        else:
+            self.unprotected.append(relation)
 
-    def _first_enough(self, index: int, now: list[Hashable], candidates: list[Hashable]) -> Hashable:
-        """The first candidate that, hidden with `now`, gives every hidden part its room; else the
-        last (the largest). While the hidden parts are too few or hold too little (`short`), the
-        largest too: one more small part would not be enough."""
-        if self._short(self._tally(now)):
-            return candidates[-1]
-        room = self._room(index, now)
+    def _first_enough(self, index: int, room: list[float], candidates: list[Hashable]) -> Hashable:
+        """The first candidate that, hidden too, gives every hidden part (their `room`) its room;
+        else the last (the largest). (While the hidden parts are too few or hold too little,
+        `short`, the caller takes the largest: one more small part would not be enough.)"""
         for c in candidates:
             r = list(room)
             self._add_room(r, index, c)
