@@ -88,6 +88,21 @@ def by_total(sums: Sequence[tuple[Column, Sequence[Column]]]) -> dict[Column, li
     return out
 
 
+class _Key:
+    """A table's inputs, hashed once (a lookup and the LRU's reordering would hash them again)."""
+
+    __slots__ = ("inputs", "hashed")
+
+    def __init__(self, inputs: Hashable) -> None:
+        self.inputs, self.hashed = inputs, hash(inputs)
+
+    def __hash__(self) -> int:
+        return self.hashed
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self.hashed == other.hashed and self.inputs == other.inputs
+
+
 class PatternCache:
     """Patterns already decided, by everything they were decided from (the counts of the table, its
     sums, what was decided above it, the threshold): the same table costs a lookup, and a table whose
@@ -96,11 +111,12 @@ class PatternCache:
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._patterns: OrderedDict[Hashable, Pattern] = OrderedDict()
+        self._patterns: OrderedDict[_Key, Pattern] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: Hashable, decide: Callable[[], Pattern]) -> Pattern:
+    def get(self, inputs: Hashable, decide: Callable[[], Pattern]) -> Pattern:
+        key = _Key(inputs)
         with self._lock:
             found = self._patterns.get(key)
             if found is not None:
