@@ -268,11 +268,11 @@ def main() -> str:
         f"{seeded['completions']:,} completions, {seeded['certificates']:,} certificates; generated in "
         f"{seeded['generate_seconds']} s, rollups recomputed in {seeded['rollup_seconds']} s"
     )
-    from bench import engine
+    from bench import engine as engine_bench
 
     return "\n".join(
         [
-            engine.main(),
+            engine_bench.main(),
             f"Analytics on PostgreSQL: {size}\n",
             f"Dashboard queries through the gateway ({CLIENTS} clients, {DURATION:g} s each) vs the same answer "
             f"from raw tables (median of {RAW_RUNS}, in-process, no HTTP)\n\n"
