@@ -13,6 +13,8 @@
    enrols a new teacher every second (the service's own function, committed with its event); lag =
    the probe's rollup commit (processed_events) - its record commit (outbox), p50/p95/max; and how
    long the outbox and the analytics queue took to drain after the ingest stopped.
+5. The suppression engine on one level's table of 10-200 units, first and cached (bench/engine.py,
+   in process; runnable alone and small: `BENCH_ENGINE_UNITS=10,40 python -m bench engine`).
 """
 
 from __future__ import annotations
@@ -266,8 +268,11 @@ def main() -> str:
         f"{seeded['completions']:,} completions, {seeded['certificates']:,} certificates; generated in "
         f"{seeded['generate_seconds']} s, rollups recomputed in {seeded['rollup_seconds']} s"
     )
+    from bench import engine as engine_bench
+
     return "\n".join(
         [
+            engine_bench.main(),
             f"Analytics on PostgreSQL: {size}\n",
             f"Dashboard queries through the gateway ({CLIENTS} clients, {DURATION:g} s each) vs the same answer "
             f"from raw tables (median of {RAW_RUNS}, in-process, no HTTP)\n\n"

@@ -11,6 +11,8 @@ numbers were read ("data as of").
 from __future__ import annotations
 
 import asyncio
+import calendar
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +27,7 @@ from gateway.web.i18n import gettext as _
 
 A = "/api/v1/progress/analytics"
 ROLES = ("analyst", "institute_admin", "platform_admin")
-FILTERS = ("org", "course", "language", "from", "to", "interval")
+FILTERS = ("org", "course", "language", "from", "to")
 WIDTH = 320  # SVG user units; the charts scale to the page width
 
 
@@ -49,9 +51,11 @@ def shown(value: int | None, min_cell: int, protected: bool = False) -> str:
 LABEL = 11  # font size of the bar labels (SVG user units; 320 units are the chart's width)
 
 
-def funnel_chart(total: dict[str, int | None], min_cell: int) -> dict[str, Any]:
+def funnel_chart(
+    total: dict[str, int | None], min_cell: int, protected: list[str] | None = None
+) -> dict[str, Any]:
     """Horizontal bars, one per stage, scaled to the largest count. A hidden count is a gap (no bar)
-    with its "<10"; the labels get the width the longest one needs in this language."""
+    with its "<10" or "*"; the labels get the width the longest one needs in this language."""
     names = stage_names()
     left = label_column(list(names.values()), LABEL, most=140)
     room = WIDTH - left - 40
@@ -64,7 +68,7 @@ def funnel_chart(total: dict[str, int | None], min_cell: int) -> dict[str, Any]:
                 "y": 8 + i * 30,
                 "label": wrap(names[stage], left - 4, LABEL),
                 "width": round(width, 1),
-                "text": shown(value, min_cell),
+                "text": shown(value, min_cell, stage in (protected or [])),
                 "suppressed": value is None,
             }
         )
@@ -196,13 +200,42 @@ def heat(report: dict[str, Any]) -> dict[str, Any]:
 def _heat_text(share: float | None, cell: dict[str, Any], min_cell: int) -> str:
     if share is not None:
         return format_percent(share)
-    if cell["total"] is None and cell["suppressed"]:
-        return f"<{min_cell}"  # too few teachers with evidence in this unit
-    return "*" if cell["suppressed"] else "–"  # hidden so that a small group elsewhere cannot be worked out
+    if not cell["suppressed"]:
+        return "–"  # nobody with evidence
+    hidden = [
+        k for k in ("proficient", "total") if (cell["total"] if k == "total" else cell["counts"][k]) is None
+    ]
+    if hidden and all(k in cell.get("protected", []) for k in hidden):
+        return "*"  # hidden only so that a small group elsewhere cannot be worked out
+    return f"<{min_cell}"  # too few teachers with evidence in this unit
 
 
 def query_of(request: Request) -> dict[str, str]:
     return {k: v for k in FILTERS if (v := request.query_params.get(k, "").strip())}
+
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})(-\d{2})?$")
+
+
+def whole_months(params: dict[str, str]) -> dict[str, str]:
+    """The form's months ("2026-03", or a day of one) as the analytics API counts them: from the
+    first day of the first month to the last day of the last (dates are whole calendar months, so
+    that no two answers single out the days in between). Anything else is passed on as it is, for
+    the API to refuse."""
+    out = dict(params)
+    for name in ("from", "to"):
+        m = MONTH.match(params.get(name, ""))
+        if m and 1 <= int(m[2]) <= 12:
+            year, month = int(m[1]), int(m[2])
+            day = 1 if name == "from" else calendar.monthrange(year, month)[1]
+            out[name] = f"{year:04d}-{month:02d}-{day:02d}"
+    return out
+
+
+def month_value(value: str | None) -> str:
+    """A date filter as the form's month field shows it ("2026-03")."""
+    m = MONTH.match(value or "")
+    return f"{m[1]}-{m[2]}" if m else (value or "")
 
 
 async def _get(request: Request, path: str, params: dict[str, Any]) -> Any:
@@ -221,11 +254,10 @@ async def dashboard(request: Request) -> Response:
         request, "GET", A + "/units", params={k: v for k, v in params.items() if k == "org"}
     )
     params["org"] = unit["code"]
-    base = {k: v for k, v in params.items() if k != "interval"}
-    trend_params = {**base, "interval": params.get("interval", "month")}
+    base = whole_months(params)
     funnel, trend, attainment, behind, timing, by_course = await asyncio.gather(
         _get(request, "/funnel", base),
-        _get(request, "/trends", trend_params),
+        _get(request, "/trends", base),
         _optional(request, "/attainment", {"org": unit["code"]}),
         _optional(request, "/behind", {**base, "level": _below(unit), "limit": 10})
         if _below(unit)
@@ -247,7 +279,9 @@ async def dashboard(request: Request) -> Response:
         behind=behind,
         timing=timing,
         stages=stage_names(),
-        funnel_chart=None if "refused" in funnel else funnel_chart(funnel["total"], funnel["min_cell"]),
+        funnel_chart=None
+        if "refused" in funnel
+        else funnel_chart(funnel["total"], funnel["min_cell"], funnel.get("total_protected")),
         bars=None if "refused" in funnel else unit_bars(funnel["rows"], funnel["min_cell"]),
         trend_chart=None
         if "refused" in trend
@@ -259,6 +293,7 @@ async def dashboard(request: Request) -> Response:
             + urlencode({**base, "table": table, "format": fmt})
         ),
         shown=shown,
+        month_value=month_value,
     )
 
 
@@ -287,7 +322,7 @@ async def summary(request: Request) -> Response:
     unit = await call_api(
         request, "GET", A + "/units", params={k: v for k, v in params.items() if k == "org"}
     )
-    base = {**{k: v for k, v in params.items() if k not in ("interval",)}, "org": unit["code"]}
+    base = {**whole_months(params), "org": unit["code"]}
     funnel, attainment, timing = await asyncio.gather(
         _get(request, "/funnel", base),
         _optional(request, "/attainment", {"org": unit["code"]}),

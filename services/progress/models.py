@@ -255,9 +255,11 @@ class CertificateFact(Base, table=True):
 
 
 class EnrolmentFacts(Base, table=True):
-    """What the rollups last counted for one enrolment: the week (Monday) of each funnel stage it
-    reached, and its days to completion. A refresh compares this with the raw tables and moves the
-    difference into the rollup cells, so an enrolment is counted once per stage whatever the events."""
+    """What the rollups last counted for one enrolment: the week (Monday) and the day (UTC) of each
+    funnel stage it reached, and its days to completion. A refresh compares this with the raw tables
+    and moves the difference into the rollup cells, so an enrolment is counted once per stage whatever
+    the events. (Rows counted before the days were kept have no days, and no month cells, until the
+    nightly recompute.)"""
 
     __tablename__ = "rollup_enrolment_facts"
     enrolment_id: str = Field(primary_key=True, max_length=36)
@@ -270,6 +272,10 @@ class EnrolmentFacts(Base, table=True):
     completed: date | None = None
     certified: date | None = None
     days_to_complete: int | None = None
+    enrolled_on: date | None = None
+    started_on: date | None = None
+    completed_on: date | None = None
+    certified_on: date | None = None
 
 
 class FunnelCell(Base, table=True):
@@ -282,6 +288,21 @@ class FunnelCell(Base, table=True):
     course_id: str = Field(primary_key=True, max_length=36)
     language: str = Field(primary_key=True, max_length=10)
     week: date = Field(primary_key=True)
+    stage: str = Field(primary_key=True, max_length=10)  # enrolled | started | completed | certified
+    level: int
+    count: int = 0
+
+
+class MonthCell(Base, table=True):
+    """Enrolments reaching `stage` in the calendar month starting `month` (UTC), for one org unit at
+    one level of the tree, institute, course and language: what trends and date filters count."""
+
+    __tablename__ = "rollup_funnel_months"
+    org_unit: str = Field(primary_key=True, max_length=40)
+    institute_id: str = Field(primary_key=True, max_length=36)
+    course_id: str = Field(primary_key=True, max_length=36)
+    language: str = Field(primary_key=True, max_length=10)
+    month: date = Field(primary_key=True)
     stage: str = Field(primary_key=True, max_length=10)  # enrolled | started | completed | certified
     level: int
     count: int = 0

@@ -1,120 +1,152 @@
-"""The small-cell suppression rules (services/progress/analytics/privacy.py), case by case."""
+"""The suppression engine (services/progress/analytics/privacy.py `protect`) on tables of counts and
+the sums that tie them, case by case, and checked as an attacker would check it: a linear program
+(tests/disclosure.py, scipy's linprog) over everything a pattern shows must leave every hidden count
+that is not zero an interval of at least the threshold."""
 
 from __future__ import annotations
 
-import itertools
+import random
+from collections.abc import Hashable
 
 import pytest
 
-from services.progress.analytics.privacy import hidden_cells, is_small, suppress, suppress_table
+from services.progress.analytics.privacy import Relation, is_small, protect
+from services.progress.analytics.tables import REST, chain
+from tests.disclosure import Attacker
+
+T = 10
+Table = dict[Hashable, int]
 
 
-def test_nothing_small_shows_everything() -> None:
-    assert suppress({"a": 10, "b": 25, "c": 40}) == ({"a": 10, "b": 25, "c": 40}, 75)
+def table(**counts: int) -> Table:
+    out: Table = {}
+    out.update(counts)
+    return out
 
 
-def test_zero_is_shown_it_describes_nobody() -> None:
-    assert suppress({"a": 0, "b": 12, "c": 30}) == ({"a": 0, "b": 12, "c": 30}, 42)
-    assert suppress({}) == ({}, 0)
-    assert suppress({"a": 0}) == ({"a": 0}, 0)
+STAGES = ("enrolled", "started", "completed", "certified")
 
 
-@pytest.mark.parametrize("small", range(1, 10))
-def test_a_single_small_cell_hides_the_next_smallest_sibling_too(small: int) -> None:
-    shown, total = suppress({"a": small, "b": 40, "c": 15, "d": 80})
-    assert shown == {"a": None, "b": 40, "c": None, "d": 80} and total == 135 + small
+def test_small_counts_are_hidden_zeros_and_large_ones_shown() -> None:
+    assert [is_small(n) for n in (0, 1, 9, 10)] == [False, True, True, False]
+    pattern = protect(table(a=0, b=9, c=10), [])
+    assert pattern.hidden == {"b"} and pattern.shown("a") == 0 and pattern.shown("c") == 10
+    assert not pattern.protected("b")
 
 
-def test_the_complement_is_the_smallest_non_zero_sibling_ties_by_key() -> None:
-    assert suppress({"a": 3, "b": 0, "c": 20, "d": 20, "e": 50})[0] == {
-        "a": None,
-        "b": 0,
-        "c": None,
-        "d": 20,
-        "e": 50,
+def test_a_shown_total_never_leaves_one_hidden_part() -> None:
+    values: Table = {"T": 40, "a": 3, "b": 12, "c": 25}
+    pattern = protect(values, [Relation("T", ("a", "b", "c"))])
+    assert "a" in pattern.hidden and len(pattern.hidden) >= 2
+    protected = [k for k in pattern.hidden if pattern.protected(k)]
+    assert protected  # a count that is not small, hidden only to protect "a"
+    assert widths(values, [Relation("T", ("a", "b", "c"))], pattern.hidden) >= T
+
+
+def test_zeros_are_free_complements_and_a_hidden_part_a_total_gives_as_zero_is_shown() -> None:
+    values: Table = {"T": 30, "a": 4, "z": 0, "b": 26}
+    pattern = protect(values, [Relation("T", ("a", "z", "b"))])
+    assert "a" in pattern.hidden and pattern.shown("z") == 0  # a zero protects nobody
+    zeros = protect(table(T=20, a=0, b=20), [Relation("T", ("a", "b"))])
+    assert not zeros.hidden
+
+
+def test_a_hidden_total_hides_its_parts() -> None:
+    pattern = protect(table(T=7, a=0, b=7, c=0), [Relation("T", ("a", "b")), Relation("c", ())])
+    assert pattern.hidden == {"T", "a", "b"}  # a zero under a hidden total too: shown, it would give b
+
+
+def test_counts_decided_elsewhere_are_never_changed() -> None:
+    values: Table = {"T": 30, "a": 5, "b": 25}
+    pattern = protect(values, [Relation("T", ("a", "b"))], fixed={"T": False})
+    assert pattern.hidden == {"a", "b"} and pattern.shown("T") == 30
+    stuck = protect(values, [Relation("T", ("a", "b"))], fixed={"T": False, "b": False})
+    assert stuck.unprotected == (Relation("T", ("a", "b")),)  # reported, for the caller to refuse
+
+
+def test_the_stage_chain_does_not_pin_a_hidden_stage() -> None:
+    """A unit's shown `started` bounds its hidden `enrolled` from below (enrolled >= started): the
+    Akmola case (D03 enrolled 25 hidden, started shown) must not let the total less the others give
+    KOK's single teacher."""
+    units = ["D01", "D02", "D03", "KOK"]
+    counts: dict[str, tuple[int, ...]] = {
+        "D01": (40, 30, 20, 12),
+        "D02": (30, 25, 15, 10),
+        "D03": (25, 24, 11, 10),
+        "KOK": (1, 1, 0, 0),
     }
+    values, relations, slack = funnel_table(units, counts)
+    pattern = protect(
+        values, relations, slack=slack, fixed=dict.fromkeys([("AKM", s) for s in STAGES], False)
+    )
+    assert ("KOK", "enrolled") in pattern.hidden
+    assert widths(values, relations, pattern.hidden, slack) >= T
 
 
-def test_two_small_cells_need_no_complement() -> None:
-    assert suppress({"a": 3, "b": 4, "c": 50})[0] == {"a": None, "b": None, "c": 50}
+def funnel_table(
+    units: list[str], counts: dict[str, tuple[int, ...]], parent: str = "AKM"
+) -> tuple[dict[Hashable, int], list[Relation], list[Hashable]]:
+    """A parent and its units by stage: parent = units (each stage and each remainder); within each
+    unit the chain (a stage = the next + an unpublished remainder)."""
+    values: dict[Hashable, int] = {}
+    for u, row in counts.items():
+        for s, n in zip(STAGES, row, strict=True):
+            values[(u, s)] = n
+    for s in STAGES:
+        values[(parent, s)] = sum(values[(u, s)] for u in units)
+    relations = [Relation((parent, s), tuple((u, s) for u in units)) for s in STAGES]
+    slack: list[Hashable] = []
+    for u in [parent, *units]:
+        for total, parts in chain(()):
+            rest = next(p for p in parts if isinstance(p, tuple) and p[0] == REST)
+            lower = next(p for p in parts if not isinstance(p, tuple))
+            key = (u, rest)
+            values[key] = values[(u, total)] - values[(u, lower)]
+            relations.append(Relation((u, total), (key, (u, lower))))
+            slack.append(key)
+    for _total, parts in chain(()):  # the remainders add up as the stages do (tables.decide)
+        rest = next(p for p in parts if isinstance(p, tuple) and p[0] == REST)
+        relations.append(Relation((parent, rest), tuple((u, rest) for u in units)))
+    return values, relations, slack
 
 
-def test_a_small_total_hides_the_total_and_every_cell() -> None:
-    assert suppress({"a": 3, "b": 0, "c": 5}) == ({"a": None, "b": None, "c": None}, None)
-    assert suppress({"only": 9}) == ({"only": None}, None)
+def widths(
+    values: dict[Hashable, int],
+    relations: list[Relation],
+    hidden: frozenset[Hashable] | set[Hashable],
+    slack: list[Hashable] | None = None,
+) -> float:
+    """The narrowest feasible interval of a hidden non-zero count, from the shown counts and every
+    sum (an attacker's linear program over non-negative counts)."""
+    attacker = Attacker()
+    unknown = set(hidden) | set(slack or [])
+    for key, value in values.items():
+        if key not in unknown:
+            attacker.equals({key: 1.0}, value)
+    for r in relations:
+        attacker.equals({r.total: 1.0, **{p: -1.0 for p in r.parts}}, 0)
+    narrowest = float("inf")
+    for key in hidden:
+        if values.get(key, 0):
+            low, high = attacker.bounds({key: 1.0})
+            narrowest = min(narrowest, high - low)
+    return narrowest
 
 
-def test_exactly_the_threshold_is_shown() -> None:
-    assert suppress({"a": 10, "b": 10}) == ({"a": 10, "b": 10}, 20)
-    assert not is_small(10) and is_small(9) and not is_small(0)
-
-
-def test_another_threshold() -> None:
-    assert suppress({"a": 4, "b": 6, "c": 30}, threshold=5)[0] == {"a": None, "b": None, "c": 30}
-
-
-def test_a_hidden_cell_can_never_be_recovered_by_subtraction() -> None:
-    """Exhaustively over small groups: a hidden cell is never the only hidden one of a group whose
-    total is shown, and no shown cell is 1..9."""
-    for values in itertools.product([0, 1, 5, 9, 10, 11, 30], repeat=3):
-        counts = dict(zip("abc", values, strict=True))
-        shown, total = suppress(counts)
-        hidden = [k for k, v in shown.items() if v is None]
-        assert all(v is None or not is_small(v) for v in shown.values()), counts
-        if total is not None:
-            assert len(hidden) != 1, counts
-            # and the hidden cells add up to a sum that is at least as large as each of them
-        else:
-            assert hidden == list(counts), counts
-
-
-def test_already_hidden_cells_count_towards_the_complement() -> None:
-    assert hidden_cells({"a": 50, "b": 30, "c": 20}, already={"b"}) == {"b", "c"}
-
-
-def test_a_table_suppresses_rows_and_columns_until_stable() -> None:
-    cells = {
-        ("r1", "x"): 3,
-        ("r1", "y"): 20,
-        ("r1", "z"): 30,
-        ("r2", "x"): 25,
-        ("r2", "y"): 40,
-        ("r2", "z"): 12,
-        ("r3", "x"): 30,
-        ("r3", "y"): 22,
-        ("r3", "z"): 50,
-    }
-    hidden = suppress_table(cells)
-    assert ("r1", "x") in hidden
-    for r in ("r1", "r2", "r3"):  # no row, no column with exactly one hidden cell
-        assert sum((r, c) in hidden for c in "xyz") != 1
-    for c in "xyz":
-        assert sum((r, c) in hidden for r in ("r1", "r2", "r3")) != 1
-    assert all(not is_small(v) for k, v in cells.items() if k not in hidden)
-
-
-def test_a_table_row_with_a_small_total_is_hidden_whole() -> None:
-    cells = {
-        ("r1", "x"): 2,
-        ("r1", "y"): 0,
-        ("r2", "x"): 30,
-        ("r2", "y"): 40,
-        ("r3", "x"): 20,
-        ("r3", "y"): 15,
-    }
-    hidden = suppress_table(cells)
-    assert {("r1", "x"), ("r1", "y")} <= hidden
-    for c in "xy":
-        assert sum((r, c) in hidden for r in ("r1", "r2", "r3")) != 1
-
-
-def test_a_table_without_small_cells_hides_nothing() -> None:
-    assert suppress_table({("a", "x"): 10, ("a", "y"): 0, ("b", "x"): 11, ("b", "y"): 99}) == set()
-
-
-def test_a_column_hidden_one_level_up_makes_its_rows_hide_a_complement() -> None:
-    cells = {("a", "x"): 20, ("a", "y"): 30, ("b", "x"): 40, ("b", "y"): 50}
-    hidden = suppress_table(cells, already={("a", "x"), ("b", "x")})
-    assert {("a", "x"), ("b", "x")} <= hidden
-    # each row now has a hidden cell and a shown total: its other cell goes too
-    assert hidden == set(cells)
+@pytest.mark.parametrize("seed", range(120))
+def test_generated_funnel_tables_hold_against_a_linear_program(seed: int) -> None:
+    rng = random.Random(seed)
+    units = [f"U{i}" for i in range(rng.randint(2, 5))]
+    counts: dict[str, tuple[int, ...]] = {}
+    for u in units:
+        size = rng.choice([0, 1, 3, 8, 12, 25, 60])
+        row = [size]
+        for _ in STAGES[1:]:
+            row.append(rng.randint(max(0, row[-1] - 15), row[-1]))
+        counts[u] = tuple(row)
+    values, relations, slack = funnel_table(units, counts)
+    fixed: dict[Hashable, bool] = {("AKM", s): is_small(values[("AKM", s)]) for s in STAGES}
+    pattern = protect(values, relations, slack=slack, fixed=fixed)
+    assert {k for k, v in values.items() if is_small(v) and k not in slack} <= pattern.hidden
+    if not pattern.unprotected and not any(fixed.values()):
+        assert widths(values, relations, pattern.hidden, slack) >= T

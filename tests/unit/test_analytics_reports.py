@@ -1,6 +1,7 @@
-"""The reports as functions of counts (services/progress/analytics/reports.py), case by case and without a
-database: drill-down and its stop, cohort comparison, the heat table, trends, time to completion, the
-units furthest behind, and the export rows, each with the small-cell suppression applied."""
+"""The reports as functions of cells (services/progress/analytics/reports.py) and one level's table of
+the suppression pattern (tables.py), case by case and without a database: funnel rows and where
+drill-down stops, the heat table's cells, trends by calendar month, time to completion, the units
+furthest behind, and the export rows with both kinds of hidden count."""
 
 from __future__ import annotations
 
@@ -10,247 +11,119 @@ from typing import Any
 import pytest
 
 from services.progress.analytics import exports, reports
-from services.progress.analytics.reports import DIRECT, FunnelLevel, TooFewToShow
-from services.progress.analytics.schemas import BehindReport, BehindRow, UnitRef
+from services.progress.analytics.patterns import Cell
+from services.progress.analytics.reports import DIRECT, TooFewToShow
+from services.progress.analytics.schemas import BehindReport, BehindRow, FunnelReport, UnitRef
+from services.progress.analytics.tables import Level, chain, decide
 
 KZ = UnitRef(code="KZ", name="Kazakhstan", kind="country", level=0)
-NAMES = {"A": "Alpha", "B": "Beta", "C": "Gamma", DIRECT: reports.DIRECT_NAME}
+STAGES = ("enrolled", "started", "completed", "certified")
 
 
 def stages(enrolled: int, started: int, completed: int, certified: int) -> dict[str, int]:
     return {"enrolled": enrolled, "started": started, "completed": completed, "certified": certified}
 
 
-# -- groups and where drill-down stops ----------------------------------------------------------------
+def shown(n: int) -> Cell:
+    return Cell(n, False, False)
 
 
-@pytest.mark.parametrize(
-    ("counted", "kids", "expected"),
-    [
-        # the children add up to the parent: no `_direct` group
-        (
-            {"P": stages(30, 20, 10, 5), "A": stages(20, 10, 10, 5), "B": stages(10, 10, 0, 0)},
-            ["A", "B"],
-            {"A": stages(20, 10, 10, 5), "B": stages(10, 10, 0, 0)},
-        ),
-        # teachers in the parent itself form `_direct`; a child without counts is all zeros
-        (
-            {"P": stages(30, 20, 10, 5), "A": stages(20, 10, 10, 5)},
-            ["A", "B"],
-            {"A": stages(20, 10, 10, 5), "B": stages(0, 0, 0, 0), DIRECT: stages(10, 10, 0, 0)},
-        ),
-        # nothing counted at all
-        ({}, ["A"], {"A": stages(0, 0, 0, 0)}),
-    ],
-)
-def test_sibling_groups_add_up_to_the_parent(
-    counted: dict[str, dict[str, int]], kids: list[str], expected: dict[str, dict[str, int]]
-) -> None:
-    assert reports.sibling_groups(counted, "P", kids) == expected
+def small(n: int) -> Cell:
+    return Cell(n, True, False)
 
 
-KZ_TABLE = {"ALM": stages(50, 40, 30, 20), "AKM": stages(15, 12, 4, 0)}
+def starred(n: int) -> Cell:
+    return Cell(n, True, True)
 
 
-@pytest.mark.parametrize(
-    ("levels", "expected"),
-    [
-        ([], set()),
-        # AKM's 4 completions are hidden in the country's table...
-        ([FunnelLevel(KZ_TABLE, "AKM")], {"completed"}),
-        # ...and so are ALM's 30, hidden with them so that 4 cannot be had by subtraction
-        ([FunnelLevel(KZ_TABLE, "ALM")], {"completed"}),
-        # a stage hidden one level up stays hidden all the way down, even where the counts are large
-        ([FunnelLevel(KZ_TABLE, "AKM"), FunnelLevel({"KOK": stages(15, 12, 4, 0)}, "KOK")], {"completed"}),
-        # a whole small group is hidden in every stage (its total is small)
-        ([FunnelLevel({"X": stages(5, 3, 1, 0)}, "X")], {"enrolled", "started", "completed"}),
-    ],
-)
-def test_inherited_stages(levels: list[FunnelLevel], expected: set[str]) -> None:
-    assert reports.inherited_stages(levels, 10) == expected
+# -- funnel rows and where drill-down stops -----------------------------------------------------------
 
 
-def test_a_unit_hidden_one_level_up_cannot_be_broken_down() -> None:
-    with pytest.raises(TooFewToShow, match="one level up"):
-        reports.refuse_hidden_above(KZ, {"enrolled"}, 10)
-    reports.refuse_hidden_above(KZ, {"completed"}, 10)  # other stages are hidden, not refused
-
-
-# -- the funnel: drill-down and cohort comparison ------------------------------------------------------
-
-DRILL = {
-    "A": stages(30, 25, 20, 12),
-    "B": stages(25, 20, 5, 8),
-    "C": stages(0, 0, 0, 0),
-    DIRECT: stages(5, 5, 5, 0),
-}
-
-
-def rows_of(report: Any) -> list[tuple[str, dict[str, int | None], bool, float | None, bool]]:
-    return [(r.key, r.counts, r.suppressed, r.completion_rate, r.drillable) for r in report.rows]
-
-
-@pytest.mark.parametrize(
-    ("inherited", "total", "rows"),
-    [
-        (
-            set(),
-            stages(60, 50, 30, 20),
-            [
-                # certified 8 in B hides the next smallest, A's 12; completed 5 and 5 hide each other
-                ("A", {**stages(30, 25, 20, 0), "certified": None}, True, 0.6667, True),
-                ("B", dict.fromkeys(stages(0, 0, 0, 0)), True, None, False),
-                ("C", stages(0, 0, 0, 0), False, None, False),
-                (
-                    DIRECT,
-                    {**dict.fromkeys(("enrolled", "started", "completed")), "certified": 0},
-                    True,
-                    None,
-                    False,
-                ),
-            ],
-        ),
-        (
-            {"certified"},  # hidden one level up: hidden in the total and in every group
-            {**stages(60, 50, 30, 0), "certified": None},
-            [
-                ("A", {**stages(30, 25, 20, 0), "certified": None}, True, 0.6667, True),
-                ("B", dict.fromkeys(stages(0, 0, 0, 0)), True, None, False),
-                ("C", {**stages(0, 0, 0, 0), "certified": None}, True, None, False),
-                (DIRECT, dict.fromkeys(stages(0, 0, 0, 0)), True, None, False),
-            ],
-        ),
-    ],
-)
-def test_drill_down(inherited: set[str], total: dict[str, int | None], rows: list[Any]) -> None:
-    report = reports.funnel(KZ, "org_unit", DRILL, NAMES, {"A", "B"}, inherited, 10)
-    assert report.total == total
-    assert rows_of(report) == rows  # by name, `_direct` last
-    assert report.min_cell == 10 and report.unit == KZ
-
-
-def test_compare_cohorts_by_course() -> None:
-    groups = {"c2": stages(40, 30, 20, 10), "c1": stages(20, 18, 16, 0)}
-    report = reports.funnel(KZ, "course", groups, {"c1": "Демо", "c2": "Demo"}, set(), set(), 10)
-    assert [(r.key, r.name, r.counts, r.completion_rate) for r in report.rows] == [
-        ("c2", "Demo", stages(40, 30, 20, 10), 0.5),
-        ("c1", "Демо", stages(20, 18, 16, 0), 0.8),
+def test_a_funnel_row_shows_hidden_counts_as_null_and_names_the_protected_ones() -> None:
+    cells = {"enrolled": shown(30), "started": starred(25), "completed": small(4), "certified": shown(0)}
+    row = reports.funnel_row("A", "Alpha", cells, True, 10)
+    assert row.counts == {"enrolled": 30, "started": None, "completed": None, "certified": 0}
+    assert row.suppressed and row.protected == ["started"] and row.completion_rate is None
+    assert row.drillable
+    hidden = reports.funnel_row("B", "Beta", {**cells, "enrolled": starred(30)}, True, 10)
+    assert not hidden.drillable  # its children would add up to a hidden count
+    assert [r.key for r in reports.order([row, reports.funnel_row(DIRECT, "~", cells, False, 10)])] == [
+        "A",
+        DIRECT,
     ]
-    assert report.total == stages(60, 48, 36, 10) and report.group_by == "course"
 
 
-@pytest.mark.parametrize(
-    "groups", [{"A": stages(5, 5, 0, 0)}, {"A": stages(4, 0, 0, 0), DIRECT: stages(5, 0, 0, 0)}]
-)
-def test_too_few_teachers_cannot_be_broken_down(groups: dict[str, dict[str, int]]) -> None:
+def test_a_unit_hidden_one_level_up_or_too_small_cannot_be_broken_down() -> None:
     with pytest.raises(TooFewToShow, match="Fewer than 10"):
-        reports.funnel(KZ, "org_unit", groups, NAMES, set(), set(), 10)
+        reports.refuse_hidden(KZ, {"enrolled": small(4)}, 10)
+    with pytest.raises(TooFewToShow, match="one level up"):
+        reports.refuse_hidden(KZ, {"enrolled": starred(40)}, 10)
+    reports.refuse_hidden(KZ, {"enrolled": shown(40), "completed": small(3)}, 10)  # other stages: hidden only
+
+
+def level_table(kids: dict[str, dict[str, int]], above: dict[str, bool] | None = None) -> Any:
+    total = {s: sum(k[s] for k in kids.values()) for s in STAGES}
+    counts: dict[str, dict[Any, int]] = {"KZ": dict(total), **{k: dict(v) for k, v in kids.items()}}
+    level = Level("KZ", list(kids), counts, chain(()), above or dict.fromkeys(STAGES, False))
+    return decide(level, 10)
+
+
+def test_a_level_hides_each_small_count_with_a_complement_in_every_sum() -> None:
+    pattern = level_table(
+        {"A": stages(30, 25, 20, 12), "B": stages(25, 20, 5, 8), "C": stages(40, 30, 20, 10)}
+    )
+    assert {("B", "completed"), ("B", "certified")} <= pattern.hidden
+    for stage in ("completed", "certified"):  # never a single hidden count in a shown total's row
+        assert sum((k, stage) in pattern.hidden for k in "ABC") != 1
+    assert not any(("KZ", s) in pattern.hidden for s in STAGES)  # decided one level up, unchanged
+    assert any(pattern.protected(k) for k in pattern.hidden)
+
+
+def test_a_count_hidden_one_level_up_hides_its_column_below() -> None:
+    above = {**dict.fromkeys(STAGES, False), "certified": True}
+    pattern = level_table({"A": stages(30, 25, 20, 12), "B": stages(30, 25, 20, 12)}, above)
+    assert {("A", "certified"), ("B", "certified")} <= pattern.hidden
 
 
 # -- the heat table -----------------------------------------------------------------------------------
 
-PER_UNIT = {
-    "KZ": {"not_yet": 12, "developing": 20, "proficient": 30},
-    "A": {"not_yet": 5, "developing": 10, "proficient": 15},
-    "B": {"not_yet": 7, "developing": 10, "proficient": 15},
-}
 
-
-@pytest.mark.parametrize(
-    ("inherited", "hidden", "own_hidden"),
-    [
-        # 5 and 7 are small; in each row the next smallest (10) goes with them; the columns then hold
-        # two hidden cells each, which no subtraction splits
-        (set(), {("A", "not_yet"), ("A", "developing"), ("B", "not_yet"), ("B", "developing")}, set()),
-        # a rating hidden one level up hides its column (rows then hold two hidden cells each), and in
-        # the unit's own total it takes the next smallest with it
-        (
-            {"proficient"},
-            {
-                ("A", "not_yet"),
-                ("B", "not_yet"),
-                ("A", "proficient"),
-                ("B", "proficient"),
-                (DIRECT, "proficient"),
-            },
-            {"proficient", "not_yet"},
-        ),
-    ],
-)
-def test_heat_table_suppression(
-    inherited: set[str], hidden: set[tuple[str, str]], own_hidden: set[str]
-) -> None:
-    cells, hide, own = reports.attainment_table(PER_UNIT, "KZ", ["A", "B"], 10, inherited)
-    assert cells[(DIRECT, "not_yet")] == 0 and cells[("B", "not_yet")] == 7
-    assert hide == hidden
-    assert own == own_hidden
-
-
-def test_heat_table_rows() -> None:
-    (row,) = reports.attainment_rows({"II.KA": PER_UNIT}, "KZ", ["A", "B"], {}, 10)
-    assert row.code == "II.KA"
-    assert [(c.org_unit, c.counts, c.total, c.proficient_share, c.suppressed) for c in row.cells] == [
-        ("A", {"not_yet": None, "developing": None, "proficient": 15}, 30, 0.5, True),
-        ("B", {"not_yet": None, "developing": None, "proficient": 15}, 32, 0.4688, True),
-    ]  # no `_direct` cell: nobody is in the country itself
-    assert (row.total.counts, row.total.total, row.total.proficient_share) == (PER_UNIT["KZ"], 62, 0.4839)
-    with_direct = {**PER_UNIT, "KZ": {"not_yet": 12, "developing": 20, "proficient": 40}}
-    (row,) = reports.attainment_rows({"II.KA": with_direct}, "KZ", ["A", "B"], {}, 10)
-    assert [c.org_unit for c in row.cells] == ["A", "B", DIRECT] and row.cells[2].counts["proficient"] == 10
-
-
-def test_heat_table_inheritance_follows_each_code() -> None:
-    raw = {
-        "I.KA": {
-            "KZ": {"not_yet": 3, "developing": 20, "proficient": 20},
-            "A": {"not_yet": 3, "developing": 20, "proficient": 20},
-        },
-        "II.KA": {
-            "KZ": {"not_yet": 20, "developing": 20, "proficient": 20},
-            "A": {"not_yet": 20, "developing": 20, "proficient": 20},
-        },
-    }
-    level = reports.AttainmentLevel(raw, "KZ", ["A"], "A")
-    assert reports.attainment_inherited([level], 10) == {"I.KA": {"not_yet", "developing"}, "II.KA": set()}
+def test_heat_table_cells() -> None:
+    cells = {"not_yet": small(3), "developing": starred(12), "proficient": shown(15), "total": shown(30)}
+    cell = reports.attainment_cell("A", cells)
+    assert cell.counts == {"not_yet": None, "developing": None, "proficient": 15}
+    assert (cell.total, cell.proficient_share, cell.suppressed, cell.protected) == (
+        30,
+        0.5,
+        True,
+        ["developing"],
+    )
+    row = reports.attainment_row("II.KA", [("A", cells)], ("KZ", cells))
+    assert row.code == "II.KA" and [c.org_unit for c in row.cells] == ["A"] and row.total.org_unit == "KZ"
 
 
 # -- trends -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("interval", "expected"),
-    [
-        (
-            "week",
-            {
-                date(2026, 6, 22): stages(0, 0, 0, 0),
-                date(2026, 6, 29): stages(12, 0, 0, 0),
-                date(2026, 7, 6): stages(3, 0, 0, 0),
-            },
-        ),
-        # the week of Monday 29 June belongs to June
-        ("month", {date(2026, 6, 1): stages(12, 0, 0, 0), date(2026, 7, 1): stages(3, 0, 0, 0)}),
-    ],
-)
-def test_trend_periods_cover_the_range(interval: str, expected: dict[date, dict[str, int]]) -> None:
-    by_week = {date(2026, 6, 29): stages(12, 0, 0, 0), date(2026, 7, 6): stages(3, 0, 0, 0)}
-    # 24 June is a Wednesday: its whole week counts
-    assert reports.trend_periods(by_week, date(2026, 6, 24), date(2026, 7, 12), interval) == expected
+def test_trends_are_calendar_months() -> None:
+    assert reports.months(date(2026, 11, 1), date(2027, 2, 28)) == [
+        date(2026, 11, 1),
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+        date(2027, 2, 1),
+    ]
+    points = reports.trend_points(
+        [date(2026, 6, 1), date(2026, 7, 1)],
+        {date(2026, 6, 1): {"enrolled": starred(12), "started": small(3)}},
+    )
+    assert points[0].counts == {"enrolled": None, "started": None, "completed": 0, "certified": 0}
+    assert points[0].protected == ["enrolled"] and points[1].counts == stages(0, 0, 0, 0)
 
 
-def test_trends_suppress_small_periods_and_their_complement() -> None:
-    by_week = {
-        date(2026, 6, 22): stages(20, 0, 0, 0),
-        date(2026, 6, 29): stages(12, 0, 0, 0),
-        date(2026, 7, 6): stages(3, 0, 0, 0),
-    }
-    report = reports.trends(KZ, "week", date(2026, 6, 22), date(2026, 7, 12), by_week, set(), 10)
-    assert [p.counts["enrolled"] for p in report.points] == [20, None, None]
-    # 12 is hidden only so that the 3 cannot be worked out from the range's total: a protecting cell
-    assert [p.protected for p in report.points] == [[], ["enrolled"], []]
-    assert report.suppressed
-    stopped = reports.trends(KZ, "week", date(2026, 6, 22), date(2026, 7, 12), by_week, {"started"}, 10)
-    assert all(p.counts["started"] is None for p in stopped.points)
+def test_a_count_over_months_is_hidden_if_any_month_of_it_is() -> None:
+    assert reports.over([shown(20), shown(5)], 10) == shown(25)
+    assert reports.over([shown(20), small(5)], 10) == starred(25)
+    assert reports.over([small(2), small(3)], 10) == small(5)
 
 
 # -- time to completion -------------------------------------------------------------------------------
@@ -273,47 +146,15 @@ def test_duration_histograms(
     assert {k: dict(h) for k, h in got_hist.items()} == hist and dict(got_own) == own
 
 
-@pytest.mark.parametrize(
-    ("rows", "group_by", "stopped", "expected_rows", "total"),
-    [
-        (
-            BY_UNIT,
-            "org_unit",
-            False,
-            # one completion directly in the country (day 10): B (2) and it hide each other
-            [(DIRECT, None, None, None), ("A", 12, 3.0, 10.0), ("B", None, None, None)],
-            (15, 3.0, 10.0),
-        ),
-        (
-            BY_UNIT,
-            "org_unit",
-            True,  # the unit's completions are hidden one level up: nothing is shown
-            [(DIRECT, None, None, None), ("A", None, None, None), ("B", None, None, None)],
-            (None, None, None),
-        ),
-        (
-            BY_COURSE,
-            "course",
-            False,
-            # c2's 3 completions are small, and c1 would reveal them from the total
-            [("c1", None, None, None), ("c2", None, None, None)],
-            (15, 3.0, 3.0),
-        ),
-    ],
-)
-def test_completion_time(
-    rows: list[tuple[str, str, int, int]],
-    group_by: str,
-    stopped: bool,
-    expected_rows: list[tuple[str, int | None, float | None, float | None]],
-    total: tuple[int | None, float | None, float | None],
-) -> None:
-    hist, own = reports.histograms(rows, "KZ", group_by == "org_unit")
-    names = {"A": "Alpha", "B": "Beta"} if group_by == "org_unit" else {}
-    report = reports.completion_time(KZ, group_by, hist, own, names, stopped, 10)
-    assert [(r.key, r.completed, r.median_days, r.p75_days) for r in report.rows] == expected_rows
-    assert all(r.suppressed == (r.completed is None) for r in report.rows)
-    assert (report.total.completed, report.total.median_days, report.total.p75_days) == total
+def test_completion_time_is_shown_only_where_the_completions_are() -> None:
+    histogram = {3: 8, 10: 4}
+    row = reports.completion_row("A", "Alpha", shown(12), histogram)
+    assert (row.completed, row.median_days, row.p75_days, row.suppressed) == (12, 3.0, 10.0, False)
+    for cell in (small(12), starred(12)):
+        row = reports.completion_row("A", "Alpha", cell, histogram)
+        assert (row.completed, row.median_days, row.p75_days, row.suppressed) == (None, None, None, True)
+        assert row.protected == cell.protected
+    assert reports.direct_histogram({3: 10, 10: 5}, {"A": {3: 8, 10: 4}, "B": {3: 2}}) == {10: 1}
 
 
 @pytest.mark.parametrize(
@@ -329,31 +170,44 @@ def test_quantile(histogram: dict[int, int], q: float, expected: float | None) -
 
 def test_rank_behind() -> None:
     counts = {
-        "D1": {"enrolled": 100, "completed": 20},
-        "D2": {"enrolled": 50, "completed": 40},
-        "D3": {"enrolled": 8, "completed": 0},  # too few enrolled
-        "D4": {"enrolled": 30, "completed": 5},  # too few completed
-        "D5": {"enrolled": 30, "completed": 25},  # too few not completed
-        "D6": {"enrolled": 0, "completed": 0},  # nobody: not ranked, not counted as left out
-        "D7": {"enrolled": 100, "completed": 20},
-        "D8": {"enrolled": 200, "completed": 40},
+        "D1": (shown(100), shown(20)),
+        "D2": (shown(50), shown(40)),
+        "D3": (small(8), shown(0)),  # too few enrolled
+        "D4": (shown(30), small(5)),  # too few completed
+        "D5": (shown(30), shown(25)),  # too few not completed
+        "D6": (shown(0), shown(0)),  # nobody: not ranked, not counted as left out
+        "D7": (shown(100), shown(20)),
+        "D8": (shown(200), shown(40)),
+        "D9": (shown(60), starred(30)),  # hidden to protect a small count elsewhere
     }
     ranked, left_out = reports.rank_behind(counts, 10)
     # lowest rate first; a tie goes to the unit with more enrolments, then by code
     assert [(r.code, r.rate) for r in ranked] == [("D8", 0.2), ("D1", 0.2), ("D7", 0.2), ("D2", 0.8)]
-    assert left_out == 3
+    assert left_out == 4
 
 
 # -- exports ------------------------------------------------------------------------------------------
 
 
-def test_export_rows_show_suppressed_counts_as_under_the_minimum() -> None:
-    report = reports.funnel(KZ, "org_unit", DRILL, NAMES, {"A", "B"}, set(), 10)
+def test_export_rows_show_both_kinds_of_hidden_count() -> None:
+    cells = {"enrolled": shown(30), "started": shown(25), "completed": shown(20), "certified": small(4)}
+    starred_row = {**cells, "certified": starred(16)}
+    report = FunnelReport(
+        unit=KZ,
+        group_by="org_unit",
+        total={**stages(60, 50, 40, 0), "certified": None},
+        total_protected=["certified"],
+        rows=[
+            reports.funnel_row("A", "Alpha", cells, False, 10),
+            reports.funnel_row("B", "Beta", starred_row, False, 10),
+        ],
+        min_cell=10,
+    )
     header, rows = exports.export_rows(report)
     assert header == ["key", "name", "enrolled", "started", "completed", "certified", "completion_rate"]
     assert rows[0] == ["A", "Alpha", 30, 25, 20, "<10", 0.6667]
-    assert rows[2] == ["C", "Gamma", 0, 0, 0, 0, ""]
-    assert rows[-1] == ["total", "Kazakhstan", 60, 50, 30, 20, ""]
+    assert rows[1] == ["B", "Beta", 30, 25, 20, "*", 0.6667]
+    assert rows[-1] == ["total", "Kazakhstan", 60, 50, 40, "*", ""]
     behind = BehindReport(
         unit=KZ,
         level="district",

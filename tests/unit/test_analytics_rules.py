@@ -11,9 +11,8 @@ from libs.auth import Principal
 from libs.errors import Forbidden
 from services.progress.analytics.cells import competency_of, teacher_ratings
 from services.progress.analytics.privacy import Jurisdiction, jurisdiction
-from services.progress.analytics.reports import period as _period
 from services.progress.analytics.reports import quantile as _quantile
-from services.progress.analytics.schemas import AnalyticsQuery
+from services.progress.analytics.schemas import AnalyticsQuery, month_end
 
 
 def test_quantiles_of_a_histogram_of_days() -> None:
@@ -24,18 +23,28 @@ def test_quantiles_of_a_histogram_of_days() -> None:
     assert _quantile({0: 50, 30: 50}, 0.5) == 0.0 and _quantile({0: 50, 30: 51}, 0.5) == 30.0
 
 
-def test_a_week_belongs_to_the_month_of_its_monday() -> None:
-    assert _period(date(2026, 6, 29), "month") == date(2026, 6, 1)  # Mon 29 June .. Sun 5 July
-    assert _period(date(2026, 6, 29), "week") == date(2026, 6, 29)
+def test_the_last_day_of_a_month() -> None:
+    assert month_end(date(2026, 2, 3)) == date(2026, 2, 28) and month_end(date(2028, 2, 29)) == date(
+        2028, 2, 29
+    )
+    assert month_end(date(2026, 12, 31)) == date(2026, 12, 31) and month_end(date(2026, 4, 1)) == date(
+        2026, 4, 30
+    )
 
 
 @pytest.mark.parametrize(
     "params",
     [
-        {"from": "2026-05-01", "to": "2026-01-01"},
-        {"from": "1999-12-31"},
-        {"to": "2100-01-01"},
-        {"from": "2001-01-01", "to": "2026-01-01"},
+        {"from": "2026-05-01", "to": "2026-01-31"},
+        # date filters on whole calendar months only (differencing two ranges that end on other days
+        # would single out those days), and trends by month only (weeks overlap month ends)
+        {"from": "2026-05-02"},
+        {"to": "2026-05-30"},
+        {"from": "2026-03-01", "to": "2026-03-15"},
+        {"interval": "week"},
+        {"from": "1999-12-01"},
+        {"to": "2100-01-31"},
+        {"from": "2001-01-01", "to": "2026-01-31"},
         {"group_by": "name"},
         {"interval": "day"},
         {"kind": "teacher"},
@@ -53,8 +62,9 @@ def test_bad_queries_are_refused(params: dict[str, str]) -> None:
 
 
 def test_good_queries() -> None:
-    q = AnalyticsQuery.model_validate({"from": "2026-01-01", "to": "2026-01-01", "group_by": "language"})
-    assert q.start == q.end == date(2026, 1, 1) and q.group_by == "language"
+    q = AnalyticsQuery.model_validate({"from": "2026-01-01", "to": "2026-01-31", "group_by": "language"})
+    assert (q.start, q.end, q.group_by) == (date(2026, 1, 1), date(2026, 1, 31), "language")
+    assert AnalyticsQuery.model_validate({"to": "2024-02-29", "interval": "month"}).end == date(2024, 2, 29)
 
 
 def principal(roles: tuple[str, ...], scope: str | None) -> Principal:

@@ -29,11 +29,19 @@ from services.progress.analytics.schemas import STAGES
 CellKey = tuple[Any, ...]
 Cell = tuple[CellKey, int]  # (key, level of its org unit)
 FUNNEL_KEY = ("org_unit", "institute_id", "course_id", "language", "week", "stage")
+MONTH_KEY = ("org_unit", "institute_id", "course_id", "language", "month", "stage")
 TOTALS_KEY = ("org_unit", "stage")
 DURATION_KEY = ("org_unit", "institute_id", "course_id", "days")
 ATTAINMENT_KEY = ("org_unit", "kind", "code", "rating")
-KEYS = {"funnel": FUNNEL_KEY, "totals": TOTALS_KEY, "durations": DURATION_KEY, "attainment": ATTAINMENT_KEY}
-FACT_FIELDS = ("org_path", "institute_id", "course_id", "language", *STAGES, "days_to_complete")
+KEYS = {
+    "funnel": FUNNEL_KEY,
+    "months": MONTH_KEY,
+    "totals": TOTALS_KEY,
+    "durations": DURATION_KEY,
+    "attainment": ATTAINMENT_KEY,
+}
+DAYS = tuple(f"{stage}_on" for stage in STAGES)  # the day (UTC) of each stage
+FACT_FIELDS = ("org_path", "institute_id", "course_id", "language", *STAGES, "days_to_complete", *DAYS)
 
 
 class EnrolmentLike(Protocol):
@@ -65,6 +73,10 @@ class Facts(TypedDict):
     completed: date | None
     certified: date | None
     days_to_complete: int | None
+    enrolled_on: date | None
+    started_on: date | None
+    completed_on: date | None
+    certified_on: date | None
 
 
 class TeacherTotals(TypedDict):
@@ -85,6 +97,15 @@ def week_of(moment: datetime) -> date:
     """The Monday (UTC) of the ISO week of `moment`."""
     day = moment.astimezone(UTC).date()
     return day - timedelta(days=day.weekday())
+
+
+def day_of(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def month_of(day: date) -> date:
+    """The first day of the calendar month of `day`."""
+    return day.replace(day=1)
 
 
 def units_of(org_path: str) -> list[tuple[str, int]]:
@@ -113,6 +134,10 @@ def enrolment_facts(
         "completed": week_of(completed_at) if completed_at else None,
         "certified": week_of(certified_at) if certified_at else None,
         "days_to_complete": days,
+        "enrolled_on": day_of(enrolled_at),
+        "started_on": day_of(started_at) if started_at else None,
+        "completed_on": day_of(completed_at) if completed_at else None,
+        "certified_on": day_of(certified_at) if certified_at else None,
     }
 
 
@@ -122,6 +147,25 @@ def funnel_cells(facts: Facts) -> Iterator[Cell]:
             week = facts[stage]
             if week is not None:
                 yield (code, facts["institute_id"], facts["course_id"], facts["language"], week, stage), level
+
+
+def month_cells(facts: Mapping[str, Any]) -> Iterator[Cell]:
+    """The calendar-month cells of an enrolment (none for facts counted before days were kept)."""
+    for code, level in units_of(facts["org_path"]):
+        for stage in STAGES:
+            day = facts.get(f"{stage}_on")
+            if day is not None:
+                yield (
+                    (
+                        code,
+                        facts["institute_id"],
+                        facts["course_id"],
+                        facts["language"],
+                        month_of(day),
+                        stage,
+                    ),
+                    level,
+                )
 
 
 def teacher_totals(

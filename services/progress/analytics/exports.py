@@ -1,7 +1,8 @@
-"""Any report as a file: rows of plain values (a suppressed count is the text "<10"), written as CSV
-(UTF-8 with a BOM, so spreadsheet programs read Cyrillic) or XLSX. The file's first row says how
-fresh the numbers are (`data_as_of`, ISO 8601 UTC), then the header and the rows. Pure functions of
-a report."""
+"""Any report as a file: rows of plain values (a suppressed count is the text "<10", one hidden only to
+protect a small count elsewhere "*"), written as CSV (UTF-8 with a BOM, so spreadsheet programs read
+Cyrillic) or XLSX. The file's first row says how fresh the numbers are (`data_as_of`, ISO 8601 UTC),
+then the header and the rows. Pure functions of a report: the cells come suppressed from the report
+(the one suppression engine, privacy.py), an export adds nothing and shows nothing the report hides."""
 
 from __future__ import annotations
 
@@ -24,8 +25,13 @@ from services.progress.analytics.schemas import (
 Rows = tuple[list[str], list[list[Any]]]  # header, rows
 
 
-def _shown(value: int | None, min_cell: int) -> int | str:
-    return f"<{min_cell}" if value is None else value
+PROTECTED = "*"
+
+
+def _shown(value: int | None, min_cell: int, protected: bool = False) -> int | str:
+    if value is None:
+        return PROTECTED if protected else f"<{min_cell}"
+    return value
 
 
 def _blank(value: float | None) -> float | str:
@@ -35,10 +41,16 @@ def _blank(value: float | None) -> float | str:
 def funnel_rows(report: FunnelReport) -> Rows:
     m = report.min_cell
     rows = [
-        [r.key, r.name, *(_shown(r.counts[s], m) for s in STAGES), _blank(r.completion_rate)]
+        [
+            r.key,
+            r.name,
+            *(_shown(r.counts[s], m, s in r.protected) for s in STAGES),
+            _blank(r.completion_rate),
+        ]
         for r in report.rows
     ]
-    rows.append(["total", report.unit.name, *(_shown(report.total[s], m) for s in STAGES), ""])
+    total = [_shown(report.total[s], m, s in report.total_protected) for s in STAGES]
+    rows.append(["total", report.unit.name, *total, ""])
     return ["key", "name", *STAGES, "completion_rate"], rows
 
 
@@ -48,8 +60,8 @@ def attainment_rows(report: AttainmentReport) -> Rows:
         [
             r.code,
             c.org_unit,
-            *(_shown(c.counts[x], m) for x in RATINGS),
-            _shown(c.total, m),
+            *(_shown(c.counts[x], m, x in c.protected) for x in RATINGS),
+            _shown(c.total, m, "total" in c.protected),
             _blank(c.proficient_share),
         ]
         for r in report.rows
@@ -61,14 +73,21 @@ def attainment_rows(report: AttainmentReport) -> Rows:
 def trend_rows(report: TrendReport) -> Rows:
     m = report.min_cell
     rows: list[list[Any]] = [
-        [p.period.isoformat(), *(_shown(p.counts[s], m) for s in STAGES)] for p in report.points
+        [p.period.isoformat(), *(_shown(p.counts[s], m, s in p.protected) for s in STAGES)]
+        for p in report.points
     ]
     return ["period", *STAGES], rows
 
 
 def completion_time_rows(report: CompletionTimeReport) -> Rows:
     rows = [
-        [r.key, r.name, _shown(r.completed, report.min_cell), _blank(r.median_days), _blank(r.p75_days)]
+        [
+            r.key,
+            r.name,
+            _shown(r.completed, report.min_cell, r.protected),
+            _blank(r.median_days),
+            _blank(r.p75_days),
+        ]
         for r in [*report.rows, report.total]
     ]
     return ["key", "name", "completed", "median_days", "p75_days"], rows

@@ -34,6 +34,7 @@ from services.progress.analytics.cells import (
     duration_cells,
     enrolment_facts,
     funnel_cells,
+    month_cells,
     teacher_ratings,
     teacher_totals,
     total_cells,
@@ -73,6 +74,10 @@ def _facts_of(stored: EnrolmentFacts) -> Facts:
         "completed": stored.completed,
         "certified": stored.certified,
         "days_to_complete": stored.days_to_complete,
+        "enrolled_on": stored.enrolled_on,
+        "started_on": stored.started_on,
+        "completed_on": stored.completed_on,
+        "certified_on": stored.certified_on,
     }
 
 
@@ -119,8 +124,10 @@ def _refresh_one(session: Session, enrolment_id: str, deltas: Deltas) -> bool:
     if have != want:
         if have is not None:
             deltas.add("funnel", funnel_cells(have), -1)
+            deltas.add("months", month_cells(have), -1)
             deltas.add("durations", duration_cells(have), -1)
         deltas.add("funnel", funnel_cells(want), +1)
+        deltas.add("months", month_cells(want), +1)
         deltas.add("durations", duration_cells(want), +1)
         row = stored or EnrolmentFacts(enrolment_id=enrolment_id, **want)
         for name, value in want.items():
@@ -277,6 +284,7 @@ def compute_all(session: Session) -> dict[str, list[dict[str, Any]]]:
         )
         facts.append({"enrolment_id": row.id, **want})
         funnel.add("funnel", funnel_cells(want), +1)
+        funnel.add("months", month_cells(want), +1)
         funnel.add("durations", duration_cells(want), +1)
         mine = by_teacher.setdefault(row.user_id, ([], []))
         mine[0].append(row)
@@ -299,6 +307,7 @@ def compute_all(session: Session) -> dict[str, list[dict[str, Any]]]:
         "facts": facts,
         "teachers": teachers,
         "funnel": funnel.rows("funnel"),
+        "months": funnel.rows("months"),
         "totals": funnel.rows("totals"),
         "durations": funnel.rows("durations"),
         "ratings": ratings,
@@ -317,7 +326,7 @@ def recompute(session: Session) -> int:
     """Rebuild every rollup table from the raw tables (nightly); returns how many differences it
     found with what the events had maintained: enrolments counted in another week or stage, and
     cells of the totals, durations and attainment tables (0 when the event path missed nothing;
-    the week-by-week cells follow from the enrolments, so they are not compared one by one)."""
+    the week and month cells follow from the enrolments, so they are not compared one by one)."""
     repository.lock_rollups(session)
     began = utcnow()  # the raw tables are read from here on: the rollups are as of this moment
     compared = ("totals", "durations", "attainment")
@@ -326,7 +335,7 @@ def recompute(session: Session) -> int:
     wanted = compute_all(session)
     stale = sum(counted.get(f["enrolment_id"]) != tuple(f[k] for k in FACT_FIELDS) for f in wanted["facts"])
     stale += len(counted.keys() - {f["enrolment_id"] for f in wanted["facts"]})
-    for name in ("facts", "teachers", "funnel", "totals", "durations", "ratings", "attainment"):
+    for name in ("facts", "teachers", "funnel", "months", "totals", "durations", "ratings", "attainment"):
         repository.replace_table(session, name, wanted[name])
     after = snapshot(session, compared)
     drift = sum(len(set(before[n].items()) ^ set(after[n].items())) for n in after) + stale

@@ -1,5 +1,6 @@
 """The analytics API's query and reports. A count that would identify fewer than the minimum of
-teachers (10) is `null` with `suppressed: true` (shown as "<10"); see privacy.py."""
+teachers (10) is `null` with `suppressed: true` (shown as "<10"); a count hidden only so that such a
+count cannot be worked out is `null` too, and named in `protected` (shown as "*"); see privacy.py."""
 
 from __future__ import annotations
 
@@ -30,10 +31,10 @@ class AnalyticsQuery(BaseModel):
     course: str | None = Field(None, max_length=36)
     language: str | None = Field(None, max_length=10)
     institute: str | None = Field(None, max_length=36)
-    start: date | None = Field(None, alias="from", description="First day (whole ISO weeks are counted)")
-    end: date | None = Field(None, alias="to", description="Last day")
+    start: date | None = Field(None, alias="from", description="First day of a calendar month")
+    end: date | None = Field(None, alias="to", description="Last day of a calendar month")
     group_by: GroupBy = "org_unit"
-    interval: Literal["week", "month"] = "week"
+    interval: Literal["week", "month"] = "month"
     kind: Literal["indicator", "competency"] = "competency"
     level: Literal["region", "district", "school"] = "district"
     limit: int = Field(20, ge=1, le=1_000_000)
@@ -46,6 +47,21 @@ class AnalyticsQuery(BaseModel):
         for name, value in (("from", self.start), ("to", self.end)):
             if value is not None and not EARLIEST <= value <= latest:
                 raise ValueError(f"'{name}' must be between {EARLIEST} and {latest}")
+        if self.start is not None and self.start.day != 1:
+            raise ValueError(
+                f"'from' must be the first day of a month ({self.start.replace(day=1)}): answers are "
+                "counted by whole calendar months"
+            )
+        if self.end is not None and (self.end + timedelta(days=1)).day != 1:
+            raise ValueError(
+                f"'to' must be the last day of a month ({month_end(self.end)}): answers are counted by "
+                "whole calendar months"
+            )
+        if self.interval == "week":
+            raise ValueError(
+                "trends are counted by calendar month (interval=month): weeks run over month ends, "
+                "and weekly and monthly answers together would single out the days in between"
+            )
         if self.start and self.end:
             if self.end < self.start:
                 raise ValueError("the date range is inverted: 'to' is before 'from'")
@@ -58,6 +74,11 @@ class CompareQuery(AnalyticsQuery):
     """The comparison's filters: the funnel's, grouped by anything but org units (the funnel's own)."""
 
     group_by: Literal["course", "language", "institute"] = "course"
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s calendar month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 class Dated(BaseModel):
@@ -107,6 +128,9 @@ class FunnelReport(Dated):
     unit: UnitRef
     group_by: str
     total: dict[str, int | None]
+    total_protected: list[str] = Field(
+        default_factory=list, description="stages of the total hidden only to protect a small group"
+    )
     rows: list[FunnelRow]
     min_cell: int
 
@@ -117,6 +141,9 @@ class AttainmentCellOut(BaseModel):
     total: int | None
     proficient_share: float | None
     suppressed: bool
+    protected: list[str] = Field(
+        default_factory=list, description="ratings (or 'total') hidden only to protect a small group"
+    )
 
 
 class AttainmentRow(BaseModel):
@@ -134,12 +161,10 @@ class AttainmentReport(Dated):
 
 
 class TrendPoint(BaseModel):
-    period: date
+    period: date = Field(description="The first day of the calendar month")
     counts: dict[str, int | None]
     protected: list[str] = Field(
-        default_factory=list,
-        description="stages hidden in this period only so that a small period elsewhere cannot be "
-        "worked out (the count itself is not small); the other hidden ones are under the minimum cell",
+        default_factory=list, description="stages hidden only to protect a small group"
     )
 
 
@@ -160,6 +185,7 @@ class CompletionTimeRow(BaseModel):
     median_days: float | None
     p75_days: float | None
     suppressed: bool
+    protected: bool = Field(False, description="completions hidden only to protect a small group")
 
 
 class CompletionTimeReport(Dated):

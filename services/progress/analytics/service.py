@@ -1,14 +1,16 @@
 """The analytics reports within the caller's jurisdiction, and the org-unit read model.
 
 Each report resolves the caller's jurisdiction and the org unit asked for (privacy.py,
-`resolve_unit`), reads the counts (repository.py) and hands them to the pure report logic
-(reports.py), which applies the small-cell suppression.
+`resolve_unit`), has the suppression pattern of the tables it shows decided from the top of the tree
+down (patterns.py over the counts the repository reads, `Answer`), and hands the cells to the pure
+report logic (reports.py). The pattern depends only on the counts, never on the caller, the grouping
+or the path: every answer shows a count the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session
 
@@ -17,25 +19,32 @@ from libs.auth import Principal
 from libs.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from libs.outbox import utcnow
 from services.progress.analytics import reports
-from services.progress.analytics.cells import week_of
+from services.progress.analytics.answers import Answer
+from services.progress.analytics.patterns import Cell
 from services.progress.analytics.privacy import Jurisdiction, jurisdiction
 from services.progress.analytics.repository import reads as repository
-from services.progress.analytics.repository.reads import CellFilter
 from services.progress.analytics.schemas import (
+    RATINGS,
+    STAGES,
     AnalyticsQuery,
     AttainmentReport,
     BehindReport,
     BehindRow,
     CompletionTimeReport,
     FunnelReport,
+    FunnelRow,
     OrgUnitInfo,
     Report,
     TrendReport,
     UnitRef,
+    month_end,
 )
+from services.progress.analytics.tables import DIRECT
 from services.progress.models import OrgUnitView
 from services.progress.settings import ProgressSettings, get_settings
 
+STAGE_KEYS: tuple[str, ...] = STAGES
+RATING_KEYS: tuple[str, ...] = RATINGS
 LEVELS = {"country": 0, "region": 1, "district": 2, "school": 3}
 COPIED = ("name", "kind", "parent_code", "path", "level")  # what the read model copies of an org unit
 
@@ -79,40 +88,34 @@ def _threshold(settings: ProgressSettings | None) -> int:
     return (settings or get_settings()).analytics_min_cell
 
 
-def cell_filter(scope: Jurisdiction, q: AnalyticsQuery) -> CellFilter:
-    """The query's filters on the rollup cells, within the caller's institute (403 for another's)."""
-    return CellFilter(
-        institute=scope.institute_filter(q.institute),
-        course=q.course,
-        language=q.language,
-        first_week=week_of(datetime.combine(q.start, datetime.min.time(), UTC)) if q.start else None,
-        last_day=q.end,
-    )
+Filter = tuple[str | None, str | None, str | None]
+
+
+def population(scope: Jurisdiction, q: AnalyticsQuery) -> Filter:
+    """The query's population (institute, course, language), within the caller's institute (403 for
+    another's)."""
+    return (scope.institute_filter(q.institute), q.course, q.language)
+
+
+def filtered(f: Filter, q: AnalyticsQuery) -> bool:
+    """Filtered answers count enrolments; unfiltered ones teachers."""
+    return any(f) or q.start is not None or q.end is not None
+
+
+def period(q: AnalyticsQuery) -> tuple[date, date] | None:
+    """The months asked for (None: all time). A missing end is the end of this month."""
+    if q.start is None and q.end is None:
+        return None
+    end = q.end or month_end(utcnow().date())
+    return (q.start or date(2000, 1, 1), end)
+
+
+def _cells(answer: Answer, unit: str, f: Filter, months: tuple[date, date] | None) -> dict[str, Cell]:
+    """A unit's own funnel cells for a population and period (None: nobody matches: zeros)."""
+    return {s: answer.enrolment_cell(unit, f, months, s) for s in STAGE_KEYS}
 
 
 # -- the funnel and where drill-down stops ------------------------------------------------------------
-
-
-def _sibling_groups(session: Session, parent: str, f: CellFilter) -> dict[str, reports.Counts]:
-    kids = [k.code for k in repository.children(session, parent)]
-    return reports.sibling_groups(
-        repository.stage_counts(session, "org_unit", f, [parent, *kids]), parent, kids
-    )
-
-
-def inherited_stages(
-    session: Session, scope: Jurisdiction, unit: OrgUnitView, f: CellFilter, threshold: int
-) -> set[str]:
-    """The stages in which `unit` is hidden in its parent's table, and so on up to the top of the
-    caller's jurisdiction: its own answers must hide them too."""
-    chain = unit.path.split("/")
-    units = repository.org_units_by_code(session, chain)
-    levels = [
-        reports.FunnelLevel(_sibling_groups(session, parent, f), child)
-        for parent, child in zip(chain, chain[1:], strict=False)
-        if parent in units and scope.covers(units[parent].path)
-    ]
-    return reports.inherited_stages(levels, threshold)
 
 
 def funnel(
@@ -123,20 +126,73 @@ def funnel(
     threshold = _threshold(settings)
     scope = jurisdiction(user)
     unit = resolve_unit(session, scope, q.org)
-    f = cell_filter(scope, q)
-    inherited = inherited_stages(session, scope, unit, f, threshold)
-    reports.refuse_hidden_above(ref(unit), inherited, threshold)
-    has_children: set[str] = set()
-    if q.group_by == "org_unit":
-        kids = repository.children(session, unit.code)
-        names = {k.code: k.name for k in kids}
-        names[reports.DIRECT] = reports.DIRECT_NAME
-        groups = _sibling_groups(session, unit.code, f)
-        has_children = repository.parents_among(session, [k.code for k in kids])
+    f = population(scope, q)
+    answer = Answer(session, threshold, unit)
+    months = period(q)
+    teachers = q.group_by == "org_unit" and not filtered(f, q)
+    total: dict[str, Cell]
+    if teachers:
+        total = {s: answer.teachers.cell(unit.code, s) for s in STAGE_KEYS}
     else:
-        groups = repository.stage_counts(session, q.group_by, f, [unit.code])
-        names = repository.course_titles(session, list(groups)) if q.group_by == "course" else {}
-    return reports.funnel(ref(unit), q.group_by, groups, names, has_children, inherited, threshold)
+        total = _cells(answer, unit.code, f, months)
+    if q.group_by == "org_unit":
+        reports.refuse_hidden(ref(unit), total, threshold)
+        rows = _unit_rows(session, answer, unit, f, months, teachers, threshold)
+    else:
+        rows = _cohort_rows(session, answer, unit, q.group_by, f, months, threshold)
+    return FunnelReport(
+        unit=ref(unit),
+        group_by=q.group_by,
+        total={s: c.shown for s, c in total.items()},
+        total_protected=reports.protected(total),
+        rows=reports.order(rows),
+        min_cell=threshold,
+    )
+
+
+def _unit_rows(
+    session: Session,
+    answer: Answer,
+    unit: OrgUnitView,
+    f: Filter,
+    months: tuple[date, date] | None,
+    teachers: bool,
+    threshold: int,
+) -> list[FunnelRow]:
+    kids = repository.children(session, unit.code)
+    names = {k.code: k.name for k in kids} | {DIRECT: reports.DIRECT_NAME}
+    has_children = repository.parents_among(session, [k.code for k in kids])
+    if teachers:
+        cells = {
+            k: {s: get(s) for s in STAGE_KEYS} for k, get in answer.teachers.kid_cells(unit.code).items()
+        }
+    else:
+        cells = answer.enrolment_kids(unit.code, f, months)
+    return [
+        reports.funnel_row(k, names.get(k, k), c, k in has_children, threshold)
+        for k, c in cells.items()
+        if k != DIRECT or any(x.value for x in c.values())
+    ]
+
+
+def _cohort_rows(
+    session: Session,
+    answer: Answer,
+    unit: OrgUnitView,
+    group_by: str,
+    f: Filter,
+    months: tuple[date, date] | None,
+    threshold: int,
+) -> list[FunnelRow]:
+    groups = answer.groups(f, group_by)
+    names = repository.course_titles(session, groups) if group_by == "course" else {}
+    rows = []
+    for value in groups:
+        sub = answer.narrow(f, group_by, value)
+        cells = _cells(answer, unit.code, sub, months)
+        if any(c.value for c in cells.values()):
+            rows.append(reports.funnel_row(value, names.get(value, value), cells, False, threshold))
+    return rows
 
 
 # -- the heat table ---------------------------------------------------------------------------------
@@ -155,31 +211,20 @@ def attainment(
         )
     unit = resolve_unit(session, scope, q.org)
     kids = repository.children(session, unit.code)
-    kid_codes = [k.code for k in kids]
-    raw = repository.attainment_counts(session, q.kind, [unit.code, *kid_codes])
-    inherited = reports.attainment_inherited(_attainment_levels(session, scope, unit, q.kind), threshold)
-    return AttainmentReport(
-        unit=ref(unit),
-        kind=q.kind,
-        units=[ref(k) for k in kids],
-        rows=reports.attainment_rows(raw, unit.code, kid_codes, inherited, threshold),
-        min_cell=threshold,
-    )
-
-
-def _attainment_levels(
-    session: Session, scope: Jurisdiction, unit: OrgUnitView, kind: str
-) -> list[reports.AttainmentLevel]:
-    chain = unit.path.split("/")
-    levels = []
-    for parent_code, child_code in zip(chain, chain[1:], strict=False):
-        parent = repository.org_unit(session, parent_code)
-        if parent is None or not scope.covers(parent.path):
+    answer = Answer(session, threshold, unit)
+    rows = []
+    for code in answer.codes(q.kind):
+        decider = answer.attainment(q.kind, code)
+        own = {k: decider.cell(unit.code, k) for k in (*RATING_KEYS, "total")}
+        if not own["total"].value:
             continue
-        kids = [k.code for k in repository.children(session, parent_code)]
-        raw = repository.attainment_counts(session, kind, [parent_code, *kids])
-        levels.append(reports.AttainmentLevel(raw, parent_code, kids, child_code))
-    return levels
+        below = decider.kid_cells(unit.code)
+        cells = [(k, {r: get(r) for r in (*RATING_KEYS, "total")}) for k, get in below.items()]
+        cells = [(k, c) for k, c in cells if k != DIRECT or c["total"].value]
+        rows.append(reports.attainment_row(code, cells, (unit.code, own)))
+    return AttainmentReport(
+        unit=ref(unit), kind=q.kind, units=[ref(k) for k in kids], rows=rows, min_cell=threshold
+    )
 
 
 # -- trends -----------------------------------------------------------------------------------------
@@ -188,16 +233,28 @@ def _attainment_levels(
 def trends(
     session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
 ) -> TrendReport:
-    """Counts per stage by ISO week, or by month (a week belongs to the month of its Monday)."""
+    """Enrolments reaching each stage by calendar month (the twelve months up to this one unless asked)."""
     threshold = _threshold(settings)
     scope = jurisdiction(user)
     unit = resolve_unit(session, scope, q.org)
-    end = q.end or utcnow().date()
-    start = q.start or end - timedelta(weeks=52)
-    f = cell_filter(scope, q.model_copy(update={"start": start, "end": end}))
-    by_week = repository.stage_counts(session, "week", f, [unit.code])
-    inherited = inherited_stages(session, scope, unit, f, threshold)
-    return reports.trends(ref(unit), q.interval, start, end, by_week, inherited, threshold)
+    f = population(scope, q)
+    end = q.end or month_end(utcnow().date())
+    start = q.start or (end.replace(day=1) - timedelta(days=330)).replace(day=1)
+    answer = Answer(session, threshold, unit)
+    periods = reports.months(start, end)
+    cells: dict[date, dict[str, Cell]] = {
+        m: {s: answer.month_cell(unit.code, f, m, s) for s in STAGE_KEYS} for m in periods
+    }
+    points = reports.trend_points(periods, cells)
+    return TrendReport(
+        unit=ref(unit),
+        interval="month",
+        start=start,
+        end=end,
+        points=points,
+        suppressed=any(v is None for p in points for v in p.counts.values()),
+        min_cell=threshold,
+    )
 
 
 # -- time to completion -----------------------------------------------------------------------------
@@ -207,23 +264,43 @@ def completion_time(
     session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
 ) -> CompletionTimeReport:
     """Median and 75th percentile of days from enrolment to completion, by child unit or course.
-    A group with fewer than the minimum of completions shows neither."""
+    Shown only where the number of completions is (the funnel's pattern for all time)."""
     threshold = _threshold(settings)
     scope = jurisdiction(user)
     unit = resolve_unit(session, scope, q.org)
     institute = scope.institute_filter(q.institute)
     if q.group_by not in ("org_unit", "course", "institute"):
         raise Unprocessable("Time to completion is grouped by org_unit, course or institute.")
+    if q.language or q.start or q.end:
+        raise Unprocessable("Time to completion is counted over all time and all languages.")
+    f: Filter = (institute, q.course, None)
     by_unit = q.group_by == "org_unit"
-    names = {k.code: k.name for k in repository.children(session, unit.code)} if by_unit else {}
-    rows = repository.duration_counts(session, q.group_by, institute, q.course, [unit.code, *names])
-    hist, own = reports.histograms(rows, unit.code, by_unit)
-    if q.group_by == "course":
-        names = repository.course_titles(session, list(hist))
-    # Durations are not by week or language: where drill-down stops, for the cells they match.
-    durations = CellFilter(institute=institute, course=q.course)
-    stopped = "completed" in inherited_stages(session, scope, unit, durations, threshold)
-    return reports.completion_time(ref(unit), q.group_by, hist, own, names, stopped, threshold)
+    kids = {k.code: k.name for k in repository.children(session, unit.code)} if by_unit else {}
+    durations = repository.duration_counts(session, q.group_by, institute, q.course, [unit.code, *kids])
+    hist, own = reports.histograms(durations, unit.code, by_unit)
+    answer = Answer(session, threshold, unit)
+    rows = []
+    if by_unit:
+        below = answer.enrolment_kids(unit.code, f, None)
+        hist[DIRECT] = reports.direct_histogram(own, hist)
+        names = kids | {DIRECT: reports.DIRECT_NAME}
+        for key, cells in below.items():
+            if cells["completed"].value or cells["completed"].hidden:
+                rows.append(
+                    reports.completion_row(key, names.get(key, key), cells["completed"], hist.get(key, {}))
+                )
+    else:
+        names = repository.course_titles(session, list(hist)) if q.group_by == "course" else {}
+        for value in sorted(hist):
+            cell = answer.enrolment_cell(unit.code, answer.narrow(f, q.group_by, value), None, "completed")
+            rows.append(reports.completion_row(value, names.get(value, value), cell, hist[value]))
+    total = reports.completion_row(
+        unit.code, unit.name, answer.enrolment_cell(unit.code, f, None, "completed"), own
+    )
+    rows.sort(key=lambda r: r.name)
+    return CompletionTimeReport(
+        unit=ref(unit), group_by=q.group_by, rows=rows, min_cell=threshold, total=total
+    )
 
 
 # -- furthest behind --------------------------------------------------------------------------------
@@ -232,8 +309,9 @@ def completion_time(
 def behind(
     session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
 ) -> BehindReport:
-    """Org units at a level under the unit, lowest completion rate first (enrolments counted in the
-    unit's subtree). Units where a shown count would be under the minimum are left out and counted."""
+    """Org units at a level under the unit, lowest completion rate first (teachers, or enrolments of
+    a population, over all time). Units whose counts are hidden, or whose not-completed count would be
+    small, are left out and counted."""
     settings = settings or get_settings()
     threshold = settings.analytics_min_cell
     scope = jurisdiction(user)
@@ -241,20 +319,35 @@ def behind(
     level = LEVELS[q.level]
     if level <= unit.level:
         raise Unprocessable(f"{unit.name} is a {unit.kind}: rank units below it (a lower level).")
-    counts = repository.completion_counts(session, cell_filter(scope, q), level, unit.path)
-    ranked, left_out = reports.rank_behind(counts, threshold)
+    if q.start or q.end:
+        raise Unprocessable("Furthest behind is counted over all time: leave out 'from' and 'to'.")
     if q.limit > settings.analytics_export_max_rows:
         raise PayloadTooLarge(
             f"At most {settings.analytics_export_max_rows} rows per answer; ask for fewer "
             "(limit) or a smaller org unit.",
             hint="narrow",
         )
+    f = population(scope, q)
+    answer = Answer(session, threshold, unit)
+    units = repository.units_under(session, unit.path, level)
+    answer.prefetch([u.code for u in units], teachers=not any(f))
+    counts = {}
+    for u in units:
+        if any(f):
+            pair = (
+                answer.enrolment_cell(u.code, f, None, "enrolled"),
+                answer.enrolment_cell(u.code, f, None, "completed"),
+            )
+        else:
+            pair = (answer.teachers.cell(u.code, "enrolled"), answer.teachers.cell(u.code, "completed"))
+        counts[u.code] = pair
+    ranked, left_out = reports.rank_behind(counts, threshold)
     top = ranked[: q.limit]
-    units = repository.org_units_by_code(session, [r.code for r in top])
+    found = {u.code: u for u in units}
     rows = [
         BehindRow(
-            unit=ref(units[r.code]),
-            parent=units[r.code].parent_code,
+            unit=ref(found[r.code]),
+            parent=found[r.code].parent_code,
             enrolled=r.enrolled,
             completed=r.completed,
             completion_rate=round(r.rate, 4),

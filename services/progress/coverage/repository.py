@@ -196,6 +196,19 @@ def weeks(session: Session, programme_id: str, unit: str) -> dict[str, int]:
     return {r.week.isoformat(): r.completed for r in rows}
 
 
+def weeks_of(session: Session, programme_id: str, units: list[str]) -> dict[str, dict[str, int]]:
+    """The weekly completions of each of `units` (week's Monday, ISO) in one query."""
+    rows = session.exec(
+        select(CoverageWeek).where(
+            CoverageWeek.programme_id == programme_id, col(CoverageWeek.org_unit).in_(units)
+        )
+    )
+    out: dict[str, dict[str, int]] = {u: {} for u in units}
+    for r in rows:
+        out.setdefault(r.org_unit, {})[r.week.isoformat()] = r.completed
+    return out
+
+
 # -- the EMIS export ------------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ with the same small-cell suppression as every other table (analytics/privacy.py)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,11 +13,12 @@ from sqlmodel import Session
 from libs.auth import Principal
 from libs.errors import Forbidden, NotFound, Unprocessable
 from libs.outbox import emit, utcnow
-from services.progress.analytics import privacy
+from services.progress.analytics.patterns import Cell, Counts, Decider, Tree
 from services.progress.analytics.privacy import Jurisdiction, jurisdiction
 from services.progress.analytics.repository import reads
 from services.progress.analytics.schemas import UnitRef
 from services.progress.analytics.service import ref, resolve_unit
+from services.progress.analytics.tables import REST, Column, Level, decide
 from services.progress.coverage import repository
 from services.progress.coverage.schemas import (
     MEASURES,
@@ -102,36 +104,54 @@ def _scope(user: Principal) -> Jurisdiction:
 
 # -- the dashboard ----------------------------------------------------------------------------------------
 
+# The stages a coverage cell counts, each within the one before (the target population, enrolled in,
+# started, completed and certified in every course of the programme). `started` is not published but
+# `not_started` = population - started is, so the engine decides it as a published stage: not_started
+# is shown only where population and started are both shown (and then never 1-9: the small remainders
+# between shown stages are protected, docs/operations.md "Suppression rules").
+STAGES = ("population", "enrolled", "started", "completed", "certified")
+SUMS: list[tuple[Column, Sequence[Column]]] = [
+    (upper, [(REST, upper), lower]) for upper, lower in zip(STAGES, STAGES[1:], strict=False)
+]
+EARLIER = "earlier"  # the trend's completions before its window
 
-def _values(cell: CoverageCell | None) -> dict[str, int]:
+
+def _values(cell: CoverageCell | None) -> dict[Column, int]:
     if cell is None:
-        return dict.fromkeys(MEASURES, 0)
-    return {
-        "population": cell.population,
-        "enrolled": cell.enrolled,
-        "not_started": cell.population - cell.started,
-        "completed": cell.completed,
-        "certified": cell.certified,
-    }
+        return dict.fromkeys(STAGES, 0)
+    return {s: int(getattr(cell, s)) for s in STAGES}
 
 
 def hidden_in_table(
-    rows: dict[str, dict[str, int]], threshold: int, already: set[tuple[str, str]] | None = None
+    rows: Mapping[str, Mapping[Column, int]], threshold: int, above: Mapping[Column, bool] | None = None
 ) -> set[tuple[str, str]]:
-    """The (unit, measure) cells of a table of sibling units to hide: the analytics suppression engine,
-    called through its public function (every row and every column, until nothing changes)."""
-    cells = {(unit, m): v[m] for unit, v in rows.items() for m in MEASURES}
-    return privacy.suppress_table(cells, threshold, already)
+    """The (unit, stage) cells of one level's table of sibling units to hide, their parent being their
+    sum (the analytics suppression engine, ADR 0019; `above`: the parent's stages decided higher up,
+    True = hidden)."""
+    parent: dict[Column, int] = {s: sum(r.get(s, 0) for r in rows.values()) for s in STAGES}
+    counts: dict[str, Mapping[Column, int]] = {"~parent": parent, **rows}
+    level = Level("~parent", list(rows), counts, SUMS, dict(above or {}))
+    pattern = decide(level, threshold)
+    return {(u, c) for u, c in (k for k in pattern.hidden if isinstance(k, tuple)) if u in rows}
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """Everything a coverage page reads of the tree and the cells, in three queries: the units on the
-    path from the country, their children, and the programme's cells of all of them."""
+    """Everything a coverage page reads of the tree and the cells, in four queries: the units on the
+    path from the country, their children, and the programme's cells and weeks of all of them."""
 
     units: dict[str, OrgUnitView]
     kids: dict[str, list[OrgUnitView]]
     cells: dict[str, CoverageCell]
+    weeks: dict[str, dict[str, int]]
+
+    def tree(self) -> Tree:
+        def parent_of(code: str) -> str | None:
+            unit = self.units.get(code)
+            chain = unit.path.split("/") if unit else []
+            return chain[-2] if len(chain) > 1 else None
+
+        return Tree(parent_of, lambda code: [k.code for k in self.kids.get(code, [])])
 
 
 def _load(session: Session, programme_id: str, unit: OrgUnitView) -> Loaded:
@@ -139,38 +159,68 @@ def _load(session: Session, programme_id: str, unit: OrgUnitView) -> Loaded:
     kids = repository.children_of(session, chain)
     codes = [*chain, *[k.code for group in kids.values() for k in group]]
     return Loaded(
-        reads.org_units_by_code(session, chain), kids, repository.cells(session, programme_id, codes)
+        reads.org_units_by_code(session, chain),
+        kids,
+        repository.cells(session, programme_id, codes),
+        repository.weeks_of(session, programme_id, codes),
     )
 
 
-def _siblings(
-    loaded: Loaded, parent: str
-) -> tuple[dict[str, int], dict[str, dict[str, int]], list[OrgUnitView]]:
-    """A unit's own counts and its children's, completed by the DIRECT row so the children add up."""
-    kids = loaded.kids.get(parent, [])
-    own = _values(loaded.cells.get(parent))
-    rows = {k.code: _values(loaded.cells.get(k.code)) for k in kids}
-    direct = {m: own[m] - sum(r[m] for r in rows.values()) for m in MEASURES}
-    if kids and any(direct.values()):
-        rows[DIRECT] = direct
-    return own, rows, kids
+def window(today: date) -> list[date]:
+    """The trend's weeks (Mondays), oldest first, this week last."""
+    this_week = today - timedelta(days=today.weekday())
+    return [this_week - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
 
 
-def _own_hidden(loaded: Loaded, scope: Jurisdiction, unit: OrgUnitView, threshold: int) -> set[str]:
-    """The measures of `unit` hidden by the primary rule or in a table above it, down from the top of
-    the caller's jurisdiction, so its page never shows what its parent's page hides."""
-    own = _values(loaded.cells.get(unit.code))
-    hidden = {m for m in MEASURES if privacy.is_small(own[m], threshold)}
-    chain = unit.path.split("/")
-    inherited: set[str] = set()
-    for parent_code, child_code in zip(chain, chain[1:], strict=False):
-        parent = loaded.units.get(parent_code)
-        if parent is None or not scope.covers(parent.path):
-            continue
-        _, rows, _ = _siblings(loaded, parent_code)
-        already = {(u, m) for u in rows for m in inherited}
-        inherited = {m for (u, m) in hidden_in_table(rows, threshold, already) if u == child_code}
-    return hidden | inherited
+def deciders(loaded: Loaded, threshold: int, weeks: list[date]) -> tuple[Decider, Decider]:
+    """The patterns of the coverage counts and of the weekly completions, decided top-down from the
+    country whatever the caller's jurisdiction (one pattern for every page): a unit's completed is
+    its weeks in the window and the earlier ones, and a unit's week the sum of its children's."""
+    tree = loaded.tree()
+
+    def counts(codes: list[str]) -> Counts:
+        return {c: {k: v for k, v in _values(loaded.cells.get(c)).items() if v} for c in codes}
+
+    stages = Decider(tree, counts, SUMS, threshold)
+    keys = [w.isoformat() for w in weeks]
+
+    def weekly(codes: list[str]) -> Counts:
+        out: Counts = {}
+        for code in codes:
+            own = loaded.weeks.get(code, {})
+            row: dict[Column, int] = {k: own.get(k, 0) for k in keys}
+            row["completed"] = _values(loaded.cells.get(code))["completed"]
+            row[EARLIER] = max(0, row["completed"] - sum(own.get(k, 0) for k in keys))
+            out[code] = {k: v for k, v in row.items() if v}
+        return out
+
+    def completed_above(code: str) -> dict[Column, bool]:
+        return {"completed": stages.row_hidden(code).get("completed", False)}
+
+    def kids_completed(parent: str) -> dict[str, dict[Column, bool]]:
+        return {u: {"completed": row.get("completed", False)} for u, row in stages.kid_hidden(parent).items()}
+
+    trend = Decider(
+        tree,
+        weekly,
+        [("completed", [*keys, EARLIER])],
+        threshold,
+        above=completed_above,
+        fixed=kids_completed,
+    )
+    return stages, trend
+
+
+def _hidden(cell: Callable[[Column], Cell]) -> set[str]:
+    """The published measures of a unit that its pattern hides."""
+    hidden = {s for s in STAGES if cell(s).hidden}
+    return hidden | ({"not_started"} if hidden & {"population", "started"} else set())
+
+
+def _shown_values(values: Mapping[Column, int]) -> dict[str, int]:
+    out = {s: values.get(s, 0) for s in STAGES if s != "started"}
+    out["not_started"] = values.get("population", 0) - values.get("started", 0)
+    return out
 
 
 def _row(
@@ -197,33 +247,26 @@ def _direct_ref(code: str) -> UnitRef:
 
 
 def _trend(
-    weekly: dict[str, int], completed: int | None, today: date, threshold: int
+    weeks: list[date], counts: dict[str, int], cell: Callable[[Column], Cell], completed: int | None
 ) -> tuple[list[WeekPoint], float | None]:
-    """The last TREND_WEEKS weeks of completions (a week under the threshold hidden, with its
-    complement; the weeks before the window are the group's remaining sibling), the cumulative count
-    where no later week is hidden, and the weekly rate over the last RATE_WEEKS weeks if all are shown."""
-    this_week = today - timedelta(days=today.weekday())
-    window = [this_week - timedelta(weeks=n) for n in range(TREND_WEEKS - 1, -1, -1)]
-    counts = {w.isoformat(): weekly.get(w.isoformat(), 0) for w in window}
-    total = sum(weekly.values())
-    group = {**counts, "earlier": total - sum(counts.values())}
-    hidden = privacy.hidden_cells(group, threshold) if completed is not None else set(group)
+    """The trend's weekly completions as the pattern shows them, the cumulative count where no later
+    week is hidden, and the weekly rate over the last RATE_WEEKS weeks if all are shown."""
+    total = counts.get("completed", 0)
+    hidden = {w for w in weeks if completed is None or cell(w.isoformat()).hidden}
     points: list[WeekPoint] = []
-    for i, w in enumerate(window):
-        key = w.isoformat()
-        later_hidden = any(k.isoformat() in hidden for k in window[i + 1 :])
+    for i, w in enumerate(weeks):
+        later_hidden = any(k in hidden for k in weeks[i + 1 :])
         cumulative = (
             None
             if completed is None or later_hidden
-            else total - sum(counts[k.isoformat()] for k in window[i + 1 :])
+            else total - sum(counts.get(k.isoformat(), 0) for k in weeks[i + 1 :])
         )
-        points.append(
-            WeekPoint(week=w, completed=None if key in hidden else counts[key], cumulative=cumulative)
-        )
-    recent = window[-RATE_WEEKS:]
+        shown = None if w in hidden else counts.get(w.isoformat(), 0)
+        points.append(WeekPoint(week=w, completed=shown, cumulative=cumulative))
+    recent = weeks[-RATE_WEEKS:]
     rate = None
-    if completed is not None and not any(w.isoformat() in hidden for w in recent):
-        rate = sum(counts[w.isoformat()] for w in recent) / RATE_WEEKS
+    if completed is not None and not any(w in hidden for w in recent):
+        rate = sum(counts.get(w.isoformat(), 0) for w in recent) / RATE_WEEKS
     return points, rate
 
 
@@ -236,22 +279,33 @@ def report(
         raise NotFound(f"No programme {programme_id}.")
     unit = resolve_unit(session, scope, code)
     loaded = _load(session, programme.id, unit)
-    own_hidden = _own_hidden(loaded, scope, unit, threshold)
-    own, rows, kids = _siblings(loaded, unit.code)
-    already = {(u, m) for u in rows for m in own_hidden}
-    hidden = hidden_in_table(rows, threshold, already)
-    by_code = {k.code: k for k in kids}
-    hidden_by_unit: dict[str, set[str]] = {}
-    for u, m in hidden:
-        hidden_by_unit.setdefault(u, set()).add(m)
-    table = [
-        _row(by_code.get(c), c, v, hidden_by_unit.get(c, set()), programme.target_percent)
-        for c, v in rows.items()
-    ]
-    total = _row(unit, unit.code, own, own_hidden, programme.target_percent)
     today = utcnow().date()
+    weeks = window(today)
+    stages, trends = deciders(loaded, threshold, weeks)
+    pattern, _ = stages.level(unit.code)
+    by_code = {k.code: k for k in loaded.kids.get(unit.code, [])}
+    table = []
+    for c, cell in stages.kid_cells(unit.code).items():
+        values: dict[Column, int] = {s: pattern.values.get((c, s), 0) for s in STAGES}
+        row_unit = by_code.get(c)
+        code_shown = c if row_unit else DIRECT
+        table.append(
+            _row(row_unit, code_shown, _shown_values(values), _hidden(cell), programme.target_percent)
+        )
+    own = _values(loaded.cells.get(unit.code))
+    total = _row(
+        unit,
+        unit.code,
+        _shown_values(own),
+        _hidden(lambda s: stages.cell(unit.code, s)),
+        programme.target_percent,
+    )
+    weekly = trends.counts([unit.code]).get(unit.code, {})
     trend, rate = _trend(
-        repository.weeks(session, programme.id, unit.code), total.completed, today, threshold
+        weeks,
+        {str(k): v for k, v in weekly.items()},
+        lambda w: trends.cell(unit.code, w),
+        total.completed,
     )
     weeks_left = max((programme.deadline - today).days, 0) / 7
     remaining = total.remaining

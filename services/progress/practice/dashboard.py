@@ -12,7 +12,7 @@ from sqlmodel import Session
 from libs.auth import Principal
 from libs.errors import Forbidden
 from libs.outbox import utcnow
-from services.progress.analytics.privacy import suppress, suppress_table
+from services.progress.analytics.grids import suppress, suppress_table
 from services.progress.practice import repository
 from services.progress.practice.schemas import (
     CoachingCoverage,

@@ -20,6 +20,7 @@ from services.progress.models import (
     Enrolment,
     FunnelCell,
     FunnelTotal,
+    MonthCell,
     OrgUnitView,
     RollupWatermark,
 )
@@ -218,6 +219,66 @@ def parents_among(session: Session, codes: Sequence[str]) -> set[str]:
 
 def all_org_units(session: Session) -> list[OrgUnitView]:
     return list(session.exec(select(OrgUnitView)))
+
+
+# -- the calendar-month cells: what filtered answers, trends and the suppression pattern read ---------
+
+LeafMonth = tuple[str, str, str, date, str]  # institute, course, language, month, stage
+
+
+def month_cells(session: Session, units: Sequence[str]) -> dict[str, dict[LeafMonth, int]]:
+    """org unit -> (institute, course, language, month, stage) -> enrolments."""
+    out: dict[str, dict[LeafMonth, int]] = defaultdict(dict)
+    if not units:
+        return out
+    rows = session.execute(
+        sa_select(
+            col(MonthCell.org_unit),
+            col(MonthCell.institute_id),
+            col(MonthCell.course_id),
+            col(MonthCell.language),
+            col(MonthCell.month),
+            col(MonthCell.stage),
+            col(MonthCell.count),
+        ).where(col(MonthCell.org_unit).in_(units), col(MonthCell.count) != 0)
+    )
+    for unit, institute, course, language, month, stage, count in rows:
+        out[unit][(institute, course, language, _day(month), stage)] = int(count)
+    return out
+
+
+def leaves_under(session: Session, unit: str) -> list[tuple[str, str, str]]:
+    """The (institute, course, language) combinations counted anywhere under `unit`."""
+    rows = session.execute(
+        sa_select(col(MonthCell.institute_id), col(MonthCell.course_id), col(MonthCell.language))
+        .where(col(MonthCell.org_unit) == unit, col(MonthCell.count) != 0)
+        .distinct()
+    )
+    return [(i, c, lang) for i, c, lang in rows]
+
+
+def children_of_many(session: Session, codes: Sequence[str]) -> list[OrgUnitView]:
+    """The children of several units, by name."""
+    if not codes:
+        return []
+    return list(
+        session.exec(
+            select(OrgUnitView)
+            .where(col(OrgUnitView.parent_code).in_(codes))
+            .order_by(col(OrgUnitView.name), col(OrgUnitView.code))
+        )
+    )
+
+
+def units_under(session: Session, path: str, level: int) -> list[OrgUnitView]:
+    """The org units at `level` under the path `path`."""
+    return list(
+        session.exec(
+            select(OrgUnitView).where(
+                OrgUnitView.level == level, col(OrgUnitView.path).startswith(path + "/")
+            )
+        )
+    )
 
 
 def watermark(session: Session, name: str) -> datetime | None:

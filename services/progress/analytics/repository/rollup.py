@@ -22,6 +22,7 @@ from services.progress.models import (
     EnrolmentFacts,
     FunnelCell,
     FunnelTotal,
+    MonthCell,
     RollupWatermark,
     Statement,
     Submission,
@@ -36,6 +37,7 @@ TABLES: dict[str, Table] = {
     "facts": table_of(EnrolmentFacts),
     "teachers": table_of(TeacherFacts),
     "funnel": table_of(FunnelCell),
+    "months": table_of(MonthCell),
     "totals": table_of(FunnelTotal),
     "durations": table_of(DurationCell),
     "ratings": table_of(TeacherRating),
@@ -295,8 +297,8 @@ def lock_rollups(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text(
-                "LOCK TABLE rollup_enrolment_facts, rollup_teacher_facts, rollup_funnel, rollup_funnel_totals, "
-                "rollup_durations, rollup_teacher_ratings, rollup_attainment IN EXCLUSIVE MODE"
+                "LOCK TABLE rollup_enrolment_facts, rollup_teacher_facts, rollup_funnel, rollup_funnel_months, "
+                "rollup_funnel_totals, rollup_durations, rollup_teacher_ratings, rollup_attainment IN EXCLUSIVE MODE"
             )
         )
 
