@@ -137,12 +137,18 @@ class _Protector:
                 if self.relations[i].total in slack:
                     for stage in stages:
                         self.touching[stage].append(i)
-        # kept as counts are hidden, so that a part's room is not summed again for every question
+        # kept as counts are hidden, so that a sum is not gone through again for every question: its
+        # shown parts' sum (a neighbour's cap), its hidden parts and their tally (`short`)
         self.part_of: dict[Hashable, list[int]] = defaultdict(list)
+        self.total_of: dict[Hashable, list[int]] = defaultdict(list)
         for i, r in enumerate(relations):
+            self.total_of[r.total].append(i)
             for p in r.parts:
                 self.part_of[p].append(i)
+        self.part_sets = [frozenset(r.parts) for r in relations]
         self.shown_sum = [sum(values.get(p, 0) for p in r.parts if p not in self.hidden) for r in relations]
+        self.hidden_parts = [{p for p in r.parts if p in self.hidden} for r in relations]
+        self.tallies = [self._tally(parts) for parts in self.hidden_parts]
         self.queue: deque[int] = deque(range(len(relations)))
         self.queued = set(self.queue)
         self.unprotected: list[Relation] = []
@@ -205,16 +211,27 @@ class _Protector:
         self.hidden.add(key)
         for i in self.part_of[key]:
             self.shown_sum[i] -= self.values.get(key, 0)
+            if key not in self.hidden_parts[i]:
+                self.hidden_parts[i].add(key)
+                self._add(self.tallies[i], key)
         for i in self.touching[key]:
             if i not in self.queued:
                 self.queued.add(i)
                 self.queue.append(i)
 
-    def short(self, parts: Iterable[Hashable]) -> bool:
-        """Whether the hidden `parts` of a shown total leave a hidden count recoverable or narrowed.
-        Unpublished remainders protect others, and need protection themselves when small (two shown
-        stages would give a small difference: 4 completed but not certified)."""
-        return self._short(self._tally([p for p in parts if p in self.hidden]))
+    def unhide(self, key: Hashable) -> None:
+        """Show a hidden zero again (the sums of shown parts do not change: it is zero)."""
+        self.hidden.discard(key)
+        for i in self.part_of[key]:
+            if key in self.hidden_parts[i]:
+                self.hidden_parts[i].discard(key)
+                self._add(self.tallies[i], key, -1)
+
+    def short(self, index: int) -> bool:
+        """Whether the hidden parts of relation `index`'s shown total leave a hidden count recoverable
+        or narrowed. Unpublished remainders protect others, and need protection themselves when small
+        (two shown stages would give a small difference: 4 completed but not certified)."""
+        return self._short(self.tallies[index])
 
     def _tally(self, hidden: Iterable[Hashable]) -> list[int]:
         """What `short` needs of some hidden parts: [protectable, total, count, stars, small, slack]."""
@@ -223,15 +240,15 @@ class _Protector:
             self._add(out, p)
         return out
 
-    def _add(self, tally: list[int], p: Hashable) -> None:
+    def _add(self, tally: list[int], p: Hashable, sign: int = 1) -> None:
         v = self.values.get(p, 0)
         rest = p in self.slack
-        tally[0] += not rest or is_small(v, self.t)
-        tally[1] += v
-        tally[2] += 1
-        tally[3] += not rest and v >= self.t
-        tally[4] += v < self.t
-        tally[5] += rest
+        tally[0] += sign * (not rest or is_small(v, self.t))
+        tally[1] += sign * v
+        tally[2] += sign
+        tally[3] += sign * (not rest and v >= self.t)
+        tally[4] += sign * (v < self.t)
+        tally[5] += sign * rest
 
     def _short(self, tally: list[int]) -> bool:
         protectable, total, count, stars, small, rests = tally
@@ -295,9 +312,8 @@ class _Protector:
         """Whether a hidden part of relation `index` (with `extra` hidden too) has fewer than
         `threshold` values, the others not giving it room enough. (`hidden`: its hidden parts with
         `extra`, when the caller has them.)"""
-        relation = self.relations[index]
         if hidden is None:
-            hidden = [p for p in relation.parts if p in self.hidden or p == extra]
+            hidden = [*self.hidden_parts[index], *([extra] if extra is not None else [])]
         return self._narrow(self._room(index, hidden))
 
     def complement(self, index: int) -> None:
@@ -309,32 +325,86 @@ class _Protector:
             key=lambda p: (self.values.get(p, 0), str(p)),
         )
 
+        room: list[float] | None = None  # kept while hiding a candidate changes no other part's cap
+        caps: dict[Hashable, float] = {}  # the candidates' caps, likewise
         while True:
-            now = [p for p in relation.parts if p in self.hidden]
-            short = self._short(self._tally(now))
-            room = self._room(index, now) if not short else None
-            if room is not None and not self._narrow(room):
+            short = self.short(index)
+            if not short and room is None:
+                room = self._room(index, self.hidden_parts[index])
+            if not short and room is not None and not self._narrow(room):
                 return  # protected
             if candidates:
-                chosen = candidates[-1] if room is None else self._first_enough(index, room, candidates)
+                chosen = (
+                    candidates[-1]
+                    if short or room is None
+                    else self._first_enough(index, room, candidates, caps)
+                )
                 candidates.remove(chosen)
+                moves = self.moves_caps(chosen, index)
+                self.forget_caps(chosen, index, caps)
                 self.hide(chosen)
+                if room is not None and not moves:
+                    self._add_room(room, index, chosen)
+                else:
+                    room = None
                 continue
             if not self.uncap(index):
                 break
+            room = None
+            caps.clear()
         if self.interior(relation.total):
             self.hide(relation.total)
         else:
             self.unprotected.append(relation)
 
-    def _first_enough(self, index: int, room: list[float], candidates: list[Hashable]) -> Hashable:
+    def moves_caps(self, key: Hashable, index: int) -> bool:
+        """Whether hiding `key` changes the cap of another hidden part of relation `index`: a sum
+        besides `index` that `key` is part or total of has such a part too."""
+        hidden = self.hidden_parts[index]
+        for j in (*self.part_of[key], *self.total_of[key]):
+            if j == index:
+                continue
+            parts = self.part_sets[j]
+            if len(parts) <= len(hidden):
+                if any(p in hidden for p in parts if p != key):
+                    return True
+            elif any(p in parts for p in hidden if p != key):
+                return True
+        return False
+
+    def forget_caps(self, key: Hashable, index: int, caps: dict[Hashable, float]) -> None:
+        """Forget the remembered caps that hiding `key` changes (the parts of its other sums)."""
+        if not caps:
+            return
+        for j in (*self.part_of[key], *self.total_of[key]):
+            if j == index:
+                continue
+            parts = self.part_sets[j]
+            if len(parts) <= len(caps):
+                for p in parts:
+                    caps.pop(p, None)
+            else:
+                for p in [p for p in caps if p in parts]:
+                    del caps[p]
+
+    def _first_enough(
+        self, index: int, room: list[float], candidates: list[Hashable], caps: dict[Hashable, float]
+    ) -> Hashable:
         """The first candidate that, hidden too, gives every hidden part (their `room`) its room;
         else the last (the largest). (While the hidden parts are too few or hold too little,
-        `short`, the caller takes the largest: one more small part would not be enough.)"""
+        `short`, the caller takes the largest: one more small part would not be enough.)
+        `caps`: the candidates' caps as far as known (kept by the caller while they hold)."""
+        total, sum_caps, low, high = room
+        t = self.t
         for c in candidates:
-            r = list(room)
-            self._add_room(r, index, c)
-            if not self._narrow(r):
+            k = caps.get(c)
+            if k is None:
+                k = caps[c] = self.cap(c, index)
+            v = self.values.get(c, 0)
+            lo, hi = low, high
+            if v and not (c in self.slack and v >= t):
+                lo, hi = min(lo, k), max(hi, k)
+            if not self._narrow([total + v, sum_caps + k, lo, hi]):
                 return c
         return candidates[-1]
 
@@ -370,11 +440,11 @@ class _Protector:
     def pinned_zeros(self) -> list[Hashable]:
         """Hidden parts that a shown total already gives as zero (it less its shown parts is 0)."""
         out: list[Hashable] = []
-        for r in self.relations:
+        for i, r in enumerate(self.relations):
             if r.total in self.hidden:
                 continue
-            hidden = [p for p in r.parts if p in self.hidden]
-            if hidden and not sum(self.values.get(p, 0) for p in hidden):
+            if self.hidden_parts[i] and not self.tallies[i][1]:
+                hidden = [p for p in r.parts if p in self.hidden_parts[i]]  # in order: deterministic
                 out += [p for p in hidden if p not in self.slack and p not in self.fixed]
         return out
 
@@ -390,13 +460,13 @@ class _Protector:
                     for p in relation.parts:
                         if self.interior(p):
                             self.hide(p)
-                elif self.short(relation.parts) or self.narrowed(i):
+                elif self.short(i) or self.narrowed(i):
                     self.complement(i)
             zeros = self.pinned_zeros()
             if not zeros:
                 break
             for key in zeros:  # shown: hiding them protects nothing; no longer to be hidden (zeros:
-                self.hidden.discard(key)  # the sums of shown parts stay as they are)
+                self.unhide(key)  # the sums of shown parts stay as they are)
                 self.fixed[key] = False
                 for i in self.touching[key]:
                     if i not in self.queued:
