@@ -378,6 +378,41 @@ class RollupWatermark(Base, table=True):
     as_of: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class PatternRun(Base, table=True):
+    """One decision of every level's enrolment tables off the request path (`progress.decide_patterns`,
+    analytics/stored.py, ADR 0019): the rollups as of `as_of` (the funnel watermark when they were read),
+    the populations (`leaves`) and months they had, the threshold. Answers read the newest complete run's
+    cells, with its "data as of"; without one they decide on the request path."""
+
+    __tablename__ = "pattern_runs"
+    id: int | None = Field(default=None, primary_key=True)
+    root: str = Field(index=True, max_length=40)  # the top of the tree the run decided (the country)
+    as_of: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    threshold: int
+    leaves: list[list[str]] = Field(sa_column=Column(JSON, nullable=False))
+    months: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    decided_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    complete: bool = False
+
+
+class PatternCell(Base, table=True):
+    """A count of a run and whether it is shown: a unit's enrolments of a population in a period
+    ("all" or a month's first day) reaching a stage, as decided in its parent's table (`parent`; "" for
+    the top). Only counts that are not zero, or are hidden, are kept; anything else is a shown zero."""
+
+    __tablename__ = "pattern_cells"
+    __table_args__ = (Index("ix_pattern_cells_unit", "run_id", "unit", "population"),)
+    run_id: int = Field(primary_key=True)
+    parent: str = Field(primary_key=True, max_length=40)
+    population: str = Field(primary_key=True, max_length=200)
+    unit: str = Field(primary_key=True, max_length=40)
+    period: str = Field(primary_key=True, max_length=10)
+    stage: str = Field(primary_key=True, max_length=10)
+    value: int
+    hidden: bool
+    protected: bool
+
+
 # -- programmes and coverage (services/progress/coverage, ADR 0020) ---------------------------------
 
 

@@ -52,6 +52,9 @@ class ProgressSettings(CommonSettings):
     # Analytics (docs/analytics.md): the org-unit read model's refresh, privacy threshold, export cap.
     org_units_refresh_seconds: float = 600
     analytics_min_cell: int = 10
+    # how often every level's enrolment patterns are decided off the request path when the rollups or
+    # the tree moved (analytics/stored.py, ADR 0019); 0 = never (answers decide on the request path)
+    analytics_patterns_seconds: float = 120
     analytics_export_max_rows: int = 50_000
     # Coverage (ADR 0020): how often the registry copy is synced and every programme recomputed.
     coverage_refresh_seconds: float = 300

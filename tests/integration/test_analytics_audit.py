@@ -21,7 +21,7 @@ import csv
 import io
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -422,7 +422,7 @@ def attacker(published: Published, labels: bool) -> Attacker:
         for upper, lower in zip(STAGES, STAGES[1:], strict=False):
             a.at_least({("t", home, upper): 1, ("t", home, lower): -1}, 0)
             for leaf in LEAVES:
-                chain = {("e", home, leaf, m, upper): 1.0 for m in MONTHS}
+                chain: dict[Hashable, float] = {("e", home, leaf, m, upper): 1.0 for m in MONTHS}
                 chain.update({("e", home, leaf, m, lower): -1.0 for m in MONTHS})
                 a.at_least(chain, 0)
     if labels:

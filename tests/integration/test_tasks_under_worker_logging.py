@@ -251,6 +251,7 @@ PERIODIC = (
     "progress.send_reminders",
     "progress.deliver_messages",
     "progress.recompute_rollups",
+    "progress.decide_patterns",
     "progress.org_units_rollup",
     "progress.coverage_refresh",
 )

@@ -7,9 +7,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
+from typing import Protocol
 
 from sqlmodel import Session
 
+from services.progress.analytics import stored as stored_patterns
 from services.progress.analytics.patterns import Cell, Counts, Decider, Tree
 from services.progress.analytics.reports import months as month_list
 from services.progress.analytics.reports import over
@@ -31,15 +33,29 @@ from services.progress.analytics.tables import (
 from services.progress.models import OrgUnitView
 
 NOBODY = Cell(0, False, False)
+STORED_AS_OF = "ustaz.analytics.stored_as_of"  # session.info: the stored run an answer read, if any
+
+
+class Enrolments(Protocol):
+    """What answers read of the enrolment tables (a Decider, or a stored run)."""
+
+    def cell(self, unit: str, column: Column) -> Cell: ...
+
+    def kid_cells(self, parent: str) -> Mapping[str, Callable[[Column], Cell]]: ...
+
+
 DIMENSION = {"institute": 0, "course": 1, "language": 2}
 
 
 class Answer:
     """Reads and decides what one answer needs; every answer decides the same tables the same way."""
 
-    def __init__(self, session: Session, threshold: int, unit: OrgUnitView) -> None:
+    def __init__(self, session: Session, threshold: int, unit: OrgUnitView, stored: bool = True) -> None:
+        """`stored`: read the enrolment tables' patterns decided off the request path when the tree
+        has a run for this threshold (stored.py); else decide them here."""
         self.session, self.threshold = session, threshold
         self.root = unit.path.split("/")[0]
+        self.run = stored_patterns.latest(session, self.root, threshold) if stored else None
         self._units: dict[str, OrgUnitView | None] = {unit.code: unit}
         self._kids: dict[str, list[str]] = {}
         self._teachers: dict[str, dict[Column, int]] = {}  # unit -> stage -> teachers
@@ -72,7 +88,7 @@ class Answer:
         needed = [*parents, *codes]
         if teachers:
             self._teacher_counts(needed)
-        else:
+        elif self.run is None:
             self._month_rows(needed)
 
     # -- teachers ---------------------------------------------------------------------------------
@@ -101,6 +117,8 @@ class Answer:
 
     @cached_property
     def pops(self) -> Populations:
+        if self.run is not None:
+            return populations(stored_patterns.leaves_of(self.run))
         return populations(repository.leaves_under(self.session, self.root))
 
     @cached_property
@@ -124,6 +142,15 @@ class Answer:
         return out
 
     @cached_property
+    def enrolments(self) -> Enrolments:
+        """The enrolment cells, all time and by month: the stored run's (its "data as of" noted on the
+        session for the report, `STORED_AS_OF`), else decided here."""
+        if self.run is None:
+            return self.by_month
+        self.session.info[STORED_AS_OF] = self.run.as_of
+        return stored_patterns.Stored(self.session, self.run, self.tree)
+
+    @cached_property
     def alltime(self) -> Decider:
         return Decider(
             self.tree,
@@ -135,6 +162,8 @@ class Answer:
     @cached_property
     def data_months(self) -> list[date]:
         """Every month with a count anywhere (at the top of the tree)."""
+        if self.run is not None:
+            return stored_patterns.months_of(self.run)
         return sorted({key[3] for key in self._month_rows([self.root])[self.root]})
 
     @cached_property
@@ -160,8 +189,8 @@ class Answer:
         if name is None:
             return NOBODY
         if months is None:
-            return self.alltime.cell(unit, (name, ALL, stage))
-        return self._span(lambda p: self.by_month.cell(unit, (name, p, stage)), months)
+            return self.enrolments.cell(unit, (name, ALL, stage))
+        return self._span(lambda p: self.enrolments.cell(unit, (name, p, stage)), months)
 
     def _span(self, get: Callable[[date | str], Cell], months: tuple[date, date]) -> Cell:
         """A count over whole months. Shown if no month of it is hidden, or if it holds every hidden
@@ -179,15 +208,14 @@ class Answer:
 
     def month_cell(self, unit: str, f: Filter, month: date, stage: str) -> Cell:
         name = self.pops.of(f)
-        return NOBODY if name is None else self.by_month.cell(unit, (name, month, stage))
+        return NOBODY if name is None else self.enrolments.cell(unit, (name, month, stage))
 
     def enrolment_kids(
         self, parent: str, f: Filter, months: tuple[date, date] | None
     ) -> dict[str, dict[str, Cell]]:
         """The children's (and `_direct`'s) funnel cells in `parent`'s table."""
         name = self.pops.of(f)
-        decider = self.alltime if months is None else self.by_month
-        kids = decider.kid_cells(parent)
+        kids = self.enrolments.kid_cells(parent)
         if name is None:
             return {k: dict.fromkeys(STAGES, NOBODY) for k in kids}
         if months is None:

@@ -19,7 +19,7 @@ from libs.auth import Principal
 from libs.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from libs.outbox import utcnow
 from services.progress.analytics import reports
-from services.progress.analytics.answers import Answer
+from services.progress.analytics.answers import STORED_AS_OF, Answer
 from services.progress.analytics.patterns import Cell
 from services.progress.analytics.privacy import Jurisdiction, jurisdiction
 from services.progress.analytics.repository import reads as repository
@@ -367,8 +367,12 @@ def dated(fn: ReportFn, tables: str) -> ReportFn:
     def report(
         session: Session, user: Principal, q: AnalyticsQuery, settings: ProgressSettings | None = None
     ) -> Report:
+        session.info.pop(STORED_AS_OF, None)
         out = fn(session, user, q, settings)
         out.as_of = repository.watermark(session, tables)
+        if STORED_AS_OF in session.info:  # counts of a run decided off the request path: its as-of
+            stored = session.info.pop(STORED_AS_OF)
+            out.as_of = stored if stored is None or out.as_of is None else min(stored, out.as_of)
         return out
 
     report.__doc__ = fn.__doc__

@@ -15,7 +15,7 @@ from libs.db import session_scope
 from libs.events import DB_CONTENTION, TRANSIENT_IO, Event
 from libs.service_client import service_client, service_path
 from services.certificates.schemas import CertificateIssued
-from services.progress.analytics import rollups, service
+from services.progress.analytics import rollups, service, stored
 from services.progress.models import processed_events
 from services.progress.schemas import CourseCompleted, EnrolmentCreated, EnrolmentStarted, SubmissionGraded
 from services.progress.settings import get_settings
@@ -69,6 +69,16 @@ def recompute_rollups() -> None:
     log.info("rollups recomputed", extra={"drift": drift})
 
 
+@periodic("progress.decide_patterns", DB_CONTENTION, time_limit=3600)
+def decide_patterns() -> None:
+    """Decide and store every level's enrolment patterns off the request path, when the rollups or the
+    tree moved since the last run (analytics/stored.py; beat, every `analytics_patterns_seconds`)."""
+    with session_scope(engine()) as session:
+        runs = stored.refresh(session, get_settings().analytics_min_cell)
+    for run in runs:
+        log.info("suppression patterns decided", extra={"run": run.id, "root": run.root, "as_of": run.as_of})
+
+
 @periodic("progress.org_units_rollup", TRANSIENT_IO)
 def org_units_rollup() -> None:
     """Copy the gateway's org-unit tree into the read model (beat; see ADR 0011)."""
@@ -89,6 +99,17 @@ celery_app.conf.beat_schedule.update(
             "task": "progress.recompute_rollups",
             "schedule": crontab(hour=2, minute=30),
         },
+        **(
+            {
+                "progress-decide-patterns": {
+                    "task": "progress.decide_patterns",
+                    "schedule": _settings.analytics_patterns_seconds,
+                    "options": {"expires": _settings.analytics_patterns_seconds},
+                }
+            }
+            if _settings.analytics_patterns_seconds
+            else {}
+        ),
         "progress-org-units-rollup": {
             "task": "progress.org_units_rollup",
             "schedule": _settings.org_units_refresh_seconds,
