@@ -3,17 +3,28 @@ and BENCH_ENGINE_UNITS children (default 10,40,80,200; a district can have 100+ 
 populations (2 institutes x 2 courses x 2 languages, so ~30 filterable populations), 12 months, a
 random number of teachers per unit. For each size: the teachers' funnel table, the all-time
 enrolments table (populations x stages) and the months table (populations x months x stages) decided
-the first time, and the same three again (the pattern cache: what a repeated request costs).
+the first time, and the same three again (the pattern cache: what a repeated request costs); then
+the request path with the patterns decided ahead (analytics/stored.py): the level's months table
+stored in a SQLite file as `progress.decide_patterns` stores it, and the children's cells of one
+population read back as a filtered funnel by child unit needs them, over all time and over twelve
+months (each month's cells, as a range of months is summed). With `BENCH_ENGINE_BEFORE=<checkout>`
+(a worktree of an older commit) each size is also run there first, in a subprocess, and both rows
+are printed (the same run, the machine shared alike).
 Run alone and small: `BENCH_ENGINE_UNITS=10,40 .venv/bin/python -m bench engine`."""
 
 from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from bench.common import table
 
@@ -45,7 +56,7 @@ def rows_of(
     return kids, rows, leaves, months
 
 
-def deciders(units: int, seed: int = 1) -> list[tuple[str, Callable[[], object]]]:
+def deciders(units: int, seed: int = 1) -> list[tuple[str, Callable[[], Any]]]:
     """The three tables of one level, as answers.py builds them (fresh deciders: no per-answer memo)."""
     from services.progress.analytics.patterns import Counts, Decider, Tree
     from services.progress.analytics.tables import (
@@ -99,6 +110,7 @@ def deciders(units: int, seed: int = 1) -> list[tuple[str, Callable[[], object]]
         ("teachers", lambda: teachers.level("KZ")),
         ("all time", lambda: alltime.level("KZ")),
         ("months", lambda: by_month.level("KZ")),
+        ("top", lambda: by_month.top_of("KZ")),
     ]
 
 
@@ -108,17 +120,80 @@ def ms(fn: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def main() -> str:
+def stored(units: int, seed: int = 1) -> tuple[float, float]:
+    """The request path reading a stored run (ms): the children's cells of one population over all
+    time, and over twelve months."""
+    from libs.db import create_db_engine, session_scope
+    from services.progress.analytics.patterns import Tree
+    from services.progress.analytics.repository import patterns as repository
+    from services.progress.analytics.schemas import STAGES
+    from services.progress.analytics.stored import Stored, _rows
+    from services.progress.analytics.tables import ALL, DIRECT
+    from services.progress.models import Base, PatternRun
+
+    kids, _, _, months = rows_of(units, seed)
+    found = dict(deciders(units, seed))
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_db_engine(f"sqlite:///{Path(tmp) / 'stored.db'}")
+        Base.metadata.create_all(engine)
+        with session_scope(engine) as session:
+            run = repository.new_run(session, PatternRun(root="KZ", threshold=10, leaves=[], months=[]))
+            assert run.id is not None
+            repository.add_cells(session, _rows(run.id, "", found["top"](), {"KZ"}))
+            pattern, _ = found["months"]()
+            repository.add_cells(session, _rows(run.id, "KZ", pattern, {*kids, DIRECT}))
+            repository.finish(session, run)
+        tree = Tree(lambda c: None if c == "KZ" else "KZ", lambda c: kids if c == "KZ" else [])
+        name = "I1:*:*"  # one institute's enrolments
+
+        def read(periods: list[Any]) -> None:
+            with session_scope(engine, readonly=True) as session:
+                run = repository.latest_run(session, "KZ")
+                assert run is not None
+                cells = Stored(session, run, tree)
+                for get in cells.kid_cells("KZ").values():
+                    for stage in STAGES:
+                        [get((name, p, stage)) for p in periods]
+
+        read([])  # the pool warm, as in a running service
+        alltime = ms(lambda: read([ALL]))
+        by_month = ms(lambda: read(months))
+        engine.dispose()
+    return alltime, by_month
+
+
+def row(units: int) -> list[Any]:
     from services.progress.analytics.tables import PATTERNS
 
+    PATTERNS.clear()
+    first = [ms(fn) for name, fn in deciders(units) if name != "top"]
+    again = [ms(fn) for name, fn in deciders(units) if name != "top"]  # new deciders: the cache
+    return [units, *first, *again, *stored(units)]
+
+
+def before(units: int, checkout: str) -> list[Any]:
+    """The same size measured by an older checkout's bench (its own engine), parsed from its table."""
+    env = {**os.environ, "BENCH_ENGINE_UNITS": str(units), "PYTHONPATH": checkout}
+    env.pop("BENCH_ENGINE_BEFORE", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "engine"], cwd=checkout, env=env, capture_output=True, text=True
+    )
+    line = [x for x in out.stdout.splitlines() if x.startswith(f"| {units} |")]
+    if not line:
+        return [units, "failed", out.stderr[-200:]]
+    return [c.strip() for c in line[0].strip("|").split("|")]
+
+
+def main() -> str:
+    checkout = os.environ.get("BENCH_ENGINE_BEFORE")
     rows = []
     for units in UNITS:
-        PATTERNS.clear()
-        first = [ms(fn) for _, fn in deciders(units)]
-        again = [ms(fn) for _, fn in deciders(units)]  # new deciders, same counts: the cache
-        rows.append([units, *first, *again])
+        if checkout:
+            rows.append(["before", *before(units, checkout)])
+        rows.append(["after" if checkout else "", *row(units)])
     return "Suppression engine, one level's table, in process (ms)\n\n" + table(
         [
+            "",
             "units",
             "teachers",
             "all time",
@@ -126,6 +201,8 @@ def main() -> str:
             "teachers again",
             "all time again",
             "months again",
+            "stored: all time",
+            "stored: 12 months",
         ],
         rows,
     )

@@ -396,9 +396,10 @@ class PatternRun(Base, table=True):
 
 
 class PatternCell(Base, table=True):
-    """A count of a run and whether it is shown: a unit's enrolments of a population in a period
-    ("all" or a month's first day) reaching a stage, as decided in its parent's table (`parent`; "" for
-    the top). Only counts that are not zero, or are hidden, are kept; anything else is a shown zero."""
+    """A unit's counts of one population in a run and whether each is shown, as decided in its parent's
+    table (`parent`; "" for the top): `cells` lists [period ("all" or a month's first day), stage,
+    count, 1 if hidden + 2 if protected]. Only counts that are not zero, or are hidden, are listed;
+    anything else is a shown zero. One row per unit and population, so a table is read in a few rows."""
 
     __tablename__ = "pattern_cells"
     __table_args__ = (Index("ix_pattern_cells_unit", "run_id", "unit", "population"),)
@@ -406,11 +407,7 @@ class PatternCell(Base, table=True):
     parent: str = Field(primary_key=True, max_length=40)
     population: str = Field(primary_key=True, max_length=200)
     unit: str = Field(primary_key=True, max_length=40)
-    period: str = Field(primary_key=True, max_length=10)
-    stage: str = Field(primary_key=True, max_length=10)
-    value: int
-    hidden: bool
-    protected: bool
+    cells: list[list[Any]] = Field(sa_column=Column(JSON, nullable=False))
 
 
 # -- programmes and coverage (services/progress/coverage, ADR 0020) ---------------------------------

@@ -8,7 +8,7 @@ the same order."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -23,36 +23,33 @@ from services.progress.analytics.tables import ALL, DIRECT, Column, is_rest
 from services.progress.models import OrgUnitView, PatternRun
 
 NOBODY = Cell(0, False, False)
-BATCH = 5000  # cells written at once
+BATCH = 2000  # rows written at once
 
 
 def period_key(period: object) -> str:
     return ALL if period == ALL else period.isoformat() if isinstance(period, date) else str(period)
 
 
-def _rows(run_id: int, parent: str, pattern: Pattern, units: set[str]) -> Iterator[dict[str, Any]]:
-    """The cells of `units` in a pattern worth keeping: counted, or hidden (a hidden zero)."""
+def _rows(run_id: int, parent: str, pattern: Pattern, units: set[str]) -> list[dict[str, Any]]:
+    """The cells of `units` in a pattern worth keeping (counted, or hidden: a hidden zero), one row
+    per unit and population."""
+    rows: dict[tuple[str, str], list[list[Any]]] = {}
     for key in {**pattern.values, **dict.fromkeys(pattern.hidden, 0)}:  # hidden zeros are not values
         if not isinstance(key, tuple) or key[0] not in units:
             continue
         unit, column = key
-        value = pattern.values.get(key, 0)
         if is_rest(column) or not isinstance(column, tuple) or len(column) != 3:
             continue
+        value = pattern.values.get(key, 0)
         hidden = key in pattern.hidden
         if value or hidden:
             name, period, stage = column
-            yield {
-                "run_id": run_id,
-                "parent": parent,
-                "population": name,
-                "unit": unit,
-                "period": period_key(period),
-                "stage": stage,
-                "value": value,
-                "hidden": hidden,
-                "protected": pattern.protected(key),
-            }
+            flags = int(hidden) + 2 * int(pattern.protected(key))
+            rows.setdefault((unit, name), []).append([period_key(period), stage, value, flags])
+    return [
+        {"run_id": run_id, "parent": parent, "population": name, "unit": unit, "cells": cells}
+        for (unit, name), cells in rows.items()
+    ]
 
 
 def decide_tree(session: Session, root: OrgUnitView, threshold: int) -> PatternRun:
@@ -73,7 +70,7 @@ def decide_tree(session: Session, root: OrgUnitView, threshold: int) -> PatternR
     )
     assert run.id is not None
     decider = answer.by_month  # its all-time columns are the all-time tables' (fixed from them)
-    batch: list[dict[str, Any]] = list(_rows(run.id, "", decider.top_of(root.code), {root.code}))
+    batch: list[dict[str, Any]] = _rows(run.id, "", decider.top_of(root.code), {root.code})
     queue = [root.code]
     while queue:
         parent = queue.pop(0)
@@ -129,8 +126,10 @@ class Stored:
     @staticmethod
     def _index(rows: list[CellRow]) -> dict[str, dict[tuple[str, str], Cell]]:
         out: dict[str, dict[tuple[str, str], Cell]] = {}
-        for unit, period, stage, value, hidden, protected in rows:
-            out.setdefault(unit, {})[(period, stage)] = Cell(value, hidden, protected)
+        for unit, cells in rows:
+            found = out.setdefault(unit, {})
+            for period, stage, value, flags in cells:
+                found[(period, stage)] = Cell(value, bool(flags & 1), bool(flags & 2))
         return out
 
     def cell(self, unit: str, column: Column) -> Cell:
@@ -142,6 +141,7 @@ class Stored:
         return self._units[key].get((period, stage), NOBODY)
 
     def _table(self, parent: str, name: str) -> dict[str, dict[tuple[str, str], Cell]]:
+        """A population's cells in `parent`'s table."""
         key = (parent, name)
         if key not in self._tables:
             self._tables[key] = self._index(

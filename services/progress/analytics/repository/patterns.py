@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from services.progress.models import OrgUnitView, PatternCell, PatternRun, table_of
 
-CellRow = tuple[str, str, str, int, bool, bool]  # unit, period, stage, value, hidden, protected
+CellRow = tuple[str, list[list[Any]]]  # unit, [period, stage, count, 1 if hidden + 2 if protected]
 
 
 def roots(session: Session) -> list[OrgUnitView]:
@@ -72,50 +72,38 @@ def finish(session: Session, run: PatternRun) -> int:
     return len(older)
 
 
-_COLUMNS = (
-    col(PatternCell.unit),
-    col(PatternCell.period),
-    col(PatternCell.stage),
-    col(PatternCell.value),
-    col(PatternCell.hidden),
-    col(PatternCell.protected),
-)
-
-
 def cells_of_unit(session: Session, run_id: int, unit: str, population: str) -> list[CellRow]:
     """A unit's own cells of a population (decided in its parent's table)."""
     rows = session.execute(
-        sa_select(*_COLUMNS).where(
+        sa_select(col(PatternCell.unit), col(PatternCell.cells)).where(
             col(PatternCell.run_id) == run_id,
             col(PatternCell.unit) == unit,
             col(PatternCell.population) == population,
         )
     )
-    return [(u, p, s, int(v), bool(h), bool(pr)) for u, p, s, v, h, pr in rows]
+    return [(u, cells) for u, cells in rows]
 
 
 def cells_of_table(session: Session, run_id: int, parent: str, population: str) -> list[CellRow]:
     """The cells of a population in `parent`'s table (its children's and `_direct`'s)."""
     rows = session.execute(
-        sa_select(*_COLUMNS).where(
+        sa_select(col(PatternCell.unit), col(PatternCell.cells)).where(
             col(PatternCell.run_id) == run_id,
             col(PatternCell.parent) == parent,
             col(PatternCell.population) == population,
         )
     )
-    return [(u, p, s, int(v), bool(h), bool(pr)) for u, p, s, v, h, pr in rows]
+    return [(u, cells) for u, cells in rows]
 
 
 def direct_counted(session: Session, run_id: int, parent: str, unit: str) -> bool:
     """Whether `parent`'s table has a row `unit` (`_direct`) with a count."""
-    found = session.execute(
-        sa_select(col(PatternCell.value))
-        .where(
+    rows = session.execute(
+        sa_select(col(PatternCell.cells)).where(
             col(PatternCell.run_id) == run_id,
             col(PatternCell.parent) == parent,
             col(PatternCell.unit) == unit,
-            col(PatternCell.value) > 0,
+            col(PatternCell.population) == "all",
         )
-        .limit(1)
-    ).first()
-    return found is not None
+    )
+    return any(cell[2] > 0 for (cells,) in rows for cell in cells)

@@ -1,8 +1,8 @@
 """stored suppression patterns: runs and their cells
 
-Revision ID: 1994911317e3
+Revision ID: c02cab644d00
 Revises: 5fce483f4146
-Create Date: 2026-12-01 17:19:01.044768
+Create Date: 2026-12-01 17:25:49.738319
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import libs.db
 from alembic import op
 
 
-revision: str = "1994911317e3"
+revision: str = "c02cab644d00"
 down_revision: str | None = "5fce483f4146"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -28,14 +28,8 @@ def upgrade() -> None:
         sa.Column("parent", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("population", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("unit", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("value", sa.Integer(), nullable=False),
-        sa.Column("hidden", sa.Boolean(), nullable=False),
-        sa.Column("protected", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "run_id", "parent", "population", "unit", "period", "stage", name=op.f("pk_pattern_cells")
-        ),
+        sa.Column("cells", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("run_id", "parent", "population", "unit", name=op.f("pk_pattern_cells")),
     )
     with op.batch_alter_table("pattern_cells", schema=None) as batch_op:
         batch_op.create_index("ix_pattern_cells_unit", ["run_id", "unit", "population"], unique=False)
