@@ -395,16 +395,19 @@ class _Protector:
         `short`, the caller takes the largest: one more small part would not be enough.)
         `caps`: the candidates' caps as far as known (kept by the caller while they hold)."""
         total, sum_caps, low, high = room
-        t = self.t
+        t, values, slack, inf = self.t, self.values, self.slack, float("inf")
         for c in candidates:
             k = caps.get(c)
             if k is None:
                 k = caps[c] = self.cap(c, index)
-            v = self.values.get(c, 0)
+            v = values.get(c, 0)
             lo, hi = low, high
-            if v and not (c in self.slack and v >= t):
+            if v and not (c in slack and v >= t):
                 lo, hi = min(lo, k), max(hi, k)
-            if not self._narrow([total + v, sum_caps + k, lo, hi]):
+            if lo == inf and hi == -inf:
+                return c  # nothing needs room (`_narrow`, inline: this loop is the engine's hottest)
+            whole, room_all = total + v, sum_caps + k
+            if all(min(x, whole) - max(0.0, whole - (room_all - x)) >= t for x in (lo, hi)):
                 return c
         return candidates[-1]
 

@@ -133,7 +133,12 @@ class Stored:
         return out
 
     def cell(self, unit: str, column: Column) -> Cell:
+        """A unit's own cell: from its parent's table (read whole, for the siblings too: the furthest
+        behind asks for many), the top's alone."""
         name, period, stage = _parts(column)
+        parent = self.tree.parent_of(unit)
+        if parent is not None:
+            return self._table(parent, name).get(unit, {}).get((period, stage), NOBODY)
         key = (unit, name)
         if key not in self._units:
             rows = repository.cells_of_unit(self.session, self.run_id, unit, name)
