@@ -7,7 +7,7 @@ the first time, and the same three again (the pattern cache: what a repeated req
 the request path with the patterns decided ahead (analytics/stored.py): the level's months table
 stored in a SQLite file as `progress.decide_patterns` stores it, and the children's cells of one
 population read back as a filtered funnel by child unit needs them, over all time and over twelve
-months (each month's cells, as a range of months is summed). With `BENCH_ENGINE_BEFORE=<checkout>`
+months (each month's cells, as a range of months is summed); the median of five reads. With `BENCH_ENGINE_BEFORE=<checkout>`
 (a worktree of an older commit) each size is also run there first, in a subprocess, and both rows
 are printed (the same run, the machine shared alike).
 Run alone and small: `BENCH_ENGINE_UNITS=10,40 .venv/bin/python -m bench engine`."""
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from bench.common import table
 
 UNITS = [int(n) for n in os.environ.get("BENCH_ENGINE_UNITS", "10,40,80,200").split(",") if n]
 MONTHS = int(os.environ.get("BENCH_ENGINE_MONTHS", "12"))
+REPEAT = 5  # the stored reads: the median of five (each a new session, as a request is)
 Row = dict[tuple[str, str, str, date, str], int]
 
 
@@ -156,8 +158,8 @@ def stored(units: int, seed: int = 1) -> tuple[float, float]:
                         [get((name, p, stage)) for p in periods]
 
         read([])  # the pool warm, as in a running service
-        alltime = ms(lambda: read([ALL]))
-        by_month = ms(lambda: read(months))
+        alltime = statistics.median(ms(lambda: read([ALL])) for _ in range(REPEAT))
+        by_month = statistics.median(ms(lambda: read(months)) for _ in range(REPEAT))
         engine.dispose()
     return alltime, by_month
 
