@@ -42,6 +42,7 @@ NOT_NAVIGATED = {
     "/ims/case/v1p1/{path:path}",  # the CASE 1.1 REST API (JSON; its records link to each other)
     "/unsubscribe",  # the link in a reminder e-mail
     "/verify/c/{compact}",  # the QR code on the PDF
+    "/verify/transcripts/{transcript_id}",  # the link and QR code on a CPD transcript (test_practice_e2e)
     "/me/certificates/{certificate_id}/certificate.pdf",
     "/me/certificates/{certificate_id}/credential.jwt",
     "/me/certificates/{certificate_id}/credential.json",

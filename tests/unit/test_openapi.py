@@ -263,6 +263,7 @@ def test_a_choice_segment_and_a_bounded_int_keep_routes_apart() -> None:
     """POST /x/{kind} beside GET /x/{id}: each URL has one set of methods; a number too large for a
     database integer matches no route (404, not a 500 from the database)."""
     kind = path_choice("test_kind", ("teachers", "units"))
+
     async def upload(request: Request) -> Response:
         return Response()
 

@@ -210,3 +210,29 @@ class ModerationEntry(Base, table=True):
     target: str = Field(max_length=60)  # thread:<id> | post:<id>
     reason: str = Field(default="", max_length=500)
     at: datetime = _at()
+
+
+class TranscriptRecord(Base, table=True):
+    """A signed CPD transcript as issued (its figures frozen): what its verification link answers."""
+
+    __tablename__ = "practice_transcripts"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(index=True, max_length=80)
+    name: str = Field(default="", max_length=200)
+    digest: str = Field(max_length=64)  # of the figures: the same figures again reuse the record
+    cycle_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    cycle_end: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    required_hours: float
+    total_hours: float
+    by_kind: dict[str, float] = Field(sa_column=Column(JSON, nullable=False))
+    token: str = Field(max_length=2000)  # the figures signed (EdDSA JWS): the QR code's payload
+    issued_at: datetime = _at()
+
+
+class TranscriptFile(Base, table=True):
+    """The SHA-256 of each PDF rendered of a transcript (one per language): an uploaded PDF verifies
+    only if it is byte for byte one of them."""
+
+    __tablename__ = "practice_transcript_files"
+    sha256: str = Field(primary_key=True, max_length=64)
+    transcript_id: str = Field(index=True, max_length=36)

@@ -25,6 +25,7 @@ from services.progress.practice.models import (
     Registration,
     Space,
     Thread,
+    TranscriptRecord,
     Webinar,
 )
 
@@ -198,3 +199,12 @@ def sessions_per_teacher_month(session: Session, teacher_ids: Sequence[str]) -> 
 
 def count(session: Session, model: type, *where: object) -> int:
     return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[arg-type]
+
+
+def transcript(session: Session, transcript_id: str) -> TranscriptRecord | None:
+    return session.get(TranscriptRecord, transcript_id) if len(transcript_id) <= 36 else None
+
+
+def latest_transcript(session: Session, user_id: str) -> TranscriptRecord | None:
+    query = select(TranscriptRecord).where(TranscriptRecord.user_id == user_id)
+    return session.exec(query.order_by(col(TranscriptRecord.issued_at).desc())).first()

@@ -215,6 +215,34 @@ class Transcript(BaseModel):
     lines: list[CpdLine]
 
 
+class TranscriptFigures(BaseModel):
+    """What a signed transcript states (frozen when it was issued)."""
+
+    id: str
+    name: str
+    issued_at: datetime
+    cycle_start: datetime
+    cycle_end: datetime
+    required_hours: float
+    total_hours: float
+    by_kind: dict[str, float]
+
+
+class TranscriptCheck(Strict):
+    """What a verifier has: the QR code's signed form, and/or the SHA-256 of a PDF they were given."""
+
+    token: str | None = Field(default=None, max_length=4000)
+    pdf_sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+
+
+class TranscriptVerdict(BaseModel):
+    status: Literal["valid", "invalid", "unknown"]
+    reason: str = Field(description="signature, altered_file, not_issued, issued, signed, unknown")
+    transcript: TranscriptFigures | None = Field(
+        default=None, description="the figures as issued (also for an altered file: compare them)"
+    )
+
+
 # -- communities ------------------------------------------------------------------------------------
 
 
