@@ -11,9 +11,10 @@ from starlette.routing import Route
 from libs.api import api, json_response, read_json
 from libs.auth import current_user
 from libs.db import in_transaction, read_only
-from services.progress.practice import transcript_pdf, transcripts
+from libs.errors import Unprocessable
+from services.progress.practice import cpd_export, transcript_pdf, transcripts
 from services.progress.practice.routes import PREFIX
-from services.progress.practice.schemas import TranscriptCheck, TranscriptVerdict
+from services.progress.practice.schemas import CpdRecords, TranscriptCheck, TranscriptVerdict
 from services.progress.state import state
 
 
@@ -69,7 +70,27 @@ async def transcript_key(request: Request) -> Response:
     return json_response({"keys": [transcripts.public_jwk()]}, headers={"Cache-Control": "max-age=3600"})
 
 
+@api(
+    summary="CPD hours per teacher in an attestation cycle (`cycle`: a date in it), by person after "
+    "`after`, for the EMIS export",
+    response=CpdRecords,
+    tags=["coverage"],
+)
+async def cpd_records(request: Request) -> Response:
+    user = current_user(request, "emis_export", "analyst", "platform_admin")
+    try:
+        limit = max(1, min(int(request.query_params.get("limit", "1000")), 10_000))
+    except ValueError as exc:
+        raise Unprocessable("limit is a number from 1 to 10,000.", field="limit") from exc
+    after = request.query_params.get("after", "")[:80]
+    page = await read_only(
+        request, cpd_export.records, user, request.query_params.get("cycle", ""), after, limit
+    )
+    return json_response(page, headers={"Cache-Control": "no-store"})
+
+
 routes = [
+    Route("/api/v1/progress/emis/cpd", cpd_records),
     Route(PREFIX + "/transcript/me/pdf", transcript_pdf_of_mine),
     Route(PREFIX + "/transcripts/key", transcript_key),
     Route(PREFIX + "/transcripts/verify", verify_transcript, methods=["POST"]),

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from services.progress.models import OrgUnitView
+from services.progress.models import Enrolment, OrgUnitView
 from services.progress.practice.models import (
     Assignment,
     Coach,
@@ -208,3 +208,39 @@ def transcript(session: Session, transcript_id: str) -> TranscriptRecord | None:
 def latest_transcript(session: Session, user_id: str) -> TranscriptRecord | None:
     query = select(TranscriptRecord).where(TranscriptRecord.user_id == user_id)
     return session.exec(query.order_by(col(TranscriptRecord.issued_at).desc())).first()
+
+
+def cpd_hours_by_person(
+    session: Session, start: datetime, end: datetime, after: str = ""
+) -> list[tuple[str, str, float]]:
+    """(person, activity type, hours) of the CPD ledger in [start, end), people after `after`."""
+    query = (
+        select(CpdEntry.user_id, CpdEntry.kind, func.sum(CpdEntry.hours))
+        .where(col(CpdEntry.at) >= start, col(CpdEntry.at) < end, col(CpdEntry.user_id) > after)
+        .group_by(col(CpdEntry.user_id), col(CpdEntry.kind))
+    )
+    return [(u, k, float(h or 0)) for u, k, h in session.exec(query).all()]
+
+
+def courses_completed_by_person(
+    session: Session, start: datetime, end: datetime, after: str = ""
+) -> list[tuple[str, str, int]]:
+    """(person, their org path, courses completed) in [start, end), people after `after`."""
+    query = (
+        select(Enrolment.user_id, Enrolment.org_path, func.count())
+        .where(
+            Enrolment.status == "completed",
+            col(Enrolment.completed_at) >= start,
+            col(Enrolment.completed_at) < end,
+            col(Enrolment.user_id) > after,
+        )
+        .group_by(col(Enrolment.user_id), col(Enrolment.org_path))
+    )
+    return [(u, p, int(n)) for u, p, n in session.exec(query).all()]
+
+
+def member_paths(session: Session, user_ids: Sequence[str]) -> dict[str, str]:
+    if not user_ids:
+        return {}
+    rows = session.exec(select(Member.user_id, Member.org_path).where(col(Member.user_id).in_(user_ids)))
+    return dict(rows.all())

@@ -243,6 +243,26 @@ class TranscriptVerdict(BaseModel):
     )
 
 
+class CpdRecord(BaseModel):
+    """One teacher's CPD hours in an attestation cycle, as the EMIS export gives it (the gateway puts
+    the national ID in place of the person)."""
+
+    person_id: str
+    org_path: str
+    hours: dict[str, float] = Field(description="hours per activity type")
+    total_hours: float
+    met: bool = Field(description="the cycle's required hours reached")
+
+
+class CpdRecords(BaseModel):
+    cycle_start: datetime
+    cycle_end: datetime
+    required_hours: float
+    items: list[CpdRecord]
+    next: str = Field(description="`after` for the next page")
+    more: bool
+
+
 # -- communities ------------------------------------------------------------------------------------
 
 
