@@ -174,7 +174,8 @@ def test_webinar_to_transcript_featured_thread_and_coverage_pages(platform: Any,
         context.close()
     context, page = page_as(browser, base, "coordinator", "/coordinator/coaching")
     try:
-        assert page.locator("table").count() == 1  # coaching coverage of the district
+        assert page.locator("table").count() == 3  # coaching coverage, CPD hours, observation results
+        assert page.locator("#cpd-table tbody tr").count() >= 1
         page.goto(thread_url)
         page.click("button[value=feature]")
         page.wait_for_url(thread_url)

@@ -108,3 +108,58 @@ async def test_transcript_bad_input_is_refused(practice_api: PracticeAPI) -> Non
     problem(await api.client.post(f"{P}/transcripts/verify", json={"other": 1}), 422, "validation-error")
     problem(await api.client.get(f"{P}/transcript/me/pdf"), 401, "unauthorized")
     assert api.count(TranscriptRecord) == 0
+
+
+def ledger(api: PracticeAPI, person: str, hours: float) -> None:
+    """Hours in the CPD ledger (as webinars attended write them), in the current cycle."""
+    from libs.db import session_scope
+    from services.progress.practice.models import CpdEntry
+
+    with session_scope(api.engine) as session:
+        session.add(
+            CpdEntry(
+                key=f"webinar:w:{person}",
+                user_id=person,
+                kind="webinar",
+                title="Webinar",
+                hours=hours,
+                at=datetime.now(UTC) - timedelta(days=1),
+            )
+        )
+
+
+async def test_cpd_hours_by_unit_against_the_requirement_suppressed(practice_api: PracticeAPI) -> None:
+    from tests.integration.practice_app import S02
+    from tests.integration.test_practice import COORDINATOR
+
+    api = practice_api
+    for n in range(1, 21):  # S01: ten reached the 72 required hours, ten did not
+        assert (await api.client.get(f"{P}/plans/me", headers=api.auth(f"t-{n}"))).status_code == 200
+        ledger(api, f"t-{n}", 80 if n <= 10 else 5)
+    for n in range(21, 32):  # S02: eleven without hours
+        assert (await api.client.get(f"{P}/plans/me", headers=api.auth(f"t-{n}", org=S02))).status_code == 200
+    coordinator = api.auth("coord-1", **COORDINATOR)
+    report = (await api.client.get(f"{P}/dashboard/cpd", headers=coordinator)).json()
+    assert report["required_hours"] == 72 and report["scope"] == "KZ/KZ-ALM/KZ-ALM-TAL"
+    rows = {r["unit"]: r for r in report["rows"]}
+    assert rows["KZ-ALM-TAL-S01"] == {
+        "unit": "KZ-ALM-TAL-S01", "teachers": 20, "met": 10, "not_met": 10, "mean_hours": 42.5,
+    }  # fmt: skip
+    assert rows["KZ-ALM-TAL-S02"] == {
+        "unit": "KZ-ALM-TAL-S02", "teachers": 11, "met": 0, "not_met": 11, "mean_hours": 0.0,
+    }  # fmt: skip
+    # one teacher of S02 reaches the requirement: a small cell, hidden with its complements
+    assert (await api.client.get(f"{P}/plans/me", headers=api.auth("t-32", org=S02))).status_code == 200
+    ledger(api, "t-32", 90)
+    rows = {
+        r["unit"]: r for r in (await api.client.get(f"{P}/dashboard/cpd", headers=coordinator)).json()["rows"]
+    }
+    assert rows["KZ-ALM-TAL-S02"]["met"] is None and rows["KZ-ALM-TAL-S02"]["not_met"] is None
+    assert rows["KZ-ALM-TAL-S02"]["teachers"] == 12 and rows["KZ-ALM-TAL-S01"]["teachers"] == 20
+    # another cycle has no hours; bad input and the wrong role are refused
+    later = (await api.client.get(f"{P}/dashboard/cpd?cycle=2031-02-01", headers=coordinator)).json()
+    assert later["cycle_start"].startswith("2030-01-01") and {r["met"] for r in later["rows"]} == {0}
+    problem(
+        await api.client.get(f"{P}/dashboard/cpd?cycle=soon", headers=coordinator), 422, "validation-error"
+    )
+    problem(await api.client.get(f"{P}/dashboard/cpd", headers=api.auth("t-1")), 403, "forbidden")

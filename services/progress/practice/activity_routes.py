@@ -15,6 +15,7 @@ from services.progress.practice.routes import PREFIX, write
 from services.progress.practice.schemas import (
     AttendanceIn,
     CoachingCoverage,
+    CpdByUnit,
     ModerateIn,
     ObservationResults,
     PostIn,
@@ -188,6 +189,24 @@ async def observation_results(request: Request) -> Response:
     return json_response(report, headers={"Cache-Control": "private, no-cache"})
 
 
+@api(
+    summary="CPD hours by org unit in your jurisdiction against the cycle's requirement (suppressed); "
+    "`cycle`: a date in the attestation cycle",
+    response=CpdByUnit,
+    tags=["practice"],
+)
+async def cpd_by_unit(request: Request) -> Response:
+    user = current_user(request, *dashboard.READERS)
+    report = await read_only(
+        request,
+        dashboard.cpd_by_unit,
+        user,
+        state(request).settings.analytics_min_cell,
+        request.query_params.get("cycle", ""),
+    )
+    return json_response(report, headers={"Cache-Control": "private, no-cache"})
+
+
 routes = [
     Route(PREFIX + "/webinars", schedule_webinar, methods=["POST"]),
     Route(PREFIX + "/webinars", list_webinars, methods=["GET"]),
@@ -202,4 +221,5 @@ routes = [
     Route(PREFIX + "/posts/{post_id}/moderation", moderate_post, methods=["POST"]),
     Route(PREFIX + "/dashboard/coaching", coaching_coverage),
     Route(PREFIX + "/dashboard/observations", observation_results),
+    Route(PREFIX + "/dashboard/cpd", cpd_by_unit),
 ]

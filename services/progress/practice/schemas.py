@@ -337,3 +337,22 @@ class ObservationResults(BaseModel):
     scope: str
     cells: list[ObservationCell]
     min_cell: int
+
+
+class CpdUnitRow(BaseModel):
+    unit: str
+    teachers: int | None = Field(description="teachers known in the unit (None: suppressed)")
+    met: int | None = Field(description="of them, reached the cycle's required hours (None: suppressed)")
+    not_met: int | None
+    mean_hours: float | None = Field(description="mean CPD hours in the cycle (None: a small unit)")
+
+
+class CpdByUnit(BaseModel):
+    """CPD hours by org unit against the attestation cycle's requirement."""
+
+    scope: str
+    cycle_start: datetime
+    cycle_end: datetime
+    required_hours: float
+    rows: list[CpdUnitRow]
+    min_cell: int
