@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -124,7 +125,14 @@ async def institute_webinars(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         try:
-            if form.get("webinar_id"):
+            if form.get("webinar_id") and "recording" in form:
+                await call_api(
+                    request,
+                    "POST",
+                    f"{P}/webinars/{quote(str(form['webinar_id']))}/recording",
+                    json={"recording": form.get("recording") or ""},
+                )
+            elif form.get("webinar_id"):
                 ids = [i.strip() for i in str(form.get("user_ids") or "").split() if i.strip()]
                 await call_api(
                     request,
@@ -142,7 +150,7 @@ async def institute_webinars(request: Request) -> Response:
                 await call_api(request, "POST", f"{P}/webinars", json=body)
             return redirect("/institute/webinars")
         except ApiError as exc:
-            if exc.status != 422:
+            if exc.status not in (409, 422):
                 raise
             problem = exc.problem
     webinars = await call_api(request, "GET", f"{P}/webinars")
@@ -152,7 +160,8 @@ async def institute_webinars(request: Request) -> Response:
         user=user,
         webinars=webinars["items"],
         problem=problem,
-        status_code=422 if problem else 200,
+        now=datetime.now(UTC).isoformat(),
+        status_code=int(problem.get("status") or 422) if problem else 200,
     )
 
 

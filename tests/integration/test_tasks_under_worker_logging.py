@@ -253,6 +253,7 @@ PERIODIC = (
     "progress.recompute_rollups",
     "progress.org_units_rollup",
     "progress.coverage_refresh",
+    "progress.practice_webinar_reminders",
 )
 Driver = Callable[[Platform], None]
 

@@ -19,6 +19,7 @@ from services.progress.practice.schemas import (
     ModerateIn,
     ObservationResults,
     PostIn,
+    RecordingIn,
     SpacePublic,
     ThreadIn,
     ThreadPublic,
@@ -67,6 +68,22 @@ async def register(request: Request) -> Response:
     user = current_user(request, "teacher")
     row = await write(
         request, user, webinars.register, state(request).settings, user, request.path_params["webinar_id"]
+    )
+    return json_response(row)
+
+
+@api(
+    summary="Add a past webinar's recording link (its organisers); registrants see it",
+    body=RecordingIn,
+    response=WebinarPublic,
+    tags=["practice"],
+    errors={409: "the webinar has not taken place yet"},
+)
+async def add_recording(request: Request) -> Response:
+    user = current_user(request, *webinars.ORGANISERS)
+    body = await read_json(request, RecordingIn)
+    row = await in_transaction(
+        request, webinars.set_recording, user, request.path_params["webinar_id"], str(body.recording)
     )
     return json_response(row)
 
@@ -212,6 +229,7 @@ routes = [
     Route(PREFIX + "/webinars", list_webinars, methods=["GET"]),
     Route(PREFIX + "/webinars/{webinar_id}/register", register, methods=["POST"]),
     Route(PREFIX + "/webinars/{webinar_id}/attendance", attendance, methods=["POST"]),
+    Route(PREFIX + "/webinars/{webinar_id}/recording", add_recording, methods=["POST"]),
     Route(PREFIX + "/transcript/me", transcript),
     Route(PREFIX + "/spaces/{space_id}", get_space),
     Route(PREFIX + "/spaces/{space_id}/threads", start_thread, methods=["POST"]),

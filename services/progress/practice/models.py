@@ -154,6 +154,7 @@ class Registration(Base, table=True):
     webinar_id: str = Field(primary_key=True, max_length=36)
     user_id: str = Field(primary_key=True, max_length=80)
     attended: bool = False
+    language: str = Field(default="", max_length=10)  # the teacher's, for the reminder before the start
     registered_at: datetime = _at()
 
 

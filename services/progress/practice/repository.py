@@ -127,6 +127,15 @@ def webinars(session: Session, since: datetime) -> list[Webinar]:
     return list(session.exec(query).all())
 
 
+def webinars_between(session: Session, start: datetime, end: datetime) -> list[Webinar]:
+    query = select(Webinar).where(col(Webinar.starts_at) >= start, col(Webinar.starts_at) < end)
+    return list(session.exec(query).all())
+
+
+def registrations_for(session: Session, webinar_id: str) -> list[Registration]:
+    return list(session.exec(select(Registration).where(Registration.webinar_id == webinar_id)).all())
+
+
 def registration(session: Session, webinar_id: str, user_id: str) -> Registration | None:
     return session.get(Registration, (webinar_id, user_id))
 

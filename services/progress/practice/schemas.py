@@ -192,6 +192,10 @@ class WebinarList(BaseModel):
     items: list[WebinarPublic]
 
 
+class RecordingIn(Strict):
+    recording: HttpUrl
+
+
 class AttendanceIn(Strict):
     user_ids: list[str] = Field(min_length=1, max_length=2000)
 
