@@ -128,3 +128,130 @@ def _webinars(api: PracticeAPI) -> list[Webinar]:
 
     with session_scope(api.engine, readonly=True) as session:
         return list(session.exec(select(Webinar)).all())
+
+
+async def thread_in(api: PracticeAPI, space: str, teacher: str, title: str) -> str:
+    body = {"title": title, "text": "What we tried", "language": "kk"}
+    r = await api.client.post(f"{P}/spaces/{space}/threads", json=body, headers=api.auth(teacher))
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def test_a_suspended_member_cannot_post_until_reinstated(practice_api: PracticeAPI) -> None:
+    from services.progress.practice.models import ModerationEntry, Post, Suspension
+    from tests.integration.test_practice import COORDINATOR
+
+    api = practice_api
+    moderator = api.auth("coord-1", **COORDINATOR)
+    thread = await thread_in(api, "cluster:KZ-ALM-TAL", "teacher-1", "Homework on phones")
+    r = await api.client.post(
+        f"{P}/threads/{thread}/posts", json={"text": "spam"}, headers=api.auth("teacher-2")
+    )
+    post = r.json()["id"]
+    problem(
+        await api.client.post(
+            f"{P}/posts/{post}/moderation", json={"action": "suspend"}, headers=api.auth("teacher-1")
+        ),
+        403,
+        "forbidden",
+    )
+    assert api.count(Suspension) == 0
+    r = await api.client.post(
+        f"{P}/posts/{post}/moderation", json={"action": "suspend", "reason": "spam"}, headers=moderator
+    )
+    assert r.status_code == 200, r.text
+    posts = api.count(Post)
+    problem(
+        await api.client.post(
+            f"{P}/threads/{thread}/posts", json={"text": "again"}, headers=api.auth("teacher-2")
+        ),
+        403,
+        "forbidden",
+    )
+    problem(
+        await api.client.post(
+            f"{P}/spaces/cluster:KZ-ALM-TAL/threads",
+            json={"title": "x", "text": "y"},
+            headers=api.auth("teacher-2"),
+        ),
+        403,
+        "forbidden",
+    )
+    assert api.count(Post) == posts  # nothing stored
+    seen = (await api.client.get(f"{P}/threads/{thread}", headers=moderator)).json()["posts"]
+    assert seen[1]["hidden"] and seen[1]["author_id"] == "teacher-2"  # moderators see who wrote it
+    assert (await api.client.get(f"{P}/threads/{thread}", headers=api.auth("teacher-1"))).json()["posts"][1][
+        "author_id"
+    ] == ""
+    member = f"{P}/members/teacher-2/moderation"
+    problem(await api.client.post(member, json={"action": "ban"}, headers=moderator), 422, "validation-error")
+    problem(
+        await api.client.post(
+            f"{P}/members/coord-1/moderation", json={"action": "suspend"}, headers=moderator
+        ),
+        422,
+        "validation-error",
+    )
+    assert (await api.client.post(member, json={"action": "reinstate"}, headers=moderator)).status_code == 200
+    problem(await api.client.post(member, json={"action": "reinstate"}, headers=moderator), 404, "not-found")
+    r = await api.client.post(
+        f"{P}/threads/{thread}/posts", json={"text": "sorry"}, headers=api.auth("teacher-2")
+    )
+    assert r.status_code == 201, r.text
+    from sqlmodel import col, select
+
+    with session_scope(api.engine, readonly=True) as session:
+        trail = session.exec(select(ModerationEntry).order_by(col(ModerationEntry.at))).all()
+    assert [(e.action, e.target) for e in trail] == [
+        ("suspend", "member:teacher-2"), ("suspend", f"post:{post}"), ("reinstate", "member:teacher-2"),
+    ]  # fmt: skip
+
+
+async def test_weekly_digest_once_a_week_unsubscribable_and_the_index(practice_api: PracticeAPI) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from services.progress.delivery import unsubscribe_link
+    from services.progress.practice import digest
+    from tests.integration.test_practice import COORDINATOR
+
+    api = practice_api
+    t0 = datetime.now(UTC)
+    space = "competency:TL.KD"
+    first = await thread_in(api, space, "teacher-1", "One tablet, four students")
+    await api.client.post(
+        f"{P}/threads/{first}/posts", json={"text": "We too"}, headers=api.auth("teacher-2")
+    )
+    second = await thread_in(api, space, "teacher-3", "Exit tickets by SMS")
+    r = await api.client.post(
+        f"{P}/threads/{second}/moderation",
+        json={"action": "feature"},
+        headers=api.auth("coord-1", **COORDINATOR),
+    )
+    assert r.status_code == 200
+    await thread_in(api, "course:other", "teacher-9", "Elsewhere")
+
+    def run(at: datetime) -> int:
+        with session_scope(api.engine) as session:
+            return digest.weekly_digest(session, ProgressSettings(), at)
+
+    assert run(t0) == 3 and run(t0) == 0  # teacher-9 is alone in their space: no news for them
+    digests = {r.user_id: r for r in _reminders(api, Reminder.rule == "community_digest")}
+    assert set(digests) == {"teacher-1", "teacher-2", "teacher-3"}
+    assert (
+        "★ Exit tickets by SMS" in digests["teacher-1"].body and "One tablet" not in digests["teacher-1"].body
+    )
+    assert digests["teacher-2"].body.index("★ Exit tickets") < digests["teacher-2"].body.index("One tablet")
+    assert (
+        digests["teacher-1"].language == "kk"
+        and digests["teacher-2"].language == "ru"
+        and digests["teacher-3"].link == "/community"
+    )
+    token = parse_qs(urlsplit(unsubscribe_link(ProgressSettings(), digests["teacher-1"])).query)["token"][0]
+    done = await api.client.post(f"/api/v1/progress/reminders/unsubscribe?token={token}")
+    assert done.status_code == 200 and done.json()["unsubscribed"] == ["community_digest"], done.text
+    next_week = t0 + timedelta(
+        days=(7 - t0.weekday()) % 7 or 7
+    )  # next Monday: the threads still within 7 days
+    assert run(next_week) == 2  # teacher-1 unsubscribed; the others get next week's
+    listed = (await api.client.get(f"{P}/spaces", headers=api.auth("teacher-1"))).json()["items"]
+    assert [(s["id"], s["threads"], s["featured"]) for s in listed] == [("course:other", 1, 0), (space, 2, 1)]

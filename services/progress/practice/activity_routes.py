@@ -16,10 +16,12 @@ from services.progress.practice.schemas import (
     AttendanceIn,
     CoachingCoverage,
     CpdByUnit,
+    MemberModerateIn,
     ModerateIn,
     ObservationResults,
     PostIn,
     RecordingIn,
+    SpaceIndex,
     SpacePublic,
     ThreadIn,
     ThreadPublic,
@@ -118,6 +120,31 @@ async def transcript(request: Request) -> Response:
 
 
 @api(
+    summary="The community spaces with threads, the most recently active first",
+    response=SpaceIndex,
+    tags=["practice"],
+)
+async def list_spaces(request: Request) -> Response:
+    current_user(request)
+    return json_response(await read_only(request, communities.index), headers={"Cache-Control": "no-cache"})
+
+
+@api(
+    summary="Suspend a member from posting in the communities, or reinstate them (a moderator; audited)",
+    body=MemberModerateIn,
+    tags=["practice"],
+    errors={404: "reinstating a member who is not suspended"},
+)
+async def moderate_member(request: Request) -> Response:
+    user = current_user(request)
+    body = await read_json(request, MemberModerateIn)
+    await in_transaction(
+        request, communities.moderate_member, user, request.path_params["user_id"][:80], body
+    )
+    return json_response({"ok": True})
+
+
+@api(
     summary="A community space (`course:<id>`, `competency:<code>`, `cluster:<code>`) and its threads",
     response=SpacePublic,
     tags=["practice"],
@@ -129,7 +156,13 @@ async def get_space(request: Request) -> Response:
     )
 
 
-@api(summary="Start a thread in a space", body=ThreadIn, status=201, tags=["practice"])
+@api(
+    summary="Start a thread in a space",
+    body=ThreadIn,
+    status=201,
+    tags=["practice"],
+    errors={403: "a suspended member"},
+)
 async def start_thread(request: Request) -> Response:
     user = current_user(request)
     body = await read_json(request, ThreadIn)
@@ -154,7 +187,7 @@ async def get_thread(request: Request) -> Response:
     body=PostIn,
     status=201,
     tags=["practice"],
-    errors={409: "the thread is locked"},
+    errors={403: "a suspended member", 409: "the thread is locked"},
 )
 async def reply(request: Request) -> Response:
     user = current_user(request)
@@ -171,7 +204,11 @@ async def moderate_thread(request: Request) -> Response:
     return json_response({"ok": True})
 
 
-@api(summary="Report a post, or hide it (a moderator); audited", body=ModerateIn, tags=["practice"])
+@api(
+    summary="Report a post, or hide it or suspend its author (a moderator); audited",
+    body=ModerateIn,
+    tags=["practice"],
+)
 async def moderate_post(request: Request) -> Response:
     user = current_user(request)
     body = await read_json(request, ModerateIn)
@@ -231,6 +268,8 @@ routes = [
     Route(PREFIX + "/webinars/{webinar_id}/attendance", attendance, methods=["POST"]),
     Route(PREFIX + "/webinars/{webinar_id}/recording", add_recording, methods=["POST"]),
     Route(PREFIX + "/transcript/me", transcript),
+    Route(PREFIX + "/spaces", list_spaces),
+    Route(PREFIX + "/members/{user_id}/moderation", moderate_member, methods=["POST"]),
     Route(PREFIX + "/spaces/{space_id}", get_space),
     Route(PREFIX + "/spaces/{space_id}/threads", start_thread, methods=["POST"]),
     Route(PREFIX + "/threads/{thread_id}", get_thread),

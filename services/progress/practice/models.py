@@ -207,8 +207,8 @@ class ModerationEntry(Base, table=True):
     __tablename__ = "practice_moderation"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     actor_id: str = Field(max_length=80)
-    action: str = Field(max_length=20)  # report | hide | lock | unlock | feature
-    target: str = Field(max_length=60)  # thread:<id> | post:<id>
+    action: str = Field(max_length=20)  # report | hide | lock | unlock | feature | suspend | reinstate
+    target: str = Field(max_length=100)  # thread:<id> | post:<id> | member:<user id>
     reason: str = Field(default="", max_length=500)
     at: datetime = _at()
 
@@ -237,3 +237,13 @@ class TranscriptFile(Base, table=True):
     __tablename__ = "practice_transcript_files"
     sha256: str = Field(primary_key=True, max_length=64)
     transcript_id: str = Field(index=True, max_length=36)
+
+
+class Suspension(Base, table=True):
+    """A member a moderator suspended from the communities: they read, but cannot post (403)."""
+
+    __tablename__ = "practice_suspensions"
+    user_id: str = Field(primary_key=True, max_length=80)
+    by: str = Field(max_length=80)
+    reason: str = Field(default="", max_length=500)
+    at: datetime = _at()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from services.progress.models import Enrolment, OrgUnitView
@@ -24,6 +24,7 @@ from services.progress.practice.models import (
     Post,
     Registration,
     Space,
+    Suspension,
     Thread,
     TranscriptRecord,
     Webinar,
@@ -253,3 +254,40 @@ def member_paths(session: Session, user_ids: Sequence[str]) -> dict[str, str]:
         return {}
     rows = session.exec(select(Member.user_id, Member.org_path).where(col(Member.user_id).in_(user_ids)))
     return dict(rows.all())
+
+
+def suspension(session: Session, user_id: str) -> Suspension | None:
+    return session.get(Suspension, user_id)
+
+
+def spaces_with_threads(session: Session) -> list[tuple[Space, int, int, datetime]]:
+    """Spaces with their thread count, featured count and latest thread, latest first."""
+    featured = func.sum(case((col(Thread.featured), 1), else_=0))
+    query = (
+        select(Space, func.count(col(Thread.id)), featured, func.max(Thread.created_at))
+        .join(Thread, col(Thread.space_id) == col(Space.id))
+        .group_by(col(Space.id), col(Space.kind), col(Space.title))
+        .order_by(func.max(Thread.created_at).desc())
+    )
+    return [(s, int(n), int(f or 0), last) for s, n, f, last in session.exec(query).all()]
+
+
+def threads_since(session: Session, since: datetime) -> list[Thread]:
+    query = select(Thread).where(col(Thread.created_at) >= since)
+    return list(session.exec(query.order_by(col(Thread.featured).desc(), col(Thread.created_at))).all())
+
+
+def participants(session: Session, space_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(space, author, the language of their latest post there) of everyone who posted in the spaces."""
+    if not space_ids:
+        return []
+    query = (
+        select(Thread.space_id, Post.author_id, Post.language, Post.created_at)
+        .join(Thread, col(Thread.id) == col(Post.thread_id))
+        .where(col(Thread.space_id).in_(space_ids))
+        .order_by(col(Post.created_at))
+    )
+    latest: dict[tuple[str, str], str] = {}
+    for space_id, author, language, _ in session.exec(query).all():
+        latest[(space_id, author)] = language
+    return [(space_id, author, language) for (space_id, author), language in latest.items()]

@@ -282,12 +282,18 @@ class PostIn(Strict):
 
 
 class ModerateIn(Strict):
-    action: Literal["hide", "lock", "unlock", "feature", "report"]
+    action: Literal["hide", "lock", "unlock", "feature", "report", "suspend"]
+    reason: str = Field(default="", max_length=500)
+
+
+class MemberModerateIn(Strict):
+    action: Literal["suspend", "reinstate"]
     reason: str = Field(default="", max_length=500)
 
 
 class PostPublic(BaseModel):
     id: str
+    author_id: str = Field(default="", description="for moderators only (to suspend the author)")
     author_name: str
     language: str
     text: str
@@ -302,6 +308,19 @@ class ThreadPublic(BaseModel):
     locked: bool
     featured: bool
     posts: list[PostPublic] = []
+
+
+class SpaceListed(BaseModel):
+    id: str
+    kind: str
+    title: str
+    threads: int
+    featured: int
+    last_at: datetime
+
+
+class SpaceIndex(BaseModel):
+    items: list[SpaceListed]
 
 
 class SpacePublic(BaseModel):
