@@ -136,11 +136,10 @@ async def coordinator_coaching(request: Request) -> Response:
     problem_ = None
     if request.method == "POST":
         form = await read_form(request)
-        body = {
-            "user_id": form.get("user_id") or "",
-            "name": form.get("name") or "",
-            "school": form.get("school") or "",
-        }
+        body = {"user_id": form.get("user_id") or "", "name": form.get("name") or ""}
+        for field in ("school", "course_id"):  # a school, or a course's cohort
+            if form.get(field):
+                body[field] = str(form[field]).strip()
         try:
             await call_api(request, "POST", f"{P}/coaches", json=body)
             return redirect("/coordinator/coaching?saved=1")

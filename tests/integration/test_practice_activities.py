@@ -255,3 +255,74 @@ async def test_weekly_digest_once_a_week_unsubscribable_and_the_index(practice_a
     assert run(next_week) == 2  # teacher-1 unsubscribed; the others get next week's
     listed = (await api.client.get(f"{P}/spaces", headers=api.auth("teacher-1"))).json()["items"]
     assert [(s["id"], s["threads"], s["featured"]) for s in listed] == [("course:other", 1, 0), (space, 2, 1)]
+
+
+async def test_a_coach_assigned_by_cohort_coaches_its_enrolled_teachers(practice_api: PracticeAPI) -> None:
+    from deploy.seed import COURSE_RU_ID, INSTITUTE_ID
+    from services.progress.practice.models import CohortAssignment
+    from tests.integration.practice_app import S02
+    from tests.integration.test_practice import COORDINATOR
+
+    api = practice_api
+    # teacher-5 (school S02, no coach there) enrols in the institute's course; teacher-6 does not
+    r = await api.client.post(
+        "/api/v1/progress/enrolments",
+        json={"course_id": COURSE_RU_ID},
+        headers=api.auth("teacher-5", org=S02),
+    )
+    assert r.status_code in (200, 201), r.text
+    await api.client.get(f"{P}/plans/me", headers=api.auth("teacher-6", org=S02))
+    admin = api.auth(
+        "admin-1", roles=("institute_admin",), inst=INSTITUTE_ID, scope=f"institute:{INSTITUTE_ID}"
+    )
+    appoint = f"{P}/coaches"
+    for body, headers, status in (
+        ({"user_id": "coach-9", "course_id": COURSE_RU_ID, "school": "KZ-ALM-TAL-S01"}, admin, 422),  # both
+        ({"user_id": "coach-9"}, admin, 422),  # neither
+        (
+            {"user_id": "coach-9", "course_id": "00000000-0000-0000-0000-00000000dead"},
+            admin,
+            422,
+        ),  # no course
+        (
+            {"user_id": "coach-9", "course_id": COURSE_RU_ID},
+            api.auth("admin-2", **INSTITUTE),
+            403,
+        ),  # not theirs
+        ({"user_id": "coach-9", "course_id": COURSE_RU_ID}, api.auth("coord-1", **COORDINATOR), 403),
+    ):
+        response = await api.client.post(appoint, json=body, headers=headers)
+        assert response.status_code == status, (body, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert api.count(CohortAssignment) == 0
+    r = await api.client.post(
+        appoint, json={"user_id": "coach-9", "name": "Cohort coach", "course_id": COURSE_RU_ID}, headers=admin
+    )
+    assert r.status_code == 201 and r.json()["courses"] == [COURSE_RU_ID] and r.json()["schools"] == [], (
+        r.text
+    )
+    coach = api.auth("coach-9")
+    listed = (await api.client.get(f"{P}/coach/teachers", headers=coach)).json()["teachers"]
+    assert [t["user_id"] for t in listed] == ["teacher-5"]
+    held = {"held_on": datetime.now(UTC).isoformat(), "indicators": [], "notes": "first session"}
+    assert (
+        await api.client.post(f"{P}/plans/teacher-5/sessions", json=held, headers=coach)
+    ).status_code == 201
+    problem(
+        await api.client.post(f"{P}/plans/teacher-6/sessions", json=held, headers=coach), 403, "forbidden"
+    )
+    plan = (await api.client.get(f"{P}/plans/me", headers=api.auth("teacher-5", org=S02))).json()
+    assert plan["sessions"][0]["notes"] == "first session"
+    report = (
+        await api.client.get(f"{P}/dashboard/coaching", headers=api.auth("coord-1", **COORDINATOR))
+    ).json()
+    s02 = next(r for r in report["rows"] if r["unit"] == "KZ-ALM-TAL-S02")
+    assert s02["teachers"] is None and s02["with_coach"] is None  # two teachers: small cells, suppressed
+    from libs.auth import Principal
+    from services.progress.practice.dashboard import coverage
+
+    with session_scope(api.engine, readonly=True) as session:  # below the threshold, the counts underneath
+        raw = coverage(
+            session, Principal(id="c", roles=("coordinator",), scope="org:KZ/KZ-ALM/KZ-ALM-TAL"), 1
+        )
+    assert {r.unit: r.with_coach for r in raw.rows}["KZ-ALM-TAL-S02"] == 1

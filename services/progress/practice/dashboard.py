@@ -1,5 +1,6 @@
 """The coordinator's dashboard of coaching coverage (docs/practice.md): per unit one level below the
-caller's scope, the teachers known to practice, those with a coach (their school has one assigned),
+caller's scope, the teachers known to practice, those with a coach (their school has one assigned, or
+a cohort they are enrolled in),
 and coaching sessions per month, under the same jurisdiction and small-cell suppression as every
 other table (analytics/privacy.py)."""
 
@@ -52,8 +53,12 @@ def coverage(session: Session, user: Principal, min_cell: int, months: int = 6) 
     unit_of = {m.user_id: _unit_below(m.org_path, scope.path) for m in members}
     units = sorted(set(unit_of.values()))
     teachers = {u: sum(1 for v in unit_of.values() if v == u) for u in units}
+    in_cohorts = repository.cohort_coached(session, list(unit_of))  # coached by cohort, not school
     with_coach = {
-        u: sum(1 for m in members if unit_of[m.user_id] == u and m.school in coached) for u in units
+        u: sum(
+            1 for m in members if unit_of[m.user_id] == u and (m.school in coached or m.user_id in in_cohorts)
+        )
+        for u in units
     }
     labels = months_back(utcnow(), months)
     cells = {(u, mo): 0 for u in units for mo in labels}

@@ -247,3 +247,16 @@ class Suspension(Base, table=True):
     by: str = Field(max_length=80)
     reason: str = Field(default="", max_length=500)
     at: datetime = _at()
+
+
+class CohortAssignment(Base, table=True):
+    """A coach works with a cohort: the teachers an institute enrolled in one of its courses."""
+
+    __tablename__ = "practice_cohort_assignments"
+    __table_args__ = (UniqueConstraint("coach_id", "course_id"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    coach_id: str = Field(index=True, max_length=80)
+    course_id: str = Field(index=True, max_length=36)
+    institute_id: str = Field(max_length=36)  # the course's institute: its enrolments are the cohort
+    assigned_by: str = Field(max_length=80)
+    assigned_at: datetime = _at()

@@ -13,6 +13,7 @@ from services.progress.practice.models import (
     Assignment,
     Coach,
     CoachingSession,
+    CohortAssignment,
     Comment,
     CpdEntry,
     Evidence,
@@ -291,3 +292,47 @@ def participants(session: Session, space_ids: Sequence[str]) -> list[tuple[str, 
     for space_id, author, language, _ in session.exec(query).all():
         latest[(space_id, author)] = language
     return [(space_id, author, language) for (space_id, author), language in latest.items()]
+
+
+def cohort_assignment(session: Session, coach_id: str, course_id: str) -> CohortAssignment | None:
+    query = select(CohortAssignment).where(
+        CohortAssignment.coach_id == coach_id, CohortAssignment.course_id == course_id
+    )
+    return session.exec(query).first()
+
+
+def cohorts_of(session: Session, coach_id: str) -> list[CohortAssignment]:
+    return list(session.exec(select(CohortAssignment).where(CohortAssignment.coach_id == coach_id)).all())
+
+
+def in_cohorts(
+    session: Session, cohorts: Sequence[CohortAssignment], teacher_id: str | None = None
+) -> list[Enrolment]:
+    """The enrolments making up the cohorts (a course's enrolments at its institute), or one teacher's."""
+    if not cohorts:
+        return []
+    either = [
+        (col(Enrolment.course_id) == c.course_id) & (col(Enrolment.institute_id) == c.institute_id)
+        for c in cohorts
+    ]
+    query = select(Enrolment).where(or_(*either))
+    if teacher_id is not None:
+        query = query.where(Enrolment.user_id == teacher_id)
+    return list(session.exec(query.order_by(col(Enrolment.user_name))).all())
+
+
+def cohort_coached(session: Session, teacher_ids: Sequence[str]) -> set[str]:
+    """Of these teachers, those enrolled in a coached cohort."""
+    if not teacher_ids:
+        return set()
+    a = CohortAssignment
+    query = (
+        select(Enrolment.user_id)
+        .join(
+            a,
+            (col(a.course_id) == col(Enrolment.course_id))
+            & (col(a.institute_id) == col(Enrolment.institute_id)),
+        )
+        .where(col(Enrolment.user_id).in_(teacher_ids))
+    )
+    return set(session.exec(query).all())

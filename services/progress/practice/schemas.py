@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 Text = Field(default="", max_length=4000)
 
@@ -24,7 +24,16 @@ class CoachAppoint(Strict):
 
     user_id: str = Field(min_length=1, max_length=80)
     name: str = Field(default="", max_length=200)
-    school: str = Field(min_length=1, max_length=40)
+    school: str | None = Field(default=None, min_length=1, max_length=40)
+    course_id: str | None = Field(
+        default=None, min_length=1, max_length=36, description="a cohort: the teachers enrolled in it"
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CoachAppoint:
+        if (self.school is None) == (self.course_id is None):
+            raise ValueError("name a school or a course (its cohort), not both")
+        return self
 
 
 class CoachPublic(BaseModel):
@@ -32,6 +41,7 @@ class CoachPublic(BaseModel):
     name: str
     kind: str
     schools: list[str]
+    courses: list[str] = Field(default_factory=list, description="the cohorts (courses) coached")
 
 
 class MemberPublic(BaseModel):
