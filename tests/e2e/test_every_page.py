@@ -62,7 +62,7 @@ NOT_NAVIGATED = {
     "/",  # a redirect to the home
     "/coach",  # a coach's page: coaching is a relation, not a role with a navigation (test_practice_e2e)
     "/coach/observe/{form_id}",  # reached from /coach with a form (test_practice_e2e)
-    "/community/{space_id}",  # a community space: no index page yet (docs/practice.md, "Not done")
+    "/community/{space_id}",  # listed on /community once it has threads (test_practice_e2e walks them)
     "/community/threads/{thread_id}",
 }
 SKIP = re.compile(r"^/(logout|static/|sw\.js|openapi\.json|dashboard/analytics/export)|\.(pdf|jwt|json)$")
