@@ -156,7 +156,7 @@ def test_webinar_to_transcript_featured_thread_and_coverage_pages(
         context.close()
     context, page = page_as(browser, base, "institute", "/institute/webinars")
     try:
-        form = page.locator("form", has_text="Formative assessment with phones")
+        form = page.locator("form:has(textarea[name=user_ids])", has_text="Formative assessment with phones")
         form.locator("textarea[name=user_ids]").fill(teacher_id)
         form.locator("button").click()
         page.wait_for_url("**/institute/webinars")
