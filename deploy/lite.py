@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from deploy.platform import HTTP_PROCESSES, ROOT, Platform
+# httpx imports its command-line client (click, rich, pygments: ~5 MB) whenever they are installed,
+# as they are beside the test tools; a server never runs it, so the import is left out (before
+# anything imports httpx).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+from deploy.platform import HTTP_PROCESSES, ROOT, Platform  # noqa: E402
 
 LITE_PROCFILE = ROOT / "deploy" / "Procfile.lite"
 APPS = {

@@ -227,7 +227,7 @@ async def merged_openapi(request: Request) -> dict[str, Any]:
     if cached and cached[0] > time.monotonic():
         return cached[1]
     parts = {name: await _service_openapi(request, url) for name, url in st.settings.upstreams.items()}
-    spec = merge(st.openapi, parts)
+    spec = merge(st.openapi(), parts)
     if all(part is not None for part in parts.values()):
         st.merged_openapi = (time.monotonic() + 60, spec)
     return spec

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
+from libs.convertors import ChoiceConvertor
 from libs.logs import request_id_var
 
 log = logging.getLogger("ustaz.errors")
@@ -201,16 +202,22 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method the routes at the request's path answer: those spelled out literally when there
-    are any (`/courses/packages`, not `/courses/{course_id}` that would also match it)."""
+    """Every method the routes at the request's path answer: those spelled out most literally when
+    there are several (`/courses/packages`, not `/courses/{course_id}` that would also match it; a
+    segment that is one of a few names counts as spelled out: libs.convertors.path_choice)."""
     scope = {**request.scope, "method": "GET"}
     matching = [r for r in request.app.router.routes if r.matches(scope)[0] != Match.NONE]
-    fewest = min((len(getattr(r, "param_convertors", {})) for r in matching), default=0)
+    fewest = min((_open_params(r) for r in matching), default=0)
     methods: set[str] = set()
     for route in matching:
-        if len(getattr(route, "param_convertors", {})) == fewest:
+        if _open_params(route) == fewest:
             methods |= getattr(route, "methods", None) or set()
     return sorted(methods)
+
+
+def _open_params(route: BaseRoute) -> int:
+    convertors = getattr(route, "param_convertors", {}).values()
+    return sum(not isinstance(c, ChoiceConvertor) for c in convertors)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -25,7 +26,7 @@ class ServiceState(State):
     service's `state(request)` accessor instead of untyped attributes."""
 
     settings: CommonSettings
-    openapi: dict[str, Any]
+    openapi: Callable[[], dict[str, Any]]  # the OpenAPI document, built on first use and kept
     http: httpx.AsyncClient
     redis: aioredis.Redis  # sub-second timeouts, no retries: use it through redis_guard.run
     redis_guard: RedisGuard

@@ -4,6 +4,7 @@ problem+json errors, token verification, health and readiness, and the outbox re
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -175,7 +176,7 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(base_state(request).openapi)
+    return JSONResponse(base_state(request).openapi())
 
 
 def create_app(
@@ -250,5 +251,6 @@ def create_app(
     app.router.redirect_slashes = name == "gateway"
     app.state = st = state()
     st.settings = settings
-    st.openapi = build_openapi(routes, title=f"Ustaz {name}")
+    # Built when first asked for: the JSON schemas of every model are megabytes a process need not hold.
+    st.openapi = functools.cache(functools.partial(build_openapi, routes, title=f"Ustaz {name}"))
     return app

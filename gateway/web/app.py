@@ -26,7 +26,6 @@ from gateway.web.i18n import (
     format_percent,
     gettext,
     html_lang,
-    load_catalogues,
     negotiate,
     ngettext,
     parse_fallback,
@@ -43,7 +42,6 @@ ACCESS_COOKIE, REFRESH_COOKIE, LANG_COOKIE = "ustaz_at", "ustaz_rt", "ustaz_lang
 
 
 def setup_web(app: Starlette) -> None:
-    load_catalogues()
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "svg", "xml"]),

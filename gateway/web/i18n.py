@@ -5,6 +5,7 @@ How to add a string, update the catalogues and add a language: docs/i18n.md."""
 from __future__ import annotations
 
 import re
+import threading
 from contextvars import ContextVar
 from datetime import date, datetime
 from io import BytesIO
@@ -42,36 +43,53 @@ FALLBACK = {
 }
 current_lang: ContextVar[str] = ContextVar("current_lang", default="en")
 _catalogues: dict[str, NullTranslations] = {}
+_loading = threading.Lock()
+
+
+def _compile(lang: str) -> NullTranslations:
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)  # fuzzy entries are left out: English is shown until they are reviewed
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def catalogue(lang: str) -> NullTranslations:
+    """A language's catalogue, compiled from its .po file when first asked for (a school server that
+    speaks two languages never holds the other six)."""
+    found = _catalogues.get(lang)
+    if found is None:
+        if lang not in LANGUAGES:
+            return NullTranslations()
+        with _loading:
+            found = _catalogues.get(lang) or _catalogues.setdefault(lang, _compile(lang))
+    return found
 
 
 def load_catalogues() -> None:
-    for lang in LANGUAGES:
-        po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-        if not po.exists():
-            _catalogues[lang] = NullTranslations()
-            continue
-        with po.open("rb") as f:
-            catalog = read_po(f, locale=lang)
-        buffer = BytesIO()
-        write_mo(buffer, catalog)  # fuzzy entries are left out: English is shown until they are reviewed
-        buffer.seek(0)
-        _catalogues[lang] = Translations(buffer)
+    """Compile every catalogue again (after the .po files changed: tests, `make messages`)."""
+    with _loading:
+        _catalogues.clear()
+        _catalogues.update({lang: _compile(lang) for lang in LANGUAGES})
 
 
 def gettext(message: str) -> str:
-    return _catalogues.get(current_lang.get(), NullTranslations()).gettext(message)
+    return catalogue(current_lang.get()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return _catalogues.get(current_lang.get(), NullTranslations()).ngettext(singular, plural, n)
+    return catalogue(current_lang.get()).ngettext(singular, plural, n)
 
 
 def text_lang(message: str) -> str:
     """The language gettext(message) comes out in: the UI language if its catalogue translates it (a
     draft catalogue may not), else English, the source language."""
     lang = current_lang.get()
-    catalogue = _catalogues.get(lang)
-    return lang if catalogue is not None and catalogue.gettext(message) != message else "en"
+    return lang if lang in LANGUAGES and catalogue(lang).gettext(message) != message else "en"
 
 
 def html_lang(lang: str) -> str:

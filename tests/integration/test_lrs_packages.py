@@ -287,6 +287,9 @@ async def test_a_scorm_commit_keeps_the_cmi_data_and_a_pass_completes_the_course
     assert "API_1484_11" in runtime.text and "LMSInitialize" in runtime.text
     sco = await lrs.client.get(f"/xapi/content/{out['launch_id']}/sco/index.html")
     assert sco.headers["content-type"].startswith("text/html")
+    assert sco.headers["x-frame-options"] == "SAMEORIGIN"  # framed by the runtime page, by no other site
+    assert "frame-ancestors 'self'" in sco.headers["content-security-policy"]
+    assert "connect-src 'self'" in sco.headers["content-security-policy"]
 
     v12 = package.kind == "scorm12"
     incomplete = {"cmi.core.lesson_status": "incomplete"} if v12 else {"cmi.completion_status": "incomplete"}

@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from gateway.openapi import document, merge, render
 from libs.api import Form, api, build_openapi
 from libs.convertors import path_choice
+from libs.errors import exception_handlers
 from libs.idempotency import idempotent
 from libs.settings import ROOT
 
@@ -269,12 +270,14 @@ def test_a_choice_segment_and_a_bounded_int_keep_routes_apart() -> None:
 
     routes = [
         Route(f"/x/{{kind:{kind}}}", api(summary="s")(upload), methods=["POST"]),
-        Route("/x/{ref}", handler, methods=["GET"]),
+        Route("/x/{ref}", handler, methods=["GET", "DELETE"]),
         Route("/v/{n:int}", handler, methods=["GET"]),
     ]
-    client = TestClient(Starlette(routes=routes))
+    client = TestClient(Starlette(routes=list(reversed(routes)), exception_handlers=exception_handlers))
     assert client.post("/x/teachers").status_code == 200
     assert client.post("/x/0").status_code == 405
+    assert client.options("/x/teachers").headers["allow"] == "POST"  # the kind's route, not /x/{ref}
+    assert client.options("/x/0").headers["allow"] == "DELETE, GET, HEAD"
     assert client.get("/v/999999999").status_code == 200
     assert client.get("/v/36893488147419103231").status_code == 404
     spec = build_openapi(routes, title="t")

@@ -119,6 +119,17 @@ async def fetch(request: Request) -> Response:
     return JSONResponse(answer, status_code=200 if "auth-token" in answer else 400, headers=_no_store())
 
 
+# A package's files run in the runtime page's frame (same origin: the SCO finds window.API in its
+# parent), and nowhere else: framed only by this origin, talking only to it (no beacon to another
+# host), posting forms only to it. Authoring tools' output needs inline and eval'd script.
+CONTENT_HEADERS = {
+    "Cache-Control": "private, max-age=300",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": "default-src 'self' data: blob: 'unsafe-inline' 'unsafe-eval'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'self'",
+}
+
+
 def _no_store() -> dict[str, str]:
     return {"Cache-Control": "no-store"}
 
@@ -131,9 +142,7 @@ async def content(request: Request) -> Response:
         request.path_params["path"],
         utcnow(),
     )
-    return Response(
-        found.content, media_type=found.content_type, headers={"Cache-Control": "private, max-age=300"}
-    )
+    return Response(found.content, media_type=found.content_type, headers=CONTENT_HEADERS)
 
 
 async def player(request: Request) -> Response:
