@@ -163,3 +163,17 @@ async def test_cpd_hours_by_unit_against_the_requirement_suppressed(practice_api
         await api.client.get(f"{P}/dashboard/cpd?cycle=soon", headers=coordinator), 422, "validation-error"
     )
     problem(await api.client.get(f"{P}/dashboard/cpd", headers=api.auth("t-1")), 403, "forbidden")
+
+
+async def test_a_very_long_name_still_prints_and_verifies(practice_api: PracticeAPI) -> None:
+    """200 Cyrillic letters make a signed form too long for the QR code: it carries the link alone,
+    and the form in the PDF still verifies (and fits its column on PostgreSQL)."""
+    api = practice_api
+    await attended_webinar(api)
+    name = "Ә" * 200
+    r = await api.client.get(f"{P}/transcript/me/pdf", headers=api.auth("teacher-1", name=name))
+    assert r.status_code == 200, r.text
+    token = token_in(r.content)
+    assert len(token) > 1800
+    verdict = (await api.client.post(f"{P}/transcripts/verify", json={"token": token})).json()
+    assert verdict["status"] == "valid" and verdict["transcript"]["name"] == name

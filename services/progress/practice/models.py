@@ -226,7 +226,7 @@ class TranscriptRecord(Base, table=True):
     required_hours: float
     total_hours: float
     by_kind: dict[str, float] = Field(sa_column=Column(JSON, nullable=False))
-    token: str = Field(max_length=2000)  # the figures signed (EdDSA JWS): the QR code's payload
+    token: str = Field(max_length=4000)  # the figures signed (EdDSA JWS): the QR code's payload
     issued_at: datetime = _at()
 
 

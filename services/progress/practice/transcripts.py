@@ -112,6 +112,17 @@ def issue(session: Session, user: Principal) -> TranscriptRecord:
     return row
 
 
+QR_MAX = 1800  # characters a QR code (error correction M) holds comfortably on a printed page
+
+
+def qr_payload(base: str, row: TranscriptRecord) -> str:
+    """The link with the signed form; the link alone when the form is too long for a QR code (a very
+    long name: the form stays in the PDF's keywords, the link answers from the record)."""
+    link = f"{base}/verify/transcripts/{row.id}"
+    with_token = f"{link}?t={row.token}"
+    return with_token if len(with_token) <= QR_MAX else link
+
+
 def pdf_of(session: Session, user: Principal, lang: str, public_url: str) -> tuple[bytes, TranscriptRecord]:
     """The printable signed transcript; its hash is kept so the file itself can be verified."""
     row = issue(session, user)
@@ -121,7 +132,7 @@ def pdf_of(session: Session, user: Principal, lang: str, public_url: str) -> tup
             lang=lang,
             figures=figures(row),
             verify_url=f"{base}/verify/transcripts/{row.id}",
-            qr_payload=f"{base}/verify/transcripts/{row.id}?t={row.token}",
+            qr_payload=qr_payload(base, row),
             token=row.token,
         )
     )

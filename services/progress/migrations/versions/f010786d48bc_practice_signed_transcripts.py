@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("required_hours", sa.Float(), nullable=False),
         sa.Column("total_hours", sa.Float(), nullable=False),
         sa.Column("by_kind", sa.JSON(), nullable=False),
-        sa.Column("token", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("token", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
         sa.Column("issued_at", libs.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_practice_transcripts")),
     )
