@@ -44,6 +44,7 @@ NOT_NAVIGATED = {
     "/verify/c/{compact}",  # the QR code on the PDF
     "/verify/transcripts/{transcript_id}",  # the link and QR code on a CPD transcript (test_practice_e2e)
     "/me/certificates/{certificate_id}/certificate.pdf",
+    "/me/transcript.pdf",  # a download from /me/transcript (test_practice_e2e checks it)
     "/me/certificates/{certificate_id}/credential.jwt",
     "/me/certificates/{certificate_id}/credential.json",
     # an item's address in a certificate whose framework is not known (the crawl reaches the one with
