@@ -14,25 +14,10 @@ from starlette.routing import Route
 
 from gateway.state import state
 from gateway.web.app import ApiError, call_api, call_service, page_lang, page_user, render
+from libs.accept import wants_page as accept_wants_page
 
 COURSES = "/api/v1/courses"
 JSON_TYPES = ("application/ld+json", "application/json", "application/vc+ld+json")
-
-
-def _quality(request: Request) -> dict[str, float]:
-    wanted: dict[str, float] = {}
-    for part in request.headers.get("accept", "").split(","):
-        media, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        wanted[media.strip().lower()] = max(q, wanted.get(media.strip().lower(), 0.0))
-    return wanted
 
 
 def local(request: Request, url: str) -> str:
@@ -43,9 +28,7 @@ def local(request: Request, url: str) -> str:
 
 def wants_page(request: Request) -> bool:
     """A person's browser (text/html at least as wanted as any JSON type) gets the page."""
-    wanted = _quality(request)
-    html = wanted.get("text/html", 0.0)
-    return html > 0 and html >= max(wanted.get(t, 0.0) for t in JSON_TYPES)
+    return accept_wants_page(request.headers.get("accept", ""), JSON_TYPES)
 
 
 async def _json_ld(request: Request, path: str) -> Response:

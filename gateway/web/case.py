@@ -14,6 +14,7 @@ from starlette.routing import Route
 from gateway.proxy import proxy
 from gateway.state import state
 from gateway.web.app import ApiError, page_lang, page_user, render
+from libs.accept import wants_page as accept_wants_page
 from libs.logs import request_id_var
 
 ROOT = "/ims/case/v1p1"
@@ -21,28 +22,8 @@ PAGES = {"CFItems": "item", "CFDocuments": "document"}
 JSON_TYPES = ("application/json", "application/ld+json")
 
 
-def _quality(accept: str) -> dict[str, float]:
-    wanted: dict[str, float] = {}
-    for part in accept.split(","):
-        media, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        key = media.strip().lower()
-        wanted[key] = max(q, wanted.get(key, 0.0))
-    return wanted
-
-
 def wants_page(accept: str) -> bool:
-    """A browser: text/html at least as wanted as any JSON type (no Accept, or */*, is a machine)."""
-    wanted = _quality(accept)
-    html = wanted.get("text/html", 0.0)
-    return html > 0 and html >= max(wanted.get(t, 0.0) for t in JSON_TYPES)
+    return accept_wants_page(accept, JSON_TYPES)
 
 
 async def case_api(request: Request) -> Response:

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from libs.accept import qualities
 from libs.api import api, cached_json, etag_matches, etag_of, json_response, parse_query, read_json
 from libs.auth import current_user
 from libs.crypto import fernet
@@ -47,18 +48,7 @@ def prefers_linked_data(request: Request) -> bool:
     """Content negotiation between the two secured forms: JSON-LD (with its Data Integrity proof) when
     the Accept header asks for a JSON type more than for a JWT; the VC-JWT otherwise (also for `*/*`
     and no Accept, as before JSON-LD was served)."""
-    wanted: dict[str, float] = {}
-    for part in request.headers.get("accept", "").split(","):
-        media, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        wanted[media.strip().lower()] = max(q, wanted.get(media.strip().lower(), 0.0))
+    wanted = qualities(request.headers.get("accept", ""))
     ld = max(wanted.get(t, 0.0) for t in LINKED_DATA)
     return ld > 0 and ld > max(wanted.get(t, 0.0) for t in JWT_TYPES)
 
