@@ -36,6 +36,7 @@ from libs.auth import current_user
 from libs.db import read_only
 from libs.errors import BadGateway, Unprocessable
 from services.progress.coverage.schemas import TrainingRecord, TrainingRecords
+from services.progress.practice.schemas import CpdRecord, CpdRecords
 
 log = logging.getLogger("ustaz.gateway.emis")
 RECORDS = "/api/v1/progress/emis/records"
@@ -44,6 +45,12 @@ COLUMNS = (
     "hours",
 )  # fmt: skip
 FILE_MAX_ROWS = 50_000
+CPD = "/api/v1/progress/emis/cpd"
+CPD_KINDS = ("course", "webinar", "observation", "evidence", "featured")
+CPD_COLUMNS = (
+    "national_id", "cycle_start", "cycle_end", "required_hours", "total_hours", "met",
+    *(f"{k}_hours" for k in CPD_KINDS),
+)  # fmt: skip
 
 
 class EmisRecord(BaseModel):
@@ -171,7 +178,111 @@ async def emis_file(request: Request) -> Response:
     )
 
 
+class EmisCpdRecord(BaseModel):
+    national_id: str
+    hours: dict[str, float]
+    total_hours: float
+    met: bool
+
+
+class EmisCpdRecords(BaseModel):
+    """CPD hours per teacher in one attestation cycle, keyed by national ID."""
+
+    cycle_start: datetime
+    cycle_end: datetime
+    required_hours: float
+    items: list[EmisCpdRecord]
+    next: str
+    more: bool
+
+
+def cpd_keyed(records: Sequence[CpdRecord], nids: dict[str, str]) -> list[EmisCpdRecord]:
+    return [
+        EmisCpdRecord(national_id=nids[r.person_id], hours=r.hours, total_hours=r.total_hours, met=r.met)
+        for r in records
+        if r.person_id in nids
+    ]
+
+
+async def _cpd_page(request: Request, params: dict[str, str], bearer: str | None = None) -> CpdRecords:
+    if bearer is None:
+        return CpdRecords.model_validate(await call_api(request, "GET", CPD, params=params))
+    st = state(request)
+    response = await st.http.get(
+        st.settings.upstreams["progress"] + CPD, params=params, headers={"authorization": bearer}
+    )
+    if response.status_code == 422:
+        raise Unprocessable(response.json().get("detail", "bad query"), field="cycle")
+    if response.status_code != 200:
+        raise BadGateway(f"progress answered {response.status_code} for the CPD records")
+    return CpdRecords.model_validate(response.json())
+
+
+@api(
+    summary="CPD hours per teacher in an attestation cycle (`cycle`: a date in it), keyed by national "
+    "ID, paged by `after` (the EMIS-export client only)",
+    response=EmisCpdRecords,
+    tags=["registry"],
+)
+async def emis_cpd(request: Request) -> Response:
+    current_user(request, "emis_export")
+    params = {k: v for k in ("cycle", "after", "limit") if (v := request.query_params.get(k))}
+    page = await _cpd_page(request, params, bearer=request.headers.get("authorization", ""))
+    nids = await read_only(request, national_ids_of, ids_of(request), [r.person_id for r in page.items])
+    items = cpd_keyed(page.items, nids)
+    log.info("emis cpd records served", extra={"records": len(items), "more": page.more})
+    body = EmisCpdRecords(
+        cycle_start=page.cycle_start,
+        cycle_end=page.cycle_end,
+        required_hours=page.required_hours,
+        items=items,
+        next=page.next,
+        more=page.more,
+    )
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+async def emis_cpd_file(request: Request) -> Response:
+    """The analyst's scope's CPD hours in a cycle as CSV or XLSX: a row per teacher, a column per
+    activity type."""
+    await signed_in(request, "analyst", "platform_admin")
+    fmt = request.path_params["fmt"]
+    if fmt not in ("csv", "xlsx"):
+        raise ApiError(404, {"title": "Not found", "detail": "The export is emis-cpd.csv or emis-cpd.xlsx."})
+    params = {"cycle": request.query_params.get("cycle", ""), "limit": "5000"}
+    records: list[EmisCpdRecord] = []
+    while len(records) < FILE_MAX_ROWS:
+        page = await _cpd_page(request, params)
+        nids = await read_only(request, national_ids_of, ids_of(request), [r.person_id for r in page.items])
+        records.extend(cpd_keyed(page.items, nids))
+        params["after"] = page.next
+        if not page.more:
+            break
+    start, end = page.cycle_start.date().isoformat(), page.cycle_end.date().isoformat()
+    rows = (
+        [r.national_id, start, end, f"{page.required_hours:g}", f"{r.total_hours:g}", "yes" if r.met else "no",
+         *(f"{r.hours.get(k, 0):g}" for k in CPD_KINDS)]
+        for r in records[:FILE_MAX_ROWS]
+    )  # fmt: skip
+    out = io.BytesIO()
+    if fmt == "xlsx":
+        write_xlsx(CPD_COLUMNS, rows, out, "CPD")
+    else:
+        write_csv(CPD_COLUMNS, rows, out)
+    log.info("emis cpd file exported", extra={"records": len(records), "format": fmt})
+    return Response(
+        out.getvalue(),
+        media_type=XLSX_MEDIA_TYPE if fmt == "xlsx" else CSV_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="emis-cpd-{start}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 routes = [
     Route("/emis/records", emis_records),
+    Route("/emis/cpd", emis_cpd),
+    Route("/dashboard/emis-cpd.{fmt:str}", emis_cpd_file),
     Route("/dashboard/emis.{fmt:str}", emis_file),
 ]

@@ -62,6 +62,7 @@ def create_celery(settings: CommonSettings) -> Celery:
             "services.progress.tasks",
             "services.progress.analytics.tasks",
             "services.progress.coverage.tasks",
+            "services.progress.practice.tasks",
             "services.certificates.tasks",
             "gateway.registry.tasks",
         ],

@@ -5,6 +5,7 @@ JavaScript as a plain form, and the coordinator's appointments and coverage (/co
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
@@ -135,11 +136,10 @@ async def coordinator_coaching(request: Request) -> Response:
     problem_ = None
     if request.method == "POST":
         form = await read_form(request)
-        body = {
-            "user_id": form.get("user_id") or "",
-            "name": form.get("name") or "",
-            "school": form.get("school") or "",
-        }
+        body = {"user_id": form.get("user_id") or "", "name": form.get("name") or ""}
+        for field in ("school", "course_id"):  # a school, or a course's cohort
+            if form.get(field):
+                body[field] = str(form[field]).strip()
         try:
             await call_api(request, "POST", f"{P}/coaches", json=body)
             return redirect("/coordinator/coaching?saved=1")
@@ -147,14 +147,21 @@ async def coordinator_coaching(request: Request) -> Response:
             if exc.status not in (403, 422):
                 raise
             problem_ = exc.problem
-    report = None
+    report = cpd = observed = None
     if user.has("coordinator", "analyst", "platform_admin"):
-        report = await call_api(request, "GET", f"{P}/dashboard/coaching")
+        cycle = {"cycle": c} if (c := request.query_params.get("cycle")) else {}
+        report, cpd, observed = await asyncio.gather(
+            call_api(request, "GET", f"{P}/dashboard/coaching"),
+            call_api(request, "GET", f"{P}/dashboard/cpd", params=cycle),
+            call_api(request, "GET", f"{P}/dashboard/observations"),
+        )
     return render(
         request,
         "coaching_coverage.html",
         user=user,
         report=report,
+        cpd=cpd,
+        observed=observed,
         problem=problem_,
         saved=request.query_params.get("saved") == "1",
         status_code=422 if problem_ else 200,

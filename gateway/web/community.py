@@ -1,5 +1,6 @@
-"""Communities of practice (docs/practice.md): a space's threads (featured best practice first), a
-thread with its posts, a reply form (a locked thread says so), and moderators' forms. JS off."""
+"""Communities of practice (docs/practice.md): the index of spaces (and a form to open one), a space's
+threads (featured best practice first), a thread with its posts, a reply form (a locked thread says
+so; a suspended member is told), and moderators' forms (suspend or reinstate a member). JS off."""
 
 from __future__ import annotations
 
@@ -15,9 +16,43 @@ P = "/api/v1/progress/practice"
 MODERATORS = ("institute_admin", "coordinator", "platform_admin")
 
 
+async def index(request: Request) -> Response:
+    user = await signed_in(request)
+    problem = None
+    if request.method == "POST":  # a moderator suspends or reinstates a member by their user id
+        form = await read_form(request)
+        try:
+            await call_api(
+                request,
+                "POST",
+                f"{P}/members/{quote(str(form.get('user_id') or '-'), safe='')}/moderation",
+                json={"action": form.get("action") or "", "reason": form.get("reason") or ""},
+            )
+            return redirect("/community?done=1")
+        except ApiError as exc:
+            if exc.status not in (403, 404, 422):
+                raise
+            problem = exc.problem
+    wanted = request.query_params.get("kind"), request.query_params.get("code", "").strip()
+    if wanted[0] in ("course", "competency", "cluster") and wanted[1]:
+        return redirect(f"/community/{wanted[0]}:{quote(wanted[1], safe='')}")
+    spaces = await call_api(request, "GET", f"{P}/spaces")
+    return render(
+        request,
+        "community_index.html",
+        user=user,
+        spaces=spaces["items"],
+        moderator=user.has(*MODERATORS),
+        problem=problem,
+        done=request.query_params.get("done") == "1",
+        status_code=int(problem.get("status") or 422) if problem else 200,
+    )
+
+
 async def space(request: Request) -> Response:
     user = await signed_in(request)
     space_id = request.path_params["space_id"]
+    problem = None
     if request.method == "POST":
         form = await read_form(request)
         body = {
@@ -25,10 +60,22 @@ async def space(request: Request) -> Response:
             "text": form.get("text") or "",
             "language": form.get("language") or user.lang,
         }
-        made = await call_api(request, "POST", f"{P}/spaces/{quote(space_id)}/threads", json=body)
-        return redirect(f"/community/threads/{made['id']}")
+        try:
+            made = await call_api(request, "POST", f"{P}/spaces/{quote(space_id)}/threads", json=body)
+            return redirect(f"/community/threads/{made['id']}")
+        except ApiError as exc:
+            if exc.status not in (403, 422):
+                raise
+            problem = exc.problem
     found = await call_api(request, "GET", f"{P}/spaces/{quote(space_id)}")
-    return render(request, "community_space.html", user=user, space=found)
+    return render(
+        request,
+        "community_space.html",
+        user=user,
+        space=found,
+        problem=problem,
+        status_code=int(problem.get("status") or 422) if problem else 200,
+    )
 
 
 async def thread(request: Request) -> Response:
@@ -59,7 +106,7 @@ async def thread(request: Request) -> Response:
                 )
             return redirect(f"/community/threads/{thread_id}")
         except ApiError as exc:
-            if exc.status not in (409, 422):
+            if exc.status not in (403, 409, 422):
                 raise
             problem = exc.problem
     found = await call_api(request, "GET", f"{P}/threads/{quote(thread_id)}")
@@ -70,11 +117,12 @@ async def thread(request: Request) -> Response:
         thread=found,
         moderator=user.has(*MODERATORS),
         problem=problem,
-        status_code=409 if problem else 200,
+        status_code=int(problem.get("status") or 409) if problem else 200,
     )
 
 
 routes = [
+    Route("/community", index, methods=["GET", "POST"]),
     Route("/community/threads/{thread_id}", thread, methods=["GET", "POST"]),
     Route("/community/{space_id}", space, methods=["GET", "POST"]),
 ]

@@ -12,6 +12,7 @@ from libs.state import typed_state
 from libs.web import create_app
 from services.progress.lrs.auth import Authenticator
 from services.progress.models import outbox
+from services.progress.practice.settings import get_practice_settings
 from services.progress.routes import routes
 from services.progress.settings import ProgressSettings, get_settings
 from services.progress.state import ProgressState
@@ -33,6 +34,7 @@ def start_clients(app: Starlette) -> Callable[[], Awaitable[None]]:
 
 def build_app(settings: ProgressSettings | None = None) -> Starlette:
     settings = settings or get_settings()
+    get_practice_settings()  # the CPD rules and signing secret: a placeholder in production fails here
     return create_app(
         name="progress",
         settings=settings,

@@ -39,7 +39,14 @@ from services.progress.schemas import (
 )
 from services.progress.settings import ProgressSettings
 
-RULES = ("inactive", "deadline", "certificate", "coaching_step", "webinar")  # what a teacher can opt out of
+RULES = (
+    "inactive",
+    "deadline",
+    "certificate",
+    "coaching_step",
+    "webinar",
+    "community_digest",
+)  # what a teacher can opt out of
 
 
 def zone(name: str, default: str) -> ZoneInfo:

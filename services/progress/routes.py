@@ -44,6 +44,7 @@ from services.progress.coverage.routes import routes as coverage_routes
 from services.progress.lrs.routes import routes as lrs_routes
 from services.progress.models import Submission
 from services.progress.practice.activity_routes import routes as activity_routes
+from services.progress.practice.record_routes import routes as record_routes
 from services.progress.practice.routes import routes as practice_routes
 from services.progress.schemas import (
     AttemptState,
@@ -384,4 +385,5 @@ routes = [
     *coverage_routes,
     *practice_routes,
     *activity_routes,
+    *record_routes,
 ]

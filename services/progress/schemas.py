@@ -229,7 +229,7 @@ class CompetencyProfile(BaseModel):
     next: list[NextCourse]
 
 
-Rule = Literal["inactive", "deadline", "certificate", "coaching_step", "webinar", "all"]
+Rule = Literal["inactive", "deadline", "certificate", "coaching_step", "webinar", "community_digest", "all"]
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
 
@@ -243,7 +243,7 @@ class ReminderPreferencesIn(BaseModel):
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(None, pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +77011234567")
     channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS), max_length=2)
-    unsubscribed: list[Rule] = Field(default_factory=list, max_length=6)
+    unsubscribed: list[Rule] = Field(default_factory=list, max_length=7)
 
     @field_validator("time_zone")
     @classmethod

@@ -42,7 +42,9 @@ NOT_NAVIGATED = {
     "/ims/case/v1p1/{path:path}",  # the CASE 1.1 REST API (JSON; its records link to each other)
     "/unsubscribe",  # the link in a reminder e-mail
     "/verify/c/{compact}",  # the QR code on the PDF
+    "/verify/transcripts/{transcript_id}",  # the link and QR code on a CPD transcript (test_practice_e2e)
     "/me/certificates/{certificate_id}/certificate.pdf",
+    "/me/transcript.pdf",  # a download from /me/transcript (test_practice_e2e checks it)
     "/me/certificates/{certificate_id}/credential.jwt",
     "/me/certificates/{certificate_id}/credential.json",
     # an item's address in a certificate whose framework is not known (the crawl reaches the one with
@@ -61,7 +63,7 @@ NOT_NAVIGATED = {
     "/",  # a redirect to the home
     "/coach",  # a coach's page: coaching is a relation, not a role with a navigation (test_practice_e2e)
     "/coach/observe/{form_id}",  # reached from /coach with a form (test_practice_e2e)
-    "/community/{space_id}",  # a community space: no index page yet (docs/practice.md, "Not done")
+    "/community/{space_id}",  # listed on /community once it has threads (test_practice_e2e walks them)
     "/community/threads/{thread_id}",
 }
 SKIP = re.compile(r"^/(logout|static/|sw\.js|openapi\.json|dashboard/analytics/export)|\.(pdf|jwt|json)$")

@@ -5,7 +5,9 @@ observation as their source."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -122,7 +124,9 @@ def page_as(browser: Any, base: str, username: str, start: str) -> tuple[Any, An
     return context, page
 
 
-def test_webinar_to_transcript_featured_thread_and_coverage_pages(platform: Any, browser: Any) -> None:
+def test_webinar_to_transcript_featured_thread_and_coverage_pages(
+    platform: Any, browser: Any, tmp_path: Path
+) -> None:
     """The rest of the done-when, through the pages with JavaScript off: the institute schedules a
     webinar, the teacher registers, the institute records attendance, the teacher's transcript shows
     1.5 hours; a featured thread leads its competency's community; the coordinator sees coverage."""
@@ -152,9 +156,15 @@ def test_webinar_to_transcript_featured_thread_and_coverage_pages(platform: Any,
         context.close()
     context, page = page_as(browser, base, "institute", "/institute/webinars")
     try:
-        form = page.locator("form", has_text="Formative assessment with phones")
+        form = page.locator("form:has(textarea[name=user_ids])", has_text="Formative assessment with phones")
         form.locator("textarea[name=user_ids]").fill(teacher_id)
         form.locator("button").click()
+        page.wait_for_url("**/institute/webinars")
+        recording = page.locator(
+            "form:has(input[name=recording])", has_text="Formative assessment with phones"
+        )
+        recording.locator("input[name=recording]").fill("https://video.ustaz.example/formative")
+        recording.locator("button").click()
         page.wait_for_url("**/institute/webinars")
     finally:
         context.close()
@@ -164,7 +174,17 @@ def test_webinar_to_transcript_featured_thread_and_coverage_pages(platform: Any,
         assert row.locator("td").last.inner_text() == "1.5"  # 90 minutes
         total = float(page.locator("#total").inner_text().split()[0])
         assert total >= 1.5  # with the observation of the other test, if it ran first
-        page.goto("/community/competency:TL.KD")
+        with page.expect_download() as download:
+            page.click("a[href='/me/transcript.pdf']")
+        pdf = Path(download.value.path()).read_bytes()
+        page.goto("/me/webinars")
+        item = page.locator("li", has_text="Formative assessment with phones")
+        assert item.locator("a[href='https://video.ustaz.example/formative']").count() == 1  # the recording
+        page.goto("/community")  # open the competency's space from the index's form
+        page.select_option("select[name=kind]", "competency")
+        page.fill("input[name=code]", "TL.KD")
+        page.click("form[method=get] button")
+        page.wait_for_url("**/community/competency:TL.KD")
         page.fill("input[name=title]", "One tablet, four students")
         page.fill("textarea[name=text]", "Roles rotate every ten minutes.")
         page.click("form:has(input[name=title]) button")
@@ -172,14 +192,49 @@ def test_webinar_to_transcript_featured_thread_and_coverage_pages(platform: Any,
         thread_url = page.url
     finally:
         context.close()
+    verify_transcript(browser, base, pdf, tmp_path)
     context, page = page_as(browser, base, "coordinator", "/coordinator/coaching")
     try:
-        assert page.locator("table").count() == 1  # coaching coverage of the district
+        assert page.locator("table").count() == 3  # coaching coverage, CPD hours, observation results
+        assert page.locator("#cpd-table tbody tr").count() >= 1
         page.goto(thread_url)
         page.click("button[value=feature]")
         page.wait_for_url(thread_url)
-        page.goto("/community/competency:TL.KD")
+        page.goto("/community")  # the index of spaces leads to the competency's community
+        page.click("#spaces a[href='/community/competency:TL.KD']")
+        page.wait_for_url("**/community/competency:TL.KD")
         first = page.locator("main li").first
         assert "One tablet, four students" in first.inner_text() and first.locator("b.ok").count() == 1
+    finally:
+        context.close()
+
+
+def verify_transcript(browser: Any, base: str, pdf: bytes, tmp_path: Path) -> None:
+    """Anyone opens the transcript's QR link (valid, its figures); the PDF itself checks valid, and an
+    edited copy invalid — all with JavaScript off, signed out."""
+    found = re.search(rb"ustaz-transcript:([A-Za-z0-9_.\-]+)", pdf)
+    assert found and pdf.startswith(b"%PDF")
+    token = found.group(1).decode()
+    transcript_id = jwt.decode(token, options={"verify_signature": False})["jti"]
+    context = browser.new_context(java_script_enabled=False, base_url=base)
+    page = context.new_page()
+    try:
+        page.goto(f"/verify/transcripts/{transcript_id}?t={token}")
+        assert page.locator("[data-status]").get_attribute("data-status") == "valid"
+        assert float(page.locator("[data-total]").inner_text().split()[0]) >= 1.5
+        head, payload, signature = token.split(".")
+        i = len(signature) // 2  # a character in the middle (the last ones hold padding bits)
+        forged = f"{head}.{payload}.{signature[:i]}{'B' if signature[i] == 'A' else 'A'}{signature[i + 1 :]}"
+        page.goto(f"/verify/transcripts/{transcript_id}?t={forged}")
+        assert page.locator("[data-status]").get_attribute("data-status") == "invalid"
+        original, edited = tmp_path / "transcript.pdf", tmp_path / "edited.pdf"
+        original.write_bytes(pdf)
+        edited.write_bytes(pdf.replace(b"/Creator (Ustaz)", b"/Creator (Ustay)"))
+        for file, status in ((original, "valid"), (edited, "invalid")):
+            page.goto(f"/verify/transcripts/{transcript_id}")
+            page.set_input_files("input[name=file]", str(file))
+            page.click("form[action='/verify/transcripts'] button")
+            page.wait_for_load_state()
+            assert page.locator("[data-status]").get_attribute("data-status") == status, file.name
     finally:
         context.close()

@@ -29,6 +29,7 @@ from deploy.seed import (
 )
 from libs.db import create_db_engine, session_scope
 from services.progress.models import Completion, Enrolment
+from services.progress.practice.models import CpdEntry, Member
 from tests.conftest import Databases, seed_courses_service, serve, service_settings, thread_server
 from tests.forms import post_form
 from tests.integration.test_gateway_identity import assert_problem
@@ -74,6 +75,12 @@ async def platform(
                 Completion(enrolment_id=e.id, user_id=e.user_id, course_id=COURSE_RU_ID, version=1,
                            org_path=e.org_path, completed_at=e.completed_at)
             )  # fmt: skip
+        for n in (1, 8):  # a webinar's hours in the CPD ledger of a teacher in each region
+            person = fixed_id(f"registry:demo:{n}")
+            path = TALGAR if n <= 6 else AKMOLA
+            session.add(Member(user_id=person, name="x", school=path.rsplit("/", 1)[-1], org_path=path))
+            session.add(CpdEntry(key=f"webinar:w1:{person}", user_id=person, kind="webinar",
+                                 title="Webinar", hours=1.5, at=start))  # fmt: skip
     engine.dispose()
     common: dict[str, Any] = {"gateway_url": registry_gateway_url}
     with thread_server(build_courses(service_settings("courses", courses_db, **common))) as courses_url:
@@ -148,3 +155,49 @@ async def test_an_analyst_downloads_their_scope_with_national_ids(emis_gateway: 
     teacher = await post_form(client, "/login", {"username": "teacher", "password": "teacher-demo"})
     assert teacher.status_code == 303
     assert (await client.get("/dashboard/emis.csv")).status_code == 403
+
+
+async def test_the_emis_client_pages_cpd_hours_per_teacher_and_cycle(emis_gateway: httpx.AsyncClient) -> None:
+    client = emis_gateway
+    headers = await emis_headers(client)
+    first = await client.get("/emis/cpd", params={"limit": 5}, headers=headers)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["cycle_start"].startswith("2025-01-01") and body["cycle_end"].startswith("2030-01-01")
+    assert body["required_hours"] == 72 and body["more"] and len(body["items"]) == 5
+    rest = await client.get("/emis/cpd", params={"after": body["next"]}, headers=headers)
+    items = {r["national_id"]: r for r in body["items"] + rest.json()["items"]}
+    assert sorted(items) == sorted(IINS[1:13]) and not rest.json()["more"]
+    assert (
+        items[IINS[1]]["hours"] == {"course": 24.0, "webinar": 1.5} and items[IINS[1]]["total_hours"] == 25.5
+    )
+    assert items[IINS[2]]["hours"] == {"course": 24.0} and not items[IINS[2]]["met"]
+    later = await client.get("/emis/cpd", params={"cycle": "2031-06-01"}, headers=headers)
+    assert later.json()["items"] == [] and later.json()["cycle_start"].startswith("2030-01-01")
+    assert_problem(await client.get("/emis/cpd", params={"cycle": "soon"}, headers=headers), 422)
+    assert_problem(await client.get("/emis/cpd"), 401)
+    progress = await emis_headers(client, "progress", "test-service-secret")
+    assert_problem(await client.get("/emis/cpd", headers=progress), 403)
+
+
+async def test_an_analyst_downloads_cpd_hours_of_their_scope(emis_gateway: httpx.AsyncClient) -> None:
+    client = emis_gateway
+    login = await post_form(client, "/login", {"username": "analyst-akm", "password": "analyst-demo"})
+    assert login.status_code == 303, login.text
+    answer = await client.get("/dashboard/emis-cpd.csv")
+    assert answer.status_code == 200, answer.text
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    header = rows[0]
+    assert header[:6] == ["national_id", "cycle_start", "cycle_end", "required_hours", "total_hours", "met"]
+    by_nid = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    assert sorted(by_nid) == sorted(IINS[7:13])  # Akmola only
+    assert by_nid[IINS[8]]["webinar_hours"] == "1.5" and by_nid[IINS[8]]["total_hours"] == "25.5"
+    assert by_nid[IINS[9]]["course_hours"] == "24" and by_nid[IINS[9]]["met"] == "no"
+    xlsx = await client.get("/dashboard/emis-cpd.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None and sheet.max_row == 7
+    assert (await client.get("/dashboard/emis-cpd.pdf")).status_code == 404
+    client.cookies.clear()
+    teacher = await post_form(client, "/login", {"username": "teacher", "password": "teacher-demo"})
+    assert teacher.status_code == 303
+    assert (await client.get("/dashboard/emis-cpd.csv")).status_code == 403

@@ -254,6 +254,8 @@ PERIODIC = (
     "progress.decide_patterns",
     "progress.org_units_rollup",
     "progress.coverage_refresh",
+    "progress.practice_webinar_reminders",
+    "progress.practice_community_digest",
 )
 Driver = Callable[[Platform], None]
 

@@ -15,9 +15,10 @@ from deploy.platform import ROOT, read_procfile
 from gateway.settings import GatewaySettings
 from services.certificates.settings import CertificatesSettings
 from services.courses.settings import CoursesSettings
+from services.progress.practice.settings import PracticeSettings
 from services.progress.settings import ProgressSettings
 
-SETTINGS = [GatewaySettings, CoursesSettings, ProgressSettings, CertificatesSettings]
+SETTINGS = [GatewaySettings, CoursesSettings, ProgressSettings, PracticeSettings, CertificatesSettings]
 KNOWN_VARS = {f"USTAZ_{field.upper()}" for cls in SETTINGS for field in cls.model_fields}
 QUEUES = {"grading", "certificates", "reminders", "analytics", "registry"}
 

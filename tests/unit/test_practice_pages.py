@@ -82,3 +82,55 @@ def test_months_back_crosses_the_year() -> None:
     from datetime import UTC, datetime
 
     assert months_back(datetime(2026, 2, 10, tzinfo=UTC), 3) == ["2025-12", "2026-01", "2026-02"]
+
+
+def page(template: str, path: str, **context: object) -> str:
+    request = SimpleNamespace(url=SimpleNamespace(path=path, query=""))
+    user = Principal(id="coord-1", roles=("coordinator",), name="Coordinator")
+    env = environment()
+    token = i18n.current_lang.set("ru")
+    try:
+        return env.get_template(template).render(request=request, lang="ru", user=user, **context)
+    finally:
+        i18n.current_lang.reset(token)
+
+
+def test_coordinator_page_shows_cpd_and_observation_tables_with_hidden_cells() -> None:
+    cpd = {
+        "scope": "KZ", "cycle_start": "2025-01-01T00:00:00Z", "cycle_end": "2030-01-01T00:00:00Z",
+        "required_hours": 72, "min_cell": 10,
+        "rows": [{"unit": "S01", "teachers": 20, "met": 10, "not_met": 10, "mean_hours": 42.5},
+                 {"unit": "S02", "teachers": None, "met": None, "not_met": None, "mean_hours": None}],
+    }  # fmt: skip
+    observed = {
+        "scope": "KZ",
+        "min_cell": 10,
+        "cells": [{"unit": "S01", "indicator": "TL.KD.1", "observed": 11, "met": None}],
+    }
+    html = page("coaching_coverage.html", "/coordinator/coaching", report=None, cpd=cpd, observed=observed)
+    assert "Требуется: 72 ч" in html and "2025-01-01 – 2030-01-01" in html
+    assert "<td>S01</td><td>20</td><td>10</td><td>10</td><td>42.5</td>" in html
+    assert "<td>S02</td><td>&lt;10</td><td>&lt;10</td><td>&lt;10</td><td>—</td>" in html
+    assert "<td>TL.KD.1</td><td>11</td><td>&lt;10</td>" in html
+
+
+def test_transcript_verification_page_says_valid_or_invalid() -> None:
+    figures = {
+        "id": "t1", "name": "Aigerim", "issued_at": "2026-12-01T10:00:00Z", "cycle_start": "2025-01-01T00:00:00Z",
+        "cycle_end": "2030-01-01T00:00:00Z", "required_hours": 72, "total_hours": 1.5, "by_kind": {"webinar": 1.5},
+    }  # fmt: skip
+    valid = page(
+        "transcript_verify.html",
+        "/verify/transcripts/t1",
+        verdict={"status": "valid", "reason": "signed", "transcript": figures},
+        error=None,
+    )
+    assert 'data-status="valid"' in valid and "Aigerim" in valid and "Вебинары" in valid
+    assert 'enctype="multipart/form-data"' in valid
+    bad = page(
+        "transcript_verify.html",
+        "/verify/transcripts/t1",
+        verdict={"status": "invalid", "reason": "signature", "transcript": None},
+        error=None,
+    )
+    assert 'data-status="invalid"' in bad and "Недействительна" in bad and "Aigerim" not in bad

@@ -15,9 +15,13 @@ from services.progress.practice.routes import PREFIX, write
 from services.progress.practice.schemas import (
     AttendanceIn,
     CoachingCoverage,
+    CpdByUnit,
+    MemberModerateIn,
     ModerateIn,
     ObservationResults,
     PostIn,
+    RecordingIn,
+    SpaceIndex,
     SpacePublic,
     ThreadIn,
     ThreadPublic,
@@ -71,6 +75,22 @@ async def register(request: Request) -> Response:
 
 
 @api(
+    summary="Add a past webinar's recording link (its organisers); registrants see it",
+    body=RecordingIn,
+    response=WebinarPublic,
+    tags=["practice"],
+    errors={409: "the webinar has not taken place yet"},
+)
+async def add_recording(request: Request) -> Response:
+    user = current_user(request, *webinars.ORGANISERS)
+    body = await read_json(request, RecordingIn)
+    row = await in_transaction(
+        request, webinars.set_recording, user, request.path_params["webinar_id"], str(body.recording)
+    )
+    return json_response(row)
+
+
+@api(
     summary="Record who attended: an xAPI `attended` statement and CPD hours each, once",
     body=AttendanceIn,
     tags=["practice"],
@@ -100,6 +120,31 @@ async def transcript(request: Request) -> Response:
 
 
 @api(
+    summary="The community spaces with threads, the most recently active first",
+    response=SpaceIndex,
+    tags=["practice"],
+)
+async def list_spaces(request: Request) -> Response:
+    current_user(request)
+    return json_response(await read_only(request, communities.index), headers={"Cache-Control": "no-cache"})
+
+
+@api(
+    summary="Suspend a member from posting in the communities, or reinstate them (a moderator; audited)",
+    body=MemberModerateIn,
+    tags=["practice"],
+    errors={404: "reinstating a member who is not suspended"},
+)
+async def moderate_member(request: Request) -> Response:
+    user = current_user(request)
+    body = await read_json(request, MemberModerateIn)
+    await in_transaction(
+        request, communities.moderate_member, user, request.path_params["user_id"][:80], body
+    )
+    return json_response({"ok": True})
+
+
+@api(
     summary="A community space (`course:<id>`, `competency:<code>`, `cluster:<code>`) and its threads",
     response=SpacePublic,
     tags=["practice"],
@@ -111,7 +156,13 @@ async def get_space(request: Request) -> Response:
     )
 
 
-@api(summary="Start a thread in a space", body=ThreadIn, status=201, tags=["practice"])
+@api(
+    summary="Start a thread in a space",
+    body=ThreadIn,
+    status=201,
+    tags=["practice"],
+    errors={403: "a suspended member"},
+)
 async def start_thread(request: Request) -> Response:
     user = current_user(request)
     body = await read_json(request, ThreadIn)
@@ -136,7 +187,7 @@ async def get_thread(request: Request) -> Response:
     body=PostIn,
     status=201,
     tags=["practice"],
-    errors={409: "the thread is locked"},
+    errors={403: "a suspended member", 409: "the thread is locked"},
 )
 async def reply(request: Request) -> Response:
     user = current_user(request)
@@ -153,7 +204,11 @@ async def moderate_thread(request: Request) -> Response:
     return json_response({"ok": True})
 
 
-@api(summary="Report a post, or hide it (a moderator); audited", body=ModerateIn, tags=["practice"])
+@api(
+    summary="Report a post, or hide it or suspend its author (a moderator); audited",
+    body=ModerateIn,
+    tags=["practice"],
+)
 async def moderate_post(request: Request) -> Response:
     user = current_user(request)
     body = await read_json(request, ModerateIn)
@@ -188,12 +243,33 @@ async def observation_results(request: Request) -> Response:
     return json_response(report, headers={"Cache-Control": "private, no-cache"})
 
 
+@api(
+    summary="CPD hours by org unit in your jurisdiction against the cycle's requirement (suppressed); "
+    "`cycle`: a date in the attestation cycle",
+    response=CpdByUnit,
+    tags=["practice"],
+)
+async def cpd_by_unit(request: Request) -> Response:
+    user = current_user(request, *dashboard.READERS)
+    report = await read_only(
+        request,
+        dashboard.cpd_by_unit,
+        user,
+        state(request).settings.analytics_min_cell,
+        request.query_params.get("cycle", ""),
+    )
+    return json_response(report, headers={"Cache-Control": "private, no-cache"})
+
+
 routes = [
     Route(PREFIX + "/webinars", schedule_webinar, methods=["POST"]),
     Route(PREFIX + "/webinars", list_webinars, methods=["GET"]),
     Route(PREFIX + "/webinars/{webinar_id}/register", register, methods=["POST"]),
     Route(PREFIX + "/webinars/{webinar_id}/attendance", attendance, methods=["POST"]),
+    Route(PREFIX + "/webinars/{webinar_id}/recording", add_recording, methods=["POST"]),
     Route(PREFIX + "/transcript/me", transcript),
+    Route(PREFIX + "/spaces", list_spaces),
+    Route(PREFIX + "/members/{user_id}/moderation", moderate_member, methods=["POST"]),
     Route(PREFIX + "/spaces/{space_id}", get_space),
     Route(PREFIX + "/spaces/{space_id}/threads", start_thread, methods=["POST"]),
     Route(PREFIX + "/threads/{thread_id}", get_thread),
@@ -202,4 +278,5 @@ routes = [
     Route(PREFIX + "/posts/{post_id}/moderation", moderate_post, methods=["POST"]),
     Route(PREFIX + "/dashboard/coaching", coaching_coverage),
     Route(PREFIX + "/dashboard/observations", observation_results),
+    Route(PREFIX + "/dashboard/cpd", cpd_by_unit),
 ]

@@ -1,6 +1,7 @@
-"""Communities of practice (docs/practice.md): spaces per course, competency and cluster of schools;
-text-first threads and replies, each post with its language; moderation (report, hide, lock, feature)
-written to an audit trail. A post in a locked thread is a 409."""
+"""Communities of practice (docs/practice.md): spaces per course, competency and cluster of schools
+(an index of those with threads); text-first threads and replies, each post with its language;
+moderation (report, hide, lock, feature, suspend a member) written to an audit trail. A post in a
+locked thread is a 409; a suspended member's post a 403."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from libs.auth import Principal
 from libs.errors import Conflict, Forbidden, NotFound, Unprocessable
 from libs.outbox import utcnow
 from services.progress.practice import repository
-from services.progress.practice.models import ModerationEntry, Post, Space, Thread
+from services.progress.practice.models import ModerationEntry, Post, Space, Suspension, Thread
 from services.progress.practice.schemas import (
+    MemberModerateIn,
     ModerateIn,
     PostIn,
     PostPublic,
+    SpaceIndex,
+    SpaceListed,
     SpacePublic,
     ThreadIn,
     ThreadPublic,
@@ -39,6 +43,16 @@ def space_of(session: Session, space_id: str) -> Space:
     return found
 
 
+def index(session: Session) -> SpaceIndex:
+    """The spaces with threads, the most recently active first."""
+    return SpaceIndex(
+        items=[
+            SpaceListed(id=space.id, kind=space.kind, title=space.title, threads=n, featured=f, last_at=last)
+            for space, n, f, last in repository.spaces_with_threads(session)
+        ]
+    )
+
+
 def view_space(session: Session, space_id: str) -> SpacePublic:
     space = space_of(session, space_id)
     threads = [_thread(t) for t in repository.threads_of(session, space.id)]
@@ -49,6 +63,7 @@ def _thread(t: Thread, posts: list[Post] | None = None, moderator: bool = False)
     shown = [
         PostPublic(
             id=p.id,
+            author_id=p.author_id if moderator else "",
             author_name=p.author_name,
             language=p.language,
             text="" if p.hidden and not moderator else p.text,
@@ -74,7 +89,13 @@ def _get_thread(session: Session, thread_id: str) -> Thread:
     return thread
 
 
+def _may_post(session: Session, user: Principal) -> None:
+    if repository.suspension(session, user.id) is not None:
+        raise Forbidden("A moderator suspended you from the communities: you can read, not post.")
+
+
 def start_thread(session: Session, user: Principal, space_id: str, body: ThreadIn) -> Thread:
+    _may_post(session, user)
     space = space_of(session, space_id)
     thread = Thread(space_id=space.id, title=body.title, author_id=user.id)
     session.add(thread)
@@ -93,6 +114,7 @@ def start_thread(session: Session, user: Principal, space_id: str, body: ThreadI
 
 def reply(session: Session, user: Principal, thread_id: str, body: PostIn) -> Post:
     thread = _get_thread(session, thread_id)
+    _may_post(session, user)
     if thread.locked:
         raise Conflict("This thread is locked: it takes no more posts.")
     post = Post(
@@ -138,14 +160,38 @@ def moderate_post(session: Session, user: Principal, post_id: str, body: Moderat
     if body.action == "report":
         post.reports += 1
         post.hidden = post.hidden or post.reports >= HIDE_AFTER_REPORTS
-    elif body.action == "hide":
+    elif body.action in ("hide", "suspend"):
         if not user.has(*MODERATORS):
-            raise Forbidden("Only moderators hide posts.")
+            raise Forbidden("Only moderators hide posts or suspend their authors.")
         post.hidden = True
+        if body.action == "suspend":
+            moderate_member(
+                session, user, post.author_id, MemberModerateIn(action="suspend", reason=body.reason)
+            )
     else:
-        raise Unprocessable("A post can be reported or hidden.")
+        raise Unprocessable("A post can be reported, hidden, or its author suspended.")
     session.add(post)
     session.add(
         ModerationEntry(actor_id=user.id, action=body.action, target=f"post:{post.id}", reason=body.reason)
     )
     return post
+
+
+def moderate_member(session: Session, user: Principal, member_id: str, body: MemberModerateIn) -> None:
+    """A moderator suspends a member from posting in every space, or reinstates them; audited."""
+    if not user.has(*MODERATORS):
+        raise Forbidden("Only moderators suspend members.")
+    if member_id == user.id:
+        raise Unprocessable("Moderators cannot suspend themselves.")
+    found = repository.suspension(session, member_id)
+    if body.action == "suspend" and found is None:
+        session.add(Suspension(user_id=member_id, by=user.id, reason=body.reason))
+    elif body.action == "reinstate":
+        if found is None:
+            raise NotFound("This member is not suspended.")
+        session.delete(found)
+    session.add(
+        ModerationEntry(
+            actor_id=user.id, action=body.action, target=f"member:{member_id}", reason=body.reason
+        )
+    )

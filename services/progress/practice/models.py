@@ -154,6 +154,7 @@ class Registration(Base, table=True):
     webinar_id: str = Field(primary_key=True, max_length=36)
     user_id: str = Field(primary_key=True, max_length=80)
     attended: bool = False
+    language: str = Field(default="", max_length=10)  # the teacher's, for the reminder before the start
     registered_at: datetime = _at()
 
 
@@ -206,7 +207,56 @@ class ModerationEntry(Base, table=True):
     __tablename__ = "practice_moderation"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     actor_id: str = Field(max_length=80)
-    action: str = Field(max_length=20)  # report | hide | lock | unlock | feature
-    target: str = Field(max_length=60)  # thread:<id> | post:<id>
+    action: str = Field(max_length=20)  # report | hide | lock | unlock | feature | suspend | reinstate
+    target: str = Field(max_length=100)  # thread:<id> | post:<id> | member:<user id>
     reason: str = Field(default="", max_length=500)
     at: datetime = _at()
+
+
+class TranscriptRecord(Base, table=True):
+    """A signed CPD transcript as issued (its figures frozen): what its verification link answers."""
+
+    __tablename__ = "practice_transcripts"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(index=True, max_length=80)
+    name: str = Field(default="", max_length=200)
+    digest: str = Field(max_length=64)  # of the figures: the same figures again reuse the record
+    cycle_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    cycle_end: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    required_hours: float
+    total_hours: float
+    by_kind: dict[str, float] = Field(sa_column=Column(JSON, nullable=False))
+    token: str = Field(max_length=4000)  # the figures signed (EdDSA JWS): the QR code's payload
+    issued_at: datetime = _at()
+
+
+class TranscriptFile(Base, table=True):
+    """The SHA-256 of each PDF rendered of a transcript (one per language): an uploaded PDF verifies
+    only if it is byte for byte one of them."""
+
+    __tablename__ = "practice_transcript_files"
+    sha256: str = Field(primary_key=True, max_length=64)
+    transcript_id: str = Field(index=True, max_length=36)
+
+
+class Suspension(Base, table=True):
+    """A member a moderator suspended from the communities: they read, but cannot post (403)."""
+
+    __tablename__ = "practice_suspensions"
+    user_id: str = Field(primary_key=True, max_length=80)
+    by: str = Field(max_length=80)
+    reason: str = Field(default="", max_length=500)
+    at: datetime = _at()
+
+
+class CohortAssignment(Base, table=True):
+    """A coach works with a cohort: the teachers an institute enrolled in one of its courses."""
+
+    __tablename__ = "practice_cohort_assignments"
+    __table_args__ = (UniqueConstraint("coach_id", "course_id"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    coach_id: str = Field(index=True, max_length=80)
+    course_id: str = Field(index=True, max_length=36)
+    institute_id: str = Field(max_length=36)  # the course's institute: its enrolments are the cohort
+    assigned_by: str = Field(max_length=80)
+    assigned_at: datetime = _at()

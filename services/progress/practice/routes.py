@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.schemas import ResolvedTeacher, ResolveRequest, ResolveResponse, TeacherFilter
 from libs.api import Form, api, json_response, read_json
 from libs.auth import Principal, current_user
 from libs.db import in_transaction, read_only
@@ -29,12 +27,12 @@ from libs.errors import (
     UnsupportedMediaType,
     validation_errors,
 )
-from libs.service_client import UnexpectedBody, service_client, service_path
+from libs.service_client import UnexpectedBody, service_path
 from services.courses.images import reencode
 from services.courses.schemas import CaseExport
 from services.progress import competency
 from services.progress.competency import Framework
-from services.progress.practice import observations, portfolio, repository, service
+from services.progress.practice import lookups, observations, portfolio, repository, service
 from services.progress.practice.schemas import (
     CoachAppoint,
     CoachPublic,
@@ -51,7 +49,6 @@ from services.progress.practice.schemas import (
     Portfolio,
     SessionIn,
 )
-from services.progress.settings import ProgressSettings
 from services.progress.state import state
 
 log = logging.getLogger("ustaz.progress.practice")
@@ -96,47 +93,23 @@ def _teacher(request: Request, user: Principal) -> str:
 
 
 @api(
-    summary="Appoint a coach for a school (coordinator: in your jurisdiction; institute admin: your educators)",
+    summary="Appoint a coach for a school (coordinator: in your jurisdiction; institute admin: your "
+    "educators) or for a cohort: the teachers enrolled in a course (its institute's admins)",
     body=CoachAppoint,
     response=CoachPublic,
     status=201,
     tags=["practice"],
-    errors={422: "no such school"},
+    errors={422: "no such school or course, or neither or both named"},
 )
 async def appoint_coach(request: Request) -> Response:
     user = current_user(request, "coordinator", "institute_admin", "platform_admin")
     body = await read_json(request, CoachAppoint)
-    coach = await in_transaction(request, service.appoint, user, body)
-    teachers = await run_in_threadpool(school_teachers, state(request).settings, body.school)
-    await in_transaction(request, service.add_members, teachers)
+    institute = await lookups.course_institute(request, body.course_id) if body.course_id else None
+    coach = await in_transaction(request, service.appoint, user, body, institute)
+    if body.school:
+        teachers = await run_in_threadpool(lookups.school_teachers, state(request).settings, body.school)
+        await in_transaction(request, service.add_members, teachers)
     return json_response(coach, status_code=201)
-
-
-def school_teachers(settings: ProgressSettings, school: str) -> list[ResolvedTeacher]:
-    """The registry's active teachers of a school, from the gateway's service API; best effort (a
-    teacher is also recorded when they first use practice)."""
-    client = service_client(settings, "progress", "gateway")
-    found: list[ResolvedTeacher] = []
-    after: str | None = None
-    try:
-        while True:
-            body = ResolveRequest(filter=TeacherFilter(org=school), after=after, limit=1000)
-            response = client.http.post(
-                "/registry/resolve",
-                json=body.model_dump(exclude_none=True),
-                headers={"Authorization": f"Bearer {client.token()}"},
-            )
-            response.raise_for_status()
-            page = ResolveResponse.model_validate(response.json())
-            found += page.items
-            if not page.next:
-                return found
-            after = page.next
-    except (BadGateway, httpx.HTTPError, ValidationError):
-        log.warning("registry teachers unavailable", extra={"school": school})
-        return found
-    finally:
-        client.close()
 
 
 @api(summary="The teachers you coach", response=MyTeachers, tags=["practice"])

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 Text = Field(default="", max_length=4000)
 
@@ -24,7 +24,16 @@ class CoachAppoint(Strict):
 
     user_id: str = Field(min_length=1, max_length=80)
     name: str = Field(default="", max_length=200)
-    school: str = Field(min_length=1, max_length=40)
+    school: str | None = Field(default=None, min_length=1, max_length=40)
+    course_id: str | None = Field(
+        default=None, min_length=1, max_length=36, description="a cohort: the teachers enrolled in it"
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CoachAppoint:
+        if (self.school is None) == (self.course_id is None):
+            raise ValueError("name a school or a course (its cohort), not both")
+        return self
 
 
 class CoachPublic(BaseModel):
@@ -32,6 +41,7 @@ class CoachPublic(BaseModel):
     name: str
     kind: str
     schools: list[str]
+    courses: list[str] = Field(default_factory=list, description="the cohorts (courses) coached")
 
 
 class MemberPublic(BaseModel):
@@ -192,6 +202,10 @@ class WebinarList(BaseModel):
     items: list[WebinarPublic]
 
 
+class RecordingIn(Strict):
+    recording: HttpUrl
+
+
 class AttendanceIn(Strict):
     user_ids: list[str] = Field(min_length=1, max_length=2000)
 
@@ -215,6 +229,54 @@ class Transcript(BaseModel):
     lines: list[CpdLine]
 
 
+class TranscriptFigures(BaseModel):
+    """What a signed transcript states (frozen when it was issued)."""
+
+    id: str
+    name: str
+    issued_at: datetime
+    cycle_start: datetime
+    cycle_end: datetime
+    required_hours: float
+    total_hours: float
+    by_kind: dict[str, float]
+
+
+class TranscriptCheck(Strict):
+    """What a verifier has: the QR code's signed form, and/or the SHA-256 of a PDF they were given."""
+
+    token: str | None = Field(default=None, max_length=4000)
+    pdf_sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+
+
+class TranscriptVerdict(BaseModel):
+    status: Literal["valid", "invalid", "unknown"]
+    reason: str = Field(description="signature, altered_file, not_issued, issued, signed, unknown")
+    transcript: TranscriptFigures | None = Field(
+        default=None, description="the figures as issued (also for an altered file: compare them)"
+    )
+
+
+class CpdRecord(BaseModel):
+    """One teacher's CPD hours in an attestation cycle, as the EMIS export gives it (the gateway puts
+    the national ID in place of the person)."""
+
+    person_id: str
+    org_path: str
+    hours: dict[str, float] = Field(description="hours per activity type")
+    total_hours: float
+    met: bool = Field(description="the cycle's required hours reached")
+
+
+class CpdRecords(BaseModel):
+    cycle_start: datetime
+    cycle_end: datetime
+    required_hours: float
+    items: list[CpdRecord]
+    next: str = Field(description="`after` for the next page")
+    more: bool
+
+
 # -- communities ------------------------------------------------------------------------------------
 
 
@@ -230,12 +292,18 @@ class PostIn(Strict):
 
 
 class ModerateIn(Strict):
-    action: Literal["hide", "lock", "unlock", "feature", "report"]
+    action: Literal["hide", "lock", "unlock", "feature", "report", "suspend"]
+    reason: str = Field(default="", max_length=500)
+
+
+class MemberModerateIn(Strict):
+    action: Literal["suspend", "reinstate"]
     reason: str = Field(default="", max_length=500)
 
 
 class PostPublic(BaseModel):
     id: str
+    author_id: str = Field(default="", description="for moderators only (to suspend the author)")
     author_name: str
     language: str
     text: str
@@ -250,6 +318,19 @@ class ThreadPublic(BaseModel):
     locked: bool
     featured: bool
     posts: list[PostPublic] = []
+
+
+class SpaceListed(BaseModel):
+    id: str
+    kind: str
+    title: str
+    threads: int
+    featured: int
+    last_at: datetime
+
+
+class SpaceIndex(BaseModel):
+    items: list[SpaceListed]
 
 
 class SpacePublic(BaseModel):
@@ -288,4 +369,23 @@ class ObservationCell(BaseModel):
 class ObservationResults(BaseModel):
     scope: str
     cells: list[ObservationCell]
+    min_cell: int
+
+
+class CpdUnitRow(BaseModel):
+    unit: str
+    teachers: int | None = Field(description="teachers known in the unit (None: suppressed)")
+    met: int | None = Field(description="of them, reached the cycle's required hours (None: suppressed)")
+    not_met: int | None
+    mean_hours: float | None = Field(description="mean CPD hours in the cycle (None: a small unit)")
+
+
+class CpdByUnit(BaseModel):
+    """CPD hours by org unit against the attestation cycle's requirement."""
+
+    scope: str
+    cycle_start: datetime
+    cycle_end: datetime
+    required_hours: float
+    rows: list[CpdUnitRow]
     min_cell: int

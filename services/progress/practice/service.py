@@ -25,6 +25,7 @@ from services.progress.practice.models import (
     Assignment,
     Coach,
     CoachingSession,
+    CohortAssignment,
     Comment,
     CpdEntry,
     Member,
@@ -79,16 +80,24 @@ def scope_of(session: Session, user: Principal) -> Jurisdiction:
     raise Forbidden("Your account has no org-unit scope.")
 
 
-def appoint(session: Session, actor: Principal, body: CoachAppoint) -> CoachPublic:
+def appoint(
+    session: Session, actor: Principal, body: CoachAppoint, course_institute: str | None = None
+) -> CoachPublic:
     """Appoint a coach and assign them a school: a coordinator within their scope (kind `teacher`),
-    an institute admin their educators (kind `educator`), a platform admin anyone."""
+    an institute admin their educators (kind `educator`), a platform admin anyone. Or a cohort: the
+    teachers enrolled in a course (`course_institute`: the course's institute), by that institute's
+    admins or a platform admin."""
     if not actor.has("coordinator", "institute_admin", "platform_admin"):
         raise Forbidden("Coaches are appointed by a coordinator or an institute's admin.")
-    school = repository.unit(session, body.school)
-    if school is None:
-        raise Unprocessable(f"No school {body.school!r} in the org-unit tree.", field="school")
-    if actor.has("coordinator") and not scope_of(session, actor).covers(school.path):
-        raise Forbidden("This school is outside your jurisdiction.")
+    school = None
+    if body.course_id is not None:
+        _check_cohort(actor, course_institute)
+    else:
+        school = repository.unit(session, body.school or "")
+        if school is None:
+            raise Unprocessable(f"No school {body.school!r} in the org-unit tree.", field="school")
+        if actor.has("coordinator") and not scope_of(session, actor).covers(school.path):
+            raise Forbidden("This school is outside your jurisdiction.")
     coach = repository.coach(session, body.user_id)
     if coach is None:
         educator = actor.has("institute_admin") and not actor.has("coordinator")
@@ -100,16 +109,40 @@ def appoint(session: Session, actor: Principal, body: CoachAppoint) -> CoachPubl
             appointed_by=actor.id,
         )
         session.add(coach)
-    if repository.assignment(session, coach.user_id, school.code) is None:
+    if body.course_id is not None and course_institute is not None:
+        if repository.cohort_assignment(session, coach.user_id, body.course_id) is None:
+            session.add(
+                CohortAssignment(
+                    coach_id=coach.user_id,
+                    course_id=body.course_id,
+                    institute_id=course_institute,
+                    assigned_by=actor.id,
+                )
+            )
+    elif school is not None and repository.assignment(session, coach.user_id, school.code) is None:
         session.add(
             Assignment(coach_id=coach.user_id, school=school.code, org_path=school.path, assigned_by=actor.id)
         )
-        session.flush()
+    session.flush()
+    return _coach_public(session, coach)
+
+
+def _check_cohort(actor: Principal, course_institute: str | None) -> None:
+    if course_institute is None:
+        raise Unprocessable("No such published course.", field="course_id")
+    if not actor.has("platform_admin") and not (
+        actor.has("institute_admin") and actor.institute == course_institute
+    ):
+        raise Forbidden("A course's cohort gets its coach from the course's institute.")
+
+
+def _coach_public(session: Session, coach: Coach) -> CoachPublic:
     return CoachPublic(
         user_id=coach.user_id,
         name=coach.name,
         kind=coach.kind,
         schools=repository.schools_of(session, coach.user_id),
+        courses=sorted(c.course_id for c in repository.cohorts_of(session, coach.user_id)),
     )
 
 
@@ -128,14 +161,19 @@ def add_members(session: Session, teachers: Sequence[ResolvedTeacher]) -> int:
 
 
 def my_teachers(session: Session, user: Principal) -> MyTeachers:
+    """The teachers of the coach's schools, and of their cohorts (enrolled in their courses)."""
     coach = _coach(session, user)
-    schools = repository.schools_of(session, coach.user_id)
+    found = {
+        m.user_id: MemberPublic(user_id=m.user_id, name=m.name, school=m.school)
+        for m in repository.members_of(session, repository.schools_of(session, coach.user_id))
+    }
+    for e in repository.in_cohorts(session, repository.cohorts_of(session, coach.user_id)):
+        found.setdefault(
+            e.user_id, MemberPublic(user_id=e.user_id, name=e.user_name, school=e.org_path.rsplit("/", 1)[-1])
+        )
     return MyTeachers(
-        coach=CoachPublic(user_id=coach.user_id, name=coach.name, kind=coach.kind, schools=schools),
-        teachers=[
-            MemberPublic(user_id=m.user_id, name=m.name, school=m.school)
-            for m in repository.members_of(session, schools)
-        ],
+        coach=_coach_public(session, coach),
+        teachers=sorted(found.values(), key=lambda m: (m.name, m.user_id)),
     )
 
 
@@ -147,9 +185,12 @@ def _coach(session: Session, user: Principal) -> Coach:
 
 
 def coaches(session: Session, coach_id: str, teacher_id: str) -> bool:
-    """Whether `coach_id` is assigned to the school of `teacher_id`."""
+    """Whether `coach_id` is assigned to the school of `teacher_id`, or to a cohort they are in."""
     member = repository.member(session, teacher_id)
-    return member is not None and repository.assignment(session, coach_id, member.school) is not None
+    if member is not None and repository.assignment(session, coach_id, member.school) is not None:
+        return True
+    cohorts = repository.cohorts_of(session, coach_id)
+    return bool(cohorts) and bool(repository.in_cohorts(session, cohorts, teacher_id))
 
 
 def _check_coaches(session: Session, user: Principal, teacher_id: str) -> None:

@@ -18,6 +18,14 @@ class PracticeSettings(CommonSettings):
     cpd_cycle_years: int = 5
     cpd_cycle_origin: date = date(2025, 1, 1)
     cpd_required_hours: float = 72
+    # Webinars: the second reminder goes this many minutes before the start (beat looks every sweep).
+    webinar_reminder_minutes: float = 60
+    webinar_sweep_seconds: float = 600
+    # Signs CPD transcripts (an Ed25519 key derived from it; its public half at .../transcripts/key).
+    cpd_signing_secret: str = "dev-change-me-cpd-signing-secret"
+
+    def secret_fields(self) -> list[str]:
+        return [*super().secret_fields(), "cpd_signing_secret"]
 
     def hours(self, kind: str) -> float:
         return {

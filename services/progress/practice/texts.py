@@ -5,10 +5,12 @@ from __future__ import annotations
 
 PRACTICE_NOTICES: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
+        "community_digest": ("This week in your communities", "{count} new threads: {threads}. {link}"),
         "coaching_step": ("Coaching step due {due}", "Agreed next step: {text} (due {due}). {link}"),
         "webinar": ("Webinar soon: {title}", "“{title}” starts at {starts}. Join: {link}"),
     },
     "ru": {
+        "community_digest": ("На этой неделе в ваших сообществах", "Новых тем: {count}: {threads}. {link}"),
         "coaching_step": (
             "Шаг по коучингу до {due}",
             "Согласованный следующий шаг: {text} (срок {due}). {link}",
@@ -16,6 +18,10 @@ PRACTICE_NOTICES: dict[str, dict[str, tuple[str, str]]] = {
         "webinar": ("Скоро вебинар: {title}", "«{title}» начнётся {starts}. Подключиться: {link}"),
     },
     "kk": {
+        "community_digest": (
+            "Осы аптада қауымдастықтарыңызда",
+            "Жаңа тақырыптар ({count}): {threads}. {link}",
+        ),
         "coaching_step": (
             "Коучинг қадамы: мерзімі {due}",
             "Келісілген келесі қадам: {text} (мерзімі {due}). {link}",
@@ -23,6 +29,7 @@ PRACTICE_NOTICES: dict[str, dict[str, tuple[str, str]]] = {
         "webinar": ("Жақында вебинар: {title}", "«{title}» {starts} басталады. Қосылу: {link}"),
     },
     "ky": {
+        "community_digest": ("Бул жумада коомчулуктарыңызда", "Жаңы темалар ({count}): {threads}. {link}"),
         "coaching_step": (
             "Коучинг кадамы: мөөнөтү {due}",
             "Макулдашылган кийинки кадам: {text} (мөөнөтү {due}). {link}",
@@ -30,6 +37,7 @@ PRACTICE_NOTICES: dict[str, dict[str, tuple[str, str]]] = {
         "webinar": ("Жакында вебинар: {title}", "«{title}» {starts} башталат. Кошулуу: {link}"),
     },
     "uz": {
+        "community_digest": ("Bu hafta hamjamiyatlaringizda", "Yangi mavzular ({count}): {threads}. {link}"),
         "coaching_step": (
             "Murabbiylik qadami: muddati {due}",
             "Kelishilgan keyingi qadam: {text} (muddati {due}). {link}",
@@ -37,6 +45,7 @@ PRACTICE_NOTICES: dict[str, dict[str, tuple[str, str]]] = {
         "webinar": ("Tez orada vebinar: {title}", "«{title}» {starts} da boshlanadi. Qoʻshilish: {link}"),
     },
     "uz_Cyrl": {
+        "community_digest": ("Бу ҳафта ҳамжамиятларингизда", "Янги мавзулар ({count}): {threads}. {link}"),
         "coaching_step": (
             "Мураббийлик қадами: муддати {due}",
             "Келишилган кейинги қадам: {text} (муддати {due}). {link}",
@@ -44,6 +53,7 @@ PRACTICE_NOTICES: dict[str, dict[str, tuple[str, str]]] = {
         "webinar": ("Тез орада вебинар: {title}", "«{title}» {starts} да бошланади. Қўшилиш: {link}"),
     },
     "tg": {
+        "community_digest": ("Ин ҳафта дар ҷамоаҳои шумо", "Мавзӯъҳои нав ({count}): {threads}. {link}"),
         "coaching_step": (
             "Қадами мураббигӣ: мӯҳлат {due}",
             "Қадами минбаъдаи мувофиқашуда: {text} (мӯҳлат {due}). {link}",
@@ -54,6 +64,7 @@ PRACTICE_NOTICES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "mn": {
+        "community_digest": ("Энэ долоо хоногт таны бүлгэмүүдэд", "Шинэ сэдэв ({count}): {threads}. {link}"),
         "coaching_step": (
             "Дасгалжуулалтын алхам: хугацаа {due}",
             "Тохиролцсон дараагийн алхам: {text} (хугацаа {due}). {link}",

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from libs.auth import Principal
-from libs.errors import Forbidden, NotFound
+from libs.errors import Conflict, Forbidden, NotFound
 from libs.outbox import utcnow
 from services.progress import reminders
 from services.progress import repository as progress_repository
@@ -52,14 +52,15 @@ def schedule(session: Session, user: Principal, body: WebinarIn) -> Webinar:
     return row
 
 
-def _public(w: Webinar, reg: Registration | None) -> WebinarPublic:
+def _public(w: Webinar, reg: Registration | None, organiser: bool = False) -> WebinarPublic:
+    """A webinar as `reg`'s teacher sees it: the recording is for those who registered (and organisers)."""
     return WebinarPublic(
         id=w.id,
         title=w.title,
         starts_at=w.starts_at,
         minutes=w.minutes,
         link=w.link,
-        recording=w.recording,
+        recording=w.recording if reg is not None or organiser else "",
         registered=reg is not None,
         attended=bool(reg and reg.attended),
     )
@@ -68,7 +69,63 @@ def _public(w: Webinar, reg: Registration | None) -> WebinarPublic:
 def upcoming(session: Session, user: Principal) -> WebinarList:
     regs = repository.registrations_of(session, user.id)
     rows = repository.webinars(session, utcnow() - timedelta(days=30))
-    return WebinarList(items=[_public(w, regs.get(w.id)) for w in rows])
+    organiser = user.has(*ORGANISERS)
+    return WebinarList(items=[_public(w, regs.get(w.id), organiser) for w in rows])
+
+
+def _organised(session: Session, user: Principal, webinar_id: str) -> Webinar:
+    """The webinar, if `user` organises it (its institute's admin, or a platform admin)."""
+    if not user.has(*ORGANISERS):
+        raise Forbidden("Only the webinar's organisers do this.")
+    webinar = repository.webinar(session, webinar_id)
+    if webinar is None:
+        raise NotFound("No such webinar.")
+    if (
+        user.has("institute_admin")
+        and not user.has("platform_admin")
+        and webinar.institute_id != user.institute
+    ):
+        raise Forbidden("This webinar belongs to another institute.")
+    return webinar
+
+
+def set_recording(session: Session, user: Principal, webinar_id: str, url: str) -> WebinarPublic:
+    """The recording's link, added after the session (on the deployment's own video service); the
+    webinar's registrants see it on their list."""
+    webinar = _organised(session, user, webinar_id)
+    if webinar.starts_at > utcnow():
+        raise Conflict("The webinar has not taken place yet: add its recording afterwards.")
+    webinar.recording = url
+    session.add(webinar)
+    return _public(webinar, None, organiser=True)
+
+
+def remind_soon(session: Session, settings: ProgressSettings, now: datetime, minutes: float) -> int:
+    """A second reminder to every registrant of a webinar starting within `minutes` (once each: its
+    own key beside the one made at registration; the same `webinar` rule to unsubscribe from)."""
+    made = 0
+    for webinar in repository.webinars_between(session, now, now + timedelta(minutes=minutes)):
+        for reg in repository.registrations_for(session, webinar.id):
+            made += (
+                reminders.remind(
+                    session,
+                    settings,
+                    now,
+                    user_id=reg.user_id,
+                    rule="webinar",
+                    course_id="",
+                    period=f"soon:{uuid.UUID(webinar.id).hex}",  # 37 characters: the period column's 40
+                    language=reg.language or "ru",
+                    prefs=progress_repository.reminder_preferences(session, reg.user_id),
+                    values={
+                        "title": webinar.title,
+                        "starts": webinar.starts_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    },
+                    link=webinar.link,
+                )
+                is not None
+            )
+    return made
 
 
 def register(session: Session, settings: ProgressSettings, user: Principal, webinar_id: str) -> WebinarPublic:
@@ -78,7 +135,7 @@ def register(session: Session, settings: ProgressSettings, user: Principal, webi
         raise NotFound("No such webinar.")
     reg = repository.registration(session, webinar_id, user.id)
     if reg is None:
-        reg = Registration(webinar_id=webinar_id, user_id=user.id)
+        reg = Registration(webinar_id=webinar_id, user_id=user.id, language=user.lang)
         session.add(reg)
         reminders.remind(
             session,
@@ -98,17 +155,7 @@ def register(session: Session, settings: ProgressSettings, user: Principal, webi
 
 def record_attendance(session: Session, user: Principal, webinar_id: str, user_ids: list[str]) -> int:
     """The organiser marks who attended: an `attended` statement and CPD hours each, once."""
-    if not user.has(*ORGANISERS):
-        raise Forbidden("Attendance is recorded by the webinar's organisers.")
-    webinar = repository.webinar(session, webinar_id)
-    if webinar is None:
-        raise NotFound("No such webinar.")
-    if (
-        user.has("institute_admin")
-        and not user.has("platform_admin")
-        and webinar.institute_id != user.institute
-    ):
-        raise Forbidden("This webinar belongs to another institute.")
+    webinar = _organised(session, user, webinar_id)
     now = utcnow()
     statement_ids = {uid: str(uuid.uuid5(ATTENDANCE_NS, f"{webinar_id}:{uid}")) for uid in user_ids}
     stored = progress_repository.statements_by_id(session, list(statement_ids.values()))
