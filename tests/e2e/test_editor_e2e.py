@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 LESSON_BUDGET = 14 * 1024
@@ -210,6 +211,7 @@ def test_author_builds_a_course_and_the_admin_reviews_and_publishes_it(platform:
     course_page.goto(f"/courses/{course}")
     assert course_page.locator("h2").all_inner_texts() == ["Checking during the lesson", "Using the results"]
     reader.close()
+    a_teacher_takes_it_on_a_phone_in_kazakh(browser, base, course)
 
     # With JavaScript on, dragging the quiz above the first lesson reorders the outline (a new draft).
     # (A tall window: the whole outline on screen, so the drag scrolls nothing away under the pointer.)
@@ -220,3 +222,32 @@ def test_author_builds_a_course_and_the_admin_reviews_and_publishes_it(platform:
     order = page.locator("input[name^='item.']").evaluate_all("els => els.map(e => e.name)")
     assert order == ["item.q1.title", "item.l1.title", "item.l2.title"]
     author.close()
+
+
+def a_teacher_takes_it_on_a_phone_in_kazakh(browser: Any, base: str, course: str) -> None:
+    """The teacher, on a phone with JavaScript off and the interface in Kazakh (this device's choice,
+    not the account's), enrols in the published course and passes its quiz, a decimal comma included."""
+    phone = browser.new_context(
+        viewport={"width": 360, "height": 740}, java_script_enabled=False, is_mobile=True, base_url=base
+    )
+    page = phone.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "teacher")
+    page.fill("input[name=password]", "teacher-demo")
+    page.click("form[action='/login'] button")
+    phone.add_cookies([{"name": "ustaz_lang", "value": "kk", "url": base}])  # after login, which sets it
+    page.goto(f"/courses/{course}")
+    page.click(f"form[action='/courses/{course}/enrol'] button")
+    page.goto(f"/courses/{course}/v/2/quizzes/q1")
+    assert page.locator("html").get_attribute("lang") == "kk"
+    assert page.locator("label", has_text="Бұрыс").count() == 1  # "False" in Kazakh, not English
+    page.locator("label", has_text="Answer cards").locator("input").check()
+    page.check("input[name=n2][value=false]")
+    page.fill("input[name=n3]", "70,0")  # a decimal comma is a number
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/submissions/*")
+    verdict = page.locator("[data-passed]")  # the page refreshes itself until the worker has graded
+    expect(verdict).to_have_attribute("data-passed", "true", timeout=30_000)
+    assert page.locator("[data-score]").inner_text().startswith("100")
+    assert page.locator("html").get_attribute("lang") == "kk" and "Тапсырылды" in verdict.inner_text()
+    phone.close()
