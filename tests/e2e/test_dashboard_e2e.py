@@ -117,6 +117,10 @@ def alm_cell(page: Any) -> str:
     return str(page.locator("tr[data-unit=KZ-ALM] td").first.inner_text().replace("\u202f", ""))
 
 
+def alm_cell_count(page: Any) -> int:
+    return int(page.locator("tr[data-unit=KZ-ALM]").count())
+
+
 def enrolled_cell(base: str, headers: dict[str, str], params: dict[str, str], count: int) -> bool:
     """Whether the national funnel hides Almaty's enrolled; shown, it is the count from the database;
     hidden, it is protected (not small) and Almaty cannot be broken down."""
@@ -141,7 +145,14 @@ def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(
     while True:  # freshness: the rollups catch up through outbox → Celery within 60 s
         funnel = httpx.get(f"{base}/api/v1/progress/analytics/funnel", headers=headers).json()
         total = funnel.get("total", {})  # while 1-9 are counted, the answer is a 403 "too few to show"
-        if total.get("enrolled") == expected["enrolled"] and total.get("completed") == expected["completed"]:
+        # The national completed is shown, or hidden only to protect a small group (ADR 0019: other
+        # tests' teachers on the platform, e.g. one enrolled but not yet started, may make it so).
+        completed = total.get("completed") == expected["completed"] or (
+            total.get("completed") is None
+            and "completed" in funnel.get("total_protected", [])
+            and expected["completed"] >= 10
+        )
+        if total.get("enrolled") == expected["enrolled"] and completed:
             break
         assert time.monotonic() < deadline, funnel
         time.sleep(0.5)
@@ -188,8 +199,15 @@ def test_the_analyst_sees_fresh_charts_and_a_regional_analyst_only_their_region(
     page.select_option("select[name=course]", COURSE_RU_ID)
     page.click("form[action='/dashboard'] button[type=submit]")
     assert f"course={COURSE_RU_ID}" in page.url
-    course_hidden = enrolled_cell(base, headers, {"course": COURSE_RU_ID}, expected["alm_course"])
-    assert alm_cell(page) == ("*" if course_hidden else str(expected["alm_course"]))
+    by_course = httpx.get(
+        f"{base}/api/v1/progress/analytics/funnel", headers=headers, params={"course": COURSE_RU_ID}
+    )
+    if by_course.status_code == 403:  # the country's count for this course is hidden in the table of
+        # courses (another test's course with one teacher beside it): it cannot be broken down
+        assert by_course.json()["type"].endswith("/suppressed") and alm_cell_count(page) == 0
+    else:
+        course_hidden = enrolled_cell(base, headers, {"course": COURSE_RU_ID}, expected["alm_course"])
+        assert alm_cell(page) == ("*" if course_hidden else str(expected["alm_course"]))
     # On a phone the page fits the width.
     page.set_viewport_size({"width": 360, "height": 640})
     page.goto("/dashboard")

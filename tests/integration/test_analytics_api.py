@@ -213,6 +213,14 @@ async def test_attainment_heat_table_trends_time_and_behind(api: Api) -> None:
     assert_problem(await api.get("/behind", level="school", **{"from": "2026-01-01"}), 422)
 
 
+async def test_an_export_asks_who_before_what(api: Api) -> None:
+    """No token is a 401 and a teacher's a 403, even when the query is also invalid (not its 422)."""
+    bad = {"table": "funnel", "from": "2000-01-01", "to": "2000-01-01"}  # not a whole month
+    assert_problem(await api.client.get(A + "/export", params=bad), 401)
+    assert_problem(await api.get("/export", roles=("teacher",), **bad), 403)
+    assert_problem(await api.get("/export", **bad), 422)
+
+
 async def test_exports_have_the_same_numbers_and_suppression(api: Api) -> None:
     response = await api.get("/export", table="funnel")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")

@@ -132,6 +132,7 @@ async def get_unit(request: Request) -> Response:
     query=AnalyticsQuery,
 )
 async def get_export(request: Request) -> Response:
+    current_user(request, *ANALYTICS_ROLES)  # who asks before what they ask: 401/403 before a 422
     query = parse_query(request, AnalyticsQuery)
     report = await _report(request, query.table, query)
     header, rows = exports.export_rows(report)
