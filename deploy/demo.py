@@ -86,14 +86,15 @@ def walk_journey(base_url: str, say: Say = print, timeout: float = 60) -> dict[s
         )
         seen["graded"] = graded
         say(f"6. A Celery worker graded it: score {graded['score']:.0%}, passed={graded['passed']}.")
+        course_id = seen["enrolment"]["course_id"]  # the teacher may hold certificates of other courses
         certificates = _poll(
             lambda: client.get("/api/v1/certificates", headers=teacher).json()["items"],
-            lambda items: bool(items),
+            lambda items: any(c["course_id"] == course_id for c in items),
             timeout,
             "certificate issuance",
         )
         seen["certificates"] = certificates
-        cert = certificates[0]
+        cert = next(c for c in certificates if c["course_id"] == course_id)
         say(f"7. Completion issued certificate № {cert['number']} for «{cert['course_title']}».")
         verdict = httpx.get(f"{base_url}/api/v1/certificates/{cert['id']}/verification", timeout=15).json()
         seen["verdict"] = verdict
