@@ -159,9 +159,10 @@ def issuance() -> str:
 
 
 def pdfs() -> str:
+    from libs import pdf as libs_pdf
     from services.certificates import pdf
 
-    pdf.register_fonts()
+    libs_pdf.register_fonts()
 
     def page(i: int) -> Any:
         compact = uuid.uuid4().hex * 12  # ~ the size of a real compact form (a ~530-character URL)
@@ -180,24 +181,24 @@ def pdfs() -> str:
     pages = [page(i) for i in range(N_PDF)]
     for p in pages[:5]:
         pdf.render(p)  # warm-up
-    pdf.qr_modules.cache_clear()
+    libs_pdf.qr_modules.cache_clear()
     started = time.process_time()
     sizes = [len(pdf.render(p)) for p in pages]
     full = N_PDF / (time.process_time() - started)
 
-    real_qr = pdf._draw_qr
-    pdf._draw_qr = lambda *args: None  # type: ignore[assignment]
+    real_qr = pdf.draw_qr
+    pdf.draw_qr = lambda *args: None  # type: ignore[assignment]
     try:
         started = time.process_time()
         for p in pages:
             pdf.render(p)
         no_qr = N_PDF / (time.process_time() - started)
     finally:
-        pdf._draw_qr = real_qr  # type: ignore[assignment]
-    pdf.qr_modules.cache_clear()
+        pdf.draw_qr = real_qr  # type: ignore[assignment]
+    libs_pdf.qr_modules.cache_clear()
     started = time.process_time()
     for p in pages:
-        pdf.qr_modules(p.qr_payload)
+        libs_pdf.qr_modules(p.qr_payload)
     qr = N_PDF / (time.process_time() - started)
     rows = [
         ["full page (text + embedded TTF subset + QR)", full, 1000 / full],

@@ -12,6 +12,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from libs import pdf as libs_pdf
 from libs.db import session_scope
 from services.certificates import pdf, service
 from tests.integration.certificates_app import CertificatesAPI, certificates_api
@@ -26,13 +27,13 @@ INSTITUTE_NAME = "Боловсролын их сургууль: өвөрмөц �
 
 def qr_image_bits(payload: str) -> bytes:
     """The hex of the 1-bit image mask pdf.py draws for a payload."""
-    rows = pdf.qr_modules(payload)
+    rows = libs_pdf.qr_modules(payload)
     return Image.frombytes("L", (len(rows), len(rows)), b"".join(rows)).convert("1").tobytes().hex().encode()
 
 
 def decode_qr(payload: str) -> str:
     """Draw the modules as a picture (quiet zone, 4 px a module) and read it back with a QR decoder."""
-    rows = pdf.qr_modules(payload)
+    rows = libs_pdf.qr_modules(payload)
     n = len(rows)
     image = Image.new("L", (n + 8, n + 8), 255)
     image.paste(Image.frombytes("L", (n, n), b"".join(rows)), (4, 4))

@@ -269,6 +269,7 @@ def test_reminder_texts_exist_for_every_ui_language(lang: str) -> None:
 def test_certificate_labels_exist_for_every_ui_language(lang: str) -> None:
     """Every UI language has every PDF label, found by the UI code and the BCP 47 tag, and set in the
     font subset every page shares (a character outside it still prints, but costs a subset per page)."""
+    from libs.pdf import GLYPHS
     from services.certificates import pdf
 
     labels = pdf.LABELS.get(lang)
@@ -276,7 +277,7 @@ def test_certificate_labels_exist_for_every_ui_language(lang: str) -> None:
     assert labels.keys() == pdf.LABELS["en"].keys(), (lang, set(labels) ^ set(pdf.LABELS["en"]))
     assert all(text.strip() for text in labels.values()), lang
     assert pdf.labels(lang) is labels and pdf.labels(html_lang(lang)) is labels
-    outside = {c for text in labels.values() for c in text + text.upper() if c not in pdf.GLYPHS}
+    outside = {c for text in labels.values() for c in text + text.upper() if c not in GLYPHS}
     assert not outside, (lang, outside)
 
 
@@ -294,7 +295,7 @@ def test_funnel_stage_names_fit_beside_the_bars(lang: str) -> None:
     from gateway.web.analytics import stage_names
     from gateway.web.i18n import current_lang, load_catalogues
 
-    font = ImageFont.truetype(str(ROOT / "services/certificates/fonts/DejaVuSans.ttf"), 110)
+    font = ImageFont.truetype(str(ROOT / "libs/fonts/DejaVuSans.ttf"), 110)
     load_catalogues()
     token = current_lang.set(lang)
     try:

@@ -45,7 +45,7 @@ from services.progress.state import state
 async def schedule_webinar(request: Request) -> Response:
     user = current_user(request, *webinars.ORGANISERS)
     body = await read_json(request, WebinarIn)
-    row = await in_transaction(request, lambda s: webinars._public(webinars.schedule(s, user, body), None))
+    row = await in_transaction(request, webinars.schedule, user, body)
     return json_response(row, status_code=201)
 
 

@@ -1,5 +1,5 @@
 """The printable CPD transcript: one A4 portrait text page in the teacher's language, set with the
-certificate's font and QR code (services/certificates/pdf.py): the figures, the verification link,
+certificate's font and QR code (libs/pdf.py): the figures, the verification link,
 and a QR code of the link with the signed form. The signed form is also in the PDF's keywords, so an
 uploaded file can be checked. Deterministic (reportlab's invariant mode): the same transcript in the
 same language is the same bytes."""
@@ -152,7 +152,7 @@ def render(sheet: Sheet) -> bytes:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen.canvas import Canvas
 
-    from services.certificates import pdf  # the certificate's font, glyph subset and QR code
+    from libs import pdf  # the platform's font, glyph subset and QR code
 
     pdf.register_fonts()
     t = LABELS[language(sheet.lang)]
@@ -166,7 +166,7 @@ def render(sheet: Sheet) -> bytes:
     canvas.setKeywords(KEYWORD + sheet.token)
     ink, grey = (0.1, 0.12, 0.14), (0.34, 0.38, 0.42)
     left, y = 56, height - 80
-    pdf._strong(canvas, left, y, t["title"], 22, (0.04, 0.36, 0.68))
+    pdf.strong(canvas, left, y, t["title"], 22, (0.04, 0.36, 0.68))
     y -= 44
     rows = [
         (t["holder"], f.name or "—"),
@@ -177,7 +177,7 @@ def render(sheet: Sheet) -> bytes:
         canvas.setFont(pdf.FONT, 10)
         canvas.setFillColorRGB(*grey)
         canvas.drawString(left, y + 14, label)
-        pdf._strong(canvas, left, y, value, 14, ink)
+        pdf.strong(canvas, left, y, value, 14, ink)
         y -= 40
     canvas.setFillColorRGB(*ink)
     canvas.setFont(pdf.FONT, 12)
@@ -192,7 +192,7 @@ def render(sheet: Sheet) -> bytes:
     canvas.drawString(left, 174, t["verify"])
     canvas.setFont(pdf.FONT, 8)
     canvas.drawString(left, 160, sheet.verify_url)
-    pdf._draw_qr(canvas, sheet.qr_payload, width - 56 - 150, 56, 150)
+    pdf.draw_qr(canvas, sheet.qr_payload, width - 56 - 150, 56, 150)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

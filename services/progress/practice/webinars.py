@@ -36,7 +36,7 @@ def activity(webinar_id: str) -> str:
     return f"urn:ustaz:webinar:{webinar_id}"
 
 
-def schedule(session: Session, user: Principal, body: WebinarIn) -> Webinar:
+def schedule(session: Session, user: Principal, body: WebinarIn) -> WebinarPublic:
     if not user.has(*ORGANISERS):
         raise Forbidden("Webinars are scheduled by an institute's admins.")
     row = Webinar(
@@ -49,7 +49,7 @@ def schedule(session: Session, user: Principal, body: WebinarIn) -> Webinar:
         created_by=user.id,
     )
     session.add(row)
-    return row
+    return _public(row, None)
 
 
 def _public(w: Webinar, reg: Registration | None, organiser: bool = False) -> WebinarPublic:
