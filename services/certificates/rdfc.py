@@ -4,12 +4,15 @@ process; beat and the gateway never need them)."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from cachetools import LRUCache
 from frozendict import frozendict
 from pyld import jsonld  # type: ignore[import-untyped]
+from pyld.canon import URDNA2015  # type: ignore[import-untyped]
 from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
 
 from services.certificates.linked_data import CONTEXTS, NotLinkedData
@@ -72,22 +75,142 @@ def _dropped(term: str | None) -> None:
     raise NotLinkedData(f"The term {term!r} is not defined by the document's contexts.")
 
 
-def canonize(document: Mapping[str, Any]) -> str:
-    """The document's RDF dataset in canonical N-Quads (RDFC-1.0). Refuses (NotLinkedData) a document
-    whose contexts are not shipped here, or with a property that no context defines (JSON-LD would
-    drop it silently, leaving it unsigned: the "safe mode" of the Data Integrity specification)."""
-    options = {
+def _options() -> dict[str, Any]:
+    return {
         "algorithm": "URDNA2015",
         "format": "application/n-quads",
         "documentLoader": document_loader,
         "contextResolver": ContextResolver(_RESOLVED, document_loader),
         "safe": True,
     }
+
+
+def _canonize_whole(document: Mapping[str, Any]) -> str:
     try:
         processor = _Processor(on_property_dropped=_dropped)
-        quads: str = processor.normalize(dict(document), options)
+        quads: str = processor.normalize(dict(document), _options())
     except jsonld.JsonLdError as exc:
         raise NotLinkedData(f"Not JSON-LD we can read: {exc}") from exc
     except (TypeError, AttributeError, KeyError) as exc:  # pyld on shapes JSON-LD does not allow
         raise NotLinkedData(f"Not well-formed JSON-LD: {exc}") from exc
+    return quads
+
+
+# -- the same dataset from a template of the document's shape ---------------------------------------
+#
+# Turning a credential into RDF (JSON-LD expansion, then the node map) is ~80% of its canonicalization,
+# and it depends on the document's shape (keys, `type`s, contexts, numbers, which values are equal),
+# not on what its strings say. So a document is turned into RDF once per shape, with each distinct
+# string replaced by a placeholder of the same kind (an absolute IRI keeps its scheme, anything else
+# stays not an IRI); each credential then puts its strings in place of the placeholders in that
+# dataset, and RDFC-1.0 labels and sorts it as usual. A string JSON-LD changes while expanding it (a
+# compact IRI, a term, a JSON literal) shows up as a placeholder that is no longer whole: the
+# template is made again with that member's strings kept as they are, and those members stay kept.
+# Anything else (a string that looks like a keyword or a blank node, or holds the placeholder
+# marker) is canonicalized whole. tests/integration/test_certificates_linked_data.py compares both.
+
+_MARK = "ustazph"
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:[^\s]*")  # pyld's absolute IRI, scheme kept
+_PLACEHOLDER = re.compile(_MARK + r"(\d+)z")
+_TEMPLATES: LRUCache[str, dict[str, list[dict[str, Any]]]] = LRUCache(maxsize=256)
+_KEPT: set[tuple[str, ...]] = set()  # members whose strings JSON-LD rewrites: part of the shape
+
+
+class _Untemplatable(Exception):
+    pass
+
+
+def _template(
+    document: Any, path: tuple[str, ...], values: dict[str, str], paths: dict[str, set[Any]]
+) -> Any:
+    """The document with its strings as placeholders (the same string, the same placeholder)."""
+    if isinstance(document, Mapping):
+        out = {}
+        for key, value in document.items():
+            if key.startswith("@") and key not in ("@id", "@value") or key in ("type", "@context"):
+                out[key] = value  # contexts, types, languages, directions: the shape itself
+            else:
+                out[key] = _template(value, (*path, key), values, paths)
+        return out
+    if isinstance(document, list):
+        return [_template(item, path, values, paths) for item in document]
+    if not isinstance(document, str) or path in _KEPT:
+        return document
+    if _MARK in document or document.startswith(("@", "_:")):
+        raise _Untemplatable
+    placeholder = values.get(document)
+    if placeholder is None:
+        scheme = document.split(":", 1)[0] + ":" if _ABSOLUTE.fullmatch(document) else ""
+        placeholder = values[document] = f"{scheme}{_MARK}{len(values)}z"
+    paths.setdefault(placeholder, set()).add(path)
+    return placeholder
+
+
+def _to_rdf(document: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    options = {**_options(), "produceGeneralizedRdf": False}
+    del options["format"]
+    try:
+        dataset: dict[str, list[dict[str, Any]]] = _Processor(on_property_dropped=_dropped).to_rdf(
+            dict(document), options
+        )
+    except (jsonld.JsonLdError, TypeError, AttributeError, KeyError) as exc:
+        raise _Untemplatable from exc  # the whole path raises what the caller sees
+    return dataset
+
+
+def _rewritten(dataset: dict[str, list[dict[str, Any]]], exact: set[str]) -> set[str]:
+    """Placeholders that occur in the dataset other than as a whole value."""
+    found: set[str] = set()
+    texts = [*dataset]
+    for quad in (q for quads in dataset.values() for q in quads):
+        texts.extend(part["value"] for part in quad.values())
+    for text in texts:
+        if text not in exact:
+            found.update(m[0] for m in _PLACEHOLDER.finditer(text))
+    return found
+
+
+def _dataset(document: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    for _ in range(4):
+        values: dict[str, str] = {}
+        paths: dict[str, set[Any]] = {}
+        template = _template(document, (), values, paths)
+        key = json.dumps(template, ensure_ascii=False, separators=(",", ":"))
+        dataset = _TEMPLATES.get(key)
+        if dataset is None:
+            dataset = _to_rdf(template)
+            exact = set(values.values())
+            rewritten = _rewritten(dataset, exact)
+            if rewritten:
+                _KEPT.update(path for p in rewritten for path in paths.get(_scheme_free(p, paths), ()))
+                continue
+            _TEMPLATES[key] = dataset
+        real = {placeholder: value for value, placeholder in values.items()}
+        return {
+            real.get(graph, graph): [
+                {
+                    part: {**term, "value": real.get(term["value"], term["value"])}
+                    for part, term in quad.items()
+                }
+                for quad in quads
+            ]
+            for graph, quads in dataset.items()
+        }
+    raise _Untemplatable
+
+
+def _scheme_free(found: str, paths: dict[str, set[Any]]) -> str:
+    """The placeholder a rewritten `ustazphNz` came from (its scheme may have been expanded away)."""
+    return next((p for p in paths if p.endswith(found)), found)
+
+
+def canonize(document: Mapping[str, Any]) -> str:
+    """The document's RDF dataset in canonical N-Quads (RDFC-1.0). Refuses (NotLinkedData) a document
+    whose contexts are not shipped here, or with a property that no context defines (JSON-LD would
+    drop it silently, leaving it unsigned: the "safe mode" of the Data Integrity specification)."""
+    try:
+        dataset = _dataset(document)
+    except _Untemplatable:
+        return _canonize_whole(document)
+    quads: str = URDNA2015().main(dataset, _options())
     return quads

@@ -38,12 +38,28 @@ def certificate(session: Session, certificate_id: str) -> Certificate | None:
     return session.get(Certificate, certificate_id)
 
 
-def current_certificate_for(session: Session, enrolment_id: str) -> Certificate | None:
-    return session.exec(
-        select(Certificate).where(
-            Certificate.enrolment_id == enrolment_id, col(Certificate.superseded_by).is_(None)
+def has_current_certificate(session: Session, enrolment_id: str) -> bool:
+    return (
+        session.exec(
+            select(Certificate.id).where(
+                Certificate.enrolment_id == enrolment_id, col(Certificate.superseded_by).is_(None)
+            )
+        ).first()
+        is not None
+    )
+
+
+def status_list_signer(session: Session, institute_id: str) -> tuple[str, int] | None:
+    """The kid that signed the institute's status list (empty if it never was) and its length,
+    without loading the list's bits or its two signed forms."""
+    row = session.exec(
+        select(StatusList.kid, StatusList.length).where(
+            StatusList.institute_id == institute_id,
+            StatusList.purpose == "revocation",
+            StatusList.credential_ld != "",
         )
     ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def certificates_of(session: Session, user_id: str) -> list[Certificate]:

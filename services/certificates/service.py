@@ -70,12 +70,15 @@ def issuance(settings: CertificatesSettings) -> Issuance:
 def _new_certificate(
     session: Session, issuer: Issuer, key: IssuerKey, how: Issuance, **fields: Any
 ) -> Certificate:
+    # The list's light state only: its bits and signed forms are loaded when it must be (re-)signed.
+    signer = repository.status_list_signer(session, issuer.institute_id)
+    length = signer[1] if signer is not None else status.get_or_create(session, issuer.institute_id).length
     cert = Certificate(
         **fields,
         institute_id=issuer.institute_id,
         credential_jwt="",
         kid=key.kid,
-        status_index=status.allocate_index(session, issuer.institute_id),
+        status_index=status.allocate_index(session, issuer.institute_id, length),
     )
     issuer_id = issuer_of(how.public_url, key)
     recipient = holder(session, cert.user_id, cert.recipient_name, how.name_by_default)
@@ -85,8 +88,8 @@ def _new_certificate(
     cert.credential_jwt, cert.credential_ld = signed.jwt, signed.linked_data
     session.add(cert)
     session.flush()
-    status_list = status.get_or_create(session, issuer.institute_id)
-    if not status_list.credential_ld or status_list.kid != key.kid:
+    if signer is None or signer[0] != key.kid:
+        status_list = status.get_or_create(session, issuer.institute_id)
         status.sign_list(status_list, key, how.box, issuer_id, how.public_url)
         session.add(status_list)
     return cert
@@ -94,7 +97,7 @@ def _new_certificate(
 
 def issue_certificate(session: Session, payload: CourseCompleted, how: Issuance) -> Certificate | None:
     """Issue the certificate for a `course.completed` event. One per enrolment, ever."""
-    if repository.current_certificate_for(session, payload.enrolment_id) is not None:
+    if repository.has_current_certificate(session, payload.enrolment_id):
         return None
     issuer = repository.issuer(session, payload.institute_id)
     if issuer is None:

@@ -111,11 +111,11 @@ def get_or_create(session: Session, institute_id: str) -> StatusList:
     return status
 
 
-def allocate_index(session: Session, institute_id: str) -> int:
-    """A random index not yet used in the institute's list (random, so an index reveals no order)."""
-    status = get_or_create(session, institute_id)
+def allocate_index(session: Session, institute_id: str, length: int) -> int:
+    """A random index not yet used in the institute's list of `length` bits (random, so an index
+    reveals no order)."""
     for _ in range(64):
-        index = secrets.randbelow(status.length)
+        index = secrets.randbelow(length)
         if not repository.status_index_taken(session, institute_id, index):
             return index
     raise RuntimeError(f"the status list of {institute_id} is nearly full")

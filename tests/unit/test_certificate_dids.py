@@ -4,12 +4,15 @@ negotiation between the two secured forms."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.requests import Request
 
 from libs.encoding import b58btc_decode, b58btc_encode, b64url_encode
-from services.certificates import dids, integrity, keys, linked_data
+from services.certificates import dids, integrity, keys, linked_data, rdfc
 from services.certificates.routes import prefers_linked_data
 
 
@@ -92,7 +95,7 @@ def test_the_proof_options_shortcut_equals_canonicalizing_them_whole(created: st
         "verificationMethod": "did:web:ustaz.test:institutes:i1#k1",
         "proofPurpose": "assertionMethod",
     }
-    assert integrity._canonical_config(config) == linked_data.canonize(config)
+    assert integrity._canonical_config(config) == rdfc._canonize_whole(config)
 
 
 def test_a_signed_document_verifies_and_a_changed_one_does_not() -> None:
@@ -159,3 +162,113 @@ def test_people_get_the_page_and_machines_the_json_ld(accept: str | None, page: 
     from gateway.web.achievements import wants_page
 
     assert wants_page(request(accept)) is page
+
+
+OB_CREDENTIAL = {
+    "@context": [linked_data.VC_V2, linked_data.OB_V3],
+    "id": "urn:uuid:c3cf9a82-d229-4865-964a-c1c9438974a2",
+    "type": ["VerifiableCredential", "OpenBadgeCredential"],
+    "issuer": {"id": "did:web:ustaz.test:institutes:i1", "type": ["Profile"], "name": "Институт"},
+    "validFrom": "2026-12-01T21:04:42Z",
+    "name": "Формативное оценивание",
+    "credentialSubject": {
+        "id": "urn:uuid:0d7b6a0f-9526-5a3b-9c5c-35380a611bec",
+        "type": ["AchievementSubject"],
+        "identifier": [
+            {
+                "type": "IdentityObject",
+                "identityType": "identifier",
+                "hashed": True,
+                "identityHash": "sha256$02fc1588",
+                "salt": "salt",
+            }
+        ],
+        "achievement": {
+            "id": "https://ustaz.test/courses/c1/v/1/achievement",
+            "type": ["Achievement"],
+            "achievementType": "Course",
+            "name": "Формативное оценивание",
+            "criteria": {"narrative": "Every quiz passed."},
+            "alignment": [
+                {
+                    "type": ["Alignment"],
+                    "targetName": "II.KA.1",
+                    "targetCode": "II.KA.1",
+                    "targetUrl": "https://ustaz.test/frameworks/items/II.KA.1",
+                    "targetType": "CFItem",
+                }
+            ],
+        },
+    },
+    "credentialStatus": {
+        "id": "https://ustaz.test/status-lists/i1#11773",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "11773",
+        "statusListCredential": "https://ustaz.test/status-lists/i1",
+    },
+}
+# An inline context with what JSON-LD rewrites while expanding: a compact IRI, a term as a @vocab
+# value, a JSON literal, a language-tagged value.
+INLINE = {
+    "@context": {
+        "ex": "https://example.test/vocab#",
+        "kind": {"@id": "ex:kind", "@type": "@vocab"},
+        "Good": "ex:Good",
+        "link": {"@id": "ex:link", "@type": "@id"},
+        "blob": {"@id": "ex:blob", "@type": "@json"},
+        "label": {"@id": "ex:label", "@language": "kk"},
+        "note": "ex:note",
+    },
+    "@id": "ex:thing",
+    "kind": "Good",
+    "link": "ex:other",
+    "blob": {"a": "ex:thing", "b": [1, "two"]},
+    "label": "Сәлем",
+    "note": ["ex:thing", {"@value": "ex:thing", "@language": "ru"}, 'a "quoted"\nline'],
+}
+
+
+def _variants() -> list[Any]:
+    """The documents, and each with strings changed in ways that must change (or keep) the RDF."""
+    out: list[Any] = [OB_CREDENTIAL, INLINE]
+    for name in ("", "same", "x:y", "https://x.test/a b", 'a "quoted"\nname', "\t", "Институт"):
+        doc = json.loads(json.dumps(OB_CREDENTIAL))
+        doc["name"] = name
+        doc["credentialSubject"]["achievement"]["name"] = name  # equal strings in two places
+        doc["credentialSubject"]["achievement"]["alignment"][0]["targetName"] = name or "II.KA.1"
+        doc["issuer"]["id"] = "https://ustaz.test/issuers/i1" if name else "did:key:z6Mk"
+        doc["credentialSubject"]["id"] = doc["id"] if name == "same" else doc["credentialSubject"]["id"]
+        out.append(doc)
+    for kind, link in (("Good", "ex:else"), ("ex:Bad", "https://example.test/x"), ("Other", "rel")):
+        out.append({**INLINE, "kind": kind, "link": link, "note": [kind, link]})
+    return out
+
+
+@pytest.mark.parametrize("document", _variants())
+def test_canonicalizing_from_a_shape_template_equals_canonicalizing_whole(document: Any) -> None:
+    """rdfc.canonize turns a document into RDF once per shape (keys, types, which strings are equal)
+    and puts each document's strings in place; the canonical N-Quads must be pyld's for the document
+    itself, byte for byte, in every case above (run twice: the template made, then reused)."""
+    whole = rdfc._canonize_whole(document)
+    assert rdfc.canonize(document) == whole
+    assert rdfc.canonize(document) == whole
+
+
+def test_a_template_refuses_what_the_whole_canonicalization_refuses() -> None:
+    for bad in ({**OB_CREDENTIAL, "undefinedTerm": "x"}, {**OB_CREDENTIAL, "@context": ["https://x.test/c"]}):
+        with pytest.raises(linked_data.NotLinkedData):
+            rdfc.canonize(bad)
+
+
+def test_credentials_differing_only_in_their_strings_share_one_template() -> None:
+    first = {**OB_CREDENTIAL, "name": "A course", "id": "urn:uuid:00000000-0000-4000-8000-00000000000a"}
+    second = {
+        **OB_CREDENTIAL,
+        "name": "Another course",
+        "id": "urn:uuid:00000000-0000-4000-8000-00000000000b",
+    }
+    rdfc.canonize(first)
+    made = len(rdfc._TEMPLATES)
+    assert rdfc.canonize(second) == rdfc._canonize_whole(second)
+    assert len(rdfc._TEMPLATES) == made and not rdfc._KEPT & {("name",), ("id",)}
