@@ -15,17 +15,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from gateway.settings import GatewaySettings
-from libs.crypto import fernet
+from libs.crypto import FernetBatch, HmacSha256, fernet, fernet_key
 
 IIN_WEIGHTS_1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 IIN_WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+_ZERO = ord("0")
+_ZERO_1, _ZERO_2 = _ZERO * sum(IIN_WEIGHTS_1), _ZERO * sum(IIN_WEIGHTS_2)
 DIGIT_LENGTHS = {"KZ": 12, "KG": 14, "UZ": 14}
 # Mongolian Cyrillic: the Russian alphabet with Ө and Ү.
 MN_REGISTER = re.compile(r"[А-ЯЁӨҮ]{2}[0-9]{8}")
@@ -35,10 +38,12 @@ _SPACES = re.compile(r"[\s\-]+")
 def iin_check_digit(first_eleven: str) -> int | None:
     """The IIN's twelfth digit from the first eleven (the official rule): the weighted sum with weights
     1..11 mod 11; if that is 10, again with weights 3..11,1,2; a second 10 means no valid IIN exists."""
-    digits = [int(c) for c in first_eleven]
-    check = sum(d * w for d, w in zip(digits, IIN_WEIGHTS_1, strict=True)) % 11
+    codes = first_eleven.encode("ascii")  # the digits' character codes: the sums less the zeros' share
+    if len(codes) != 11 or not codes.isdigit():
+        raise ValueError("an IIN's check digit comes from eleven digits")
+    check: int = (sum(map(operator.mul, codes, IIN_WEIGHTS_1)) - _ZERO_1) % 11
     if check == 10:
-        check = sum(d * w for d, w in zip(digits, IIN_WEIGHTS_2, strict=True)) % 11
+        check = (sum(map(operator.mul, codes, IIN_WEIGHTS_2)) - _ZERO_2) % 11
         if check == 10:
             return None
     return check
@@ -78,7 +83,7 @@ class NationalIdRule:
 
     def normalize(self, raw: str) -> str:
         """Spaces and dashes dropped, letters upper-cased; a number cell from a spreadsheet padded back."""
-        value = _SPACES.sub("", raw).upper()
+        value = raw if raw.isdigit() else _SPACES.sub("", raw).upper()
         if self.digits and value.isdigit() and len(value) == self.digits - 1:
             value = "0" + value
         return value
@@ -117,14 +122,21 @@ class NationalIds:
     def __init__(self, rule: NationalIdRule, encryption_secret: str, hash_secret: str) -> None:
         self.rule = rule
         self._box: Fernet = fernet(encryption_secret)
+        self._batch = FernetBatch(fernet_key(encryption_secret))
         self._hash_key = hashlib.sha256(b"ustaz-national-id\n" + hash_secret.encode()).digest()
+        self._lookup = HmacSha256(self._hash_key)
+        self._prefix = f"{rule.country}:"
         self._code_key = hashlib.sha256(b"ustaz-account-code\n" + hash_secret.encode()).digest()
 
     def lookup(self, normalized: str) -> str:
-        return hmac.digest(self._hash_key, f"{self.rule.country}:{normalized}".encode(), "sha256").hex()
+        return self._lookup.hexdigest((self._prefix + normalized).encode())
 
     def seal(self, normalized: str) -> str:
         return self._box.encrypt(normalized.encode()).decode()
+
+    def seal_many(self, normalized: Sequence[str]) -> list[str]:
+        """`seal` of each, in one batch (an import's chunk): the same Fernet tokens, a sixth of the cost."""
+        return [t.decode() for t in self._batch.encrypt([n.encode() for n in normalized])]
 
     def unseal(self, sealed: str) -> str:
         try:

@@ -4,6 +4,7 @@ delimiters, headers, spreadsheet number cells) and the masking of personal data 
 from __future__ import annotations
 
 import io
+import random
 
 import pytest
 from pydantic import ValidationError
@@ -17,7 +18,14 @@ from gateway.registry.formats import (
     parse_header,
     sniff_delimiter,
 )
-from gateway.registry.national_id import NationalIds, iin_check_digit, mask, rule_for
+from gateway.registry.national_id import (
+    IIN_WEIGHTS_1,
+    IIN_WEIGHTS_2,
+    NationalIds,
+    iin_check_digit,
+    mask,
+    rule_for,
+)
 from gateway.settings import GatewaySettings
 
 
@@ -33,6 +41,19 @@ from gateway.settings import GatewaySettings
 )
 def test_iin_check_digit_weighted_mod_11(first_eleven: str, check: int) -> None:
     assert iin_check_digit(first_eleven) == check
+
+
+def test_iin_check_digit_is_the_weighted_sums_over_many_numbers() -> None:
+    rng = random.Random(11)
+    for _ in range(3000):
+        digits = [rng.randrange(10) for _ in range(11)]
+        check = sum(d * w for d, w in zip(digits, IIN_WEIGHTS_1, strict=True)) % 11
+        if check == 10:
+            check = sum(d * w for d, w in zip(digits, IIN_WEIGHTS_2, strict=True)) % 11
+        assert iin_check_digit("".join(map(str, digits))) == (None if check == 10 else check)
+    for bad in ("0000000001", "000000000012", "0000000000x", "0000000000٣"):
+        with pytest.raises(ValueError):
+            iin_check_digit(bad)
 
 
 def test_iin_second_pass_and_impossible_numbers() -> None:
@@ -92,6 +113,9 @@ def test_national_ids_are_sealed_and_looked_up_by_a_keyed_hash() -> None:
     b = NationalIds(rule_for("KZ"), "secret-a", "hash-b")
     sealed = a.seal("860904350504")
     assert "860904350504" not in sealed and a.unseal(sealed) == "860904350504"
+    many = a.seal_many(["860904350504", "860904350504", "АБ12345678"])
+    assert [a.unseal(s) for s in many] == ["860904350504", "860904350504", "АБ12345678"]
+    assert len(set(many)) == 3  # each sealed with its own IV
     assert a.lookup("860904350504") != b.lookup("860904350504")  # keyed: another key, another hash
     assert len(a.lookup("860904350504")) == 64
     with pytest.raises(ValueError, match="decrypted"):
