@@ -15,6 +15,7 @@ NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|[ .'’-])*", re.UNICODE)
 EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
 PHONE = re.compile(r"\+?[0-9]{7,15}")
 SUBJECT = re.compile(r"[^\W_](?:[\w .'’/-])*", re.UNICODE)
+_PHONE_NOISE = re.compile(r"[\s()\-.]")
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{1,79}")
 Progress = Callable[[str, int, int], None]
 
@@ -78,6 +79,8 @@ def check_name(value: str, column: str, row: int, required: bool, errors: list[R
         if required:
             errors.append(RowError(row, column, "is required"))
         return value
+    if value.isalpha() and len(value) <= 100:
+        return value  # one word of letters: NAME matches it (letters are neither digits nor "_")
     value = " ".join(value.split())
     if len(value) > 100:
         errors.append(RowError(row, column, "is longer than 100 characters"))
@@ -87,4 +90,4 @@ def check_name(value: str, column: str, row: int, required: bool, errors: list[R
 
 
 def normalize_phone(value: str) -> str:
-    return re.sub(r"[\s()\-.]", "", value)
+    return value if value.isdigit() else _PHONE_NOISE.sub("", value)

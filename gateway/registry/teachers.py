@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from gateway.models import new_id
+from gateway.models import new_id, new_ids
 from gateway.registry import repository
 from gateway.registry.formats import NAME_LANGS, TEACHER_COLUMNS, Header
 from gateway.registry.models import EMPLOYMENTS, TEACHER_STATUSES
@@ -43,6 +43,7 @@ FIELDS = (
     "status",
 )
 LANGS = frozenset(NAME_LANGS)
+_LANG_CODES = {code.lower(): code for code in NAME_LANGS}  # a file's "UZ_CYRL" is uz_Cyrl
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def digest_for(values: dict[str, str]) -> str:
     return digest_of([values[f].strip(";") if f == "subjects" else values[f] for f in FIELDS])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RawRow:
     """A file row before it is checked: its cells in TEACHER_COLUMNS order, and its key and digest."""
 
@@ -108,8 +109,13 @@ class Layout:
         self._pad = [""] * (self.width + 1)
 
     def raw(self, number: int, cells: list[str], ids: NationalIds) -> RawRow:
-        overflow = len(cells) > self.width and any(c.strip() for c in cells[self.width :])
-        cells = cells + self._pad[len(cells) :] if len(cells) <= self.width else [*cells[: self.width], ""]
+        width = self.width
+        if len(cells) > width:
+            overflow = any(c.strip() for c in cells[width:])
+            cells = [*cells[:width], ""]
+        else:
+            overflow = False
+            cells = cells + self._pad[len(cells) :]
         values: tuple[str, ...] = tuple(map(str.strip, self._pick(cells)))
         nid = ids.rule.normalize(values[0])
         return RawRow(number, values, nid, ids.lookup(nid), digest_of(values[1:11]), overflow)
@@ -118,10 +124,11 @@ class Layout:
 def normalize_subjects(raw: str, number: int, errors: list[RowError]) -> str:
     seen: list[str] = []
     for part in raw.split(";"):
-        subject = " ".join(part.split())
+        subject = part if part.isalnum() else " ".join(part.split())
         if not subject or subject in seen:
             continue
-        if len(subject) > 60 or not SUBJECT.fullmatch(subject):
+        # one word of letters and digits matches SUBJECT without the regex ("_" is not alphanumeric)
+        if len(subject) > 60 or not (subject.isalnum() or SUBJECT.fullmatch(subject)):
             errors.append(RowError(number, "subjects", f"{subject[:30]!r} is not a subject name"))
             return ""
         seen.append(subject)
@@ -163,7 +170,7 @@ def parse_teacher_row(  # noqa: C901 - one check per column, in column order
     phone = normalize_phone(phone_c)
     if phone and not PHONE.fullmatch(phone):
         errors.append(RowError(number, "phone", "is not a phone number (7 to 15 digits, + allowed first)"))
-    lang = next((code for code in LANGS if code.lower() == lang_c.lower()), lang_c) if lang_c else ""
+    lang = _LANG_CODES.get(lang_c.lower(), lang_c)
     if lang and lang not in LANGS:
         errors.append(RowError(number, "lang", f"must be one of {', '.join(NAME_LANGS)}"))
     subjects = normalize_subjects(subjects_c, number, errors)
@@ -181,9 +188,20 @@ def parse_teacher_row(  # noqa: C901 - one check per column, in column order
         number, nid, raw.nid_hash, last, first, patronymic, school_code, email, phone, lang, subjects,
         employment, status, username,
     )  # fmt: skip
-    row.digest = digest_of(
-        [last, first, patronymic, school_code, email, phone, lang, subjects.strip(";"), employment, status]
+    values = (
+        last,
+        first,
+        patronymic,
+        school_code,
+        email,
+        phone,
+        lang,
+        subjects.strip(";"),
+        employment,
+        status,
     )
+    # a row already in the stored form (an export's) hashes to the digest of its cells, computed already
+    row.digest = raw.quick if raw.quick and values == raw.cells[1:11] else digest_of(values)
     return row, []
 
 
@@ -306,11 +324,12 @@ def write_chunk(
     """The chunk's creates in one multi-row INSERT, its updates grouped into executemany UPDATEs, a
     history row per update, and linked accounts moved with their teacher (their next token follows)."""
     now = utcnow()
+    new = plan.creates
     creates = [
         {
-            "id": new_id(),
+            "id": teacher_id,
             "nid_hash": row.nid_hash,
-            "nid_sealed": ids.seal(row.nid),
+            "nid_sealed": sealed,
             **_columns(row, schools),
             "digest": row.digest,
             "user_id": None,
@@ -318,7 +337,9 @@ def write_chunk(
             "created_at": now,
             "updated_at": now,
         }
-        for row in plan.creates
+        for row, teacher_id, sealed in zip(
+            new, new_ids(len(new)), ids.seal_many([row.nid for row in new]), strict=True
+        )
     ]
     links = {row.nid_hash: (row, creates[i]["id"]) for i, row in enumerate(plan.creates) if row.username}
     repository.insert_teachers(session, creates)
