@@ -13,6 +13,7 @@ import pytest
 from tests.integration.registry_data import (
     SCHOOLS,
     csv_bytes,
+    engine_of,
     org_units_file,
     scalar,
     snapshot,
@@ -277,3 +278,34 @@ async def test_a_national_id_linked_to_another_account_is_a_409_naming_the_row(
     body = assert_problem(await upload(gateway_client, "teachers", csv_bytes(rows), admin), 409)
     assert body["errors"][0]["row"] == 3 and "already linked" in body["errors"][0]["reason"]
     assert snapshot(gateway_client) == before
+
+
+async def test_a_file_of_several_chunks_is_checked_across_them(gateway_client: httpx.AsyncClient) -> None:
+    """More rows than one chunk (imports.CHUNK): a national ID repeated in a later chunk is found and
+    nothing is written; without it every row is created once, and the same file again is unchanged in
+    every chunk, names and subjects with spaces and hyphens too (checked by their patterns)."""
+    from gateway.registry.imports import CHUNK, from_bytes, import_teachers
+    from gateway.registry.national_id import national_ids
+
+    admin = await token(gateway_client)
+    await upload(gateway_client, "org-units", org_units_file(), admin)
+    engine = engine_of(gateway_client)
+    ids = national_ids(gateway_client.app.state.settings)  # type: ignore[attr-defined]
+    rows = teacher_rows(CHUNK + 300, seed=2011)  # national IDs no other test imports
+    rows[CHUNK + 50][1], rows[CHUNK + 60][8] = "Серик-Ахметова", "история Казахстана;физика"
+    before, count = snapshot(gateway_client), "SELECT count(DISTINCT nid_hash) FROM registry_teachers"
+    repeated = [*rows, list(rows[1])]  # file row CHUNK + 302: the national ID of row 2, a chunk later
+    outcome = import_teachers(engine, ids, from_bytes("teachers", csv_bytes(repeated)))
+    assert (outcome.rejected, outcome.created, outcome.would["created"]) == (1, 0, CHUNK + 300)
+    assert [(e.row, e.reason) for e in outcome.errors] == [(CHUNK + 302, "the same national ID as row 2")]
+    assert snapshot(gateway_client) == before
+    outcome = import_teachers(engine, ids, from_bytes("teachers", csv_bytes(rows)))
+    assert outcome.summary() == f"created {CHUNK + 300}, updated 0, unchanged 0, rejected 0"
+    assert scalar(gateway_client, count) == before[1] + CHUNK + 300
+    assert (
+        scalar(gateway_client, "SELECT count(*) FROM registry_teachers WHERE last_name LIKE 'Серик-%'") == 1
+    )
+    written = snapshot(gateway_client)
+    again = import_teachers(engine, ids, from_bytes("teachers", csv_bytes(rows)))
+    assert again.summary() == f"created 0, updated 0, unchanged {CHUNK + 300}, rejected 0"
+    assert snapshot(gateway_client) == written
