@@ -210,3 +210,16 @@ def test_the_audit_log_masks_personal_data() -> None:
         "password": "•••",
         "nested": [{"nid": "••••••••0504", "name": "kept"}],
     }
+
+
+def test_the_quick_name_and_subject_checks_imply_their_patterns() -> None:
+    """check_name and normalize_subjects skip the regex for one word of letters (or letters and digits):
+    every such character matches the patterns' classes, across the scripts of the region and beyond."""
+    from gateway.registry.rows import NAME, SUBJECT
+
+    for code in range(0x20, 0x3000):
+        char = chr(code)
+        if char.isalpha():
+            assert NAME.fullmatch(char) and NAME.fullmatch("A" + char), hex(code)
+        if char.isalnum():
+            assert SUBJECT.fullmatch(char) and SUBJECT.fullmatch("a" + char), hex(code)
