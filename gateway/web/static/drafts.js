@@ -3,12 +3,14 @@
 // marked data-draft="<key>" is saved as it is typed and put back when the page opens again; it is
 // still sent by its own plain POST. The page the server answers an accepted post with names that
 // draft (data-draft-sent) and it is cleared then. Offline, a submit stays on the page and says so.
+// Keys carry the signed-in user's id (a shared phone shows nobody else's draft); a month old: dropped.
 (function () {
   "use strict";
   var KEY = "ustaz-drafts";
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || "{}"); } catch (e) { return {}; } }
   function save(d) { try { localStorage.setItem(KEY, JSON.stringify(d)); } catch (e) { /* full: the form still works */ } }
-  var drafts = load();
+  var drafts = load(), old = new Date(Date.now() - 30 * 864e5).toISOString();
+  Object.keys(drafts).forEach(function (k) { if (!drafts[k] || !(drafts[k].at > old)) { delete drafts[k]; } });  // a month: let go
   document.querySelectorAll("[data-draft-sent]").forEach(function (el) {
     var name = el.getAttribute("data-draft-sent");
     if (drafts[name] && drafts[name].sent) { delete drafts[name]; }  // accepted; one typed since stays
