@@ -105,6 +105,10 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     # (activation codes, password resets, notices) delivered by progress's channels.
     ConsumerSpec("gateway.start_registry_import", ("registry.import_requested",), "registry", DB_CONTENTION),
     ConsumerSpec("progress.deliver_account_message", ("account.message",), "reminders", DB_CONTENTION),
+    # Professional learning (services/progress/practice): a webinar's recording to its registrants.
+    ConsumerSpec(
+        "progress.notify_webinar_recording", ("webinar.recording_added",), "reminders", DB_CONTENTION
+    ),
 )
 CONSUMER_SPECS: dict[str, ConsumerSpec] = {c.name: c for c in CONSUMERS}
 

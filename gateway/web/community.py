@@ -1,6 +1,9 @@
 """Communities of practice (docs/practice.md): the index of spaces (and a form to open one), a space's
 threads (featured best practice first), a thread with its posts, a reply form (a locked thread says
-so; a suspended member is told), and moderators' forms (suspend or reinstate a member). JS off."""
+so; a suspended member is told), and moderators' forms (suspend or reinstate a member). JS off.
+
+A new thread or reply lands on its thread with `?posted=thread|reply`: the page says "Posted." and
+names the draft it accepted, which static/drafts.js then clears from the phone."""
 
 from __future__ import annotations
 
@@ -62,7 +65,7 @@ async def space(request: Request) -> Response:
         }
         try:
             made = await call_api(request, "POST", f"{P}/spaces/{quote(space_id)}/threads", json=body)
-            return redirect(f"/community/threads/{made['id']}")
+            return redirect(f"/community/threads/{made['id']}?posted=thread")
         except ApiError as exc:
             if exc.status not in (403, 422):
                 raise
@@ -104,6 +107,7 @@ async def thread(request: Request) -> Response:
                     f"{P}/threads/{quote(thread_id)}/posts",
                     json={"text": form.get("text") or "", "language": user.lang},
                 )
+                return redirect(f"/community/threads/{thread_id}?posted=reply")
             return redirect(f"/community/threads/{thread_id}")
         except ApiError as exc:
             if exc.status not in (403, 409, 422):
@@ -117,6 +121,7 @@ async def thread(request: Request) -> Response:
         thread=found,
         moderator=user.has(*MODERATORS),
         problem=problem,
+        posted=request.query_params.get("posted") if not problem else None,
         status_code=int(problem.get("status") or 409) if problem else 200,
     )
 

@@ -143,6 +143,7 @@ SCRIPTS = {
     "saved.js": "public, max-age=86400",
     "editor.js": "public, max-age=86400",
     "observe.js": "public, max-age=86400",
+    "drafts.js": "public, max-age=86400",
 }
 
 

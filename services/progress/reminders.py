@@ -91,17 +91,19 @@ def remind(
     link: str,
     existing: set[tuple[str, str, str, str]] | None = None,
     collect: list[Delivery] | None = None,
+    text: str | None = None,
 ) -> Reminder | None:
     """Create one reminder and its deliveries, unless the teacher opted out or it already exists.
     A sweep passes `existing` (the keys it loaded up front, instead of a query each) and `collect`
-    (the deliveries, to add after one flush of every reminder they refer to)."""
+    (the deliveries, to add after one flush of every reminder they refer to). `text` names the
+    message when it is not the rule's own (a webinar's recording notice under the `webinar` rule)."""
     if prefs is not None and ({rule, "all"} & set(prefs.unsubscribed)):
         return None
     key = (user_id, rule, course_id, period)
     if key in existing if existing is not None else repository.reminder_exists(session, *key):
         return None
     language = prefs.language if prefs else language
-    subject, body = render(rule, language, link=link, **values)
+    subject, body = render(text or rule, language, link=link, **values)
     reminder = Reminder(
         user_id=user_id,
         rule=rule,

@@ -129,7 +129,7 @@ def test_webinar_to_transcript_featured_thread_and_coverage_pages(
 ) -> None:
     """The rest of the done-when, through the pages with JavaScript off: the institute schedules a
     webinar, the teacher registers, the institute records attendance, the teacher's transcript shows
-    1.5 hours; a featured thread leads its competency's community; the coordinator sees coverage."""
+    1.5 hours; the recording added, the teacher's inbox has its notice once; a featured thread leads its competency's community; the coordinator sees coverage."""
     base = platform.urls["gateway"]
     with httpx.Client(base_url=base, timeout=20) as client:
         teacher_id = jwt.decode(
@@ -180,6 +180,12 @@ def test_webinar_to_transcript_featured_thread_and_coverage_pages(
         page.goto("/me/webinars")
         item = page.locator("li", has_text="Formative assessment with phones")
         assert item.locator("a[href='https://video.ustaz.example/formative']").count() == 1  # the recording
+
+        def noticed() -> int:  # the outbox relay and the worker: webinar.recording_added to the inbox
+            page.goto("/me/inbox")
+            return int(page.locator("article", has_text="https://video.ustaz.example/formative").count())
+
+        assert poll(noticed, 60, "the recording's notice in the inbox") == 1  # once
         page.goto("/community")  # open the competency's space from the index's form
         page.select_option("select[name=kind]", "competency")
         page.fill("input[name=code]", "TL.KD")
@@ -189,7 +195,7 @@ def test_webinar_to_transcript_featured_thread_and_coverage_pages(
         page.fill("textarea[name=text]", "Roles rotate every ten minutes.")
         page.click("form:has(input[name=title]) button")
         page.wait_for_url("**/community/threads/*")
-        thread_url = page.url
+        thread_url = page.url.split("?")[0]  # without ?posted=thread
     finally:
         context.close()
     verify_transcript(browser, base, pdf, tmp_path)
@@ -236,5 +242,83 @@ def verify_transcript(browser: Any, base: str, pdf: bytes, tmp_path: Path) -> No
             page.click("form[action='/verify/transcripts'] button")
             page.wait_for_load_state()
             assert page.locator("[data-status]").get_attribute("data-status") == status, file.name
+    finally:
+        context.close()
+
+
+def phone_with_javascript(browser: Any, base: str, username: str, start: str) -> tuple[Any, Any]:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, java_script_enabled=True, base_url=base
+    )
+    page = context.new_page()
+    page.goto(f"/login?next={start}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", f"{username}-demo")
+    page.click("form[action='/login'] button")
+    page.wait_for_url(f"**{start}")
+    return context, page
+
+
+def drafts(page: Any) -> dict[str, Any]:
+    return dict(page.evaluate("JSON.parse(localStorage.getItem('ustaz-drafts') || '{}')"))
+
+
+def test_a_post_drafted_offline_is_kept_restored_and_posted_once(platform: Any, browser: Any) -> None:
+    """Issue 14's drafts that survive going offline, in real Chromium on a phone: a new thread typed
+    and the page closed comes back; a reply typed, then the network gone: the submit stays on the page
+    and says so, the text is kept and is there again when the page is opened anew; sent online, the
+    draft is cleared and the reply is on the thread once."""
+    base, space = platform.urls["gateway"], "/community/competency:TL.DRAFTS"
+    context, page = phone_with_javascript(browser, base, "teacher", space)
+    try:
+        page.fill("input[name=title]", "Exit tickets on paper")
+        page.fill("textarea[name=text]", "Three questions, two minutes.")
+        page.close()  # the phone closes the tab
+        page = context.new_page()
+        page.goto(space)
+        assert page.input_value("input[name=title]") == "Exit tickets on paper"
+        assert page.input_value("textarea[name=text]") == "Three questions, two minutes."
+        assert page.locator("form[data-draft-restored]").count() == 1
+        [key] = [k for k in drafts(page) if k.endswith(":new:competency:TL.DRAFTS")]
+        assert not key.startswith(":"), key  # the signed-in teacher's draft
+        page.click("form[data-draft] button")
+        page.wait_for_url("**/community/threads/*")
+        thread_url = page.url.split("?")[0]
+        assert page.locator("[data-draft-sent]").count() == 1 and "posted=" not in page.url
+        assert key not in drafts(page)  # accepted: cleared
+        thread_key = key.replace(":new:competency:TL.DRAFTS", f":reply:{thread_url.rsplit('/', 1)[1]}")
+
+        reply = "Collected at the door; sorted by the next lesson."
+        page.fill("form[data-draft] textarea[name=text]", reply)
+        context.set_offline(True)
+        page.click("form[data-draft] button")
+        note = page.locator("form[data-draft] [data-draft-note]")
+        offline_text = page.locator("form[data-draft]").get_attribute("data-offline")
+        assert offline_text and note.inner_text() == offline_text  # the page says so (Russian account)
+        assert page.url == thread_url  # still here, nothing sent
+        page.close()
+        context.set_offline(False)
+        page = context.new_page()
+        page.goto(thread_url)
+        assert page.input_value("form[data-draft] textarea[name=text]") == reply  # restored
+        assert page.locator(f"article:has-text('{reply}')").count() == 0
+        page.click("form[data-draft] button")
+        page.wait_for_url(f"{thread_url}*")
+        assert page.locator(f"article:has-text('{reply}')").count() == 1
+        assert page.input_value("form[data-draft] textarea[name=text]") == ""
+        assert thread_key not in drafts(page)
+        page.reload()  # a reload neither posts again nor brings the text back
+        assert page.locator(f"article:has-text('{reply}')").count() == 1
+        assert page.input_value("form[data-draft] textarea[name=text]") == ""
+
+        page.fill("form[data-draft] textarea[name=text]", "Not for anyone else's eyes")  # a shared phone
+        page.click("form[action='/logout'] button")
+        page.goto(f"/login?next={thread_url.split(base, 1)[-1]}")
+        page.fill("input[name=username]", "author")
+        page.fill("input[name=password]", "author-demo")
+        page.click("form[action='/login'] button")
+        page.wait_for_url(thread_url)
+        assert page.input_value("form[data-draft] textarea[name=text]") == ""  # not the teacher's draft
+        assert drafts(page)[thread_key]["values"]["text"] == "Not for anyone else's eyes"  # kept for them
     finally:
         context.close()

@@ -123,6 +123,109 @@ async def test_the_recording_is_added_afterwards_and_shown_to_registrants(practi
     assert theirs[past["id"]]["recording"] == ""  # not registered: not theirs
 
 
+def recording_events(api: PracticeAPI) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from libs.outbox import envelope
+    from services.progress.models import outbox
+
+    with session_scope(api.engine, readonly=True) as session:
+        rows = session.execute(select(outbox).where(outbox.c.topic == "webinar.recording_added")).all()
+    return [envelope(row) for row in rows]
+
+
+REC = Reminder.period.startswith("rec:")
+
+
+async def test_registrants_are_notified_of_the_recording_once_per_link_by_a_worker(
+    practice_api: PracticeAPI, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recording added: a `webinar.recording_added` event in the same transaction, consumed by a
+    real Celery worker through the broker: each registrant's inbox notice with the link, in the
+    language they registered in, not for one who turned webinar reminders off. The same link again
+    emits nothing; a redelivered event makes nothing; a changed link notifies again. Bad input: a link
+    that is not http(s) or too long 422, a webinar not held yet 409 — nothing changed, no event."""
+    import time
+    import uuid
+
+    from celery.contrib.testing.worker import start_worker
+
+    from libs.celery_app import celery_app
+    from services.progress import settings as progress_settings
+
+    api = practice_api
+    admin = api.auth("admin-1", **INSTITUTE)
+    past = await scheduled(api, -timedelta(hours=2), "Questioning that makes pupils think")
+    coming = await scheduled(api, timedelta(days=2))
+    for teacher, lang in (("teacher-1", "kk"), ("teacher-2", "ru"), ("teacher-3", "en")):
+        r = await api.client.post(f"{P}/webinars/{past['id']}/register", headers=api.auth(teacher, lang=lang))
+        assert r.status_code == 200, r.text
+    r = await api.client.put(
+        "/api/v1/progress/reminders/preferences",
+        json={"unsubscribed": ["webinar"], "channels": []},
+        headers=api.auth("teacher-3"),
+    )
+    assert r.status_code == 200, r.text
+    url = "https://video.example.kz/recordings/questioning"
+    rec = f"{P}/webinars/{past['id']}/recording"
+    for bad in ("ftp://video.example.kz/q.mp4", "javascript:alert(1)", "https://v.example.kz/" + "a" * 500):
+        problem(await api.client.post(rec, json={"recording": bad}, headers=admin), 422, "validation-error")
+    problem(
+        await api.client.post(
+            f"{P}/webinars/{coming['id']}/recording", json={"recording": url}, headers=admin
+        ),
+        409,
+        "conflict",
+    )
+    assert {w.recording for w in _webinars(api)} == {""} and recording_events(api) == []  # nothing changed
+
+    for _ in range(2):  # the same link twice: one change, one event
+        r = await api.client.post(rec, json={"recording": url}, headers=admin)
+        assert r.status_code == 200 and r.json()["recording"] == url, r.text
+    [first] = recording_events(api)
+    assert first["payload"] == {"webinar_id": past["id"], "title": past["title"], "recording": url}
+
+    monkeypatch.setenv("USTAZ_PROGRESS_DATABASE_URL", api.engine.url.render_as_string(hide_password=False))
+    progress_settings.get_settings.cache_clear()
+    celery_app.loader.import_default_modules()  # what the worker imports: the `include` list
+    task = celery_app.tasks["progress.notify_webinar_recording"]
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+
+    def notices(expected: int) -> list[Reminder]:
+        deadline = time.monotonic() + 30
+        while api.count(Reminder, REC) < expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return sorted(_reminders(api, REC), key=lambda m: (m.created_at, m.user_id))
+
+    try:
+        with start_worker(
+            celery_app, pool="solo", queues=[queue], perform_ping_check=False, shutdown_timeout=10
+        ):
+            task.apply_async(args=(first,), queue=queue)
+            task.apply_async(args=(first,), queue=queue)  # the relay sends it again: nothing new
+            got = notices(2)
+            assert [(m.user_id, m.language, m.rule) for m in got] == [
+                ("teacher-1", "kk", "webinar"),
+                ("teacher-2", "ru", "webinar"),
+            ]  # teacher-3 opted out of webinar reminders
+            assert all(m.link == url and past["title"] in m.body for m in got)
+            assert got[0].subject == "Вебинар жазбасы: Questioning that makes pupils think"
+            assert got[1].subject == "Запись вебинара: Questioning that makes pupils think"
+
+            fixed = "https://video.example.kz/recordings/questioning-v2"
+            r = await api.client.post(rec, json={"recording": fixed}, headers=admin)
+            assert r.status_code == 200, r.text
+            second = [e for e in recording_events(api) if e["id"] != first["id"]]
+            assert [e["payload"]["recording"] for e in second] == [fixed]
+            task.apply_async(args=(second[0],), queue=queue)
+            got = notices(4)
+        assert len(got) == 4 and [m.link for m in got[2:]] == [fixed, fixed]
+        inbox = (await api.client.get("/api/v1/progress/inbox", headers=api.auth("teacher-2"))).json()
+        assert sum(fixed in str(item) for item in inbox["items"]) == 1
+    finally:
+        progress_settings.get_settings.cache_clear()
+
+
 def _webinars(api: PracticeAPI) -> list[Webinar]:
     from sqlmodel import select
 

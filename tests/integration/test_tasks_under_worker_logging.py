@@ -102,8 +102,33 @@ def seed_progress(url: str) -> str:
         session.add(programme)
         session.flush()
         emit(session, outbox, ProgrammeDefined(programme_id=programme.id))
+    with session_scope(engine) as session:  # a past webinar, a registrant, its recording added
+        recorded_webinar(session)
     engine.dispose()
     return submission.id
+
+
+def recorded_webinar(session: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from libs.auth import Principal
+    from services.progress.practice import webinars
+    from services.progress.practice.schemas import WebinarIn
+    from services.progress.settings import get_settings
+
+    admin = Principal(id="admin-1", roles=("institute_admin",), institute="i1")
+    body = WebinarIn.model_validate(
+        {
+            "title": "Worker webinar",
+            "starts_at": datetime.now(UTC) - timedelta(hours=1),
+            "minutes": 60,
+            "link": "https://meet.example.kz/w",
+        }
+    )
+    made = webinars.schedule(session, admin, body)
+    session.flush()
+    webinars.register(session, get_settings(), Principal(id="t-1", roles=("teacher",), lang="kk"), made.id)
+    webinars.set_recording(session, admin, made.id, "https://video.example.kz/w")
 
 
 def seed_certificates(url: str) -> None:
@@ -219,6 +244,7 @@ def drive_everything(platform: Platform) -> None:
     by_topic(platform, progress, "enrolment.started", "progress.funnel_rollup")
     by_topic(platform, progress, "course.completed", "progress.funnel_rollup")
     by_topic(platform, progress, "programme.defined", "progress.programme_coverage")
+    by_topic(platform, progress, "webinar.recording_added", "progress.notify_webinar_recording")
     by_topic(platform, progress, "course.completed", "certificates.issue_certificate")
     by_topic(platform, certificates, "certificate.issued", "progress.deliver_certificate_ready")
     by_topic(platform, certificates, "certificate.issued", "progress.certificate_rollup")

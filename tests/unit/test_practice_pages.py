@@ -134,3 +134,44 @@ def test_transcript_verification_page_says_valid_or_invalid() -> None:
         error=None,
     )
     assert 'data-status="invalid"' in bad and "Недействительна" in bad and "Aigerim" not in bad
+
+
+def thread_page(posted: str | None) -> str:
+    thread = {
+        "id": "th-1", "space_id": "competency:TL.KD", "title": "One tablet, four students", "featured": False,
+        "locked": False,
+        "posts": [{"id": f"p{n}", "language": "ru", "author_name": f"Teacher {n}", "created_at": "2026-12-01T09:00:00Z",
+                   "hidden": False, "text": f"Post {n}: roles rotate every ten minutes, the tablet passes on."}
+                  for n in range(50)],
+    }  # fmt: skip
+    return page(
+        "community_thread.html",
+        "/community/threads/th-1",
+        thread=thread,
+        moderator=False,
+        problem=None,
+        posted=posted,
+    )
+
+
+def test_a_thread_of_50_posts_with_its_draft_reply_form_is_under_14_kb_and_names_its_draft() -> None:
+    """The reply form is a plain POST (JavaScript off) carrying its draft's key, the signed-in user's,
+    with the offline notice in the page's language; after a reply the page names that same draft."""
+    import re
+
+    html = thread_page(None)
+    assert len(gzip.compress(html.encode(), 6)) <= 14 * 1024
+    [form] = re.findall(r"<form method=\"post\" class=\"card\"[^>]*>", html)
+    assert 'data-draft="coord-1:reply:th-1"' in form and "Нет связи" in form
+    assert '<textarea name="text"' in html and 'src="/static/drafts.js"' in html
+    assert "data-draft-sent" not in html
+    assert 'data-draft-sent="coord-1:reply:th-1"' in thread_page("reply")
+    assert 'data-draft-sent="coord-1:new:competency:TL.KD"' in thread_page("thread")
+    assert "data-draft-sent" not in thread_page("something else")
+    space = page(
+        "community_space.html",
+        "/community/competency:TL.KD",
+        space={"id": "competency:TL.KD", "title": "TL.KD", "threads": []},
+        problem=None,
+    )
+    assert 'data-draft="coord-1:new:competency:TL.KD"' in space

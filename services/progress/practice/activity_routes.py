@@ -75,11 +75,14 @@ async def register(request: Request) -> Response:
 
 
 @api(
-    summary="Add a past webinar's recording link (its organisers); registrants see it",
+    summary="Add a past webinar's recording link (its organisers); registrants see it and get a notice once per link",
     body=RecordingIn,
     response=WebinarPublic,
     tags=["practice"],
-    errors={409: "the webinar has not taken place yet"},
+    errors={
+        409: "the webinar has not taken place yet",
+        422: "the link is not http(s) or over 500 characters",
+    },
 )
 async def add_recording(request: Request) -> Response:
     user = current_user(request, *webinars.ORGANISERS)

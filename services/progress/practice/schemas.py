@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints, model_validator
+
+from libs.events import EventPayload
 
 Text = Field(default="", max_length=4000)
 
@@ -179,12 +181,15 @@ class Portfolio(BaseModel):
 # -- webinars and the CPD record --------------------------------------------------------------------
 
 
+Link = Annotated[HttpUrl, UrlConstraints(max_length=500)]  # http(s) only; practice_webinars' 500
+
+
 class WebinarIn(Strict):
     title: str = Field(min_length=1, max_length=300)
     starts_at: datetime
     minutes: int = Field(ge=10, le=600)
-    link: HttpUrl
-    recording: HttpUrl | None = None
+    link: Link
+    recording: Link | None = None
 
 
 class WebinarPublic(BaseModel):
@@ -203,7 +208,17 @@ class WebinarList(BaseModel):
 
 
 class RecordingIn(Strict):
-    recording: HttpUrl
+    recording: Link
+
+
+class WebinarRecordingAdded(EventPayload):
+    """A past webinar's recording link was added or changed (not emitted when set to the same link):
+    its registrants get a notice (progress.notify_webinar_recording), once per link."""
+
+    topic: ClassVar[str] = "webinar.recording_added"
+    webinar_id: str
+    title: str
+    recording: str
 
 
 class AttendanceIn(Strict):

@@ -16,13 +16,20 @@ from sqlmodel import Session
 
 from libs.auth import Principal
 from libs.errors import Conflict, Forbidden, NotFound
-from libs.outbox import utcnow
+from libs.outbox import emit, utcnow
 from services.progress import reminders
 from services.progress import repository as progress_repository
-from services.progress.models import Enrolment
+from services.progress.models import Enrolment, outbox
 from services.progress.practice import repository
 from services.progress.practice.models import CpdEntry, Registration, Webinar
-from services.progress.practice.schemas import CpdLine, Transcript, WebinarIn, WebinarList, WebinarPublic
+from services.progress.practice.schemas import (
+    CpdLine,
+    Transcript,
+    WebinarIn,
+    WebinarList,
+    WebinarPublic,
+    WebinarRecordingAdded,
+)
 from services.progress.practice.settings import get_practice_settings
 from services.progress.settings import ProgressSettings
 from services.progress.statements import agent_of, authority, iso
@@ -91,13 +98,54 @@ def _organised(session: Session, user: Principal, webinar_id: str) -> Webinar:
 
 def set_recording(session: Session, user: Principal, webinar_id: str, url: str) -> WebinarPublic:
     """The recording's link, added after the session (on the deployment's own video service); the
-    webinar's registrants see it on their list."""
+    webinar's registrants see it on their list and get a notice (`webinar.recording_added`, in this
+    transaction). The same link again changes nothing and emits nothing; a changed link is a new
+    notice (the old one's link may be the broken one)."""
     webinar = _organised(session, user, webinar_id)
     if webinar.starts_at > utcnow():
         raise Conflict("The webinar has not taken place yet: add its recording afterwards.")
-    webinar.recording = url
-    session.add(webinar)
+    if webinar.recording != url:
+        webinar.recording = url
+        session.add(webinar)
+        emit(
+            session,
+            outbox,
+            WebinarRecordingAdded(webinar_id=webinar.id, title=webinar.title, recording=url),
+        )
     return _public(webinar, None, organiser=True)
+
+
+def recording_period(webinar_id: str, url: str) -> str:
+    """The notice's key beside the registration's and the `soon:` one: one per webinar and link (the
+    period column's 40 characters)."""
+    return "rec:" + hashlib.sha256(f"{webinar_id}\n{url}".encode()).hexdigest()[:36]
+
+
+def notify_recording(
+    session: Session, settings: ProgressSettings, now: datetime, payload: WebinarRecordingAdded
+) -> int:
+    """On `webinar.recording_added`: each registrant's notice with the link, once per link, in the
+    language they registered in, under the `webinar` rule (its opt-out covers it)."""
+    made = 0
+    for reg in repository.registrations_for(session, payload.webinar_id):
+        made += (
+            reminders.remind(
+                session,
+                settings,
+                now,
+                user_id=reg.user_id,
+                rule="webinar",
+                text="webinar_recording",
+                course_id="",
+                period=recording_period(payload.webinar_id, payload.recording),
+                language=reg.language or "ru",
+                prefs=progress_repository.reminder_preferences(session, reg.user_id),
+                values={"title": payload.title},
+                link=payload.recording,
+            )
+            is not None
+        )
+    return made
 
 
 def remind_soon(session: Session, settings: ProgressSettings, now: datetime, minutes: float) -> int:
