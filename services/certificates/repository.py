@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from services.certificates.models import Certificate, HolderPreference, Issuer, IssuerKey, StatusList
 
+# Issuance's reads, built once and run on the session's connection: building a statement and going
+# through the ORM cost ~300 µs a query, as much as the rest of a read (docs/benchmarks.md, issue 16).
+_ISSUER = select(Issuer).where(Issuer.institute_id == bindparam("institute"))
+_SIGNING_KEY = (
+    select(IssuerKey)
+    .where(IssuerKey.institute_id == bindparam("institute"), col(IssuerKey.retired_at).is_(None))
+    .order_by(col(IssuerKey.created_at).desc())
+    .limit(1)
+)
+_HAS_CURRENT = (
+    select(Certificate.id)
+    .where(Certificate.enrolment_id == bindparam("enrolment"), col(Certificate.superseded_by).is_(None))
+    .limit(1)
+)
+_LIST_SIGNER = select(StatusList.kid, StatusList.length).where(
+    StatusList.institute_id == bindparam("institute"),
+    StatusList.purpose == "revocation",
+    StatusList.credential_ld != "",
+)
+_INDEX_TAKEN = (
+    select(Certificate.id)
+    .where(
+        Certificate.institute_id == bindparam("institute"),
+        col(Certificate.status_index) == bindparam("index"),
+    )
+    .limit(1)
+)
+_NAME_CHOICE = select(HolderPreference.name_in_credential).where(
+    HolderPreference.user_id == bindparam("user")
+)
+
 
 def issuer(session: Session, institute_id: str) -> Issuer | None:
-    return session.get(Issuer, institute_id)
+    return session.exec(_ISSUER, params={"institute": institute_id}).first()
 
 
 def signing_key(session: Session, institute_id: str) -> IssuerKey | None:
-    return session.exec(
-        select(IssuerKey)
-        .where(IssuerKey.institute_id == institute_id, col(IssuerKey.retired_at).is_(None))
-        .order_by(col(IssuerKey.created_at).desc())
-    ).first()
+    return session.exec(_SIGNING_KEY, params={"institute": institute_id}).first()
 
 
 def issuer_keys(session: Session, institute_id: str) -> list[IssuerKey]:
@@ -39,26 +66,13 @@ def certificate(session: Session, certificate_id: str) -> Certificate | None:
 
 
 def has_current_certificate(session: Session, enrolment_id: str) -> bool:
-    return (
-        session.exec(
-            select(Certificate.id).where(
-                Certificate.enrolment_id == enrolment_id, col(Certificate.superseded_by).is_(None)
-            )
-        ).first()
-        is not None
-    )
+    return session.connection().execute(_HAS_CURRENT, {"enrolment": enrolment_id}).first() is not None
 
 
 def status_list_signer(session: Session, institute_id: str) -> tuple[str, int] | None:
     """The kid that signed the institute's status list (empty if it never was) and its length,
     without loading the list's bits or its two signed forms."""
-    row = session.exec(
-        select(StatusList.kid, StatusList.length).where(
-            StatusList.institute_id == institute_id,
-            StatusList.purpose == "revocation",
-            StatusList.credential_ld != "",
-        )
-    ).first()
+    row = session.connection().execute(_LIST_SIGNER, {"institute": institute_id}).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -105,14 +119,8 @@ def status_list(session: Session, institute_id: str) -> StatusList | None:
 
 
 def status_index_taken(session: Session, institute_id: str, index: int) -> bool:
-    return (
-        session.exec(
-            select(Certificate.id).where(
-                Certificate.institute_id == institute_id, col(Certificate.status_index) == index
-            )
-        ).first()
-        is not None
-    )
+    found = session.connection().execute(_INDEX_TAKEN, {"institute": institute_id, "index": index})
+    return found.first() is not None
 
 
 def all_issuer_keys(session: Session) -> list[IssuerKey]:
@@ -123,3 +131,9 @@ def all_issuer_keys(session: Session) -> list[IssuerKey]:
 
 def holder_preference(session: Session, user_id: str) -> HolderPreference | None:
     return session.get(HolderPreference, user_id)
+
+
+def name_choice(session: Session, user_id: str) -> bool | None:
+    """The holder's own choice about their name in credentials, None if they never made one."""
+    found = session.connection().execute(_NAME_CHOICE, {"user": user_id}).first()
+    return bool(found[0]) if found is not None else None

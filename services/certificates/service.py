@@ -46,8 +46,8 @@ def issuer_of(public_url: str, key: IssuerKey) -> str:
 def holder(session: Session, user_id: str, name: str, name_by_default: bool) -> credentials.Holder:
     """The recipient as the next credential names them: a fresh salt for the hash of their id, and
     their name if they allow it (their choice, else the deployment's policy)."""
-    choice = repository.holder_preference(session, user_id)
-    allowed = choice.name_in_credential if choice is not None else name_by_default
+    choice = repository.name_choice(session, user_id)
+    allowed = choice if choice is not None else name_by_default
     return credentials.Holder(user_id, credentials.new_salt(), name if allowed and name else None)
 
 
