@@ -69,3 +69,48 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def first_paints(urls: list[str], kbps: int = 240, rtt_ms: int = 840) -> list[float | None]:
+    """First contentful paint (ms) of each URL in headless Chromium (Debian's) on a phone-sized
+    screen, the network throttled to `kbps` down and up with `rtt_ms` round trips (a weak 2G/3G
+    link), a cold cache each time; None where no paint came within 15 s."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    out: list[float | None] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
+        )
+        for url in urls:
+            context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True)
+            page = context.new_page()
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            throughput = kbps * 1000 / 8
+            cdp.send(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": rtt_ms,
+                    "downloadThroughput": throughput,
+                    "uploadThroughput": throughput,
+                },
+            )
+            page.goto(url, wait_until="load")
+            deadline, paints = time.monotonic() + 15, []
+            while not paints and time.monotonic() < deadline:  # the entry can land after `load`
+                paints = page.evaluate(
+                    "performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)"
+                )
+                if not paints:
+                    page.wait_for_timeout(100)
+            out.append(float(paints[0]) if paints else None)
+            context.close()
+        browser.close()
+    return out

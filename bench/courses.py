@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bench.common import load, table
+from bench.common import first_paints, load, table
 
 N_COURSES = int(os.environ.get("BENCH_COURSES", "10000"))
 WORDS = [
@@ -143,53 +143,21 @@ async def _measure(gateway: Any, courses_url: str) -> str:
 
 
 def _first_paint(gateway_url: str) -> str:
-    """Time to first contentful paint of the seeded lessons in headless Chromium throttled to 240 kbps
-    down, 840 ms round trip (a weak 2G/3G link), cold cache each time."""
-    import shutil
-
-    from playwright.sync_api import sync_playwright
-
+    """Time to first contentful paint of the seeded lessons (bench.common.first_paints)."""
     from deploy.seed import COURSE_EN_ID, COURSE_RU_ID, demo_course
 
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    rows = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
-        )
-        for course_id, lang in ((COURSE_EN_ID, "en"), (COURSE_RU_ID, "ru")):
-            for module in demo_course(lang)["modules"]:
-                for item in module["items"]:
-                    if item["type"] != "lesson":
-                        continue
-                    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True)
-                    page = context.new_page()
-                    cdp = context.new_cdp_session(page)
-                    cdp.send("Network.enable")
-                    cdp.send(
-                        "Network.emulateNetworkConditions",
-                        {
-                            "offline": False,
-                            "latency": 840,
-                            "downloadThroughput": 240_000 / 8,
-                            "uploadThroughput": 240_000 / 8,
-                        },
-                    )
-                    page.goto(
-                        f"{gateway_url}/courses/{course_id}/v/1/lessons/{item['id']}", wait_until="load"
-                    )
-                    deadline, paints = time.monotonic() + 15, []
-                    while not paints and time.monotonic() < deadline:  # the entry can land after `load`
-                        paints = page.evaluate(
-                            "performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)"
-                        )
-                        if not paints:
-                            page.wait_for_timeout(100)
-                    rows.append([f"lesson {lang}/{item['id']}", float(paints[0]) if paints else "no paint"])
-                    context.close()
-        browser.close()
+    lessons = [
+        (lang, course_id, item["id"])
+        for course_id, lang in ((COURSE_EN_ID, "en"), (COURSE_RU_ID, "ru"))
+        for module in demo_course(lang)["modules"]
+        for item in module["items"]
+        if item["type"] == "lesson"
+    ]
+    paints = first_paints([f"{gateway_url}/courses/{c}/v/1/lessons/{i}" for _, c, i in lessons])
+    rows = [
+        [f"lesson {lang}/{i}", "no paint" if ms is None else ms]
+        for (lang, _, i), ms in zip(lessons, paints, strict=True)
+    ]
     return (
         "\n### Lesson first contentful paint, Chromium at 240 kbps / 840 ms RTT (target <= 3,000 ms)\n\n"
         + table(["page", "FCP ms"], rows)
