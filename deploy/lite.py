@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -61,14 +60,7 @@ class Lite(Platform):
         takes ~7 MB less. Bytecode at that level is compiled here, once, for every package the process
         imports: compiled by the process itself at start, the compiler's garbage would stay in its idle
         footprint (~9 MB more than it saves)."""
-        subprocess.run(
-            [sys.executable, "-OO", "-c", "from deploy.lite import compile_all; compile_all()"],
-            env=self.env(),
-            cwd=self.root,
-            check=True,
-            stdout=self._log("compile"),
-            stderr=subprocess.STDOUT,
-        )
+        self.run_step("compile", ["-OO", "-c", "from deploy.lite import compile_all; compile_all()"])
 
     def process_env(self, name: str) -> dict[str, str]:
         env = super().process_env(name)
@@ -144,17 +136,11 @@ def compile_all() -> None:
     import compileall
     import importlib
 
-    import celery.beat
-    import celery.concurrency.thread
-    import uvicorn
-    import uvloop
-
     from libs.celery_app import celery_app
 
-    for app in APPS.values():
-        importlib.import_module(app.split(":")[0])
+    for name in ("celery.beat", "celery.concurrency.thread", "uvicorn", "uvloop", *APPS.values()):
+        importlib.import_module(name.split(":")[0])
     celery_app.loader.import_default_modules()
-    del celery, uvicorn, uvloop
     for module in list(sys.modules.values()):
         spec = getattr(module, "__spec__", None)
         if spec is None or "." in spec.name:

@@ -114,25 +114,22 @@ class Platform:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.start_redis()
         self._wait(lambda: self._redis_answers(), timeout, "redis")
-        subprocess.run(
-            [sys.executable, "-m", "libs.migrate", "all", "upgrade"],
-            env=self.env(),
-            cwd=self.root,
-            check=True,
-            stdout=self._log("migrate"),
-            stderr=subprocess.STDOUT,
-        )
-        subprocess.run(
-            [sys.executable, "-m", "deploy.seed"],
-            env=self.env(),
-            cwd=self.root,
-            check=True,
-            stdout=self._log("seed"),
-            stderr=subprocess.STDOUT,
-        )
+        self.run_step("migrate", ["-m", "libs.migrate", "all", "upgrade"])
+        self.run_step("seed", ["-m", "deploy.seed"])
         for name in read_procfile(self.procfile):
             self.start_process(name)
         self.wait_ready(timeout)
+
+    def run_step(self, name: str, args: list[str]) -> None:
+        """A one-off step before the processes start (this interpreter with `args`), logged as `name`."""
+        subprocess.run(
+            [sys.executable, *args],
+            env=self.env(),
+            cwd=self.root,
+            check=True,
+            stdout=self._log(name),
+            stderr=subprocess.STDOUT,
+        )
 
     def start_redis(self) -> None:
         if self.reuse_redis and self._redis_answers():

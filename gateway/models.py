@@ -28,14 +28,8 @@ def new_id() -> str:
 def new_ids(count: int) -> list[str]:
     """`count` fresh ids as `new_id` makes them (random UUIDs, version 4), from one read of the OS's
     random source."""
-    pool = bytearray(os.urandom(16 * count))
-    ids: list[str] = []
-    for start in range(0, 16 * count, 16):
-        pool[start + 6] = pool[start + 6] & 0x0F | 0x40  # version 4
-        pool[start + 8] = pool[start + 8] & 0x3F | 0x80  # the RFC 4122 variant
-        h = pool[start : start + 16].hex()
-        ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return ids
+    pool = os.urandom(16 * count)
+    return [str(uuid.UUID(bytes=pool[i : i + 16], version=4)) for i in range(0, 16 * count, 16)]
 
 
 class OrgUnit(Base, table=True):

@@ -107,13 +107,16 @@ def _canonize_whole(document: Mapping[str, Any]) -> str:
 # compact IRI, a term, a JSON literal) shows up as a placeholder that is no longer whole: the
 # template is made again with that member's strings kept as they are, and those members stay kept.
 # Anything else (a string that looks like a keyword or a blank node, or holds the placeholder
-# marker) is canonicalized whole. tests/integration/test_certificates_linked_data.py compares both.
+# marker) is canonicalized whole, as is any document once _KEPT is full (a verifier canonicalizes
+# documents sent from outside: what they teach is bounded). tests/unit/test_certificate_dids.py
+# compares both paths.
 
 _MARK = "ustazph"
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:[^\s]*")  # pyld's absolute IRI, scheme kept
-_PLACEHOLDER = re.compile(_MARK + r"(\d+)z")
+_MARKER = re.compile(_MARK + r"\d+z")  # a placeholder without the scheme it may carry
 _TEMPLATES: LRUCache[str, dict[str, list[dict[str, Any]]]] = LRUCache(maxsize=256)
 _KEPT: set[tuple[str, ...]] = set()  # members whose strings JSON-LD rewrites: part of the shape
+_KEPT_MAX = 512
 
 
 class _Untemplatable(Exception):
@@ -123,7 +126,8 @@ class _Untemplatable(Exception):
 def _template(
     document: Any, path: tuple[str, ...], values: dict[str, str], paths: dict[str, set[Any]]
 ) -> Any:
-    """The document with its strings as placeholders (the same string, the same placeholder)."""
+    """The document with its strings as placeholders (the same string, the same placeholder); `paths`
+    gets the members each marker stands in."""
     if isinstance(document, Mapping):
         out = {}
         for key, value in document.items():
@@ -142,7 +146,7 @@ def _template(
     if placeholder is None:
         scheme = document.split(":", 1)[0] + ":" if _ABSOLUTE.fullmatch(document) else ""
         placeholder = values[document] = f"{scheme}{_MARK}{len(values)}z"
-    paths.setdefault(placeholder, set()).add(path)
+    paths.setdefault(placeholder[placeholder.index(_MARK) :], set()).add(path)  # by its marker
     return placeholder
 
 
@@ -159,19 +163,19 @@ def _to_rdf(document: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def _rewritten(dataset: dict[str, list[dict[str, Any]]], exact: set[str]) -> set[str]:
-    """Placeholders that occur in the dataset other than as a whole value."""
+    """Markers of placeholders that occur in the dataset other than as a whole value."""
     found: set[str] = set()
     texts = [*dataset]
     for quad in (q for quads in dataset.values() for q in quads):
         texts.extend(part["value"] for part in quad.values())
     for text in texts:
         if text not in exact:
-            found.update(m[0] for m in _PLACEHOLDER.finditer(text))
+            found.update(_MARKER.findall(text))
     return found
 
 
 def _dataset(document: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    for _ in range(4):
+    for _ in range(2):  # every rewritten member shows in the first pass: the second is clean
         values: dict[str, str] = {}
         paths: dict[str, set[Any]] = {}
         template = _template(document, (), values, paths)
@@ -182,7 +186,10 @@ def _dataset(document: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
             exact = set(values.values())
             rewritten = _rewritten(dataset, exact)
             if rewritten:
-                _KEPT.update(path for p in rewritten for path in paths.get(_scheme_free(p, paths), ()))
+                learned = {path for marker in rewritten for path in paths.get(marker, ())}
+                if len(_KEPT) + len(learned) > _KEPT_MAX:
+                    raise _Untemplatable
+                _KEPT.update(learned)
                 continue
             _TEMPLATES[key] = dataset
         real = {placeholder: value for value, placeholder in values.items()}
@@ -197,11 +204,6 @@ def _dataset(document: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
             for graph, quads in dataset.items()
         }
     raise _Untemplatable
-
-
-def _scheme_free(found: str, paths: dict[str, set[Any]]) -> str:
-    """The placeholder a rewritten `ustazphNz` came from (its scheme may have been expanded away)."""
-    return next((p for p in paths if p.endswith(found)), found)
 
 
 def canonize(document: Mapping[str, Any]) -> str:

@@ -70,8 +70,8 @@ def has_current_certificate(session: Session, enrolment_id: str) -> bool:
 
 
 def status_list_signer(session: Session, institute_id: str) -> tuple[str, int] | None:
-    """The kid that signed the institute's status list (empty if it never was) and its length,
-    without loading the list's bits or its two signed forms."""
+    """The kid that signed the institute's status list and its length, without loading the list's
+    bits or its two signed forms; None if there is no list or it was never signed."""
     row = session.connection().execute(_LIST_SIGNER, {"institute": institute_id}).first()
     return (row[0], row[1]) if row is not None else None
 

@@ -86,7 +86,7 @@ def test_offline_observation_syncs_once_and_moves_the_teachers_ratings(platform:
         finally:
             context.close()
 
-    context, page = signed_in_teacher(browser, base)
+    context, page = page_as(browser, base, "teacher", "/me/competencies")
     try:
         page.goto("/me/competencies")
         for code in codes:
@@ -97,30 +97,25 @@ def test_offline_observation_syncs_once_and_moves_the_teachers_ratings(platform:
         context.close()
 
 
-def signed_in_teacher(browser: Any, base: str) -> tuple[Any, Any]:
-    context = browser.new_context(
-        viewport={"width": 400, "height": 800}, java_script_enabled=False, base_url=base
-    )
-    page = context.new_page()
-    page.goto("/login?next=/me/competencies")
-    page.fill("input[name=username]", "teacher")
-    page.fill("input[name=password]", "teacher-demo")
-    page.click("form[action='/login'] button")
-    page.wait_for_url("**/me/competencies")
-    return context, page
-
-
-def page_as(browser: Any, base: str, username: str, start: str) -> tuple[Any, Any]:
-    """A phone with JavaScript off, signed in as a demo user, on `start`."""
-    context = browser.new_context(
-        viewport={"width": 400, "height": 800}, java_script_enabled=False, base_url=base
-    )
-    page = context.new_page()
+def sign_in(page: Any, username: str, start: str) -> None:
+    """Sign in on the page as a demo user, landing on `start`."""
     page.goto(f"/login?next={start}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", f"{username}-demo")
     page.click("form[action='/login'] button")
     page.wait_for_url(f"**{start}")
+
+
+def page_as(browser: Any, base: str, username: str, start: str, javascript: bool = False) -> tuple[Any, Any]:
+    """A phone, with JavaScript off unless asked, signed in as a demo user, on `start`."""
+    screen = (
+        {"viewport": {"width": 360, "height": 740}, "is_mobile": True}
+        if javascript
+        else {"viewport": {"width": 400, "height": 800}}
+    )
+    context = browser.new_context(**screen, java_script_enabled=javascript, base_url=base)
+    page = context.new_page()
+    sign_in(page, username, start)
     return context, page
 
 
@@ -246,19 +241,6 @@ def verify_transcript(browser: Any, base: str, pdf: bytes, tmp_path: Path) -> No
         context.close()
 
 
-def phone_with_javascript(browser: Any, base: str, username: str, start: str) -> tuple[Any, Any]:
-    context = browser.new_context(
-        viewport={"width": 360, "height": 740}, is_mobile=True, java_script_enabled=True, base_url=base
-    )
-    page = context.new_page()
-    page.goto(f"/login?next={start}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f"{username}-demo")
-    page.click("form[action='/login'] button")
-    page.wait_for_url(f"**{start}")
-    return context, page
-
-
 def drafts(page: Any) -> dict[str, Any]:
     return dict(page.evaluate("JSON.parse(localStorage.getItem('ustaz-drafts') || '{}')"))
 
@@ -269,7 +251,7 @@ def test_a_post_drafted_offline_is_kept_restored_and_posted_once(platform: Any, 
     and says so, the text is kept and is there again when the page is opened anew; sent online, the
     draft is cleared and the reply is on the thread once."""
     base, space = platform.urls["gateway"], "/community/competency:TL.DRAFTS"
-    context, page = phone_with_javascript(browser, base, "teacher", space)
+    context, page = page_as(browser, base, "teacher", space, javascript=True)
     try:
         page.fill("input[name=title]", "Exit tickets on paper")
         page.fill("textarea[name=text]", "Three questions, two minutes.")
@@ -313,11 +295,7 @@ def test_a_post_drafted_offline_is_kept_restored_and_posted_once(platform: Any, 
 
         page.fill("form[data-draft] textarea[name=text]", "Not for anyone else's eyes")  # a shared phone
         page.click("form[action='/logout'] button")
-        page.goto(f"/login?next={thread_url.split(base, 1)[-1]}")
-        page.fill("input[name=username]", "author")
-        page.fill("input[name=password]", "author-demo")
-        page.click("form[action='/login'] button")
-        page.wait_for_url(thread_url)
+        sign_in(page, "author", thread_url.split(base, 1)[-1])
         assert page.input_value("form[data-draft] textarea[name=text]") == ""  # not the teacher's draft
         assert drafts(page)[thread_key]["values"]["text"] == "Not for anyone else's eyes"  # kept for them
     finally:

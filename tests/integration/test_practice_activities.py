@@ -41,23 +41,28 @@ def sweep(api: PracticeAPI, at: datetime | None = None) -> int:
         return webinars.remind_soon(session, ProgressSettings(), at or datetime.now(UTC), 60)
 
 
+async def register(api: PracticeAPI, webinar: dict[str, Any], teacher: str, lang: str) -> None:
+    r = await api.client.post(f"{P}/webinars/{webinar['id']}/register", headers=api.auth(teacher, lang=lang))
+    assert r.status_code == 200, r.text
+
+
+async def opt_out_of_webinars(api: PracticeAPI, teacher: str) -> None:
+    r = await api.client.put(
+        "/api/v1/progress/reminders/preferences",
+        json={"unsubscribed": ["webinar"], "channels": []},
+        headers=api.auth(teacher),
+    )
+    assert r.status_code == 200, r.text
+
+
 async def test_a_reminder_shortly_before_the_webinar_once(practice_api: PracticeAPI) -> None:
     api = practice_api
     soon = await scheduled(api, timedelta(minutes=30))
     later = await scheduled(api, timedelta(hours=5), "Later")
     for webinar in (soon, later):
         for teacher in ("teacher-1", "teacher-2"):
-            r = await api.client.post(
-                f"{P}/webinars/{webinar['id']}/register", headers=api.auth(teacher, lang="kk")
-            )
-            assert r.status_code == 200, r.text
-    # teacher-2 turned webinar reminders off after registering
-    r = await api.client.put(
-        "/api/v1/progress/reminders/preferences",
-        json={"unsubscribed": ["webinar"], "channels": []},
-        headers=api.auth("teacher-2"),
-    )
-    assert r.status_code == 200, r.text
+            await register(api, webinar, teacher, "kk")
+    await opt_out_of_webinars(api, "teacher-2")  # after registering
     assert api.count(Reminder, Reminder.rule == "webinar") == 4  # one each at registration
     assert sweep(api) == 1 and sweep(api) == 0  # again: nothing new
     [reminder] = _reminders(api, SOON)
@@ -158,14 +163,8 @@ async def test_registrants_are_notified_of_the_recording_once_per_link_by_a_work
     past = await scheduled(api, -timedelta(hours=2), "Questioning that makes pupils think")
     coming = await scheduled(api, timedelta(days=2))
     for teacher, lang in (("teacher-1", "kk"), ("teacher-2", "ru"), ("teacher-3", "en")):
-        r = await api.client.post(f"{P}/webinars/{past['id']}/register", headers=api.auth(teacher, lang=lang))
-        assert r.status_code == 200, r.text
-    r = await api.client.put(
-        "/api/v1/progress/reminders/preferences",
-        json={"unsubscribed": ["webinar"], "channels": []},
-        headers=api.auth("teacher-3"),
-    )
-    assert r.status_code == 200, r.text
+        await register(api, past, teacher, lang)
+    await opt_out_of_webinars(api, "teacher-3")
     url = "https://video.example.kz/recordings/questioning"
     rec = f"{P}/webinars/{past['id']}/recording"
     for bad in ("ftp://video.example.kz/q.mp4", "javascript:alert(1)", "https://v.example.kz/" + "a" * 500):

@@ -272,3 +272,13 @@ def test_credentials_differing_only_in_their_strings_share_one_template() -> Non
     made = len(rdfc._TEMPLATES)
     assert rdfc.canonize(second) == rdfc._canonize_whole(second)
     assert len(rdfc._TEMPLATES) == made and not rdfc._KEPT & {("name",), ("id",)}
+
+
+def test_what_documents_teach_the_templates_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A verifier canonicalizes documents from outside: once the kept members are at their bound, a
+    document that would teach more is canonicalized whole (the same answer, nothing learned)."""
+    monkeypatch.setattr(rdfc, "_KEPT", set())
+    monkeypatch.setattr(rdfc, "_KEPT_MAX", 0)
+    document = {**INLINE, "note": ["ex:other-thing"]}
+    assert rdfc.canonize(document) == rdfc._canonize_whole(document)
+    assert rdfc._KEPT == set()

@@ -121,59 +121,75 @@ def recording_period(webinar_id: str, url: str) -> str:
     return "rec:" + hashlib.sha256(f"{webinar_id}\n{url}".encode()).hexdigest()[:36]
 
 
+def _remind(
+    session: Session,
+    settings: ProgressSettings,
+    now: datetime,
+    reg: Registration,
+    period: str,
+    values: dict[str, str],
+    link: str,
+    text: str | None = None,
+) -> bool:
+    """One webinar notice to a registrant, under the `webinar` rule (its opt-out covers every one),
+    in the language they registered in; False if they opted out or it was made already."""
+    made = reminders.remind(
+        session,
+        settings,
+        now,
+        user_id=reg.user_id,
+        rule="webinar",
+        text=text,
+        course_id="",
+        period=period,  # the reminder's key: at most the column's 40 characters
+        language=reg.language or "ru",
+        prefs=progress_repository.reminder_preferences(session, reg.user_id),
+        values=values,
+        link=link,
+    )
+    return made is not None
+
+
+def _announced(webinar: Webinar) -> dict[str, str]:
+    return {"title": webinar.title, "starts": webinar.starts_at.strftime("%Y-%m-%d %H:%M UTC")}
+
+
 def notify_recording(
     session: Session, settings: ProgressSettings, now: datetime, payload: WebinarRecordingAdded
 ) -> int:
-    """On `webinar.recording_added`: each registrant's notice with the link, once per link, in the
-    language they registered in, under the `webinar` rule (its opt-out covers it)."""
-    made = 0
-    for reg in repository.registrations_for(session, payload.webinar_id):
-        made += (
-            reminders.remind(
-                session,
-                settings,
-                now,
-                user_id=reg.user_id,
-                rule="webinar",
-                text="webinar_recording",
-                course_id="",
-                period=recording_period(payload.webinar_id, payload.recording),
-                language=reg.language or "ru",
-                prefs=progress_repository.reminder_preferences(session, reg.user_id),
-                values={"title": payload.title},
-                link=payload.recording,
-            )
-            is not None
+    """On `webinar.recording_added`: each registrant's notice with the link, once per link."""
+    period = recording_period(payload.webinar_id, payload.recording)
+    return sum(
+        _remind(
+            session,
+            settings,
+            now,
+            reg,
+            period,
+            {"title": payload.title},
+            payload.recording,
+            "webinar_recording",
         )
-    return made
+        for reg in repository.registrations_for(session, payload.webinar_id)
+    )
 
 
 def remind_soon(session: Session, settings: ProgressSettings, now: datetime, minutes: float) -> int:
     """A second reminder to every registrant of a webinar starting within `minutes` (once each: its
-    own key beside the one made at registration; the same `webinar` rule to unsubscribe from)."""
-    made = 0
-    for webinar in repository.webinars_between(session, now, now + timedelta(minutes=minutes)):
-        for reg in repository.registrations_for(session, webinar.id):
-            made += (
-                reminders.remind(
-                    session,
-                    settings,
-                    now,
-                    user_id=reg.user_id,
-                    rule="webinar",
-                    course_id="",
-                    period=f"soon:{uuid.UUID(webinar.id).hex}",  # 37 characters: the period column's 40
-                    language=reg.language or "ru",
-                    prefs=progress_repository.reminder_preferences(session, reg.user_id),
-                    values={
-                        "title": webinar.title,
-                        "starts": webinar.starts_at.strftime("%Y-%m-%d %H:%M UTC"),
-                    },
-                    link=webinar.link,
-                )
-                is not None
-            )
-    return made
+    own key beside the one made at registration)."""
+    return sum(
+        _remind(
+            session,
+            settings,
+            now,
+            reg,
+            f"soon:{uuid.UUID(webinar.id).hex}",
+            _announced(webinar),
+            webinar.link,
+        )
+        for webinar in repository.webinars_between(session, now, now + timedelta(minutes=minutes))
+        for reg in repository.registrations_for(session, webinar.id)
+    )
 
 
 def register(session: Session, settings: ProgressSettings, user: Principal, webinar_id: str) -> WebinarPublic:
@@ -185,19 +201,7 @@ def register(session: Session, settings: ProgressSettings, user: Principal, webi
     if reg is None:
         reg = Registration(webinar_id=webinar_id, user_id=user.id, language=user.lang)
         session.add(reg)
-        reminders.remind(
-            session,
-            settings,
-            utcnow(),
-            user_id=user.id,
-            rule="webinar",
-            course_id="",
-            period=webinar_id,  # the reminder key (period is at most 40 characters)
-            language=user.lang,
-            prefs=progress_repository.reminder_preferences(session, user.id),
-            values={"title": webinar.title, "starts": webinar.starts_at.strftime("%Y-%m-%d %H:%M UTC")},
-            link=webinar.link,
-        )
+        _remind(session, settings, utcnow(), reg, webinar_id, _announced(webinar), webinar.link)
     return _public(webinar, reg)
 
 
