@@ -42,7 +42,6 @@ from services.progress import (
 from services.progress.analytics.routes import routes as analytics_routes
 from services.progress.coverage.routes import routes as coverage_routes
 from services.progress.lrs.routes import routes as lrs_routes
-from services.progress.models import Submission
 from services.progress.practice.activity_routes import routes as activity_routes
 from services.progress.practice.record_routes import routes as record_routes
 from services.progress.practice.routes import routes as practice_routes
@@ -180,12 +179,10 @@ async def create_submission(request: Request) -> Response:
     except IntegrityError:  # a concurrent copy took this attempt's number (or id): count again
         submission = await _submit_again(request, user, body)
     location = f"{PREFIX}/submissions/{submission.id}"
-    return json_response(
-        SubmissionPublic.model_validate(submission), status_code=202, headers={"Location": location}
-    )
+    return json_response(submission, status_code=202, headers={"Location": location})
 
 
-async def _submit_again(request: Request, user: Principal, body: SubmissionCreate) -> Submission:
+async def _submit_again(request: Request, user: Principal, body: SubmissionCreate) -> SubmissionPublic:
     """Each collision means another submission of this quiz was stored, so the count moves on: the
     limit (or the stale attempt number) refuses it within a few rounds."""
     for _ in range(RESUBMITS):
