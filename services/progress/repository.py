@@ -243,16 +243,6 @@ def statements_by_id(session: Session, ids: Sequence[str]) -> dict[str, Statemen
     return {row.id: row for row in session.exec(select(Statement).where(col(Statement.id).in_(ids)))}
 
 
-def first_stored_by_course(session: Session, user_id: str, course_ids: Sequence[str]) -> dict[str, datetime]:
-    """course -> the `stored` of the user's earliest statement about it (courses without one are absent)."""
-    rows = session.execute(
-        sa_select(col(Statement.course_id), func.min(Statement.stored))
-        .where(col(Statement.user_id) == user_id, col(Statement.course_id).in_(course_ids))
-        .group_by(col(Statement.course_id))
-    )
-    return {course_id: as_utc(stored) for course_id, stored in rows}
-
-
 def first_stored_of(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
     """(user, course) -> the `stored` of the user's earliest statement about the course, for many
     pairs in one query (pairs without one are absent)."""

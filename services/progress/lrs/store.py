@@ -111,18 +111,13 @@ def store(
 def _emit_starts(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
     """`enrolment.started` for each (teacher, course) whose earliest record these new rows are (none
     stored yet, or all stored later), so the analytics never has to look at every statement."""
-    courses: dict[str, set[str]] = {}
-    for row in rows:
-        if row["user_id"] and row["course_id"]:
-            courses.setdefault(row["user_id"], set()).add(row["course_id"])
-    events = []
-    for user_id, wanted in courses.items():
-        earliest = progress_repository.first_stored_by_course(session, user_id, sorted(wanted))
-        events += [
-            EnrolmentStarted(user_id=user_id, course_id=c, stored=now)
-            for c in sorted(wanted)
-            if c not in earliest or now < earliest[c]
-        ]
+    pairs = {(row["user_id"], row["course_id"]) for row in rows if row["user_id"] and row["course_id"]}
+    earliest = progress_repository.first_stored_of(session, pairs)  # one query for the batch
+    events = [
+        EnrolmentStarted(user_id=u, course_id=c, stored=now)
+        for u, c in sorted(pairs)
+        if (u, c) not in earliest or now < earliest[(u, c)]
+    ]
     emit_many(session, outbox, events)
 
 
