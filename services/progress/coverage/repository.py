@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, Subquery, and_, case, delete, func, insert, literal, or_
@@ -198,11 +198,12 @@ def tree_version(session: Session) -> tuple[int, datetime | None]:
     return int(count), latest
 
 
-def weeks_of(session: Session, programme_id: str, units: list[str]) -> dict[str, dict[str, int]]:
-    """The weekly completions of each of `units` (week's Monday, ISO) in one query."""
+def weeks_of(session: Session, programme_id: str, units: list[str], since: date) -> dict[str, dict[str, int]]:
+    """The weekly completions of each of `units` from the week of `since` (week's Monday, ISO), in one
+    query."""
     rows = session.execute(
         sa_select(WEEKS.c.org_unit, WEEKS.c.week, WEEKS.c.completed).where(
-            WEEKS.c.programme_id == programme_id, WEEKS.c.org_unit.in_(units)
+            WEEKS.c.programme_id == programme_id, WEEKS.c.org_unit.in_(units), WEEKS.c.week >= since
         )
     )
     out: dict[str, dict[str, int]] = {u: {} for u in units}

@@ -137,7 +137,8 @@ def hidden_in_table(
 @dataclass(frozen=True)
 class Loaded:
     """Everything a coverage page reads of the tree and the cells, in four queries: the units on the
-    path from the country, their children, and the programme's cells and weeks of all of them."""
+    path from the country, their children, and the programme's cells and the trend window's weeks of
+    all of them (a unit's completions before the window are its completed less the window's)."""
 
     units: dict[str, OrgUnitView]
     kids: dict[str, list[OrgUnitView]]
@@ -153,7 +154,7 @@ class Loaded:
         return Tree(parent_of, lambda code: [k.code for k in self.kids.get(code, [])])
 
 
-def _load(session: Session, programme_id: str, unit: OrgUnitView) -> Loaded:
+def _load(session: Session, programme_id: str, unit: OrgUnitView, since: date) -> Loaded:
     chain = unit.path.split("/")
     kids = repository.children_of(session, chain)
     codes = [*chain, *[k.code for group in kids.values() for k in group]]
@@ -161,7 +162,7 @@ def _load(session: Session, programme_id: str, unit: OrgUnitView) -> Loaded:
         reads.org_units_by_code(session, chain),
         kids,
         repository.cells(session, programme_id, codes),
-        repository.weeks_of(session, programme_id, codes),
+        repository.weeks_of(session, programme_id, codes, since),
     )
 
 
@@ -291,8 +292,8 @@ def report(
 def _answer(
     session: Session, programme: Programme, unit: OrgUnitView, threshold: int, today: date
 ) -> CoverageReport:
-    loaded = _load(session, programme.id, unit)
     weeks = window(today)
+    loaded = _load(session, programme.id, unit, weeks[0])
     stages, trends = deciders(loaded, threshold, weeks)
     pattern, _ = stages.level(unit.code)
     by_code = {k.code: k for k in loaded.kids.get(unit.code, [])}
