@@ -1,0 +1,92 @@
+"""The teacher import's passes on SQLite and PostgreSQL: the writing pass that begins at the first chunk
+with something to write rolls every chunk back when a later chunk holds a bad row (on PostgreSQL the
+earlier chunks were already sent by the write thread), and national IDs sealed with Fernet before
+AES-GCM still read, export and re-import as unchanged."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.integration.registry_data import (
+    SCHOOLS,
+    csv_bytes,
+    engine_of,
+    org_units_file,
+    scalar,
+    snapshot,
+    teacher_rows,
+    teachers_file,
+)
+from tests.integration.test_registry_imports import token, upload
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_a_bad_row_chunks_after_the_writing_began_rolls_all_of_it_back(
+    gateway_client: httpx.AsyncClient,
+) -> None:
+    from gateway.registry.imports import CHUNK, from_bytes, import_teachers
+    from gateway.registry.national_id import national_ids
+
+    admin = await token(gateway_client)
+    await upload(gateway_client, "org-units", org_units_file(), admin)
+    engine = engine_of(gateway_client)
+    ids = national_ids(gateway_client.app.state.settings)  # type: ignore[attr-defined]
+    rows = teacher_rows(2 * CHUNK + 200, seed=2023)  # national IDs no other test imports
+    first = import_teachers(engine, ids, from_bytes("teachers", csv_bytes(rows[: CHUNK + 1])))
+    assert first.summary() == f"created {CHUNK}, updated 0, unchanged 0, rejected 0"
+    # chunk 1: the first CHUNK teachers, one moved; chunk 2: new; chunk 3: new, one bad e-mail
+    rows[3][4] = next(s for s in SCHOOLS if s != rows[3][4])
+    rows[2 * CHUNK + 150][5] = "not-an-address"
+    before = snapshot(gateway_client)
+    outcome = import_teachers(engine, ids, from_bytes("teachers", csv_bytes(rows)))
+    assert (outcome.rejected, outcome.created, outcome.updated, outcome.unchanged) == (1, 0, 0, 0)
+    assert outcome.would == {"created": CHUNK + 199, "updated": 1, "unchanged": CHUNK - 1}
+    assert [(e.row, e.column) for e in outcome.errors] == [(2 * CHUNK + 151, "email")]
+    assert snapshot(gateway_client) == before  # the moved teacher and 2,000 new ones: all rolled back
+    rows[2 * CHUNK + 150][5] = ""
+    outcome = import_teachers(engine, ids, from_bytes("teachers", csv_bytes(rows)))
+    assert outcome.summary() == f"created {CHUNK + 200}, updated 1, unchanged {CHUNK - 1}, rejected 0"
+    assert scalar(gateway_client, "SELECT count(*) FROM registry_teachers") == before[1] + CHUNK + 200
+    assert scalar(gateway_client, "SELECT count(*) FROM registry_teacher_history") == before[3] + 1
+    written = snapshot(gateway_client)
+    dry = import_teachers(engine, ids, from_bytes("teachers", csv_bytes(rows)), dry_run=True)
+    assert dry.summary() == f"created 0, updated 0, unchanged {2 * CHUNK + 200}, rejected 0"
+    assert snapshot(gateway_client) == written
+
+
+async def test_national_ids_sealed_with_fernet_before_still_read_and_reimport_unchanged(
+    gateway_client: httpx.AsyncClient,
+) -> None:
+    from gateway.registry.national_id import national_ids
+    from libs.crypto import fernet
+
+    admin = await token(gateway_client)
+    await upload(gateway_client, "org-units", org_units_file(), admin)
+    settings = gateway_client.app.state.settings  # type: ignore[attr-defined]
+    ids = national_ids(settings)
+    rows = teacher_rows(6, seed=2029)
+    created = await upload(gateway_client, "teachers", csv_bytes(rows), admin)
+    assert created.json()["created"] == 6, created.text
+    hashes = {ids.lookup(row[0]): row[0] for row in rows[1:]}
+    sealed = "SELECT nid_sealed FROM registry_teachers WHERE nid_hash = :h"
+    assert all(scalar(gateway_client, sealed, h=h).startswith("v2:") for h in hashes)
+    box = fernet(settings.national_id_key)  # how every national ID was sealed until "v2:"
+    with engine_of(gateway_client).begin() as conn:
+        for nid_hash, iin in hashes.items():
+            conn.execute(
+                text("UPDATE registry_teachers SET nid_sealed = :s WHERE nid_hash = :h"),
+                {"s": box.encrypt(iin.encode()).decode(), "h": nid_hash},
+            )
+    assert all(scalar(gateway_client, sealed, h=h).startswith("gAAAAA") for h in hashes)
+    exported = await gateway_client.get("/registry/export/teachers", headers=admin)
+    assert exported.status_code == 200
+    assert all(iin.encode() in exported.content for iin in hashes.values())  # unsealed from Fernet
+    before = snapshot(gateway_client)
+    for again in (exported.content, csv_bytes(rows), teachers_file(6, seed=2029)):
+        body = (await upload(gateway_client, "teachers", again, admin)).json()
+        assert (body["created"], body["updated"], body["rejected"]) == (0, 0, 0), body
+        assert snapshot(gateway_client) == before  # nothing written, the old tokens kept
+    assert all(scalar(gateway_client, sealed, h=h).startswith("gAAAAA") for h in hashes)
