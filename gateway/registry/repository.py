@@ -126,10 +126,15 @@ def units_changed_since(session: Session, since: datetime, until: datetime, limi
 
 
 def _in(session: Session, column: Any, values: Sequence[str]) -> Any:
-    """`column IN values`; on PostgreSQL `= ANY(array)`: one parameter instead of thousands to bind."""
-    if session.get_bind().dialect.name == "postgresql":
+    """`column IN values`; on PostgreSQL `= ANY(array)`: one parameter instead of thousands to bind,
+    sent as one comma-joined string the server splits (psycopg dumps a list element by element in
+    Python, ~5 µs a value: a fifth of an unchanged row's cost). A value with a comma: a real array."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    joined = ",".join(values)
+    if joined.count(",") != len(values) - 1:
         return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-    return column.in_(values)
+    return column == any_(func.string_to_array(bindparam(None, joined, type_=String), ","))
 
 
 def teacher_keys(session: Session, hashes: Sequence[str]) -> dict[str, Row[Any]]:
