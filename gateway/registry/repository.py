@@ -4,6 +4,7 @@ an ORM object per row."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -168,11 +169,18 @@ def insert_teachers(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(TEACHERS), rows)
         return
     columns = list(rows[0])
+    # A timestamp in text, once per value: psycopg's dumper of an aware datetime costs ~6 µs a cell,
+    # and a chunk's rows share their created_at and updated_at.
+    stamps = [i for i, c in enumerate(columns) if isinstance(rows[0][c], datetime)]
+    text_of = functools.lru_cache(maxsize=8)(datetime.isoformat)
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         with cursor.copy(f"COPY {TEACHERS.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[c] for c in columns])
+                values = [row[c] for c in columns]
+                for i in stamps:
+                    values[i] = text_of(values[i])
+                copy.write_row(values)
 
 
 def update_teachers(session: Session, rows: list[dict[str, Any]]) -> None:
