@@ -19,7 +19,7 @@ EMPLOYMENTS = ("in_service", "pre_service")
 
 
 class RegistryTeacher(Base, table=True):
-    """One teacher of the country. The national ID is only here, sealed (Fernet); `nid_hash` (HMAC) finds
+    """One teacher of the country. The national ID is only here, sealed (AES-GCM); `nid_hash` (HMAC) finds
     it. `digest` is a hash of every imported field, so an unchanged row is recognised without comparing
     columns. `subjects` is kept as ";a;b;" so a subject filter is one LIKE on every database."""
 
