@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, func, insert, or_, true, update
+from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, func, insert, or_, text, true, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Row
 from sqlmodel import Session, col, select
@@ -150,6 +150,37 @@ def teacher_keys(session: Session, hashes: Sequence[str]) -> dict[str, Row[Any]]
             )
         ).all()  # fetched at once: row by row costs more than the query on an unchanged re-import
         found.update(zip([row.nid_hash for row in rows], rows, strict=True))
+    return found
+
+
+_CHANGED_KEYS = text(
+    "SELECT f.h AS nid_hash, t.id, t.digest, t.user_id"
+    " FROM unnest(string_to_array(:hashes, ','), string_to_array(:digests, ',')) AS f(h, d)"
+    " LEFT JOIN registry_teachers t ON t.nid_hash = f.h"
+    " WHERE t.id IS NULL OR t.digest <> f.d"
+)
+
+
+def changed_keys(
+    session: Session, hashes: Sequence[str], digests: Sequence[str]
+) -> dict[str, Row[Any] | None]:
+    """For a chunk's national-ID hashes and the digests their rows have in the file ("" for a row to
+    check in full): nid_hash -> (id, digest, user_id) of each stored teacher whose digest differs, or
+    None for a hash not in the registry. A hash left out is stored with that digest: unchanged. So an
+    unchanged chunk's query returns no rows (PostgreSQL compares; SQLite's rows are compared here)."""
+    found: dict[str, Row[Any] | None] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        for start in range(0, len(hashes), IN_CHUNK):
+            part = {"hashes": ",".join(hashes[start : start + IN_CHUNK])}
+            part["digests"] = ",".join(digests[start : start + IN_CHUNK])
+            for row in session.execute(_CHANGED_KEYS, part).all():
+                found[row.nid_hash] = row if row.id is not None else None
+        return found
+    stored = teacher_keys(session, hashes)
+    for nid_hash, digest in zip(hashes, digests, strict=True):
+        key = stored.get(nid_hash)
+        if key is None or key.digest != digest:
+            found[nid_hash] = key
     return found
 
 
