@@ -90,3 +90,36 @@ async def test_national_ids_sealed_with_fernet_before_still_read_and_reimport_un
         assert (body["created"], body["updated"], body["rejected"]) == (0, 0, 0), body
         assert snapshot(gateway_client) == before  # nothing written, the old tokens kept
     assert all(scalar(gateway_client, sealed, h=h).startswith("gAAAAA") for h in hashes)
+
+
+async def test_an_account_links_to_one_registry_entry_at_most(gateway_client: httpx.AsyncClient) -> None:
+    """user_id is unique where set (a partial index): many entries without an account, never two with
+    the same one."""
+    from sqlalchemy.exc import IntegrityError
+
+    admin = await token(gateway_client)
+    await upload(gateway_client, "org-units", org_units_file(), admin)
+    created = await upload(gateway_client, "teachers", teachers_file(3, seed=2031), admin)
+    assert created.json()["created"] == 3, created.text
+    engine = engine_of(gateway_client)
+    with engine.connect() as conn:
+        first, second = conn.execute(
+            text("SELECT id FROM registry_teachers WHERE user_id IS NULL ORDER BY id LIMIT 2")
+        ).scalars()
+        account = conn.execute(
+            text(
+                "SELECT id FROM users WHERE id NOT IN"
+                " (SELECT user_id FROM registry_teachers WHERE user_id IS NOT NULL) LIMIT 1"
+            )
+        ).scalar_one()
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE registry_teachers SET user_id = :a WHERE id = :t"), {"a": account, "t": first}
+        )
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            text("UPDATE registry_teachers SET user_id = :a WHERE id = :t"), {"a": account, "t": second}
+        )
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE registry_teachers SET user_id = NULL WHERE id = :t"), {"t": first})
+    assert scalar(gateway_client, "SELECT count(*) FROM registry_teachers WHERE user_id IS NULL") >= 3
