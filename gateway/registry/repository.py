@@ -157,7 +157,7 @@ _CHANGED_KEYS = text(
     "SELECT f.h AS nid_hash, t.id, t.digest, t.user_id"
     " FROM unnest(string_to_array(:hashes, ','), string_to_array(:digests, ',')) AS f(h, d)"
     " LEFT JOIN registry_teachers t ON t.nid_hash = f.h"
-    " WHERE t.id IS NULL OR t.digest <> f.d"
+    " WHERE t.id IS NULL OR t.digest IS DISTINCT FROM f.d"
 )
 
 
@@ -172,7 +172,8 @@ def changed_keys(
     if session.get_bind().dialect.name == "postgresql":
         for start in range(0, len(hashes), IN_CHUNK):
             part = {"hashes": ",".join(hashes[start : start + IN_CHUNK])}
-            part["digests"] = ",".join(digests[start : start + IN_CHUNK])
+            # "-" for "": string_to_array('') is an empty array, and unnest would pad it with NULLs
+            part["digests"] = ",".join(d or "-" for d in digests[start : start + IN_CHUNK])
             for row in session.execute(_CHANGED_KEYS, part).all():
                 found[row.nid_hash] = row if row.id is not None else None
         return found

@@ -123,3 +123,26 @@ async def test_an_account_links_to_one_registry_entry_at_most(gateway_client: ht
     with engine.begin() as conn:
         conn.execute(text("UPDATE registry_teachers SET user_id = NULL WHERE id = :t"), {"t": first})
     assert scalar(gateway_client, "SELECT count(*) FROM registry_teachers WHERE user_id IS NULL") >= 3
+
+
+async def test_a_one_row_file_links_a_registered_teacher_to_an_account(
+    gateway_client: httpx.AsyncClient,
+) -> None:
+    """A row with a username is checked in full, never recognised as unchanged by its digest; in a
+    chunk of one row its teacher is still found (an update, not a second entry)."""
+    admin = await token(gateway_client)
+    await upload(gateway_client, "org-units", org_units_file(), admin)
+    rows = teacher_rows(1, seed=2037)
+    assert (await upload(gateway_client, "teachers", csv_bytes(rows), admin)).json()["created"] == 1
+    username = scalar(
+        gateway_client,
+        "SELECT username FROM users WHERE id NOT IN"
+        " (SELECT user_id FROM registry_teachers WHERE user_id IS NOT NULL) ORDER BY username LIMIT 1",
+    )
+    linked = [[*rows[0], "username"], [*rows[1], username]]
+    before = scalar(gateway_client, "SELECT count(*) FROM registry_teachers")
+    body = (await upload(gateway_client, "teachers", csv_bytes(linked), admin)).json()
+    assert (body["created"], body["updated"], body["rejected"]) == (0, 1, 0), body
+    assert scalar(gateway_client, "SELECT count(*) FROM registry_teachers") == before
+    again = (await upload(gateway_client, "teachers", csv_bytes(linked), admin)).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1), again
