@@ -99,7 +99,43 @@ def snapshot(engine: Engine) -> tuple[Any, ...]:
     return count, str(newest), history
 
 
-def timed_import(engine: Engine, kind: str, path: Path) -> tuple[float, Any]:
+class Meter:
+    """Wall time and CPU time of one step: this process's (every thread) and PostgreSQL's (the
+    postmaster and its backends, live or reaped), so a step's cost shows on a shared machine."""
+
+    def __init__(self, postmaster: int | None) -> None:
+        self.postmaster = postmaster
+
+    def _pg(self) -> float:
+        if self.postmaster is None:
+            return 0.0
+        import psutil
+
+        root = psutil.Process(self.postmaster)
+        times = root.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in root.children(recursive=True):
+            try:
+                t = child.cpu_times()
+            except psutil.NoSuchProcess:  # exited since the listing: counted once reaped
+                continue
+            total += t.user + t.system
+        return total
+
+    def now(self) -> tuple[float, float, float]:
+        import psutil
+
+        mine = psutil.Process().cpu_times()
+        return time.perf_counter(), mine.user + mine.system, self._pg()
+
+    def since(self, start: tuple[float, float, float]) -> tuple[float, float, float]:
+        end = self.now()
+        return end[0] - start[0], end[1] - start[1], end[2] - start[2]
+
+
+def timed_import(
+    engine: Engine, meter: Meter, kind: str, path: Path
+) -> tuple[tuple[float, float, float], Any]:
     from gateway.registry.imports import cli_actor, from_path, new_run, run_recorded
     from gateway.registry.national_id import national_ids
     from gateway.settings import GatewaySettings
@@ -108,20 +144,25 @@ def timed_import(engine: Engine, kind: str, path: Path) -> tuple[float, Any]:
     actor = cli_actor()
     with session_scope(engine) as session:
         run_id = new_run(session, kind, filename=path.name, dry_run=False, via="cli", actor=actor).id
-    started = time.perf_counter()
+    started = meter.now()
     outcome = run_recorded(engine, national_ids(GatewaySettings()), run_id, from_path(kind, path), actor)
-    return time.perf_counter() - started, outcome
+    return meter.since(started), outcome
 
 
-def timed_export(engine: Engine, path: Path) -> float:
+def timed_export(engine: Engine, meter: Meter, path: Path) -> tuple[float, float, float]:
     from gateway.registry.exports import export
     from gateway.registry.national_id import national_ids
     from gateway.settings import GatewaySettings
 
-    started = time.perf_counter()
+    started = meter.now()
     with path.open("wb") as out:
         export(engine, national_ids(GatewaySettings()), "teachers", "csv", out)
-    return time.perf_counter() - started
+    return meter.since(started)
+
+
+def _row(name: str, step: str, rows: int, summary: str, spent: tuple[float, float, float]) -> list[Any]:
+    seconds, mine, pg = spent
+    return [name, step, rows, summary, seconds, rows / seconds, mine, pg]
 
 
 def transfer_one_percent(source: Path, target: Path, schools: list[str]) -> int:
@@ -144,51 +185,38 @@ def transfer_one_percent(source: Path, target: Path, schools: list[str]) -> int:
 
 
 def run_backend(
-    name: str, url: str, directory: Path, files: tuple[Path, Path, list[str]], teachers: int
+    name: str,
+    url: str,
+    directory: Path,
+    files: tuple[Path, Path, list[str]],
+    teachers: int,
+    postmaster: int | None = None,
 ) -> list[list[Any]]:
     from libs.db import create_db_engine
     from libs.migrate import upgrade
 
     org_file, teacher_file, schools = files
+    meter = Meter(postmaster)
     upgrade("gateway", url)
     engine = create_db_engine(url)
     rows: list[list[Any]] = []
-    seconds, outcome = timed_import(engine, "org-units", org_file)
-    rows.append([name, "org units", outcome.rows, outcome.summary(), seconds, outcome.rows / seconds])
-    seconds, outcome = timed_import(engine, "teachers", teacher_file)
-    rows.append([name, "teachers (new)", outcome.rows, outcome.summary(), seconds, outcome.rows / seconds])
+    spent, outcome = timed_import(engine, meter, "org-units", org_file)
+    rows.append(_row(name, "org units", outcome.rows, outcome.summary(), spent))
+    spent, outcome = timed_import(engine, meter, "teachers", teacher_file)
+    rows.append(_row(name, "teachers (new)", outcome.rows, outcome.summary(), spent))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
     exported = directory / f"export-{name}.csv"
-    seconds = timed_export(engine, exported)
-    rows.append([name, "export", teachers, "", seconds, teachers / seconds])
+    rows.append(_row(name, "export", teachers, "", timed_export(engine, meter, exported)))
     before = snapshot(engine)
-    seconds, outcome = timed_import(engine, "teachers", exported)
+    spent, outcome = timed_import(engine, meter, "teachers", exported)
     written = "nothing written" if snapshot(engine) == before else "WROTE ROWS"
-    rows.append(
-        [
-            name,
-            f"re-import unchanged ({written})",
-            outcome.rows,
-            outcome.summary(),
-            seconds,
-            outcome.rows / seconds,
-        ]
-    )
+    rows.append(_row(name, f"re-import unchanged ({written})", outcome.rows, outcome.summary(), spent))
     moved_file = directory / f"moved-{name}.csv"
     moved = transfer_one_percent(exported, moved_file, schools)
-    seconds, outcome = timed_import(engine, "teachers", moved_file)
-    rows.append(
-        [
-            name,
-            f"re-import, {moved:,} transfers",
-            outcome.rows,
-            outcome.summary(),
-            seconds,
-            outcome.rows / seconds,
-        ]
-    )
+    spent, outcome = timed_import(engine, meter, "teachers", moved_file)
+    rows.append(_row(name, f"re-import, {moved:,} transfers", outcome.rows, outcome.summary(), spent))
     engine.dispose()
     return rows
 
@@ -209,8 +237,9 @@ def main(teachers: int = TEACHERS, backends: list[str] = BACKENDS) -> str:
                 from bench.analytics import create_databases
 
                 url = create_databases(admin, ["bench_registry"])["bench_registry"]
-                rows += run_backend("PostgreSQL", url, directory, files, teachers)
-    header = ["backend", "step", "rows", "outcome", "seconds", "rows/s"]
+                pid = int((directory / "pg" / "postmaster.pid").read_text().split()[0])
+                rows += run_backend("PostgreSQL", url, directory, files, teachers, pid)
+    header = ["backend", "step", "rows", "outcome", "seconds", "rows/s", "importer CPU s", "PostgreSQL CPU s"]
     return (
         f"## Registry (issue 11) — `python -m bench registry`\n\n"
         f"{teachers:,} teachers, ~10,000 schools (files generated in {generated:.1f} s). Targets on "

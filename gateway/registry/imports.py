@@ -1,12 +1,15 @@
 """Running an import: one contract for the CLI, the pages, the API and the Celery job.
 
-Teachers go in two passes over the file. The first reads only (chunks of 2,000 rows: parse, check,
-one query to recognise them by hash) and decides: any rejected row, a dry run, or nothing to change
-ends it there, with nothing written and no write lock taken (an unchanged re-import is this pass
-alone). Otherwise the second pass writes every chunk in ONE transaction, recognising each again
-against what is there now; should it meet a row the first pass accepted but that a concurrent change
-made wrong, it rolls back, so "one bad row, nothing written" holds. Org units fit in memory and go
-in one pass.
+Teachers: a first pass reads only (chunks of 2,000 rows: parse, check, one query to recognise them
+by hash). A dry run, a file with a rejected row before anything to change, or a file with nothing to
+change ends there, with nothing written and no write lock taken (an unchanged re-import is this pass
+alone). At the first chunk with something to write it stops, and the writing pass goes over the file
+from its start in ONE transaction under the lock, checking each chunk against what is there now and
+writing it; a rejected row in it (a bad row after the first change, or a row a concurrent change made
+wrong) stops the writing, the rest is still checked for the report, and everything rolls back, so
+"one bad row, nothing written" holds. A new file or one with changes throughout is read and checked
+once (and its first chunk twice); on PostgreSQL its checks overlap the writes (gateway/registry/
+pipeline.py). Org units fit in memory and go in one pass.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ from gateway.registry.formats import FileRefused, Rows, open_rows
 from gateway.registry.models import ImportFile, ImportRun
 from gateway.registry.national_id import NationalIds
 from gateway.registry.org_units import UnitState, apply_units, parse_unit_row, plan_units
+from gateway.registry.pipeline import Prefetched, Writer
 from gateway.registry.rows import Outcome, Progress, RowError, no_progress
-from gateway.registry.teachers import Layout, RawRow, Seen, classify, load_schools, write_chunk
+from gateway.registry.teachers import ChunkPlan, Layout, RawRow, Seen, classify, load_schools, write_chunk
 from gateway.schemas import RegistryImportRequested
 from libs.db import session_scope
 from libs.outbox import emit, utcnow
@@ -90,17 +94,19 @@ def import_teachers(
     with session_scope(engine, readonly=True) as session:
         _bulk_reads(session)
         schools = load_schools(session)
-        with opener() as rows:
+        with opener() as rows, Prefetched(_raw_chunks(rows, ids)) as chunks:
             seen = Seen()
-            for chunk in _raw_chunks(rows, ids, outcome):
-                classify(session, chunk, ids, schools, seen, outcome)
+            for chunk in chunks:
+                outcome.rows += len(chunk)
+                plan = classify(session, chunk, ids, schools, seen, outcome)
+                if (plan.creates or plan.updates) and not (dry_run or outcome.rejected):
+                    break  # something to write: the writing pass starts over, under the lock
                 progress("checking", outcome.rows, max(rows.estimated_rows, outcome.rows))
-    outcome.errors.sort(key=lambda e: e.row)
-    if outcome.rejected:
-        outcome.nothing_written()
-        return outcome
-    if dry_run or not (outcome.created or outcome.updated):
-        return outcome
+            else:
+                outcome.errors.sort(key=lambda e: e.row)
+                if outcome.rejected:
+                    outcome.nothing_written()
+                return outcome  # a dry run, a rejected row, or nothing to change: nothing written
     if import_id:
         _set_writing(engine, import_id, True)
     written = Outcome("teachers")
@@ -108,26 +114,73 @@ def import_teachers(
         with session_scope(engine) as session:
             _write_lock(session)
             _bulk_reads(session)
-            schools = load_schools(session)
-            with opener() as rows:
-                seen = Seen()
-                for chunk in _raw_chunks(rows, ids, written):
-                    plan = classify(session, chunk, ids, schools, seen, written)
-                    if written.rejected:
-                        raise _RolledBack
-                    write_chunk(session, plan, schools, ids, import_id=import_id, actor_id=actor_id)
-                    progress("writing", written.rows, outcome.rows)
+            _write_pass(engine, session, ids, opener, written, progress, import_id, actor_id)
+            if written.rejected:
+                raise _RolledBack
     except _RolledBack:
-        log.warning("import rolled back: a row changed under it", extra={"import_id": import_id})
+        written.errors.sort(key=lambda e: e.row)
         written.nothing_written()
     return written
 
 
-def _raw_chunks(rows: Rows, ids: NationalIds, outcome: Outcome) -> Iterator[list[RawRow]]:
+def _write_pass(
+    engine: Engine,
+    session: Session,
+    ids: NationalIds,
+    opener: Opener,
+    outcome: Outcome,
+    progress: Progress,
+    import_id: str | None,
+    actor_id: str | None,
+) -> None:
+    """Check every chunk again (against what is there now, under the lock) and write it, in the one
+    transaction of `session`. On PostgreSQL the checks read on a second connection while a thread
+    writes the chunk checked before on `session` (its rows are the file's, so the reads need not see
+    them: a national ID or account twice in the file is caught by `Seen`, and by the unique indexes).
+    After a rejected row nothing more is written; the caller rolls back."""
+    schools = load_schools(session)
+    seen = Seen()
+
+    def write(plan: ChunkPlan) -> None:
+        write_chunk(session, plan, schools, ids, import_id=import_id, actor_id=actor_id)
+
+    with _checking_session(engine, session) as reads, opener() as rows:
+        writer = Writer(write) if reads is not session else None
+        try:
+            with Prefetched(_raw_chunks(rows, ids)) as chunks:
+                for chunk in chunks:
+                    outcome.rows += len(chunk)
+                    plan = classify(reads, chunk, ids, schools, seen, outcome)
+                    if outcome.rejected:
+                        continue  # checking the rest for the report only
+                    if writer is not None:
+                        writer.submit(plan)
+                    else:
+                        write(plan)
+                    progress("writing", outcome.rows, max(rows.estimated_rows, outcome.rows))
+            if writer is not None:
+                writer.finish()
+        finally:
+            if writer is not None:
+                writer.close()
+
+
+@contextmanager
+def _checking_session(engine: Engine, session: Session) -> Iterator[Session]:
+    """PostgreSQL: a read-only session of its own, to check a chunk while `session` writes the one
+    before. SQLite: `session` itself (one writer; its reads and writes take turns)."""
+    if engine.dialect.name != "postgresql":
+        yield session
+        return
+    with session_scope(engine, readonly=True) as reads:
+        _bulk_reads(reads)
+        yield reads
+
+
+def _raw_chunks(rows: Rows, ids: NationalIds) -> Iterator[list[RawRow]]:
     layout = Layout(rows.header)
     chunk: list[RawRow] = []
     for number, cells in rows.rows:
-        outcome.rows += 1
         chunk.append(layout.raw(number, cells, ids))
         if len(chunk) >= CHUNK:
             yield chunk

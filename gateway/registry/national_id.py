@@ -12,15 +12,22 @@ keyed hash, shown masked). Pure functions; the secrets come from GatewaySettings
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import hmac
 import operator
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from gateway.settings import GatewaySettings
 from libs.crypto import fernet
@@ -33,6 +40,12 @@ DIGIT_LENGTHS = {"KZ": 12, "KG": 14, "UZ": 14}
 # Mongolian Cyrillic: the Russian alphabet with Ө and Ү.
 MN_REGISTER = re.compile(r"[А-ЯЁӨҮ]{2}[0-9]{8}")
 _SPACES = re.compile(r"[\s\-]+")
+# Sealed national IDs (docs/adr/0013): "v2:" + base64url(nonce ‖ AES-256-GCM ciphertext ‖ tag), the key
+# from the encryption secret by HKDF. Values sealed before it are Fernet tokens ("gAAAAA…", no colon
+# in base64url), which still unseal.
+SEALED_V2 = "v2:"
+_NONCE = 12
+_AAD = b"ustaz national id"
 
 
 def iin_check_digit(first_eleven: str) -> int | None:
@@ -117,11 +130,17 @@ def rule_for(country: str, pattern: str = "") -> NationalIdRule:
 class NationalIds:
     """Keeping national IDs: `lookup` is the keyed hash the registry is indexed by (HMAC-SHA256, so a
     copy of the database alone cannot be searched by brute force over the few billion valid IDs),
-    `seal`/`unseal` the encryption at rest, `mask` what everyone but registry administrators sees."""
+    `seal`/`unseal` the encryption at rest, `mask` what everyone but registry administrators sees.
+
+    A value is sealed with AES-256-GCM (one key object for every value, a random 96-bit nonce each:
+    a few microseconds, where Fernet built a cipher context per value); values sealed with Fernet
+    before keep unsealing."""
 
     def __init__(self, rule: NationalIdRule, encryption_secret: str, hash_secret: str) -> None:
         self.rule = rule
-        self._box: Fernet = fernet(encryption_secret)
+        self._box: Fernet = fernet(encryption_secret)  # unseals what was sealed before "v2:"
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ustaz national-id v2")
+        self._aead = AESGCM(key.derive(encryption_secret.encode()))
         self._hash_key = hashlib.sha256(b"ustaz-national-id\n" + hash_secret.encode()).digest()
         # The key's padded hash states made once; `lookup` copies them per value (hmac's own reuse).
         self._lookup = hmac.new(self._hash_key, digestmod=hashlib.sha256)
@@ -134,16 +153,27 @@ class NationalIds:
         return mac.hexdigest()
 
     def seal(self, normalized: str) -> str:
-        return self._box.encrypt(normalized.encode()).decode()
+        return self.seal_many([normalized])[0]
 
     def seal_many(self, normalized: Sequence[str]) -> list[str]:
-        """`seal` of each (an import's chunk)."""
-        return [self.seal(n) for n in normalized]
+        """`seal` of each (an import's chunk): the nonces from one random read."""
+        nonces = os.urandom(_NONCE * len(normalized))
+        encrypt, out = self._aead.encrypt, []
+        for i, value in enumerate(normalized):
+            nonce = nonces[i * _NONCE : (i + 1) * _NONCE]
+            token = base64.urlsafe_b64encode(nonce + encrypt(nonce, value.encode(), _AAD))
+            out.append(SEALED_V2 + token.decode())
+        return out
 
     def unseal(self, sealed: str) -> str:
         try:
+            if sealed.startswith(SEALED_V2):
+                data = base64.urlsafe_b64decode(sealed[len(SEALED_V2) :])
+                if len(data) < _NONCE + 16:  # not even a nonce and a tag
+                    raise InvalidTag
+                return self._aead.decrypt(data[:_NONCE], data[_NONCE:], _AAD).decode()
             return self._box.decrypt(sealed.encode()).decode()
-        except InvalidToken as exc:  # a different USTAZ_NATIONAL_ID_KEY than the one that sealed it
+        except (InvalidToken, InvalidTag, binascii.Error) as exc:  # another USTAZ_NATIONAL_ID_KEY sealed it
             raise ValueError("a national ID cannot be decrypted with the configured key") from exc
 
     def code_hash(self, purpose: str, subject: str, code: str) -> str:

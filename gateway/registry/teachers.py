@@ -231,11 +231,11 @@ def classify(
     A row whose cells hash to its stored digest is unchanged without further checks; the others are
     parsed and checked in full, and links to accounts checked in one query per chunk."""
     plan = ChunkPlan()
-    keys = repository.teacher_keys(session, [r.nid_hash for r in raw_rows])
+    quick = [r.quick if not (r.cells[11] or r.overflow) else "" for r in raw_rows]
+    keys = repository.changed_keys(session, [r.nid_hash for r in raw_rows], quick)
     full: list[TeacherRow] = []
-    for raw in raw_rows:
-        key = keys.get(raw.nid_hash)
-        if key is not None and key.digest == raw.quick and not raw.cells[11] and not raw.overflow:
+    for raw, digest in zip(raw_rows, quick, strict=True):
+        if digest and raw.nid_hash not in keys:  # stored with the digest of these very cells
             if (error := _duplicate(raw.number, raw.nid_hash, "", seen)) is not None:
                 _reject(outcome, [error])
             else:

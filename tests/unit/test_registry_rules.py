@@ -123,6 +123,22 @@ def test_national_ids_are_sealed_and_looked_up_by_a_keyed_hash() -> None:
     assert mask("860904350504") == "••••••••0504"
 
 
+def test_new_seals_are_aes_gcm_and_fernet_seals_from_before_still_unseal() -> None:
+    from libs.crypto import fernet
+
+    a = NationalIds(rule_for("KZ"), "secret-a", "hash-a")
+    sealed = a.seal("860904350504")
+    assert sealed.startswith("v2:") and len(sealed) < 300
+    before = fernet("secret-a").encrypt(b"860904350504").decode()  # how every value was sealed until v2
+    assert before.startswith("gAAAAA") and a.unseal(before) == "860904350504"
+    tampered = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
+    for bad in (tampered, "v2:" + sealed[3:30], "v2:!!", before[:-4] + "AAAA"):
+        with pytest.raises(ValueError, match="decrypted"):
+            a.unseal(bad)
+    with pytest.raises(ValueError, match="decrypted"):  # the encryption key, not the hash key, seals
+        NationalIds(rule_for("KZ"), "secret-b", "hash-a").unseal(before)
+
+
 def test_production_refuses_placeholder_registry_secrets() -> None:
     with pytest.raises(ValidationError, match="USTAZ_NATIONAL_ID_KEY"):
         GatewaySettings(env="production", service_client_secret="real-1", national_id_hash_key="real-2")
