@@ -25,6 +25,9 @@ from tests.e2e.test_progress_pages import signed_in
 
 pytestmark = pytest.mark.e2e
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Every rule of those tags runs; only violations are aggregated in full (axe's `resultTypes`: passes and
+# inapplicable rules come back with one node each, which this test never reads), a third less time.
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
 ROLES = {
     "teacher": ("teacher-demo", "/me"),
     "author": ("author-demo", "/author"),
@@ -236,7 +239,7 @@ def test_every_role_finds_every_page_and_axe_finds_nothing(platform: Any, browse
             nav = page.eval_on_selector_all("header nav a", "els => els.map(e => e.getAttribute('href'))")
 
             def check(url: str, username: str = username, page: Any = page, context: Any = context) -> None:
-                result = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+                result = axe.run(page, options=AXE_OPTIONS)
                 cookies = {c["name"]: c["value"] for c in context.cookies()}
                 for v in result.response["violations"]:
                     problems.append(f"{username} {url}: {v['id']} ({len(v['nodes'])})")
