@@ -1,6 +1,6 @@
 """The suppression engine (services/progress/analytics/privacy.py `protect`) on tables of counts and
 the sums that tie them, case by case, and checked as an attacker would check it: a linear program
-(tests/disclosure.py, scipy's linprog) over everything a pattern shows must leave every hidden count
+(tests/disclosure.py, HiGHS) over everything a pattern shows must leave every hidden count
 that is not zero an interval of at least the threshold."""
 
 from __future__ import annotations
