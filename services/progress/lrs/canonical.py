@@ -133,14 +133,21 @@ def _arrays(part: dict[str, Any]) -> dict[str, Any]:
 def digest(statement: dict[str, Any]) -> str:
     """sha256 of what the client said, the same for the same statement however it was spelled:
     timestamps as instants, context activities as arrays, the server's fields left out."""
-    client = {k: v for k, v in stored_form(statement).items() if k not in SERVER_FIELDS}
+    form = stored_form(statement)
+    return form_digest(form, formats.parse_timestamp(form["timestamp"]) if "timestamp" in form else None)
+
+
+def form_digest(form: dict[str, Any], moment: datetime | None) -> str:
+    """`digest` of a statement's `stored_form` whose timestamp parsed as `moment` (None: keep it)."""
+    client = {k: v for k, v in form.items() if k not in SERVER_FIELDS}
+    if moment is not None:
+        client["timestamp"] = _instant(moment)
     if object_type(client["object"]) == "SubStatement":
-        client["object"] = dict(client["object"])
-    for part in (client, client["object"]):
-        if "timestamp" in part:
-            moment = formats.parse_timestamp(part["timestamp"])
-            if moment is not None:
-                part["timestamp"] = _instant(moment)
+        inner = client["object"] = dict(client["object"])
+        if "timestamp" in inner:
+            parsed = formats.parse_timestamp(inner["timestamp"])
+            if parsed is not None:
+                inner["timestamp"] = _instant(parsed)
     if "id" in client:
         client["id"] = str(client["id"]).lower()
     canonical = json.dumps(client, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -7,7 +7,7 @@ import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
@@ -63,6 +63,29 @@ def statements_by_id(session: Session, ids: Sequence[str]) -> dict[str, Statemen
     return {
         row.id: row for row in session.exec(select(Statement).where(one_of(session, col(Statement.id), ids)))
     }
+
+
+class Kept(NamedTuple):
+    """What the store compares a resent statement with: its store, content digest and flag."""
+
+    store: str
+    digest: str
+    future_timestamp: bool
+
+
+def kept_statements(session: Session, ids: Sequence[str]) -> dict[str, Kept]:
+    """The stored statements among `ids` (Core: no ORM objects, no bodies)."""
+    if not ids:
+        return {}
+    t = table_of(Statement)
+    stmt = sa_select(t.c.id, t.c.store, t.c.digest, t.c.future_timestamp).where(one_of(session, t.c.id, ids))
+    return {row.id: Kept(row.store, row.digest, row.future_timestamp) for row in session.execute(stmt)}
+
+
+class Referrer(NamedTuple):
+    id: str
+    ref_id: str
+    stored: datetime
 
 
 @functools.cache
@@ -142,15 +165,15 @@ def void(session: Session, store: str, ids: Sequence[str]) -> None:
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
-def referencing(session: Session, store: str, ids: Sequence[str]) -> list[Statement]:
+def referencing(session: Session, store: str, ids: Sequence[str]) -> list[Referrer]:
     """The store's statements whose object is a StatementRef to one of `ids`."""
     if not ids:
         return []
-    return list(
-        session.exec(
-            select(Statement).where(one_of(session, col(Statement.ref_id), ids), Statement.store == store)
-        )
+    t = table_of(Statement)
+    stmt = sa_select(t.c.id, t.c.ref_id, t.c.stored).where(
+        one_of(session, t.c.ref_id, ids), t.c.store == store
     )
+    return [Referrer(row.id, row.ref_id, row.stored) for row in session.execute(stmt)]
 
 
 def statement_in(session: Session, store: str, statement_id: str) -> Statement | None:
@@ -251,12 +274,9 @@ def save_agents(session: Session, rows: list[dict[str, Any]]) -> None:
 def agents_known(session: Session, store: str, keys: Sequence[int]) -> set[int]:
     if not keys:
         return set()
-    rows = session.exec(
-        select(AgentSeen.ifi_key).where(
-            AgentSeen.store == store, one_of(session, col(AgentSeen.ifi_key), keys)
-        )
-    )
-    return set(rows)
+    t = table_of(AgentSeen)
+    stmt = sa_select(t.c.ifi_key).where(t.c.store == store, one_of(session, t.c.ifi_key, keys))
+    return set(session.scalars(stmt))
 
 
 def agent_seen(session: Session, store: str, ifi_key: int) -> AgentSeen | None:
@@ -270,16 +290,15 @@ def save_activities(session: Session, rows: list[dict[str, Any]]) -> None:
     bulk_insert(session, table_of(ActivitySeen), rows, update=("definition", "updated"))
 
 
-def activities_seen(session: Session, store: str, keys: Sequence[int]) -> list[ActivitySeen]:
+def definitions_seen(session: Session, store: str, keys: Sequence[int]) -> dict[int, dict[str, Any] | None]:
+    """The definitions kept of the store's activities among `keys` (None: seen without one)."""
     if not keys:
-        return []
-    return list(
-        session.exec(
-            select(ActivitySeen).where(
-                ActivitySeen.store == store, one_of(session, col(ActivitySeen.activity_key), keys)
-            )
-        )
+        return {}
+    t = table_of(ActivitySeen)
+    stmt = sa_select(t.c.activity_key, t.c.definition).where(
+        t.c.store == store, one_of(session, t.c.activity_key, keys)
     )
+    return {row.activity_key: row.definition for row in session.execute(stmt)}
 
 
 def activity_seen(session: Session, store: str, activity_key: int) -> ActivitySeen | None:
@@ -307,28 +326,37 @@ def clients_of(session: Session, institute_id: str) -> list[LrsClient]:
     )
 
 
-def registrations(session: Session, ids: Sequence[str]) -> dict[str, LaunchRegistration]:
+class Launched(NamedTuple):
+    user_id: str
+    course_id: str | None
+
+
+def registrations(session: Session, ids: Sequence[str]) -> dict[str, Launched]:
+    """The teacher and course of each launch registration among `ids`."""
     if not ids:
         return {}
-    rows = session.exec(
-        select(LaunchRegistration).where(one_of(session, col(LaunchRegistration.registration), ids))
+    t = table_of(LaunchRegistration)
+    stmt = sa_select(t.c.registration, t.c.user_id, t.c.course_id).where(
+        one_of(session, t.c.registration, ids)
     )
-    return {row.registration: row for row in rows}
+    return {row.registration: Launched(row.user_id, row.course_id) for row in session.execute(stmt)}
 
 
 def identities(session: Session, keys: Sequence[int]) -> dict[int, str]:
     if not keys:
         return {}
-    rows = session.exec(select(TeacherIdentity).where(one_of(session, col(TeacherIdentity.ifi_key), keys)))
-    return {row.ifi_key: row.user_id for row in rows}
+    t = table_of(TeacherIdentity)
+    stmt = sa_select(t.c.ifi_key, t.c.user_id).where(one_of(session, t.c.ifi_key, keys))
+    return {row.ifi_key: row.user_id for row in session.execute(stmt)}
 
 
-def mappings_for(session: Session, keys: Sequence[int]) -> list[ActivityMapping]:
+def mapped_courses(session: Session, keys: Sequence[int]) -> list[tuple[str, str]]:
+    """(activity id, course id) of the activity mappings among `keys`, in the table's order."""
     if not keys:
         return []
-    return list(
-        session.exec(select(ActivityMapping).where(one_of(session, col(ActivityMapping.activity_key), keys)))
-    )
+    t = table_of(ActivityMapping)
+    stmt = sa_select(t.c.activity_id, t.c.course_id).where(one_of(session, t.c.activity_key, keys))
+    return [(row.activity_id, row.course_id) for row in session.execute(stmt)]
 
 
 def mappings_of(session: Session, course_id: str) -> list[ActivityMapping]:
