@@ -13,14 +13,18 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     ColumnElement,
+    Row,
     Select,
     String,
     Table,
+    Text,
     TextClause,
     any_,
     bindparam,
+    cast,
     delete,
     exists,
+    func,
     text,
     tuple_,
     update,
@@ -47,11 +51,54 @@ from services.progress.models import Statement, table_of
 
 def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
     """`column IN values`; on PostgreSQL `column = ANY(:array)`: one SQL text whatever the number of
-    values, so the driver prepares it once (an IN list is new SQL for every length)."""
-    if session.get_bind().dialect.name == "postgresql":
-        kind = BigInteger() if values and isinstance(values[0], int) else String()
-        return column == any_(bindparam(None, list(values), type_=ARRAY(kind)))  # type: ignore[no-any-return]
-    return column.in_(values)  # type: ignore[no-any-return]
+    values, so the driver prepares it once (an IN list is new SQL for every length). Numbers and
+    strings without a comma travel as one comma-joined text split by `string_to_array` (the driver
+    would otherwise quote-check every element of an array parameter in Python)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)  # type: ignore[no-any-return]
+    numbers = bool(values) and isinstance(values[0], int)
+    if values and (numbers or all(v and "," not in v for v in values)):
+        joined: ColumnElement[Any] = func.string_to_array(
+            bindparam(None, ",".join(map(str, values)), type_=Text()), ","
+        )
+        return column == any_(cast(joined, ARRAY(BigInteger())) if numbers else joined)  # type: ignore[no-any-return]
+    kind = BigInteger() if numbers else String()
+    return column == any_(bindparam(None, list(values), type_=ARRAY(kind)))  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _lookup_sql(
+    table: Table, columns: tuple[str, ...], key: str, numbers: bool, postgres: bool, equal: tuple[str, ...]
+) -> Select[Any]:
+    column = table.c[key]
+    if postgres:
+        joined: ColumnElement[Any] = func.string_to_array(bindparam("values", type_=Text()), ",")
+        match = column == any_(cast(joined, ARRAY(BigInteger())) if numbers else joined)
+    else:
+        match = column.in_(bindparam("values", expanding=True))
+    return sa_select(*(table.c[c] for c in columns)).where(
+        match, *(table.c[e] == bindparam(e) for e in equal)
+    )
+
+
+def lookup(
+    session: Session, table: Table, columns: tuple[str, ...], key: str, values: Sequence[Any], **equal: Any
+) -> Sequence[Row[Any]]:
+    """`columns` of the rows whose `key` is one of `values` (and each `equal` column has its value): a
+    statement built once per shape and run on the session's connection, no ORM objects (the store's
+    hot path runs several for every batch). On PostgreSQL `values` travel as one comma-joined text."""
+    if not values:
+        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    numbers = isinstance(values[0], int)
+    if postgres and not numbers and not all(v and "," not in v for v in values):
+        stmt = sa_select(*(table.c[c] for c in columns)).where(
+            one_of(session, table.c[key], values), *(table.c[e] == v for e, v in equal.items())
+        )
+        return session.connection().execute(stmt).all()
+    params = {"values": ",".join(map(str, values)) if postgres else list(values), **equal}
+    stmt = _lookup_sql(table, columns, key, numbers, postgres, tuple(sorted(equal)))
+    return session.connection().execute(stmt, params).all()
 
 
 # -- statements ---------------------------------------------------------------------------------------
@@ -77,9 +124,8 @@ def kept_statements(session: Session, ids: Sequence[str]) -> dict[str, Kept]:
     """The stored statements among `ids` (Core: no ORM objects, no bodies)."""
     if not ids:
         return {}
-    t = table_of(Statement)
-    stmt = sa_select(t.c.id, t.c.store, t.c.digest, t.c.future_timestamp).where(one_of(session, t.c.id, ids))
-    return {row.id: Kept(row.store, row.digest, row.future_timestamp) for row in session.execute(stmt)}
+    rows = lookup(session, table_of(Statement), ("id", "store", "digest", "future_timestamp"), "id", ids)
+    return {row.id: Kept(row.store, row.digest, row.future_timestamp) for row in rows}
 
 
 class Referrer(NamedTuple):
@@ -136,7 +182,7 @@ def bulk_insert(
     elif ignore:
         conflict = "ON CONFLICT DO NOTHING"
     payload = json.dumps(rows, default=_json_default, ensure_ascii=False, separators=(",", ":"))
-    session.execute(_recordset_sql(table, tuple(rows[0]), conflict), {"rows": payload})
+    session.connection().execute(_recordset_sql(table, tuple(rows[0]), conflict), {"rows": payload})
 
 
 def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -169,11 +215,8 @@ def referencing(session: Session, store: str, ids: Sequence[str]) -> list[Referr
     """The store's statements whose object is a StatementRef to one of `ids`."""
     if not ids:
         return []
-    t = table_of(Statement)
-    stmt = sa_select(t.c.id, t.c.ref_id, t.c.stored).where(
-        one_of(session, t.c.ref_id, ids), t.c.store == store
-    )
-    return [Referrer(row.id, row.ref_id, row.stored) for row in session.execute(stmt)]
+    rows = lookup(session, table_of(Statement), ("id", "ref_id", "stored"), "ref_id", ids, store=store)
+    return [Referrer(row.id, row.ref_id, row.stored) for row in rows]
 
 
 def statement_in(session: Session, store: str, statement_id: str) -> Statement | None:
@@ -274,9 +317,8 @@ def save_agents(session: Session, rows: list[dict[str, Any]]) -> None:
 def agents_known(session: Session, store: str, keys: Sequence[int]) -> set[int]:
     if not keys:
         return set()
-    t = table_of(AgentSeen)
-    stmt = sa_select(t.c.ifi_key).where(t.c.store == store, one_of(session, t.c.ifi_key, keys))
-    return set(session.scalars(stmt))
+    rows = lookup(session, table_of(AgentSeen), ("ifi_key",), "ifi_key", keys, store=store)
+    return {row.ifi_key for row in rows}
 
 
 def agent_seen(session: Session, store: str, ifi_key: int) -> AgentSeen | None:
@@ -294,11 +336,9 @@ def definitions_seen(session: Session, store: str, keys: Sequence[int]) -> dict[
     """The definitions kept of the store's activities among `keys` (None: seen without one)."""
     if not keys:
         return {}
-    t = table_of(ActivitySeen)
-    stmt = sa_select(t.c.activity_key, t.c.definition).where(
-        t.c.store == store, one_of(session, t.c.activity_key, keys)
-    )
-    return {row.activity_key: row.definition for row in session.execute(stmt)}
+    columns = ("activity_key", "definition")
+    rows = lookup(session, table_of(ActivitySeen), columns, "activity_key", keys, store=store)
+    return {row.activity_key: row.definition for row in rows}
 
 
 def activity_seen(session: Session, store: str, activity_key: int) -> ActivitySeen | None:
@@ -335,28 +375,24 @@ def registrations(session: Session, ids: Sequence[str]) -> dict[str, Launched]:
     """The teacher and course of each launch registration among `ids`."""
     if not ids:
         return {}
-    t = table_of(LaunchRegistration)
-    stmt = sa_select(t.c.registration, t.c.user_id, t.c.course_id).where(
-        one_of(session, t.c.registration, ids)
-    )
-    return {row.registration: Launched(row.user_id, row.course_id) for row in session.execute(stmt)}
+    columns = ("registration", "user_id", "course_id")
+    rows = lookup(session, table_of(LaunchRegistration), columns, "registration", ids)
+    return {row.registration: Launched(row.user_id, row.course_id) for row in rows}
 
 
 def identities(session: Session, keys: Sequence[int]) -> dict[int, str]:
     if not keys:
         return {}
-    t = table_of(TeacherIdentity)
-    stmt = sa_select(t.c.ifi_key, t.c.user_id).where(one_of(session, t.c.ifi_key, keys))
-    return {row.ifi_key: row.user_id for row in session.execute(stmt)}
+    rows = lookup(session, table_of(TeacherIdentity), ("ifi_key", "user_id"), "ifi_key", keys)
+    return {row.ifi_key: row.user_id for row in rows}
 
 
 def mapped_courses(session: Session, keys: Sequence[int]) -> list[tuple[str, str]]:
     """(activity id, course id) of the activity mappings among `keys`, in the table's order."""
     if not keys:
         return []
-    t = table_of(ActivityMapping)
-    stmt = sa_select(t.c.activity_id, t.c.course_id).where(one_of(session, t.c.activity_key, keys))
-    return [(row.activity_id, row.course_id) for row in session.execute(stmt)]
+    rows = lookup(session, table_of(ActivityMapping), ("activity_id", "course_id"), "activity_key", keys)
+    return [(row.activity_id, row.course_id) for row in rows]
 
 
 def mappings_of(session: Session, course_id: str) -> list[ActivityMapping]:
