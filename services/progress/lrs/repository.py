@@ -17,14 +17,11 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    Text,
     TextClause,
     any_,
     bindparam,
-    cast,
     delete,
     exists,
-    func,
     text,
     tuple_,
     update,
@@ -51,19 +48,11 @@ from services.progress.models import Statement, table_of
 
 def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
     """`column IN values`; on PostgreSQL `column = ANY(:array)`: one SQL text whatever the number of
-    values, so the driver prepares it once (an IN list is new SQL for every length). Numbers and
-    strings without a comma travel as one comma-joined text split by `string_to_array` (the driver
-    would otherwise quote-check every element of an array parameter in Python)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return column.in_(values)  # type: ignore[no-any-return]
-    numbers = bool(values) and isinstance(values[0], int)
-    if values and (numbers or all(v and "," not in v for v in values)):
-        joined: ColumnElement[Any] = func.string_to_array(
-            bindparam(None, ",".join(map(str, values)), type_=Text()), ","
-        )
-        return column == any_(cast(joined, ARRAY(BigInteger())) if numbers else joined)  # type: ignore[no-any-return]
-    kind = BigInteger() if numbers else String()
-    return column == any_(bindparam(None, list(values), type_=ARRAY(kind)))  # type: ignore[no-any-return]
+    values, so the driver prepares it once (an IN list is new SQL for every length)."""
+    if session.get_bind().dialect.name == "postgresql":
+        kind = BigInteger() if values and isinstance(values[0], int) else String()
+        return column == any_(bindparam(None, list(values), type_=ARRAY(kind)))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
 
 
 @functools.cache
@@ -72,8 +61,7 @@ def _lookup_sql(
 ) -> Select[Any]:
     column = table.c[key]
     if postgres:
-        joined: ColumnElement[Any] = func.string_to_array(bindparam("values", type_=Text()), ",")
-        match = column == any_(cast(joined, ARRAY(BigInteger())) if numbers else joined)
+        match = column == any_(bindparam("values", type_=ARRAY(BigInteger() if numbers else String())))
     else:
         match = column.in_(bindparam("values", expanding=True))
     return sa_select(*(table.c[c] for c in columns)).where(
@@ -86,17 +74,12 @@ def lookup(
 ) -> Sequence[Row[Any]]:
     """`columns` of the rows whose `key` is one of `values` (and each `equal` column has its value): a
     statement built once per shape and run on the session's connection, no ORM objects (the store's
-    hot path runs several for every batch). On PostgreSQL `values` travel as one comma-joined text."""
+    hot path runs several for every batch). On PostgreSQL `values` travel as one array parameter."""
     if not values:
         return []
     postgres = session.get_bind().dialect.name == "postgresql"
     numbers = isinstance(values[0], int)
-    if postgres and not numbers and not all(v and "," not in v for v in values):
-        stmt = sa_select(*(table.c[c] for c in columns)).where(
-            one_of(session, table.c[key], values), *(table.c[e] == v for e, v in equal.items())
-        )
-        return session.connection().execute(stmt).all()
-    params = {"values": ",".join(map(str, values)) if postgres else list(values), **equal}
+    params = {"values": list(values), **equal}
     stmt = _lookup_sql(table, columns, key, numbers, postgres, tuple(sorted(equal)))
     return session.connection().execute(stmt, params).all()
 
