@@ -19,7 +19,7 @@ from libs.db import session_scope
 from libs.service_client import service_path
 from libs.state import typed_state
 from services.progress.analytics.service import upsert_org_units
-from services.progress.coverage import tasks
+from services.progress.coverage import rollup, service, tasks
 from services.progress.models import Completion, Enrolment, Programme, RegistryPerson
 from services.progress.state import ProgressState
 from tests.conftest import mint
@@ -60,11 +60,14 @@ async def synced(api: ProgressAPI) -> ProgressState:
 
 
 def complete(api: ProgressAPI, count: int, prefix: str) -> list[str]:
-    """Mark `count` enrolments under `prefix` completed (as completion does: the enrolment and its row)."""
+    """Mark `count` more enrolments under `prefix` completed (as completion does: the enrolment and its
+    row)."""
     now = datetime.now(UTC)
     with session_scope(api.engine) as session:
         rows = session.exec(
-            select(Enrolment).where(Enrolment.org_path.startswith(prefix)).order_by(Enrolment.user_id)  # type: ignore[attr-defined]
+            select(Enrolment)
+            .where(Enrolment.org_path.startswith(prefix), Enrolment.status != "completed")  # type: ignore[attr-defined]
+            .order_by(Enrolment.user_id)
         ).all()[:count]
         for e in rows:
             e.status, e.completed_at = "completed", now
@@ -173,3 +176,48 @@ async def test_bad_programmes_are_refused_and_store_nothing(with_courses: Progre
     assert_problem(await api.client.get("/api/v1/progress/emis/records", headers=admin(api)), 403)
     assert api.count(Programme) == 0
     assert api.count(RegistryPerson) == 301
+
+
+async def test_a_published_answer_is_reused_until_its_computation_or_the_tree_changes(
+    with_courses: ProgressAPI,
+) -> None:
+    api = with_courses
+    await synced(api)
+    talgar = {"org": "KZ-ALM-TAL", "employment": "in_service"}
+    enrolled = await api.client.post(
+        COHORT, json={"course_id": COURSE_RU_ID, "filter": talgar}, headers=admin(api)
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    complete(api, 20, "KZ/KZ-ALM/KZ-ALM-TAL/")
+    created = await api.client.post(PROGRAMMES, json=programme_body(), headers=analyst(api))
+    pid = created.json()["id"]
+    recompute(api)
+    path = f"{PROGRAMMES}/{pid}/coverage?unit=KZ-ALM"
+
+    async def answer() -> dict[str, Any]:
+        got = await api.client.get(path, headers=analyst(api))
+        assert got.status_code == 200, got.text
+        body: dict[str, Any] = got.json()
+        return body
+
+    first = await answer()
+    hits = service.ANSWERS.hits
+    assert await answer() == first and service.ANSWERS.hits == hits + 1  # the same answer, not rebuilt
+    # A regional analyst still cannot read the national analyst's answer.
+    assert_problem(await api.client.get(path, headers=analyst(api, "KZ/KZ-AKM")), 403)
+
+    # New completions count once the programme is computed again (its computed_at is in the key).
+    complete(api, 20, "KZ/KZ-ALM/KZ-ALM-TAL/")
+    assert (await answer())["total"]["completed"] == 20  # the stored computation until then
+    with session_scope(api.engine) as session:
+        programme = session.get(Programme, pid)
+        assert programme is not None
+        rollup.recompute(session, programme)
+    assert (await answer())["total"]["completed"] == 40
+
+    # A renamed district is named anew at once (the tree's version is in the key).
+    renamed = [n for n in org_unit_rows(ORG_UNITS) if n.code == "KZ-ALM-TAL"][0]
+    with session_scope(api.engine) as session:
+        upsert_org_units(session, [renamed.model_copy(update={"name": "Talgar (renamed)"})])
+    rows = {r["unit"]["code"]: r for r in (await answer())["rows"]}
+    assert rows["KZ-ALM-TAL"]["unit"]["name"] == "Talgar (renamed)"

@@ -21,12 +21,11 @@ Columns of the three measures:
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 
+from libs.lru import Lru
 from services.progress.analytics.privacy import Pattern, Relation, protect
 from services.progress.analytics.schemas import RATINGS, STAGES
 
@@ -88,56 +87,10 @@ def by_total(sums: Sequence[tuple[Column, Sequence[Column]]]) -> dict[Column, li
     return out
 
 
-class _Key:
-    """A table's inputs, hashed once (a lookup and the LRU's reordering would hash them again)."""
-
-    __slots__ = ("inputs", "hashed")
-
-    def __init__(self, inputs: Hashable) -> None:
-        self.inputs, self.hashed = inputs, hash(inputs)
-
-    def __hash__(self) -> int:
-        return self.hashed
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Key) and self.hashed == other.hashed and self.inputs == other.inputs
-
-
-class PatternCache:
-    """Patterns already decided, by everything they were decided from (the counts of the table, its
-    sums, what was decided above it, the threshold): the same table costs a lookup, and a table whose
-    counts changed (a rollup moved, even a late event under an unmoved watermark) is decided again.
-    Least recently used out past `size` tables. Shared by the threads of the process."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._patterns: OrderedDict[_Key, Pattern] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, inputs: Hashable, decide: Callable[[], Pattern]) -> Pattern:
-        key = _Key(inputs)
-        with self._lock:
-            found = self._patterns.get(key)
-            if found is not None:
-                self._patterns.move_to_end(key)
-                self.hits += 1
-                return found
-        pattern = decide()  # outside the lock: two threads may decide the same table, alike
-        with self._lock:
-            self.misses += 1
-            self._patterns[key] = pattern
-            while len(self._patterns) > self.size:
-                self._patterns.popitem(last=False)
-        return pattern
-
-    def clear(self) -> None:
-        with self._lock:
-            self._patterns.clear()
-            self.hits = self.misses = 0
-
-
-PATTERNS = PatternCache()
+# Patterns already decided, by everything they were decided from (the counts of the table, its sums,
+# what was decided above it, the threshold): the same table costs a lookup, and a table whose counts
+# changed (a rollup moved, even a late event under an unmoved watermark) is decided again.
+PATTERNS: Lru[Pattern] = Lru(512)
 
 
 def _frozen(rows: Mapping[str, Mapping[Column, object]] | None) -> frozenset[tuple[str, frozenset[object]]]:

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from libs.auth import Principal
 from libs.errors import Forbidden, NotFound, Unprocessable
+from libs.lru import Lru
 from libs.outbox import emit, utcnow
 from services.progress.analytics.patterns import Cell, Counts, Decider, Tree
 from services.progress.analytics.privacy import Jurisdiction, jurisdiction
@@ -31,7 +32,7 @@ from services.progress.coverage.schemas import (
     ProgrammeView,
     WeekPoint,
 )
-from services.progress.models import CoverageCell, OrgUnitView, Programme, outbox
+from services.progress.models import OrgUnitView, Programme, outbox
 
 TREND_WEEKS = 12
 RATE_WEEKS = 8
@@ -116,10 +117,8 @@ SUMS: list[tuple[Column, Sequence[Column]]] = [
 EARLIER = "earlier"  # the trend's completions before its window
 
 
-def _values(cell: CoverageCell | None) -> dict[Column, int]:
-    if cell is None:
-        return dict.fromkeys(STAGES, 0)
-    return {s: int(getattr(cell, s)) for s in STAGES}
+def _values(cell: Mapping[str, int] | None) -> dict[Column, int]:
+    return {s: int(cell[s]) if cell else 0 for s in STAGES}
 
 
 def hidden_in_table(
@@ -138,11 +137,12 @@ def hidden_in_table(
 @dataclass(frozen=True)
 class Loaded:
     """Everything a coverage page reads of the tree and the cells, in four queries: the units on the
-    path from the country, their children, and the programme's cells and weeks of all of them."""
+    path from the country, their children, and the programme's cells and the trend window's weeks of
+    all of them (a unit's completions before the window are its completed less the window's)."""
 
     units: dict[str, OrgUnitView]
     kids: dict[str, list[OrgUnitView]]
-    cells: dict[str, CoverageCell]
+    cells: dict[str, dict[str, int]]
     weeks: dict[str, dict[str, int]]
 
     def tree(self) -> Tree:
@@ -154,7 +154,7 @@ class Loaded:
         return Tree(parent_of, lambda code: [k.code for k in self.kids.get(code, [])])
 
 
-def _load(session: Session, programme_id: str, unit: OrgUnitView) -> Loaded:
+def _load(session: Session, programme_id: str, unit: OrgUnitView, since: date) -> Loaded:
     chain = unit.path.split("/")
     kids = repository.children_of(session, chain)
     codes = [*chain, *[k.code for group in kids.values() for k in group]]
@@ -162,7 +162,7 @@ def _load(session: Session, programme_id: str, unit: OrgUnitView) -> Loaded:
         reads.org_units_by_code(session, chain),
         kids,
         repository.cells(session, programme_id, codes),
-        repository.weeks_of(session, programme_id, codes),
+        repository.weeks_of(session, programme_id, codes, since),
     )
 
 
@@ -270,6 +270,12 @@ def _trend(
     return points, rate
 
 
+# Published answers by everything they are made of: the programme's computation, the org-unit tree, the
+# unit, the threshold and the day (the trend's window and the projection). A recomputation, a changed
+# tree or a new day makes a new key; the caller's jurisdiction only decides whether they may see it.
+ANSWERS: Lru[CoverageReport] = Lru(256)
+
+
 def report(
     session: Session, user: Principal, programme_id: str, code: str | None, threshold: int
 ) -> CoverageReport:
@@ -278,9 +284,16 @@ def report(
     if programme is None:
         raise NotFound(f"No programme {programme_id}.")
     unit = resolve_unit(session, scope, code)
-    loaded = _load(session, programme.id, unit)
     today = utcnow().date()
+    key = (programme.id, programme.computed_at, repository.tree_version(session), unit.code, threshold, today)
+    return ANSWERS.get(key, lambda: _answer(session, programme, unit, threshold, today))
+
+
+def _answer(
+    session: Session, programme: Programme, unit: OrgUnitView, threshold: int, today: date
+) -> CoverageReport:
     weeks = window(today)
+    loaded = _load(session, programme.id, unit, weeks[0])
     stages, trends = deciders(loaded, threshold, weeks)
     pattern, _ = stages.level(unit.code)
     by_code = {k.code: k for k in loaded.kids.get(unit.code, [])}
