@@ -29,12 +29,24 @@ SERVER_FIELDS = ("stored", "authority", "version")
 IDENTIFIERS = ("mbox", "mbox_sha1sum", "openid", "account")
 
 
-@functools.lru_cache(maxsize=65536)
+MEMO_CHARS = 512  # longer strings are not remembered: a client cannot fill the memory with them
+
+
 def key64(*parts: str) -> int:
-    """A signed 64-bit key of some strings (index keys: collisions are negligible at 2^-64). Kept
-    for the last 65,536 (a pure function: a batch names the same verbs, activities and agents)."""
+    """A signed 64-bit key of some strings (index keys: collisions are negligible at 2^-64). The
+    last 65,536 short ones are remembered (a pure function: a batch names the same verbs,
+    activities and agents)."""
+    if sum(map(len, parts)) <= MEMO_CHARS:
+        return _remembered_key64(parts)
+    return _key64(parts)
+
+
+def _key64(parts: tuple[str, ...]) -> int:
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+_remembered_key64 = functools.lru_cache(maxsize=65536)(_key64)
 
 
 def ifi(agent: Any) -> str | None:

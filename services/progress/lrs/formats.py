@@ -38,12 +38,18 @@ DURATION = re.compile(
 )
 
 
-def is_iri(value: object) -> bool:
-    return isinstance(value, str) and _iri(value)
-
-
 # Verbs, activities, language tags and mailboxes repeat from statement to statement: the checks of
-# the last few thousand strings are kept (pure functions of the string).
+# the last few thousand short strings are kept (pure functions of the string; longer ones are not
+# remembered, so a client cannot fill the memory with them).
+MEMO_CHARS = 512
+
+
+def is_iri(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    return _iri(value) if len(value) <= MEMO_CHARS else bool(SCHEME_IRI.match(value))
+
+
 @functools.lru_cache(maxsize=8192)
 def _iri(value: str) -> bool:
     return bool(SCHEME_IRI.match(value))
@@ -60,7 +66,9 @@ def canonical_uuid(value: str) -> str:
 
 
 def is_language_tag(value: object) -> bool:
-    return isinstance(value, str) and _language_tag(value)
+    if not isinstance(value, str):
+        return False
+    return _language_tag(value) if len(value) <= MEMO_CHARS else bool(LANGUAGE_TAG.match(value))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -69,7 +77,9 @@ def _language_tag(value: str) -> bool:
 
 
 def is_mailto(value: object) -> bool:
-    return isinstance(value, str) and _mailto(value)
+    if not isinstance(value, str):
+        return False
+    return _mailto(value) if len(value) <= MEMO_CHARS else bool(MAILTO.match(value))
 
 
 @functools.lru_cache(maxsize=8192)
