@@ -37,31 +37,38 @@ def _identity_of(actor: dict[str, Any]) -> str | None:
 
 
 def owners(session: Session, statements: Sequence[dict[str, Any]], home_pages: set[str]) -> list[Owner]:
-    registrations = repo.registrations(
-        session,
-        [
-            formats.canonical_uuid(r)
-            for s in statements
-            if (r := (s.get("context") or {}).get("registration"))
-        ],
-    )
-    sums = {s_: identity_key(s_) for s in statements if (s_ := _identity_of(s["actor"]))}
-    known = repo.identities(session, list(sums.values()))
-    activity_ids = sorted({a for s in statements for a in _activity_ids(s)})
+    """The owner of each statement. At most three queries for the whole batch: launch registrations,
+    then known identities of the actors not found so, then the mappings of the activities of those
+    attributed whose course their registration and IRIs do not name."""
+    registrations = [
+        formats.canonical_uuid(r) if (r := (s.get("context") or {}).get("registration")) else None
+        for s in statements
+    ]
+    launches = repo.registrations(session, sorted({r for r in registrations if r}))
+    users: list[str | None] = []
+    courses: list[str | None] = []
+    for statement, registration in zip(statements, registrations, strict=True):
+        launch = launches.get(registration) if registration else None
+        users.append(launch.user_id if launch else _account_user(statement["actor"], home_pages))
+        courses.append(launch.course_id if launch else None)
+    sums = {
+        i: found for i, s in enumerate(statements) if users[i] is None and (found := _identity_of(s["actor"]))
+    }
+    keys = {found: identity_key(found) for found in sums.values()}
+    known = repo.identities(session, list(keys.values()))
+    for index, found in sums.items():
+        users[index] = known.get(keys[found])
+    unplaced = {i: _activity_ids(statements[i]) for i, user in enumerate(users) if user and not courses[i]}
+    for index, activity_ids in unplaced.items():
+        courses[index] = next((parsed[0] for a in activity_ids if (parsed := parse_activity(a))), None)
+    wanted = sorted({a for i, ids in unplaced.items() if courses[i] is None for a in ids})
     mapped: dict[str, str] = {}
-    for mapping in repo.mappings_for(session, [canonical.key64(a) for a in activity_ids]):
-        mapped.setdefault(mapping.activity_id, mapping.course_id)
-    out = []
-    for statement in statements:
-        registration = (statement.get("context") or {}).get("registration")
-        launch = registrations.get(formats.canonical_uuid(registration)) if registration else None
-        user_id = launch.user_id if launch else _account_user(statement["actor"], home_pages)
-        if user_id is None:
-            found = _identity_of(statement["actor"])
-            user_id = known.get(sums[found]) if found else None
-        course_id = launch.course_id if launch and launch.course_id else _course(statement, mapped)
-        out.append(Owner(user_id=user_id, course_id=course_id if user_id else None))
-    return out
+    for activity_id, course_id in repo.mapped_courses(session, [canonical.key64(a) for a in wanted]):
+        mapped.setdefault(activity_id, course_id)
+    for index, activity_ids in unplaced.items():
+        if courses[index] is None:
+            courses[index] = next((mapped[a] for a in activity_ids if a in mapped), None)
+    return [Owner(user_id=u, course_id=c if u else None) for u, c in zip(users, courses, strict=True)]
 
 
 def _account_user(actor: dict[str, Any], home_pages: set[str]) -> str | None:
@@ -76,11 +83,3 @@ def _activity_ids(statement: dict[str, Any]) -> list[str]:
     target = statement["object"]
     found = [target["id"]] if canonical.object_type(target) == "Activity" else []
     return found + [a["id"] for a in canonical.context_activities(statement)]
-
-
-def _course(statement: dict[str, Any], mapped: dict[str, str]) -> str | None:
-    for activity in _activity_ids(statement):
-        parsed = parse_activity(activity)
-        if parsed:
-            return parsed[0]
-    return next((mapped[a] for a in _activity_ids(statement) if a in mapped), None)

@@ -6,6 +6,7 @@ formats of GET (Communication 2.1.3)."""
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -28,10 +29,24 @@ SERVER_FIELDS = ("stored", "authority", "version")
 IDENTIFIERS = ("mbox", "mbox_sha1sum", "openid", "account")
 
 
+MEMO_CHARS = 512  # longer strings are not remembered: a client cannot fill the memory with them
+
+
 def key64(*parts: str) -> int:
-    """A signed 64-bit key of some strings (index keys: collisions are negligible at 2^-64)."""
+    """A signed 64-bit key of some strings (index keys: collisions are negligible at 2^-64). The
+    last 65,536 short ones are remembered (a pure function: a batch names the same verbs,
+    activities and agents)."""
+    if sum(map(len, parts)) <= MEMO_CHARS:
+        return _remembered_key64(parts)
+    return _key64(parts)
+
+
+def _key64(parts: tuple[str, ...]) -> int:
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+_remembered_key64 = functools.lru_cache(maxsize=65536)(_key64)
 
 
 def ifi(agent: Any) -> str | None:
@@ -130,14 +145,21 @@ def _arrays(part: dict[str, Any]) -> dict[str, Any]:
 def digest(statement: dict[str, Any]) -> str:
     """sha256 of what the client said, the same for the same statement however it was spelled:
     timestamps as instants, context activities as arrays, the server's fields left out."""
-    client = {k: v for k, v in stored_form(statement).items() if k not in SERVER_FIELDS}
+    form = stored_form(statement)
+    return form_digest(form, formats.parse_timestamp(form["timestamp"]) if "timestamp" in form else None)
+
+
+def form_digest(form: dict[str, Any], moment: datetime | None) -> str:
+    """`digest` of a statement's `stored_form` whose timestamp parsed as `moment` (None: keep it)."""
+    client = {k: v for k, v in form.items() if k not in SERVER_FIELDS}
+    if moment is not None:
+        client["timestamp"] = _instant(moment)
     if object_type(client["object"]) == "SubStatement":
-        client["object"] = dict(client["object"])
-    for part in (client, client["object"]):
-        if "timestamp" in part:
-            moment = formats.parse_timestamp(part["timestamp"])
-            if moment is not None:
-                part["timestamp"] = _instant(moment)
+        inner = client["object"] = dict(client["object"])
+        if "timestamp" in inner:
+            parsed = formats.parse_timestamp(inner["timestamp"])
+            if parsed is not None:
+                inner["timestamp"] = _instant(parsed)
     if "id" in client:
         client["id"] = str(client["id"]).lower()
     canonical = json.dumps(client, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

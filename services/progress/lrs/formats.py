@@ -3,6 +3,7 @@ mailto IRIs, SHA-1/SHA-2 sums, Internet media types. Each returns a bool or a pa
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -37,8 +38,21 @@ DURATION = re.compile(
 )
 
 
+# Verbs, activities, language tags and mailboxes repeat from statement to statement: the checks of
+# the last few thousand short strings are kept (pure functions of the string; longer ones are not
+# remembered, so a client cannot fill the memory with them).
+MEMO_CHARS = 512
+
+
 def is_iri(value: object) -> bool:
-    return isinstance(value, str) and bool(SCHEME_IRI.match(value))
+    if not isinstance(value, str):
+        return False
+    return _iri(value) if len(value) <= MEMO_CHARS else bool(SCHEME_IRI.match(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _iri(value: str) -> bool:
+    return bool(SCHEME_IRI.match(value))
 
 
 def is_uuid(value: object) -> bool:
@@ -46,15 +60,31 @@ def is_uuid(value: object) -> bool:
 
 
 def canonical_uuid(value: str) -> str:
+    if UUID_FORM.match(value):  # the standard form (all is_uuid accepts): its lower case
+        return value.lower()
     return str(uuid.UUID(value))
 
 
 def is_language_tag(value: object) -> bool:
-    return isinstance(value, str) and bool(LANGUAGE_TAG.match(value))
+    if not isinstance(value, str):
+        return False
+    return _language_tag(value) if len(value) <= MEMO_CHARS else bool(LANGUAGE_TAG.match(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _language_tag(value: str) -> bool:
+    return bool(LANGUAGE_TAG.match(value))
 
 
 def is_mailto(value: object) -> bool:
-    return isinstance(value, str) and bool(MAILTO.match(value))
+    if not isinstance(value, str):
+        return False
+    return _mailto(value) if len(value) <= MEMO_CHARS else bool(MAILTO.match(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _mailto(value: str) -> bool:
+    return bool(MAILTO.match(value))
 
 
 def is_sha1(value: object) -> bool:

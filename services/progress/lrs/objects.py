@@ -66,9 +66,9 @@ def expect_str(value: Any, path: str) -> str:
 def check_keys(
     value: dict[str, Any], allowed: Collection[str], path: str, required: Iterable[str] = ()
 ) -> None:
-    unknown = sorted(set(value) - set(allowed))
+    unknown = value.keys() - allowed
     if unknown:
-        raise Invalid(f"{path}.{unknown[0]}", "is not a property xAPI defines here")
+        raise Invalid(f"{path}.{sorted(unknown)[0]}", "is not a property xAPI defines here")
     for key in required:
         if key not in value:
             raise Invalid(f"{path}.{key}", "is required")

@@ -7,12 +7,13 @@ import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
     BigInteger,
     ColumnElement,
+    Row,
     Select,
     String,
     Table,
@@ -54,6 +55,35 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElemen
     return column.in_(values)  # type: ignore[no-any-return]
 
 
+@functools.cache
+def _lookup_sql(
+    table: Table, columns: tuple[str, ...], key: str, numbers: bool, postgres: bool, equal: tuple[str, ...]
+) -> Select[Any]:
+    column = table.c[key]
+    if postgres:
+        match = column == any_(bindparam("values", type_=ARRAY(BigInteger() if numbers else String())))
+    else:
+        match = column.in_(bindparam("values", expanding=True))
+    return sa_select(*(table.c[c] for c in columns)).where(
+        match, *(table.c[e] == bindparam(e) for e in equal)
+    )
+
+
+def lookup(
+    session: Session, table: Table, columns: tuple[str, ...], key: str, values: Sequence[Any], **equal: Any
+) -> Sequence[Row[Any]]:
+    """`columns` of the rows whose `key` is one of `values` (and each `equal` column has its value): a
+    statement built once per shape and run on the session's connection, no ORM objects (the store's
+    hot path runs several for every batch). On PostgreSQL `values` travel as one array parameter."""
+    if not values:
+        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    numbers = isinstance(values[0], int)
+    params = {"values": list(values), **equal}
+    stmt = _lookup_sql(table, columns, key, numbers, postgres, tuple(sorted(equal)))
+    return session.connection().execute(stmt, params).all()
+
+
 # -- statements ---------------------------------------------------------------------------------------
 
 
@@ -63,6 +93,28 @@ def statements_by_id(session: Session, ids: Sequence[str]) -> dict[str, Statemen
     return {
         row.id: row for row in session.exec(select(Statement).where(one_of(session, col(Statement.id), ids)))
     }
+
+
+class Kept(NamedTuple):
+    """What the store compares a resent statement with: its store, content digest and flag."""
+
+    store: str
+    digest: str
+    future_timestamp: bool
+
+
+def kept_statements(session: Session, ids: Sequence[str]) -> dict[str, Kept]:
+    """The stored statements among `ids` (Core: no ORM objects, no bodies)."""
+    if not ids:
+        return {}
+    rows = lookup(session, table_of(Statement), ("id", "store", "digest", "future_timestamp"), "id", ids)
+    return {row.id: Kept(row.store, row.digest, row.future_timestamp) for row in rows}
+
+
+class Referrer(NamedTuple):
+    id: str
+    ref_id: str
+    stored: datetime
 
 
 @functools.cache
@@ -113,7 +165,7 @@ def bulk_insert(
     elif ignore:
         conflict = "ON CONFLICT DO NOTHING"
     payload = json.dumps(rows, default=_json_default, ensure_ascii=False, separators=(",", ":"))
-    session.execute(_recordset_sql(table, tuple(rows[0]), conflict), {"rows": payload})
+    session.connection().execute(_recordset_sql(table, tuple(rows[0]), conflict), {"rows": payload})
 
 
 def insert_statements(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -142,15 +194,12 @@ def void(session: Session, store: str, ids: Sequence[str]) -> None:
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
-def referencing(session: Session, store: str, ids: Sequence[str]) -> list[Statement]:
+def referencing(session: Session, store: str, ids: Sequence[str]) -> list[Referrer]:
     """The store's statements whose object is a StatementRef to one of `ids`."""
     if not ids:
         return []
-    return list(
-        session.exec(
-            select(Statement).where(one_of(session, col(Statement.ref_id), ids), Statement.store == store)
-        )
-    )
+    rows = lookup(session, table_of(Statement), ("id", "ref_id", "stored"), "ref_id", ids, store=store)
+    return [Referrer(row.id, row.ref_id, row.stored) for row in rows]
 
 
 def statement_in(session: Session, store: str, statement_id: str) -> Statement | None:
@@ -251,12 +300,8 @@ def save_agents(session: Session, rows: list[dict[str, Any]]) -> None:
 def agents_known(session: Session, store: str, keys: Sequence[int]) -> set[int]:
     if not keys:
         return set()
-    rows = session.exec(
-        select(AgentSeen.ifi_key).where(
-            AgentSeen.store == store, one_of(session, col(AgentSeen.ifi_key), keys)
-        )
-    )
-    return set(rows)
+    rows = lookup(session, table_of(AgentSeen), ("ifi_key",), "ifi_key", keys, store=store)
+    return {row.ifi_key for row in rows}
 
 
 def agent_seen(session: Session, store: str, ifi_key: int) -> AgentSeen | None:
@@ -270,16 +315,13 @@ def save_activities(session: Session, rows: list[dict[str, Any]]) -> None:
     bulk_insert(session, table_of(ActivitySeen), rows, update=("definition", "updated"))
 
 
-def activities_seen(session: Session, store: str, keys: Sequence[int]) -> list[ActivitySeen]:
+def definitions_seen(session: Session, store: str, keys: Sequence[int]) -> dict[int, dict[str, Any] | None]:
+    """The definitions kept of the store's activities among `keys` (None: seen without one)."""
     if not keys:
-        return []
-    return list(
-        session.exec(
-            select(ActivitySeen).where(
-                ActivitySeen.store == store, one_of(session, col(ActivitySeen.activity_key), keys)
-            )
-        )
-    )
+        return {}
+    columns = ("activity_key", "definition")
+    rows = lookup(session, table_of(ActivitySeen), columns, "activity_key", keys, store=store)
+    return {row.activity_key: row.definition for row in rows}
 
 
 def activity_seen(session: Session, store: str, activity_key: int) -> ActivitySeen | None:
@@ -307,28 +349,33 @@ def clients_of(session: Session, institute_id: str) -> list[LrsClient]:
     )
 
 
-def registrations(session: Session, ids: Sequence[str]) -> dict[str, LaunchRegistration]:
+class Launched(NamedTuple):
+    user_id: str
+    course_id: str | None
+
+
+def registrations(session: Session, ids: Sequence[str]) -> dict[str, Launched]:
+    """The teacher and course of each launch registration among `ids`."""
     if not ids:
         return {}
-    rows = session.exec(
-        select(LaunchRegistration).where(one_of(session, col(LaunchRegistration.registration), ids))
-    )
-    return {row.registration: row for row in rows}
+    columns = ("registration", "user_id", "course_id")
+    rows = lookup(session, table_of(LaunchRegistration), columns, "registration", ids)
+    return {row.registration: Launched(row.user_id, row.course_id) for row in rows}
 
 
 def identities(session: Session, keys: Sequence[int]) -> dict[int, str]:
     if not keys:
         return {}
-    rows = session.exec(select(TeacherIdentity).where(one_of(session, col(TeacherIdentity.ifi_key), keys)))
+    rows = lookup(session, table_of(TeacherIdentity), ("ifi_key", "user_id"), "ifi_key", keys)
     return {row.ifi_key: row.user_id for row in rows}
 
 
-def mappings_for(session: Session, keys: Sequence[int]) -> list[ActivityMapping]:
+def mapped_courses(session: Session, keys: Sequence[int]) -> list[tuple[str, str]]:
+    """(activity id, course id) of the activity mappings among `keys`, in the table's order."""
     if not keys:
         return []
-    return list(
-        session.exec(select(ActivityMapping).where(one_of(session, col(ActivityMapping.activity_key), keys)))
-    )
+    rows = lookup(session, table_of(ActivityMapping), ("activity_id", "course_id"), "activity_key", keys)
+    return [(row.activity_id, row.course_id) for row in rows]
 
 
 def mappings_of(session: Session, course_id: str) -> list[ActivityMapping]:

@@ -73,7 +73,7 @@ def store(
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise BadRequest(f"The batch repeats statement ids: {', '.join(repeated)}.", ids=repeated)
-    existing = repo.statements_by_id(session, ids)
+    existing = repo.kept_statements(session, ids)
     clashes = [
         i
         for i, s in zip(ids, statements, strict=True)
@@ -124,6 +124,7 @@ def _emit_starts(session: Session, rows: list[dict[str, Any]], now: datetime) ->
 def _row(writer: Writer, statement: dict[str, Any], owner: Owner, stored: datetime) -> dict[str, Any]:
     body = canonical.stored_form(statement)
     moment = formats.parse_timestamp(body["timestamp"]) if "timestamp" in body else None
+    digest = canonical.form_digest(body, moment)  # before the server's fields are added
     timestamp = moment or stored
     body.setdefault("timestamp", formats.iso(stored))
     body["stored"] = formats.iso(stored)
@@ -140,7 +141,7 @@ def _row(writer: Writer, statement: dict[str, Any], owner: Owner, stored: dateti
         "verb": body["verb"]["id"],
         "activity_id": target.get("id", "") if object_type(target) in ("Activity", "StatementRef") else "",
         "body": body,
-        "digest": canonical.digest(statement),
+        "digest": digest,
         "timestamp": timestamp,
         "stored": stored,
         "future_timestamp": timestamp > stored + CLOCK_SKEW,
@@ -261,15 +262,11 @@ def _activities(
             )
             if activity.get("definition") is not None:
                 entry["definition"] = merge_definitions(entry["definition"], activity["definition"])
-    for kept in repo.activities_seen(session, store, sorted(seen)):
-        entry = seen[kept.activity_key]
-        merged = (
-            merge_definitions(kept.definition, entry["definition"])
-            if entry["definition"]
-            else kept.definition
-        )
-        if merged == kept.definition:  # nothing new: no write, no row lock
-            del seen[kept.activity_key]
+    for activity_key, definition in repo.definitions_seen(session, store, sorted(seen)).items():
+        entry = seen[activity_key]
+        merged = merge_definitions(definition, entry["definition"]) if entry["definition"] else definition
+        if merged == definition:  # nothing new: no write, no row lock
+            del seen[activity_key]
         else:
             entry["definition"] = merged
     return [seen[key] for key in sorted(seen)]  # one lock order for every writer
