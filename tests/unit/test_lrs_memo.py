@@ -18,12 +18,12 @@ def test_key64_remembers_short_parts_only() -> None:
 
 
 def test_checks_answer_alike_remembered_or_not() -> None:
-    formats._iri.cache_clear()
+    formats.is_iri.short.cache_clear()
     long = "http://example.org/" + "a" * formats.MEMO_CHARS
     assert formats.is_iri("http://example.org/x") and formats.is_iri(long)
     assert not formats.is_iri("no scheme") and not formats.is_iri("no scheme " + long)
     assert not formats.is_iri(None) and not formats.is_iri({"id": 1})
-    assert formats._iri.cache_info().currsize == 2  # the two short strings only
+    assert formats.is_iri.short.cache_info().currsize == 2  # the two short strings only
     assert formats.is_mailto("mailto:a@example.org") and not formats.is_mailto("a@example.org")
     assert formats.is_language_tag("en-US") and not formats.is_language_tag("en_US")
 

@@ -44,15 +44,25 @@ DURATION = re.compile(
 MEMO_CHARS = 512
 
 
-def is_iri(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    return _iri(value) if len(value) <= MEMO_CHARS else bool(SCHEME_IRI.match(value))
+class _Remembered:
+    """`pattern` matched against a string, the answers for the last `size` short strings kept."""
+
+    def __init__(self, pattern: re.Pattern[str], size: int) -> None:
+        self.pattern = pattern
+        self.short = functools.lru_cache(maxsize=size)(self._match)
+
+    def _match(self, value: str) -> bool:
+        return bool(self.pattern.match(value))
+
+    def __call__(self, value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        return self.short(value) if len(value) <= MEMO_CHARS else self._match(value)
 
 
-@functools.lru_cache(maxsize=8192)
-def _iri(value: str) -> bool:
-    return bool(SCHEME_IRI.match(value))
+is_iri = _Remembered(SCHEME_IRI, 8192)
+is_language_tag = _Remembered(LANGUAGE_TAG, 1024)
+is_mailto = _Remembered(MAILTO, 8192)
 
 
 def is_uuid(value: object) -> bool:
@@ -63,28 +73,6 @@ def canonical_uuid(value: str) -> str:
     if UUID_FORM.match(value):  # the standard form (all is_uuid accepts): its lower case
         return value.lower()
     return str(uuid.UUID(value))
-
-
-def is_language_tag(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    return _language_tag(value) if len(value) <= MEMO_CHARS else bool(LANGUAGE_TAG.match(value))
-
-
-@functools.lru_cache(maxsize=1024)
-def _language_tag(value: str) -> bool:
-    return bool(LANGUAGE_TAG.match(value))
-
-
-def is_mailto(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    return _mailto(value) if len(value) <= MEMO_CHARS else bool(MAILTO.match(value))
-
-
-@functools.lru_cache(maxsize=8192)
-def _mailto(value: str) -> bool:
-    return bool(MAILTO.match(value))
 
 
 def is_sha1(value: object) -> bool:
